@@ -1,2 +1,66 @@
-//! placeholder
+//! An MQTT 3.1.1 client whose protocol core owns no socket, timer or clock.
+//!
+//! ```text
+//!            commands: connect, subscribe, unsubscribe, publish, disconnect
+//!                 │
+//!   bytes in ───▶ ┌──────────────────────┐ ───▶ poll_transmit()   bytes out
+//!   open/closed ─▶│  Session (sans-IO)   │ ───▶ poll_transport()  open / close the transport
+//!   timeout(now) ▶│  codec · topic ·     │ ───▶ poll_event()      connected, message, acks, lost
+//!                 │  reconnect backoff   │ ───▶ poll_timeout()    when to call back
+//!                 └──────────────────────┘
+//!                      ▲         │ events
+//!             commands │         ▼
+//!                 ┌──────────────────────┐
+//!                 │  flows: activation,  │  the seed flows, also sans-IO
+//!                 │  console, echo host, │
+//!                 │  device loop         │
+//!                 └──────────────────────┘
+//! ```
+//!
+//! Every input carries `now` ([`Instant`], milliseconds on the adapter's timeline), so the core is
+//! deterministic and behaves the same on wasm32 and natively; tests jump simulated time to the
+//! next timeout. Runtime adapters are small loops around it: `native` (tokio; TCP, TLS, WS, WSS;
+//! the `mqttws` CLI) and `browser` (web-sys WebSocket; the JavaScript API). With default features
+//! off the crate has no IO dependency at all.
+//!
+//! Bytes from the peer never cause a panic: [`codec::decode`] validates each frame's structure
+//! before `mqttrs` parses it.
 #![forbid(unsafe_code)]
+
+pub mod codec;
+mod error;
+pub mod flows;
+pub mod reconnect;
+pub mod session;
+pub mod time;
+pub mod topic;
+
+#[cfg(feature = "native")]
+pub mod native;
+
+#[cfg(feature = "browser")]
+pub mod browser;
+
+pub use error::{ConnectRefused, Error};
+pub use mqttrs::QoS;
+pub use session::{Event, Message, Options, PendingPublish, PublishId, RequestId, Session, TransportAction, Will};
+pub use time::Instant;
+
+/// QoS from its number (0, 1 or 2).
+pub fn qos_from_u8(value: u8) -> Option<QoS> {
+    match value {
+        0 => Some(QoS::AtMostOnce),
+        1 => Some(QoS::AtLeastOnce),
+        2 => Some(QoS::ExactlyOnce),
+        _ => None,
+    }
+}
+
+/// The number of a QoS.
+pub fn qos_to_u8(qos: QoS) -> u8 {
+    match qos {
+        QoS::AtMostOnce => 0,
+        QoS::AtLeastOnce => 1,
+        QoS::ExactlyOnce => 2,
+    }
+}

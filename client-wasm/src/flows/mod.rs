@@ -1,0 +1,89 @@
+//! The seed flows as sans-IO state machines on top of a [`Session`]: events in, commands out.
+//!
+//! A driver (the CLI, the web app, a test) feeds every session event to the flow, applies the
+//! flow's commands to the session with [`Session::apply`], and merges the flow's timeout with the
+//! session's. [`pump`] does the middle step.
+
+mod activation;
+mod console;
+mod device;
+mod echo_host;
+pub mod rotate;
+
+pub use activation::{Activation, ActivationError, ActivationMode, Credentials};
+pub use console::{Console, ConsoleMode, ConsoleOutput};
+pub use device::{Device, DeviceConfig, DeviceOutput};
+pub use echo_host::{EchoHost, EchoHostConfig, EchoOutput};
+
+use crate::{Error, Event, Instant, QoS, Session};
+
+/// What a flow asks of the session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    Subscribe(Vec<(String, QoS)>),
+    Unsubscribe(Vec<String>),
+    Publish { topic: String, payload: Vec<u8>, qos: QoS, retain: bool },
+    Disconnect,
+}
+
+/// A sans-IO flow driven by session events and its own timer.
+pub trait Flow {
+    /// What the flow reports to its user (lines to print, values to show).
+    type Output;
+
+    fn handle_event(&mut self, now: Instant, event: &Event);
+
+    /// Called when `poll_timeout` is due.
+    fn handle_timeout(&mut self, _now: Instant) {}
+
+    fn poll_timeout(&self) -> Option<Instant> {
+        None
+    }
+
+    fn poll_command(&mut self) -> Option<Command>;
+
+    fn poll_output(&mut self) -> Option<Self::Output>;
+}
+
+impl Session {
+    /// Applies a flow's command.
+    pub fn apply(&mut self, now: Instant, command: Command) -> Result<(), Error> {
+        match command {
+            Command::Subscribe(list) => {
+                let filters: Vec<(&str, QoS)> = list.iter().map(|(f, q)| (f.as_str(), *q)).collect();
+                self.subscribe(now, &filters).map(drop)
+            }
+            Command::Unsubscribe(list) => {
+                let filters: Vec<&str> = list.iter().map(String::as_str).collect();
+                self.unsubscribe(now, &filters).map(drop)
+            }
+            Command::Publish { topic, payload, qos, retain } => {
+                self.publish(now, &topic, &payload, qos, retain).map(drop)
+            }
+            Command::Disconnect => {
+                self.disconnect(now);
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Applies all of `flow`'s pending commands to `session`. Errors (e.g. a full queue) are
+/// returned in order so the driver can count or show them; the other commands still apply.
+pub fn pump<F: Flow>(session: &mut Session, flow: &mut F, now: Instant) -> Vec<Error> {
+    let mut errors = Vec::new();
+    while let Some(command) = flow.poll_command() {
+        if let Err(e) = session.apply(now, command) {
+            errors.push(e);
+        }
+    }
+    errors
+}
+
+/// The earlier of two optional deadlines.
+pub fn earliest(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}

@@ -1,0 +1,726 @@
+//! The MQTT 3.1.1 session engine: no sockets, no timers, no clock.
+//!
+//! # Polling order
+//! After every input (`connect`, `handle_transport_open`, `handle_bytes`,
+//! `handle_transport_closed`, `handle_timeout`, `subscribe`, `unsubscribe`, `publish`,
+//! `disconnect`), a runtime adapter drains the outputs in this order:
+//! 1. [`Session::poll_transmit`] until `None`: write the bytes to the transport, in order;
+//! 2. [`Session::poll_transport`] until `None`: open or close the transport (a `Close` comes after
+//!    the bytes that must go out before it, such as DISCONNECT);
+//! 3. [`Session::poll_event`] until `None`: hand events to the application;
+//! 4. [`Session::poll_timeout`]: arm one timer; when it fires, call `handle_timeout(now)`.
+//!    Calling `handle_timeout` early or late is harmless: it acts on what is due at `now`.
+
+mod event;
+mod options;
+mod outgoing;
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+use mqttrs::{Packet, Pid, QosPid};
+
+use crate::codec::{self, MAX_REMAINING_LENGTH};
+use crate::reconnect::Backoff;
+use crate::time::Instant;
+use crate::{topic, Error, QoS};
+
+pub use event::{Event, Message, PublishId, RequestId, TransportAction};
+pub use options::{Options, Will};
+pub use outgoing::PendingPublish;
+use outgoing::{InFlight, OutMessage, Outgoing, PacketIds, Stage};
+
+/// The state of the link to the broker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Link {
+    /// Not connected and not trying: before `connect`, after `disconnect`, after a permanent error.
+    Idle,
+    /// `Open` was requested; waiting for `handle_transport_open`.
+    Opening { deadline: Instant },
+    /// CONNECT sent; waiting for CONNACK.
+    AwaitConnack { deadline: Instant },
+    Up,
+    /// Waiting out the reconnect delay.
+    Backoff { until: Instant },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum RequestKind {
+    Subscribe(Vec<(String, QoS)>),
+    Unsubscribe(Vec<String>),
+}
+
+/// A SUBSCRIBE or UNSUBSCRIBE. `id` is `None` for the session's own resubscribe.
+#[derive(Debug, Clone)]
+struct Request {
+    id: Option<RequestId>,
+    kind: RequestKind,
+}
+
+/// One client session, possibly spanning many connections.
+#[derive(Debug)]
+pub struct Session {
+    options: Options,
+    link: Link,
+    backoff: Backoff,
+    rx: Vec<u8>,
+    tx: VecDeque<Vec<u8>>,
+    actions: VecDeque<TransportAction>,
+    events: VecDeque<Event>,
+    pids: PacketIds,
+    outgoing: Outgoing,
+    /// Filters the user wants, in the order first asked, for resubscribing.
+    subscriptions: Vec<(String, QoS)>,
+    /// Requests sent and awaiting SUBACK/UNSUBACK, by packet id.
+    awaiting_ack: BTreeMap<u16, Request>,
+    /// Requests to send once connected.
+    unsent: VecDeque<Request>,
+    /// Inbound QoS 2 packet ids between PUBLISH and PUBREL: a repeat is not delivered again.
+    incoming_qos2: BTreeSet<u16>,
+    last_sent: Instant,
+    ping_deadline: Option<Instant>,
+    next_publish_id: u64,
+    next_request_id: u64,
+}
+
+impl Session {
+    pub fn new(options: Options) -> Self {
+        let backoff = Backoff::new(options.reconnect.clone());
+        Self {
+            options,
+            link: Link::Idle,
+            backoff,
+            rx: Vec::new(),
+            tx: VecDeque::new(),
+            actions: VecDeque::new(),
+            events: VecDeque::new(),
+            pids: PacketIds::default(),
+            outgoing: Outgoing::default(),
+            subscriptions: Vec::new(),
+            awaiting_ack: BTreeMap::new(),
+            unsent: VecDeque::new(),
+            incoming_qos2: BTreeSet::new(),
+            last_sent: Instant::default(),
+            ping_deadline: None,
+            next_publish_id: 1,
+            next_request_id: 1,
+        }
+    }
+
+    pub fn options(&self) -> &Options {
+        &self.options
+    }
+
+    /// Change options (e.g. credentials after activation). Used from the next connection on.
+    pub fn options_mut(&mut self) -> &mut Options {
+        &mut self.options
+    }
+
+    pub fn is_connected(&self) -> bool {
+        self.link == Link::Up
+    }
+
+    /// The filters the session subscribes to (and resubscribes to after a reconnect).
+    pub fn subscriptions(&self) -> &[(String, QoS)] {
+        &self.subscriptions
+    }
+
+    /// Whether `topic` matches one of the session's subscriptions.
+    pub fn is_subscribed(&self, topic: &str) -> bool {
+        self.subscriptions.iter().any(|(f, _)| topic::matches(f, topic))
+    }
+
+    /// Publishes not yet acknowledged (in-flight first, then queued), to persist them.
+    pub fn pending_publishes(&self) -> Vec<PendingPublish> {
+        self.outgoing.pending()
+    }
+
+    /// Number of publishes not yet acknowledged.
+    pub fn pending_count(&self) -> usize {
+        self.outgoing.inflight.len() + self.outgoing.queue.len()
+    }
+
+    /// Restores publishes persisted by `pending_publishes` (after a page reload). Those with a
+    /// packet id are resent with DUP (or PUBREL) under that id after connecting; call this before
+    /// `connect`. Returns their new ids, in order.
+    pub fn restore_pending(&mut self, pending: Vec<PendingPublish>) -> Vec<PublishId> {
+        let mut ids = Vec::with_capacity(pending.len());
+        for p in pending {
+            let id = self.new_publish_id();
+            let message = OutMessage { topic: p.topic, payload: p.payload, qos: p.qos, retain: p.retain };
+            let stage = match (p.qos, p.released) {
+                (QoS::AtLeastOnce, _) => Some(Stage::AwaitPuback),
+                (QoS::ExactlyOnce, false) => Some(Stage::AwaitPubrec),
+                (QoS::ExactlyOnce, true) => Some(Stage::AwaitPubcomp),
+                (QoS::AtMostOnce, _) => None,
+            };
+            match (p.packet_id, stage) {
+                (Some(pid), Some(stage)) if self.pids.reserve(pid) => {
+                    self.outgoing.inflight.push(InFlight { id, pid, message, stage });
+                }
+                _ => self.outgoing.queue.push_back((id, message)),
+            }
+            ids.push(id);
+        }
+        ids
+    }
+
+    // ---- commands ------------------------------------------------------------------------
+
+    /// Start connecting (or skip the remaining reconnect delay). No-op while connecting or up.
+    pub fn connect(&mut self, now: Instant) {
+        if matches!(self.link, Link::Idle | Link::Backoff { .. }) {
+            self.open_transport(now);
+        }
+    }
+
+    /// Subscribe to filters. Sent now if connected, otherwise after connecting; resubscribed
+    /// automatically after a reconnect when the broker did not keep the session.
+    pub fn subscribe(&mut self, now: Instant, filters: &[(&str, QoS)]) -> Result<RequestId, Error> {
+        if filters.is_empty() {
+            return Err(Error::NoFilters);
+        }
+        for (filter, _) in filters {
+            topic::validate_filter(filter)?;
+        }
+        let list: Vec<(String, QoS)> = filters.iter().map(|(f, q)| (f.to_string(), *q)).collect();
+        for (filter, qos) in &list {
+            match self.subscriptions.iter_mut().find(|(f, _)| f == filter) {
+                Some(existing) => existing.1 = *qos,
+                None => self.subscriptions.push((filter.clone(), *qos)),
+            }
+        }
+        Ok(self.request(now, RequestKind::Subscribe(list)))
+    }
+
+    pub fn unsubscribe(&mut self, now: Instant, filters: &[&str]) -> Result<RequestId, Error> {
+        if filters.is_empty() {
+            return Err(Error::NoFilters);
+        }
+        for filter in filters {
+            topic::validate_filter(filter)?;
+        }
+        self.subscriptions.retain(|(f, _)| !filters.contains(&f.as_str()));
+        let list = filters.iter().map(|f| f.to_string()).collect();
+        Ok(self.request(now, RequestKind::Unsubscribe(list)))
+    }
+
+    /// Publish a message. Accepted messages are sent now, or queued while offline or while the
+    /// in-flight window is full; a full queue refuses with [`Error::QueueFull`].
+    pub fn publish(
+        &mut self,
+        now: Instant,
+        topic_name: &str,
+        payload: &[u8],
+        qos: QoS,
+        retain: bool,
+    ) -> Result<PublishId, Error> {
+        topic::validate_name(topic_name)?;
+        let size = topic_name.len() + payload.len() + 4;
+        if size > MAX_REMAINING_LENGTH {
+            return Err(Error::PayloadTooLarge(payload.len()));
+        }
+        let message = OutMessage { topic: topic_name.to_string(), payload: payload.to_vec(), qos, retain };
+        let can_send_now = self.link == Link::Up
+            && (qos == QoS::AtMostOnce
+                || (self.outgoing.queue.is_empty() && self.outgoing.inflight.len() < self.options.max_inflight));
+        if !can_send_now && self.outgoing.queue.len() >= self.options.max_queued {
+            return Err(Error::QueueFull(self.outgoing.queue.len()));
+        }
+        let id = self.new_publish_id();
+        if can_send_now {
+            self.send_new_publish(now, id, message);
+        } else {
+            self.outgoing.queue.push_back((id, message));
+        }
+        Ok(id)
+    }
+
+    /// Send DISCONNECT (if connected), close the transport, and stop reconnecting. Unacknowledged
+    /// publishes stay pending (see `pending_publishes`) for a later `connect`.
+    pub fn disconnect(&mut self, now: Instant) {
+        match self.link {
+            Link::Idle => return,
+            Link::Up => {
+                self.send(now, &Packet::Disconnect);
+                self.actions.push_back(TransportAction::Close);
+            }
+            Link::Opening { .. } | Link::AwaitConnack { .. } => {
+                self.tx.clear();
+                self.actions.push_back(TransportAction::Close);
+            }
+            Link::Backoff { .. } => {}
+        }
+        self.reset_link_state();
+        self.link = Link::Idle;
+        self.events.push_back(Event::Disconnected);
+    }
+
+    // ---- inputs from the adapter ---------------------------------------------------------
+
+    /// The transport asked for by `TransportAction::Open` is open: CONNECT goes out.
+    pub fn handle_transport_open(&mut self, now: Instant) {
+        if !matches!(self.link, Link::Opening { .. }) {
+            return; // a late open after disconnect: the adapter gets no use for it
+        }
+        self.link = Link::AwaitConnack { deadline: now + self.options.connect_timeout };
+        let will = self.options.will.as_ref().map(|w| mqttrs::LastWill {
+            topic: &w.topic,
+            message: &w.payload,
+            qos: w.qos,
+            retain: w.retain,
+        });
+        let connect = mqttrs::Connect {
+            protocol: mqttrs::Protocol::MQTT311,
+            keep_alive: self.options.keep_alive_secs,
+            client_id: &self.options.client_id,
+            clean_session: self.options.clean_session,
+            last_will: will,
+            username: self.options.username.as_deref(),
+            password: self.options.password.as_deref(),
+        };
+        match codec::encode(&Packet::Connect(connect)) {
+            Ok(bytes) => self.queue_bytes(now, bytes),
+            Err(e) => self.lose_connection(now, Error::Violation(e.to_string()), false),
+        }
+    }
+
+    /// The transport failed to open, or closed. `reason` is shown to the user.
+    pub fn handle_transport_closed(&mut self, now: Instant, reason: &str) {
+        if matches!(self.link, Link::Opening { .. } | Link::AwaitConnack { .. } | Link::Up) {
+            self.lose_connection(now, Error::Transport(reason.to_string()), true);
+        }
+    }
+
+    /// The peer closed the transport with a code and reason (e.g. a WebSocket close frame).
+    pub fn handle_transport_close_frame(&mut self, now: Instant, code: u16, reason: &str, retry: bool) {
+        if matches!(self.link, Link::Opening { .. } | Link::AwaitConnack { .. } | Link::Up) {
+            let error = Error::Closed { code, reason: reason.to_string(), retry };
+            self.lose_connection(now, error, true);
+        }
+    }
+
+    /// Bytes received from the transport, in any chunking.
+    pub fn handle_bytes(&mut self, now: Instant, bytes: &[u8]) {
+        if !matches!(self.link, Link::AwaitConnack { .. } | Link::Up) {
+            return;
+        }
+        self.rx.extend_from_slice(bytes);
+        let rx = core::mem::take(&mut self.rx);
+        let mut offset = 0;
+        let mut failure = None;
+        while let Some(rest) = rx.get(offset..) {
+            match codec::decode(rest, self.options.max_incoming_packet) {
+                Ok(Some((packet, used))) => {
+                    offset += used;
+                    if let Err(e) = self.handle_packet(now, packet) {
+                        failure = Some(e);
+                        break;
+                    }
+                    if !matches!(self.link, Link::AwaitConnack { .. } | Link::Up) {
+                        break; // e.g. CONNACK refused
+                    }
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    failure = Some(Error::Protocol(e));
+                    break;
+                }
+            }
+        }
+        if let Some(error) = failure {
+            self.lose_connection(now, error, false);
+        } else if matches!(self.link, Link::AwaitConnack { .. } | Link::Up) {
+            self.rx = rx;
+            self.rx.drain(..offset);
+        }
+    }
+
+    /// A timer armed from `poll_timeout` fired (or any time: only what is due acts).
+    pub fn handle_timeout(&mut self, now: Instant) {
+        match self.link {
+            Link::Opening { deadline } | Link::AwaitConnack { deadline } if now >= deadline => {
+                let ms = self.options.connect_timeout.as_millis() as u64;
+                self.lose_connection(now, Error::ConnectTimeout(ms), false);
+            }
+            Link::Up => {
+                if let Some(deadline) = self.ping_deadline {
+                    if now >= deadline {
+                        let ms = self.options.effective_ping_timeout().as_millis() as u64;
+                        self.lose_connection(now, Error::KeepaliveTimeout(ms), false);
+                    }
+                } else if let Some(keep_alive) = self.options.keep_alive() {
+                    if now >= self.last_sent + keep_alive {
+                        self.send(now, &Packet::Pingreq);
+                        self.ping_deadline = Some(now + self.options.effective_ping_timeout());
+                    }
+                }
+            }
+            Link::Backoff { until } if now >= until => {
+                self.events.push_back(Event::Reconnecting { attempt: self.backoff.attempt() });
+                self.open_transport(now);
+            }
+            _ => {}
+        }
+    }
+
+    // ---- outputs -------------------------------------------------------------------------
+
+    /// The next bytes to write to the transport: one or more whole MQTT packets.
+    pub fn poll_transmit(&mut self) -> Option<Vec<u8>> {
+        let mut first = self.tx.pop_front()?;
+        while let Some(next) = self.tx.pop_front() {
+            first.extend_from_slice(&next);
+        }
+        Some(first)
+    }
+
+    pub fn poll_transport(&mut self) -> Option<TransportAction> {
+        self.actions.pop_front()
+    }
+
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    /// When `handle_timeout` is next due, if anything is pending.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        match self.link {
+            Link::Opening { deadline } | Link::AwaitConnack { deadline } => Some(deadline),
+            Link::Backoff { until } => Some(until),
+            Link::Up => self
+                .ping_deadline
+                .or_else(|| self.options.keep_alive().map(|k| self.last_sent + k)),
+            Link::Idle => None,
+        }
+    }
+
+    // ---- internals -----------------------------------------------------------------------
+
+    fn new_publish_id(&mut self) -> PublishId {
+        let id = PublishId(self.next_publish_id);
+        self.next_publish_id += 1;
+        id
+    }
+
+    fn open_transport(&mut self, now: Instant) {
+        self.link = Link::Opening { deadline: now + self.options.connect_timeout };
+        self.actions.push_back(TransportAction::Open);
+    }
+
+    fn queue_bytes(&mut self, now: Instant, bytes: Vec<u8>) {
+        self.tx.push_back(bytes);
+        self.last_sent = now;
+    }
+
+    /// Encodes and queues a packet built by the session (valid by construction).
+    fn send(&mut self, now: Instant, packet: &Packet<'_>) {
+        match codec::encode(packet) {
+            Ok(bytes) => self.queue_bytes(now, bytes),
+            Err(e) => debug_assert!(false, "session built an unencodable packet: {e}"),
+        }
+    }
+
+    fn send_publish(&mut self, now: Instant, pid: u16, message: &OutMessage, dup: bool) {
+        let Ok(pid) = Pid::try_from(pid) else { return };
+        let qospid = match message.qos {
+            QoS::AtMostOnce => QosPid::AtMostOnce,
+            QoS::AtLeastOnce => QosPid::AtLeastOnce(pid),
+            QoS::ExactlyOnce => QosPid::ExactlyOnce(pid),
+        };
+        let publish = mqttrs::Publish {
+            dup,
+            qospid,
+            retain: message.retain,
+            topic_name: &message.topic,
+            payload: &message.payload,
+        };
+        self.send(now, &Packet::Publish(publish));
+    }
+
+    fn send_pid_packet(&mut self, now: Instant, pid: u16, make: fn(Pid) -> Packet<'static>) {
+        if let Ok(pid) = Pid::try_from(pid) {
+            self.send(now, &make(pid));
+        }
+    }
+
+    /// Sends a publish for the first time. Returns it if no packet id was free.
+    fn send_new_publish(&mut self, now: Instant, id: PublishId, message: OutMessage) -> Option<OutMessage> {
+        let stage = match message.qos {
+            QoS::AtMostOnce => {
+                self.send_publish(now, 1, &message, false);
+                self.events.push_back(Event::Published { id });
+                return None;
+            }
+            QoS::AtLeastOnce => Stage::AwaitPuback,
+            QoS::ExactlyOnce => Stage::AwaitPubrec,
+        };
+        let Some(pid) = self.pids.allocate() else {
+            return Some(message);
+        };
+        self.send_publish(now, pid, &message, false);
+        self.outgoing.inflight.push(InFlight { id, pid, message, stage });
+        None
+    }
+
+    /// Moves queued publishes into the in-flight window while there is room.
+    fn flush_queue(&mut self, now: Instant) {
+        while self.link == Link::Up && self.outgoing.inflight.len() < self.options.max_inflight {
+            let Some((id, message)) = self.outgoing.queue.pop_front() else { break };
+            if let Some(message) = self.send_new_publish(now, id, message) {
+                self.outgoing.queue.push_front((id, message));
+                break;
+            }
+        }
+    }
+
+    fn request(&mut self, now: Instant, kind: RequestKind) -> RequestId {
+        let id = RequestId(self.next_request_id);
+        self.next_request_id += 1;
+        let request = Request { id: Some(id), kind };
+        if self.link == Link::Up {
+            self.send_request(now, request);
+        } else {
+            self.unsent.push_back(request);
+        }
+        id
+    }
+
+    fn send_request(&mut self, now: Instant, request: Request) {
+        let Some(pid_value) = self.pids.allocate() else {
+            self.unsent.push_back(request);
+            return;
+        };
+        let Ok(pid) = Pid::try_from(pid_value) else { return };
+        let packet = match &request.kind {
+            RequestKind::Subscribe(list) => Packet::Subscribe(mqttrs::Subscribe {
+                pid,
+                topics: list
+                    .iter()
+                    .map(|(f, q)| mqttrs::SubscribeTopic { topic_path: f.clone(), qos: *q })
+                    .collect(),
+            }),
+            RequestKind::Unsubscribe(list) => {
+                Packet::Unsubscribe(mqttrs::Unsubscribe { pid, topics: list.clone() })
+            }
+        };
+        self.send(now, &packet);
+        self.awaiting_ack.insert(pid_value, request);
+    }
+
+    /// Forgets the per-connection state. In-flight publishes, subscriptions and unacknowledged
+    /// requests are kept for the next connection.
+    fn reset_link_state(&mut self) {
+        self.rx.clear();
+        self.tx.clear();
+        self.ping_deadline = None;
+        let mut requests: Vec<Request> = core::mem::take(&mut self.awaiting_ack)
+            .into_iter()
+            .map(|(pid, request)| {
+                self.pids.release(pid);
+                request
+            })
+            .collect();
+        requests.sort_by_key(|r| r.id);
+        for request in requests.into_iter().rev() {
+            self.unsent.push_front(request);
+        }
+    }
+
+    fn lose_connection(&mut self, now: Instant, error: Error, transport_closed: bool) {
+        if !transport_closed {
+            self.actions.push_back(TransportAction::Close);
+        }
+        self.reset_link_state();
+        let retry = self.options.reconnect.enabled && error.is_retried();
+        let reconnect_in = retry.then(|| self.backoff.next_delay());
+        self.link = match reconnect_in {
+            Some(delay) => Link::Backoff { until: now + delay },
+            None => Link::Idle,
+        };
+        let attempt = self.backoff.attempt();
+        self.events.push_back(Event::ConnectionLost { error, reconnect_in, attempt });
+    }
+
+    fn handle_packet(&mut self, now: Instant, packet: Packet<'_>) -> Result<(), Error> {
+        if let Link::AwaitConnack { .. } = self.link {
+            return match packet {
+                Packet::Connack(connack) => {
+                    match crate::error::ConnectRefused::from_code(connack.code) {
+                        Some(refused) => self.lose_connection(now, Error::Refused(refused), false),
+                        None => self.on_connected(now, connack.session_present),
+                    }
+                    Ok(())
+                }
+                other => Err(Error::Violation(format!("{:?} before CONNACK", other.get_type()))),
+            };
+        }
+        match packet {
+            Packet::Publish(publish) => self.on_publish(now, publish),
+            Packet::Puback(pid) => {
+                self.complete(now, pid.get(), Stage::AwaitPuback);
+                Ok(())
+            }
+            Packet::Pubrec(pid) => {
+                let pid = pid.get();
+                if let Some(index) = self.outgoing.position(pid, Stage::AwaitPubrec) {
+                    self.outgoing.inflight[index].stage = Stage::AwaitPubcomp;
+                }
+                // Also answers a repeated PUBREC for a message already released.
+                if self.outgoing.position(pid, Stage::AwaitPubcomp).is_some() {
+                    self.send_pid_packet(now, pid, Packet::Pubrel);
+                }
+                Ok(())
+            }
+            Packet::Pubrel(pid) => {
+                self.incoming_qos2.remove(&pid.get());
+                self.send_pid_packet(now, pid.get(), Packet::Pubcomp);
+                Ok(())
+            }
+            Packet::Pubcomp(pid) => {
+                self.complete(now, pid.get(), Stage::AwaitPubcomp);
+                Ok(())
+            }
+            Packet::Suback(suback) => self.on_suback(suback),
+            Packet::Unsuback(pid) => {
+                match self.awaiting_ack.remove(&pid.get()) {
+                    Some(Request { id, kind: RequestKind::Unsubscribe(_) }) => {
+                        self.pids.release(pid.get());
+                        if let Some(request) = id {
+                            self.events.push_back(Event::Unsubscribed { request });
+                        }
+                        Ok(())
+                    }
+                    Some(other) => {
+                        self.awaiting_ack.insert(pid.get(), other);
+                        Err(Error::Violation(format!("UNSUBACK {} answers a SUBSCRIBE", pid.get())))
+                    }
+                    None => Ok(()), // a late ack for a request already retried: harmless
+                }
+            }
+            Packet::Pingresp => {
+                self.ping_deadline = None;
+                Ok(())
+            }
+            other => Err(Error::Violation(format!("a server must not send {:?}", other.get_type()))),
+        }
+    }
+
+    fn on_connected(&mut self, now: Instant, session_present: bool) {
+        self.link = Link::Up;
+        self.backoff.reset();
+        self.events.push_back(Event::Connected { session_present });
+        if !session_present {
+            // A new broker session: its QoS 2 ids start afresh, and it has no subscriptions.
+            self.incoming_qos2.clear();
+            let pending: Vec<&str> = self
+                .unsent
+                .iter()
+                .filter_map(|r| match &r.kind {
+                    RequestKind::Subscribe(list) => Some(list.iter().map(|(f, _)| f.as_str())),
+                    RequestKind::Unsubscribe(_) => None,
+                })
+                .flatten()
+                .collect();
+            let resubscribe: Vec<(String, QoS)> = self
+                .subscriptions
+                .iter()
+                .filter(|(f, _)| !pending.contains(&f.as_str()))
+                .cloned()
+                .collect();
+            if !resubscribe.is_empty() {
+                self.send_request(now, Request { id: None, kind: RequestKind::Subscribe(resubscribe) });
+            }
+        }
+        for request in core::mem::take(&mut self.unsent) {
+            self.send_request(now, request);
+        }
+        // Resend in-flight publishes in their original order, marked as duplicates.
+        let inflight: Vec<(u16, Stage, OutMessage)> = self
+            .outgoing
+            .inflight
+            .iter()
+            .map(|f| (f.pid, f.stage, f.message.clone()))
+            .collect();
+        for (pid, stage, message) in inflight {
+            match stage {
+                Stage::AwaitPubcomp => self.send_pid_packet(now, pid, Packet::Pubrel),
+                _ => self.send_publish(now, pid, &message, true),
+            }
+        }
+        self.flush_queue(now);
+    }
+
+    fn on_publish(&mut self, now: Instant, publish: mqttrs::Publish<'_>) -> Result<(), Error> {
+        let deliver = match publish.qospid {
+            QosPid::AtMostOnce => true,
+            QosPid::AtLeastOnce(pid) => {
+                self.send(now, &Packet::Puback(pid));
+                true
+            }
+            QosPid::ExactlyOnce(pid) => {
+                let first = self.incoming_qos2.insert(pid.get());
+                self.send(now, &Packet::Pubrec(pid));
+                first
+            }
+        };
+        if deliver {
+            self.events.push_back(Event::Message(Message {
+                topic: publish.topic_name.to_string(),
+                payload: publish.payload.to_vec(),
+                qos: publish.qospid.qos(),
+                retain: publish.retain,
+                dup: publish.dup,
+            }));
+        }
+        Ok(())
+    }
+
+    fn on_suback(&mut self, suback: mqttrs::Suback) -> Result<(), Error> {
+        let pid = suback.pid.get();
+        let Some(request) = self.awaiting_ack.remove(&pid) else {
+            return Ok(()); // a late ack for a request already retried
+        };
+        let RequestKind::Subscribe(list) = &request.kind else {
+            self.awaiting_ack.insert(pid, request);
+            return Err(Error::Violation(format!("SUBACK {pid} answers an UNSUBSCRIBE")));
+        };
+        if list.len() != suback.return_codes.len() {
+            let msg = format!("SUBACK {pid} has {} codes for {} filters", suback.return_codes.len(), list.len());
+            self.awaiting_ack.insert(pid, request);
+            return Err(Error::Violation(msg));
+        }
+        self.pids.release(pid);
+        let granted: Vec<Option<QoS>> = suback
+            .return_codes
+            .iter()
+            .map(|code| match code {
+                mqttrs::SubscribeReturnCodes::Success(qos) => Some(*qos),
+                mqttrs::SubscribeReturnCodes::Failure => None,
+            })
+            .collect();
+        // A refused filter is not resubscribed after a reconnect.
+        for ((filter, _), granted) in list.iter().zip(&granted) {
+            if granted.is_none() {
+                self.subscriptions.retain(|(f, _)| f != filter);
+            }
+        }
+        if let Some(request) = request.id {
+            self.events.push_back(Event::Subscribed { request, granted });
+        }
+        Ok(())
+    }
+
+    /// PUBACK or PUBCOMP: the publish is done; its window slot goes to the queue.
+    fn complete(&mut self, now: Instant, pid: u16, stage: Stage) {
+        // An ack for an unknown id (e.g. after a resend was acked twice) is ignored.
+        if let Some(index) = self.outgoing.position(pid, stage) {
+            let done = self.outgoing.inflight.remove(index);
+            self.pids.release(pid);
+            self.events.push_back(Event::Published { id: done.id });
+            self.flush_queue(now);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,79 @@
+//! What a session is configured with.
+
+use core::time::Duration;
+
+use crate::reconnect::ReconnectPolicy;
+use crate::QoS;
+
+/// A last will: published by the broker if the connection drops without DISCONNECT.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Will {
+    pub topic: String,
+    pub payload: Vec<u8>,
+    pub qos: QoS,
+    pub retain: bool,
+}
+
+/// Session configuration. `Options::new(client_id)` gives sensible defaults.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Options {
+    pub client_id: String,
+    /// With `false` the broker keeps subscriptions and unacknowledged QoS 1/2 messages across
+    /// connections, and the session resends its own in-flight packets with DUP after reconnecting.
+    pub clean_session: bool,
+    /// Keepalive in seconds; 0 disables PINGREQ.
+    pub keep_alive_secs: u16,
+    /// How long to wait for PINGRESP after PINGREQ before declaring the link dead. Defaults to
+    /// half the keepalive, so a stall is detected within 1.5 keepalive intervals.
+    pub ping_timeout: Option<Duration>,
+    /// How long to wait for CONNACK after the transport opened.
+    pub connect_timeout: Duration,
+    pub username: Option<String>,
+    pub password: Option<Vec<u8>>,
+    pub will: Option<Will>,
+    /// QoS 1/2 publishes awaiting acknowledgement at once; further ones wait in the queue.
+    pub max_inflight: usize,
+    /// Publishes that may wait (offline, or for the in-flight window). When full, `publish`
+    /// refuses new messages with `Error::QueueFull`; accepted messages are never dropped.
+    pub max_queued: usize,
+    /// Incoming packets larger than this (whole frame, bytes) close the connection with
+    /// `DecodeError::TooLarge` before they are buffered.
+    pub max_incoming_packet: usize,
+    pub reconnect: ReconnectPolicy,
+}
+
+impl Options {
+    pub fn new(client_id: impl Into<String>) -> Self {
+        Self {
+            client_id: client_id.into(),
+            clean_session: true,
+            keep_alive_secs: 60,
+            ping_timeout: None,
+            connect_timeout: Duration::from_secs(10),
+            username: None,
+            password: None,
+            will: None,
+            max_inflight: 64,
+            max_queued: 1_000,
+            max_incoming_packet: 1 << 20,
+            reconnect: ReconnectPolicy::default(),
+        }
+    }
+
+    /// Sets user name and password.
+    pub fn with_credentials(mut self, username: impl Into<String>, password: impl Into<Vec<u8>>) -> Self {
+        self.username = Some(username.into());
+        self.password = Some(password.into());
+        self
+    }
+
+    pub(crate) fn keep_alive(&self) -> Option<Duration> {
+        (self.keep_alive_secs > 0).then(|| Duration::from_secs(u64::from(self.keep_alive_secs)))
+    }
+
+    pub(crate) fn effective_ping_timeout(&self) -> Duration {
+        self.ping_timeout
+            .or_else(|| self.keep_alive().map(|k| k / 2))
+            .unwrap_or(Duration::from_secs(30))
+    }
+}

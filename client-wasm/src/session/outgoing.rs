@@ -1,0 +1,134 @@
+//! Outgoing publishes: the in-flight window (QoS 1/2 awaiting acknowledgement, in send order),
+//! the queue behind it, and packet identifier allocation.
+
+use std::collections::{BTreeSet, VecDeque};
+
+use super::event::PublishId;
+use crate::QoS;
+
+/// A publish as the user asked for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutMessage {
+    pub topic: String,
+    pub payload: Vec<u8>,
+    pub qos: QoS,
+    pub retain: bool,
+}
+
+/// Where a QoS 1/2 publish is in its acknowledgement flow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// QoS 1: PUBLISH sent, PUBACK awaited.
+    AwaitPuback,
+    /// QoS 2: PUBLISH sent, PUBREC awaited.
+    AwaitPubrec,
+    /// QoS 2: PUBREL sent, PUBCOMP awaited. The message itself is delivered.
+    AwaitPubcomp,
+}
+
+#[derive(Debug, Clone)]
+pub struct InFlight {
+    pub id: PublishId,
+    pub pid: u16,
+    pub message: OutMessage,
+    pub stage: Stage,
+}
+
+/// A publish not yet acknowledged, as kept across a page reload or process restart.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingPublish {
+    pub topic: String,
+    pub payload: Vec<u8>,
+    pub qos: QoS,
+    pub retain: bool,
+    /// The packet identifier it was sent with, if it was sent.
+    pub packet_id: Option<u16>,
+    /// QoS 2 only: PUBREC arrived and PUBREL is owed.
+    pub released: bool,
+}
+
+/// Packet identifiers in use (publishes, subscribes, unsubscribes), never handed out twice.
+#[derive(Debug, Default)]
+pub struct PacketIds {
+    next: u16,
+    used: BTreeSet<u16>,
+}
+
+impl PacketIds {
+    /// The next free identifier after the last one handed out, or `None` if all 65535 are used.
+    pub fn allocate(&mut self) -> Option<u16> {
+        if self.used.len() >= usize::from(u16::MAX) {
+            return None;
+        }
+        loop {
+            self.next = self.next.checked_add(1).unwrap_or(1);
+            if self.used.insert(self.next) {
+                return Some(self.next);
+            }
+        }
+    }
+
+    /// Marks `pid` as used (restoring a persisted in-flight message). False if it already was.
+    pub fn reserve(&mut self, pid: u16) -> bool {
+        pid != 0 && self.used.insert(pid)
+    }
+
+    pub fn release(&mut self, pid: u16) {
+        self.used.remove(&pid);
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct Outgoing {
+    pub inflight: Vec<InFlight>,
+    pub queue: VecDeque<(PublishId, OutMessage)>,
+}
+
+impl Outgoing {
+    pub fn position(&self, pid: u16, stage: Stage) -> Option<usize> {
+        self.inflight.iter().position(|f| f.pid == pid && f.stage == stage)
+    }
+
+    /// Everything not yet acknowledged: in-flight first (send order), then the queue.
+    pub fn pending(&self) -> Vec<PendingPublish> {
+        let inflight = self.inflight.iter().map(|f| PendingPublish {
+            topic: f.message.topic.clone(),
+            payload: f.message.payload.clone(),
+            qos: f.message.qos,
+            retain: f.message.retain,
+            packet_id: Some(f.pid),
+            released: f.stage == Stage::AwaitPubcomp,
+        });
+        let queued = self.queue.iter().map(|(_, m)| PendingPublish {
+            topic: m.topic.clone(),
+            payload: m.payload.clone(),
+            qos: m.qos,
+            retain: m.retain,
+            packet_id: None,
+            released: false,
+        });
+        inflight.chain(queued).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    #[test]
+    fn packet_ids_skip_those_in_use_and_wrap_past_zero() {
+        let mut ids = PacketIds::default();
+        assert_eq!(ids.allocate(), Some(1));
+        assert!(ids.reserve(2));
+        assert_eq!(ids.allocate(), Some(3));
+        ids.next = u16::MAX - 1;
+        assert_eq!(ids.allocate(), Some(u16::MAX));
+        assert_eq!(ids.allocate(), Some(4)); // 1, 2, 3 still in use, 0 is never used
+        ids.release(1);
+        ids.next = u16::MAX;
+        assert_eq!(ids.allocate(), Some(1));
+        assert!(!ids.reserve(0));
+    }
+}

@@ -1,0 +1,122 @@
+//! Topic names and filters (MQTT 3.1.1 section 4.7): validation and matching.
+
+/// Why a topic name or filter was refused. The caller's fault: fix the string.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TopicError {
+    #[error("topic must not be empty")]
+    Empty,
+    #[error("topic is {0} bytes long; MQTT allows at most 65535")]
+    TooLong(usize),
+    #[error("topic must not contain the NUL character")]
+    ContainsNul,
+    #[error("wildcards '+' and '#' are not allowed in a topic name")]
+    WildcardInName,
+    #[error("'#' must be the last level of a filter, alone")]
+    MisplacedMultiLevelWildcard,
+    #[error("'+' must occupy a whole level of a filter")]
+    MisplacedSingleLevelWildcard,
+}
+
+const MAX_TOPIC_BYTES: usize = 65_535;
+
+fn validate_common(topic: &str) -> Result<(), TopicError> {
+    if topic.is_empty() {
+        return Err(TopicError::Empty);
+    }
+    if topic.len() > MAX_TOPIC_BYTES {
+        return Err(TopicError::TooLong(topic.len()));
+    }
+    if topic.contains('\0') {
+        return Err(TopicError::ContainsNul);
+    }
+    Ok(())
+}
+
+/// Checks a topic name, as used in PUBLISH: no wildcards.
+pub fn validate_name(topic: &str) -> Result<(), TopicError> {
+    validate_common(topic)?;
+    if topic.contains(['+', '#']) {
+        return Err(TopicError::WildcardInName);
+    }
+    Ok(())
+}
+
+/// Checks a topic filter, as used in SUBSCRIBE and UNSUBSCRIBE.
+pub fn validate_filter(filter: &str) -> Result<(), TopicError> {
+    validate_common(filter)?;
+    let mut levels = filter.split('/').peekable();
+    while let Some(level) = levels.next() {
+        if level.contains('#') && (level != "#" || levels.peek().is_some()) {
+            return Err(TopicError::MisplacedMultiLevelWildcard);
+        }
+        if level.contains('+') && level != "+" {
+            return Err(TopicError::MisplacedSingleLevelWildcard);
+        }
+    }
+    Ok(())
+}
+
+/// Whether a (valid) topic `name` matches a (valid) `filter`.
+///
+/// Follows section 4.7: `+` matches one level (possibly empty), `#` matches the parent level and
+/// everything below, and wildcards in the first level never match topics starting with `$`.
+pub fn matches(filter: &str, name: &str) -> bool {
+    if name.starts_with('$') && filter.starts_with(['+', '#']) {
+        return false;
+    }
+    let mut filter_levels = filter.split('/');
+    let mut name_levels = name.split('/');
+    loop {
+        match (filter_levels.next(), name_levels.next()) {
+            (Some("#"), _) => return true,
+            (Some("+"), Some(_)) => {}
+            (Some(f), Some(n)) if f == n => {}
+            (None, None) => return true,
+            _ => return false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    #[test]
+    fn names_refuse_wildcards_and_nul() {
+        assert_eq!(validate_name("007/temperature"), Ok(()));
+        assert_eq!(validate_name("a/+"), Err(TopicError::WildcardInName));
+        assert_eq!(validate_name("a/#"), Err(TopicError::WildcardInName));
+        assert_eq!(validate_name(""), Err(TopicError::Empty));
+        assert_eq!(validate_name("a\0b"), Err(TopicError::ContainsNul));
+        assert_eq!(validate_name(&"x".repeat(65_536)), Err(TopicError::TooLong(65_536)));
+        assert_eq!(validate_name("/"), Ok(()));
+    }
+
+    #[test]
+    fn filters_follow_the_wildcard_rules() {
+        for ok in ["#", "+", "a/#", "+/+", "a/+/b", "/+", "$provision/007", "007/#", "+/#"] {
+            assert_eq!(validate_filter(ok), Ok(()), "{ok}");
+        }
+        assert_eq!(validate_filter("a/#/b"), Err(TopicError::MisplacedMultiLevelWildcard));
+        assert_eq!(validate_filter("a#"), Err(TopicError::MisplacedMultiLevelWildcard));
+        assert_eq!(validate_filter("a+/b"), Err(TopicError::MisplacedSingleLevelWildcard));
+    }
+
+    #[test]
+    fn matching_follows_section_4_7() {
+        assert!(matches("007/#", "007/temperature"));
+        assert!(matches("007/#", "007"));
+        assert!(matches("sport/+", "sport/"));
+        assert!(matches("+/+", "/finance"));
+        assert!(!matches("sport/+", "sport"));
+        assert!(!matches("007/#", "008/temperature"));
+        assert!(!matches("#", "$SYS/broker"));
+        assert!(!matches("+/x", "$provision/x"));
+        assert!(matches("$provision/+", "$provision/x"));
+        assert!(matches("a/b", "a/b"));
+        assert!(!matches("a/b", "a/b/c"));
+    }
+}
