@@ -1,1 +1,182 @@
-fn main() {}
+//! `ws-bridge` command line: see `ws-bridge --help` and the crate docs.
+#![forbid(unsafe_code)]
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Parser;
+use ws_bridge::config::split_host_port;
+use ws_bridge::{Bridge, BridgeError, Config, ConfigError, RouteConfig, ServerTls};
+
+/// A WebSocket (MQTT over WebSockets) to TLS+SNI relay.
+///
+/// Quick form: one route served at /mqtt. Full form: --config bridge.toml.
+#[derive(Parser, Debug)]
+#[command(version, about)]
+struct Cli {
+    /// TOML configuration (named routes at /mqtt/<route>); excludes the quick-form flags.
+    #[arg(long, conflicts_with_all = ["upstream", "sni", "ca", "cert", "key", "allow_origin"])]
+    config: Option<PathBuf>,
+    /// Address to listen on (overrides the file's `listen`).
+    #[arg(long)]
+    listen: Option<SocketAddr>,
+    /// Upstream broker HOST:PORT (quick form).
+    #[arg(long)]
+    upstream: Option<String>,
+    /// Name sent as SNI and verified (default: the upstream host).
+    #[arg(long)]
+    sni: Option<String>,
+    /// PEM file of trusted CAs for the upstream (default: public web roots).
+    #[arg(long)]
+    ca: Option<PathBuf>,
+    /// Client certificate for mutual TLS with the upstream.
+    #[arg(long, requires = "key")]
+    cert: Option<PathBuf>,
+    /// Client key for mutual TLS with the upstream.
+    #[arg(long, requires = "cert")]
+    key: Option<PathBuf>,
+    /// Allowed browser Origin (repeatable; default: any).
+    #[arg(long = "allow-origin")]
+    allow_origin: Vec<String>,
+    /// Serve this folder (the built web app) on the same listener.
+    #[arg(long = "static")]
+    static_dir: Option<PathBuf>,
+    /// Serve wss:// with this certificate chain (PEM).
+    #[arg(long, requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// Private key for --tls-cert (PEM).
+    #[arg(long, requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Log format.
+    #[arg(long, value_enum, default_value = "text")]
+    log_format: LogFormat,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+fn build_config(cli: &Cli) -> Result<Config, ConfigError> {
+    let mut config = match (&cli.config, &cli.upstream) {
+        (Some(path), _) => {
+            let mut c = Config::load(path)?;
+            if let Some(l) = cli.listen {
+                c.listen = l;
+            }
+            c
+        }
+        (None, Some(up)) => {
+            let (host, port) = split_host_port(up)?;
+            let listen = cli.listen.ok_or_else(|| {
+                ConfigError::Invalid("--listen is required with --upstream".into())
+            })?;
+            Config::single_route(
+                listen,
+                RouteConfig {
+                    host,
+                    port,
+                    sni: cli.sni.clone(),
+                    ca_file: cli.ca.clone(),
+                    client_cert: cli.cert.clone(),
+                    client_key: cli.key.clone(),
+                    allowed_origins: cli.allow_origin.clone(),
+                },
+            )?
+        }
+        (None, None) => {
+            return Err(ConfigError::Invalid(
+                "give either --config FILE or --listen ADDR --upstream HOST:PORT".into(),
+            ))
+        }
+    };
+    if let Some(d) = &cli.static_dir {
+        config.static_dir = Some(d.clone());
+    }
+    if let (Some(cert), Some(key)) = (&cli.tls_cert, &cli.tls_key) {
+        config.tls = Some(ServerTls {
+            cert: cert.clone(),
+            key: key.clone(),
+        });
+    }
+    config.validate()?;
+    Ok(config)
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = term.recv() => {},
+                    _ = tokio::signal::ctrl_c() => {},
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.log_format);
+    let config = match build_config(&cli) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("ws-bridge: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("ws-bridge: cannot start the runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    rt.block_on(async move {
+        let (addr, handle) = match Bridge::bind(config).await {
+            Ok(x) => x,
+            Err(e @ BridgeError::Bind { .. }) => {
+                eprintln!("ws-bridge: {e}");
+                return ExitCode::from(3);
+            }
+            Err(e) => {
+                eprintln!("ws-bridge: {e}");
+                return ExitCode::from(2);
+            }
+        };
+        // One machine-readable line on stdout: harnesses and scripts read the bound address.
+        println!("ws-bridge listening on {}", handle.url("/mqtt"));
+        let _ = addr;
+        shutdown_signal().await;
+        tracing::info!("signal received: shutting down");
+        handle.shutdown().await;
+        ExitCode::SUCCESS
+    })
+}

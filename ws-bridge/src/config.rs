@@ -1,0 +1,410 @@
+//! Configuration: a TOML file (`ws-bridge --config bridge.toml`) or the one-route quick form.
+//!
+//! Every problem is a typed [`ConfigError`] with a message that names the file, route or field.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::route::{validate_route_name, Template};
+
+/// A configuration problem, found while parsing, validating or loading files it names.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// A file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The IO error.
+        source: std::io::Error,
+    },
+    /// The TOML did not parse or had unknown or mistyped fields.
+    #[error("invalid configuration {origin}: {message}")]
+    Parse {
+        /// The file name (or `<string>`).
+        origin: String,
+        /// The parser's message, with line and column.
+        message: String,
+    },
+    /// A route is wrong.
+    #[error("route {route:?}: {reason}")]
+    Route {
+        /// The route name.
+        route: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A PEM file holds no usable certificate or key, or rustls refused it.
+    #[error("{path}: {reason}")]
+    Pem {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A command-line or top-level value is wrong.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// Server certificate for `wss://`.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct ServerTls {
+    /// PEM certificate chain.
+    pub cert: PathBuf,
+    /// PEM private key (PKCS#8, PKCS#1 or SEC1).
+    pub key: PathBuf,
+}
+
+/// Limits and timeouts. Every field has a default.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Limits {
+    /// Largest MQTT packet (fixed header included) relayed either way. Default 1 MiB.
+    pub max_packet_size: usize,
+    /// Time allowed from accept to a complete request head (TLS handshake included). Default 10 s.
+    pub handshake_timeout_ms: u64,
+    /// Time allowed to connect to the upstream, TLS handshake included. Default 10 s.
+    pub connect_timeout_ms: u64,
+    /// A session with no MQTT data in either direction for this long is closed. Default 10 min.
+    pub idle_timeout_ms: u64,
+    /// WebSocket ping interval; a browser silent for two intervals is closed. Default 30 s.
+    pub ping_interval_ms: u64,
+    /// Time sessions get to close on shutdown. Default 5 s.
+    pub drain_timeout_ms: u64,
+    /// Open connections in total (handshakes included). Default 10,000.
+    pub max_connections: usize,
+    /// Open connections per client IP address. Default 100.
+    pub max_connections_per_ip: usize,
+    /// Largest HTTP request head. Default 8 KiB.
+    pub max_request_head: usize,
+    /// tungstenite read and write buffer size per session. Default 4 KiB.
+    pub ws_buffer_size: usize,
+    /// Largest WebSocket message sent to the browser (whole packets are batched up to this). Default 64 KiB.
+    pub max_batch: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_packet_size: 1 << 20,
+            handshake_timeout_ms: 10_000,
+            connect_timeout_ms: 10_000,
+            idle_timeout_ms: 600_000,
+            ping_interval_ms: 30_000,
+            drain_timeout_ms: 5_000,
+            max_connections: 10_000,
+            max_connections_per_ip: 100,
+            max_request_head: 8 * 1024,
+            ws_buffer_size: 4 * 1024,
+            max_batch: 64 * 1024,
+        }
+    }
+}
+
+/// Where a route's trusted CA certificates come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CaSource {
+    /// The public web roots (webpki-roots).
+    WebRoots,
+    /// A PEM file of CA certificates.
+    File(PathBuf),
+}
+
+/// One upstream destination.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct RouteConfig {
+    /// Host to dial; may contain `{product}` (e.g. `mqtt-{product}.hosted.exosite.io`).
+    pub host: String,
+    /// Port to dial. Default 8883.
+    #[serde(default = "default_port")]
+    pub port: u16,
+    /// Name sent as SNI and verified in the certificate; may contain `{product}`. Default: `host`.
+    #[serde(default)]
+    pub sni: Option<String>,
+    /// PEM file of trusted CAs. Absent: the public web roots.
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
+    /// Client certificate chain for mutual TLS.
+    #[serde(default)]
+    pub client_cert: Option<PathBuf>,
+    /// Client private key for mutual TLS.
+    #[serde(default)]
+    pub client_key: Option<PathBuf>,
+    /// Origins allowed to open this route (`"*"` or empty: any). Requests without an `Origin`
+    /// header (non-browser clients) are always allowed.
+    #[serde(default)]
+    pub allowed_origins: Vec<String>,
+}
+
+fn default_port() -> u16 {
+    8883
+}
+
+impl RouteConfig {
+    /// The CA source.
+    pub fn ca(&self) -> CaSource {
+        match &self.ca_file {
+            Some(p) => CaSource::File(p.clone()),
+            None => CaSource::WebRoots,
+        }
+    }
+}
+
+/// The whole configuration.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Address to listen on, e.g. `127.0.0.1:8080` (port 0 picks a free port).
+    pub listen: SocketAddr,
+    /// Serve `wss://` with this certificate; absent: `ws://`.
+    #[serde(default)]
+    pub tls: Option<ServerTls>,
+    /// Serve files from this folder (the built web app) on the same listener.
+    #[serde(default)]
+    pub static_dir: Option<PathBuf>,
+    /// Serve `/healthz` and `/metrics`. Default true.
+    #[serde(default = "default_true")]
+    pub observability: bool,
+    /// Route served at plain `/mqtt`, if any.
+    #[serde(default)]
+    pub default_route: Option<String>,
+    /// Limits and timeouts.
+    #[serde(default)]
+    pub limits: Limits,
+    /// Named routes, served at `/mqtt/<name>` (or `/mqtt/<name>/<product>` for templates).
+    #[serde(default)]
+    pub routes: BTreeMap<String, RouteConfig>,
+}
+
+fn default_true() -> bool {
+    true
+}
+
+impl Config {
+    /// Parses and validates a TOML document; `origin` names it in error messages.
+    pub fn from_toml_str(text: &str, origin: &str) -> Result<Config, ConfigError> {
+        let config: Config = toml::from_str(text).map_err(|e| ConfigError::Parse {
+            origin: origin.to_string(),
+            message: e.to_string(),
+        })?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Reads, parses and validates a TOML file. Relative paths inside it are resolved against
+    /// the file's folder.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let mut config = Self::from_toml_str(&text, &path.display().to_string())?;
+        if let Some(base) = path.parent() {
+            config.resolve_relative(base);
+        }
+        Ok(config)
+    }
+
+    fn resolve_relative(&mut self, base: &Path) {
+        let fix = |p: &mut PathBuf| {
+            if p.is_relative() {
+                *p = base.join(&*p);
+            }
+        };
+        if let Some(tls) = &mut self.tls {
+            fix(&mut tls.cert);
+            fix(&mut tls.key);
+        }
+        if let Some(d) = &mut self.static_dir {
+            fix(d);
+        }
+        for r in self.routes.values_mut() {
+            for p in [&mut r.ca_file, &mut r.client_cert, &mut r.client_key]
+                .into_iter()
+                .flatten()
+            {
+                fix(p);
+            }
+        }
+    }
+
+    /// A configuration with one route named `default`, served at `/mqtt` (the quick form).
+    pub fn single_route(listen: SocketAddr, route: RouteConfig) -> Result<Config, ConfigError> {
+        let mut routes = BTreeMap::new();
+        routes.insert("default".to_string(), route);
+        let config = Config {
+            listen,
+            tls: None,
+            static_dir: None,
+            observability: true,
+            default_route: Some("default".to_string()),
+            limits: Limits::default(),
+            routes,
+        };
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Checks names, templates and limits (files are loaded later, by [`crate::Bridge::bind`]).
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        for (name, route) in &self.routes {
+            let bad = |reason: String| ConfigError::Route {
+                route: name.clone(),
+                reason,
+            };
+            validate_route_name(name).map_err(|r| bad(r.to_string()))?;
+            let host = Template::parse(&route.host).map_err(|r| bad(format!("host: {r}")))?;
+            let sni = Template::parse(route.sni.as_deref().unwrap_or(&route.host))
+                .map_err(|r| bad(format!("sni: {r}")))?;
+            if sni.is_template() && !host.is_template() {
+                return Err(bad("sni uses {product} but host does not".into()));
+            }
+            if route.port == 0 {
+                return Err(bad("port must not be 0".into()));
+            }
+            if route.client_cert.is_some() != route.client_key.is_some() {
+                return Err(bad(
+                    "client_cert and client_key must be given together".into()
+                ));
+            }
+            for o in &route.allowed_origins {
+                if o != "*" && !(o.starts_with("http://") || o.starts_with("https://")) {
+                    return Err(bad(format!(
+                        "allowed origin {o:?} must be \"*\" or start with http:// or https://"
+                    )));
+                }
+            }
+        }
+        if let Some(d) = &self.default_route {
+            if !self.routes.contains_key(d) {
+                return Err(ConfigError::Invalid(format!(
+                    "default_route {d:?} is not a configured route"
+                )));
+            }
+        }
+        let l = &self.limits;
+        if l.max_packet_size < 2 {
+            return Err(ConfigError::Invalid(
+                "limits.max_packet_size must be at least 2".into(),
+            ));
+        }
+        for (v, n) in [
+            (l.handshake_timeout_ms, "handshake_timeout_ms"),
+            (l.connect_timeout_ms, "connect_timeout_ms"),
+            (l.idle_timeout_ms, "idle_timeout_ms"),
+            (l.ping_interval_ms, "ping_interval_ms"),
+        ] {
+            if v == 0 {
+                return Err(ConfigError::Invalid(format!("limits.{n} must be > 0")));
+            }
+        }
+        if l.max_connections == 0 || l.max_connections_per_ip == 0 {
+            return Err(ConfigError::Invalid(
+                "limits.max_connections and max_connections_per_ip must be > 0".into(),
+            ));
+        }
+        if l.ws_buffer_size < 256 || l.max_request_head < 256 || l.max_batch < 256 {
+            return Err(ConfigError::Invalid(
+                "limits.ws_buffer_size, max_request_head and max_batch must be >= 256".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Splits `host:port` (or `[v6]:port`) as given to `--upstream`.
+pub fn split_host_port(s: &str) -> Result<(String, u16), ConfigError> {
+    let bad = || ConfigError::Invalid(format!("--upstream {s:?}: expected HOST:PORT"));
+    let (host, port) = s.rsplit_once(':').ok_or_else(bad)?;
+    let host = host
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host);
+    if host.is_empty() {
+        return Err(bad());
+    }
+    let port: u16 = port.parse().map_err(|_| bad())?;
+    Ok((host.to_string(), port))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+listen = "127.0.0.1:8080"
+default_route = "local"
+[limits]
+max_packet_size = 4096
+[routes.local]
+host = "127.0.0.1"
+sni = "broker.test"
+ca_file = "ca.pem"
+allowed_origins = ["https://app.example.com"]
+[routes.murano]
+host = "mqtt-{product}.hosted.exosite.io"
+"#;
+
+    #[test]
+    fn parses_full_form() {
+        let c = Config::from_toml_str(GOOD, "t").unwrap();
+        assert_eq!(c.routes.len(), 2);
+        assert_eq!(c.routes["murano"].port, 8883);
+        assert_eq!(c.limits.max_packet_size, 4096);
+        assert_eq!(c.limits.idle_timeout_ms, Limits::default().idle_timeout_ms);
+        assert_eq!(c.routes["murano"].ca(), CaSource::WebRoots);
+    }
+
+    #[test]
+    fn errors_are_typed_and_clear() {
+        let e = Config::from_toml_str("listen = 5", "x.toml").unwrap_err();
+        assert!(matches!(e, ConfigError::Parse { .. }), "{e}");
+        assert!(e.to_string().contains("x.toml"));
+        let e = Config::from_toml_str(
+            "listen=\"127.0.0.1:1\"\n[routes.a]\nhost=\"h\"\nbogus=1\n",
+            "t",
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("bogus"), "{e}");
+        let e = Config::from_toml_str(
+            "listen=\"127.0.0.1:1\"\n[routes.\"A B\"]\nhost=\"h\"\n",
+            "t",
+        )
+        .unwrap_err();
+        assert!(matches!(e, ConfigError::Route { .. }), "{e}");
+        let e = Config::from_toml_str(
+            "listen=\"127.0.0.1:1\"\n[routes.a]\nhost=\"x-{tenant}.example\"\n",
+            "t",
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("{tenant}"), "{e}");
+        let e = Config::from_toml_str(
+            "listen=\"127.0.0.1:1\"\n[routes.a]\nhost=\"h\"\nclient_cert=\"c\"\n",
+            "t",
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("together"), "{e}");
+        let e = Config::from_toml_str("listen=\"127.0.0.1:1\"\ndefault_route=\"z\"\n", "t")
+            .unwrap_err();
+        assert!(matches!(e, ConfigError::Invalid(_)));
+    }
+
+    #[test]
+    fn host_port_split() {
+        assert_eq!(
+            split_host_port("broker.test:8883").unwrap(),
+            ("broker.test".into(), 8883)
+        );
+        assert_eq!(split_host_port("[::1]:1").unwrap(), ("::1".into(), 1));
+        assert!(split_host_port("nohost").is_err());
+        assert!(split_host_port(":1").is_err());
+        assert!(split_host_port("h:99999").is_err());
+    }
+}

@@ -1,0 +1,386 @@
+//! A small, total MQTT fixed-header framer (MQTT 3.1.1 and 5 share the fixed header).
+//!
+//! It never panics on input: every slice is checked, the remaining-length varint is at most
+//! four bytes, and a packet whose total size (fixed header plus remaining length) exceeds the
+//! configured maximum is refused as soon as its header is known, before its body is buffered.
+//!
+//! * [`Reframer`] (broker -> browser) buffers bytes and hands out runs of whole packets, so every
+//!   WebSocket message carries complete MQTT packets.
+//! * [`PacketSizer`] (browser -> broker) only tracks packet boundaries in a byte stream split
+//!   arbitrarily across WebSocket messages, so the maximum size is enforced without buffering.
+
+use bytes::{Bytes, BytesMut};
+
+/// Largest remaining length an MQTT varint can encode (four bytes).
+pub const MAX_REMAINING_LENGTH: usize = 268_435_455;
+
+/// Why a byte stream is not a valid sequence of MQTT packets.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum FrameError {
+    /// The remaining-length varint is longer than four bytes (the peer's fault).
+    #[error("malformed MQTT packet: remaining length longer than 4 bytes")]
+    MalformedLength,
+    /// The packet type nibble is 0, which MQTT reserves (the peer's fault).
+    #[error("malformed MQTT packet: reserved packet type 0")]
+    ReservedType,
+    /// The packet is larger than the configured maximum (the peer's fault, or the limit is low).
+    #[error("packet too large: {size} bytes (max {max})")]
+    TooLarge {
+        /// Total size of the packet: fixed header plus remaining length.
+        size: usize,
+        /// The configured maximum.
+        max: usize,
+    },
+}
+
+/// Parses a fixed header at the start of `buf`.
+///
+/// Returns `Ok(None)` when more bytes are needed, or `Ok(Some((header_len, total_len)))`.
+pub fn parse_header(buf: &[u8], max_packet: usize) -> Result<Option<(usize, usize)>, FrameError> {
+    let Some(&first) = buf.first() else {
+        return Ok(None);
+    };
+    if first >> 4 == 0 {
+        return Err(FrameError::ReservedType);
+    }
+    let mut value: usize = 0;
+    for i in 0..4 {
+        let Some(&byte) = buf.get(1 + i) else {
+            return Ok(None);
+        };
+        value |= usize::from(byte & 0x7f) << (7 * i);
+        if byte & 0x80 == 0 {
+            let header_len = 2 + i;
+            let total = header_len + value;
+            if total > max_packet {
+                return Err(FrameError::TooLarge {
+                    size: total,
+                    max: max_packet,
+                });
+            }
+            return Ok(Some((header_len, total)));
+        }
+    }
+    Err(FrameError::MalformedLength)
+}
+
+/// Buffers a byte stream and yields runs of whole MQTT packets.
+#[derive(Debug)]
+pub struct Reframer {
+    buf: BytesMut,
+    max_packet: usize,
+    /// Length of the prefix of `buf` already known to be whole packets.
+    complete: usize,
+}
+
+impl Reframer {
+    /// A reframer refusing packets larger than `max_packet` bytes in total.
+    pub fn new(max_packet: usize) -> Self {
+        Reframer {
+            buf: BytesMut::new(),
+            max_packet,
+            complete: 0,
+        }
+    }
+
+    /// The buffer to read into (call [`Reframer::scan`] after filling it).
+    pub fn buffer_mut(&mut self) -> &mut BytesMut {
+        &mut self.buf
+    }
+
+    /// Bytes currently held (whole packets not yet taken plus a partial packet).
+    pub fn buffered(&self) -> usize {
+        self.buf.len()
+    }
+
+    /// Appends bytes (convenience for tests; the relay reads straight into [`Self::buffer_mut`]).
+    pub fn push(&mut self, data: &[u8]) {
+        self.buf.extend_from_slice(data);
+    }
+
+    /// Scans new bytes for packet boundaries; errors if a packet is malformed or too large.
+    pub fn scan(&mut self) -> Result<(), FrameError> {
+        loop {
+            let rest = self.buf.get(self.complete..).unwrap_or(&[]);
+            match parse_header(rest, self.max_packet)? {
+                Some((_, total)) if total <= rest.len() => self.complete += total,
+                _ => return Ok(()),
+            }
+        }
+    }
+
+    /// Takes whole packets from the front of the buffer: at least one packet, and further ones
+    /// while the run stays within `max_batch` bytes. `None` when no whole packet is buffered.
+    pub fn take_batch(&mut self, max_batch: usize) -> Option<Bytes> {
+        if self.complete == 0 {
+            return None;
+        }
+        let mut end = 0;
+        while end < self.complete {
+            let rest = self.buf.get(end..self.complete).unwrap_or(&[]);
+            let Ok(Some((_, total))) = parse_header(rest, self.max_packet) else {
+                break;
+            };
+            if end > 0 && end + total > max_batch {
+                break;
+            }
+            end += total;
+        }
+        if end == 0 {
+            return None;
+        }
+        self.complete -= end;
+        Some(self.buf.split_to(end).freeze())
+    }
+
+    /// Ensures room for `n` more bytes, but never lets the buffer hold more than one maximum
+    /// packet plus `n` bytes, so a session's memory stays bounded.
+    pub fn reserve(&mut self, n: usize) {
+        if self.buf.capacity() - self.buf.len() < n {
+            self.buf.reserve(n);
+        }
+    }
+
+    /// Releases the buffer's memory when it is empty (keeps idle sessions cheap).
+    pub fn shrink_if_empty(&mut self) {
+        if self.buf.is_empty() && self.buf.capacity() > 0 {
+            self.buf = BytesMut::new();
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SizerState {
+    /// Waiting for the first byte of a packet.
+    Start,
+    /// Reading the varint: bytes read so far and the value accumulated.
+    Length { read: usize, value: usize },
+    /// Skipping the body: bytes still to skip.
+    Body { left: usize },
+}
+
+/// Tracks packet boundaries in a stream without buffering (browser -> broker direction).
+#[derive(Debug)]
+pub struct PacketSizer {
+    max_packet: usize,
+    state: SizerState,
+}
+
+impl PacketSizer {
+    /// A sizer refusing packets larger than `max_packet` bytes in total.
+    pub fn new(max_packet: usize) -> Self {
+        PacketSizer {
+            max_packet,
+            state: SizerState::Start,
+        }
+    }
+
+    /// True when the stream ends on a packet boundary.
+    pub fn at_boundary(&self) -> bool {
+        self.state == SizerState::Start
+    }
+
+    /// Feeds the next bytes of the stream.
+    pub fn feed(&mut self, mut data: &[u8]) -> Result<(), FrameError> {
+        while !data.is_empty() {
+            match self.state {
+                SizerState::Start => {
+                    let first = data.first().copied().unwrap_or(0);
+                    if first >> 4 == 0 {
+                        return Err(FrameError::ReservedType);
+                    }
+                    data = data.get(1..).unwrap_or(&[]);
+                    self.state = SizerState::Length { read: 0, value: 0 };
+                }
+                SizerState::Length { read, value } => {
+                    let byte = data.first().copied().unwrap_or(0);
+                    data = data.get(1..).unwrap_or(&[]);
+                    let value = value | (usize::from(byte & 0x7f) << (7 * read));
+                    let read = read + 1;
+                    if byte & 0x80 != 0 {
+                        if read == 4 {
+                            return Err(FrameError::MalformedLength);
+                        }
+                        self.state = SizerState::Length { read, value };
+                    } else {
+                        let total = 1 + read + value;
+                        if total > self.max_packet {
+                            return Err(FrameError::TooLarge {
+                                size: total,
+                                max: self.max_packet,
+                            });
+                        }
+                        self.state = if value == 0 {
+                            SizerState::Start
+                        } else {
+                            SizerState::Body { left: value }
+                        };
+                    }
+                }
+                SizerState::Body { left } => {
+                    let n = left.min(data.len());
+                    data = data.get(n..).unwrap_or(&[]);
+                    self.state = if left == n {
+                        SizerState::Start
+                    } else {
+                        SizerState::Body { left: left - n }
+                    };
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Encodes a remaining length as an MQTT varint (used by tests and examples).
+pub fn encode_remaining_length(mut len: usize, out: &mut Vec<u8>) {
+    loop {
+        let mut byte = (len % 128) as u8;
+        len /= 128;
+        if len > 0 {
+            byte |= 0x80;
+        }
+        out.push(byte);
+        if len == 0 {
+            break;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn packet(kind: u8, body_len: usize) -> Vec<u8> {
+        let mut p = vec![kind << 4];
+        encode_remaining_length(body_len, &mut p);
+        p.extend(std::iter::repeat_n(0xAB, body_len));
+        p
+    }
+
+    #[test]
+    fn header_parsing() {
+        assert_eq!(parse_header(&[], 100), Ok(None));
+        assert_eq!(parse_header(&[0x30], 100), Ok(None));
+        assert_eq!(parse_header(&[0x30, 5], 100), Ok(Some((2, 7))));
+        assert_eq!(parse_header(&[0xC0, 0], 100), Ok(Some((2, 2))));
+        assert_eq!(parse_header(&[0x30, 0x80], 1000), Ok(None));
+        assert_eq!(parse_header(&[0x30, 0x80, 0x01], 1000), Ok(Some((3, 131))));
+        assert_eq!(
+            parse_header(&[0x30, 0xff, 0xff, 0xff, 0xff], usize::MAX),
+            Err(FrameError::MalformedLength)
+        );
+        assert_eq!(
+            parse_header(&[0x30, 0xff, 0xff, 0xff, 0x7f], usize::MAX),
+            Ok(Some((5, 5 + MAX_REMAINING_LENGTH)))
+        );
+        assert_eq!(parse_header(&[0x00, 0], 100), Err(FrameError::ReservedType));
+        assert_eq!(
+            parse_header(&[0x30, 100], 50),
+            Err(FrameError::TooLarge { size: 102, max: 50 })
+        );
+    }
+
+    #[test]
+    fn reframer_batches_whole_packets() {
+        let mut r = Reframer::new(1000);
+        let mut stream = packet(3, 10);
+        stream.extend(packet(13, 0));
+        stream.extend(packet(3, 20));
+        r.push(&stream[..5]);
+        r.scan().unwrap();
+        assert_eq!(r.take_batch(1 << 20), None);
+        r.push(&stream[5..20]);
+        r.scan().unwrap();
+        let b = r.take_batch(1 << 20).unwrap();
+        assert_eq!(&b[..], &stream[..14]);
+        r.push(&stream[20..]);
+        r.scan().unwrap();
+        assert_eq!(&r.take_batch(1 << 20).unwrap()[..], &stream[14..]);
+        assert_eq!(r.buffered(), 0);
+    }
+
+    #[test]
+    fn reframer_respects_batch_limit_but_always_yields_one() {
+        let mut r = Reframer::new(1000);
+        let mut stream = packet(3, 100);
+        stream.extend(packet(3, 100));
+        r.push(&stream);
+        r.scan().unwrap();
+        assert_eq!(r.take_batch(10).unwrap().len(), 102);
+        assert_eq!(r.take_batch(10).unwrap().len(), 102);
+        assert!(r.take_batch(10).is_none());
+    }
+
+    #[test]
+    fn sizer_refuses_large_and_tracks_boundaries() {
+        let mut s = PacketSizer::new(50);
+        s.feed(&packet(3, 10)).unwrap();
+        assert!(s.at_boundary());
+        s.feed(&[0x30]).unwrap();
+        assert!(!s.at_boundary());
+        assert_eq!(
+            s.feed(&[60]),
+            Err(FrameError::TooLarge { size: 62, max: 50 })
+        );
+        let mut s = PacketSizer::new(usize::MAX);
+        assert_eq!(
+            s.feed(&[0x30, 0x80, 0x80, 0x80, 0x80]),
+            Err(FrameError::MalformedLength)
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn never_panics_on_arbitrary_bytes(data in proptest::collection::vec(any::<u8>(), 0..512), max in 0usize..10_000) {
+            let mut r = Reframer::new(max);
+            r.push(&data);
+            let _ = r.scan();
+            while r.take_batch(64).is_some() {}
+            let mut s = PacketSizer::new(max);
+            let _ = s.feed(&data);
+            let _ = parse_header(&data, max);
+        }
+
+        #[test]
+        fn any_split_reassembles(bodies in proptest::collection::vec(0usize..300, 1..20), cuts in proptest::collection::vec(any::<prop::sample::Index>(), 0..10)) {
+            let mut stream = Vec::new();
+            for b in &bodies { stream.extend(packet(3, *b)); }
+            let mut points: Vec<usize> = cuts.iter().map(|i| i.index(stream.len() + 1)).collect();
+            points.push(0); points.push(stream.len());
+            points.sort_unstable(); points.dedup();
+            let mut r = Reframer::new(10_000);
+            let mut s = PacketSizer::new(10_000);
+            let mut out = Vec::new();
+            for w in points.windows(2) {
+                let chunk = &stream[w[0]..w[1]];
+                s.feed(chunk).unwrap();
+                r.push(chunk);
+                r.scan().unwrap();
+                while let Some(b) = r.take_batch(512) {
+                    // every batch is a run of whole packets
+                    let mut rr = Reframer::new(10_000);
+                    rr.push(&b); rr.scan().unwrap();
+                    prop_assert_eq!(rr.take_batch(usize::MAX).map(|x| x.len()), Some(b.len()));
+                    out.extend_from_slice(&b);
+                }
+            }
+            prop_assert!(s.at_boundary());
+            prop_assert_eq!(out, stream);
+        }
+
+        #[test]
+        fn sizer_and_reframer_agree_on_limit(body in 0usize..2000, max in 2usize..2100) {
+            let p = packet(3, body);
+            let mut s = PacketSizer::new(max);
+            let mut r = Reframer::new(max);
+            r.push(&p);
+            let sized = s.feed(&p).is_ok();
+            let scanned = r.scan().is_ok();
+            prop_assert_eq!(sized, scanned);
+            prop_assert_eq!(sized, p.len() <= max);
+        }
+    }
+}

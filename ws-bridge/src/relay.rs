@@ -1,0 +1,331 @@
+//! One session: dial the upstream, then relay both ways until one side ends.
+//!
+//! ```text
+//!  browser --ws binary (any split)--> PacketSizer (max size) --write_all--> upstream TLS
+//!  browser <--ws binary (whole packets)-- Reframer <--read (4 KiB chunks)-- upstream TLS
+//! ```
+//!
+//! Backpressure: each direction awaits its write before reading more, so a slow browser stops
+//! the upstream read (and the broker's TCP window fills), and a slow broker stops the browser
+//! read. Per-session memory is bounded by one maximum packet plus a read chunk per direction,
+//! plus tungstenite's small buffers.
+
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures_util::{SinkExt, StreamExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::sync::watch;
+use tokio_tungstenite::WebSocketStream;
+use tungstenite::protocol::frame::coding::CloseCode;
+use tungstenite::protocol::CloseFrame;
+use tungstenite::{Bytes, Message};
+
+use crate::close::{self, truncate_reason, Close};
+use crate::config::Limits;
+use crate::framer::{FrameError, PacketSizer, Reframer};
+use crate::metrics::Metrics;
+use crate::route::Target;
+use crate::upstream;
+
+const READ_CHUNK: usize = 4096;
+const CLOSE_GRACE: Duration = Duration::from_millis(1000);
+
+/// How a session ended.
+#[derive(Debug)]
+enum End {
+    /// We close with this code.
+    Close(Close),
+    /// The browser closed (or vanished); nothing more to send but the close reply.
+    BrowserGone,
+}
+
+/// Shared per-session clocks (milliseconds since the session started).
+struct Clocks {
+    start: Instant,
+    last_data: AtomicU64,
+    last_seen: AtomicU64,
+}
+
+impl Clocks {
+    fn now(&self) -> u64 {
+        u64::try_from(self.start.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+    fn data(&self) {
+        let n = self.now();
+        self.last_data.store(n, Relaxed);
+        self.last_seen.store(n, Relaxed);
+    }
+    fn seen(&self) {
+        self.last_seen.store(self.now(), Relaxed);
+    }
+}
+
+/// Everything a session needs besides its sockets.
+#[derive(Clone)]
+pub struct SessionCtx {
+    /// Limits and timeouts.
+    pub limits: Limits,
+    /// Counters.
+    pub metrics: Arc<Metrics>,
+    /// Becomes `true` when the bridge shuts down.
+    pub shutdown: watch::Receiver<bool>,
+}
+
+async fn wait_shutdown(rx: &mut watch::Receiver<bool>) {
+    if *rx.borrow() {
+        return;
+    }
+    while rx.changed().await.is_ok() {
+        if *rx.borrow() {
+            return;
+        }
+    }
+    // The sender is gone: the bridge is being dropped, treat as shutdown.
+}
+
+/// Runs one upgraded session to its end.
+pub async fn run_session<S>(ws: WebSocketStream<S>, target: Target, mut ctx: SessionCtx)
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send,
+{
+    let (mut tx, mut rx) = ws.split();
+    let metrics = ctx.metrics.clone();
+    let limits = ctx.limits.clone();
+    let connect_timeout = Duration::from_millis(limits.connect_timeout_ms);
+    let dialled = tokio::select! {
+        r = upstream::dial(&target, connect_timeout, &metrics) => Some(r),
+        _ = wait_shutdown(&mut ctx.shutdown) => None,
+    };
+    let upstream = match dialled {
+        None => {
+            finish(&mut tx, &mut rx, End::Close(going_away()), &metrics).await;
+            return;
+        }
+        Some(Err(e)) => {
+            tracing::warn!(route = %target.route.name, host = %target.host, port = target.port, error = %e, "upstream failed");
+            finish(&mut tx, &mut rx, End::Close(e.to_close()), &metrics).await;
+            return;
+        }
+        Some(Ok(s)) => s,
+    };
+    tracing::debug!(route = %target.route.name, host = %target.host, "upstream connected");
+    let (mut up_rd, mut up_wr) = tokio::io::split(upstream);
+    let clocks = Clocks {
+        start: Instant::now(),
+        last_data: AtomicU64::new(0),
+        last_seen: AtomicU64::new(0),
+    };
+    let end = tokio::select! {
+        e = uplink(&mut rx, &mut up_wr, &limits, &metrics, &clocks) => e,
+        e = downlink(&mut tx, &mut up_rd, &limits, &metrics, &clocks) => e,
+        e = watchdog(&limits, &clocks) => e,
+        _ = wait_shutdown(&mut ctx.shutdown) => End::Close(going_away()),
+    };
+    let _ = tokio::time::timeout(CLOSE_GRACE, up_wr.shutdown()).await;
+    finish(&mut tx, &mut rx, end, &metrics).await;
+}
+
+fn going_away() -> Close {
+    Close::new(close::GOING_AWAY, "going away")
+}
+
+async fn finish<S>(
+    tx: &mut futures_util::stream::SplitSink<WebSocketStream<S>, Message>,
+    rx: &mut futures_util::stream::SplitStream<WebSocketStream<S>>,
+    end: End,
+    metrics: &Metrics,
+) where
+    S: AsyncRead + AsyncWrite + Unpin + Send,
+{
+    match end {
+        End::Close(c) => {
+            metrics.failure(c.metric_label());
+            tracing::debug!(code = c.code, reason = %c.reason, "closing session");
+            let frame = CloseFrame {
+                code: CloseCode::from(c.code),
+                reason: truncate_reason(&c.reason).to_string().into(),
+            };
+            let sent = tokio::time::timeout(CLOSE_GRACE, tx.send(Message::Close(Some(frame))))
+                .await
+                .is_ok_and(|r| r.is_ok());
+            if sent {
+                // Wait briefly for the browser's close reply so it sees a clean close.
+                let _ = tokio::time::timeout(CLOSE_GRACE, async {
+                    while let Some(Ok(m)) = rx.next().await {
+                        if m.is_close() {
+                            break;
+                        }
+                    }
+                })
+                .await;
+            }
+        }
+        End::BrowserGone => {
+            metrics.failure("browser_closed");
+            let _ = tokio::time::timeout(CLOSE_GRACE, tx.close()).await;
+        }
+    }
+}
+
+fn too_large(e: FrameError, direction: &str) -> End {
+    match e {
+        FrameError::TooLarge { size, max } => End::Close(Close::new(
+            close::MESSAGE_TOO_BIG,
+            format!("packet too large: {size} bytes (max {max}) {direction}"),
+        )),
+        other if direction == "from browser" => {
+            End::Close(Close::new(close::PROTOCOL_ERROR, other.to_string()))
+        }
+        other => End::Close(Close::new(
+            close::INTERNAL_ERROR,
+            format!("upstream sent bad data: {other}"),
+        )),
+    }
+}
+
+/// Browser -> broker.
+async fn uplink<S, W>(
+    rx: &mut futures_util::stream::SplitStream<WebSocketStream<S>>,
+    up: &mut W,
+    limits: &Limits,
+    metrics: &Metrics,
+    clocks: &Clocks,
+) -> End
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send,
+    W: AsyncWrite + Unpin,
+{
+    let mut sizer = PacketSizer::new(limits.max_packet_size);
+    loop {
+        let msg = match rx.next().await {
+            None => return End::BrowserGone,
+            Some(Ok(m)) => m,
+            Some(Err(tungstenite::Error::Capacity(e))) => {
+                return End::Close(Close::new(
+                    close::MESSAGE_TOO_BIG,
+                    format!("message too large: {e}"),
+                ))
+            }
+            Some(Err(tungstenite::Error::Protocol(e))) => {
+                return End::Close(Close::new(close::PROTOCOL_ERROR, e.to_string()))
+            }
+            Some(Err(_)) => return End::BrowserGone,
+        };
+        clocks.seen();
+        match msg {
+            Message::Binary(data) => {
+                if let Err(e) = sizer.feed(&data) {
+                    return too_large(e, "from browser");
+                }
+                if up.write_all(&data).await.is_err() || up.flush().await.is_err() {
+                    return End::Close(Close::new(close::NORMAL, "upstream closed"));
+                }
+                metrics.bytes_up.fetch_add(data.len() as u64, Relaxed);
+                clocks.data();
+            }
+            Message::Text(_) => {
+                return End::Close(Close::new(
+                    close::UNSUPPORTED_DATA,
+                    "text frames are not allowed: MQTT over WebSockets uses binary frames",
+                ))
+            }
+            Message::Close(_) => return End::BrowserGone,
+            Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => {}
+        }
+    }
+}
+
+/// Broker -> browser, plus WebSocket pings.
+async fn downlink<S, R>(
+    tx: &mut futures_util::stream::SplitSink<WebSocketStream<S>, Message>,
+    up: &mut R,
+    limits: &Limits,
+    metrics: &Metrics,
+    clocks: &Clocks,
+) -> End
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send,
+    R: AsyncRead + Unpin,
+{
+    let mut reframer = Reframer::new(limits.max_packet_size);
+    let guard = BufferedGuard { metrics, held: 0 };
+    let mut guard = guard;
+    let mut ping = tokio::time::interval(Duration::from_millis(limits.ping_interval_ms));
+    ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    ping.tick().await;
+    loop {
+        while let Some(batch) = reframer.take_batch(limits.max_batch) {
+            let n = batch.len();
+            guard.set(reframer.buffered());
+            if tx.send(Message::Binary(batch)).await.is_err() {
+                return End::BrowserGone;
+            }
+            metrics.bytes_down.fetch_add(n as u64, Relaxed);
+            clocks.data();
+        }
+        reframer.shrink_if_empty();
+        tokio::select! {
+            r = read_some(up, &mut reframer) => match r {
+                Ok(0) | Err(_) => return End::Close(Close::new(close::NORMAL, "upstream closed")),
+                Ok(_) => {
+                    guard.set(reframer.buffered());
+                    if let Err(e) = reframer.scan() {
+                        return too_large(e, "from broker");
+                    }
+                }
+            },
+            _ = ping.tick() => {
+                if tx.send(Message::Ping(Bytes::new())).await.is_err() {
+                    return End::BrowserGone;
+                }
+            }
+        }
+    }
+}
+
+async fn read_some<R: AsyncRead + Unpin>(
+    up: &mut R,
+    reframer: &mut Reframer,
+) -> std::io::Result<usize> {
+    reframer.reserve(READ_CHUNK);
+    up.read_buf(reframer.buffer_mut()).await
+}
+
+/// Keeps `Metrics::buffered_bytes` in step with one session's reframer.
+struct BufferedGuard<'a> {
+    metrics: &'a Metrics,
+    held: usize,
+}
+
+impl BufferedGuard<'_> {
+    fn set(&mut self, now: usize) {
+        let delta = now as i64 - self.held as i64;
+        self.metrics.buffered_bytes.fetch_add(delta, Relaxed);
+        self.held = now;
+    }
+}
+
+impl Drop for BufferedGuard<'_> {
+    fn drop(&mut self) {
+        self.set(0);
+    }
+}
+
+/// Idle and ping timeouts.
+async fn watchdog(limits: &Limits, clocks: &Clocks) -> End {
+    let idle = limits.idle_timeout_ms;
+    let dead = limits.ping_interval_ms.saturating_mul(2);
+    let step = Duration::from_millis((idle.min(limits.ping_interval_ms) / 4).clamp(10, 1000));
+    loop {
+        tokio::time::sleep(step).await;
+        let now = clocks.now();
+        if now.saturating_sub(clocks.last_data.load(Relaxed)) >= idle {
+            return End::Close(Close::new(close::NORMAL, close::IDLE_TIMEOUT));
+        }
+        if now.saturating_sub(clocks.last_seen.load(Relaxed)) >= dead {
+            return End::Close(Close::new(close::PING_TIMEOUT, "ping timeout"));
+        }
+    }
+}

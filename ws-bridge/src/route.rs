@@ -1,0 +1,369 @@
+//! Routes: from a request path to a configured destination. Nothing else can pick a destination.
+//!
+//! * `/mqtt` -> the `default_route`, if configured;
+//! * `/mqtt/<route>` -> a fixed route;
+//! * `/mqtt/<route>/<product>` -> a template route; `<product>` must match `^[a-z0-9]{1,32}$`.
+//!
+//! The query string and headers are ignored for routing.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::Path;
+use std::sync::Arc;
+
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
+use rustls::{ClientConfig, RootCertStore};
+
+use crate::config::{CaSource, Config, ConfigError, RouteConfig};
+
+const PLACEHOLDER: &str = "{product}";
+
+/// Checks a route name: `^[a-z0-9_-]{1,32}$`.
+pub fn validate_route_name(name: &str) -> Result<(), &'static str> {
+    if name.is_empty() || name.len() > 32 {
+        return Err("route names must be 1 to 32 characters");
+    }
+    if !name
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
+    {
+        return Err("route names may only contain a-z, 0-9, '_' and '-'");
+    }
+    Ok(())
+}
+
+/// Checks a product id from the URL: `^[a-z0-9]{1,32}$`.
+pub fn validate_product(p: &str) -> bool {
+    !p.is_empty()
+        && p.len() <= 32
+        && p.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+}
+
+/// A host or SNI name, possibly with one `{product}` placeholder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Template {
+    text: String,
+}
+
+impl Template {
+    /// Parses and checks that the name (with a sample product) is a valid DNS name or IP.
+    pub fn parse(text: &str) -> Result<Template, String> {
+        let rest = text.replace(PLACEHOLDER, "");
+        if rest.contains('{') || rest.contains('}') {
+            return Err(format!(
+                "{text:?}: the only placeholder allowed is {PLACEHOLDER}"
+            ));
+        }
+        if text.matches(PLACEHOLDER).count() > 1 {
+            return Err(format!("{text:?}: {PLACEHOLDER} may appear once"));
+        }
+        let sample = text.replace(PLACEHOLDER, "p0");
+        if ServerName::try_from(sample.as_str()).is_err() {
+            return Err(format!("{text:?} is not a valid DNS name or IP address"));
+        }
+        Ok(Template {
+            text: text.to_string(),
+        })
+    }
+
+    /// True when the name contains `{product}`.
+    pub fn is_template(&self) -> bool {
+        self.text.contains(PLACEHOLDER)
+    }
+
+    /// The name with `{product}` replaced (the product must be validated first).
+    pub fn render(&self, product: Option<&str>) -> String {
+        match product {
+            Some(p) => self.text.replace(PLACEHOLDER, p),
+            None => self.text.clone(),
+        }
+    }
+}
+
+/// A route ready to dial: templates checked, TLS client configuration built.
+#[derive(Debug)]
+pub struct Route {
+    /// The route's name.
+    pub name: String,
+    host: Template,
+    sni: Template,
+    /// Port to dial.
+    pub port: u16,
+    allowed_origins: Vec<String>,
+    /// The TLS client configuration (ring provider, the route's CA, optional client cert).
+    pub tls: Arc<ClientConfig>,
+}
+
+/// A resolved destination for one session.
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// The route.
+    pub route: Arc<Route>,
+    /// Host to dial.
+    pub host: String,
+    /// Name sent as SNI and verified.
+    pub sni: ServerName<'static>,
+    /// Port to dial.
+    pub port: u16,
+}
+
+/// Why a path does not resolve.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RouteRefusal {
+    /// No such route (HTTP 404).
+    NotFound,
+    /// The product id in the path is invalid (HTTP 400).
+    BadProduct,
+}
+
+/// All routes, by name.
+#[derive(Debug, Default)]
+pub struct Router {
+    routes: BTreeMap<String, Arc<Route>>,
+    default_route: Option<String>,
+}
+
+impl Router {
+    /// Builds every route, loading CA and client certificate files.
+    pub fn new(config: &Config) -> Result<Router, ConfigError> {
+        let mut routes = BTreeMap::new();
+        for (name, rc) in &config.routes {
+            routes.insert(name.clone(), Arc::new(build_route(name, rc)?));
+        }
+        Ok(Router {
+            routes,
+            default_route: config.default_route.clone(),
+        })
+    }
+
+    /// True when `path` (query included or not) is a WebSocket path (`/mqtt` or below).
+    pub fn is_ws_path(path: &str) -> bool {
+        let path = strip_query(path);
+        path == "/mqtt" || path.starts_with("/mqtt/")
+    }
+
+    /// Resolves a request path to a destination.
+    pub fn resolve(&self, path: &str) -> Result<Target, RouteRefusal> {
+        let path = strip_query(path);
+        let rest = path.strip_prefix("/mqtt").ok_or(RouteRefusal::NotFound)?;
+        let (name, product) = if rest.is_empty() {
+            (
+                self.default_route
+                    .as_deref()
+                    .ok_or(RouteRefusal::NotFound)?,
+                None,
+            )
+        } else {
+            let rest = rest.strip_prefix('/').ok_or(RouteRefusal::NotFound)?;
+            let mut parts = rest.split('/');
+            let name = parts.next().unwrap_or("");
+            let product = parts.next();
+            if parts.next().is_some() {
+                return Err(RouteRefusal::NotFound);
+            }
+            (name, product)
+        };
+        let route = self.routes.get(name).ok_or(RouteRefusal::NotFound)?;
+        match (route.host.is_template(), product) {
+            (true, None) | (false, Some(_)) => return Err(RouteRefusal::NotFound),
+            (true, Some(p)) if !validate_product(p) => return Err(RouteRefusal::BadProduct),
+            _ => {}
+        }
+        let host = route.host.render(product);
+        let sni = ServerName::try_from(route.sni.render(product))
+            .map_err(|_| RouteRefusal::BadProduct)?;
+        Ok(Target {
+            route: route.clone(),
+            host,
+            sni,
+            port: route.port,
+        })
+    }
+}
+
+impl Route {
+    /// Checks a request's `Origin` header against the allow-list.
+    pub fn origin_allowed(&self, origin: Option<&str>) -> bool {
+        let Some(origin) = origin else {
+            return true;
+        };
+        if self.allowed_origins.is_empty() || self.allowed_origins.iter().any(|o| o == "*") {
+            return true;
+        }
+        let origin = origin.trim_end_matches('/');
+        self.allowed_origins
+            .iter()
+            .any(|o| o.trim_end_matches('/').eq_ignore_ascii_case(origin))
+    }
+}
+
+fn strip_query(path: &str) -> &str {
+    path.split(['?', '#']).next().unwrap_or("")
+}
+
+fn build_route(name: &str, rc: &RouteConfig) -> Result<Route, ConfigError> {
+    let bad = |reason: String| ConfigError::Route {
+        route: name.to_string(),
+        reason,
+    };
+    let host = Template::parse(&rc.host).map_err(&bad)?;
+    let sni = Template::parse(rc.sni.as_deref().unwrap_or(&rc.host)).map_err(&bad)?;
+    let mut roots = RootCertStore::empty();
+    match rc.ca() {
+        CaSource::WebRoots => roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),
+        CaSource::File(path) => {
+            for cert in load_certs(&path)? {
+                roots.add(cert).map_err(|e| ConfigError::Pem {
+                    path: path.clone(),
+                    reason: format!("not a usable CA certificate: {e}"),
+                })?;
+            }
+        }
+    }
+    let builder =
+        ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+            .with_safe_default_protocol_versions()
+            .map_err(|e| bad(format!("TLS setup: {e}")))?
+            .with_root_certificates(roots);
+    let tls = match (&rc.client_cert, &rc.client_key) {
+        (Some(cert), Some(key)) => {
+            let chain = load_certs(cert)?;
+            let key_der = load_key(key)?;
+            builder
+                .with_client_auth_cert(chain, key_der)
+                .map_err(|e| ConfigError::Pem {
+                    path: key.clone(),
+                    reason: format!("client certificate and key refused: {e}"),
+                })?
+        }
+        _ => builder.with_no_client_auth(),
+    };
+    Ok(Route {
+        name: name.to_string(),
+        host,
+        sni,
+        port: rc.port,
+        allowed_origins: rc.allowed_origins.clone(),
+        tls: Arc::new(tls),
+    })
+}
+
+/// Reads every certificate from a PEM file (at least one).
+pub fn load_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, ConfigError> {
+    let data = fs::read(path).map_err(|source| ConfigError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let certs: Result<Vec<_>, _> = CertificateDer::pem_slice_iter(&data).collect();
+    let certs = certs.map_err(|e| ConfigError::Pem {
+        path: path.to_path_buf(),
+        reason: format!("bad PEM: {e}"),
+    })?;
+    if certs.is_empty() {
+        return Err(ConfigError::Pem {
+            path: path.to_path_buf(),
+            reason: "no CERTIFICATE found".into(),
+        });
+    }
+    Ok(certs)
+}
+
+/// Reads the first private key from a PEM file.
+pub fn load_key(path: &Path) -> Result<PrivateKeyDer<'static>, ConfigError> {
+    let data = fs::read(path).map_err(|source| ConfigError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    PrivateKeyDer::from_pem_slice(&data).map_err(|e| ConfigError::Pem {
+        path: path.to_path_buf(),
+        reason: format!("no usable private key: {e}"),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn router() -> Router {
+        let c = Config::from_toml_str(
+            r#"
+listen = "127.0.0.1:0"
+default_route = "fixed"
+[routes.fixed]
+host = "127.0.0.1"
+sni = "broker.test"
+port = 1883
+allowed_origins = ["https://app.example.com"]
+[routes.murano]
+host = "mqtt-{product}.hosted.exosite.io"
+"#,
+            "t",
+        )
+        .unwrap();
+        Router::new(&c).unwrap()
+    }
+
+    #[test]
+    fn resolves_only_configured_destinations() {
+        let r = router();
+        let t = r.resolve("/mqtt").unwrap();
+        assert_eq!((t.host.as_str(), t.port), ("127.0.0.1", 1883));
+        assert_eq!(t.sni.to_str(), "broker.test");
+        let t = r.resolve("/mqtt/fixed?host=evil.example").unwrap();
+        assert_eq!(t.host, "127.0.0.1");
+        let t = r.resolve("/mqtt/murano/abc123").unwrap();
+        assert_eq!(t.host, "mqtt-abc123.hosted.exosite.io");
+        assert_eq!(t.sni.to_str(), "mqtt-abc123.hosted.exosite.io");
+        assert_eq!(t.port, 8883);
+    }
+
+    #[test]
+    fn refuses_unknown_and_bad_products() {
+        let r = router();
+        assert_eq!(r.resolve("/mqtt/nope").unwrap_err(), RouteRefusal::NotFound);
+        assert_eq!(
+            r.resolve("/mqtt/murano").unwrap_err(),
+            RouteRefusal::NotFound
+        );
+        assert_eq!(
+            r.resolve("/mqtt/fixed/x").unwrap_err(),
+            RouteRefusal::NotFound
+        );
+        assert_eq!(
+            r.resolve("/mqtt/murano/../x").unwrap_err(),
+            RouteRefusal::NotFound
+        );
+        assert_eq!(r.resolve("/mqttx").unwrap_err(), RouteRefusal::NotFound);
+        for bad in ["..%2Fx", "a.b", "ABC", "", &"a".repeat(33), "a-b", "x%00"] {
+            assert_eq!(
+                r.resolve(&format!("/mqtt/murano/{bad}")).unwrap_err(),
+                RouteRefusal::BadProduct,
+                "{bad}"
+            );
+        }
+        assert!(r
+            .resolve(&format!("/mqtt/murano/{}", "a".repeat(32)))
+            .is_ok());
+    }
+
+    #[test]
+    fn origins() {
+        let r = router();
+        let t = r.resolve("/mqtt").unwrap();
+        assert!(t.route.origin_allowed(None));
+        assert!(t.route.origin_allowed(Some("https://app.example.com")));
+        assert!(t.route.origin_allowed(Some("https://APP.example.com/")));
+        assert!(!t.route.origin_allowed(Some("https://evil.example")));
+        let t = r.resolve("/mqtt/murano/a").unwrap();
+        assert!(t.route.origin_allowed(Some("https://anything.example")));
+    }
+
+    #[test]
+    fn product_validation() {
+        assert!(validate_product("abc123"));
+        assert!(!validate_product("a.b"));
+        assert!(!validate_product(&"a".repeat(40)));
+    }
+}

@@ -1,0 +1,141 @@
+//! Dialling the upstream broker: TCP connect, then TLS with SNI and certificate verification.
+//! Failures map to the close codes of [`crate::close`], naming the check that failed.
+
+use std::io;
+use std::time::{Duration, Instant};
+
+use rustls::CertificateError;
+use tokio::net::TcpStream;
+use tokio_rustls::client::TlsStream;
+use tokio_rustls::TlsConnector;
+
+use crate::close::{self, Close};
+use crate::metrics::Metrics;
+use crate::route::Target;
+
+/// Why the upstream could not be used.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum UpstreamError {
+    /// Name resolution or TCP connect failed.
+    #[error("upstream unreachable: {0}")]
+    Unreachable(String),
+    /// TCP connect plus TLS handshake took longer than the connect timeout.
+    #[error("upstream unreachable: connect timed out after {0:?}")]
+    Timeout(Duration),
+    /// The broker's certificate failed verification.
+    #[error("TLS verification failed: {reason}")]
+    Verification {
+        /// Close code naming the check ([`close::TLS_UNKNOWN_ISSUER`] ...).
+        code: u16,
+        /// Human-readable reason.
+        reason: String,
+    },
+    /// The TLS handshake failed otherwise (alert, protocol mismatch, connection reset).
+    #[error("TLS handshake failed: {0}")]
+    Handshake(String),
+}
+
+impl UpstreamError {
+    /// The close code and reason sent to the browser.
+    pub fn to_close(&self) -> Close {
+        let code = match self {
+            UpstreamError::Unreachable(_) | UpstreamError::Timeout(_) => {
+                close::UPSTREAM_UNREACHABLE
+            }
+            UpstreamError::Verification { code, .. } => *code,
+            UpstreamError::Handshake(_) => close::TLS_HANDSHAKE_FAILED,
+        };
+        Close::new(code, self.to_string())
+    }
+}
+
+/// Maps a rustls certificate error to a close code and a reason naming the check.
+pub fn classify_certificate_error(e: &CertificateError, sni: &str) -> (u16, String) {
+    match e {
+        CertificateError::UnknownIssuer => (close::TLS_UNKNOWN_ISSUER, "unknown issuer".into()),
+        CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. } => (
+            close::TLS_NAME_MISMATCH,
+            format!("certificate not valid for {sni}"),
+        ),
+        CertificateError::Expired | CertificateError::ExpiredContext { .. } => {
+            (close::TLS_EXPIRED, "certificate expired".into())
+        }
+        CertificateError::NotValidYet | CertificateError::NotValidYetContext { .. } => {
+            (close::TLS_NOT_YET_VALID, "certificate not yet valid".into())
+        }
+        CertificateError::Revoked => (close::TLS_REVOKED, "certificate revoked".into()),
+        other => (close::TLS_BAD_CERTIFICATE, format!("{other:?}")),
+    }
+}
+
+fn classify_tls(err: io::Error, sni: &str) -> UpstreamError {
+    let inner = err
+        .get_ref()
+        .and_then(|e| e.downcast_ref::<rustls::Error>());
+    match inner {
+        Some(rustls::Error::InvalidCertificate(ce)) => {
+            let (code, reason) = classify_certificate_error(ce, sni);
+            UpstreamError::Verification { code, reason }
+        }
+        Some(rustls::Error::AlertReceived(alert)) => {
+            UpstreamError::Handshake(format!("broker sent alert {alert:?}"))
+        }
+        Some(other) => UpstreamError::Handshake(other.to_string()),
+        None => UpstreamError::Handshake(err.to_string()),
+    }
+}
+
+/// Connects to the target and completes the TLS handshake within `timeout`.
+pub async fn dial(
+    target: &Target,
+    timeout: Duration,
+    metrics: &Metrics,
+) -> Result<TlsStream<TcpStream>, UpstreamError> {
+    let start = Instant::now();
+    let work = async {
+        let tcp = TcpStream::connect((target.host.as_str(), target.port))
+            .await
+            .map_err(|e| {
+                UpstreamError::Unreachable(format!("{}:{}: {e}", target.host, target.port))
+            })?;
+        let _ = tcp.set_nodelay(true);
+        let connector = TlsConnector::from(target.route.tls.clone());
+        connector
+            .connect(target.sni.clone(), tcp)
+            .await
+            .map_err(|e| classify_tls(e, target.sni.to_str().as_ref()))
+    };
+    let stream = tokio::time::timeout(timeout, work)
+        .await
+        .map_err(|_| UpstreamError::Timeout(timeout))??;
+    metrics.connect_latency(start.elapsed());
+    Ok(stream)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn certificate_errors_name_the_check() {
+        assert_eq!(
+            classify_certificate_error(&CertificateError::UnknownIssuer, "x").0,
+            close::TLS_UNKNOWN_ISSUER
+        );
+        let (c, r) = classify_certificate_error(&CertificateError::NotValidForName, "broker.test");
+        assert_eq!(c, close::TLS_NAME_MISMATCH);
+        assert!(r.contains("broker.test"));
+        assert_eq!(
+            classify_certificate_error(&CertificateError::Expired, "x").0,
+            close::TLS_EXPIRED
+        );
+        assert_eq!(
+            classify_certificate_error(&CertificateError::BadSignature, "x").0,
+            close::TLS_BAD_CERTIFICATE
+        );
+        let e = UpstreamError::Unreachable("127.0.0.1:1: refused".into()).to_close();
+        assert_eq!(e.code, close::UPSTREAM_UNREACHABLE);
+        assert!(e.reason.starts_with("upstream unreachable: "));
+    }
+}
