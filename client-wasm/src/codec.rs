@@ -25,7 +25,10 @@ pub enum DecodeError {
     #[error("{packet} has remaining length {length}, which its type does not allow")]
     WrongLength { packet: &'static str, length: usize },
     #[error("{packet}: {field} runs past the end of the packet")]
-    Truncated { packet: &'static str, field: &'static str },
+    Truncated {
+        packet: &'static str,
+        field: &'static str,
+    },
     #[error("{packet} has bytes after its last field")]
     TrailingBytes { packet: &'static str },
     #[error("{packet} carries packet identifier 0")]
@@ -74,7 +77,11 @@ pub fn read_frame_header(buf: &[u8]) -> Result<Option<FrameHeader>, DecodeError>
         };
         body_len |= usize::from(byte & 0x7f) << (7 * index);
         if byte & 0x80 == 0 {
-            return Ok(Some(FrameHeader { first_byte, header_len: 2 + index, body_len }));
+            return Ok(Some(FrameHeader {
+                first_byte,
+                header_len: 2 + index,
+                body_len,
+            }));
         }
     }
     Err(DecodeError::RemainingLengthTooLong)
@@ -91,7 +98,10 @@ pub fn decode(buf: &[u8], max_packet: usize) -> Result<Option<(Packet<'_>, usize
     };
     let size = header.frame_len();
     if size > max_packet {
-        return Err(DecodeError::TooLarge { size, max: max_packet });
+        return Err(DecodeError::TooLarge {
+            size,
+            max: max_packet,
+        });
     }
     let Some(frame) = buf.get(..size) else {
         return Ok(None);
@@ -117,14 +127,23 @@ pub fn encode(packet: &Packet<'_>) -> Result<Vec<u8>, EncodeError> {
 fn encoded_len_bound(packet: &Packet<'_>) -> usize {
     let body = match packet {
         Packet::Connect(c) => {
-            let will = c.last_will.as_ref().map_or(0, |w| w.topic.len() + w.message.len() + 4);
+            let will = c
+                .last_will
+                .as_ref()
+                .map_or(0, |w| w.topic.len() + w.message.len() + 4);
             12 + c.client_id.len()
                 + will
                 + c.username.map_or(0, |u| u.len() + 2)
                 + c.password.map_or(0, |p| p.len() + 2)
         }
         Packet::Publish(p) => p.topic_name.len() + p.payload.len() + 4,
-        Packet::Subscribe(s) => 2 + s.topics.iter().map(|t| t.topic_path.len() + 3).sum::<usize>(),
+        Packet::Subscribe(s) => {
+            2 + s
+                .topics
+                .iter()
+                .map(|t| t.topic_path.len() + 3)
+                .sum::<usize>()
+        }
         Packet::Unsubscribe(u) => 2 + u.topics.iter().map(|t| t.len() + 2).sum::<usize>(),
         Packet::Suback(s) => 2 + s.return_codes.len(),
         _ => 2,
@@ -141,7 +160,10 @@ struct Body<'a> {
 impl<'a> Body<'a> {
     fn take(&mut self, n: usize, field: &'static str) -> Result<&'a [u8], DecodeError> {
         if self.rest.len() < n {
-            return Err(DecodeError::Truncated { packet: self.packet, field });
+            return Err(DecodeError::Truncated {
+                packet: self.packet,
+                field,
+            });
         }
         let (taken, rest) = self.rest.split_at(n);
         self.rest = rest;
@@ -159,7 +181,9 @@ impl<'a> Body<'a> {
 
     fn pid(&mut self) -> Result<(), DecodeError> {
         match self.u16("packet identifier")? {
-            0 => Err(DecodeError::ZeroPacketId { packet: self.packet }),
+            0 => Err(DecodeError::ZeroPacketId {
+                packet: self.packet,
+            }),
             _ => Ok(()),
         }
     }
@@ -181,14 +205,29 @@ impl<'a> Body<'a> {
         if self.rest.is_empty() {
             Ok(())
         } else {
-            Err(DecodeError::TrailingBytes { packet: self.packet })
+            Err(DecodeError::TrailingBytes {
+                packet: self.packet,
+            })
         }
     }
 }
 
 const PACKET_NAMES: [&str; 16] = [
-    "reserved", "CONNECT", "CONNACK", "PUBLISH", "PUBACK", "PUBREC", "PUBREL", "PUBCOMP",
-    "SUBSCRIBE", "SUBACK", "UNSUBSCRIBE", "UNSUBACK", "PINGREQ", "PINGRESP", "DISCONNECT",
+    "reserved",
+    "CONNECT",
+    "CONNACK",
+    "PUBLISH",
+    "PUBACK",
+    "PUBREC",
+    "PUBREL",
+    "PUBCOMP",
+    "SUBSCRIBE",
+    "SUBACK",
+    "UNSUBSCRIBE",
+    "UNSUBACK",
+    "PINGREQ",
+    "PINGRESP",
+    "DISCONNECT",
     "reserved",
 ];
 
@@ -215,7 +254,10 @@ fn validate(first_byte: u8, body: &[u8]) -> Result<(), DecodeError> {
         if body.len() == len {
             Ok(())
         } else {
-            Err(DecodeError::WrongLength { packet, length: body.len() })
+            Err(DecodeError::WrongLength {
+                packet,
+                length: body.len(),
+            })
         }
     };
     let mut r = Body { packet, rest: body };
@@ -226,7 +268,10 @@ fn validate(first_byte: u8, body: &[u8]) -> Result<(), DecodeError> {
             let ack_flags = r.u8("acknowledge flags")?;
             let code = r.u8("return code")?;
             if ack_flags > 1 {
-                return Err(DecodeError::InvalidCode { packet, code: ack_flags });
+                return Err(DecodeError::InvalidCode {
+                    packet,
+                    code: ack_flags,
+                });
             }
             if code > 5 {
                 return Err(DecodeError::InvalidCode { packet, code });
@@ -263,7 +308,10 @@ fn validate(first_byte: u8, body: &[u8]) -> Result<(), DecodeError> {
         9 => {
             r.pid()?;
             if r.rest.is_empty() {
-                return Err(DecodeError::Truncated { packet, field: "return codes" });
+                return Err(DecodeError::Truncated {
+                    packet,
+                    field: "return codes",
+                });
             }
             if let Some(&code) = r.rest.iter().find(|&&c| c > 2 && c != 0x80) {
                 return Err(DecodeError::InvalidCode { packet, code });
@@ -289,7 +337,10 @@ fn validate_connect(r: &mut Body<'_>) -> Result<(), DecodeError> {
     r.u8("protocol level")?;
     let flags = r.u8("connect flags")?;
     if flags & 1 != 0 {
-        return Err(DecodeError::InvalidCode { packet: "CONNECT", code: flags });
+        return Err(DecodeError::InvalidCode {
+            packet: "CONNECT",
+            code: flags,
+        });
     }
     r.u16("keep alive")?;
     r.utf8("client identifier")?;
@@ -315,7 +366,9 @@ mod tests {
     const MAX: usize = 1 << 20;
 
     fn hex(s: &str) -> Vec<u8> {
-        s.split_whitespace().map(|b| u8::from_str_radix(b, 16).unwrap()).collect()
+        s.split_whitespace()
+            .map(|b| u8::from_str_radix(b, 16).unwrap())
+            .collect()
     }
 
     /// Inputs that made mqttrs 0.4.1 `decode_slice` panic, and other malformed frames: each must
@@ -323,32 +376,111 @@ mod tests {
     #[test]
     fn malformed_vectors_are_typed_errors() {
         let cases: &[(&str, DecodeError)] = &[
-            ("20 00", DecodeError::WrongLength { packet: "CONNACK", length: 0 }),
-            ("40 00", DecodeError::WrongLength { packet: "PUBACK", length: 0 }),
-            ("20 01 bc", DecodeError::WrongLength { packet: "CONNACK", length: 1 }),
+            (
+                "20 00",
+                DecodeError::WrongLength {
+                    packet: "CONNACK",
+                    length: 0,
+                },
+            ),
+            (
+                "40 00",
+                DecodeError::WrongLength {
+                    packet: "PUBACK",
+                    length: 0,
+                },
+            ),
+            (
+                "20 01 bc",
+                DecodeError::WrongLength {
+                    packet: "CONNACK",
+                    length: 1,
+                },
+            ),
             (
                 "30 02 00 05 61 62 63 64 65",
-                DecodeError::Truncated { packet: "PUBLISH", field: "topic name" },
+                DecodeError::Truncated {
+                    packet: "PUBLISH",
+                    field: "topic name",
+                },
             ),
             ("ff fb ff ff ff ff", DecodeError::RemainingLengthTooLong),
-            ("90 02 00 01", DecodeError::Truncated { packet: "SUBACK", field: "return codes" }),
-            ("90 01 00", DecodeError::Truncated { packet: "SUBACK", field: "packet identifier" }),
+            (
+                "90 02 00 01",
+                DecodeError::Truncated {
+                    packet: "SUBACK",
+                    field: "return codes",
+                },
+            ),
+            (
+                "90 01 00",
+                DecodeError::Truncated {
+                    packet: "SUBACK",
+                    field: "packet identifier",
+                },
+            ),
             (
                 "10 04 00 04 4d 51",
-                DecodeError::Truncated { packet: "CONNECT", field: "protocol name" },
+                DecodeError::Truncated {
+                    packet: "CONNECT",
+                    field: "protocol name",
+                },
             ),
-            ("10 06 00 04 4d 51 54 54", DecodeError::Truncated { packet: "CONNECT", field: "protocol level" }),
-            ("36 05 00 01 61 00 01", DecodeError::InvalidFlags { packet: "PUBLISH", flags: 0b0110 }),
-            ("32 05 00 01 61 00 00", DecodeError::ZeroPacketId { packet: "PUBLISH" }),
+            (
+                "10 06 00 04 4d 51 54 54",
+                DecodeError::Truncated {
+                    packet: "CONNECT",
+                    field: "protocol level",
+                },
+            ),
+            (
+                "36 05 00 01 61 00 01",
+                DecodeError::InvalidFlags {
+                    packet: "PUBLISH",
+                    flags: 0b0110,
+                },
+            ),
+            (
+                "32 05 00 01 61 00 00",
+                DecodeError::ZeroPacketId { packet: "PUBLISH" },
+            ),
             ("00 00", DecodeError::ReservedPacketType(0)),
             ("f0 00", DecodeError::ReservedPacketType(15)),
-            ("62 02 00 01", DecodeError::InvalidFlags { packet: "PUBREL", flags: 0 }),
-            ("d0 01 00", DecodeError::WrongLength { packet: "PINGRESP", length: 1 }),
-            ("20 02 00 06", DecodeError::InvalidCode { packet: "CONNACK", code: 6 }),
-            ("90 03 00 01 03", DecodeError::InvalidCode { packet: "SUBACK", code: 3 }),
+            (
+                "60 02 00 01",
+                DecodeError::InvalidFlags {
+                    packet: "PUBREL",
+                    flags: 0,
+                },
+            ),
+            (
+                "d0 01 00",
+                DecodeError::WrongLength {
+                    packet: "PINGRESP",
+                    length: 1,
+                },
+            ),
+            (
+                "20 02 00 06",
+                DecodeError::InvalidCode {
+                    packet: "CONNACK",
+                    code: 6,
+                },
+            ),
+            (
+                "90 03 00 01 03",
+                DecodeError::InvalidCode {
+                    packet: "SUBACK",
+                    code: 3,
+                },
+            ),
         ];
         for (input, expected) in cases {
-            assert_eq!(decode(&hex(input), MAX).map(|_| ()), Err(expected.clone()), "{input}");
+            assert_eq!(
+                decode(&hex(input), MAX).map(|_| ()),
+                Err(expected.clone()),
+                "{input}"
+            );
         }
     }
 
@@ -365,7 +497,10 @@ mod tests {
         let input = hex("30 80 80 80 01");
         assert_eq!(
             decode(&input, MAX).map(|_| ()),
-            Err(DecodeError::TooLarge { size: 2_097_157, max: MAX })
+            Err(DecodeError::TooLarge {
+                size: 2_097_157,
+                max: MAX
+            })
         );
     }
 
@@ -381,7 +516,13 @@ mod tests {
             }
             other => panic!("unexpected {other:?}"),
         }
-        assert!(matches!(decode(&hex("d0 00"), MAX), Ok(Some((Packet::Pingresp, 2)))));
-        assert!(matches!(decode(&hex("90 03 00 07 80"), MAX), Ok(Some((Packet::Suback(_), 5)))));
+        assert!(matches!(
+            decode(&hex("d0 00"), MAX),
+            Ok(Some((Packet::Pingresp, 2)))
+        ));
+        assert!(matches!(
+            decode(&hex("90 03 00 07 80"), MAX),
+            Ok(Some((Packet::Suback(_), 5)))
+        ));
     }
 }

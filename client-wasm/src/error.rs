@@ -70,7 +70,11 @@ pub enum Error {
     /// bridge, say). `retry` is the adapter's judgement of the code: false for refusals that
     /// will not change by themselves (route unknown, Origin not allowed, TLS verification).
     #[error("closed by the server ({code}): {reason}")]
-    Closed { code: u16, reason: String, retry: bool },
+    Closed {
+        code: u16,
+        reason: String,
+        retry: bool,
+    },
     /// The caller gave an invalid topic name or filter.
     #[error("invalid topic: {0}")]
     InvalidTopic(#[from] TopicError),

@@ -39,7 +39,11 @@ pub struct Backoff {
 impl Backoff {
     pub fn new(policy: ReconnectPolicy) -> Self {
         let rng = SplitMix64(policy.seed);
-        Self { policy, attempt: 0, rng }
+        Self {
+            policy,
+            attempt: 0,
+            rng,
+        }
     }
 
     pub fn policy(&self) -> &ReconnectPolicy {
@@ -61,7 +65,11 @@ impl Backoff {
         let ceiling_ms = u64::try_from(ceiling.as_millis()).unwrap_or(u64::MAX);
         let half = ceiling_ms / 2;
         let spread = ceiling_ms - half;
-        let jitter = if spread == 0 { 0 } else { self.rng.next() % (spread + 1) };
+        let jitter = if spread == 0 {
+            0
+        } else {
+            self.rng.next() % (spread + 1)
+        };
         Duration::from_millis(half + jitter)
     }
 
@@ -106,7 +114,10 @@ mod tests {
         for attempt in 0..12u32 {
             let ceiling = (100u64 << attempt).min(5_000);
             let delay = backoff.next_delay().as_millis() as u64;
-            assert!(delay >= ceiling / 2 && delay <= ceiling, "attempt {attempt}: {delay} vs {ceiling}");
+            assert!(
+                delay >= ceiling / 2 && delay <= ceiling,
+                "attempt {attempt}: {delay} vs {ceiling}"
+            );
         }
         assert_eq!(backoff.attempt(), 12);
         backoff.reset();

@@ -44,7 +44,10 @@ mod tests {
     #[test]
     fn addition_saturates_instead_of_overflowing() {
         let late = Instant::from_millis(u64::MAX - 1);
-        assert_eq!(late + Duration::from_secs(5), Instant::from_millis(u64::MAX));
+        assert_eq!(
+            late + Duration::from_secs(5),
+            Instant::from_millis(u64::MAX)
+        );
         assert_eq!(
             Instant::from_millis(10).saturating_duration_since(Instant::from_millis(30)),
             Duration::ZERO

@@ -91,18 +91,40 @@ mod tests {
         assert_eq!(validate_name("a/#"), Err(TopicError::WildcardInName));
         assert_eq!(validate_name(""), Err(TopicError::Empty));
         assert_eq!(validate_name("a\0b"), Err(TopicError::ContainsNul));
-        assert_eq!(validate_name(&"x".repeat(65_536)), Err(TopicError::TooLong(65_536)));
+        assert_eq!(
+            validate_name(&"x".repeat(65_536)),
+            Err(TopicError::TooLong(65_536))
+        );
         assert_eq!(validate_name("/"), Ok(()));
     }
 
     #[test]
     fn filters_follow_the_wildcard_rules() {
-        for ok in ["#", "+", "a/#", "+/+", "a/+/b", "/+", "$provision/007", "007/#", "+/#"] {
+        for ok in [
+            "#",
+            "+",
+            "a/#",
+            "+/+",
+            "a/+/b",
+            "/+",
+            "$provision/007",
+            "007/#",
+            "+/#",
+        ] {
             assert_eq!(validate_filter(ok), Ok(()), "{ok}");
         }
-        assert_eq!(validate_filter("a/#/b"), Err(TopicError::MisplacedMultiLevelWildcard));
-        assert_eq!(validate_filter("a#"), Err(TopicError::MisplacedMultiLevelWildcard));
-        assert_eq!(validate_filter("a+/b"), Err(TopicError::MisplacedSingleLevelWildcard));
+        assert_eq!(
+            validate_filter("a/#/b"),
+            Err(TopicError::MisplacedMultiLevelWildcard)
+        );
+        assert_eq!(
+            validate_filter("a#"),
+            Err(TopicError::MisplacedMultiLevelWildcard)
+        );
+        assert_eq!(
+            validate_filter("a+/b"),
+            Err(TopicError::MisplacedSingleLevelWildcard)
+        );
     }
 
     #[test]

@@ -116,26 +116,41 @@ impl Flow for Activation {
         }
         match event {
             Event::Connected { .. } => {
-                self.commands.push_back(Command::Subscribe(vec![(self.reply_topic(), QoS::AtLeastOnce)]));
+                self.commands.push_back(Command::Subscribe(vec![(
+                    self.reply_topic(),
+                    QoS::AtLeastOnce,
+                )]));
             }
             Event::Subscribed { granted, .. } => {
                 if granted.iter().any(Option::is_none) {
                     self.finish(Err(ActivationError::NotAuthorized(self.reply_topic())));
                 } else {
                     let (topic, payload) = self.request();
-                    self.commands.push_back(Command::Publish { topic, payload, qos: QoS::AtLeastOnce, retain: false });
+                    self.commands.push_back(Command::Publish {
+                        topic,
+                        payload,
+                        qos: QoS::AtLeastOnce,
+                        retain: false,
+                    });
                     self.deadline = Some(now + self.reply_timeout);
                 }
             }
             // The provision request is published on the reply topic: skip its empty echo.
             Event::Message(m) if m.topic == self.reply_topic() && !m.payload.is_empty() => {
                 let outcome = match String::from_utf8(m.payload.clone()) {
-                    Ok(password) => Ok(Credentials { username: self.identity.clone(), password }),
+                    Ok(password) => Ok(Credentials {
+                        username: self.identity.clone(),
+                        password,
+                    }),
                     Err(_) => Err(ActivationError::BadReply),
                 };
                 self.finish(outcome);
             }
-            Event::ConnectionLost { error, reconnect_in: None, .. } => {
+            Event::ConnectionLost {
+                error,
+                reconnect_in: None,
+                ..
+            } => {
                 self.finish(Err(ActivationError::Session(error.clone())));
             }
             _ => {}

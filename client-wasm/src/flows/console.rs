@@ -18,7 +18,12 @@ pub enum ConsoleMode {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ConsoleOutput {
     /// A message on one of the device's resources.
-    Received { topic: String, resource: String, payload: Vec<u8>, timestamp: Option<String> },
+    Received {
+        topic: String,
+        resource: String,
+        payload: Vec<u8>,
+        timestamp: Option<String>,
+    },
     /// A publish the console made.
     Sent { topic: String, payload: Vec<u8> },
 }
@@ -41,7 +46,9 @@ impl Console {
             commands: VecDeque::new(),
             outputs: VecDeque::new(),
         };
-        console.commands.push_back(Command::Subscribe(vec![(console.filter(), console.qos)]));
+        console
+            .commands
+            .push_back(Command::Subscribe(vec![(console.filter(), console.qos)]));
         console
     }
 
@@ -55,7 +62,9 @@ impl Console {
     /// The topic of a resource. A full topic (`007/temperature`) is kept as typed, like the seed.
     pub fn topic_for(&self, resource: &str) -> String {
         match self.mode {
-            ConsoleMode::Legacy if resource.starts_with(&format!("{}/", self.identity)) => resource.into(),
+            ConsoleMode::Legacy if resource.starts_with(&format!("{}/", self.identity)) => {
+                resource.into()
+            }
             ConsoleMode::Legacy => format!("{}/{resource}", self.identity),
             ConsoleMode::Resource if resource.starts_with("$resource/") => resource.into(),
             ConsoleMode::Resource => format!("$resource/{resource}"),
@@ -66,8 +75,16 @@ impl Console {
     pub fn publish(&mut self, resource: &str, payload: impl Into<Vec<u8>>, qos: QoS, retain: bool) {
         let topic = self.topic_for(resource);
         let payload = payload.into();
-        self.outputs.push_back(ConsoleOutput::Sent { topic: topic.clone(), payload: payload.clone() });
-        self.commands.push_back(Command::Publish { topic, payload, qos, retain });
+        self.outputs.push_back(ConsoleOutput::Sent {
+            topic: topic.clone(),
+            payload: payload.clone(),
+        });
+        self.commands.push_back(Command::Publish {
+            topic,
+            payload,
+            qos,
+            retain,
+        });
     }
 
     /// Splits a topic into resource name and optional platform timestamp.

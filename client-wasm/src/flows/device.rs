@@ -49,7 +49,13 @@ impl Device {
     pub fn new(config: DeviceConfig) -> Self {
         let subscribe = Command::Subscribe(vec![(config.in_topic.clone(), config.qos)]);
         let current = config.message.clone().into_bytes();
-        Self { config, current, next_tick: None, commands: VecDeque::from([subscribe]), outputs: VecDeque::new() }
+        Self {
+            config,
+            current,
+            next_tick: None,
+            commands: VecDeque::from([subscribe]),
+            outputs: VecDeque::new(),
+        }
     }
 
     /// The message the device publishes next.
@@ -64,7 +70,8 @@ impl Device {
             qos: self.config.qos,
             retain: false,
         });
-        self.outputs.push_back(DeviceOutput::Sent(self.current.clone()));
+        self.outputs
+            .push_back(DeviceOutput::Sent(self.current.clone()));
         self.next_tick = Some(now + self.config.interval);
     }
 }
@@ -79,7 +86,8 @@ impl Flow for Device {
             Event::ConnectionLost { .. } | Event::Disconnected => self.next_tick = None,
             Event::Message(m) if topic::matches(&self.config.in_topic, &m.topic) => {
                 self.current = m.payload.clone();
-                self.outputs.push_back(DeviceOutput::Received(m.payload.clone()));
+                self.outputs
+                    .push_back(DeviceOutput::Received(m.payload.clone()));
             }
             _ => {}
         }

@@ -45,7 +45,12 @@ pub struct EchoHost {
 impl EchoHost {
     pub fn new(config: EchoHostConfig) -> Self {
         let subscribe = Command::Subscribe(vec![(config.in_topic.clone(), config.qos)]);
-        Self { config, commands: VecDeque::from([subscribe]), outputs: VecDeque::new(), echoed: 0 }
+        Self {
+            config,
+            commands: VecDeque::from([subscribe]),
+            outputs: VecDeque::new(),
+            echoed: 0,
+        }
     }
 
     pub fn config(&self) -> &EchoHostConfig {
@@ -69,7 +74,10 @@ impl Flow for EchoHost {
             qos: self.config.qos,
             retain: false,
         });
-        self.outputs.push_back(EchoOutput { received: m.payload.clone(), sent });
+        self.outputs.push_back(EchoOutput {
+            received: m.payload.clone(),
+            sent,
+        });
     }
 
     fn poll_command(&mut self) -> Option<Command> {

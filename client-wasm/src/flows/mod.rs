@@ -22,7 +22,12 @@ use crate::{Error, Event, Instant, QoS, Session};
 pub enum Command {
     Subscribe(Vec<(String, QoS)>),
     Unsubscribe(Vec<String>),
-    Publish { topic: String, payload: Vec<u8>, qos: QoS, retain: bool },
+    Publish {
+        topic: String,
+        payload: Vec<u8>,
+        qos: QoS,
+        retain: bool,
+    },
     Disconnect,
 }
 
@@ -50,16 +55,20 @@ impl Session {
     pub fn apply(&mut self, now: Instant, command: Command) -> Result<(), Error> {
         match command {
             Command::Subscribe(list) => {
-                let filters: Vec<(&str, QoS)> = list.iter().map(|(f, q)| (f.as_str(), *q)).collect();
+                let filters: Vec<(&str, QoS)> =
+                    list.iter().map(|(f, q)| (f.as_str(), *q)).collect();
                 self.subscribe(now, &filters).map(drop)
             }
             Command::Unsubscribe(list) => {
                 let filters: Vec<&str> = list.iter().map(String::as_str).collect();
                 self.unsubscribe(now, &filters).map(drop)
             }
-            Command::Publish { topic, payload, qos, retain } => {
-                self.publish(now, &topic, &payload, qos, retain).map(drop)
-            }
+            Command::Publish {
+                topic,
+                payload,
+                qos,
+                retain,
+            } => self.publish(now, &topic, &payload, qos, retain).map(drop),
             Command::Disconnect => {
                 self.disconnect(now);
                 Ok(())
@@ -87,3 +96,6 @@ pub fn earliest(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
         (a, b) => a.or(b),
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -55,9 +55,18 @@ mod tests {
 
     #[test]
     fn never_splits_a_character() {
-        assert_eq!(rotate("héllo→".as_bytes(), Direction::Left), "éllo→h".as_bytes());
-        assert_eq!(rotate("héllo→".as_bytes(), Direction::Right), "→héllo".as_bytes());
-        assert_eq!(rotate("🦀ab".as_bytes(), Direction::Left), "ab🦀".as_bytes());
+        assert_eq!(
+            rotate("héllo→".as_bytes(), Direction::Left),
+            "éllo→h".as_bytes()
+        );
+        assert_eq!(
+            rotate("héllo→".as_bytes(), Direction::Right),
+            "→héllo".as_bytes()
+        );
+        assert_eq!(
+            rotate("🦀ab".as_bytes(), Direction::Left),
+            "ab🦀".as_bytes()
+        );
         // Not UTF-8: rotated by bytes.
         assert_eq!(rotate(&[0xff, 1, 2], Direction::Left), [1, 2, 0xff]);
     }

@@ -28,19 +28,34 @@ pub struct Message {
 #[non_exhaustive]
 pub enum Event {
     /// CONNACK accepted. `session_present` says whether the broker kept the previous session.
-    Connected { session_present: bool },
+    Connected {
+        session_present: bool,
+    },
     /// The connection is gone. `reconnect_in` is `None` when the session will not retry.
-    ConnectionLost { error: Error, reconnect_in: Option<Duration>, attempt: u32 },
+    ConnectionLost {
+        error: Error,
+        reconnect_in: Option<Duration>,
+        attempt: u32,
+    },
     /// The backoff elapsed; a new transport is being opened.
-    Reconnecting { attempt: u32 },
+    Reconnecting {
+        attempt: u32,
+    },
     /// `disconnect` finished: DISCONNECT was sent (if connected) and nothing will be retried.
     Disconnected,
     Message(Message),
     /// SUBACK: per filter, the granted QoS or `None` when the broker refused it (code 0x80).
-    Subscribed { request: RequestId, granted: Vec<Option<QoS>> },
-    Unsubscribed { request: RequestId },
+    Subscribed {
+        request: RequestId,
+        granted: Vec<Option<QoS>>,
+    },
+    Unsubscribed {
+        request: RequestId,
+    },
     /// QoS 0: handed to the transport. QoS 1: PUBACK. QoS 2: PUBCOMP.
-    Published { id: PublishId },
+    Published {
+        id: PublishId,
+    },
 }
 
 /// What the session asks of the runtime adapter's transport.

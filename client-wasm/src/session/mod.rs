@@ -27,7 +27,7 @@ use crate::{topic, Error, QoS};
 pub use event::{Event, Message, PublishId, RequestId, TransportAction};
 pub use options::{Options, Will};
 pub use outgoing::PendingPublish;
-use outgoing::{InFlight, OutMessage, Outgoing, PacketIds, Stage};
+use outgoing::{InFlight, OutMessage, Outgoing, PacketIds, Awaiting};
 
 /// The state of the link to the broker.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,12 +35,18 @@ enum Link {
     /// Not connected and not trying: before `connect`, after `disconnect`, after a permanent error.
     Idle,
     /// `Open` was requested; waiting for `handle_transport_open`.
-    Opening { deadline: Instant },
+    Opening {
+        deadline: Instant,
+    },
     /// CONNECT sent; waiting for CONNACK.
-    AwaitConnack { deadline: Instant },
+    AwaitConnack {
+        deadline: Instant,
+    },
     Up,
     /// Waiting out the reconnect delay.
-    Backoff { until: Instant },
+    Backoff {
+        until: Instant,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -126,7 +132,9 @@ impl Session {
 
     /// Whether `topic` matches one of the session's subscriptions.
     pub fn is_subscribed(&self, topic: &str) -> bool {
-        self.subscriptions.iter().any(|(f, _)| topic::matches(f, topic))
+        self.subscriptions
+            .iter()
+            .any(|(f, _)| topic::matches(f, topic))
     }
 
     /// Publishes not yet acknowledged (in-flight first, then queued), to persist them.
@@ -146,16 +154,26 @@ impl Session {
         let mut ids = Vec::with_capacity(pending.len());
         for p in pending {
             let id = self.new_publish_id();
-            let message = OutMessage { topic: p.topic, payload: p.payload, qos: p.qos, retain: p.retain };
+            let message = OutMessage {
+                topic: p.topic,
+                payload: p.payload,
+                qos: p.qos,
+                retain: p.retain,
+            };
             let stage = match (p.qos, p.released) {
-                (QoS::AtLeastOnce, _) => Some(Stage::AwaitPuback),
-                (QoS::ExactlyOnce, false) => Some(Stage::AwaitPubrec),
-                (QoS::ExactlyOnce, true) => Some(Stage::AwaitPubcomp),
+                (QoS::AtLeastOnce, _) => Some(Awaiting::Puback),
+                (QoS::ExactlyOnce, false) => Some(Awaiting::Pubrec),
+                (QoS::ExactlyOnce, true) => Some(Awaiting::Pubcomp),
                 (QoS::AtMostOnce, _) => None,
             };
             match (p.packet_id, stage) {
                 (Some(pid), Some(stage)) if self.pids.reserve(pid) => {
-                    self.outgoing.inflight.push(InFlight { id, pid, message, stage });
+                    self.outgoing.inflight.push(InFlight {
+                        id,
+                        pid,
+                        message,
+                        stage,
+                    });
                 }
                 _ => self.outgoing.queue.push_back((id, message)),
             }
@@ -199,7 +217,8 @@ impl Session {
         for filter in filters {
             topic::validate_filter(filter)?;
         }
-        self.subscriptions.retain(|(f, _)| !filters.contains(&f.as_str()));
+        self.subscriptions
+            .retain(|(f, _)| !filters.contains(&f.as_str()));
         let list = filters.iter().map(|f| f.to_string()).collect();
         Ok(self.request(now, RequestKind::Unsubscribe(list)))
     }
@@ -219,10 +238,16 @@ impl Session {
         if size > MAX_REMAINING_LENGTH {
             return Err(Error::PayloadTooLarge(payload.len()));
         }
-        let message = OutMessage { topic: topic_name.to_string(), payload: payload.to_vec(), qos, retain };
+        let message = OutMessage {
+            topic: topic_name.to_string(),
+            payload: payload.to_vec(),
+            qos,
+            retain,
+        };
         let can_send_now = self.link == Link::Up
             && (qos == QoS::AtMostOnce
-                || (self.outgoing.queue.is_empty() && self.outgoing.inflight.len() < self.options.max_inflight));
+                || (self.outgoing.queue.is_empty()
+                    && self.outgoing.inflight.len() < self.options.max_inflight));
         if !can_send_now && self.outgoing.queue.len() >= self.options.max_queued {
             return Err(Error::QueueFull(self.outgoing.queue.len()));
         }
@@ -238,20 +263,22 @@ impl Session {
     /// Send DISCONNECT (if connected), close the transport, and stop reconnecting. Unacknowledged
     /// publishes stay pending (see `pending_publishes`) for a later `connect`.
     pub fn disconnect(&mut self, now: Instant) {
-        match self.link {
-            Link::Idle => return,
+        let link = self.link;
+        if link == Link::Idle {
+            return;
+        }
+        self.reset_link_state();
+        self.link = Link::Idle;
+        match link {
             Link::Up => {
                 self.send(now, &Packet::Disconnect);
                 self.actions.push_back(TransportAction::Close);
             }
             Link::Opening { .. } | Link::AwaitConnack { .. } => {
-                self.tx.clear();
                 self.actions.push_back(TransportAction::Close);
             }
-            Link::Backoff { .. } => {}
+            Link::Idle | Link::Backoff { .. } => {}
         }
-        self.reset_link_state();
-        self.link = Link::Idle;
         self.events.push_back(Event::Disconnected);
     }
 
@@ -262,7 +289,9 @@ impl Session {
         if !matches!(self.link, Link::Opening { .. }) {
             return; // a late open after disconnect: the adapter gets no use for it
         }
-        self.link = Link::AwaitConnack { deadline: now + self.options.connect_timeout };
+        self.link = Link::AwaitConnack {
+            deadline: now + self.options.connect_timeout,
+        };
         let will = self.options.will.as_ref().map(|w| mqttrs::LastWill {
             topic: &w.topic,
             message: &w.payload,
@@ -286,15 +315,31 @@ impl Session {
 
     /// The transport failed to open, or closed. `reason` is shown to the user.
     pub fn handle_transport_closed(&mut self, now: Instant, reason: &str) {
-        if matches!(self.link, Link::Opening { .. } | Link::AwaitConnack { .. } | Link::Up) {
+        if matches!(
+            self.link,
+            Link::Opening { .. } | Link::AwaitConnack { .. } | Link::Up
+        ) {
             self.lose_connection(now, Error::Transport(reason.to_string()), true);
         }
     }
 
     /// The peer closed the transport with a code and reason (e.g. a WebSocket close frame).
-    pub fn handle_transport_close_frame(&mut self, now: Instant, code: u16, reason: &str, retry: bool) {
-        if matches!(self.link, Link::Opening { .. } | Link::AwaitConnack { .. } | Link::Up) {
-            let error = Error::Closed { code, reason: reason.to_string(), retry };
+    pub fn handle_transport_close_frame(
+        &mut self,
+        now: Instant,
+        code: u16,
+        reason: &str,
+        retry: bool,
+    ) {
+        if matches!(
+            self.link,
+            Link::Opening { .. } | Link::AwaitConnack { .. } | Link::Up
+        ) {
+            let error = Error::Closed {
+                code,
+                reason: reason.to_string(),
+                retry,
+            };
             self.lose_connection(now, error, true);
         }
     }
@@ -356,7 +401,9 @@ impl Session {
                 }
             }
             Link::Backoff { until } if now >= until => {
-                self.events.push_back(Event::Reconnecting { attempt: self.backoff.attempt() });
+                self.events.push_back(Event::Reconnecting {
+                    attempt: self.backoff.attempt(),
+                });
                 self.open_transport(now);
             }
             _ => {}
@@ -403,7 +450,9 @@ impl Session {
     }
 
     fn open_transport(&mut self, now: Instant) {
-        self.link = Link::Opening { deadline: now + self.options.connect_timeout };
+        self.link = Link::Opening {
+            deadline: now + self.options.connect_timeout,
+        };
         self.actions.push_back(TransportAction::Open);
     }
 
@@ -444,28 +493,40 @@ impl Session {
     }
 
     /// Sends a publish for the first time. Returns it if no packet id was free.
-    fn send_new_publish(&mut self, now: Instant, id: PublishId, message: OutMessage) -> Option<OutMessage> {
+    fn send_new_publish(
+        &mut self,
+        now: Instant,
+        id: PublishId,
+        message: OutMessage,
+    ) -> Option<OutMessage> {
         let stage = match message.qos {
             QoS::AtMostOnce => {
                 self.send_publish(now, 1, &message, false);
                 self.events.push_back(Event::Published { id });
                 return None;
             }
-            QoS::AtLeastOnce => Stage::AwaitPuback,
-            QoS::ExactlyOnce => Stage::AwaitPubrec,
+            QoS::AtLeastOnce => Awaiting::Puback,
+            QoS::ExactlyOnce => Awaiting::Pubrec,
         };
         let Some(pid) = self.pids.allocate() else {
             return Some(message);
         };
         self.send_publish(now, pid, &message, false);
-        self.outgoing.inflight.push(InFlight { id, pid, message, stage });
+        self.outgoing.inflight.push(InFlight {
+            id,
+            pid,
+            message,
+            stage,
+        });
         None
     }
 
     /// Moves queued publishes into the in-flight window while there is room.
     fn flush_queue(&mut self, now: Instant) {
         while self.link == Link::Up && self.outgoing.inflight.len() < self.options.max_inflight {
-            let Some((id, message)) = self.outgoing.queue.pop_front() else { break };
+            let Some((id, message)) = self.outgoing.queue.pop_front() else {
+                break;
+            };
             if let Some(message) = self.send_new_publish(now, id, message) {
                 self.outgoing.queue.push_front((id, message));
                 break;
@@ -490,18 +551,24 @@ impl Session {
             self.unsent.push_back(request);
             return;
         };
-        let Ok(pid) = Pid::try_from(pid_value) else { return };
+        let Ok(pid) = Pid::try_from(pid_value) else {
+            return;
+        };
         let packet = match &request.kind {
             RequestKind::Subscribe(list) => Packet::Subscribe(mqttrs::Subscribe {
                 pid,
                 topics: list
                     .iter()
-                    .map(|(f, q)| mqttrs::SubscribeTopic { topic_path: f.clone(), qos: *q })
+                    .map(|(f, q)| mqttrs::SubscribeTopic {
+                        topic_path: f.clone(),
+                        qos: *q,
+                    })
                     .collect(),
             }),
-            RequestKind::Unsubscribe(list) => {
-                Packet::Unsubscribe(mqttrs::Unsubscribe { pid, topics: list.clone() })
-            }
+            RequestKind::Unsubscribe(list) => Packet::Unsubscribe(mqttrs::Unsubscribe {
+                pid,
+                topics: list.clone(),
+            }),
         };
         self.send(now, &packet);
         self.awaiting_ack.insert(pid_value, request);
@@ -538,7 +605,11 @@ impl Session {
             None => Link::Idle,
         };
         let attempt = self.backoff.attempt();
-        self.events.push_back(Event::ConnectionLost { error, reconnect_in, attempt });
+        self.events.push_back(Event::ConnectionLost {
+            error,
+            reconnect_in,
+            attempt,
+        });
     }
 
     fn handle_packet(&mut self, now: Instant, packet: Packet<'_>) -> Result<(), Error> {
@@ -551,22 +622,25 @@ impl Session {
                     }
                     Ok(())
                 }
-                other => Err(Error::Violation(format!("{:?} before CONNACK", other.get_type()))),
+                other => Err(Error::Violation(format!(
+                    "{:?} before CONNACK",
+                    other.get_type()
+                ))),
             };
         }
         match packet {
             Packet::Publish(publish) => self.on_publish(now, publish),
             Packet::Puback(pid) => {
-                self.complete(now, pid.get(), Stage::AwaitPuback);
+                self.complete(now, pid.get(), Awaiting::Puback);
                 Ok(())
             }
             Packet::Pubrec(pid) => {
                 let pid = pid.get();
-                if let Some(index) = self.outgoing.position(pid, Stage::AwaitPubrec) {
-                    self.outgoing.inflight[index].stage = Stage::AwaitPubcomp;
+                if let Some(index) = self.outgoing.position(pid, Awaiting::Pubrec) {
+                    self.outgoing.inflight[index].stage = Awaiting::Pubcomp;
                 }
                 // Also answers a repeated PUBREC for a message already released.
-                if self.outgoing.position(pid, Stage::AwaitPubcomp).is_some() {
+                if self.outgoing.position(pid, Awaiting::Pubcomp).is_some() {
                     self.send_pid_packet(now, pid, Packet::Pubrel);
                 }
                 Ok(())
@@ -577,13 +651,16 @@ impl Session {
                 Ok(())
             }
             Packet::Pubcomp(pid) => {
-                self.complete(now, pid.get(), Stage::AwaitPubcomp);
+                self.complete(now, pid.get(), Awaiting::Pubcomp);
                 Ok(())
             }
             Packet::Suback(suback) => self.on_suback(suback),
             Packet::Unsuback(pid) => {
                 match self.awaiting_ack.remove(&pid.get()) {
-                    Some(Request { id, kind: RequestKind::Unsubscribe(_) }) => {
+                    Some(Request {
+                        id,
+                        kind: RequestKind::Unsubscribe(_),
+                    }) => {
                         self.pids.release(pid.get());
                         if let Some(request) = id {
                             self.events.push_back(Event::Unsubscribed { request });
@@ -592,7 +669,10 @@ impl Session {
                     }
                     Some(other) => {
                         self.awaiting_ack.insert(pid.get(), other);
-                        Err(Error::Violation(format!("UNSUBACK {} answers a SUBSCRIBE", pid.get())))
+                        Err(Error::Violation(format!(
+                            "UNSUBACK {} answers a SUBSCRIBE",
+                            pid.get()
+                        )))
                     }
                     None => Ok(()), // a late ack for a request already retried: harmless
                 }
@@ -601,7 +681,10 @@ impl Session {
                 self.ping_deadline = None;
                 Ok(())
             }
-            other => Err(Error::Violation(format!("a server must not send {:?}", other.get_type()))),
+            other => Err(Error::Violation(format!(
+                "a server must not send {:?}",
+                other.get_type()
+            ))),
         }
     }
 
@@ -628,14 +711,20 @@ impl Session {
                 .cloned()
                 .collect();
             if !resubscribe.is_empty() {
-                self.send_request(now, Request { id: None, kind: RequestKind::Subscribe(resubscribe) });
+                self.send_request(
+                    now,
+                    Request {
+                        id: None,
+                        kind: RequestKind::Subscribe(resubscribe),
+                    },
+                );
             }
         }
         for request in core::mem::take(&mut self.unsent) {
             self.send_request(now, request);
         }
         // Resend in-flight publishes in their original order, marked as duplicates.
-        let inflight: Vec<(u16, Stage, OutMessage)> = self
+        let inflight: Vec<(u16, Awaiting, OutMessage)> = self
             .outgoing
             .inflight
             .iter()
@@ -643,7 +732,7 @@ impl Session {
             .collect();
         for (pid, stage, message) in inflight {
             match stage {
-                Stage::AwaitPubcomp => self.send_pid_packet(now, pid, Packet::Pubrel),
+                Awaiting::Pubcomp => self.send_pid_packet(now, pid, Packet::Pubrel),
                 _ => self.send_publish(now, pid, &message, true),
             }
         }
@@ -682,10 +771,16 @@ impl Session {
         };
         let RequestKind::Subscribe(list) = &request.kind else {
             self.awaiting_ack.insert(pid, request);
-            return Err(Error::Violation(format!("SUBACK {pid} answers an UNSUBSCRIBE")));
+            return Err(Error::Violation(format!(
+                "SUBACK {pid} answers an UNSUBSCRIBE"
+            )));
         };
         if list.len() != suback.return_codes.len() {
-            let msg = format!("SUBACK {pid} has {} codes for {} filters", suback.return_codes.len(), list.len());
+            let msg = format!(
+                "SUBACK {pid} has {} codes for {} filters",
+                suback.return_codes.len(),
+                list.len()
+            );
             self.awaiting_ack.insert(pid, request);
             return Err(Error::Violation(msg));
         }
@@ -705,13 +800,14 @@ impl Session {
             }
         }
         if let Some(request) = request.id {
-            self.events.push_back(Event::Subscribed { request, granted });
+            self.events
+                .push_back(Event::Subscribed { request, granted });
         }
         Ok(())
     }
 
     /// PUBACK or PUBCOMP: the publish is done; its window slot goes to the queue.
-    fn complete(&mut self, now: Instant, pid: u16, stage: Stage) {
+    fn complete(&mut self, now: Instant, pid: u16, stage: Awaiting) {
         // An ack for an unknown id (e.g. after a resend was acked twice) is ignored.
         if let Some(index) = self.outgoing.position(pid, stage) {
             let done = self.outgoing.inflight.remove(index);
@@ -723,4 +819,4 @@ impl Session {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

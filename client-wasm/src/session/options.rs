@@ -61,7 +61,11 @@ impl Options {
     }
 
     /// Sets user name and password.
-    pub fn with_credentials(mut self, username: impl Into<String>, password: impl Into<Vec<u8>>) -> Self {
+    pub fn with_credentials(
+        mut self,
+        username: impl Into<String>,
+        password: impl Into<Vec<u8>>,
+    ) -> Self {
         self.username = Some(username.into());
         self.password = Some(password.into());
         self

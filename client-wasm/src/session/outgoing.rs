@@ -17,13 +17,13 @@ pub struct OutMessage {
 
 /// Where a QoS 1/2 publish is in its acknowledgement flow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Stage {
+pub enum Awaiting {
     /// QoS 1: PUBLISH sent, PUBACK awaited.
-    AwaitPuback,
+    Puback,
     /// QoS 2: PUBLISH sent, PUBREC awaited.
-    AwaitPubrec,
+    Pubrec,
     /// QoS 2: PUBREL sent, PUBCOMP awaited. The message itself is delivered.
-    AwaitPubcomp,
+    Pubcomp,
 }
 
 #[derive(Debug, Clone)]
@@ -31,7 +31,7 @@ pub struct InFlight {
     pub id: PublishId,
     pub pid: u16,
     pub message: OutMessage,
-    pub stage: Stage,
+    pub stage: Awaiting,
 }
 
 /// A publish not yet acknowledged, as kept across a page reload or process restart.
@@ -85,8 +85,10 @@ pub struct Outgoing {
 }
 
 impl Outgoing {
-    pub fn position(&self, pid: u16, stage: Stage) -> Option<usize> {
-        self.inflight.iter().position(|f| f.pid == pid && f.stage == stage)
+    pub fn position(&self, pid: u16, stage: Awaiting) -> Option<usize> {
+        self.inflight
+            .iter()
+            .position(|f| f.pid == pid && f.stage == stage)
     }
 
     /// Everything not yet acknowledged: in-flight first (send order), then the queue.
@@ -97,7 +99,7 @@ impl Outgoing {
             qos: f.message.qos,
             retain: f.message.retain,
             packet_id: Some(f.pid),
-            released: f.stage == Stage::AwaitPubcomp,
+            released: f.stage == Awaiting::Pubcomp,
         });
         let queued = self.queue.iter().map(|(_, m)| PendingPublish {
             topic: m.topic.clone(),

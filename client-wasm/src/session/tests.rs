@@ -1,0 +1,993 @@
+//! The session against a scripted broker, on simulated time: every test runs in microseconds.
+
+use core::time::Duration;
+
+use mqttrs::{Packet, Pid, QosPid};
+
+use super::*;
+use crate::codec::{self, DecodeError};
+use crate::error::ConnectRefused;
+#[cfg(target_arch = "wasm32")]
+use wasm_bindgen_test::wasm_bindgen_test as test;
+
+/// A packet the client sent, owned so tests can compare it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Sent {
+    Connect {
+        client_id: String,
+        clean: bool,
+        keep_alive: u16,
+        username: Option<String>,
+        will: Option<String>,
+    },
+    Publish {
+        topic: String,
+        payload: Vec<u8>,
+        qos: u8,
+        pid: Option<u16>,
+        dup: bool,
+        retain: bool,
+    },
+    Puback(u16),
+    Pubrec(u16),
+    Pubrel(u16),
+    Pubcomp(u16),
+    Subscribe {
+        pid: u16,
+        filters: Vec<(String, u8)>,
+    },
+    Unsubscribe {
+        pid: u16,
+        filters: Vec<String>,
+    },
+    Pingreq,
+    Disconnect,
+}
+
+pub(crate) fn parse_sent(mut bytes: &[u8]) -> Vec<Sent> {
+    let mut out = Vec::new();
+    while !bytes.is_empty() {
+        let (packet, used) = codec::decode(bytes, usize::MAX)
+            .expect("client sent valid MQTT")
+            .expect("whole packets");
+        out.push(match packet {
+            Packet::Connect(c) => Sent::Connect {
+                client_id: c.client_id.into(),
+                clean: c.clean_session,
+                keep_alive: c.keep_alive,
+                username: c.username.map(Into::into),
+                will: c.last_will.map(|w| w.topic.to_string()),
+            },
+            Packet::Publish(p) => Sent::Publish {
+                topic: p.topic_name.into(),
+                payload: p.payload.to_vec(),
+                qos: crate::qos_to_u8(p.qospid.qos()),
+                pid: p.qospid.pid().map(Pid::get),
+                dup: p.dup,
+                retain: p.retain,
+            },
+            Packet::Puback(p) => Sent::Puback(p.get()),
+            Packet::Pubrec(p) => Sent::Pubrec(p.get()),
+            Packet::Pubrel(p) => Sent::Pubrel(p.get()),
+            Packet::Pubcomp(p) => Sent::Pubcomp(p.get()),
+            Packet::Subscribe(s) => Sent::Subscribe {
+                pid: s.pid.get(),
+                filters: s
+                    .topics
+                    .iter()
+                    .map(|t| (t.topic_path.clone(), crate::qos_to_u8(t.qos)))
+                    .collect(),
+            },
+            Packet::Unsubscribe(u) => Sent::Unsubscribe {
+                pid: u.pid.get(),
+                filters: u.topics.clone(),
+            },
+            Packet::Pingreq => Sent::Pingreq,
+            Packet::Disconnect => Sent::Disconnect,
+            other => panic!("a client must not send {other:?}"),
+        });
+        bytes = &bytes[used..];
+    }
+    out
+}
+
+fn pid(n: u16) -> Pid {
+    Pid::try_from(n).unwrap()
+}
+
+fn bytes(packet: Packet<'_>) -> Vec<u8> {
+    codec::encode(&packet).unwrap()
+}
+
+fn connack(session_present: bool, code: mqttrs::ConnectReturnCode) -> Vec<u8> {
+    bytes(Packet::Connack(mqttrs::Connack {
+        session_present,
+        code,
+    }))
+}
+
+fn publish(topic: &str, payload: &[u8], qospid: QosPid, dup: bool) -> Vec<u8> {
+    bytes(Packet::Publish(mqttrs::Publish {
+        dup,
+        qospid,
+        retain: false,
+        topic_name: topic,
+        payload,
+    }))
+}
+
+fn suback(id: u16, codes: &[Option<QoS>]) -> Vec<u8> {
+    let return_codes = codes
+        .iter()
+        .map(|c| match c {
+            Some(q) => mqttrs::SubscribeReturnCodes::Success(*q),
+            None => mqttrs::SubscribeReturnCodes::Failure,
+        })
+        .collect();
+    bytes(Packet::Suback(mqttrs::Suback {
+        pid: pid(id),
+        return_codes,
+    }))
+}
+
+/// A session plus simulated time and a scripted broker's side of the wire.
+struct Harness {
+    session: Session,
+    now: Instant,
+}
+
+impl Harness {
+    fn new(options: Options) -> Self {
+        Self {
+            session: Session::new(options),
+            now: Instant::from_millis(1_000),
+        }
+    }
+
+    fn options() -> Options {
+        let mut options = Options::new("007");
+        options.keep_alive_secs = 10;
+        options.reconnect.initial_delay = Duration::from_millis(100);
+        options.reconnect.max_delay = Duration::from_secs(2);
+        options
+    }
+
+    fn advance(&mut self, by: Duration) {
+        self.now = self.now + by;
+        self.session.handle_timeout(self.now);
+    }
+
+    /// Jumps to the session's next timeout, like an adapter's timer would.
+    fn fire_timer(&mut self) {
+        let due = self.session.poll_timeout().expect("a timer is armed");
+        self.now = self.now.max(due);
+        self.session.handle_timeout(self.now);
+    }
+
+    fn sent(&mut self) -> Vec<Sent> {
+        let mut all = Vec::new();
+        while let Some(bytes) = self.session.poll_transmit() {
+            all.extend(parse_sent(&bytes));
+        }
+        all
+    }
+
+    fn events(&mut self) -> Vec<Event> {
+        std::iter::from_fn(|| self.session.poll_event()).collect()
+    }
+
+    fn actions(&mut self) -> Vec<TransportAction> {
+        std::iter::from_fn(|| self.session.poll_transport()).collect()
+    }
+
+    fn feed(&mut self, data: &[u8]) {
+        self.session.handle_bytes(self.now, data);
+    }
+
+    /// connect → Open → transport open → CONNECT → CONNACK accepted.
+    fn establish(&mut self, session_present: bool) -> Vec<Sent> {
+        if self.session.link == Link::Idle {
+            self.session.connect(self.now);
+        }
+        assert_eq!(self.actions(), vec![TransportAction::Open]);
+        self.session.handle_transport_open(self.now);
+        let mut sent = self.sent();
+        assert!(matches!(sent.remove(0), Sent::Connect { .. }));
+        self.feed(&connack(
+            session_present,
+            mqttrs::ConnectReturnCode::Accepted,
+        ));
+        let events = self.events();
+        assert!(
+            events.contains(&Event::Connected { session_present }),
+            "{events:?}"
+        );
+        sent.extend(self.sent());
+        sent
+    }
+
+    /// The transport drops; waits out the backoff until the session asks to reopen.
+    fn drop_and_wait_reopen(&mut self) {
+        self.session
+            .handle_transport_closed(self.now, "reset by peer");
+        let events = self.events();
+        assert!(
+            matches!(
+                events.last(),
+                Some(Event::ConnectionLost {
+                    reconnect_in: Some(_),
+                    ..
+                })
+            ),
+            "{events:?}"
+        );
+        self.fire_timer();
+        assert!(self
+            .events()
+            .iter()
+            .any(|e| matches!(e, Event::Reconnecting { .. })));
+    }
+}
+
+#[test]
+fn connect_carries_every_option() {
+    let mut options = Harness::options().with_credentials("007", "secret");
+    options.clean_session = false;
+    options.will = Some(Will {
+        topic: "007/status".into(),
+        payload: b"gone".to_vec(),
+        qos: QoS::AtLeastOnce,
+        retain: true,
+    });
+    let mut h = Harness::new(options);
+    h.session.connect(h.now);
+    assert_eq!(h.actions(), vec![TransportAction::Open]);
+    h.session.handle_transport_open(h.now);
+    assert_eq!(
+        h.sent(),
+        vec![Sent::Connect {
+            client_id: "007".into(),
+            clean: false,
+            keep_alive: 10,
+            username: Some("007".into()),
+            will: Some("007/status".into()),
+        }]
+    );
+}
+
+#[test]
+fn refused_credentials_are_final_and_typed() {
+    let mut h = Harness::new(Harness::options());
+    h.session.connect(h.now);
+    h.actions();
+    h.session.handle_transport_open(h.now);
+    h.sent();
+    h.feed(&connack(
+        false,
+        mqttrs::ConnectReturnCode::BadUsernamePassword,
+    ));
+    let events = h.events();
+    assert_eq!(
+        events,
+        vec![Event::ConnectionLost {
+            error: Error::Refused(ConnectRefused::BadUserNameOrPassword),
+            reconnect_in: None,
+            attempt: 0,
+        }]
+    );
+    assert_eq!(h.actions(), vec![TransportAction::Close]);
+    assert_eq!(h.session.poll_timeout(), None, "nothing is retried");
+    assert_eq!(
+        Error::Refused(ConnectRefused::BadUserNameOrPassword).code(),
+        "bad_credentials"
+    );
+}
+
+#[test]
+fn every_refusal_code_maps_to_its_error() {
+    use mqttrs::ConnectReturnCode as Code;
+    let cases = [
+        (
+            Code::RefusedProtocolVersion,
+            ConnectRefused::UnacceptableProtocolVersion,
+            false,
+        ),
+        (
+            Code::RefusedIdentifierRejected,
+            ConnectRefused::IdentifierRejected,
+            false,
+        ),
+        (
+            Code::ServerUnavailable,
+            ConnectRefused::ServerUnavailable,
+            true,
+        ),
+        (
+            Code::BadUsernamePassword,
+            ConnectRefused::BadUserNameOrPassword,
+            false,
+        ),
+        (Code::NotAuthorized, ConnectRefused::NotAuthorized, false),
+    ];
+    for (code, expected, retried) in cases {
+        let mut h = Harness::new(Harness::options());
+        h.session.connect(h.now);
+        h.session.handle_transport_open(h.now);
+        h.feed(&connack(false, code));
+        match h.events().as_slice() {
+            [Event::ConnectionLost {
+                error: Error::Refused(refused),
+                reconnect_in,
+                ..
+            }] => {
+                assert_eq!(*refused, expected);
+                assert_eq!(reconnect_in.is_some(), retried, "{expected:?}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}
+
+#[test]
+fn subscribe_reports_granted_and_refused_filters() {
+    let mut h = Harness::new(Harness::options());
+    h.establish(false);
+    let request = h
+        .session
+        .subscribe(
+            h.now,
+            &[("007/#", QoS::AtLeastOnce), ("008/#", QoS::AtLeastOnce)],
+        )
+        .unwrap();
+    let sent = h.sent();
+    let Sent::Subscribe { pid, filters } = &sent[0] else {
+        panic!("{sent:?}")
+    };
+    assert_eq!(
+        filters,
+        &vec![("007/#".to_string(), 1), ("008/#".to_string(), 1)]
+    );
+    h.feed(&suback(*pid, &[Some(QoS::AtLeastOnce), None]));
+    assert_eq!(
+        h.events(),
+        vec![Event::Subscribed {
+            request,
+            granted: vec![Some(QoS::AtLeastOnce), None]
+        }]
+    );
+    // The refused filter is not resubscribed after a reconnect.
+    assert_eq!(
+        h.session.subscriptions(),
+        &[("007/#".to_string(), QoS::AtLeastOnce)]
+    );
+    assert!(h.session.is_subscribed("007/temperature"));
+    assert!(!h.session.is_subscribed("008/temperature"));
+}
+
+#[test]
+fn unsubscribe_is_acknowledged_and_forgotten() {
+    let mut h = Harness::new(Harness::options());
+    h.establish(false);
+    h.session
+        .subscribe(h.now, &[("a/#", QoS::AtMostOnce)])
+        .unwrap();
+    h.sent();
+    let request = h.session.unsubscribe(h.now, &["a/#"]).unwrap();
+    let sent = h.sent();
+    let Sent::Unsubscribe { pid, filters } = &sent[0] else {
+        panic!("{sent:?}")
+    };
+    assert_eq!(filters, &vec!["a/#".to_string()]);
+    h.feed(&bytes(Packet::Unsuback(super::tests::pid(*pid))));
+    assert!(h.events().contains(&Event::Unsubscribed { request }));
+    assert!(h.session.subscriptions().is_empty());
+    assert_eq!(h.session.subscribe(h.now, &[]), Err(Error::NoFilters));
+    assert!(matches!(
+        h.session.subscribe(h.now, &[("a/#/b", QoS::AtMostOnce)]),
+        Err(Error::InvalidTopic(_))
+    ));
+}
+
+#[test]
+fn publish_runs_each_qos_acknowledgement_flow() {
+    let mut h = Harness::new(Harness::options());
+    h.establish(false);
+    let q0 = h
+        .session
+        .publish(h.now, "007/temperature", b"32", QoS::AtMostOnce, false)
+        .unwrap();
+    assert_eq!(h.events(), vec![Event::Published { id: q0 }]);
+    let q1 = h
+        .session
+        .publish(h.now, "007/temperature", b"33", QoS::AtLeastOnce, true)
+        .unwrap();
+    let q2 = h
+        .session
+        .publish(h.now, "007/temperature", b"34", QoS::ExactlyOnce, false)
+        .unwrap();
+    let sent = h.sent();
+    assert_eq!(sent.len(), 3);
+    assert!(matches!(
+        &sent[0],
+        Sent::Publish {
+            qos: 0,
+            pid: None,
+            ..
+        }
+    ));
+    assert!(matches!(
+        &sent[1],
+        Sent::Publish {
+            qos: 1,
+            pid: Some(1),
+            retain: true,
+            dup: false,
+            ..
+        }
+    ));
+    assert!(matches!(
+        &sent[2],
+        Sent::Publish {
+            qos: 2,
+            pid: Some(2),
+            ..
+        }
+    ));
+    h.feed(&bytes(Packet::Puback(pid(1))));
+    assert_eq!(h.events(), vec![Event::Published { id: q1 }]);
+    h.feed(&bytes(Packet::Pubrec(pid(2))));
+    assert_eq!(h.sent(), vec![Sent::Pubrel(2)]);
+    assert!(h.events().is_empty(), "QoS 2 completes only on PUBCOMP");
+    // A repeated PUBREC is answered again, not an error.
+    h.feed(&bytes(Packet::Pubrec(pid(2))));
+    assert_eq!(h.sent(), vec![Sent::Pubrel(2)]);
+    h.feed(&bytes(Packet::Pubcomp(pid(2))));
+    assert_eq!(h.events(), vec![Event::Published { id: q2 }]);
+    assert_eq!(h.session.pending_count(), 0);
+    // Acks for unknown ids are ignored.
+    h.feed(&bytes(Packet::Puback(pid(99))));
+    assert!(h.events().is_empty() && h.session.is_connected());
+}
+
+#[test]
+fn inbound_qos1_is_acknowledged_and_qos2_delivered_exactly_once() {
+    let mut h = Harness::new(Harness::options());
+    h.establish(false);
+    h.feed(&publish(
+        "007/temperature",
+        b"212",
+        QosPid::AtLeastOnce(pid(5)),
+        false,
+    ));
+    assert_eq!(h.sent(), vec![Sent::Puback(5)]);
+    assert_eq!(h.events().len(), 1);
+
+    h.feed(&publish(
+        "007/humidity",
+        b"40",
+        QosPid::ExactlyOnce(pid(6)),
+        false,
+    ));
+    h.feed(&publish(
+        "007/humidity",
+        b"40",
+        QosPid::ExactlyOnce(pid(6)),
+        true,
+    ));
+    assert_eq!(h.sent(), vec![Sent::Pubrec(6), Sent::Pubrec(6)]);
+    let events = h.events();
+    assert_eq!(
+        events.len(),
+        1,
+        "the DUP repeat before PUBREL is not delivered: {events:?}"
+    );
+    h.feed(&bytes(Packet::Pubrel(pid(6))));
+    assert_eq!(h.sent(), vec![Sent::Pubcomp(6)]);
+    // After PUBREL the id is free again: a new message with it is a new message.
+    h.feed(&publish(
+        "007/humidity",
+        b"41",
+        QosPid::ExactlyOnce(pid(6)),
+        false,
+    ));
+    assert_eq!(h.events().len(), 1);
+}
+
+#[test]
+fn packet_ids_are_not_reused_while_in_flight_and_the_window_is_bounded() {
+    let mut options = Harness::options();
+    options.max_inflight = 2;
+    let mut h = Harness::new(options);
+    h.establish(false);
+    let ids: Vec<_> = (0..5)
+        .map(|i| {
+            h.session
+                .publish(h.now, "t", &[i], QoS::AtLeastOnce, false)
+                .unwrap()
+        })
+        .collect();
+    let pids = |sent: Vec<Sent>| -> Vec<u16> {
+        sent.into_iter()
+            .map(|s| match s {
+                Sent::Publish { pid: Some(p), .. } => p,
+                other => panic!("{other:?}"),
+            })
+            .collect()
+    };
+    assert_eq!(pids(h.sent()), vec![1, 2]);
+    h.feed(&bytes(Packet::Puback(pid(2))));
+    assert_eq!(h.events(), vec![Event::Published { id: ids[1] }]);
+    assert_eq!(
+        pids(h.sent()),
+        vec![3],
+        "pid 1 is still in flight, so the next is 3"
+    );
+    h.feed(&bytes(Packet::Puback(pid(1))));
+    h.feed(&bytes(Packet::Puback(pid(3))));
+    assert_eq!(pids(h.sent()), vec![4, 5]);
+}
+
+#[test]
+fn keepalive_pings_when_idle_and_detects_a_dead_link_within_one_and_a_half_intervals() {
+    let mut h = Harness::new(Harness::options());
+    h.establish(false);
+    let start = h.now;
+    h.fire_timer();
+    assert_eq!(h.now, start + Duration::from_secs(10));
+    assert_eq!(h.sent(), vec![Sent::Pingreq]);
+    h.feed(&bytes(Packet::Pingresp));
+    h.fire_timer();
+    assert_eq!(h.sent(), vec![Sent::Pingreq]);
+    // No PINGRESP this time.
+    h.fire_timer();
+    let events = h.events();
+    assert!(
+        matches!(
+            events.as_slice(),
+            [Event::ConnectionLost {
+                error: Error::KeepaliveTimeout(5_000),
+                reconnect_in: Some(_),
+                ..
+            }]
+        ),
+        "{events:?}"
+    );
+    assert_eq!(
+        h.now,
+        start + Duration::from_secs(25),
+        "ping at 20 s, declared dead 5 s later"
+    );
+    assert_eq!(h.actions(), vec![TransportAction::Close]);
+}
+
+#[test]
+fn sending_postpones_the_ping() {
+    let mut h = Harness::new(Harness::options());
+    h.establish(false);
+    h.advance(Duration::from_secs(8));
+    h.session
+        .publish(h.now, "t", b"x", QoS::AtMostOnce, false)
+        .unwrap();
+    h.sent();
+    h.advance(Duration::from_secs(8));
+    assert!(h.sent().is_empty(), "only 8 s since the last packet");
+    h.advance(Duration::from_secs(2));
+    assert_eq!(h.sent(), vec![Sent::Pingreq]);
+}
+
+#[test]
+fn persistent_session_resends_in_flight_packets_in_order_with_dup() {
+    let mut options = Harness::options();
+    options.clean_session = false;
+    let mut h = Harness::new(options);
+    h.establish(false);
+    h.session
+        .publish(h.now, "t", b"a", QoS::AtLeastOnce, false)
+        .unwrap();
+    h.session
+        .publish(h.now, "t", b"b", QoS::ExactlyOnce, false)
+        .unwrap();
+    h.session
+        .publish(h.now, "t", b"c", QoS::ExactlyOnce, false)
+        .unwrap();
+    h.sent();
+    h.feed(&bytes(Packet::Pubrec(pid(3))));
+    assert_eq!(h.sent(), vec![Sent::Pubrel(3)]);
+    h.drop_and_wait_reopen();
+    let resent = h.establish(true);
+    assert_eq!(
+        resent,
+        vec![
+            Sent::Publish {
+                topic: "t".into(),
+                payload: b"a".to_vec(),
+                qos: 1,
+                pid: Some(1),
+                dup: true,
+                retain: false
+            },
+            Sent::Publish {
+                topic: "t".into(),
+                payload: b"b".to_vec(),
+                qos: 2,
+                pid: Some(2),
+                dup: true,
+                retain: false
+            },
+            Sent::Pubrel(3),
+        ]
+    );
+}
+
+#[test]
+fn inbound_qos2_state_survives_a_reconnect_into_a_kept_session() {
+    let mut options = Harness::options();
+    options.clean_session = false;
+    let mut h = Harness::new(options);
+    h.establish(false);
+    h.feed(&publish("t", b"once", QosPid::ExactlyOnce(pid(9)), false));
+    assert_eq!(h.events().len(), 1);
+    h.drop_and_wait_reopen();
+    h.establish(true);
+    h.feed(&publish("t", b"once", QosPid::ExactlyOnce(pid(9)), true));
+    assert!(
+        h.events().is_empty(),
+        "redelivery after reconnect is not a second delivery"
+    );
+    assert_eq!(h.sent(), vec![Sent::Pubrec(9)]);
+}
+
+#[test]
+fn backoff_grows_and_stops_at_its_cap() {
+    let mut h = Harness::new(Harness::options());
+    h.session.connect(h.now);
+    let mut delays = Vec::new();
+    for _ in 0..8 {
+        assert_eq!(h.actions(), vec![TransportAction::Open]);
+        h.session
+            .handle_transport_closed(h.now, "connection refused");
+        for event in h.events() {
+            if let Event::ConnectionLost {
+                reconnect_in: Some(d),
+                error: Error::Transport(_),
+                ..
+            } = event
+            {
+                delays.push(d.as_millis() as u64);
+            }
+        }
+        h.fire_timer();
+        h.events();
+    }
+    assert_eq!(delays.len(), 8);
+    for (attempt, delay) in delays.iter().enumerate() {
+        let ceiling = (100u64 << attempt).min(2_000);
+        assert!(
+            *delay >= ceiling / 2 && *delay <= ceiling,
+            "attempt {attempt}: {delay} ms"
+        );
+    }
+    assert!(
+        delays[7] >= 1_000,
+        "capped at 2 s, at least half of it: {delays:?}"
+    );
+}
+
+#[test]
+fn resubscribes_only_when_the_broker_forgot_the_session() {
+    let mut h = Harness::new(Harness::options());
+    h.establish(false);
+    h.session
+        .subscribe(h.now, &[("007/#", QoS::AtLeastOnce)])
+        .unwrap();
+    let sent = h.sent();
+    let Sent::Subscribe { pid, .. } = sent[0] else {
+        panic!()
+    };
+    h.feed(&suback(pid, &[Some(QoS::AtLeastOnce)]));
+    h.events();
+
+    h.drop_and_wait_reopen();
+    let sent = h.establish(false);
+    assert!(
+        matches!(&sent[..], [Sent::Subscribe { filters, .. }] if filters == &vec![("007/#".to_string(), 1)])
+    );
+    let Sent::Subscribe { pid, .. } = sent[0] else {
+        panic!()
+    };
+    h.feed(&suback(pid, &[Some(QoS::AtLeastOnce)]));
+    assert!(
+        h.events().is_empty(),
+        "the session's own resubscribe raises no event"
+    );
+
+    h.drop_and_wait_reopen();
+    assert!(
+        h.establish(true).is_empty(),
+        "the broker kept the subscriptions"
+    );
+}
+
+#[test]
+fn requests_in_flight_when_the_link_drops_are_sent_again() {
+    let mut h = Harness::new(Harness::options());
+    h.establish(false);
+    let request = h
+        .session
+        .subscribe(h.now, &[("a", QoS::AtMostOnce)])
+        .unwrap();
+    h.sent();
+    h.drop_and_wait_reopen();
+    let sent = h.establish(false);
+    assert_eq!(sent.len(), 1, "no duplicate resubscribe: {sent:?}");
+    let Sent::Subscribe { pid, .. } = sent[0] else {
+        panic!()
+    };
+    h.feed(&suback(pid, &[Some(QoS::AtMostOnce)]));
+    assert_eq!(
+        h.events(),
+        vec![Event::Subscribed {
+            request,
+            granted: vec![Some(QoS::AtMostOnce)]
+        }]
+    );
+}
+
+#[test]
+fn offline_publishes_wait_and_a_full_queue_refuses_without_dropping() {
+    let mut options = Harness::options();
+    options.max_queued = 3;
+    let mut h = Harness::new(options);
+    for i in 0..3u8 {
+        h.session
+            .publish(h.now, "t", &[i], QoS::AtLeastOnce, false)
+            .unwrap();
+    }
+    assert_eq!(
+        h.session.publish(h.now, "t", &[9], QoS::AtLeastOnce, false),
+        Err(Error::QueueFull(3))
+    );
+    assert_eq!(h.session.pending_count(), 3);
+    let sent = h.establish(false);
+    let payloads: Vec<Vec<u8>> = sent
+        .into_iter()
+        .map(|s| match s {
+            Sent::Publish {
+                payload,
+                dup: false,
+                ..
+            } => payload,
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        payloads,
+        vec![vec![0], vec![1], vec![2]],
+        "all accepted messages, in order"
+    );
+}
+
+#[test]
+fn oversized_incoming_packets_close_the_connection_with_a_typed_error() {
+    let mut options = Harness::options();
+    options.max_incoming_packet = 64;
+    let mut h = Harness::new(options);
+    h.establish(false);
+    h.feed(&publish("t", &[0u8; 100], QosPid::AtMostOnce, false)[..3]);
+    let events = h.events();
+    assert!(
+        matches!(
+            events.as_slice(),
+            [Event::ConnectionLost {
+                error: Error::Protocol(DecodeError::TooLarge { size: 105, max: 64 }),
+                ..
+            }]
+        ),
+        "{events:?}"
+    );
+    assert_eq!(h.actions(), vec![TransportAction::Close]);
+}
+
+#[test]
+fn malformed_broker_bytes_are_typed_errors_never_panics() {
+    let vectors: &[&[u8]] = &[
+        &[0x20, 0x00],
+        &[0x40, 0x00],
+        &[0x20, 0x01, 0xbc],
+        &[0x30, 0x02, 0x00, 0x05, 0x61, 0x62, 0x63, 0x64, 0x65],
+        &[0xff, 0xfb, 0xff, 0xff, 0xff, 0xff],
+        &[0x90, 0x02, 0x00, 0x01],
+        &[0x10, 0x02, 0x00, 0x04],
+    ];
+    for vector in vectors {
+        let mut h = Harness::new(Harness::options());
+        h.establish(false);
+        h.feed(vector);
+        let events = h.events();
+        assert!(
+            matches!(
+                events.as_slice(),
+                [Event::ConnectionLost {
+                    error: Error::Protocol(_) | Error::Violation(_),
+                    ..
+                }]
+            ),
+            "{vector:02x?}: {events:?}"
+        );
+    }
+}
+
+#[test]
+fn a_packet_before_connack_or_a_server_only_packet_is_a_violation() {
+    let mut h = Harness::new(Harness::options());
+    h.session.connect(h.now);
+    h.session.handle_transport_open(h.now);
+    h.feed(&bytes(Packet::Pingresp));
+    assert!(matches!(
+        h.events().as_slice(),
+        [Event::ConnectionLost {
+            error: Error::Violation(_),
+            ..
+        }]
+    ));
+
+    let mut h = Harness::new(Harness::options());
+    h.establish(false);
+    h.feed(&bytes(Packet::Pingreq));
+    assert!(matches!(
+        h.events().as_slice(),
+        [Event::ConnectionLost {
+            error: Error::Violation(_),
+            ..
+        }]
+    ));
+}
+
+#[test]
+fn suback_with_the_wrong_number_of_codes_is_a_violation() {
+    let mut h = Harness::new(Harness::options());
+    h.establish(false);
+    h.session
+        .subscribe(h.now, &[("a", QoS::AtMostOnce), ("b", QoS::AtMostOnce)])
+        .unwrap();
+    h.sent();
+    h.feed(&suback(1, &[Some(QoS::AtMostOnce)]));
+    assert!(matches!(
+        h.events().as_slice(),
+        [Event::ConnectionLost {
+            error: Error::Violation(_),
+            ..
+        }]
+    ));
+}
+
+#[test]
+fn input_in_single_bytes_gives_the_same_result() {
+    let mut h = Harness::new(Harness::options());
+    h.session.connect(h.now);
+    h.session.handle_transport_open(h.now);
+    let mut wire = connack(false, mqttrs::ConnectReturnCode::Accepted);
+    wire.extend(publish(
+        "007/temperature",
+        b"32",
+        QosPid::AtLeastOnce(pid(1)),
+        false,
+    ));
+    for byte in wire {
+        h.feed(&[byte]);
+    }
+    let events = h.events();
+    assert_eq!(events.len(), 2, "{events:?}");
+    assert!(
+        matches!(&events[1], Event::Message(m) if m.topic == "007/temperature" && m.payload == b"32")
+    );
+}
+
+#[test]
+fn no_connack_in_time_is_a_connect_timeout() {
+    let mut options = Harness::options();
+    options.connect_timeout = Duration::from_secs(3);
+    let mut h = Harness::new(options);
+    h.session.connect(h.now);
+    h.actions();
+    h.session.handle_transport_open(h.now);
+    h.fire_timer();
+    assert!(matches!(
+        h.events().as_slice(),
+        [Event::ConnectionLost {
+            error: Error::ConnectTimeout(3_000),
+            ..
+        }]
+    ));
+    assert_eq!(h.actions(), vec![TransportAction::Close]);
+}
+
+#[test]
+fn disconnect_sends_disconnect_then_closes_and_stops_retrying() {
+    let mut h = Harness::new(Harness::options());
+    h.establish(false);
+    h.session.disconnect(h.now);
+    assert_eq!(h.sent(), vec![Sent::Disconnect]);
+    assert_eq!(h.actions(), vec![TransportAction::Close]);
+    assert_eq!(h.events(), vec![Event::Disconnected]);
+    assert_eq!(h.session.poll_timeout(), None);
+    // A close reported afterwards changes nothing.
+    h.session.handle_transport_closed(h.now, "closed");
+    assert!(h.events().is_empty());
+}
+
+#[test]
+fn close_frames_carry_code_reason_and_the_adapters_retry_judgement() {
+    let mut h = Harness::new(Harness::options());
+    h.session.connect(h.now);
+    h.actions();
+    h.session
+        .handle_transport_close_frame(h.now, 4403, "origin not allowed", false);
+    let events = h.events();
+    assert_eq!(
+        events,
+        vec![Event::ConnectionLost {
+            error: Error::Closed {
+                code: 4403,
+                reason: "origin not allowed".into(),
+                retry: false
+            },
+            reconnect_in: None,
+            attempt: 0,
+        }]
+    );
+    assert!(h.actions().is_empty(), "the transport is already closed");
+}
+
+#[test]
+fn pending_publishes_survive_a_restart_of_the_session() {
+    let mut options = Harness::options();
+    options.clean_session = false;
+    let mut h = Harness::new(options.clone());
+    h.establish(false);
+    h.session
+        .publish(h.now, "t", b"a", QoS::AtLeastOnce, false)
+        .unwrap();
+    h.session
+        .publish(h.now, "t", b"b", QoS::ExactlyOnce, false)
+        .unwrap();
+    h.sent();
+    h.feed(&bytes(Packet::Pubrec(pid(2))));
+    h.session.handle_transport_closed(h.now, "page unloaded");
+    h.session
+        .publish(h.now, "t", b"c", QoS::AtLeastOnce, false)
+        .unwrap();
+    let stored = h.session.pending_publishes();
+    assert_eq!(stored.len(), 3);
+
+    let mut reloaded = Harness::new(options);
+    let ids = reloaded.session.restore_pending(stored);
+    assert_eq!(ids.len(), 3);
+    let sent = reloaded.establish(true);
+    assert_eq!(sent.len(), 3, "{sent:?}");
+    assert!(matches!(
+        &sent[0],
+        Sent::Publish {
+            pid: Some(1),
+            dup: true,
+            ..
+        }
+    ));
+    assert_eq!(sent[1], Sent::Pubrel(2));
+    assert!(
+        matches!(&sent[2], Sent::Publish { pid: Some(3), dup: false, payload, .. } if payload == b"c")
+    );
+}
+
+#[test]
+fn invalid_publishes_are_refused() {
+    let mut h = Harness::new(Harness::options());
+    assert!(matches!(
+        h.session.publish(h.now, "a/+", b"", QoS::AtMostOnce, false),
+        Err(Error::InvalidTopic(_))
+    ));
+    assert!(matches!(
+        h.session.publish(h.now, "", b"", QoS::AtMostOnce, false),
+        Err(Error::InvalidTopic(_))
+    ));
+}
