@@ -1,1 +1,20 @@
+//! The yew front end: activation, console, echo host, device and platform pages.
+//!
+//! The reducer (`state`) and the text helpers (`format`) are plain Rust and build and test
+//! natively (`cargo test -p web`); everything that touches the browser is wasm32-only.
+#![forbid(unsafe_code)]
+// Natively only the reducer and its tests are compiled; the views that use it are wasm32-only.
+#![cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+
+mod format;
+mod state;
+
+#[cfg(target_arch = "wasm32")]
+fn main() {
+    // app::start();
+}
+
+/// Natively there is no page to show: this binary exists so that the reducer tests run on the
+/// host. Build the app with `scripts/build-web.sh`.
+#[cfg(not(target_arch = "wasm32"))]
 fn main() {}
