@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Installs what the demo and the tests need, idempotently: each step is skipped when its tool is
+# already there at the pinned version. Nothing here downloads a prebuilt binary, a toolchain or
+# a browser: Debian packages, crates.io (cargo install --locked) and PyPI only.
+#
+#   scripts/setup.sh            everything (tests)
+#   scripts/setup.sh demo       only what the demo needs
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+what=${1:-all}
+log() { printf '\033[1msetup:\033[0m %s\n' "$*"; }
+
+# --- Debian packages ------------------------------------------------------------------------
+debs=(binaryen)
+if [ "$what" = all ]; then
+  debs+=(mosquitto mosquitto-clients chromium chromium-driver)
+fi
+missing=()
+for pkg in "${debs[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  cmd="apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${missing[*]}"
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "setup: these Debian packages are missing: ${missing[*]}" >&2
+    echo "setup: run as root:  $cmd" >&2
+    exit 1
+  fi
+  log "installing ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+else
+  log "Debian packages present: ${debs[*]}"
+fi
+# The Debian mosquitto package starts a system broker on 1883; the tests start their own.
+if [ "$what" = all ] && command -v systemctl >/dev/null && systemctl is-active --quiet mosquitto 2>/dev/null; then
+  systemctl stop mosquitto || true
+fi
+
+# --- Rust target and pinned cargo tools ------------------------------------------------------
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  log "adding the wasm32-unknown-unknown target"
+  rustup target add wasm32-unknown-unknown
+fi
+
+# wasm-bindgen-cli must be exactly the version of the wasm-bindgen crate in Cargo.lock.
+bindgen_version=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/[^0-9.]/, ""); print; exit }' Cargo.lock)
+if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$bindgen_version" ]; then
+  log "installing wasm-bindgen-cli $bindgen_version (compiles from crates.io, a few minutes)"
+  cargo install --locked --quiet wasm-bindgen-cli --version "$bindgen_version"
+fi
+
+if [ "$what" = all ]; then
+  wasm_pack_version=0.15.1
+  if [ "$(wasm-pack --version 2>/dev/null | awk '{print $2}')" != "$wasm_pack_version" ]; then
+    log "installing wasm-pack $wasm_pack_version"
+    cargo install --locked --quiet wasm-pack --version "$wasm_pack_version"
+  fi
+  # A third-party MQTT-over-WebSockets client for the bridge tests.
+  if ! python3 -c 'import paho.mqtt, sys; sys.exit(0 if paho.mqtt.__version__ == "2.1.0" else 1)' 2>/dev/null; then
+    log "installing paho-mqtt 2.1.0 (PyPI)"
+    python3 -m pip install --quiet --disable-pip-version-check 'paho-mqtt==2.1.0'
+  fi
+fi
+log "ready"

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Runs every test suite of the project: formatting, clippy (native and wasm32), native unit,
+# property and integration tests (real mosquitto, real bridge, real headless Chromium), the
+# wasm tests in headless Chromium, and the fuzz corpus replay. Installs what it needs first.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/setup.sh all
+
+export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
+started=$(date +%s)
+steps=()
+step() {
+  local name=$1; shift
+  local t0; t0=$(date +%s)
+  printf '\n\033[1m== %s\033[0m\n' "$name"
+  "$@"
+  steps+=("$(printf '%-28s %4ss' "$name" $(( $(date +%s) - t0 )))")
+}
+
+step "rustfmt" cargo fmt --all -- --check
+step "clippy (native)" cargo clippy --workspace --all-targets --locked -- -D warnings
+step "clippy (wasm32)" cargo clippy -p client-wasm -p web --target wasm32-unknown-unknown --features client-wasm/browser --locked -- -D warnings
+step "core without IO (wasm32)" cargo build -p client-wasm --no-default-features --target wasm32-unknown-unknown --locked
+step "binaries" cargo build -p client-wasm --features native --bin mqttws -p ws-bridge --locked
+if [ -f scripts/build-web.sh ]; then
+  step "web app (release wasm)" bash scripts/build-web.sh
+fi
+step "native tests" cargo test --workspace --locked
+if [ -f scripts/wasm-test.sh ]; then
+  step "wasm tests (headless Chromium)" bash scripts/wasm-test.sh
+fi
+
+printf '\n\033[1m== summary\033[0m\n'
+printf '%s\n' "${steps[@]}"
+echo "total: $(( $(date +%s) - started ))s"
