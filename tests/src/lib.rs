@@ -1,1 +1,5 @@
 //! Test harness.
+pub mod bridge;
+pub mod certs;
+pub mod mosquitto;
+pub mod procs;

@@ -260,12 +260,9 @@ impl Config {
                 reason,
             };
             validate_route_name(name).map_err(|r| bad(r.to_string()))?;
-            let host = Template::parse(&route.host).map_err(|r| bad(format!("host: {r}")))?;
-            let sni = Template::parse(route.sni.as_deref().unwrap_or(&route.host))
+            Template::parse(&route.host).map_err(|r| bad(format!("host: {r}")))?;
+            Template::parse(route.sni.as_deref().unwrap_or(&route.host))
                 .map_err(|r| bad(format!("sni: {r}")))?;
-            if sni.is_template() && !host.is_template() {
-                return Err(bad("sni uses {product} but host does not".into()));
-            }
             if route.port == 0 {
                 return Err(bad("port must not be 0".into()));
             }

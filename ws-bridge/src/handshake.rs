@@ -179,13 +179,15 @@ pub fn check_upgrade(head: &RequestHead) -> Result<Upgrade, Refusal> {
             .find(|p| offered.iter().any(|o| o.eq_ignore_ascii_case(p)));
         match chosen {
             Some(p) => Some(*p),
-            None => return Err(Refusal::new(
-                400,
-                format!(
+            None => {
+                return Err(Refusal::new(
+                    400,
+                    format!(
                     "unsupported subprotocol {:?}: this bridge speaks \"mqtt\" (or \"mqttv3.1\")",
                     offered.join(", ")
                 ),
-            )),
+                ))
+            }
         }
     };
     Ok(Upgrade {

@@ -27,6 +27,7 @@ use crate::static_files::{self, StaticResult};
 /// At most this many refused connections are answered at once; beyond, they are dropped.
 const MAX_CONCURRENT_REFUSALS: usize = 64;
 const REFUSAL_HEAD_TIMEOUT: Duration = Duration::from_secs(2);
+const LINGER: Duration = Duration::from_millis(250);
 
 /// State shared by all connections.
 pub(crate) struct Shared {
@@ -155,9 +156,29 @@ async fn handle_conn(
     }
 }
 
-async fn refuse<S: AsyncWrite + Unpin>(s: &mut S, r: Refusal, metrics: &Metrics) {
+async fn refuse<S: AsyncRead + AsyncWrite + Unpin>(s: &mut S, r: Refusal, metrics: &Metrics) {
     metrics.http_refusals.fetch_add(1, Relaxed);
-    let _ = timeout(Duration::from_secs(2), handshake::write_refusal(s, &r)).await;
+    if let Ok(Ok(())) = timeout(Duration::from_secs(2), handshake::write_refusal(s, &r)).await {
+        linger_close(s).await;
+    }
+}
+
+/// Half-closes and discards what the client still sends for a moment, so the response is not
+/// destroyed by a TCP reset caused by unread request bytes.
+async fn linger_close<S: AsyncRead + AsyncWrite + Unpin>(s: &mut S) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let _ = timeout(Duration::from_millis(100), s.shutdown()).await;
+    let _ = timeout(LINGER, async {
+        let mut sink = [0u8; 1024];
+        let mut total = 0usize;
+        while total < 64 * 1024 {
+            match s.read(&mut sink).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => total += n,
+            }
+        }
+    })
+    .await;
 }
 
 async fn serve<S>(

@@ -166,7 +166,7 @@ impl Router {
             (name, product)
         };
         let route = self.routes.get(name).ok_or(RouteRefusal::NotFound)?;
-        match (route.host.is_template(), product) {
+        match (route.is_template(), product) {
             (true, None) | (false, Some(_)) => return Err(RouteRefusal::NotFound),
             (true, Some(p)) if !validate_product(p) => return Err(RouteRefusal::BadProduct),
             _ => {}
@@ -184,6 +184,11 @@ impl Router {
 }
 
 impl Route {
+    /// True when the URL must carry a product id (the host or the SNI name uses `{product}`).
+    pub fn is_template(&self) -> bool {
+        self.host.is_template() || self.sni.is_template()
+    }
+
     /// Checks a request's `Origin` header against the allow-list.
     pub fn origin_allowed(&self, origin: Option<&str>) -> bool {
         let Some(origin) = origin else {
