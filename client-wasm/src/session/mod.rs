@@ -27,7 +27,7 @@ use crate::{topic, Error, QoS};
 pub use event::{Event, Message, PublishId, RequestId, TransportAction};
 pub use options::{Options, Will};
 pub use outgoing::PendingPublish;
-use outgoing::{InFlight, OutMessage, Outgoing, PacketIds, Awaiting};
+use outgoing::{Awaiting, InFlight, OutMessage, Outgoing, PacketIds};
 
 /// The state of the link to the broker.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,6 +83,7 @@ pub struct Session {
     /// Inbound QoS 2 packet ids between PUBLISH and PUBREL: a repeat is not delivered again.
     incoming_qos2: BTreeSet<u16>,
     last_sent: Instant,
+    last_received: Instant,
     ping_deadline: Option<Instant>,
     next_publish_id: u64,
     next_request_id: u64,
@@ -106,6 +107,7 @@ impl Session {
             unsent: VecDeque::new(),
             incoming_qos2: BTreeSet::new(),
             last_sent: Instant::default(),
+            last_received: Instant::default(),
             ping_deadline: None,
             next_publish_id: 1,
             next_request_id: 1,
@@ -350,6 +352,7 @@ impl Session {
             return;
         }
         self.rx.extend_from_slice(bytes);
+        self.last_received = now;
         let rx = core::mem::take(&mut self.rx);
         let mut offset = 0;
         let mut failure = None;
@@ -393,8 +396,8 @@ impl Session {
                         let ms = self.options.effective_ping_timeout().as_millis() as u64;
                         self.lose_connection(now, Error::KeepaliveTimeout(ms), false);
                     }
-                } else if let Some(keep_alive) = self.options.keep_alive() {
-                    if now >= self.last_sent + keep_alive {
+                } else if let Some(next_ping) = self.next_ping() {
+                    if now >= next_ping {
                         self.send(now, &Packet::Pingreq);
                         self.ping_deadline = Some(now + self.options.effective_ping_timeout());
                     }
@@ -434,14 +437,19 @@ impl Session {
         match self.link {
             Link::Opening { deadline } | Link::AwaitConnack { deadline } => Some(deadline),
             Link::Backoff { until } => Some(until),
-            Link::Up => self
-                .ping_deadline
-                .or_else(|| self.options.keep_alive().map(|k| self.last_sent + k)),
+            Link::Up => self.ping_deadline.or_else(|| self.next_ping()),
             Link::Idle => None,
         }
     }
 
     // ---- internals -----------------------------------------------------------------------
+
+    /// PINGREQ is due a keepalive after the last packet sent (the spec's rule) or received,
+    /// whichever is older: a client that only sends (QoS 0 into a stalled link) still probes.
+    fn next_ping(&self) -> Option<Instant> {
+        let keep_alive = self.options.keep_alive()?;
+        Some(self.last_sent.min(self.last_received) + keep_alive)
+    }
 
     fn new_publish_id(&mut self) -> PublishId {
         let id = PublishId(self.next_publish_id);
@@ -690,6 +698,7 @@ impl Session {
 
     fn on_connected(&mut self, now: Instant, session_present: bool) {
         self.link = Link::Up;
+        self.last_received = now;
         self.backoff.reset();
         self.events.push_back(Event::Connected { session_present });
         if !session_present {

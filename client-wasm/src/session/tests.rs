@@ -561,18 +561,53 @@ fn keepalive_pings_when_idle_and_detects_a_dead_link_within_one_and_a_half_inter
 }
 
 #[test]
-fn sending_postpones_the_ping() {
+fn traffic_both_ways_postpones_the_ping() {
     let mut h = Harness::new(Harness::options());
     h.establish(false);
     h.advance(Duration::from_secs(8));
     h.session
         .publish(h.now, "t", b"x", QoS::AtMostOnce, false)
         .unwrap();
+    h.feed(&publish("t", b"y", QosPid::AtMostOnce, false));
     h.sent();
     h.advance(Duration::from_secs(8));
-    assert!(h.sent().is_empty(), "only 8 s since the last packet");
+    assert!(
+        h.sent().is_empty(),
+        "only 8 s since the last packet each way"
+    );
     h.advance(Duration::from_secs(2));
     assert_eq!(h.sent(), vec![Sent::Pingreq]);
+}
+
+#[test]
+fn a_link_that_only_carries_our_sends_is_still_probed() {
+    let mut h = Harness::new(Harness::options());
+    h.establish(false);
+    let start = h.now;
+    for _ in 0..12 {
+        h.advance(Duration::from_secs(1));
+        h.session
+            .publish(h.now, "t", b"x", QoS::AtMostOnce, false)
+            .unwrap();
+    }
+    let sent = h.sent();
+    assert!(
+        sent.contains(&Sent::Pingreq),
+        "nothing received for 10 s: probe the link"
+    );
+    h.fire_timer();
+    assert_eq!(
+        h.now,
+        start + Duration::from_secs(15),
+        "declared dead 5 s after the probe"
+    );
+    assert!(matches!(
+        h.events().last(),
+        Some(Event::ConnectionLost {
+            error: Error::KeepaliveTimeout(_),
+            ..
+        })
+    ));
 }
 
 #[test]
