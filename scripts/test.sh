@@ -22,6 +22,16 @@ step "rustfmt" cargo fmt --all -- --check
 step "clippy (native)" cargo clippy --workspace --all-targets --locked -- -D warnings
 step "clippy (wasm32)" cargo clippy -p client-wasm -p web --target wasm32-unknown-unknown --features client-wasm/browser --locked -- -D warnings
 step "core without IO (wasm32)" cargo build -p client-wasm --no-default-features --target wasm32-unknown-unknown --locked
+core_has_no_io_crates() {
+  local io
+  io=$(cargo tree -p client-wasm --no-default-features --target wasm32-unknown-unknown -e normal --prefix none --locked \
+    | grep -E '^(tokio|mio|web-sys|js-sys|wasm-bindgen|socket2|tokio-rustls|tungstenite) ' || true)
+  if [ -n "$io" ]; then
+    echo "the core's dependency tree has IO crates:" >&2; echo "$io" >&2; return 1
+  fi
+  echo "no tokio, mio, web-sys or socket crate in the core's tree"
+}
+step "core dependency tree" core_has_no_io_crates
 step "binaries" cargo build -p client-wasm --features native --bin mqttws -p ws-bridge --locked
 if [ -f scripts/build-web.sh ]; then
   step "web app (release wasm)" bash scripts/build-web.sh
