@@ -1,0 +1,24 @@
+//! Native runtime adapter (feature `native`): tokio, and four transports to the broker.
+//!
+//! ```text
+//!  Driver (tokio loop) ── Session (sans-IO) ── Flow (activation, console, echo host, device)
+//!     │
+//!     └─ Connector::open ─▶ Transport: mqtt:// TCP · mqtts:// TLS · ws:// WebSocket · wss://
+//! ```
+//!
+//! TLS is rustls with the ring provider; the URL's host is the SNI name and the name verified,
+//! while [`ConnectTo`] may change the address dialled. WebSocket connections ask for the `mqtt`
+//! subprotocol and carry MQTT in binary messages. Failures are typed ([`TransportError`],
+//! [`TlsVerifyError`]) and map to CLI exit codes through [`Failure`].
+
+mod driver;
+mod errors;
+mod tls;
+mod transport;
+mod url;
+
+pub use driver::{close_code_is_transient, Driver, NoFlow, Output, Step};
+pub use errors::{ConfigError, Failure, TlsVerifyError, TransportError};
+pub use tls::{server_name, ClientAuth, TlsOptions};
+pub use transport::{ByteStream, Connector, Incoming, Transport};
+pub use url::{murano_product_url, BrokerUrl, ConnectTo, Scheme, UrlError};
