@@ -11,6 +11,7 @@
 //! subprotocol and carry MQTT in binary messages. Failures are typed ([`TransportError`],
 //! [`TlsVerifyError`]) and map to CLI exit codes through [`Failure`].
 
+pub mod credentials;
 mod driver;
 mod errors;
 mod tls;
