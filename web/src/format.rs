@@ -11,7 +11,8 @@ pub enum PayloadFormat {
 }
 
 impl PayloadFormat {
-    pub const ALL: [PayloadFormat; 3] = [PayloadFormat::Text, PayloadFormat::Hex, PayloadFormat::Json];
+    pub const ALL: [PayloadFormat; 3] =
+        [PayloadFormat::Text, PayloadFormat::Hex, PayloadFormat::Json];
 
     pub fn key(self) -> &'static str {
         match self {
@@ -72,7 +73,11 @@ pub fn clock(unix_ms: u64, offset_min: i64) -> String {
 /// The default bridge URL for a page served from `protocol` (`http:`/`https:`) and `host`
 /// (with port): the same origin, `/mqtt`, `wss` when the page is `https`.
 pub fn default_bridge_url(protocol: &str, host: &str) -> String {
-    let scheme = if protocol.eq_ignore_ascii_case("https:") { "wss" } else { "ws" };
+    let scheme = if protocol.eq_ignore_ascii_case("https:") {
+        "wss"
+    } else {
+        "ws"
+    };
     if host.is_empty() {
         return "ws://127.0.0.1:8080/mqtt".into();
     }
@@ -100,13 +105,19 @@ pub fn endpoint(url: &str, route: &str, product: &str) -> Result<String, String>
         (true, true) => Ok(url.to_string()),
         (false, true) => Ok(format!("{url}/{route}")),
         (false, false) => Ok(format!("{url}/{route}/{product}")),
-        (true, false) => Err("a product id needs a route (the bridge's Murano route, e.g. murano)".into()),
+        (true, false) => {
+            Err("a product id needs a route (the bridge's Murano route, e.g. murano)".into())
+        }
     }
 }
 
 /// Re-indents a JSON document with two spaces; `None` when it is not JSON.
 pub fn pretty_json(text: &str) -> Option<String> {
-    let mut parser = Json { bytes: text.as_bytes(), pos: 0, out: String::new() };
+    let mut parser = Json {
+        bytes: text.as_bytes(),
+        pos: 0,
+        out: String::new(),
+    };
     parser.value(0)?;
     parser.skip_ws();
     (parser.pos == parser.bytes.len()).then_some(parser.out)
@@ -204,7 +215,8 @@ impl Json<'_> {
             }
         }
         self.pos += 1;
-        self.out.push_str(core::str::from_utf8(self.bytes.get(start..self.pos)?).ok()?);
+        self.out
+            .push_str(core::str::from_utf8(self.bytes.get(start..self.pos)?).ok()?);
         Some(())
     }
 
@@ -218,7 +230,10 @@ impl Json<'_> {
 
     fn number(&mut self) -> Option<()> {
         let start = self.pos;
-        while matches!(self.bytes.get(self.pos), Some(b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9')) {
+        while matches!(
+            self.bytes.get(self.pos),
+            Some(b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9')
+        ) {
             self.pos += 1;
         }
         let text = core::str::from_utf8(&self.bytes[start..self.pos]).ok()?;
@@ -236,17 +251,34 @@ mod tests {
     fn payloads_as_text_hex_and_json() {
         assert_eq!(payload(b"32", PayloadFormat::Text), "32");
         assert_eq!(payload(b"32", PayloadFormat::Hex), "33 32");
-        assert_eq!(payload(b"{\"t\":[1, 2.5e1],\"ok\":true}", PayloadFormat::Json), "{\n  \"t\": [\n    1,\n    2.5e1\n  ],\n  \"ok\": true\n}");
+        assert_eq!(
+            payload(b"{\"t\":[1, 2.5e1],\"ok\":true}", PayloadFormat::Json),
+            "{\n  \"t\": [\n    1,\n    2.5e1\n  ],\n  \"ok\": true\n}"
+        );
         assert_eq!(payload(b"{}", PayloadFormat::Json), "{}");
         assert_eq!(payload(b"32", PayloadFormat::Json), "32");
         assert_eq!(payload(b"hello", PayloadFormat::Json), "(not JSON) hello");
-        assert_eq!(payload(b"{\"a\":}", PayloadFormat::Json), "(not JSON) {\"a\":}");
+        assert_eq!(
+            payload(b"{\"a\":}", PayloadFormat::Json),
+            "(not JSON) {\"a\":}"
+        );
         assert_eq!(payload(&[0xff, 0x41], PayloadFormat::Text), "\u{fffd}A");
     }
 
     #[test]
     fn json_rejects_garbage_without_panicking() {
-        for bad in ["", "[", "{\"a\" 1}", "\"abc", "[1,]", "tru", "1 2", "{\"a\":1,}", "\"\\", "-"] {
+        for bad in [
+            "",
+            "[",
+            "{\"a\" 1}",
+            "\"abc",
+            "[1,]",
+            "tru",
+            "1 2",
+            "{\"a\":1,}",
+            "\"\\",
+            "-",
+        ] {
             assert_eq!(pretty_json(bad), None, "{bad:?}");
         }
         assert_eq!(pretty_json(" \"a\\\"b\" ").as_deref(), Some("\"a\\\"b\""));
@@ -273,8 +305,14 @@ mod tests {
 
     #[test]
     fn bridge_url_follows_the_page() {
-        assert_eq!(default_bridge_url("http:", "127.0.0.1:8080"), "ws://127.0.0.1:8080/mqtt");
-        assert_eq!(default_bridge_url("https:", "example.com"), "wss://example.com/mqtt");
+        assert_eq!(
+            default_bridge_url("http:", "127.0.0.1:8080"),
+            "ws://127.0.0.1:8080/mqtt"
+        );
+        assert_eq!(
+            default_bridge_url("https:", "example.com"),
+            "wss://example.com/mqtt"
+        );
         assert_eq!(default_bridge_url("file:", ""), "ws://127.0.0.1:8080/mqtt");
     }
 
@@ -283,10 +321,17 @@ mod tests {
         let base = "ws://h:1/mqtt/";
         assert_eq!(endpoint(base, "", "").unwrap(), "ws://h:1/mqtt");
         assert_eq!(endpoint(base, "local", "").unwrap(), "ws://h:1/mqtt/local");
-        assert_eq!(endpoint(base, "murano", "x2lmj5npsktbuik9").unwrap(), "ws://h:1/mqtt/murano/x2lmj5npsktbuik9");
-        assert!(endpoint(base, "", "x2").unwrap_err().contains("needs a route"));
+        assert_eq!(
+            endpoint(base, "murano", "x2lmj5npsktbuik9").unwrap(),
+            "ws://h:1/mqtt/murano/x2lmj5npsktbuik9"
+        );
+        assert!(endpoint(base, "", "x2")
+            .unwrap_err()
+            .contains("needs a route"));
         assert!(endpoint(base, "a/b", "").is_err());
         assert!(endpoint(base, "m", "X").is_err());
-        assert!(endpoint("http://h/mqtt", "", "").unwrap_err().contains("ws://"));
+        assert!(endpoint("http://h/mqtt", "", "")
+            .unwrap_err()
+            .contains("ws://"));
     }
 }

@@ -10,8 +10,19 @@ mod format;
 mod state;
 
 #[cfg(target_arch = "wasm32")]
+mod app;
+#[cfg(target_arch = "wasm32")]
+mod components;
+#[cfg(target_arch = "wasm32")]
+mod mqtt;
+#[cfg(target_arch = "wasm32")]
+mod pages;
+#[cfg(target_arch = "wasm32")]
+mod storage;
+
+#[cfg(target_arch = "wasm32")]
 fn main() {
-    // app::start();
+    app::start();
 }
 
 /// Natively there is no page to show: this binary exists so that the reducer tests run on the

@@ -9,7 +9,9 @@
 use std::collections::{BTreeMap, VecDeque};
 
 use client_wasm::flows::rotate::Direction;
-use client_wasm::flows::{ActivationError, ActivationMode, ConsoleOutput, Credentials, DeviceOutput, EchoOutput};
+use client_wasm::flows::{
+    ActivationError, ActivationMode, ConsoleOutput, Credentials, DeviceOutput, EchoOutput,
+};
 use client_wasm::Event;
 
 use crate::format::{self, PayloadFormat};
@@ -33,13 +35,22 @@ pub enum Page {
 }
 
 impl Page {
-    pub const ALL: [Page; 5] = [Page::Activate, Page::Console, Page::Echo, Page::Device, Page::Platform];
+    pub const ALL: [Page; 5] = [
+        Page::Activate,
+        Page::Console,
+        Page::Echo,
+        Page::Device,
+        Page::Platform,
+    ];
 
     /// `#/console` → Console; anything unknown → Activate.
     pub fn from_hash(hash: &str) -> Page {
         let name = hash.trim_start_matches('#').trim_start_matches('/');
         let name = name.split(['/', '?']).next().unwrap_or("");
-        Page::ALL.into_iter().find(|p| p.slug() == name).unwrap_or_default()
+        Page::ALL
+            .into_iter()
+            .find(|p| p.slug() == name)
+            .unwrap_or_default()
     }
 
     pub fn slug(self) -> &'static str {
@@ -123,16 +134,16 @@ impl Status {
             Status::Connecting { attempt: 0 } => "Connecting…".into(),
             Status::Connecting { attempt } => format!("Connecting… (attempt {attempt})"),
             Status::Connected => "Connected".into(),
-            Status::Reconnecting { in_secs, attempt, reason } => {
+            Status::Reconnecting {
+                in_secs,
+                attempt,
+                reason,
+            } => {
                 format!("Reconnecting in {in_secs} s (attempt {attempt}): {reason}")
             }
             Status::Failed { reason, .. } => format!("Error: {reason}"),
             Status::Disconnected => "Disconnected".into(),
         }
-    }
-
-    pub fn is_active(&self) -> bool {
-        matches!(self, Status::Connecting { .. } | Status::Connected | Status::Reconnecting { .. })
     }
 }
 
@@ -228,10 +239,30 @@ pub struct Log {
 }
 
 impl Log {
-    pub fn push(&mut self, at_ms: u64, dir: Dir, topic: String, qos: u8, retain: bool, payload: Vec<u8>) {
-        let entry = LogEntry { id: self.next_id, at_ms, dir, topic, qos, retain, payload };
+    pub fn push(
+        &mut self,
+        at_ms: u64,
+        dir: Dir,
+        topic: String,
+        qos: u8,
+        retain: bool,
+        payload: Vec<u8>,
+    ) {
+        let entry = LogEntry {
+            id: self.next_id,
+            at_ms,
+            dir,
+            topic,
+            qos,
+            retain,
+            payload,
+        };
         self.next_id += 1;
-        let list = if self.paused { &mut self.held } else { &mut self.entries };
+        let list = if self.paused {
+            &mut self.held
+        } else {
+            &mut self.entries
+        };
         list.push_back(entry);
         if list.len() > LOG_CAP {
             list.pop_front();
@@ -329,7 +360,8 @@ impl LoopStats {
             Dir::In => self.received += 1,
             Dir::Out => self.sent += 1,
         }
-        self.last.push_front((dir, String::from_utf8_lossy(payload).into_owned()));
+        self.last
+            .push_front((dir, String::from_utf8_lossy(payload).into_owned()));
         self.last.truncate(LAST_CAP);
     }
 
@@ -382,7 +414,11 @@ impl Default for DeviceView {
 impl DeviceView {
     /// The interval, clamped to 100 ms … 1 h; `None` when not a number.
     pub fn interval(&self) -> Option<u64> {
-        self.interval_ms.trim().parse::<u64>().ok().map(|ms| ms.clamp(100, 3_600_000))
+        self.interval_ms
+            .trim()
+            .parse::<u64>()
+            .ok()
+            .map(|ms| ms.clamp(100, 3_600_000))
     }
 }
 
@@ -457,26 +493,62 @@ pub enum Action {
     TogglePause,
     ClearLog,
     /// The provider opened a client for `purpose` under `generation`.
-    Started { generation: u64, purpose: Purpose },
+    Started {
+        generation: u64,
+        purpose: Purpose,
+    },
     /// The user stopped the connection; later events of it are ignored.
     Stopped,
     /// A command could not be carried out; `None` clears the notice.
     Notice(Option<String>),
-    Event { generation: u64, at_ms: u64, event: Event },
-    Activation { generation: u64, outcome: Result<Credentials, ActivationError> },
-    Console { generation: u64, at_ms: u64, output: ConsoleOutput },
-    Echo { generation: u64, output: EchoOutput },
-    Device { generation: u64, output: DeviceOutput },
+    Event {
+        generation: u64,
+        at_ms: u64,
+        event: Event,
+    },
+    Activation {
+        generation: u64,
+        outcome: Result<Credentials, ActivationError>,
+    },
+    Console {
+        generation: u64,
+        at_ms: u64,
+        output: ConsoleOutput,
+    },
+    Echo {
+        generation: u64,
+        output: EchoOutput,
+    },
+    Device {
+        generation: u64,
+        output: DeviceOutput,
+    },
     /// A publish the console or the platform made.
-    Sent { generation: u64, at_ms: u64, topic: String, payload: Vec<u8>, qos: u8, retain: bool },
+    Sent {
+        generation: u64,
+        at_ms: u64,
+        topic: String,
+        payload: Vec<u8>,
+        qos: u8,
+        retain: bool,
+    },
     /// Copy the activated credentials into the connection panel and open the console.
     UseCredentials,
 }
 
 impl State {
     /// The initial state: bridge URL from the page, page from the hash, remembered credentials.
-    pub fn new(url: String, page: Page, remembered: Option<Credentials>, tz_offset_min: i64) -> Self {
-        let mut state = State { page, tz_offset_min, ..State::default() };
+    pub fn new(
+        url: String,
+        page: Page,
+        remembered: Option<Credentials>,
+        tz_offset_min: i64,
+    ) -> Self {
+        let mut state = State {
+            page,
+            tz_offset_min,
+            ..State::default()
+        };
         state.settings.url = url;
         if let Some(c) = remembered {
             state.settings.identity = c.username.clone();
@@ -513,7 +585,9 @@ impl State {
     }
 
     fn current(&self, generation: u64) -> Option<Purpose> {
-        (generation == self.conn.generation).then_some(self.conn.purpose).flatten()
+        (generation == self.conn.generation)
+            .then_some(self.conn.purpose)
+            .flatten()
     }
 
     /// The loop counters of the running echo host or device, if that is what is connected.
@@ -557,13 +631,21 @@ impl State {
                 Page::Platform => self.platform.log.clear(),
                 _ => self.console.log.clear(),
             },
-            Action::Started { generation, purpose } => {
+            Action::Started {
+                generation,
+                purpose,
+            } => {
                 self.set_running(false);
-                self.conn = Conn { generation, purpose: Some(purpose), status: Status::Connecting { attempt: 0 } };
+                self.conn = Conn {
+                    generation,
+                    purpose: Some(purpose),
+                    status: Status::Connecting { attempt: 0 },
+                };
                 self.notice = None;
                 match purpose {
                     Page::Activate => {
-                        self.activation.lines = vec![format!("Activating {}…", self.settings.identity.trim())];
+                        self.activation.lines =
+                            vec![format!("Activating {}…", self.settings.identity.trim())];
                         self.activation.credentials = None;
                         self.activation.error = None;
                     }
@@ -582,15 +664,30 @@ impl State {
                 self.conn.purpose = None;
             }
             Action::Notice(notice) => self.notice = notice,
-            Action::Event { generation, at_ms, event } => self.event(generation, at_ms, event),
-            Action::Activation { generation, outcome } => {
+            Action::Event {
+                generation,
+                at_ms,
+                event,
+            } => self.event(generation, at_ms, event),
+            Action::Activation {
+                generation,
+                outcome,
+            } => {
                 if self.current(generation) == Some(Page::Activate) {
                     self.activated(outcome);
                 }
             }
-            Action::Console { generation, at_ms, output } => {
-                if let (Some(Page::Console), ConsoleOutput::Received { resource, payload, .. }) =
-                    (self.current(generation), output)
+            Action::Console {
+                generation,
+                at_ms,
+                output,
+            } => {
+                if let (
+                    Some(Page::Console),
+                    ConsoleOutput::Received {
+                        resource, payload, ..
+                    },
+                ) = (self.current(generation), output)
                 {
                     if let Some(value) = format::number(&payload) {
                         self.console.charts.push(&resource, at_ms, value);
@@ -611,9 +708,24 @@ impl State {
                     }
                 }
             }
-            Action::Sent { generation, at_ms, topic, payload, qos, retain } => match self.current(generation) {
-                Some(Page::Console) => self.console.log.push(at_ms, Dir::Out, topic, qos, retain, payload),
-                Some(Page::Platform) => self.platform.log.push(at_ms, Dir::Out, topic, qos, retain, payload),
+            Action::Sent {
+                generation,
+                at_ms,
+                topic,
+                payload,
+                qos,
+                retain,
+            } => match self.current(generation) {
+                Some(Page::Console) => {
+                    self.console
+                        .log
+                        .push(at_ms, Dir::Out, topic, qos, retain, payload)
+                }
+                Some(Page::Platform) => {
+                    self.platform
+                        .log
+                        .push(at_ms, Dir::Out, topic, qos, retain, payload)
+                }
                 _ => {}
             },
             Action::UseCredentials => {
@@ -629,20 +741,33 @@ impl State {
     }
 
     fn event(&mut self, generation: u64, at_ms: u64, event: Event) {
-        let Some(purpose) = self.current(generation) else { return };
+        let Some(purpose) = self.current(generation) else {
+            return;
+        };
         match event {
             Event::Connected { .. } => self.conn.status = Status::Connected,
             Event::Reconnecting { attempt } => self.conn.status = Status::Connecting { attempt },
-            Event::ConnectionLost { error, reconnect_in, attempt } => {
+            Event::ConnectionLost {
+                error,
+                reconnect_in,
+                attempt,
+            } => {
                 let reason = error.to_string();
                 if let Some(stats) = self.loop_stats() {
                     stats.error(reason.clone());
                 }
                 self.conn.status = match reconnect_in {
-                    Some(delay) => Status::Reconnecting { in_secs: delay.as_millis().div_ceil(1000) as u64, attempt, reason },
+                    Some(delay) => Status::Reconnecting {
+                        in_secs: delay.as_millis().div_ceil(1000) as u64,
+                        attempt,
+                        reason,
+                    },
                     None => {
                         self.set_running(false);
-                        Status::Failed { code: error.code().into(), reason }
+                        Status::Failed {
+                            code: error.code().into(),
+                            reason,
+                        }
                     }
                 };
             }
@@ -654,19 +779,27 @@ impl State {
             Event::Message(m) => {
                 let qos = client_wasm::qos_to_u8(m.qos);
                 match purpose {
-                    Page::Console => self.console.log.push(at_ms, Dir::In, m.topic, qos, m.retain, m.payload),
-                    Page::Platform => self.platform.log.push(at_ms, Dir::In, m.topic, qos, m.retain, m.payload),
+                    Page::Console => {
+                        self.console
+                            .log
+                            .push(at_ms, Dir::In, m.topic, qos, m.retain, m.payload)
+                    }
+                    Page::Platform => {
+                        self.platform
+                            .log
+                            .push(at_ms, Dir::In, m.topic, qos, m.retain, m.payload)
+                    }
                     _ => {}
                 }
             }
-            Event::Subscribed { granted, .. } => {
-                if granted.iter().any(Option::is_none) && purpose != Page::Activate {
-                    let text = "the broker refused the subscription (not authorized)".to_string();
-                    if let Some(stats) = self.loop_stats() {
-                        stats.error(text.clone());
-                    }
-                    self.notice = Some(text);
+            Event::Subscribed { granted, .. }
+                if granted.iter().any(Option::is_none) && purpose != Page::Activate =>
+            {
+                let text = "the broker refused the subscription (not authorized)".to_string();
+                if let Some(stats) = self.loop_stats() {
+                    stats.error(text.clone());
                 }
+                self.notice = Some(text);
             }
             _ => {}
         }

@@ -3,7 +3,9 @@
 use core::time::Duration;
 
 use client_wasm::flows::rotate::Direction;
-use client_wasm::flows::{ActivationError, ActivationMode, ConsoleOutput, Credentials, DeviceOutput, EchoOutput};
+use client_wasm::flows::{
+    ActivationError, ActivationMode, ConsoleOutput, Credentials, DeviceOutput, EchoOutput,
+};
 use client_wasm::{ConnectRefused, Error, Event, Message, QoS};
 
 use super::*;
@@ -14,7 +16,16 @@ fn run(state: State, actions: impl IntoIterator<Item = Action>) -> State {
 
 fn started(purpose: Page) -> State {
     let state = State::new("ws://127.0.0.1:9/mqtt".into(), purpose, None, 0);
-    run(state, [Action::Set(Field::Identity, "007".into()), Action::Started { generation: 1, purpose }])
+    run(
+        state,
+        [
+            Action::Set(Field::Identity, "007".into()),
+            Action::Started {
+                generation: 1,
+                purpose,
+            },
+        ],
+    )
 }
 
 fn message(topic: &str, payload: &str) -> Event {
@@ -28,11 +39,18 @@ fn message(topic: &str, payload: &str) -> Event {
 }
 
 fn ev(event: Event) -> Action {
-    Action::Event { generation: 1, at_ms: 1_000, event }
+    Action::Event {
+        generation: 1,
+        at_ms: 1_000,
+        event,
+    }
 }
 
 fn creds() -> Credentials {
-    Credentials { username: "007".into(), password: "b7b34f55e948b94841820ea50868a2490632d78f".into() }
+    Credentials {
+        username: "007".into(),
+        password: "b7b34f55e948b94841820ea50868a2490632d78f".into(),
+    }
 }
 
 #[test]
@@ -63,7 +81,10 @@ fn fields_and_endpoint() {
             Action::SetQos(7),
         ],
     );
-    assert_eq!(state.settings.endpoint().unwrap(), "ws://h:1/mqtt/murano/x2lmj5npsktbuik9");
+    assert_eq!(
+        state.settings.endpoint().unwrap(),
+        "ws://h:1/mqtt/murano/x2lmj5npsktbuik9"
+    );
     assert_eq!(state.console.message, "32");
     assert_eq!(state.console.qos, 2);
     assert_eq!(state.device.interval(), Some(100));
@@ -86,7 +107,9 @@ fn remembered_credentials_prefill_the_panel() {
 fn status_follows_the_connection() {
     let state = started(Page::Console);
     assert_eq!(state.conn.status, Status::Connecting { attempt: 0 });
-    let state = state.apply(ev(Event::Connected { session_present: false }));
+    let state = state.apply(ev(Event::Connected {
+        session_present: false,
+    }));
     assert_eq!(state.conn.status.key(), "connected");
     let lost = Event::ConnectionLost {
         error: Error::Transport("socket closed".into()),
@@ -94,7 +117,10 @@ fn status_follows_the_connection() {
         attempt: 2,
     };
     let state = state.apply(ev(lost));
-    assert_eq!(state.conn.status.text(), "Reconnecting in 3 s (attempt 2): connection closed: socket closed");
+    assert_eq!(
+        state.conn.status.text(),
+        "Reconnecting in 3 s (attempt 2): connection closed: socket closed"
+    );
     let state = state.apply(ev(Event::Reconnecting { attempt: 2 }));
     assert_eq!(state.conn.status.text(), "Connecting… (attempt 2)");
     let state = state.apply(ev(Event::Disconnected));
@@ -109,14 +135,21 @@ fn refused_credentials_show_the_brokers_words() {
         attempt: 1,
     }));
     assert_eq!(state.conn.status.key(), "error");
-    assert_eq!(state.conn.status.text(), "Error: connection refused: bad user name or password");
+    assert_eq!(
+        state.conn.status.text(),
+        "Error: connection refused: bad user name or password"
+    );
     assert!(matches!(&state.conn.status, Status::Failed { code, .. } if code == "bad_credentials"));
 }
 
 #[test]
 fn bridge_refusals_show_the_close_reason() {
     let state = started(Page::Device).apply(ev(Event::ConnectionLost {
-        error: Error::Closed { code: 4403, reason: "origin not allowed".into(), retry: false },
+        error: Error::Closed {
+            code: 4403,
+            reason: "origin not allowed".into(),
+            retry: false,
+        },
         reconnect_in: None,
         attempt: 1,
     }));
@@ -127,14 +160,25 @@ fn bridge_refusals_show_the_close_reason() {
 
 #[test]
 fn events_of_an_old_connection_are_ignored() {
-    let state = started(Page::Console).apply(Action::Started { generation: 2, purpose: Page::Console });
-    let state = state.apply(ev(Event::Connected { session_present: false }));
+    let state = started(Page::Console).apply(Action::Started {
+        generation: 2,
+        purpose: Page::Console,
+    });
+    let state = state.apply(ev(Event::Connected {
+        session_present: false,
+    }));
     assert_eq!(state.conn.status.key(), "connecting");
     let state = state.apply(ev(message("007/temperature", "1")));
     assert!(state.console.log.entries.is_empty());
     let state = state.apply(Action::Stopped);
     assert_eq!(state.conn.status, Status::Disconnected);
-    let state = state.apply(Action::Event { generation: 2, at_ms: 0, event: Event::Connected { session_present: false } });
+    let state = state.apply(Action::Event {
+        generation: 2,
+        at_ms: 0,
+        event: Event::Connected {
+            session_present: false,
+        },
+    });
     assert_eq!(state.conn.status, Status::Disconnected);
 }
 
@@ -143,10 +187,17 @@ fn activation_prints_the_seed_lines_and_fills_the_console() {
     let state = started(Page::Activate).apply(Action::SetActivationMode(ActivationMode::Provision));
     assert!(state.activation.running);
     assert_eq!(state.activation.mode, ActivationMode::Provision);
-    let state = state.apply(Action::Activation { generation: 1, outcome: Ok(creds()) });
+    let state = state.apply(Action::Activation {
+        generation: 1,
+        outcome: Ok(creds()),
+    });
     assert_eq!(
         state.activation.lines,
-        ["Activation succeeded!", "username = 007", "password = b7b34f55e948b94841820ea50868a2490632d78f"]
+        [
+            "Activation succeeded!",
+            "username = 007",
+            "password = b7b34f55e948b94841820ea50868a2490632d78f"
+        ]
     );
     assert!(!state.activation.running);
     // The flow disconnects after the reply: not an error.
@@ -154,15 +205,22 @@ fn activation_prints_the_seed_lines_and_fills_the_console() {
     assert_eq!(state.conn.status, Status::Disconnected);
     let state = state.apply(Action::UseCredentials);
     assert_eq!(state.page, Page::Console);
-    assert_eq!(state.settings.password, "b7b34f55e948b94841820ea50868a2490632d78f");
+    assert_eq!(
+        state.settings.password,
+        "b7b34f55e948b94841820ea50868a2490632d78f"
+    );
     assert_eq!(state.settings.username, "007");
 }
 
 #[test]
 fn activation_failure_is_shown() {
-    let state =
-        started(Page::Activate).apply(Action::Activation { generation: 1, outcome: Err(ActivationError::NoReply(10)) });
-    assert!(state.activation.lines[0].starts_with("Activation failed: no activation reply within 10 s"));
+    let state = started(Page::Activate).apply(Action::Activation {
+        generation: 1,
+        outcome: Err(ActivationError::NoReply(10)),
+    });
+    assert!(
+        state.activation.lines[0].starts_with("Activation failed: no activation reply within 10 s")
+    );
     assert!(state.activation.credentials.is_none());
     // Nothing to copy.
     assert_eq!(state.clone().apply(Action::UseCredentials), state);
@@ -174,7 +232,14 @@ fn console_logs_both_directions_and_charts_numbers() {
     let state = run(
         state,
         [
-            Action::Sent { generation: 1, at_ms: 5, topic: "007/temperature".into(), payload: b"32".to_vec(), qos: 1, retain: false },
+            Action::Sent {
+                generation: 1,
+                at_ms: 5,
+                topic: "007/temperature".into(),
+                payload: b"32".to_vec(),
+                qos: 1,
+                retain: false,
+            },
             ev(message("007/temperature", "32")),
             Action::Console {
                 generation: 1,
@@ -198,9 +263,24 @@ fn console_logs_both_directions_and_charts_numbers() {
             },
         ],
     );
-    let log: Vec<_> = state.console.log.entries.iter().map(|e| (e.dir, e.topic.as_str(), e.qos)).collect();
-    assert_eq!(log, [(Dir::Out, "007/temperature", 1), (Dir::In, "007/temperature", 1)]);
-    assert_eq!(state.console.charts.series.keys().collect::<Vec<_>>(), ["temperature"]);
+    let log: Vec<_> = state
+        .console
+        .log
+        .entries
+        .iter()
+        .map(|e| (e.dir, e.topic.as_str(), e.qos))
+        .collect();
+    assert_eq!(
+        log,
+        [
+            (Dir::Out, "007/temperature", 1),
+            (Dir::In, "007/temperature", 1)
+        ]
+    );
+    assert_eq!(
+        state.console.charts.series.keys().collect::<Vec<_>>(),
+        ["temperature"]
+    );
     assert_eq!(state.console.charts.series["temperature"], [(6, 32.0)]);
 }
 
@@ -216,14 +296,20 @@ fn log_is_capped_and_pausable() {
     let state = state.apply(Action::TogglePause);
     assert!(state.console.log.paused);
     let state = state.apply(ev(message("007/n", "held")));
-    assert_eq!(state.console.log.entries.back().unwrap().payload, format!("{}", LOG_CAP + 19).as_bytes());
+    assert_eq!(
+        state.console.log.entries.back().unwrap().payload,
+        format!("{}", LOG_CAP + 19).as_bytes()
+    );
     assert_eq!(state.console.log.held.len(), 1);
     let state = state.apply(Action::TogglePause);
     assert!(state.console.log.held.is_empty());
     assert_eq!(state.console.log.entries.len(), LOG_CAP);
     assert_eq!(state.console.log.entries.back().unwrap().payload, b"held");
     let ids: Vec<u64> = state.console.log.entries.iter().map(|e| e.id).collect();
-    assert!(ids.windows(2).all(|w| w[0] < w[1]), "ids stay unique and ordered");
+    assert!(
+        ids.windows(2).all(|w| w[0] < w[1]),
+        "ids stay unique and ordered"
+    );
     assert!(state.apply(Action::ClearLog).console.log.entries.is_empty());
 }
 
@@ -233,10 +319,23 @@ fn echo_host_counts_and_keeps_the_last_messages() {
     assert_eq!(state.echo.direction, Direction::Right);
     assert!(state.echo.stats.running);
     for i in 0..12 {
-        let output = EchoOutput { received: format!("m{i}").into_bytes(), sent: format!("{i}m").into_bytes() };
-        state = state.apply(Action::Echo { generation: 1, output });
+        let output = EchoOutput {
+            received: format!("m{i}").into_bytes(),
+            sent: format!("{i}m").into_bytes(),
+        };
+        state = state.apply(Action::Echo {
+            generation: 1,
+            output,
+        });
     }
-    assert_eq!((state.echo.stats.received, state.echo.stats.sent, state.echo.stats.errors), (12, 12, 0));
+    assert_eq!(
+        (
+            state.echo.stats.received,
+            state.echo.stats.sent,
+            state.echo.stats.errors
+        ),
+        (12, 12, 0)
+    );
     assert_eq!(state.echo.stats.last.len(), LAST_CAP);
     assert_eq!(state.echo.stats.last[0], (Dir::Out, "11m".into()));
     let state = state.apply(Action::Stopped);
@@ -249,9 +348,18 @@ fn device_counts_sent_and_received() {
     let state = run(
         started(Page::Device),
         [
-            Action::Device { generation: 1, output: DeviceOutput::Sent(b"hello".to_vec()) },
-            Action::Device { generation: 1, output: DeviceOutput::Received(b"elloh".to_vec()) },
-            Action::Device { generation: 9, output: DeviceOutput::Received(b"stale".to_vec()) },
+            Action::Device {
+                generation: 1,
+                output: DeviceOutput::Sent(b"hello".to_vec()),
+            },
+            Action::Device {
+                generation: 1,
+                output: DeviceOutput::Received(b"elloh".to_vec()),
+            },
+            Action::Device {
+                generation: 9,
+                output: DeviceOutput::Received(b"stale".to_vec()),
+            },
             ev(Event::ConnectionLost {
                 error: Error::Transport("gone".into()),
                 reconnect_in: Some(Duration::from_secs(1)),
@@ -264,7 +372,10 @@ fn device_counts_sent_and_received() {
     assert_eq!(s.last[0], (Dir::In, "elloh".into()));
     assert!(s.running, "a retried loss keeps the loop running");
     // Starting again resets the counters.
-    let state = state.apply(Action::Started { generation: 2, purpose: Page::Device });
+    let state = state.apply(Action::Started {
+        generation: 2,
+        purpose: Page::Device,
+    });
     assert_eq!(state.device.stats.sent, 0);
 }
 
@@ -284,12 +395,22 @@ fn platform_writes_go_to_the_device_topic() {
         started(Page::Platform),
         [
             Action::Set(Field::PlatformIdentity, " 007 ".into()),
-            Action::Sent { generation: 1, at_ms: 1, topic: "007/temperature".into(), payload: b"212".to_vec(), qos: 1, retain: false },
+            Action::Sent {
+                generation: 1,
+                at_ms: 1,
+                topic: "007/temperature".into(),
+                payload: b"212".to_vec(),
+                qos: 1,
+                retain: false,
+            },
         ],
     );
     assert_eq!(state.platform.topic(), "007/temperature");
     assert_eq!(state.platform.log.entries.len(), 1);
-    let state = run(state, [Action::Navigate(Page::Platform), Action::TogglePause]);
+    let state = run(
+        state,
+        [Action::Navigate(Page::Platform), Action::TogglePause],
+    );
     assert!(state.platform.log.paused);
     assert!(!state.console.log.paused);
 }

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Builds the web app into web/dist: release wasm (profile wasm-release), wasm-bindgen --target
+# web, wasm-opt -Oz, index.html and style.css; prints the page's total transfer, raw and gzip.
+# Needs: rustup target wasm32-unknown-unknown, wasm-bindgen-cli at the exact version of the
+# wasm-bindgen crate in Cargo.lock (scripts/setup.sh installs it), Debian's binaryen (wasm-opt).
+# No trunk, nothing downloaded.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+target_dir=${CARGO_TARGET_DIR:-target}
+out=web/dist
+
+want=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/[^0-9.]/, ""); print; exit }' Cargo.lock)
+have=$(wasm-bindgen --version 2>/dev/null | awk '{print $2}' || true)
+if [ "$have" != "$want" ]; then
+  echo "build-web: wasm-bindgen-cli $want is needed (found '${have:-none}'): run scripts/setup.sh demo" >&2
+  exit 1
+fi
+command -v wasm-opt >/dev/null || { echo "build-web: wasm-opt missing: apt-get install binaryen" >&2; exit 1; }
+
+cargo build --quiet -p web --target wasm32-unknown-unknown --profile wasm-release
+rm -rf "$out.tmp" && mkdir -p "$out.tmp"
+wasm-bindgen --target web --no-typescript --out-dir "$out.tmp" --out-name web \
+  "$target_dir/wasm32-unknown-unknown/wasm-release/web.wasm"
+wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals \
+  "$out.tmp/web_bg.wasm" -o "$out.tmp/web_bg.opt.wasm"
+mv "$out.tmp/web_bg.opt.wasm" "$out.tmp/web_bg.wasm"
+cp web/index.html web/style.css "$out.tmp/"
+rm -rf "$out" && mv "$out.tmp" "$out"
+
+raw=0; gz=0
+for f in index.html style.css web.js web_bg.wasm; do
+  r=$(stat -c %s "$out/$f"); g=$(gzip -9 -c "$out/$f" | wc -c)
+  printf '  %-12s %8d B raw %8d B gzip\n' "$f" "$r" "$g"
+  raw=$((raw + r)); gz=$((gz + g))
+done
+printf 'web/dist: page transfer %d B raw (%d KiB), %d B gzip (%d KiB)\n' "$raw" $((raw / 1024)) "$gz" $((gz / 1024))

@@ -1,0 +1,271 @@
+//! The only module that touches `client_wasm::browser`. One tab holds at most one client: each
+//! start opens a new one under a new generation number, attaches the page's flow, and turns the
+//! client's callbacks into reducer actions with the time attached.
+
+use core::time::Duration;
+
+use client_wasm::browser::{Client, FlowHandle};
+use client_wasm::flows::{
+    Activation, Console, ConsoleMode, Device, DeviceConfig, EchoHost, EchoHostConfig,
+};
+use client_wasm::{qos_from_u8, Options, QoS};
+use yew::{UseReducerDispatcher, UseReducerHandle};
+
+use crate::state::{Action, Page, State};
+
+/// What the pages ask of the connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    Activate,
+    ConnectConsole,
+    Publish,
+    StartEcho,
+    StartDevice,
+    ConnectPlatform,
+    WritePlatform,
+    /// Disconnect whatever runs (console, echo host, device, platform, activation).
+    Stop,
+}
+
+/// The tab's client and the flow attached to it.
+#[derive(Default)]
+pub struct Runtime {
+    generation: u64,
+    purpose: Option<Page>,
+    client: Option<Client>,
+    /// Keeps the flow attached (dropping the handle detaches it).
+    flow: Option<FlowHandle>,
+}
+
+/// Wall-clock time for the log, in Unix milliseconds.
+fn wall_ms() -> u64 {
+    js_sys::Date::now().max(0.0) as u64
+}
+
+/// A different jitter seed per client, so that tabs do not reconnect in lock step.
+fn seeded(mut options: Options) -> Options {
+    options.reconnect.seed = (js_sys::Math::random() * 9_007_199_254_740_992.0) as u64;
+    options
+}
+
+fn with_credentials(options: Options, username: &str, password: &str) -> Options {
+    match username.trim() {
+        "" => options,
+        user => options.with_credentials(user, password.as_bytes().to_vec()),
+    }
+}
+
+fn required<'a>(value: &'a str, what: &str) -> Result<&'a str, String> {
+    match value.trim() {
+        "" => Err(format!("enter the {what} first")),
+        v => Ok(v),
+    }
+}
+
+impl Runtime {
+    fn stop(&mut self) {
+        if let Some(flow) = self.flow.take() {
+            flow.stop();
+        }
+        if let Some(client) = self.client.take() {
+            client.end();
+        }
+        self.purpose = None;
+    }
+
+    fn open(
+        &mut self,
+        d: &UseReducerDispatcher<State>,
+        purpose: Page,
+        url: &str,
+        options: Options,
+    ) -> (u64, Client) {
+        self.stop();
+        self.generation += 1;
+        let generation = self.generation;
+        d.dispatch(Action::Started {
+            generation,
+            purpose,
+        });
+        let events = d.clone();
+        let client = Client::connect(url, seeded(options), move |event| {
+            events.dispatch(Action::Event {
+                generation,
+                at_ms: wall_ms(),
+                event,
+            });
+        });
+        self.client = Some(client.clone());
+        self.purpose = Some(purpose);
+        (generation, client)
+    }
+
+    fn client_for(&self, purpose: Page) -> Result<&Client, String> {
+        match (&self.client, self.purpose) {
+            (Some(client), Some(p)) if p == purpose => Ok(client),
+            _ => Err(format!(
+                "connect the {} first",
+                purpose.title().to_lowercase()
+            )),
+        }
+    }
+
+    fn publish(
+        &self,
+        d: &UseReducerDispatcher<State>,
+        purpose: Page,
+        topic: String,
+        payload: &str,
+        qos: QoS,
+        retain: bool,
+    ) -> Result<(), String> {
+        let client = self.client_for(purpose)?;
+        client
+            .publish(&topic, payload.as_bytes(), qos, retain)
+            .map_err(|e| e.to_string())?;
+        d.dispatch(Action::Sent {
+            generation: self.generation,
+            at_ms: wall_ms(),
+            topic,
+            payload: payload.as_bytes().to_vec(),
+            qos: client_wasm::qos_to_u8(qos),
+            retain,
+        });
+        Ok(())
+    }
+
+    /// Carries out `op` against the current state; a problem comes back in words.
+    fn try_run(
+        &mut self,
+        state: &State,
+        d: &UseReducerDispatcher<State>,
+        op: Op,
+    ) -> Result<(), String> {
+        let s = &state.settings;
+        match op {
+            Op::Activate => {
+                let identity = required(&s.identity, "device identity")?;
+                let url = s.endpoint()?;
+                let flow = Activation::new(identity, state.activation.mode);
+                let options = flow.session_options();
+                let (generation, client) = self.open(d, Page::Activate, &url, options);
+                let out = d.clone();
+                self.flow = Some(client.attach(flow, move |outcome| {
+                    out.dispatch(Action::Activation {
+                        generation,
+                        outcome,
+                    })
+                }));
+            }
+            Op::ConnectConsole => {
+                let identity = required(&s.identity, "device identity")?;
+                let url = s.endpoint()?;
+                let options = with_credentials(
+                    Options::new(s.client_id_for(Page::Console)),
+                    &s.username,
+                    &s.password,
+                );
+                let (generation, client) = self.open(d, Page::Console, &url, options);
+                let out = d.clone();
+                let flow = Console::new(identity, ConsoleMode::Legacy);
+                self.flow = Some(client.attach(flow, move |output| {
+                    out.dispatch(Action::Console {
+                        generation,
+                        at_ms: wall_ms(),
+                        output,
+                    })
+                }));
+            }
+            Op::Publish => {
+                let resource = required(&state.console.topic, "topic")?;
+                let topic =
+                    Console::new(s.identity.trim(), ConsoleMode::Legacy).topic_for(resource);
+                let qos = qos_from_u8(state.console.qos).unwrap_or(QoS::AtMostOnce);
+                self.publish(
+                    d,
+                    Page::Console,
+                    topic,
+                    &state.console.message,
+                    qos,
+                    state.console.retain,
+                )?;
+            }
+            Op::StartEcho => {
+                let e = &state.echo;
+                let config = EchoHostConfig {
+                    in_topic: required(&e.in_topic, "input topic")?.into(),
+                    out_topic: required(&e.out_topic, "output topic")?.into(),
+                    direction: e.direction,
+                    qos: QoS::AtMostOnce,
+                };
+                let url = s.endpoint()?;
+                let options = with_credentials(
+                    Options::new(s.client_id_for(Page::Echo)),
+                    &s.username,
+                    &s.password,
+                );
+                let (generation, client) = self.open(d, Page::Echo, &url, options);
+                let out = d.clone();
+                self.flow = Some(client.attach(EchoHost::new(config), move |output| {
+                    out.dispatch(Action::Echo { generation, output })
+                }));
+            }
+            Op::StartDevice => {
+                let v = &state.device;
+                let interval = v
+                    .interval()
+                    .ok_or("the interval must be a number of milliseconds")?;
+                let config = DeviceConfig {
+                    in_topic: required(&v.in_topic, "input topic")?.into(),
+                    out_topic: required(&v.out_topic, "output topic")?.into(),
+                    interval: Duration::from_millis(interval),
+                    message: v.message.clone(),
+                    qos: QoS::AtMostOnce,
+                };
+                let url = s.endpoint()?;
+                let options = with_credentials(
+                    Options::new(s.client_id_for(Page::Device)),
+                    &s.username,
+                    &s.password,
+                );
+                let (generation, client) = self.open(d, Page::Device, &url, options);
+                let out = d.clone();
+                self.flow = Some(client.attach(Device::new(config), move |output| {
+                    out.dispatch(Action::Device { generation, output })
+                }));
+            }
+            Op::ConnectPlatform => {
+                let p = &state.platform;
+                let user = required(&p.username, "platform user name")?;
+                let url = s.endpoint()?;
+                let options =
+                    with_credentials(Options::new(format!("{user}-portal")), user, &p.password);
+                self.open(d, Page::Platform, &url, options);
+            }
+            Op::WritePlatform => {
+                let p = &state.platform;
+                required(&p.identity, "device identity")?;
+                required(&p.resource, "resource")?;
+                self.publish(
+                    d,
+                    Page::Platform,
+                    p.topic(),
+                    &p.value,
+                    QoS::AtLeastOnce,
+                    false,
+                )?;
+            }
+            Op::Stop => {
+                self.stop();
+                d.dispatch(Action::Stopped);
+            }
+        }
+        Ok(())
+    }
+
+    pub fn run(&mut self, state: &UseReducerHandle<State>, op: Op) {
+        let d = state.dispatcher();
+        let result = self.try_run(state, &d, op);
+        d.dispatch(Action::Notice(result.err()));
+    }
+}

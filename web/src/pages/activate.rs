@@ -1,0 +1,64 @@
+//! Murano activation (seed 000), legacy (`activate`) or current (`$provision`): prints the seed's
+//! lines, copies the credentials into the console and offers to remember them.
+
+use client_wasm::flows::ActivationMode;
+use yew::prelude::*;
+
+use crate::app::AppContext;
+use crate::components::connection_panel::ConnectionPanel;
+use crate::components::field::{CheckField, SelectField};
+use crate::mqtt::Op;
+use crate::state::Action;
+
+#[component(ActivatePage)]
+pub fn activate_page() -> Html {
+    let ctx = use_context::<AppContext>().expect("AppContext");
+    let state = &*ctx.state;
+    let a = &state.activation;
+    let mode = match a.mode {
+        ActivationMode::Legacy => "legacy",
+        ActivationMode::Provision => "provision",
+    };
+    let set_mode = ctx.on(|v: String| {
+        Action::SetActivationMode(if v == "provision" {
+            ActivationMode::Provision
+        } else {
+            ActivationMode::Legacy
+        })
+    });
+    html! {
+        <>
+            <ConnectionPanel settings={state.settings.clone()} onset={ctx.set_field()} credentials={false}>
+                <SelectField id="activation-mode" label="Activation API" value={mode} onset={set_mode}
+                    options={vec![("legacy", "Legacy: activate, activate/<identity>"), ("provision", "Current: $provision/<identity>")]} />
+                <button id="activate" data-testid="activate" class="primary" type="button"
+                    disabled={a.running} onclick={ctx.op(Op::Activate)}>
+                    { if a.running { "Activating…" } else { "Activate" } }
+                </button>
+            </ConnectionPanel>
+            <section class="panel" aria-labelledby="activation-title">
+                <h2 id="activation-title">{ "Activation" }</h2>
+                <p class="help">{ "Connects anonymously with client id = identity, subscribes to the reply topic and \
+                    asks the platform for this identity's password." }</p>
+                <pre id="activation-output" data-testid="activation-output" class="output" aria-live="polite">
+                    { a.lines.join("\n") }
+                </pre>
+                if let Some(c) = &a.credentials {
+                    <div class="actions">
+                        <button id="use-credentials" data-testid="use-credentials" class="primary" type="button"
+                            onclick={ctx.on(|_: MouseEvent| Action::UseCredentials)}>
+                            { format!("Open the console as {}", c.username) }
+                        </button>
+                    </div>
+                }
+                <div class="actions">
+                    <CheckField id="remember" label="Remember the credentials in this browser"
+                        checked={state.settings.remember} onset={ctx.on(Action::SetRemember)} />
+                    <button id="forget" type="button" onclick={ctx.on(|_: MouseEvent| Action::Forget)}>
+                        { "Forget remembered credentials" }
+                    </button>
+                </div>
+            </section>
+        </>
+    }
+}
