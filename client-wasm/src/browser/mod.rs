@@ -1,0 +1,453 @@
+//! The browser runtime adapter: the sans-IO [`Session`] on a `web_sys::WebSocket`, one timer and
+//! `localStorage`.
+//!
+//! ```text
+//!  WebSocket (subprotocol "mqtt", arraybuffer) ──open/bytes/close──▶ Session ──▶ events ──▶ on_event, flows
+//!  Worker timer (setTimeout fallback) ──tick──▶ handle_timeout        │
+//!  localStorage ◀── pending QoS 1/2 publishes (clean session off) ◀───┘
+//! ```
+//!
+//! Everything runs on the page's event loop; [`Client`] is a cheap `Rc` handle. Callbacks may
+//! call back into the client (subscribe on `Connected`, publish from a message handler): events
+//! raised meanwhile are queued and delivered in order after the current callback returns.
+
+mod close;
+mod flow;
+mod socket;
+mod storage;
+mod timer;
+
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::rc::{Rc, Weak};
+
+use wasm_bindgen::prelude::*;
+
+use crate::flows::{earliest, Flow};
+use crate::{Error, Event, Instant, Options, PublishId, QoS, RequestId, Session, TransportAction};
+
+pub use close::close_code_is_retried;
+pub use flow::FlowHandle;
+pub use storage::storage_key;
+
+use close::Closed;
+use flow::ErasedFlow;
+use socket::{Socket, SocketEvent};
+use storage::PendingStore;
+use timer::Timer;
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_namespace = performance, js_name = now)]
+    fn performance_now() -> f64;
+}
+
+/// `now()` for the core: `performance.now()` (monotonic, also in workers) in whole milliseconds.
+pub fn now() -> Instant {
+    Instant::from_millis(performance_now().max(0.0) as u64)
+}
+
+/// Adapter settings that are not MQTT options.
+#[derive(Debug, Clone)]
+pub struct BrowserConfig {
+    /// Keep unacknowledged QoS 1/2 publishes in `localStorage` when the session is not clean.
+    pub persist: bool,
+    /// Run the timer in a Worker so that hidden tabs keep keepalive and reconnect timing.
+    pub worker_timer: bool,
+}
+
+impl Default for BrowserConfig {
+    fn default() -> Self {
+        Self {
+            persist: true,
+            worker_timer: true,
+        }
+    }
+}
+
+/// An MQTT client on a browser WebSocket. Clones share the same connection.
+#[derive(Clone)]
+pub struct Client {
+    shared: Rc<Shared>,
+}
+
+type EventCallback = Box<dyn FnMut(Event)>;
+
+struct Shared {
+    inner: RefCell<Inner>,
+    on_event: RefCell<Option<EventCallback>>,
+    flows: RefCell<Vec<Rc<dyn ErasedFlow>>>,
+    queue: RefCell<VecDeque<Event>>,
+    dispatching: Cell<bool>,
+}
+
+struct Inner {
+    session: Session,
+    url: String,
+    socket: Option<Socket>,
+    /// Bumped for every socket; callbacks of older sockets are ignored.
+    generation: u64,
+    opened: bool,
+    timer: Option<Timer>,
+    armed: Option<Instant>,
+    store: Option<PendingStore>,
+    ended: bool,
+}
+
+impl Client {
+    /// Opens `url` (ws:// or wss://, subprotocol "mqtt", binaryType arraybuffer) and connects with
+    /// `options`; every session event goes to `on_event`. Reconnects by itself per
+    /// `options.reconnect`. With `clean_session` off, unacknowledged QoS 1/2 publishes left by an
+    /// earlier page (same client id) are restored from `localStorage` and resent.
+    pub fn connect(url: &str, options: Options, on_event: impl FnMut(Event) + 'static) -> Client {
+        Self::connect_with(url, options, BrowserConfig::default(), on_event)
+    }
+
+    /// [`Client::connect`] with adapter settings.
+    pub fn connect_with(
+        url: &str,
+        options: Options,
+        config: BrowserConfig,
+        on_event: impl FnMut(Event) + 'static,
+    ) -> Client {
+        let persist = config.persist && !options.clean_session;
+        let mut store = if persist {
+            PendingStore::open(&options.client_id)
+        } else {
+            None
+        };
+        let mut session = Session::new(options);
+        if let Some(store) = store.as_mut() {
+            let restored = store.load();
+            if !restored.is_empty() {
+                session.restore_pending(restored);
+            }
+        }
+        let shared = Rc::new(Shared {
+            inner: RefCell::new(Inner {
+                session,
+                url: url.to_string(),
+                socket: None,
+                generation: 0,
+                opened: false,
+                timer: None,
+                armed: None,
+                store,
+                ended: false,
+            }),
+            on_event: RefCell::new(Some(Box::new(on_event))),
+            flows: RefCell::new(Vec::new()),
+            queue: RefCell::new(VecDeque::new()),
+            dispatching: Cell::new(false),
+        });
+        let weak = Rc::downgrade(&shared);
+        let timer = Timer::new(config.worker_timer, move || {
+            if let Some(shared) = weak.upgrade() {
+                shared.on_timer();
+            }
+        });
+        shared.inner.borrow_mut().timer = Some(timer);
+        shared.inner.borrow_mut().session.connect(now());
+        shared.drive();
+        Client { shared }
+    }
+
+    pub fn subscribe(&self, filters: &[(&str, QoS)]) -> Result<RequestId, Error> {
+        let result = self.with_session(|s, now| s.subscribe(now, filters));
+        self.shared.drive();
+        result
+    }
+
+    pub fn unsubscribe(&self, filters: &[&str]) -> Result<RequestId, Error> {
+        let result = self.with_session(|s, now| s.unsubscribe(now, filters));
+        self.shared.drive();
+        result
+    }
+
+    pub fn publish(
+        &self,
+        topic: &str,
+        payload: &[u8],
+        qos: QoS,
+        retain: bool,
+    ) -> Result<PublishId, Error> {
+        let result = self.with_session(|s, now| s.publish(now, topic, payload, qos, retain));
+        self.shared.drive();
+        result
+    }
+
+    pub fn is_connected(&self) -> bool {
+        self.shared.inner.borrow().session.is_connected()
+    }
+
+    /// Whether [`Client::end`] was called.
+    pub fn is_ended(&self) -> bool {
+        self.shared.inner.borrow().ended
+    }
+
+    /// Publishes not yet acknowledged.
+    pub fn pending_count(&self) -> usize {
+        self.shared.inner.borrow().session.pending_count()
+    }
+
+    /// Whether the timer runs in a Worker (false: the page's `setTimeout`).
+    pub fn timer_uses_worker(&self) -> bool {
+        self.shared
+            .inner
+            .borrow()
+            .timer
+            .as_ref()
+            .is_some_and(Timer::uses_worker)
+    }
+
+    /// Change options for the next connection (e.g. credentials after activation).
+    pub fn update_options(&self, change: impl FnOnce(&mut Options)) {
+        change(self.shared.inner.borrow_mut().session.options_mut());
+    }
+
+    /// Skip the remaining reconnect delay (e.g. on the `online` event). No-op while connected.
+    pub fn reconnect_now(&self) {
+        let _ = self.with_session(|s, now| {
+            s.connect(now);
+            Ok(())
+        });
+        self.shared.drive();
+    }
+
+    /// DISCONNECT, close, stop timers; drops attached flows. Unacknowledged QoS 1/2 publishes
+    /// stay in `localStorage` (clean session off) for the next page with this client id.
+    pub fn end(&self) {
+        {
+            let mut inner = self.shared.inner.borrow_mut();
+            if inner.ended {
+                return;
+            }
+            inner.session.disconnect(now());
+        }
+        self.shared.drive();
+        let flows = std::mem::take(&mut *self.shared.flows.borrow_mut());
+        for flow in &flows {
+            flow.detach();
+        }
+        let mut inner = self.shared.inner.borrow_mut();
+        inner.ended = true;
+        inner.timer = None;
+        inner.armed = None;
+        if let Some(socket) = inner.socket.take() {
+            socket.close(1000, "client ended");
+        }
+    }
+
+    /// Runs a sans-IO flow on this client: feeds it every event, applies its commands
+    /// (`flows::pump`), arms its timer (merged with the session's) and hands each output to
+    /// `on_output`. Dropping or calling `stop()` on the handle detaches it.
+    pub fn attach<F: Flow + 'static>(
+        &self,
+        flow: F,
+        on_output: impl FnMut(F::Output) + 'static,
+    ) -> FlowHandle {
+        let slot = flow::Slot::new(flow, on_output);
+        let erased: Rc<dyn ErasedFlow> = slot.clone();
+        if !self.is_ended() {
+            self.shared.flows.borrow_mut().push(erased.clone());
+        }
+        // A flow may have commands or a timer from its constructor (e.g. subscribe first).
+        let now = now();
+        erased.pump(&self.shared, now);
+        self.shared.drive();
+        FlowHandle::new(Rc::downgrade(&self.shared), erased)
+    }
+
+    fn with_session<T>(
+        &self,
+        f: impl FnOnce(&mut Session, Instant) -> Result<T, Error>,
+    ) -> Result<T, Error> {
+        let mut inner = self.shared.inner.borrow_mut();
+        if inner.ended {
+            return Err(Error::Transport("the client was ended".into()));
+        }
+        f(&mut inner.session, now())
+    }
+}
+
+impl Shared {
+    /// Drains the session, then (unless already inside a callback) delivers queued events to
+    /// flows and `on_event` until nothing is left, then re-arms the timer.
+    fn drive(self: &Rc<Self>) {
+        self.drain_session();
+        if self.dispatching.replace(true) {
+            return;
+        }
+        loop {
+            let event = self.queue.borrow_mut().pop_front();
+            let Some(event) = event else { break };
+            let now = now();
+            let flows = self.flows.borrow().clone();
+            for flow in flows {
+                flow.handle_event(self, now, &event);
+                flow.pump(self, now);
+            }
+            let callback = self.on_event.borrow_mut().take();
+            if let Some(mut callback) = callback {
+                callback(event);
+                let mut slot = self.on_event.borrow_mut();
+                if slot.is_none() {
+                    *slot = Some(callback);
+                }
+            }
+            self.drain_session();
+        }
+        self.dispatching.set(false);
+        self.rearm();
+    }
+
+    /// Session outputs in the documented order: transmits, transport actions, events.
+    fn drain_session(self: &Rc<Self>) {
+        let mut inner = self.inner.borrow_mut();
+        loop {
+            let mut progressed = false;
+            while let Some(bytes) = inner.session.poll_transmit() {
+                if let Some(socket) = &inner.socket {
+                    socket.send(&bytes);
+                }
+            }
+            while let Some(action) = inner.session.poll_transport() {
+                progressed = true;
+                match action {
+                    TransportAction::Open => self.open_socket(&mut inner),
+                    TransportAction::Close => {
+                        inner.generation += 1;
+                        if let Some(socket) = inner.socket.take() {
+                            socket.close(1000, "");
+                        }
+                    }
+                }
+            }
+            {
+                let mut queue = self.queue.borrow_mut();
+                while let Some(event) = inner.session.poll_event() {
+                    queue.push_back(event);
+                }
+            }
+            if !progressed {
+                break;
+            }
+        }
+        let Inner { session, store, .. } = &mut *inner;
+        if let Some(store) = store {
+            store.save(&session.pending_publishes());
+        }
+    }
+
+    fn open_socket(self: &Rc<Self>, inner: &mut Inner) {
+        inner.generation += 1;
+        inner.opened = false;
+        if let Some(old) = inner.socket.take() {
+            old.close(1000, "");
+        }
+        let generation = inner.generation;
+        let weak: Weak<Shared> = Rc::downgrade(self);
+        match Socket::open(&inner.url, move |event| {
+            if let Some(shared) = weak.upgrade() {
+                shared.on_socket(generation, event);
+            }
+        }) {
+            Ok(socket) => inner.socket = Some(socket),
+            Err(message) => {
+                // An invalid URL will not become valid by retrying.
+                let reason = format!("cannot open WebSocket: {message}");
+                inner
+                    .session
+                    .handle_transport_close_frame(now(), 0, &reason, false);
+            }
+        }
+    }
+
+    fn on_socket(self: &Rc<Self>, generation: u64, event: SocketEvent) {
+        {
+            let mut inner = self.inner.borrow_mut();
+            if inner.generation != generation {
+                return;
+            }
+            let now = now();
+            match event {
+                SocketEvent::Open => {
+                    inner.opened = true;
+                    inner.session.handle_transport_open(now);
+                }
+                SocketEvent::Bytes(bytes) => inner.session.handle_bytes(now, &bytes),
+                SocketEvent::Text => {
+                    inner.generation += 1;
+                    if let Some(socket) = inner.socket.take() {
+                        socket.close(1003, "text frames are not MQTT");
+                    }
+                    inner
+                        .session
+                        .handle_transport_closed(now, "the server sent a text frame");
+                }
+                SocketEvent::Close { code, reason } => {
+                    inner.generation += 1;
+                    inner.socket = None;
+                    match close::classify(code, &reason, inner.opened) {
+                        Closed::Frame {
+                            code,
+                            reason,
+                            retry,
+                        } => inner
+                            .session
+                            .handle_transport_close_frame(now, code, &reason, retry),
+                        Closed::Dropped(reason) => {
+                            inner.session.handle_transport_closed(now, &reason)
+                        }
+                    }
+                }
+            }
+        }
+        self.drive();
+    }
+
+    fn on_timer(self: &Rc<Self>) {
+        let now = now();
+        {
+            let mut inner = self.inner.borrow_mut();
+            if inner.ended {
+                return;
+            }
+            inner.armed = None;
+            inner.session.handle_timeout(now);
+        }
+        let flows = self.flows.borrow().clone();
+        for flow in flows {
+            flow.handle_timeout(self, now);
+        }
+        self.drive();
+    }
+
+    /// Arms the timer for the earliest of the session's and the flows' deadlines.
+    fn rearm(&self) {
+        let flows_deadline = self
+            .flows
+            .borrow()
+            .iter()
+            .fold(None, |acc, f| earliest(acc, f.poll_timeout()));
+        let mut inner = self.inner.borrow_mut();
+        if inner.ended {
+            return;
+        }
+        let deadline = earliest(inner.session.poll_timeout(), flows_deadline);
+        if deadline == inner.armed {
+            return;
+        }
+        inner.armed = deadline;
+        let now = now();
+        if let Some(timer) = inner.timer.as_mut() {
+            match deadline {
+                Some(at) => timer.arm(at.saturating_duration_since(now).as_millis() as u64),
+                None => timer.cancel(),
+            }
+        }
+    }
+}
+
+#[cfg(all(test, target_arch = "wasm32"))]
+wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
