@@ -408,3 +408,28 @@ async fn healthz_metrics_and_static_files() {
     }
     h.shutdown().await;
 }
+
+#[test]
+fn cli_refuses_bad_configuration_with_exit_status_2() {
+    let bin = tests::bridge::bridge_binary();
+    let dir = TempDir::new("bad-config");
+    let cases = [
+        ("listen = 5\n", "invalid configuration"),
+        ("listen = \"127.0.0.1:0\"\n[routes.a]\nhost = \"h\"\nca_file = \"/nonexistent/ca.pem\"\n", "/nonexistent/ca.pem"),
+        ("listen = \"127.0.0.1:0\"\n[routes.a]\nhost = \"x-{tenant}.example\"\n", "{product}"),
+    ];
+    for (toml, want) in cases {
+        let path = dir.path().join("bad.toml");
+        std::fs::write(&path, toml).unwrap();
+        let out = std::process::Command::new(&bin)
+            .arg("--config")
+            .arg(&path)
+            .arg("--log-format")
+            .arg("json")
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(err.contains(want), "{err:?} should contain {want:?}");
+    }
+}

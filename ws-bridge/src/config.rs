@@ -394,6 +394,14 @@ host = "mqtt-{product}.hosted.exosite.io"
     }
 
     #[test]
+    fn example_file_parses() {
+        let c = Config::from_toml_str(include_str!("../examples/bridge.toml"), "example")
+            .expect("examples/bridge.toml");
+        assert_eq!(c.routes.len(), 3);
+        assert_eq!(c.default_route.as_deref(), Some("murano"));
+    }
+
+    #[test]
     fn host_port_split() {
         assert_eq!(
             split_host_port("broker.test:8883").unwrap(),
