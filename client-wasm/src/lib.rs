@@ -40,6 +40,8 @@ pub mod native;
 
 #[cfg(feature = "browser")]
 pub mod browser;
+#[cfg(feature = "browser")]
+pub mod js;
 
 pub use error::{ConnectRefused, Error};
 pub use mqttrs::QoS;
