@@ -564,6 +564,77 @@ pub mod mqtt {
         Some(out)
     }
 
+    /// Length of the first whole packet in `b`, or `None` if `b` does not hold one yet.
+    pub fn first_packet_len(b: &[u8]) -> Option<usize> {
+        let mut len = 0usize;
+        for i in 1..5 {
+            let byte = *b.get(i)?;
+            len |= usize::from(byte & 0x7f) << (7 * (i - 1));
+            if byte & 0x80 == 0 {
+                let total = i + 1 + len;
+                return (b.len() >= total).then_some(total);
+            }
+        }
+        None
+    }
+
+    /// A raw MQTT connection over plain TCP (for test-side helpers talking to mosquitto's
+    /// plain listener). Keeps unread bytes between calls.
+    #[derive(Debug)]
+    pub struct TcpMqtt {
+        /// The socket.
+        pub stream: tokio::net::TcpStream,
+        buf: Vec<u8>,
+    }
+
+    impl TcpMqtt {
+        /// Connects and sends CONNECT; panics unless CONNACK accepts within `timeout`.
+        pub async fn connect(
+            addr: std::net::SocketAddr,
+            client_id: &str,
+            user: Option<(&str, &str)>,
+            timeout: std::time::Duration,
+        ) -> TcpMqtt {
+            let stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+            let mut c = TcpMqtt {
+                stream,
+                buf: Vec::new(),
+            };
+            c.send(&connect(client_id, user, 60)).await;
+            let ack = c.next_packet(timeout).await;
+            assert_eq!(
+                (kind(&ack), ack.get(3).copied()),
+                (CONNACK, Some(0)),
+                "CONNACK for {client_id}"
+            );
+            c
+        }
+
+        /// Writes bytes.
+        pub async fn send(&mut self, bytes: &[u8]) {
+            use tokio::io::AsyncWriteExt;
+            self.stream.write_all(bytes).await.expect("write");
+        }
+
+        /// The next whole packet; panics after `timeout` or if the broker closes.
+        pub async fn next_packet(&mut self, timeout: std::time::Duration) -> Vec<u8> {
+            use tokio::io::AsyncReadExt;
+            tokio::time::timeout(timeout, async {
+                loop {
+                    if let Some(n) = first_packet_len(&self.buf) {
+                        return self.buf.drain(..n).collect();
+                    }
+                    let mut chunk = [0u8; 8192];
+                    let n = self.stream.read(&mut chunk).await.expect("read");
+                    assert!(n > 0, "broker closed the connection");
+                    self.buf.extend_from_slice(&chunk[..n]);
+                }
+            })
+            .await
+            .expect("packet timed out")
+        }
+    }
+
     /// Topic and payload of a PUBLISH packet.
     pub fn publish_parts(p: &[u8]) -> Option<(String, Vec<u8>)> {
         let mut i = 1;

@@ -174,8 +174,20 @@ fn passwd(file: &Path, create: bool, user: &str, password: &str) {
 }
 
 impl Mosquitto {
-    /// Starts a broker with the given options; waits until every listener accepts.
+    /// Starts a broker with the given options; waits until every listener accepts. Retries
+    /// with fresh ports (up to 3 times) if a port was taken between picking and binding.
     pub fn start(pki: &TestPki, opts: MosquittoOptions) -> Mosquitto {
+        let mut last = String::new();
+        for _ in 0..3 {
+            match Self::try_start(pki, &opts) {
+                Ok(m) => return m,
+                Err(e) => last = e,
+            }
+        }
+        panic!("mosquitto failed to start 3 times: {last}");
+    }
+
+    fn try_start(pki: &TestPki, opts: &MosquittoOptions) -> Result<Mosquitto, String> {
         assert!(
             Path::new(MOSQUITTO).exists(),
             "{MOSQUITTO} not found: install Debian's mosquitto package (apt-get install mosquitto mosquitto-clients)"
@@ -280,11 +292,11 @@ impl Mosquitto {
             ca,
             dir,
         };
-        m.launch();
-        m
+        m.launch()?;
+        Ok(m)
     }
 
-    fn launch(&mut self) {
+    fn launch(&mut self) -> Result<(), String> {
         let child = ChildGuard::spawn(
             "mosquitto",
             Command::new(MOSQUITTO)
@@ -305,12 +317,21 @@ impl Mosquitto {
             p.other_issuer,
         ] {
             if port != 0 && !try_wait_for_port(loopback(port), Duration::from_secs(10)) {
-                panic!(
+                return Err(format!(
                     "mosquitto did not open port {port} within 10 s; log:\n{}",
                     self.log_text()
-                );
+                ));
             }
         }
+        // A port taken by someone else makes mosquitto exit; make sure it is ours and alive.
+        std::thread::sleep(Duration::from_millis(20));
+        if !self.is_running() {
+            return Err(format!(
+                "mosquitto exited at start; log:\n{}",
+                self.log_text()
+            ));
+        }
+        Ok(())
     }
 
     /// Listener ports.
@@ -385,7 +406,9 @@ impl Mosquitto {
     /// the same ports; waits until it accepts connections.
     pub fn restart(&mut self) {
         self.stop();
-        self.launch();
+        if let Err(e) = self.launch() {
+            panic!("restart failed: {e}");
+        }
     }
 
     /// Stops gracefully (SIGTERM; SIGKILL after 5 s). [`Mosquitto::restart`] starts it again.

@@ -4,34 +4,13 @@
 use std::process::Command;
 use std::time::Duration;
 
-use tests::bridge::mqtt;
+use tests::bridge::mqtt::{self, TcpMqtt};
 use tests::certs::TestPki;
 use tests::mosquitto::{
     supports_websockets, Mosquitto, MosquittoOptions, PLATFORM_PASSWORD, PLATFORM_USER,
 };
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 
 const T: Duration = Duration::from_secs(10);
-
-async fn read_packet(s: &mut TcpStream) -> Vec<u8> {
-    let mut buf = Vec::new();
-    tokio::time::timeout(T, async {
-        loop {
-            if let Some(p) = mqtt::split_packets(&buf) {
-                if !p.is_empty() {
-                    return p[0].clone();
-                }
-            }
-            let mut chunk = [0u8; 4096];
-            let n = s.read(&mut chunk).await.expect("read");
-            assert!(n > 0, "broker closed the connection");
-            buf.extend_from_slice(&chunk[..n]);
-        }
-    })
-    .await
-    .expect("packet timed out")
-}
 
 /// Connects as `client_id`, subscribes to every filter, has the platform publish to every
 /// topic (then a marker on `marker`, which must be readable), and returns the topics received.
@@ -43,37 +22,25 @@ async fn delivered(
     topics: &[&str],
     marker: &str,
 ) -> Vec<String> {
-    let mut s = TcpStream::connect(m.plain_addr()).await.unwrap();
-    s.write_all(&mqtt::connect(client_id, user, 30))
-        .await
-        .unwrap();
-    let ack = read_packet(&mut s).await;
-    assert_eq!(
-        (mqtt::kind(&ack), ack[3]),
-        (mqtt::CONNACK, 0),
-        "connect {client_id}"
-    );
+    let mut s = TcpMqtt::connect(m.plain_addr(), client_id, user, T).await;
     for (i, f) in filters.iter().enumerate() {
-        s.write_all(&mqtt::subscribe(i as u16 + 1, f, 0))
-            .await
-            .unwrap();
-        assert_eq!(mqtt::kind(&read_packet(&mut s).await), mqtt::SUBACK);
+        s.send(&mqtt::subscribe(i as u16 + 1, f, 0)).await;
+        assert_eq!(mqtt::kind(&s.next_packet(T).await), mqtt::SUBACK);
     }
-    let mut p = TcpStream::connect(m.plain_addr()).await.unwrap();
-    p.write_all(&mqtt::connect(
-        "acl-platform",
-        Some((PLATFORM_USER, PLATFORM_PASSWORD)),
-        30,
-    ))
-    .await
-    .unwrap();
-    read_packet(&mut p).await;
+    let plat = Some((PLATFORM_USER, PLATFORM_PASSWORD));
+    let mut p = TcpMqtt::connect(
+        m.plain_addr(),
+        &format!("acl-platform-{client_id}"),
+        plat,
+        T,
+    )
+    .await;
     for t in topics.iter().chain([&marker]) {
-        p.write_all(&mqtt::publish(t, b"x", 0, 0)).await.unwrap();
+        p.send(&mqtt::publish(t, b"x", 0, 0)).await;
     }
     let mut got = Vec::new();
     loop {
-        let pk = read_packet(&mut s).await;
+        let pk = s.next_packet(T).await;
         if mqtt::kind(&pk) != mqtt::PUBLISH {
             continue;
         }
