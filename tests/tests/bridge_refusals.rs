@@ -380,3 +380,30 @@ async fn idle_sessions_are_closed() {
     assert!(start.elapsed() < Duration::from_secs(3));
     h.shutdown().await;
 }
+
+#[tokio::test]
+async fn pings_keep_a_responsive_client_alive() {
+    use futures_util::StreamExt;
+    let (_pki, m) = broker();
+    let mut config = config_for(route_to_broker(&m));
+    config.limits.ping_interval_ms = 100;
+    let (addr, h) = start_in_process(config).await;
+    let mut ws = connected(&format!("ws://{addr}/mqtt")).await;
+    let mut pings = 0;
+    let end = Instant::now() + Duration::from_millis(1200);
+    while Instant::now() < end {
+        // reading lets tungstenite answer each ping with a pong
+        match tokio::time::timeout(Duration::from_millis(300), ws.next()).await {
+            Ok(Some(Ok(Message::Ping(_)))) => pings += 1,
+            Ok(Some(Ok(Message::Close(f)))) => panic!("closed: {f:?}"),
+            Ok(Some(Ok(_))) | Err(_) => {}
+            Ok(other) => panic!("unexpected {other:?}"),
+        }
+    }
+    assert!(pings >= 5, "{pings} pings");
+    // still relaying
+    send_bin(&mut ws, mqtt::pingreq()).await;
+    let p = read_packets(&mut ws, 1, T).await;
+    assert_eq!(mqtt::kind(&p[0]), mqtt::PINGRESP);
+    h.shutdown().await;
+}
