@@ -22,7 +22,7 @@ cargo build --quiet -p web --target wasm32-unknown-unknown --profile wasm-releas
 rm -rf "$out.tmp" && mkdir -p "$out.tmp"
 wasm-bindgen --target web --no-typescript --out-dir "$out.tmp" --out-name web \
   "$target_dir/wasm32-unknown-unknown/wasm-release/web.wasm"
-wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals \
+wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue \
   "$out.tmp/web_bg.wasm" -o "$out.tmp/web_bg.opt.wasm"
 mv "$out.tmp/web_bg.opt.wasm" "$out.tmp/web_bg.wasm"
 cp web/index.html web/style.css "$out.tmp/"

@@ -3,3 +3,4 @@ pub mod bridge;
 pub mod certs;
 pub mod mosquitto;
 pub mod procs;
+pub mod webdriver;
