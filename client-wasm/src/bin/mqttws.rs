@@ -600,7 +600,8 @@ enum Input {
     Interrupt,
 }
 
-fn inputs(read_stdin: bool) -> mpsc::UnboundedReceiver<Input> {
+/// The sender is returned so the channel never closes while the command runs.
+fn inputs(read_stdin: bool) -> (mpsc::UnboundedSender<Input>, mpsc::UnboundedReceiver<Input>) {
     let (tx, rx) = mpsc::unbounded_channel();
     if read_stdin {
         let lines = tx.clone();
@@ -615,6 +616,7 @@ fn inputs(read_stdin: bool) -> mpsc::UnboundedReceiver<Input> {
             let _ = lines.send(Input::Eof);
         });
     }
+    let keep = tx.clone();
     let interrupt = tx.clone();
     tokio::spawn(async move {
         if tokio::signal::ctrl_c().await.is_ok() {
@@ -630,7 +632,7 @@ fn inputs(read_stdin: bool) -> mpsc::UnboundedReceiver<Input> {
             }
         }
     });
-    rx
+    (keep, rx)
 }
 
 fn text(payload: &[u8]) -> std::borrow::Cow<'_, str> {
@@ -797,7 +799,7 @@ async fn subscribe(args: SubArgs) -> Result<(), CliError> {
         .subscribe(&filters)
         .map_err(|e| CliError::new(Failure::Usage, e))?;
     driver.connect();
-    let mut input = inputs(false);
+    let (_keep, mut input) = inputs(false);
     let out = Out;
     let mut received = 0u64;
     let mut finished = args.count == Some(0);
@@ -858,7 +860,7 @@ async fn console(args: ConsoleArgs) -> Result<(), CliError> {
     let mut driver = Driver::new(connector, Session::new(options), flow);
     driver.connect();
     let tty = std::io::stdin().is_terminal();
-    let mut input = inputs(true);
+    let (_keep, mut input) = inputs(true);
     let out = Out;
     let qos = qos(args.qos);
     let mut topic: Option<String> = None;
@@ -941,7 +943,7 @@ async fn echo_host(args: EchoArgs) -> Result<(), CliError> {
     let options = options(client_id(&args.auth), &args.auth, &args.run, true);
     let mut driver = Driver::new(connector, Session::new(options), EchoHost::new(config));
     driver.connect();
-    let mut input = inputs(false);
+    let (_keep, mut input) = inputs(false);
     let out = Out;
     let mut echoed = 0u64;
     while let Some(step) = driver.next_or(&mut input).await {
@@ -988,7 +990,7 @@ async fn device(args: DeviceArgs) -> Result<(), CliError> {
     let options = options(client_id(&args.auth), &args.auth, &args.run, true);
     let mut driver = Driver::new(connector, Session::new(options), Device::new(config));
     driver.connect();
-    let mut input = inputs(false);
+    let (_keep, mut input) = inputs(false);
     let out = Out;
     let mut received = 0u64;
     while let Some(step) = driver.next_or(&mut input).await {

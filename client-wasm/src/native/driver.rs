@@ -168,7 +168,8 @@ impl<F: Flow> Driver<F> {
     }
 
     /// Like [`next`](Self::next), but also returns values arriving on the caller's channel (lines
-    /// typed on stdin, say). Do not pass a channel that already reported `None`.
+    /// typed on stdin, say); `None` once the session is idle, as for `next`. Do not pass a channel
+    /// that already reported `None`.
     pub async fn next_or<T>(
         &mut self,
         external: &mut UnboundedReceiver<T>,
@@ -186,7 +187,7 @@ impl<F: Flow> Driver<F> {
                 return Some(Step::Output(output));
             }
             let deadline = flows::earliest(self.session.poll_timeout(), self.flow.poll_timeout());
-            if self.transport.is_none() && deadline.is_none() && external.is_none() {
+            if self.transport.is_none() && deadline.is_none() {
                 return None;
             }
             let sleep_until = deadline.map(|d| {

@@ -212,6 +212,7 @@ pub struct Connector {
     url: BrokerUrl,
     connect_to: Option<ConnectTo>,
     tls: Option<Arc<ClientConfig>>,
+    subprotocol: bool,
 }
 
 impl std::fmt::Debug for Connector {
@@ -240,7 +241,14 @@ impl Connector {
             url,
             connect_to,
             tls,
+            subprotocol: true,
         })
+    }
+
+    /// Leaves out `Sec-WebSocket-Protocol: mqtt` (for relays such as websockify that refuse it).
+    pub fn without_subprotocol(mut self) -> Self {
+        self.subprotocol = false;
+        self
     }
 
     pub fn url(&self) -> &BrokerUrl {
@@ -279,9 +287,10 @@ impl Connector {
             .websocket_uri()
             .into_client_request()
             .map_err(|e| TransportError::WebSocketHandshake(e.to_string()))?;
-        request
-            .headers_mut()
-            .insert("Sec-WebSocket-Protocol", HeaderValue::from_static("mqtt"));
+        if self.subprotocol {
+            let mqtt = HeaderValue::from_static("mqtt");
+            request.headers_mut().insert("Sec-WebSocket-Protocol", mqtt);
+        }
         let config = WebSocketConfig::default().max_message_size(Some(MAX_WS_MESSAGE));
         let (ws, response) =
             tokio_tungstenite::client_async_with_config(request, stream, Some(config))

@@ -1,0 +1,186 @@
+//! Running the real `mqttws` binary from tests, always with a time limit.
+//!
+//! The binary belongs to `client-wasm`, not to this crate, so it is found next to the test
+//! executable: tests run from `<target>/debug/deps/`, the binary is `<target>/debug/mqttws`.
+//! Build it first with `cargo build -p client-wasm --features native --bin mqttws`.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use crate::mosquitto::{Mosquitto, BROKER_NAME};
+use crate::procs::ChildGuard;
+
+/// Path of the `mqttws` binary; panics with the command that builds it when it is missing.
+pub fn mqttws_path() -> PathBuf {
+    let exe = std::env::current_exe().unwrap_or_default();
+    let mut candidates = Vec::new();
+    if let Some(deps) = exe.parent() {
+        candidates.push(deps.join("mqttws"));
+        if let Some(profile) = deps.parent() {
+            candidates.push(profile.join("mqttws"));
+        }
+    }
+    candidates.into_iter().find(|p| p.is_file()).unwrap_or_else(|| {
+        panic!(
+            "the mqttws binary was not found next to {}: run `cargo build -p client-wasm --features native --bin mqttws` \
+             (with the same CARGO_TARGET_DIR) before the tests",
+            exe.display()
+        )
+    })
+}
+
+/// A finished run.
+#[derive(Debug, Clone)]
+pub struct Finished {
+    /// Exit status; `None` when killed (e.g. by the time limit).
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Finished {
+    /// stdout lines.
+    pub fn lines(&self) -> Vec<&str> {
+        self.stdout.lines().collect()
+    }
+}
+
+/// Runs `mqttws ARGS`, feeding `stdin`, killing it after `limit`.
+pub fn run(args: &[&str], stdin: &str, limit: Duration) -> Finished {
+    let mut running = spawn(args);
+    running.write_stdin(stdin);
+    running.close_stdin();
+    running.wait(limit)
+}
+
+/// A running `mqttws`, killed on drop. Its stdout lines are collected as they come.
+pub struct Running {
+    guard: ChildGuard,
+    lines: mpsc::Receiver<String>,
+    seen: Vec<String>,
+    stderr: mpsc::Receiver<String>,
+}
+
+/// Starts `mqttws ARGS` with piped stdin, stdout and stderr.
+pub fn spawn(args: &[&str]) -> Running {
+    let mut guard = ChildGuard::spawn(
+        &format!("mqttws {}", args.first().copied().unwrap_or_default()),
+        Command::new(mqttws_path())
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped()),
+    );
+    let child = guard.child_mut().expect("child just spawned");
+    let stdout = child.stdout.take().expect("piped stdout");
+    let mut stderr = child.stderr.take().expect("piped stderr");
+    let (line_tx, lines) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if line_tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let (err_tx, err_rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = stderr.read_to_string(&mut text);
+        let _ = err_tx.send(text);
+    });
+    Running {
+        guard,
+        lines,
+        seen: Vec::new(),
+        stderr: err_rx,
+    }
+}
+
+impl Running {
+    /// Writes to stdin (ignored once closed).
+    pub fn write_stdin(&mut self, text: &str) {
+        if let Some(stdin) = self.guard.child_mut().and_then(|c| c.stdin.as_mut()) {
+            let _ = stdin.write_all(text.as_bytes());
+            let _ = stdin.flush();
+        }
+    }
+
+    /// Closes stdin (end of input).
+    pub fn close_stdin(&mut self) {
+        if let Some(child) = self.guard.child_mut() {
+            drop(child.stdin.take());
+        }
+    }
+
+    /// Waits until a stdout line satisfies `pred`; returns it, or `None` after `limit`.
+    pub fn wait_line(&mut self, limit: Duration, pred: impl Fn(&str) -> bool) -> Option<String> {
+        if let Some(line) = self.seen.iter().find(|l| pred(l)) {
+            return Some(line.clone());
+        }
+        let deadline = Instant::now() + limit;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) => {
+                    self.seen.push(line.clone());
+                    if pred(&line) {
+                        return Some(line);
+                    }
+                }
+                Err(_) => return None,
+            }
+        }
+    }
+
+    /// The stdout lines seen so far (by `wait_line`).
+    pub fn seen(&self) -> &[String] {
+        &self.seen
+    }
+
+    /// Sends a signal (`INT`, `TERM`...).
+    pub fn signal(&self, sig: &str) {
+        self.guard.signal(sig);
+    }
+
+    /// Waits for the exit (killing it after `limit`) and collects the rest of its output.
+    pub fn wait(mut self, limit: Duration) -> Finished {
+        let status = self.guard.wait_timeout(limit);
+        if status.is_none() {
+            self.guard.kill();
+        }
+        while let Ok(line) = self.lines.recv_timeout(Duration::from_secs(2)) {
+            self.seen.push(line);
+        }
+        let stderr = self
+            .stderr
+            .recv_timeout(Duration::from_secs(2))
+            .unwrap_or_default();
+        let mut stdout = self.seen.join("\n");
+        if !stdout.is_empty() {
+            stdout.push('\n');
+        }
+        Finished {
+            code: status.and_then(|s| s.code()),
+            stdout,
+            stderr,
+        }
+    }
+}
+
+/// `mqtt://127.0.0.1:<plain port>`.
+pub fn plain_url(broker: &Mosquitto) -> String {
+    format!("mqtt://{}", broker.plain_addr())
+}
+
+/// `mqtts://broker.test:<tls port>` and the `--connect-to` value that dials loopback.
+pub fn tls_url(broker: &Mosquitto) -> (String, String) {
+    let addr = broker.tls_addr();
+    (
+        format!("mqtts://{BROKER_NAME}:{}", addr.port()),
+        addr.to_string(),
+    )
+}
