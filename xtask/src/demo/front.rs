@@ -1,0 +1,223 @@
+//! The MQTT-aware TLS front: rustls on the public port, rumqttd behind it on loopback.
+//!
+//! Per connection: TLS handshake (bounded time), then the client's CONNECT (bounded size and
+//! time) is authenticated ([`guard::authenticate`]); an admitted client is connected to rumqttd
+//! with the front's own login and every packet both ways goes through its [`Guard`]. Frames are
+//! cut with `codec::read_frame_header`, with a size cap, before anything is buffered whole.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use client_wasm::codec;
+use mqttrs::{ConnectReturnCode, Packet};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+use tokio_rustls::TlsAcceptor;
+
+use super::broker::FRONT_USER;
+use super::guard::{self, Action, Guard};
+use super::store::Store;
+
+/// The largest CONNECT accepted (user name, password, will included).
+const MAX_CONNECT: usize = 64 * 1024;
+
+/// What the front needs.
+pub struct Front {
+    /// TLS server configuration (the demo certificate).
+    pub acceptor: TlsAcceptor,
+    /// rumqttd's internal address.
+    pub broker: SocketAddr,
+    /// The front's login to rumqttd.
+    pub front_password: String,
+    /// The platform password.
+    pub platform_password: String,
+    /// Activated devices.
+    pub store: Arc<Mutex<Store>>,
+    /// Largest packet relayed either way.
+    pub max_packet: usize,
+    /// Time for the TLS handshake, and then for the CONNECT.
+    pub handshake_timeout: Duration,
+}
+
+/// Accepts until `shutdown` turns true, then drops every connection.
+pub async fn serve(listener: TcpListener, front: Arc<Front>, mut shutdown: watch::Receiver<bool>) {
+    let mut connections = JoinSet::new();
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((tcp, peer)) => {
+                    let front = front.clone();
+                    connections.spawn(async move {
+                        if let Err(reason) = connection(tcp, &front).await {
+                            tracing::debug!(%peer, %reason, "front connection ended");
+                        }
+                    });
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "front accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            },
+            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+            _ = shutdown.changed() => break,
+        }
+    }
+    connections.shutdown().await;
+}
+
+/// Reads one whole frame into `buf`'s front; `Ok(None)` at a clean end of stream.
+async fn read_frame<R: AsyncRead + Unpin>(
+    reader: &mut R,
+    buf: &mut Vec<u8>,
+    max: usize,
+) -> Result<Option<Vec<u8>>, String> {
+    loop {
+        if let Some(header) = codec::read_frame_header(buf).map_err(|e| e.to_string())? {
+            let len = header.frame_len();
+            if len > max {
+                return Err(format!("packet of {len} bytes exceeds {max}"));
+            }
+            if buf.len() >= len {
+                let rest = buf.split_off(len);
+                return Ok(Some(std::mem::replace(buf, rest)));
+            }
+        }
+        let mut chunk = [0u8; 16 * 1024];
+        let n = reader.read(&mut chunk).await.map_err(|e| e.to_string())?;
+        if n == 0 {
+            return match buf.is_empty() {
+                true => Ok(None),
+                false => Err("end of stream inside a packet".into()),
+            };
+        }
+        buf.extend_from_slice(chunk.get(..n).unwrap_or_default());
+    }
+}
+
+async fn refuse<W: AsyncWrite + Unpin>(writer: &mut W, code: ConnectReturnCode) {
+    let _ = writer.write_all(&guard::connack(code)).await;
+    let _ = writer.shutdown().await;
+}
+
+async fn connection(tcp: TcpStream, front: &Front) -> Result<(), String> {
+    let _ = tcp.set_nodelay(true);
+    let mut tls = tokio::time::timeout(front.handshake_timeout, front.acceptor.accept(tcp))
+        .await
+        .map_err(|_| "TLS handshake timed out".to_string())?
+        .map_err(|e| format!("TLS handshake: {e}"))?;
+
+    let mut client_buf = Vec::new();
+    let first = tokio::time::timeout(
+        front.handshake_timeout,
+        read_frame(&mut tls, &mut client_buf, MAX_CONNECT),
+    )
+    .await
+    .map_err(|_| "no CONNECT in time".to_string())??
+    .ok_or("closed before CONNECT")?;
+    let (role, upstream_connect) = {
+        let connect = match codec::decode(&first, MAX_CONNECT) {
+            Ok(Some((Packet::Connect(c), _))) => c,
+            Ok(_) => return Err("first packet is not CONNECT".into()),
+            Err(e) => return Err(format!("bad CONNECT: {e}")),
+        };
+        let role = {
+            let store = front.store.lock().map_err(|_| "store poisoned")?;
+            guard::authenticate(&connect, &store, &front.platform_password)
+        };
+        let role = match role {
+            Ok(role) => role,
+            Err(code) => {
+                tracing::info!(user = ?connect.username, client_id = connect.client_id, "login refused");
+                refuse(&mut tls, code).await;
+                return Ok(());
+            }
+        };
+        match guard::broker_connect(&connect, &role, FRONT_USER, &front.front_password) {
+            Ok(bytes) => (role, bytes),
+            Err(code) => {
+                tracing::info!(role = %role.describe(), "will refused");
+                refuse(&mut tls, code).await;
+                return Ok(());
+            }
+        }
+    };
+    let mut broker = match TcpStream::connect(front.broker).await {
+        Ok(b) => b,
+        Err(e) => {
+            refuse(&mut tls, ConnectReturnCode::ServerUnavailable).await;
+            return Err(format!("embedded broker unreachable: {e}"));
+        }
+    };
+    let _ = broker.set_nodelay(true);
+    broker
+        .write_all(&upstream_connect)
+        .await
+        .map_err(|e| e.to_string())?;
+    tracing::info!(role = %role.describe(), "client admitted");
+
+    let guard = Mutex::new(Guard::new(role, front.max_packet));
+    let (mut client_rx, client_tx) = tokio::io::split(tls);
+    let client_tx = tokio::sync::Mutex::new(client_tx);
+    let (mut broker_rx, mut broker_tx) = broker.into_split();
+
+    let upward = async {
+        loop {
+            let Some(frame) = read_frame(&mut client_rx, &mut client_buf, front.max_packet).await?
+            else {
+                return Ok::<(), String>(());
+            };
+            let actions = guard
+                .lock()
+                .map_err(|_| "guard poisoned")?
+                .on_client(&frame);
+            for action in actions {
+                match action {
+                    Action::ToBroker(bytes) => broker_tx
+                        .write_all(&bytes)
+                        .await
+                        .map_err(|e| e.to_string())?,
+                    Action::ToClient(bytes) => client_tx
+                        .lock()
+                        .await
+                        .write_all(&bytes)
+                        .await
+                        .map_err(|e| e.to_string())?,
+                    Action::Close(reason) => return Err(reason),
+                }
+            }
+        }
+    };
+    let downward = async {
+        let mut buf = Vec::new();
+        loop {
+            let Some(frame) = read_frame(&mut broker_rx, &mut buf, front.max_packet).await? else {
+                return Ok::<(), String>(());
+            };
+            let actions = guard
+                .lock()
+                .map_err(|_| "guard poisoned")?
+                .on_broker(&frame);
+            for action in actions {
+                match action {
+                    Action::ToClient(bytes) => client_tx
+                        .lock()
+                        .await
+                        .write_all(&bytes)
+                        .await
+                        .map_err(|e| e.to_string())?,
+                    Action::ToBroker(_) => {}
+                    Action::Close(reason) => return Err(reason),
+                }
+            }
+        }
+    };
+    let result = tokio::select! {
+        r = upward => r,
+        r = downward => r,
+    };
+    let _ = tokio::time::timeout(Duration::from_secs(1), client_tx.lock().await.shutdown()).await;
+    result
+}

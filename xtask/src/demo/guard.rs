@@ -1,0 +1,568 @@
+//! The MQTT-aware part of the TLS front, without IO: what to do with each packet of one
+//! connection.
+//!
+//! ```text
+//!  client ──CONNECT──▶ authenticate() ─▶ Role, or CONNACK 4/5 and close
+//!                      broker_connect() ─▶ CONNECT for rumqttd (front's own login, will checked)
+//!  client ──frame──▶ Guard::on_client ─▶ [ToBroker | ToClient | Close]
+//!  broker ──frame──▶ Guard::on_broker ─▶ [ToClient | Close]
+//! ```
+//!
+//! Denied PUBLISHes are dropped but acknowledged as mosquitto does (PUBACK; PUBREC, then the
+//! PUBREL is answered with PUBCOMP here). Denied SUBSCRIBE filters get 0x80: the SUBSCRIBE
+//! goes on with the allowed filters only, and 0x80s are spliced into the broker's SUBACK; when
+//! nothing is allowed the SUBACK is answered here. `$…` topics are mapped to rumqttd's
+//! reserved form and back ([`policy::to_broker`], [`policy::to_client`]).
+//!
+//! Frames are complete (the caller framed them with `codec::read_frame_header`) and are parsed
+//! with `codec::decode`, which never panics; a malformed frame closes the connection.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use client_wasm::codec;
+use mqttrs::{
+    Connect, ConnectReturnCode, LastWill, Packet, Pid, Publish, QosPid, Suback, Subscribe,
+    SubscribeReturnCodes, SubscribeTopic, Unsubscribe,
+};
+
+use super::policy::{self, Role};
+use super::store::{password_matches, Store, PLATFORM_USER};
+
+/// Something the front must do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// Write these bytes to rumqttd.
+    ToBroker(Vec<u8>),
+    /// Write these bytes to the client.
+    ToClient(Vec<u8>),
+    /// Close both sides (a protocol violation; the reason is logged).
+    Close(String),
+}
+
+/// Decides the role from a CONNECT, or the CONNACK refusal code.
+pub fn authenticate(
+    connect: &Connect<'_>,
+    store: &Store,
+    platform_password: &str,
+) -> Result<Role, ConnectReturnCode> {
+    match (connect.username, connect.password) {
+        (None, None) => Ok(Role::Anonymous {
+            client_id: connect.client_id.to_string(),
+        }),
+        (None, Some(_)) => Err(ConnectReturnCode::BadUsernamePassword),
+        (Some(PLATFORM_USER), Some(pw)) if password_matches(platform_password, pw) => {
+            Ok(Role::Platform)
+        }
+        (Some(user), Some(pw)) if user != PLATFORM_USER && store.check(user, pw) => {
+            Ok(Role::Device {
+                identity: user.to_string(),
+            })
+        }
+        _ => Err(ConnectReturnCode::BadUsernamePassword),
+    }
+}
+
+/// The CONNECT sent to rumqttd for an admitted client: same client id, keepalive, clean session
+/// and will (its topic checked and mapped), with the front's own login. `Err` is the CONNACK
+/// refusal for the client (a will on a topic the role may not publish: not authorized).
+pub fn broker_connect(
+    connect: &Connect<'_>,
+    role: &Role,
+    user: &str,
+    password: &str,
+) -> Result<Vec<u8>, ConnectReturnCode> {
+    let will_topic = match &connect.last_will {
+        Some(will) if !policy::may_publish(role, will.topic) => {
+            return Err(ConnectReturnCode::NotAuthorized)
+        }
+        Some(will) => Some(policy::to_broker(will.topic)),
+        None => None,
+    };
+    let last_will = match (&connect.last_will, &will_topic) {
+        (Some(will), Some(topic)) => Some(LastWill {
+            topic,
+            message: will.message,
+            qos: will.qos,
+            retain: will.retain,
+        }),
+        _ => None,
+    };
+    let packet = Packet::Connect(Connect {
+        protocol: connect.protocol,
+        keep_alive: connect.keep_alive,
+        client_id: connect.client_id,
+        clean_session: connect.clean_session,
+        last_will,
+        username: Some(user),
+        password: Some(password.as_bytes()),
+    });
+    codec::encode(&packet).map_err(|_| ConnectReturnCode::ServerUnavailable)
+}
+
+/// A CONNACK with `code` (session present false).
+pub fn connack(code: ConnectReturnCode) -> Vec<u8> {
+    let byte = match code {
+        ConnectReturnCode::Accepted => 0,
+        ConnectReturnCode::RefusedProtocolVersion => 1,
+        ConnectReturnCode::RefusedIdentifierRejected => 2,
+        ConnectReturnCode::ServerUnavailable => 3,
+        ConnectReturnCode::BadUsernamePassword => 4,
+        ConnectReturnCode::NotAuthorized => 5,
+    };
+    vec![0x20, 0x02, 0x00, byte]
+}
+
+/// The per-connection state of the front.
+#[derive(Debug)]
+pub struct Guard {
+    role: Role,
+    max_packet: usize,
+    /// QoS 2 PUBLISHes that were denied and answered with PUBREC: their PUBREL is ours.
+    denied_qos2: BTreeSet<u16>,
+    /// SUBSCRIBEs forwarded with some filters removed: per original filter, allowed or not.
+    splices: BTreeMap<u16, Vec<bool>>,
+}
+
+fn encode(packet: &Packet<'_>) -> Action {
+    match codec::encode(packet) {
+        Ok(bytes) => Action::ToBroker(bytes),
+        Err(e) => Action::Close(e.to_string()),
+    }
+}
+
+fn to_client(action: Action) -> Action {
+    match action {
+        Action::ToBroker(bytes) => Action::ToClient(bytes),
+        other => other,
+    }
+}
+
+impl Guard {
+    /// A guard for an admitted client.
+    pub fn new(role: Role, max_packet: usize) -> Guard {
+        Guard {
+            role,
+            max_packet,
+            denied_qos2: BTreeSet::new(),
+            splices: BTreeMap::new(),
+        }
+    }
+
+    /// One complete frame from the client.
+    pub fn on_client(&mut self, frame: &[u8]) -> Vec<Action> {
+        let packet = match codec::decode(frame, self.max_packet) {
+            Ok(Some((packet, used))) if used == frame.len() => packet,
+            Ok(_) => return vec![Action::Close("incomplete frame from client".into())],
+            Err(e) => return vec![Action::Close(format!("from client: {e}"))],
+        };
+        match packet {
+            Packet::Publish(p) => self.client_publish(frame, &p),
+            Packet::Pubrel(pid) if self.denied_qos2.remove(&pid.get()) => {
+                vec![to_client(encode(&Packet::Pubcomp(pid)))]
+            }
+            Packet::Subscribe(s) => self.client_subscribe(&s),
+            Packet::Unsubscribe(u) => {
+                let topics = u
+                    .topics
+                    .iter()
+                    .map(|t| policy::to_broker(t).into_owned())
+                    .collect();
+                vec![encode(&Packet::Unsubscribe(Unsubscribe {
+                    pid: u.pid,
+                    topics,
+                }))]
+            }
+            Packet::Puback(_)
+            | Packet::Pubrec(_)
+            | Packet::Pubrel(_)
+            | Packet::Pubcomp(_)
+            | Packet::Pingreq
+            | Packet::Disconnect => vec![Action::ToBroker(frame.to_vec())],
+            Packet::Connect(_) => vec![Action::Close("second CONNECT".into())],
+            other => vec![Action::Close(format!(
+                "client sent a server packet: {:?}",
+                other.get_type()
+            ))],
+        }
+    }
+
+    fn client_publish(&mut self, frame: &[u8], p: &Publish<'_>) -> Vec<Action> {
+        if !policy::may_publish(&self.role, p.topic_name) {
+            tracing::info!(role = %self.role.describe(), topic = p.topic_name, "publish denied");
+            return match p.qospid {
+                QosPid::AtMostOnce => vec![],
+                QosPid::AtLeastOnce(pid) => vec![to_client(encode(&Packet::Puback(pid)))],
+                QosPid::ExactlyOnce(pid) => {
+                    self.denied_qos2.insert(pid.get());
+                    vec![to_client(encode(&Packet::Pubrec(pid)))]
+                }
+            };
+        }
+        match policy::to_broker(p.topic_name) {
+            std::borrow::Cow::Borrowed(_) => vec![Action::ToBroker(frame.to_vec())],
+            std::borrow::Cow::Owned(topic) => vec![encode(&Packet::Publish(Publish {
+                topic_name: &topic,
+                ..*p
+            }))],
+        }
+    }
+
+    fn client_subscribe(&mut self, s: &Subscribe) -> Vec<Action> {
+        let mask: Vec<bool> = s
+            .topics
+            .iter()
+            .map(|t| policy::may_subscribe(&self.role, &t.topic_path))
+            .collect();
+        for (t, allowed) in s.topics.iter().zip(&mask) {
+            if !allowed {
+                tracing::info!(role = %self.role.describe(), filter = %t.topic_path, "subscribe denied");
+            }
+        }
+        if !mask.contains(&true) {
+            let return_codes = vec![SubscribeReturnCodes::Failure; mask.len()];
+            return vec![to_client(encode(&Packet::Suback(Suback {
+                pid: s.pid,
+                return_codes,
+            })))];
+        }
+        let topics = s
+            .topics
+            .iter()
+            .zip(&mask)
+            .filter(|(_, allowed)| **allowed)
+            .map(|(t, _)| SubscribeTopic {
+                topic_path: policy::to_broker(&t.topic_path).into_owned(),
+                qos: t.qos,
+            })
+            .collect();
+        if mask.contains(&false) {
+            self.splices.insert(s.pid.get(), mask);
+        } else {
+            self.splices.remove(&s.pid.get());
+        }
+        vec![encode(&Packet::Subscribe(Subscribe { pid: s.pid, topics }))]
+    }
+
+    /// One complete frame from rumqttd.
+    pub fn on_broker(&mut self, frame: &[u8]) -> Vec<Action> {
+        let packet = match codec::decode(frame, self.max_packet) {
+            Ok(Some((packet, used))) if used == frame.len() => packet,
+            Ok(_) => return vec![Action::Close("incomplete frame from broker".into())],
+            Err(e) => return vec![Action::Close(format!("from broker: {e}"))],
+        };
+        match packet {
+            Packet::Publish(p) => match policy::to_client(p.topic_name) {
+                topic if topic.len() != p.topic_name.len() => {
+                    vec![to_client(encode(&Packet::Publish(Publish {
+                        topic_name: &topic,
+                        ..p
+                    })))]
+                }
+                _ => vec![Action::ToClient(frame.to_vec())],
+            },
+            Packet::Suback(s) => match self.splices.remove(&s.pid.get()) {
+                Some(mask) => vec![to_client(encode(&Packet::Suback(splice(s.pid, &mask, &s))))],
+                None => vec![Action::ToClient(frame.to_vec())],
+            },
+            _ => vec![Action::ToClient(frame.to_vec())],
+        }
+    }
+}
+
+/// The SUBACK for the client's whole SUBSCRIBE: the broker's codes for the allowed filters, in
+/// order, and 0x80 for the denied ones (and for any code the broker left out).
+fn splice(pid: Pid, mask: &[bool], broker: &Suback) -> Suback {
+    let mut codes = broker.return_codes.iter().copied();
+    let return_codes = mask
+        .iter()
+        .map(|allowed| match allowed {
+            true => codes.next().unwrap_or(SubscribeReturnCodes::Failure),
+            false => SubscribeReturnCodes::Failure,
+        })
+        .collect();
+    Suback { pid, return_codes }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mqttrs::{Protocol, QoS};
+
+    fn enc(p: &Packet<'_>) -> Vec<u8> {
+        codec::encode(p).unwrap()
+    }
+    fn pid(n: u16) -> Pid {
+        Pid::try_from(n).unwrap()
+    }
+    fn device() -> Guard {
+        Guard::new(
+            Role::Device {
+                identity: "007".into(),
+            },
+            1 << 20,
+        )
+    }
+    fn anon() -> Guard {
+        Guard::new(
+            Role::Anonymous {
+                client_id: "007".into(),
+            },
+            1 << 20,
+        )
+    }
+    fn publish(topic: &str, qospid: QosPid) -> Vec<u8> {
+        enc(&Packet::Publish(Publish {
+            dup: false,
+            qospid,
+            retain: false,
+            topic_name: topic,
+            payload: b"212",
+        }))
+    }
+    fn subscribe(n: u16, filters: &[&str]) -> Vec<u8> {
+        enc(&Packet::Subscribe(Subscribe {
+            pid: pid(n),
+            topics: filters
+                .iter()
+                .map(|f| SubscribeTopic {
+                    topic_path: f.to_string(),
+                    qos: QoS::AtLeastOnce,
+                })
+                .collect(),
+        }))
+    }
+    fn suback(n: u16, codes: &[SubscribeReturnCodes]) -> Vec<u8> {
+        enc(&Packet::Suback(Suback {
+            pid: pid(n),
+            return_codes: codes.to_vec(),
+        }))
+    }
+    const OK1: SubscribeReturnCodes = SubscribeReturnCodes::Success(QoS::AtLeastOnce);
+    const NO: SubscribeReturnCodes = SubscribeReturnCodes::Failure;
+
+    #[test]
+    fn allowed_publish_is_forwarded_unchanged() {
+        let frame = publish("007/temperature", QosPid::AtLeastOnce(pid(3)));
+        assert_eq!(
+            device().on_client(&frame),
+            vec![Action::ToBroker(frame.clone())]
+        );
+    }
+
+    #[test]
+    fn denied_publishes_are_dropped_but_acknowledged() {
+        let mut g = device();
+        assert_eq!(g.on_client(&publish("008/x", QosPid::AtMostOnce)), vec![]);
+        assert_eq!(
+            g.on_client(&publish("008/x", QosPid::AtLeastOnce(pid(4)))),
+            vec![Action::ToClient(enc(&Packet::Puback(pid(4))))]
+        );
+        assert_eq!(
+            g.on_client(&publish("008/x", QosPid::ExactlyOnce(pid(5)))),
+            vec![Action::ToClient(enc(&Packet::Pubrec(pid(5))))]
+        );
+        // Our PUBREL: answered here, once.
+        let pubrel = enc(&Packet::Pubrel(pid(5)));
+        assert_eq!(
+            g.on_client(&pubrel),
+            vec![Action::ToClient(enc(&Packet::Pubcomp(pid(5))))]
+        );
+        // Any other PUBREL belongs to the broker.
+        assert_eq!(g.on_client(&pubrel), vec![Action::ToBroker(pubrel.clone())]);
+    }
+
+    #[test]
+    fn subscribe_all_denied_is_answered_here() {
+        let mut g = anon();
+        assert_eq!(
+            g.on_client(&subscribe(7, &["007/#"])),
+            vec![Action::ToClient(suback(7, &[NO]))]
+        );
+    }
+
+    #[test]
+    fn subscribe_partly_denied_is_spliced() {
+        let mut g = device();
+        let actions = g.on_client(&subscribe(9, &["#", "007/#", "008/#", "007/+"]));
+        assert_eq!(
+            actions,
+            vec![Action::ToBroker(subscribe(9, &["007/#", "007/+"]))]
+        );
+        assert_eq!(
+            g.on_broker(&suback(
+                9,
+                &[OK1, SubscribeReturnCodes::Success(QoS::AtMostOnce)]
+            )),
+            vec![Action::ToClient(suback(
+                9,
+                &[NO, OK1, NO, SubscribeReturnCodes::Success(QoS::AtMostOnce)]
+            ))]
+        );
+        // The splice is used once; a later SUBACK with the same id passes through.
+        let plain = suback(9, &[OK1]);
+        assert_eq!(g.on_broker(&plain), vec![Action::ToClient(plain.clone())]);
+    }
+
+    #[test]
+    fn short_broker_suback_gets_failures() {
+        let mut g = device();
+        g.on_client(&subscribe(2, &["x", "007/a", "007/b"]));
+        assert_eq!(
+            g.on_broker(&suback(2, &[OK1])),
+            vec![Action::ToClient(suback(2, &[NO, OK1, NO]))]
+        );
+    }
+
+    #[test]
+    fn provision_topics_are_mapped_both_ways() {
+        let mut g = anon();
+        assert_eq!(
+            g.on_client(&subscribe(1, &["$provision/007"])),
+            vec![Action::ToBroker(subscribe(1, &["~$provision/007"]))]
+        );
+        assert_eq!(
+            g.on_client(&publish("$provision/007", QosPid::AtMostOnce)),
+            vec![Action::ToBroker(publish(
+                "~$provision/007",
+                QosPid::AtMostOnce
+            ))]
+        );
+        assert_eq!(
+            g.on_broker(&publish("~$provision/007", QosPid::AtLeastOnce(pid(2)))),
+            vec![Action::ToClient(publish(
+                "$provision/007",
+                QosPid::AtLeastOnce(pid(2))
+            ))]
+        );
+        let plain = publish("activate/007", QosPid::AtMostOnce);
+        assert_eq!(g.on_broker(&plain), vec![Action::ToClient(plain.clone())]);
+    }
+
+    #[test]
+    fn protocol_violations_close() {
+        let mut g = device();
+        for frame in [
+            vec![0x10, 0x00],             // malformed CONNECT
+            vec![0x20, 0x02, 0x00, 0x00], // CONNACK from a client
+            vec![0x30, 0x05, 0x00],       // truncated PUBLISH
+            vec![0xf0, 0x00],             // reserved type
+        ] {
+            let actions = g.on_client(&frame);
+            assert!(
+                matches!(actions.as_slice(), [Action::Close(_)]),
+                "{frame:02x?}: {actions:?}"
+            );
+        }
+        assert!(matches!(
+            g.on_broker(&[0x30, 0x7f]).as_slice(),
+            [Action::Close(_)]
+        ));
+    }
+
+    #[test]
+    fn control_packets_pass() {
+        let mut g = device();
+        for p in [Packet::Pingreq, Packet::Disconnect, Packet::Puback(pid(1))] {
+            let frame = enc(&p);
+            assert_eq!(g.on_client(&frame), vec![Action::ToBroker(frame.clone())]);
+        }
+        let frame = enc(&Packet::Pingresp);
+        assert_eq!(g.on_broker(&frame), vec![Action::ToClient(frame.clone())]);
+    }
+
+    fn connect<'a>(
+        user: Option<&'a str>,
+        pw: Option<&'a [u8]>,
+        will: Option<&'a str>,
+    ) -> Connect<'a> {
+        Connect {
+            protocol: Protocol::MQTT311,
+            keep_alive: 30,
+            client_id: "007",
+            clean_session: true,
+            last_will: will.map(|topic| LastWill {
+                topic,
+                message: b"gone",
+                qos: QoS::AtMostOnce,
+                retain: false,
+            }),
+            username: user,
+            password: pw,
+        }
+    }
+
+    #[test]
+    fn authentication() {
+        let dir = std::env::temp_dir().join(format!("xtask-guard-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut store = Store::load(&dir).unwrap();
+        let super::super::store::Activation::Activated(pw) = store.activate("007").unwrap() else {
+            panic!()
+        };
+        let platform = "p".repeat(40);
+        let auth = |c: Connect<'_>| authenticate(&c, &store, &platform);
+        assert_eq!(
+            auth(connect(None, None, None)),
+            Ok(Role::Anonymous {
+                client_id: "007".into()
+            })
+        );
+        assert_eq!(
+            auth(connect(Some("007"), Some(pw.as_bytes()), None)),
+            Ok(Role::Device {
+                identity: "007".into()
+            })
+        );
+        assert_eq!(
+            auth(connect(Some("platform"), Some(platform.as_bytes()), None)),
+            Ok(Role::Platform)
+        );
+        let bad = Err(ConnectReturnCode::BadUsernamePassword);
+        assert_eq!(auth(connect(Some("007"), Some(b"nope"), None)), bad);
+        assert_eq!(auth(connect(Some("007"), None, None)), bad);
+        assert_eq!(auth(connect(Some("008"), Some(pw.as_bytes()), None)), bad);
+        assert_eq!(
+            auth(connect(Some("platform"), Some(pw.as_bytes()), None)),
+            bad
+        );
+        assert_eq!(auth(connect(None, Some(b"x"), None)), bad);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn broker_connect_swaps_the_login_and_checks_the_will() {
+        let device = Role::Device {
+            identity: "007".into(),
+        };
+        let bytes = broker_connect(
+            &connect(Some("007"), Some(b"pw"), Some("007/status")),
+            &device,
+            "front",
+            "secret",
+        )
+        .unwrap();
+        let Some((Packet::Connect(c), _)) = codec::decode(&bytes, 1 << 20).unwrap() else {
+            panic!()
+        };
+        assert_eq!(
+            (c.username, c.password),
+            (Some("front"), Some(&b"secret"[..]))
+        );
+        assert_eq!((c.client_id, c.keep_alive), ("007", 30));
+        assert_eq!(c.last_will.map(|w| w.topic), Some("007/status"));
+        assert_eq!(
+            broker_connect(
+                &connect(Some("007"), Some(b"pw"), Some("008/status")),
+                &device,
+                "f",
+                "s"
+            ),
+            Err(ConnectReturnCode::NotAuthorized)
+        );
+        assert_eq!(
+            connack(ConnectReturnCode::BadUsernamePassword),
+            vec![0x20, 2, 0, 4]
+        );
+    }
+}
