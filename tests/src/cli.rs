@@ -4,7 +4,7 @@
 //! executable: tests run from `<target>/debug/deps/`, the binary is `<target>/debug/mqttws`.
 //! Build it first with `cargo build -p client-wasm --features native --bin mqttws`.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
@@ -62,6 +62,7 @@ pub struct Running {
     lines: mpsc::Receiver<String>,
     seen: Vec<String>,
     stderr: mpsc::Receiver<String>,
+    seen_err: Vec<String>,
 }
 
 /// Starts `mqttws ARGS` with piped stdin, stdout and stderr.
@@ -76,7 +77,7 @@ pub fn spawn(args: &[&str]) -> Running {
     );
     let child = guard.child_mut().expect("child just spawned");
     let stdout = child.stdout.take().expect("piped stdout");
-    let mut stderr = child.stderr.take().expect("piped stderr");
+    let stderr = child.stderr.take().expect("piped stderr");
     let (line_tx, lines) = mpsc::channel();
     std::thread::spawn(move || {
         for line in BufReader::new(stdout).lines() {
@@ -88,15 +89,19 @@ pub fn spawn(args: &[&str]) -> Running {
     });
     let (err_tx, err_rx) = mpsc::channel();
     std::thread::spawn(move || {
-        let mut text = String::new();
-        let _ = stderr.read_to_string(&mut text);
-        let _ = err_tx.send(text);
+        for line in BufReader::new(stderr).lines() {
+            let Ok(line) = line else { break };
+            if err_tx.send(line).is_err() {
+                break;
+            }
+        }
     });
     Running {
         guard,
         lines,
         seen: Vec::new(),
         stderr: err_rx,
+        seen_err: Vec::new(),
     }
 }
 
@@ -118,22 +123,12 @@ impl Running {
 
     /// Waits until a stdout line satisfies `pred`; returns it, or `None` after `limit`.
     pub fn wait_line(&mut self, limit: Duration, pred: impl Fn(&str) -> bool) -> Option<String> {
-        if let Some(line) = self.seen.iter().find(|l| pred(l)) {
-            return Some(line.clone());
-        }
-        let deadline = Instant::now() + limit;
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match self.lines.recv_timeout(left) {
-                Ok(line) => {
-                    self.seen.push(line.clone());
-                    if pred(&line) {
-                        return Some(line);
-                    }
-                }
-                Err(_) => return None,
-            }
-        }
+        wait_in(&self.lines, &mut self.seen, limit, pred)
+    }
+
+    /// Waits until a stderr line satisfies `pred` (e.g. `-d`'s "subscribed to").
+    pub fn wait_stderr(&mut self, limit: Duration, pred: impl Fn(&str) -> bool) -> Option<String> {
+        wait_in(&self.stderr, &mut self.seen_err, limit, pred)
     }
 
     /// The stdout lines seen so far (by `wait_line`).
@@ -155,18 +150,45 @@ impl Running {
         while let Ok(line) = self.lines.recv_timeout(Duration::from_secs(2)) {
             self.seen.push(line);
         }
-        let stderr = self
-            .stderr
-            .recv_timeout(Duration::from_secs(2))
-            .unwrap_or_default();
-        let mut stdout = self.seen.join("\n");
-        if !stdout.is_empty() {
-            stdout.push('\n');
+        while let Ok(line) = self.stderr.recv_timeout(Duration::from_secs(2)) {
+            self.seen_err.push(line);
         }
+        let join = |lines: &[String]| {
+            let mut text = lines.join("\n");
+            if !text.is_empty() {
+                text.push('\n');
+            }
+            text
+        };
+        let (stdout, stderr) = (join(&self.seen), join(&self.seen_err));
         Finished {
             code: status.and_then(|s| s.code()),
             stdout,
             stderr,
+        }
+    }
+}
+
+fn wait_in(
+    rx: &mpsc::Receiver<String>,
+    seen: &mut Vec<String>,
+    limit: Duration,
+    pred: impl Fn(&str) -> bool,
+) -> Option<String> {
+    if let Some(line) = seen.iter().find(|l| pred(l)) {
+        return Some(line.clone());
+    }
+    let deadline = Instant::now() + limit;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(line) => {
+                seen.push(line.clone());
+                if pred(&line) {
+                    return Some(line);
+                }
+            }
+            Err(_) => return None,
         }
     }
 }

@@ -90,6 +90,9 @@ struct RunArgs {
     /// Give up after SECS seconds (exit status 7); 0 waits for ever
     #[arg(long, value_name = "SECS", default_value_t = 0.0)]
     timeout: f64,
+    /// Seconds allowed to open the connection and get CONNACK (exit status 7 after)
+    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
+    connect_timeout: f64,
     /// Keepalive interval in seconds (0 disables PINGREQ)
     #[arg(short = 'k', long, value_name = "SECS", default_value_t = 60)]
     keepalive: u16,
@@ -429,11 +432,21 @@ fn connector(url: BrokerUrl, tls: &TlsArgs) -> Result<Connector, CliError> {
 fn options(client_id: String, auth: &AuthArgs, run: &RunArgs, clean: bool) -> Options {
     let mut options = Options::new(client_id);
     options.keep_alive_secs = run.keepalive;
+    options.connect_timeout = connect_timeout(run);
     options.clean_session = clean;
     options.username = auth.username.clone();
     options.password = auth.password.clone().map(String::into_bytes);
     options.reconnect.seed = jitter_seed();
     options
+}
+
+fn connect_timeout(run: &RunArgs) -> Duration {
+    let secs = if run.connect_timeout.is_finite() && run.connect_timeout > 0.0 {
+        run.connect_timeout
+    } else {
+        10.0
+    };
+    Duration::from_secs_f64(secs.min(3600.0))
 }
 
 fn client_id(auth: &AuthArgs) -> String {
@@ -671,6 +684,7 @@ async fn activate(args: ActivateArgs) -> Result<(), CliError> {
         .with_reply_timeout(Duration::from_secs(args.reply_timeout));
     let mut options = flow.session_options();
     options.keep_alive_secs = args.run.keepalive;
+    options.connect_timeout = connect_timeout(&args.run);
     let mut driver = Driver::new(connector, Session::new(options), flow);
     driver.connect();
     let out = Out;
