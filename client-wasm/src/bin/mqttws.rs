@@ -93,6 +93,10 @@ struct RunArgs {
     /// Seconds allowed to open the connection and get CONNACK (exit status 7 after)
     #[arg(long, value_name = "SECS", default_value_t = 10.0)]
     connect_timeout: f64,
+    /// QoS 1/2 publishes in flight at once. 20 matches mosquitto's default for MQTT 3.1.1
+    /// clients, which drops (!) QoS 2 messages beyond it
+    #[arg(long, value_name = "N", default_value_t = 20, value_parser = clap::value_parser!(u16).range(1..))]
+    max_inflight: u16,
     /// Keepalive interval in seconds (0 disables PINGREQ)
     #[arg(short = 'k', long, value_name = "SECS", default_value_t = 60)]
     keepalive: u16,
@@ -433,6 +437,7 @@ fn options(client_id: String, auth: &AuthArgs, run: &RunArgs, clean: bool) -> Op
     let mut options = Options::new(client_id);
     options.keep_alive_secs = run.keepalive;
     options.connect_timeout = connect_timeout(run);
+    options.max_inflight = usize::from(run.max_inflight);
     options.clean_session = clean;
     options.username = auth.username.clone();
     options.password = auth.password.clone().map(String::into_bytes);
