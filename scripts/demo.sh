@@ -21,6 +21,6 @@ else
   log "scripts/build-web.sh is missing: the demo will serve /mqtt without the web app"
 fi
 
-log "building the demo (xtask, release)"
-cargo build --release --locked -p xtask
-exec cargo run --release --locked --quiet -p xtask -- demo "$@"
+log "building the demo (xtask)"
+cargo build --locked -p xtask
+exec cargo run --locked --quiet -p xtask -- demo "$@"

@@ -1,0 +1,676 @@
+//! The demo command (`xtask demo`) run as a user runs it: the built binary, a fresh data
+//! directory, ephemeral ports; the banner read from its stdout. Then:
+//!
+//! * in headless Chromium: activate a device, open the console, publish and receive, see a value
+//!   written by `xtask demo-write` (and by the Platform page) arrive; SIGINT stops the demo
+//!   cleanly (exit 0, no child process, ports closed);
+//! * a restart on the same data directory keeps the CA and the activated device (its saved
+//!   password still connects, re-activation gets no answer);
+//! * without a browser, the native client through the demo's TLS front: Murano-like refusals.
+//!
+//! The binary belongs to the `xtask` package, so it is found next to the test executable: build
+//! it first with `cargo build -p xtask` (same CARGO_TARGET_DIR). The browser test also needs the
+//! web app: `scripts/build-web.sh`.
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use client_wasm::native::{ConnectTo, Connector, Driver, NoFlow, Output, TlsOptions};
+use client_wasm::{ConnectRefused, Error, Event, Message, Options, QoS, Session};
+use tests::certs::TempDir;
+use tests::procs::ChildGuard;
+use tests::webdriver::{Browser, Json};
+
+const LIMIT: Duration = Duration::from_secs(20);
+const SERVER_NAME: &str = "broker.demo.localhost";
+
+/// One demo (and at most one browser) at a time: these machines have two cores.
+fn serial() -> MutexGuard<'static, ()> {
+    static LOCK: Mutex<()> = Mutex::new(());
+    LOCK.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// The `xtask` binary next to the test executable (`<target>/debug/xtask`).
+fn xtask_path() -> PathBuf {
+    let exe = std::env::current_exe().unwrap_or_default();
+    let mut candidates = Vec::new();
+    if let Some(deps) = exe.parent() {
+        candidates.push(deps.join("xtask"));
+        if let Some(profile) = deps.parent() {
+            candidates.push(profile.join("xtask"));
+        }
+    }
+    candidates
+        .into_iter()
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| {
+            panic!(
+                "the xtask binary was not found next to {}: run `cargo build -p xtask` \
+             (with the same CARGO_TARGET_DIR) before the tests",
+                exe.display()
+            )
+        })
+}
+
+/// What the banner says.
+#[derive(Debug, Clone)]
+struct Banner {
+    url: String,
+    front: SocketAddr,
+    platform_password: String,
+    devices: usize,
+    text: String,
+}
+
+fn after<'a>(line: &'a str, label: &str) -> Option<&'a str> {
+    line.trim_start().strip_prefix(label).map(str::trim)
+}
+
+fn parse_banner(lines: &[String]) -> Banner {
+    let text = lines.join("\n");
+    let find = |label: &str| {
+        lines
+            .iter()
+            .find_map(|l| after(l, label))
+            .unwrap_or_else(|| panic!("banner has no {label:?}:\n{text}"))
+            .to_string()
+    };
+    let url = find("Open:");
+    let broker = find("Broker (TLS):");
+    let port = broker
+        .strip_prefix("mqtts://localhost:")
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|p| p.parse::<u16>().ok())
+        .unwrap_or_else(|| panic!("no broker port in {broker:?}"));
+    let login = find("Platform login:");
+    let platform_password = login
+        .split('"')
+        .nth(3)
+        .unwrap_or_else(|| panic!("no platform password in {login:?}"))
+        .to_string();
+    let devices = find("Activated devices kept in the data directory:")
+        .parse()
+        .unwrap_or_else(|_| panic!("device count in\n{text}"));
+    Banner {
+        url,
+        front: SocketAddr::from(([127, 0, 0, 1], port)),
+        platform_password,
+        devices,
+        text,
+    }
+}
+
+/// A running `xtask demo`, killed on drop.
+struct Demo {
+    guard: ChildGuard,
+    banner: Banner,
+    stderr: mpsc::Receiver<String>,
+    startup: Duration,
+}
+
+impl Demo {
+    fn start(data_dir: &Path) -> Demo {
+        let started = Instant::now();
+        let mut guard = ChildGuard::spawn(
+            "xtask demo",
+            Command::new(xtask_path())
+                .args(["demo", "--listen", "127.0.0.1:0", "--broker-port", "0"])
+                .arg("--data-dir")
+                .arg(data_dir)
+                .arg("--web-dir")
+                .arg(workspace().join("web/dist"))
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped()),
+        );
+        let child = guard.child_mut().expect("just spawned");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let stderr = child.stderr.take().expect("piped stderr");
+        let (line_tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if line_tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let (err_tx, err_rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if err_tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut seen = Vec::new();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match lines.recv_timeout(left) {
+                Ok(line) => {
+                    let last = line.trim_start().starts_with("Stop:");
+                    seen.push(line);
+                    if last {
+                        break;
+                    }
+                }
+                Err(_) => {
+                    let errors: Vec<String> = err_rx.try_iter().collect();
+                    panic!(
+                        "no complete banner within 60 s; stdout:\n{}\nstderr:\n{}",
+                        seen.join("\n"),
+                        errors.join("\n")
+                    );
+                }
+            }
+        }
+        let startup = started.elapsed();
+        Demo {
+            guard,
+            banner: parse_banner(&seen),
+            stderr: err_rx,
+            startup,
+        }
+    }
+
+    fn pid(&self) -> u32 {
+        self.guard.pid()
+    }
+
+    fn stderr_text(&self) -> String {
+        self.stderr.try_iter().collect::<Vec<_>>().join("\n")
+    }
+
+    /// SIGINT, then checks the exit status and that nothing is left behind.
+    fn interrupt_and_check(mut self) {
+        let pid = self.pid();
+        assert!(
+            children_of(pid).is_empty(),
+            "the demo runs everything in process, yet has children: {:?}",
+            children_of(pid)
+        );
+        self.guard.signal("INT");
+        let status = self
+            .guard
+            .wait_timeout(Duration::from_secs(15))
+            .unwrap_or_else(|| panic!("the demo did not stop within 15 s of SIGINT"));
+        assert!(
+            status.success(),
+            "exit status {status:?}; stderr:\n{}",
+            self.stderr_text()
+        );
+        assert!(children_of(pid).is_empty(), "children left behind");
+        assert!(
+            !Path::new(&format!("/proc/{pid}")).exists(),
+            "process {pid} still exists"
+        );
+        for addr in [self.banner.front, bridge_addr(&self.banner.url)] {
+            assert!(
+                std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(500)).is_err(),
+                "{addr} still accepts after the demo stopped"
+            );
+        }
+    }
+}
+
+fn bridge_addr(url: &str) -> SocketAddr {
+    url.trim_start_matches("http://")
+        .trim_end_matches('/')
+        .parse()
+        .unwrap_or_else(|_| panic!("bridge address in {url:?}"))
+}
+
+/// Processes whose parent is `pid` (from /proc).
+fn children_of(pid: u32) -> Vec<u32> {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|p| {
+            std::fs::read_to_string(format!("/proc/{p}/status"))
+                .ok()
+                .and_then(|s| {
+                    s.lines()
+                        .find_map(|l| l.strip_prefix("PPid:"))
+                        .and_then(|v| v.trim().parse::<u32>().ok())
+                })
+                == Some(pid)
+        })
+        .collect()
+}
+
+/// Runs `xtask demo-write`.
+fn demo_write(data_dir: &Path, identity: &str, resource: &str, value: &str) {
+    let out = Command::new(xtask_path())
+        .args(["demo-write", "--identity", identity, "--resource", resource])
+        .args(["--value", value])
+        .arg("--data-dir")
+        .arg(data_dir)
+        .output()
+        .expect("run xtask demo-write");
+    assert!(
+        out.status.success(),
+        "demo-write failed: {}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+// --- native client through the TLS front -----------------------------------------------------
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime")
+}
+
+/// Connects through the front (SNI `broker.demo.localhost`, the demo CA); `Err` is the refusal.
+async fn connect(
+    front: SocketAddr,
+    data_dir: &Path,
+    client_id: &str,
+    login: Option<(&str, &str)>,
+) -> Result<Driver<NoFlow>, Error> {
+    let url = format!("mqtts://{SERVER_NAME}:{}", front.port())
+        .parse()
+        .expect("url");
+    let tls = TlsOptions {
+        ca_file: Some(data_dir.join("ca.pem")),
+        client_auth: None,
+    };
+    let to = ConnectTo {
+        host: "127.0.0.1".into(),
+        port: front.port(),
+    };
+    let connector = Connector::new(url, &tls, Some(to)).expect("connector");
+    let mut options = Options::new(client_id);
+    if let Some((user, password)) = login {
+        options = options.with_credentials(user, password.as_bytes().to_vec());
+    }
+    options.reconnect.enabled = false;
+    let mut driver = Driver::plain(connector, Session::new(options));
+    driver.connect();
+    let result = tokio::time::timeout(LIMIT, async {
+        loop {
+            match driver.next().await {
+                Some(Output::Event(Event::Connected { .. })) => return Ok(()),
+                Some(Output::Event(Event::ConnectionLost { error, .. })) => return Err(error),
+                Some(_) => {}
+                None => return Err(Error::Transport("session ended".into())),
+            }
+        }
+    })
+    .await
+    .expect("no CONNACK in time");
+    result.map(|()| driver)
+}
+
+async fn subscribe(driver: &mut Driver<NoFlow>, filters: &[&str]) -> Vec<Option<QoS>> {
+    let list: Vec<(&str, QoS)> = filters.iter().map(|f| (*f, QoS::AtLeastOnce)).collect();
+    driver.subscribe(&list).expect("subscribe");
+    tokio::time::timeout(LIMIT, async {
+        loop {
+            match driver.next().await {
+                Some(Output::Event(Event::Subscribed { granted, .. })) => return granted,
+                Some(Output::Event(Event::ConnectionLost { error, .. })) => {
+                    panic!("lost while subscribing: {error}")
+                }
+                Some(_) => {}
+                None => panic!("session ended while subscribing"),
+            }
+        }
+    })
+    .await
+    .expect("no SUBACK in time")
+}
+
+/// Publishes at QoS 1 and waits for the PUBACK (the front acknowledges denied ones too).
+async fn publish(driver: &mut Driver<NoFlow>, topic: &str, payload: &[u8]) {
+    driver
+        .publish(topic, payload, QoS::AtLeastOnce, false)
+        .expect("publish");
+    tokio::time::timeout(LIMIT, async {
+        loop {
+            match driver.next().await {
+                Some(Output::Event(Event::Published { .. })) => return,
+                Some(Output::Event(Event::ConnectionLost { error, .. })) => {
+                    panic!("lost while publishing: {error}")
+                }
+                Some(_) => {}
+                None => panic!("session ended while publishing"),
+            }
+        }
+    })
+    .await
+    .expect("no PUBACK in time");
+}
+
+/// The next application message within `limit`, if any.
+async fn message(driver: &mut Driver<NoFlow>, limit: Duration) -> Option<Message> {
+    tokio::time::timeout(limit, async {
+        loop {
+            match driver.next().await {
+                Some(Output::Event(Event::Message(m))) => return Some(m),
+                Some(Output::Event(Event::ConnectionLost { error, .. })) => {
+                    panic!("lost while waiting for a message: {error}")
+                }
+                Some(_) => {}
+                None => return None,
+            }
+        }
+    })
+    .await
+    .ok()
+    .flatten()
+}
+
+/// The legacy activation, natively: returns the password.
+async fn activate(front: SocketAddr, data_dir: &Path, identity: &str) -> Option<String> {
+    let mut anon = connect(front, data_dir, identity, None)
+        .await
+        .expect("anonymous login");
+    let granted = subscribe(&mut anon, &[&format!("activate/{identity}")]).await;
+    assert_eq!(granted, vec![Some(QoS::AtLeastOnce)]);
+    publish(&mut anon, "activate", identity.as_bytes()).await;
+    let reply = message(&mut anon, Duration::from_secs(3)).await;
+    anon.disconnect();
+    reply.map(|m| {
+        assert_eq!(m.topic, format!("activate/{identity}"));
+        String::from_utf8(m.payload).expect("utf-8 password")
+    })
+}
+
+// --- the browser ------------------------------------------------------------------------------
+
+fn dist() -> PathBuf {
+    let dist = workspace().join("web/dist");
+    for file in ["index.html", "web.js", "web_bg.wasm"] {
+        assert!(
+            dist.join(file).exists(),
+            "{} is missing: build the web app first with `scripts/build-web.sh`",
+            dist.join(file).display()
+        );
+    }
+    dist
+}
+
+fn open(browser: &Browser, url: &str) {
+    browser.goto(url);
+    browser.element("#status");
+    browser.eval(
+        "window.__errors = window.__errors || [];\
+         window.addEventListener('error', e => window.__errors.push(String(e.message)));\
+         window.addEventListener('unhandledrejection', e => window.__errors.push(String(e.reason)));",
+        vec![],
+    );
+}
+
+fn errors(browser: &Browser) -> Vec<String> {
+    let v = browser.eval("return window.__errors || []", vec![]);
+    v.as_array()
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|e| e.as_str().map(str::to_string))
+        .collect()
+}
+
+fn wait_state(browser: &Browser, state: &str) -> String {
+    browser.wait_for(&format!("status {state}"), LIMIT, |b| {
+        (b.attr("#status", "data-state").as_deref() == Some(state))
+            .then(|| b.text("#status").unwrap_or_default())
+    })
+}
+
+fn log_rows(browser: &Browser, log: &str, dir: &str) -> Vec<String> {
+    let v = browser.eval(
+        "return [...document.querySelectorAll(arguments[0] + ' [data-testid=log-row][data-dir=' + arguments[1] + ']')]\
+         .map(r => r.dataset.topic + ' ' + r.querySelector('.payload').textContent)",
+        vec![Json::str(log), Json::str(dir)],
+    );
+    v.as_array()
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|r| r.as_str().map(str::to_string))
+        .collect()
+}
+
+fn wait_row(browser: &Browser, log: &str, dir: &str, row: &str) {
+    browser.wait_for(&format!("{dir} row {row:?} in {log}"), LIMIT, |b| {
+        log_rows(b, log, dir).iter().any(|r| r == row).then_some(())
+    });
+}
+
+#[test]
+fn demo_in_the_browser_then_restart_keeps_the_device() {
+    let _serial = serial();
+    dist();
+    let data = TempDir::new("demo-data");
+    let demo = Demo::start(data.path());
+    eprintln!(
+        "demo banner after {:?} (binary already built):\n{}",
+        demo.startup, demo.banner.text
+    );
+    assert_eq!(demo.banner.devices, 0);
+    assert!(demo.banner.text.contains("rumqttd"), "{}", demo.banner.text);
+    assert!(demo.banner.text.contains("Ctrl-C"), "{}", demo.banner.text);
+    for file in ["ca.pem", "server.pem", "server.key.pem", "platform.txt"] {
+        assert!(data.path().join(file).is_file(), "{file} not created");
+    }
+    let ca_before = std::fs::read_to_string(data.path().join("ca.pem")).expect("ca.pem");
+
+    let browser = Browser::start();
+    let page = |route: &str| format!("{}{route}", demo.banner.url);
+
+    // Activate 007 (legacy API, as the seed's activate.py does).
+    open(&browser, &page("#/activate"));
+    browser.select("#activation-mode", "legacy");
+    browser.fill("#identity", "007");
+    browser.click("#activate");
+    let output = browser.wait_text("#activation-output", "password = ", LIMIT);
+    let password = output
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("password = "))
+        .expect("password line")
+        .trim()
+        .to_string();
+    assert!(
+        password.len() == 40 && password.bytes().all(|b| b.is_ascii_hexdigit()),
+        "{output}"
+    );
+
+    // The console: connect as 007, publish, receive.
+    browser.click("#use-credentials");
+    browser.wait_for("the console page", LIMIT, |b| {
+        (b.attr("#page", "data-page").as_deref() == Some("console")).then_some(())
+    });
+    browser.click("#connect");
+    wait_state(&browser, "connected");
+    browser.fill("#pub-topic", "temperature");
+    browser.fill("#pub-message", "32");
+    browser.click("#publish");
+    wait_row(&browser, "#console-log", "out", "007/temperature 32");
+    wait_row(&browser, "#console-log", "in", "007/temperature 32");
+
+    // The platform side writes: the CLI writer...
+    demo_write(data.path(), "007", "temperature", "212");
+    wait_row(&browser, "#console-log", "in", "007/temperature 212");
+
+    // ... and the Platform page with the banner's credentials, in a second tab.
+    let console_tab = browser.window();
+    let platform_tab = browser.new_tab();
+    browser.switch_to(&platform_tab);
+    open(&browser, &page("#/platform"));
+    browser.fill("#platform-username", "platform");
+    browser.fill("#platform-password", &demo.banner.platform_password);
+    browser.click("#platform-connect");
+    wait_state(&browser, "connected");
+    browser.fill("#platform-identity", "007");
+    browser.fill("#platform-resource", "humidity");
+    browser.fill("#platform-value", "41");
+    browser.click("#platform-write");
+    wait_row(&browser, "#platform-log", "out", "007/humidity 41");
+    assert!(errors(&browser).is_empty(), "{:?}", errors(&browser));
+    browser.switch_to(&console_tab);
+    wait_row(&browser, "#console-log", "in", "007/humidity 41");
+    assert!(errors(&browser).is_empty(), "{:?}", errors(&browser));
+    drop(browser);
+
+    demo.interrupt_and_check();
+
+    // Restart on the same data directory: same CA, the device is still activated.
+    let demo = Demo::start(data.path());
+    eprintln!("restart: banner after {:?}", demo.startup);
+    assert_eq!(demo.banner.devices, 1, "{}", demo.banner.text);
+    assert_eq!(
+        std::fs::read_to_string(data.path().join("ca.pem")).expect("ca.pem"),
+        ca_before,
+        "the CA was regenerated"
+    );
+    let (front, dir) = (demo.banner.front, data.path().to_path_buf());
+    runtime().block_on(async {
+        let mut device = connect(front, &dir, "007", Some(("007", &password)))
+            .await
+            .expect("the saved credentials connect after a restart");
+        assert_eq!(
+            subscribe(&mut device, &["007/#"]).await,
+            vec![Some(QoS::AtLeastOnce)]
+        );
+        device.disconnect();
+        assert_eq!(
+            activate(front, &dir, "007").await,
+            None,
+            "re-activation must get no answer"
+        );
+    });
+    demo.interrupt_and_check();
+}
+
+#[test]
+fn the_front_enforces_murano_like_rules() {
+    let _serial = serial();
+    let data = TempDir::new("demo-rules");
+    let demo = Demo::start(data.path());
+    let (front, dir) = (demo.banner.front, data.path().to_path_buf());
+    let platform_password = demo.banner.platform_password.clone();
+    runtime().block_on(async {
+        // Anonymous: only its own activation topics.
+        let mut anon = connect(front, &dir, "007", None).await.expect("anonymous");
+        assert_eq!(
+            subscribe(&mut anon, &["007/#"]).await,
+            vec![None],
+            "anonymous may not subscribe 007/#"
+        );
+        assert_eq!(
+            subscribe(&mut anon, &["#", "activate/007", "activate/+"]).await,
+            vec![None, Some(QoS::AtLeastOnce), None]
+        );
+        anon.disconnect();
+
+        let pw7 = activate(front, &dir, "007").await.expect("007 activated");
+        let pw8 = activate(front, &dir, "008").await.expect("008 activated");
+        assert_eq!(pw7.len(), 40);
+        assert_ne!(pw7, pw8);
+        assert_eq!(activate(front, &dir, "007").await, None, "activates once");
+
+        // The current API: `$provision/<identity>`, empty request, token in the reply.
+        let mut anon = connect(front, &dir, "009", None).await.expect("anonymous");
+        assert_eq!(
+            subscribe(&mut anon, &["$provision/009"]).await,
+            vec![Some(QoS::AtLeastOnce)]
+        );
+        publish(&mut anon, "$provision/009", b"").await;
+        let mut token = None;
+        while let Some(m) = message(&mut anon, Duration::from_secs(3)).await {
+            assert_eq!(m.topic, "$provision/009");
+            if !m.payload.is_empty() {
+                token = Some(m.payload);
+                break;
+            }
+        }
+        let token = String::from_utf8(token.expect("a $provision reply")).expect("utf-8");
+        anon.disconnect();
+        connect(front, &dir, "009", Some(("009", &token)))
+            .await
+            .expect("the $provision token logs in");
+
+        // Bad password, unknown device, wrong platform password: CONNACK 4.
+        for (user, password) in [
+            ("007", "0".repeat(40)),
+            ("nobody", pw7.clone()),
+            ("platform", pw7.clone()),
+        ] {
+            match connect(front, &dir, "x", Some((user, &password))).await {
+                Err(Error::Refused(ConnectRefused::BadUserNameOrPassword)) => {}
+                Err(other) => panic!("{user}: expected CONNACK 4, got {other}"),
+                Ok(_) => panic!("{user}: logged in with a wrong password"),
+            }
+        }
+
+        // A device stays inside its own topics.
+        let mut platform = connect(
+            front,
+            &dir,
+            "platform-test",
+            Some(("platform", &platform_password)),
+        )
+        .await
+        .expect("platform login");
+        assert_eq!(
+            subscribe(&mut platform, &["#"]).await,
+            vec![Some(QoS::AtLeastOnce)]
+        );
+        let mut d7 = connect(front, &dir, "007", Some(("007", &pw7)))
+            .await
+            .expect("007 login");
+        assert_eq!(
+            subscribe(&mut d7, &["007/#", "008/#", "+/temperature", "#"]).await,
+            vec![Some(QoS::AtLeastOnce), None, None, None]
+        );
+        publish(&mut d7, "008/temperature", b"hijack").await; // acknowledged, dropped
+        publish(&mut d7, "007/temperature", b"21").await;
+        let seen = message(&mut platform, LIMIT)
+            .await
+            .expect("platform sees 007's value");
+        assert_eq!(
+            (seen.topic.as_str(), seen.payload.as_slice()),
+            ("007/temperature", &b"21"[..])
+        );
+        assert!(
+            message(&mut platform, Duration::from_millis(500))
+                .await
+                .is_none(),
+            "the denied publish reached the broker"
+        );
+
+        // 008 does not see 007's topics; the platform writes reach the device.
+        let mut d8 = connect(front, &dir, "008", Some(("008", &pw8)))
+            .await
+            .expect("008 login");
+        assert_eq!(subscribe(&mut d8, &["007/temperature"]).await, vec![None]);
+        assert_eq!(
+            subscribe(&mut d8, &["008/#"]).await,
+            vec![Some(QoS::AtLeastOnce)]
+        );
+        publish(&mut platform, "008/setpoint", b"5").await;
+        let got = message(&mut d8, LIMIT)
+            .await
+            .expect("platform write reaches 008");
+        assert_eq!(got.topic, "008/setpoint");
+    });
+    let stderr_before_stop = demo.stderr_text();
+    demo.interrupt_and_check();
+    assert!(
+        stderr_before_stop.contains("subscribe denied"),
+        "the front logs refusals:\n{stderr_before_stop}"
+    );
+}
