@@ -1,0 +1,158 @@
+//! Helpers shared by the browser integration tests (`tests/web*.rs`).
+//!
+//! The URLs of the real bridge and broker come from `scripts/wasm-test.sh` (through
+//! `tests/src/bin/wasm_stack.rs`) at compile time; without them the broker tests skip.
+#![allow(dead_code)]
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::time::Duration;
+
+use client_wasm::browser::{BrowserConfig, Client};
+use client_wasm::{Event, Options};
+use js_sys::{Function, Promise, Reflect};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+
+pub const WS_URL: Option<&str> = option_env!("MQTT_WS_URL");
+pub const BADTLS_URL: Option<&str> = option_env!("MQTT_WS_BADTLS_URL");
+pub const DOWN_URL: Option<&str> = option_env!("MQTT_WS_DOWN_URL");
+pub const UNKNOWN_URL: Option<&str> = option_env!("MQTT_WS_UNKNOWN_URL");
+pub const CONTROL_URL: Option<&str> = option_env!("MQTT_CONTROL_URL");
+pub const USER: &str = match option_env!("MQTT_TEST_USER") {
+    Some(u) => u,
+    None => "web",
+};
+pub const PASSWORD: &str = match option_env!("MQTT_TEST_PASSWORD") {
+    Some(p) => p,
+    None => "web-secret",
+};
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_name = fetch)]
+    fn js_fetch(url: &str) -> Promise;
+    #[wasm_bindgen(js_namespace = console, js_name = log)]
+    pub fn log(text: &str);
+}
+
+/// The stack's URL, or `None` (and a note) when the tests run without `scripts/wasm-test.sh`.
+pub fn stack_url(url: Option<&'static str>) -> Option<&'static str> {
+    if url.is_none() {
+        log("skipped: no bridge/broker (run scripts/wasm-test.sh)");
+    }
+    url
+}
+
+thread_local! {
+    static SET_TIMEOUT: Function = Reflect::get(&js_sys::global(), &"setTimeout".into())
+        .expect("setTimeout")
+        .unchecked_into();
+}
+
+/// Remembers the page's own `setTimeout`, before a test replaces it.
+pub fn keep_original_set_timeout() {
+    SET_TIMEOUT.with(|_| ());
+}
+
+/// Sleeps with the page's original `setTimeout`.
+pub async fn sleep(ms: u32) {
+    let promise = Promise::new(&mut |resolve, _| {
+        SET_TIMEOUT.with(|f| {
+            let _ = f.call2(&JsValue::NULL, &resolve, &JsValue::from(ms));
+        });
+    });
+    let _ = JsFuture::from(promise).await;
+}
+
+/// Asks the stack to stop the bridge, wait `down_ms` and start it again on the same port.
+/// Returns the request's promise (it settles once the bridge is back).
+pub fn restart_bridge(down_ms: u32) -> JsFuture {
+    let url = format!(
+        "{}/restart-bridge?down_ms={down_ms}",
+        CONTROL_URL.expect("control url")
+    );
+    JsFuture::from(js_fetch(&url))
+}
+
+/// A unique suffix for client ids and topics.
+pub fn unique() -> String {
+    format!("{:x}", (js_sys::Math::random() * 4_294_967_295.0) as u64)
+}
+
+pub fn options(client_id: &str) -> Options {
+    let mut o = Options::new(client_id).with_credentials(USER, PASSWORD);
+    o.reconnect.initial_delay = Duration::from_millis(200);
+    o.reconnect.max_delay = Duration::from_millis(1_000);
+    o.keep_alive_secs = 30;
+    o
+}
+
+/// A client whose events are recorded.
+pub struct Recorded {
+    pub client: Client,
+    pub events: Rc<RefCell<Vec<Event>>>,
+}
+
+impl Recorded {
+    pub fn connect(url: &str, options: Options) -> Recorded {
+        Self::connect_with(url, options, BrowserConfig::default())
+    }
+
+    pub fn connect_with(url: &str, options: Options, config: BrowserConfig) -> Recorded {
+        let events = Rc::new(RefCell::new(Vec::new()));
+        let sink = events.clone();
+        let client = Client::connect_with(url, options, config, move |e| sink.borrow_mut().push(e));
+        Recorded { client, events }
+    }
+
+    pub fn count(&self, pred: impl Fn(&Event) -> bool) -> usize {
+        self.events.borrow().iter().filter(|e| pred(e)).count()
+    }
+
+    /// Waits until `pred` holds for `n` recorded events; panics with the events after `ms`.
+    pub async fn wait_n(&self, n: usize, ms: u32, pred: impl Fn(&Event) -> bool) {
+        let mut waited = 0;
+        while self.count(&pred) < n {
+            if waited >= ms {
+                panic!(
+                    "timed out after {ms} ms; events: {:#?}",
+                    self.events.borrow()
+                );
+            }
+            sleep(20).await;
+            waited += 20;
+        }
+    }
+
+    pub async fn wait(&self, ms: u32, pred: impl Fn(&Event) -> bool) {
+        self.wait_n(1, ms, pred).await
+    }
+
+    /// The first recorded event matching `pred`.
+    pub fn find(&self, pred: impl Fn(&Event) -> bool) -> Option<Event> {
+        self.events.borrow().iter().find(|e| pred(e)).cloned()
+    }
+}
+
+pub fn is_connected(e: &Event) -> bool {
+    matches!(e, Event::Connected { .. })
+}
+
+pub fn is_lost(e: &Event) -> bool {
+    matches!(e, Event::ConnectionLost { .. })
+}
+
+/// Awaits a JS promise, as `Ok(value)` or `Err(rejection)`.
+pub async fn settle(promise: impl Into<JsValue>) -> Result<JsValue, JsValue> {
+    JsFuture::from(Promise::from(promise.into())).await
+}
+
+/// `error.code` of a JS error.
+pub fn code(error: &JsValue) -> String {
+    Reflect::get(error, &"code".into())
+        .ok()
+        .and_then(|c| c.as_string())
+        .unwrap_or_default()
+}

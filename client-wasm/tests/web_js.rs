@@ -1,0 +1,212 @@
+//! The JavaScript API (`client_wasm::js`, what `pkg/client_wasm.js` exports) in headless
+//! Chromium against the real bridge and broker: promises, states, error codes, payloads.
+#![cfg(all(target_arch = "wasm32", feature = "browser"))]
+
+mod web_common;
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use client_wasm::js::{connect, MqttClient};
+use js_sys::{Array, Function, Object, Reflect, Uint8Array};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::*;
+use web_common::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+fn object(fields: &[(&str, JsValue)]) -> JsValue {
+    let o = Object::new();
+    for (k, v) in fields {
+        Reflect::set(&o, &(*k).into(), v).expect("set");
+    }
+    o.into()
+}
+
+fn field(value: &JsValue, key: &str) -> JsValue {
+    Reflect::get(value, &key.into()).unwrap_or(JsValue::UNDEFINED)
+}
+
+fn js_connect(url: &str, client_id: &str, extra: &[(&str, JsValue)]) -> MqttClient {
+    let mut fields = vec![
+        ("clientId", JsValue::from(client_id)),
+        ("username", JsValue::from(USER)),
+        ("password", JsValue::from(PASSWORD)),
+        (
+            "reconnect",
+            object(&[("initialMs", 200.into()), ("maxMs", 1_000.into())]),
+        ),
+    ];
+    fields.extend(extra.iter().cloned());
+    connect(url, Some(object(&fields).unchecked_into())).expect("connect")
+}
+
+/// Records every value passed to the callback it makes.
+fn recorder() -> (Rc<RefCell<Vec<JsValue>>>, Function) {
+    let seen = Rc::new(RefCell::new(Vec::new()));
+    let sink = seen.clone();
+    let f = Closure::<dyn FnMut(JsValue)>::new(move |v: JsValue| sink.borrow_mut().push(v));
+    (seen, f.into_js_value().unchecked_into())
+}
+
+async fn wait_until(ms: u32, what: &str, cond: impl Fn() -> bool) {
+    let mut waited = 0;
+    while !cond() {
+        assert!(waited < ms, "timed out waiting for {what}");
+        sleep(20).await;
+        waited += 20;
+    }
+}
+
+fn states(seen: &Rc<RefCell<Vec<JsValue>>>) -> Vec<String> {
+    seen.borrow()
+        .iter()
+        .map(|s| field(s, "state").as_string().unwrap_or_default())
+        .collect()
+}
+
+#[wasm_bindgen_test]
+async fn js_api_publishes_strings_and_bytes_and_settles_on_acknowledgement() {
+    let Some(url) = stack_url(WS_URL) else { return };
+    let id = unique();
+    let client = js_connect(url, &format!("js-{id}"), &[]);
+    let (state_seen, on_state) = recorder();
+    client.on_state(on_state.unchecked_into());
+    let (messages, on_message) = recorder();
+    client.on_message(on_message.unchecked_into());
+    assert_eq!(
+        states(&state_seen),
+        ["connecting"],
+        "onState reports the current state at once"
+    );
+
+    let filter = format!("{USER}/js-{id}/#");
+    let granted = settle(client.subscribe(JsValue::from(filter).unchecked_into(), Some(2)))
+        .await
+        .expect("suback");
+    assert_eq!(Array::from(&granted).to_vec(), vec![JsValue::from(2u8)]);
+    assert!(client.connected());
+    assert!(states(&state_seen).contains(&"connected".to_string()));
+
+    let text_topic = format!("{USER}/js-{id}/text");
+    let bin_topic = format!("{USER}/js-{id}/bin");
+    let bytes: Vec<u8> = vec![0, 1, 2, 0xff, 0xfe, 0x80, 0xc0, 0x00, b'a'];
+    let opts = |qos: u8| Some(object(&[("qos", qos.into())]).unchecked_into());
+    let p0 = client.publish(
+        &text_topic,
+        JsValue::from("héllo ✓").unchecked_into(),
+        opts(0),
+    );
+    let p1 = client.publish(
+        &bin_topic,
+        Uint8Array::from(bytes.as_slice()).unchecked_into(),
+        opts(1),
+    );
+    let p2 = client.publish(&text_topic, JsValue::from("two").unchecked_into(), opts(2));
+    for p in [p0, p1, p2] {
+        assert_eq!(settle(p).await.expect("acknowledged"), JsValue::UNDEFINED);
+    }
+    wait_until(5_000, "3 messages", || messages.borrow().len() >= 3).await;
+    let got: Vec<(String, Vec<u8>, f64)> = messages
+        .borrow()
+        .iter()
+        .map(|m| {
+            let payload: Uint8Array = field(m, "payload").unchecked_into();
+            (
+                field(m, "topic").as_string().unwrap_or_default(),
+                payload.to_vec(),
+                field(m, "qos").as_f64().unwrap_or(-1.0),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (text_topic.clone(), "héllo ✓".as_bytes().to_vec(), 0.0),
+            (bin_topic, bytes, 1.0),
+            (text_topic, b"two".to_vec(), 2.0)
+        ]
+    );
+
+    let e = settle(client.publish("bad/#", JsValue::from("x").unchecked_into(), None))
+        .await
+        .expect_err("invalid");
+    assert_eq!(code(&e), "invalid_topic");
+    assert!(e.is_instance_of::<js_sys::Error>());
+    let e = settle(client.publish("a", JsValue::from(5).unchecked_into(), None))
+        .await
+        .expect_err("payload type");
+    assert_eq!(code(&e), "invalid_payload");
+    settle(client.unsubscribe(JsValue::from(format!("{USER}/js-{id}/#")).unchecked_into()))
+        .await
+        .expect("unsuback");
+
+    client.end();
+    assert_eq!(
+        states(&state_seen).last().map(String::as_str),
+        Some("closed")
+    );
+    let e = settle(client.publish(
+        &format!("{USER}/x"),
+        JsValue::from("late").unchecked_into(),
+        None,
+    ))
+    .await;
+    assert_eq!(code(&e.expect_err("ended")), "ended");
+}
+
+#[wasm_bindgen_test]
+async fn js_api_reports_bad_credentials_and_rejects_pending_on_end() {
+    let (Some(url), Some(down)) = (stack_url(WS_URL), stack_url(DOWN_URL)) else {
+        return;
+    };
+    let client = js_connect(
+        url,
+        &format!("jsbad-{}", unique()),
+        &[("password", "nope".into())],
+    );
+    let (seen, on_state) = recorder();
+    client.on_state(on_state.unchecked_into());
+    wait_until(5_000, "closed", || {
+        states(&seen).contains(&"closed".to_string())
+    })
+    .await;
+    let closed = seen.borrow().last().cloned().expect("state");
+    assert_eq!(
+        field(&closed, "code").as_string().as_deref(),
+        Some("bad_credentials")
+    );
+    assert_eq!(code(&field(&closed, "error")), "bad_credentials");
+
+    // Offline (upstream down): the state says when the next attempt is; end() rejects.
+    let client = js_connect(down, &format!("jsdown-{}", unique()), &[]);
+    let (seen, on_state) = recorder();
+    client.on_state(on_state.unchecked_into());
+    let pending = client.publish(
+        &format!("{USER}/never"),
+        JsValue::from("x").unchecked_into(),
+        Some(object(&[("qos", 1.into())]).unchecked_into()),
+    );
+    wait_until(5_000, "reconnecting", || {
+        states(&seen).contains(&"reconnecting".to_string())
+    })
+    .await;
+    let reconnecting = seen
+        .borrow()
+        .iter()
+        .find(|s| field(s, "state").as_string().as_deref() == Some("reconnecting"))
+        .cloned();
+    let reconnecting = reconnecting.expect("reconnecting state");
+    assert!(field(&reconnecting, "inMs")
+        .as_f64()
+        .is_some_and(|ms| ms > 0.0));
+    assert!(field(&reconnecting, "attempt").as_f64().is_some());
+    assert_eq!(
+        field(&field(&reconnecting, "error"), "closeCode").as_f64(),
+        Some(4502.0)
+    );
+    client.end();
+    let e = settle(pending).await.expect_err("rejected by end()");
+    assert_eq!(code(&e), "ended");
+}
