@@ -200,3 +200,128 @@ fn other_failure_classes_have_their_exit_status() {
     assert_error(&silent, 7, "no CONNACK within 1000 ms");
     let _ = server.join();
 }
+
+fn bridge(
+    upstream: &str,
+    ca: &std::path::Path,
+    tls: Option<&tests::certs::CertFiles>,
+) -> tests::bridge::BridgeProcess {
+    use std::ffi::OsStr;
+    let mut args: Vec<&OsStr> = vec![
+        "--listen".as_ref(),
+        "127.0.0.1:0".as_ref(),
+        "--upstream".as_ref(),
+        upstream.as_ref(),
+        "--sni".as_ref(),
+        BROKER_NAME.as_ref(),
+        "--ca".as_ref(),
+        ca.as_os_str(),
+    ];
+    if let Some(files) = tls {
+        args.extend([
+            "--tls-cert".as_ref(),
+            files.cert.as_os_str(),
+            "--tls-key".as_ref(),
+            files.key.as_os_str(),
+        ]);
+    }
+    tests::bridge::BridgeProcess::spawn(&args)
+}
+
+/// wss:// through the real ws-bridge (whose certificate is for `localhost` and 127.0.0.1).
+#[test]
+fn wss_through_the_bridge_verifies_its_certificate() {
+    let s = setup();
+    let localhost = s._pki.localhost();
+    let b = bridge(
+        &s.broker.tls_addr().to_string(),
+        s.broker.ca_path(),
+        Some(&localhost),
+    );
+    assert!(b.url.starts_with("wss://"), "{}", b.url);
+    let creds = [
+        "-u",
+        tests::mosquitto::PLATFORM_USER,
+        "-P",
+        tests::mosquitto::PLATFORM_PASSWORD,
+    ];
+    let mut args = vec![
+        "sub",
+        "--url",
+        &b.url,
+        "--cafile",
+        &s.pki_ca,
+        "-t",
+        "wss/t",
+        "-C",
+        "1",
+        "-d",
+        "--timeout",
+        "20",
+    ];
+    args.extend(creds);
+    let mut sub = cli::spawn(&args);
+    assert!(
+        sub.wait_stderr(LIMIT, |l| l.contains("subscribed to"))
+            .is_some(),
+        "not subscribed"
+    );
+    let mut args = vec![
+        "pub", "--url", &b.url, "--cafile", &s.pki_ca, "-t", "wss/t", "-m", "over wss", "-q", "2",
+    ];
+    args.extend(creds);
+    let publish = cli::run(&args, "", LIMIT);
+    assert_eq!(publish.code, Some(0), "{publish:?}");
+    let got = sub.wait(LIMIT);
+    assert_eq!(
+        (got.code, got.stdout.as_str()),
+        (Some(0), "over wss\n"),
+        "{got:?}"
+    );
+    // The same bridge with another CA trusted: unknown issuer.
+    let wrong = cli::run(
+        &[
+            "pub",
+            "--url",
+            &b.url,
+            "--cafile",
+            &s.other_ca,
+            "-t",
+            "wss/t",
+            "-m",
+            "x",
+        ],
+        "",
+        LIMIT,
+    );
+    assert_error(&wrong, 4, "unknown issuer");
+}
+
+/// The bridge cannot reach its upstream: the CLI reports the bridge's close (or refusal).
+#[test]
+fn bridge_refusal_is_reported_on_one_line() {
+    let s = setup();
+    let dead = format!("127.0.0.1:{}", tests::procs::free_port());
+    let b = bridge(&dead, s.broker.ca_path(), None);
+    let run = cli::run(
+        &[
+            "pub",
+            "--url",
+            &b.url,
+            "-t",
+            "a",
+            "-m",
+            "b",
+            "--connect-timeout",
+            "5",
+        ],
+        "",
+        LIMIT,
+    );
+    assert_eq!(run.code, Some(3), "{run:?}");
+    assert_eq!(run.stderr.lines().count(), 1, "{run:?}");
+    eprintln!(
+        "bridge refusal as the CLI reports it: {}",
+        run.stderr.trim()
+    );
+}
