@@ -320,8 +320,12 @@ fn bridge_refusal_is_reported_on_one_line() {
     );
     assert_eq!(run.code, Some(3), "{run:?}");
     assert_eq!(run.stderr.lines().count(), 1, "{run:?}");
-    eprintln!(
-        "bridge refusal as the CLI reports it: {}",
-        run.stderr.trim()
+    // The WebSocket close frame's code and reason, e.g. "closed by the server (4502): upstream
+    // unreachable: ...".
+    assert!(
+        run.stderr
+            .starts_with("mqttws: error: closed by the server ("),
+        "{run:?}"
     );
+    assert!(run.stderr.contains("upstream"), "{run:?}");
 }
