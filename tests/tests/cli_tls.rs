@@ -329,3 +329,14 @@ fn bridge_refusal_is_reported_on_one_line() {
     );
     assert!(run.stderr.contains("upstream"), "{run:?}");
 }
+
+/// The bridge's own TLS verification of the broker fails: its close code (4011, name mismatch)
+/// becomes exit status 4.
+#[test]
+fn bridge_tls_failure_upstream_exits_4() {
+    let s = setup();
+    let wrong = format!("127.0.0.1:{}", s.broker.ports().wrong_name);
+    let b = bridge(&wrong, s.broker.ca_path(), None);
+    let run = cli::run(&["pub", "--url", &b.url, "-t", "a", "-m", "b"], "", LIMIT);
+    assert_error(&run, 4, "closed by the server (4011)");
+}

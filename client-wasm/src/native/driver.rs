@@ -332,9 +332,13 @@ async fn recv_external<T>(external: Option<&mut UnboundedReceiver<T>>) -> Option
 }
 
 /// Whether a WebSocket close code is worth reconnecting after: normal closes, going away,
-/// abnormal closure and server overload are; policy refusals (1008, 1003, 4xxx) are not.
+/// abnormal closure, server overload and ws-bridge's ping timeout (4000) and upstream
+/// unreachable (4502) are; refusals (1003, 1008, 4001, 4003, TLS 4010-4016) are not.
 pub fn close_code_is_transient(code: u16) -> bool {
-    matches!(code, 1000 | 1001 | 1005 | 1006 | 1011 | 1012 | 1013 | 1014)
+    matches!(
+        code,
+        1000 | 1001 | 1005 | 1006 | 1011 | 1012 | 1013 | 1014 | 4000 | 4502
+    )
 }
 
 #[cfg(test)]
@@ -347,5 +351,7 @@ mod tests {
         assert!(close_code_is_transient(1013));
         assert!(!close_code_is_transient(1008));
         assert!(!close_code_is_transient(4003));
+        assert!(!close_code_is_transient(4011));
+        assert!(close_code_is_transient(4502));
     }
 }

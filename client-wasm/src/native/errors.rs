@@ -179,9 +179,12 @@ impl Failure {
   0  success
   1  local I/O failure (cannot write output or the credentials file)
   2  usage or local configuration (bad flag, URL, CA/certificate/key file)
-  3  network: DNS failure, connection refused or lost, WebSocket upgrade refused
+  3  network: DNS failure, connection refused or lost, WebSocket upgrade refused,
+     ws-bridge's upstream unreachable (close 4502)
   4  TLS: server certificate not trusted / wrong name / expired, or the server refused us
-  5  bad user name or password, or not authorised (CONNACK 4/5, SUBACK 0x80)
+     (also when ws-bridge reports it: close 4010-4016)
+  5  bad user name or password, or not authorised (CONNACK 4/5, SUBACK 0x80, ws-bridge
+     route unknown or Origin not allowed: close 4001/4003)
   6  protocol error: the broker sent malformed MQTT or broke the protocol
   7  timeout: no connection, CONNACK or PINGRESP in time, or --timeout elapsed
   8  activation failed: no reply (identity unknown or already activated) or bad reply";
@@ -211,9 +214,23 @@ impl Failure {
             Error::Refused(ConnectRefused::IdentifierRejected) => Failure::Auth,
             Error::Refused(_) => Failure::Network,
             Error::ConnectTimeout(_) | Error::KeepaliveTimeout(_) => Failure::Timeout,
-            Error::Transport(_) | Error::Closed { .. } => Failure::Network,
+            Error::Closed { code, .. } => Failure::of_close_code(*code),
+            Error::Transport(_) => Failure::Network,
             Error::InvalidTopic(_) | Error::PayloadTooLarge(_) | Error::NoFilters => Failure::Usage,
             _ => Failure::Local,
+        }
+    }
+
+    /// A WebSocket close code from the server: RFC 6455 codes and ws-bridge's 4xxx codes
+    /// (4000 ping timeout, 4001 route unknown, 4003 Origin not allowed, 4010-4016 TLS
+    /// verification or handshake with the broker failed, 4502 upstream unreachable).
+    pub fn of_close_code(code: u16) -> Self {
+        match code {
+            1002 | 1003 | 1007 | 1009 => Failure::Protocol,
+            4000 => Failure::Timeout,
+            4001 | 4003 | 1008 => Failure::Auth,
+            4010..=4016 => Failure::Tls,
+            _ => Failure::Network,
         }
     }
 
