@@ -64,7 +64,8 @@ enum Command {
 const CONSOLE_HELP: &str = "INPUT:
   Standard input gives a topic line, then a message line, as often as wanted (what the seed's
   'Topic? ' and 'Message? ' prompts ask for; the prompts are shown only when stdin is a terminal).
-  A topic without '/' is a resource of the device: 'temperature' means '<identity>/temperature'.
+  A topic not starting with '<identity>/' names a resource of the device: 'temperature' means
+  '<identity>/temperature' (devices may only use their own topics).
   An empty topic line or the end of input finishes: pending messages are acknowledged first.
 
 EXIT STATUS: see 'mqttws --help'.";
