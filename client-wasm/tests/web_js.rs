@@ -173,11 +173,13 @@ async fn js_api_reports_bad_credentials_and_rejects_pending_on_end() {
     })
     .await;
     let closed = seen.borrow().last().cloned().expect("state");
-    assert_eq!(
-        field(&closed, "code").as_string().as_deref(),
-        Some("bad_credentials")
+    // mosquitto 2.0 refuses a wrong password with CONNACK 5 ("not_authorized"); 4 is "bad_credentials".
+    let refused = field(&closed, "code").as_string().unwrap_or_default();
+    assert!(
+        matches!(refused.as_str(), "bad_credentials" | "not_authorized"),
+        "{refused}"
     );
-    assert_eq!(code(&field(&closed, "error")), "bad_credentials");
+    assert_eq!(code(&field(&closed, "error")), refused);
 
     // Offline (upstream down): the state says when the next attempt is; end() rejects.
     let client = js_connect(down, &format!("jsdown-{}", unique()), &[]);

@@ -1,0 +1,254 @@
+//! `wasm_stack`: a real mosquitto (TLS, Murano-like ACL) and a real ws-bridge on loopback for the
+//! browser tests; runs a command with their URLs in its environment, then cleans up.
+//!
+//! ```text
+//! wasm_stack [--static DIR] [--hold] [-- COMMAND ARGS...]
+//! ```
+//!
+//! Environment given to COMMAND (the wasm tests read it at compile time with `option_env!`):
+//!
+//! | variable | value |
+//! |---|---|
+//! | `MQTT_WS_URL` | `ws://127.0.0.1:P/mqtt`, the broker's TLS listener through the bridge |
+//! | `MQTT_WS_BADTLS_URL` | `/mqtt/badtls`: a route trusting another CA (close 4010, permanent) |
+//! | `MQTT_WS_DOWN_URL` | `/mqtt/down`: a route to a closed port (close 4502, retried) |
+//! | `MQTT_WS_UNKNOWN_URL` | `/mqtt/nope`: refused with HTTP 404 (the browser sees close 1006) |
+//! | `MQTT_CONTROL_URL` | `http://127.0.0.1:C`: `GET /restart-bridge?down_ms=N` restarts the bridge on the same port |
+//! | `MQTT_TEST_USER`, `MQTT_TEST_PASSWORD` | a broker user; it may use `<user>/#` |
+//! | `WASM_BINDGEN_TEST_WEBDRIVER_JSON` | Chromium's flags (headless, no sandbox, fresh profile...) |
+//!
+//! With `--hold` (and no command) it prints the environment and serves until Ctrl-C, e.g. with
+//! `--static client-wasm/examples/plain` to try the plain HTML example.
+#![forbid(unsafe_code)]
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::{Command, ExitCode};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tests::bridge::{route_to_broker, route_to_port, test_limits};
+use tests::certs::{TempDir, TestPki};
+use tests::mosquitto::{Mosquitto, MosquittoOptions};
+use tests::procs::free_port;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+use tokio::sync::Mutex;
+use ws_bridge::{Bridge, BridgeHandle, Config};
+
+const USER: &str = "web";
+const PASSWORD: &str = "web-secret";
+
+const CHROMIUM_ARGS: &[&str] = &[
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-dev-shm-usage",
+];
+
+struct Args {
+    static_dir: Option<PathBuf>,
+    hold: bool,
+    command: Vec<String>,
+}
+
+fn parse_args() -> Result<Args, String> {
+    let mut args = Args {
+        static_dir: None,
+        hold: false,
+        command: Vec::new(),
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--static" => {
+                args.static_dir = Some(it.next().ok_or("--static needs a folder")?.into())
+            }
+            "--hold" => args.hold = true,
+            "--" => {
+                args.command = it.collect();
+                break;
+            }
+            "-h" | "--help" => {
+                return Err("usage: wasm_stack [--static DIR] [--hold] [-- COMMAND ARGS...]".into())
+            }
+            other => return Err(format!("unknown argument {other}")),
+        }
+    }
+    if args.command.is_empty() && !args.hold {
+        return Err("give a command after `--`, or --hold".into());
+    }
+    Ok(args)
+}
+
+fn bridge_config(
+    listen: SocketAddr,
+    broker: &Mosquitto,
+    pki: &TestPki,
+    static_dir: Option<PathBuf>,
+) -> Config {
+    let mut config = Config::single_route(listen, route_to_broker(broker)).expect("bridge config");
+    config.limits = test_limits();
+    config.static_dir = static_dir;
+    let mut badtls = route_to_broker(broker);
+    badtls.ca_file = Some(pki.other_ca());
+    config.routes.insert("badtls".into(), badtls);
+    // A port nobody listens on: the bridge answers 4502 "upstream unreachable".
+    config
+        .routes
+        .insert("down".into(), route_to_port(free_port(), broker.ca_path()));
+    config
+}
+
+/// Binds the bridge, retrying while the old listener's port is still being released.
+async fn bind(config: &Config) -> BridgeHandle {
+    let mut last = None;
+    for _ in 0..50 {
+        match Bridge::bind(config.clone()).await {
+            Ok((_, handle)) => return handle,
+            Err(e) => last = Some(e),
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("bridge failed to bind: {last:?}");
+}
+
+type Slot = Arc<Mutex<Option<BridgeHandle>>>;
+
+/// A tiny HTTP control endpoint for the browser tests (CORS open, loopback only).
+async fn control(listener: TcpListener, config: Config, bridge: Slot) {
+    loop {
+        let Ok((mut stream, _)) = listener.accept().await else {
+            continue;
+        };
+        let config = config.clone();
+        let bridge = bridge.clone();
+        tokio::spawn(async move {
+            let mut buf = vec![0u8; 4096];
+            let n = stream.read(&mut buf).await.unwrap_or(0);
+            let head = String::from_utf8_lossy(&buf[..n]).to_string();
+            let path = head.split_whitespace().nth(1).unwrap_or("/").to_string();
+            let (status, body) = if path.starts_with("/restart-bridge") {
+                let down_ms = path
+                    .split_once("down_ms=")
+                    .and_then(|(_, v)| v.split('&').next())
+                    .and_then(|v| v.parse::<u64>().ok())
+                    .unwrap_or(0);
+                let mut slot = bridge.lock().await;
+                if let Some(old) = slot.take() {
+                    old.shutdown().await;
+                }
+                eprintln!("wasm_stack: bridge stopped; restarting in {down_ms} ms");
+                tokio::time::sleep(Duration::from_millis(down_ms)).await;
+                *slot = Some(bind(&config).await);
+                eprintln!("wasm_stack: bridge restarted");
+                ("200 OK", "restarted")
+            } else if path.starts_with("/health") {
+                ("200 OK", "ok")
+            } else {
+                ("404 Not Found", "not found")
+            };
+            let response = format!(
+                "HTTP/1.1 {status}\r\nContent-Type: text/plain\r\nAccess-Control-Allow-Origin: *\r\n\
+                 Cross-Origin-Resource-Policy: cross-origin\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = stream.write_all(response.as_bytes()).await;
+            let _ = stream.shutdown().await;
+        });
+    }
+}
+
+fn webdriver_json(dir: &TempDir) -> PathBuf {
+    let profile = dir.path().join("chromium-profile");
+    let mut args: Vec<String> = CHROMIUM_ARGS.iter().map(|a| format!("\"{a}\"")).collect();
+    args.push(format!("\"--user-data-dir={}\"", profile.display()));
+    let json = format!(
+        "{{\"goog:chromeOptions\": {{\"binary\": \"/usr/bin/chromium\", \"args\": [{}]}}}}\n",
+        args.join(", ")
+    );
+    let path = dir.path().join("webdriver.json");
+    std::fs::write(&path, json).expect("write webdriver.json");
+    path
+}
+
+fn main() -> ExitCode {
+    let args = match parse_args() {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("wasm_stack: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let pki = TestPki::generate();
+    let opts = MosquittoOptions {
+        users: vec![(USER.into(), PASSWORD.into())],
+        ..MosquittoOptions::default()
+    };
+    let broker = Mosquitto::start(&pki, opts);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    let dir = TempDir::new("wasm-stack");
+    let code = runtime.block_on(async {
+        let listen: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().expect("addr");
+        let config = bridge_config(listen, &broker, &pki, args.static_dir.clone());
+        let bridge: Slot = Arc::new(Mutex::new(Some(bind(&config).await)));
+        let control_listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("control listener");
+        let control_addr = control_listener.local_addr().expect("control addr");
+        tokio::spawn(control(control_listener, config, bridge.clone()));
+
+        let env = [
+            ("MQTT_WS_URL", format!("ws://{listen}/mqtt")),
+            ("MQTT_WS_BADTLS_URL", format!("ws://{listen}/mqtt/badtls")),
+            ("MQTT_WS_DOWN_URL", format!("ws://{listen}/mqtt/down")),
+            ("MQTT_WS_UNKNOWN_URL", format!("ws://{listen}/mqtt/nope")),
+            ("MQTT_CONTROL_URL", format!("http://{control_addr}")),
+            ("MQTT_TEST_USER", USER.to_string()),
+            ("MQTT_TEST_PASSWORD", PASSWORD.to_string()),
+            (
+                "WASM_BINDGEN_TEST_WEBDRIVER_JSON",
+                webdriver_json(&dir).display().to_string(),
+            ),
+        ];
+        for (k, v) in &env {
+            eprintln!("wasm_stack: {k}={v}");
+        }
+        let code = if args.command.is_empty() {
+            eprintln!("wasm_stack: serving; open http://{listen}/ (Ctrl-C to stop)");
+            let _ = tokio::signal::ctrl_c().await;
+            0
+        } else {
+            let mut cmd = Command::new(&args.command[0]);
+            cmd.args(&args.command[1..])
+                .envs(env.iter().map(|(k, v)| (*k, v.as_str())));
+            let status = tokio::task::spawn_blocking(move || cmd.status()).await;
+            match status {
+                Ok(Ok(s)) => s.code().unwrap_or(1),
+                Ok(Err(e)) => {
+                    eprintln!("wasm_stack: cannot run {:?}: {e}", args.command[0]);
+                    127
+                }
+                Err(e) => {
+                    eprintln!("wasm_stack: {e}");
+                    1
+                }
+            }
+        };
+        if let Some(handle) = bridge.lock().await.take() {
+            handle.shutdown().await;
+        }
+        code
+    });
+    runtime.shutdown_timeout(Duration::from_secs(2));
+    drop(broker);
+    ExitCode::from(u8::try_from(code).unwrap_or(1))
+}
