@@ -324,8 +324,29 @@ fn anonymous_and_other_devices_do_not_see_a_devices_topics() {
         "-P",
         &password_007,
     ]));
-    // Let the three subscriptions settle, then write as the platform.
+    // Let the three subscriptions settle. Device 008 writes to 007's resource: the broker
+    // acknowledges (MQTT 3.1.1 cannot refuse a publish) but drops it. Then the platform writes.
     std::thread::sleep(Duration::from_millis(1500));
+    let intrusion = cli::run(
+        &m.tls(&[
+            "pub",
+            "-t",
+            "007/temperature",
+            "-m",
+            "hacked",
+            "-q",
+            "1",
+            "-i",
+            "008",
+            "-u",
+            "008",
+            "-P",
+            &password_008,
+        ]),
+        "",
+        LIMIT,
+    );
+    assert_eq!(intrusion.code, Some(0), "{intrusion:?}");
     platform_write(m.plain, "007/temperature", "212");
     let owner = owner.wait(LIMIT);
     assert_eq!(owner.code, Some(0), "{owner:?}");
