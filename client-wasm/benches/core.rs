@@ -70,8 +70,7 @@ fn encode_and_acknowledge() -> f64 {
     let mut session = connected_session();
     let now = Instant::from_millis(1);
     let start = Clock::now();
-    let mut acked = 0;
-    for _ in 0..MESSAGES {
+    for acked in 0..MESSAGES {
         session
             .publish(now, "007/temperature", &payload, QoS::AtLeastOnce, false)
             .expect("accepted");
@@ -83,7 +82,6 @@ fn encode_and_acknowledge() -> f64 {
         let pid = Pid::try_from((acked % 65_535) as u16 + 1).unwrap_or_default();
         session.handle_bytes(now, &encode(&Packet::Puback(pid)).expect("encodable"));
         while session.poll_event().is_some() {}
-        acked += 1;
     }
     assert_eq!(session.pending_count(), 0);
     MESSAGES as f64 / start.elapsed().as_secs_f64()

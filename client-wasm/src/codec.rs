@@ -93,6 +93,11 @@ pub fn read_frame_header(buf: &[u8]) -> Result<Option<FrameHeader>, DecodeError>
 /// for a frame that is malformed or larger than `max_packet` (checked from the header alone, so
 /// an oversized packet is refused before it is buffered).
 pub fn decode(buf: &[u8], max_packet: usize) -> Result<Option<(Packet<'_>, usize)>, DecodeError> {
+    // The first byte alone can already be wrong: refuse it now rather than wait for a length
+    // that a non-MQTT peer may never send.
+    if let Some(&first_byte) = buf.first() {
+        validate_first_byte(first_byte)?;
+    }
     let Some(header) = read_frame_header(buf)? else {
         return Ok(None);
     };
@@ -236,20 +241,29 @@ pub fn packet_name(first_byte: u8) -> &'static str {
     PACKET_NAMES[usize::from(first_byte >> 4)]
 }
 
-/// Checks the fixed header flags and the structure of the body (section 2 and 3 of the spec).
+/// Checks the packet type and the fixed header flags (section 2.2).
+pub fn validate_first_byte(first_byte: u8) -> Result<(), DecodeError> {
+    let kind = first_byte >> 4;
+    let flags = first_byte & 0x0f;
+    let packet = packet_name(first_byte);
+    let flags_ok = match kind {
+        0 | 15 => return Err(DecodeError::ReservedPacketType(kind)),
+        3 => (flags >> 1) & 0b11 != 3, // PUBLISH: DUP and RETAIN free, QoS 3 is malformed
+        6 | 8 | 10 => flags == 0b0010,
+        _ => flags == 0,
+    };
+    if flags_ok {
+        Ok(())
+    } else {
+        Err(DecodeError::InvalidFlags { packet, flags })
+    }
+}
+
+/// Checks the structure of the body (sections 2 and 3 of the spec); the first byte is valid.
 fn validate(first_byte: u8, body: &[u8]) -> Result<(), DecodeError> {
     let kind = first_byte >> 4;
     let flags = first_byte & 0x0f;
     let packet = packet_name(first_byte);
-    let expected_flags = match kind {
-        0 | 15 => return Err(DecodeError::ReservedPacketType(kind)),
-        3 => flags & 0b0110, // PUBLISH: DUP and RETAIN free, QoS checked below
-        6 | 8 | 10 => 0b0010,
-        _ => 0,
-    };
-    if flags != expected_flags && kind != 3 {
-        return Err(DecodeError::InvalidFlags { packet, flags });
-    }
     let fixed_len = |len: usize| {
         if body.len() == len {
             Ok(())
@@ -279,9 +293,6 @@ fn validate(first_byte: u8, body: &[u8]) -> Result<(), DecodeError> {
         }
         3 => {
             let qos = (flags >> 1) & 0b11;
-            if qos == 3 {
-                return Err(DecodeError::InvalidFlags { packet, flags });
-            }
             r.utf8("topic name")?;
             if qos > 0 {
                 r.pid()?;
@@ -404,7 +415,8 @@ mod tests {
                     field: "topic name",
                 },
             ),
-            ("ff fb ff ff ff ff", DecodeError::RemainingLengthTooLong),
+            ("ff fb ff ff ff ff", DecodeError::ReservedPacketType(15)),
+            ("30 ff ff ff ff 01", DecodeError::RemainingLengthTooLong),
             (
                 "90 02 00 01",
                 DecodeError::Truncated {
@@ -486,9 +498,26 @@ mod tests {
 
     #[test]
     fn incomplete_frames_ask_for_more() {
-        for input in ["30", "30 05 00", "", "30 80", "32 82 01"] {
+        for input in ["30", "30 05 00", "", "30 80", "32 82 01", "d0"] {
             assert_eq!(decode(&hex(input), MAX), Ok(None), "{input}");
         }
+    }
+
+    #[test]
+    fn a_bad_first_byte_is_refused_before_the_length_arrives() {
+        assert_eq!(
+            decode(&hex("48"), MAX).map(|_| ()),
+            Err(DecodeError::InvalidFlags {
+                packet: "PUBACK",
+                flags: 8
+            })
+        );
+        assert_eq!(
+            decode(&hex("00 ff"), MAX).map(|_| ()),
+            Err(DecodeError::ReservedPacketType(0))
+        );
+        // "HTTP/1.1 ..." from a web server is refused at its first byte.
+        assert!(decode(b"H", MAX).is_err());
     }
 
     #[test]

@@ -353,6 +353,20 @@ impl Session {
         }
         self.rx.extend_from_slice(bytes);
         self.last_received = now;
+        // Anything but a CONNACK first means this is not an MQTT server: say so at once.
+        if let (Link::AwaitConnack { .. }, Some(&first)) = (self.link, self.rx.first()) {
+            if first != 0x20 {
+                let found = codec::packet_name(first);
+                self.lose_connection(
+                    now,
+                    Error::Violation(format!(
+                        "expected CONNACK, got {found} (first byte {first:#04x})"
+                    )),
+                    false,
+                );
+                return;
+            }
+        }
         let rx = core::mem::take(&mut self.rx);
         let mut offset = 0;
         let mut failure = None;

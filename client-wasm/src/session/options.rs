@@ -32,6 +32,8 @@ pub struct Options {
     pub password: Option<Vec<u8>>,
     pub will: Option<Will>,
     /// QoS 1/2 publishes awaiting acknowledgement at once; further ones wait in the queue.
+    /// Default 20, mosquitto's `max_inflight_messages`: mosquitto 2.0 silently drops QoS 2
+    /// publishes past that quota from MQTT 3.1.1 clients.
     pub max_inflight: usize,
     /// Publishes that may wait (offline, or for the in-flight window). When full, `publish`
     /// refuses new messages with `Error::QueueFull`; accepted messages are never dropped.
@@ -53,7 +55,7 @@ impl Options {
             username: None,
             password: None,
             will: None,
-            max_inflight: 64,
+            max_inflight: 20,
             max_queued: 1_000,
             max_incoming_packet: 1 << 20,
             reconnect: ReconnectPolicy::default(),

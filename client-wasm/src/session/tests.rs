@@ -879,6 +879,21 @@ fn a_packet_before_connack_or_a_server_only_packet_is_a_violation() {
 }
 
 #[test]
+fn a_peer_that_is_not_an_mqtt_server_is_refused_at_its_first_byte() {
+    let mut h = Harness::new(Harness::options());
+    h.session.connect(h.now);
+    h.actions();
+    h.session.handle_transport_open(h.now);
+    h.feed(b"HTTP/1.1 400 Bad Request\r\n");
+    let events = h.events();
+    assert!(
+        matches!(events.as_slice(), [Event::ConnectionLost { error: Error::Violation(m), .. }] if m.contains("expected CONNACK")),
+        "{events:?}"
+    );
+    assert_eq!(h.actions(), vec![TransportAction::Close]);
+}
+
+#[test]
 fn suback_with_the_wrong_number_of_codes_is_a_violation() {
     let mut h = Harness::new(Harness::options());
     h.establish(false);
