@@ -6,3 +6,4 @@ pub mod procs;
 pub mod cli;
 pub mod responder;
 pub mod webdriver;
+pub mod stall_proxy;
