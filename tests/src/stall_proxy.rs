@@ -189,7 +189,7 @@ where
         tokio::select! {
             biased;
             // A stall that starts while waiting for bytes stops this read at once.
-            r = mode.wait_for(|m| *m == Mode::Stall) => {
+            r = mode.changed() => {
                 if r.is_err() {
                     return;
                 }
