@@ -145,7 +145,10 @@ impl Json {
 
     /// Parses a JSON document.
     pub fn parse(text: &str) -> Result<Json, String> {
-        let mut p = Parser { s: text.as_bytes(), i: 0 };
+        let mut p = Parser {
+            s: text.as_bytes(),
+            i: 0,
+        };
         let v = p.value(0)?;
         p.ws();
         if p.i != p.s.len() {
@@ -234,11 +237,17 @@ impl Parser<'_> {
             Some(b'n') => self.word("null", Json::Null),
             Some(_) => {
                 let start = self.i;
-                while matches!(self.s.get(self.i), Some(b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9')) {
+                while matches!(
+                    self.s.get(self.i),
+                    Some(b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9')
+                ) {
                     self.i += 1;
                 }
-                let text = std::str::from_utf8(&self.s[start..self.i]).map_err(|e| e.to_string())?;
-                text.parse().map(Json::Num).map_err(|_| format!("bad number {text:?}"))
+                let text =
+                    std::str::from_utf8(&self.s[start..self.i]).map_err(|e| e.to_string())?;
+                text.parse()
+                    .map(Json::Num)
+                    .map_err(|_| format!("bad number {text:?}"))
             }
             None => Err("unexpected end".into()),
         }
@@ -256,7 +265,8 @@ impl Parser<'_> {
     fn hex4(&mut self) -> Result<u32, String> {
         let h = self.s.get(self.i..self.i + 4).ok_or("short \\u escape")?;
         self.i += 4;
-        u32::from_str_radix(std::str::from_utf8(h).map_err(|e| e.to_string())?, 16).map_err(|e| e.to_string())
+        u32::from_str_radix(std::str::from_utf8(h).map_err(|e| e.to_string())?, 16)
+            .map_err(|e| e.to_string())
     }
 
     fn string(&mut self) -> Result<String, String> {
@@ -281,10 +291,14 @@ impl Parser<'_> {
                         b'f' => '\u{c}',
                         b'u' => {
                             let mut code = self.hex4()?;
-                            if (0xD800..0xDC00).contains(&code) && self.s[self.i..].starts_with(b"\\u") {
+                            if (0xD800..0xDC00).contains(&code)
+                                && self.s[self.i..].starts_with(b"\\u")
+                            {
                                 self.i += 2;
                                 let low = self.hex4()?;
-                                code = 0x10000 + ((code - 0xD800) << 10) + (low.wrapping_sub(0xDC00) & 0x3ff);
+                                code = 0x10000
+                                    + ((code - 0xD800) << 10)
+                                    + (low.wrapping_sub(0xDC00) & 0x3ff);
                             }
                             char::from_u32(code).unwrap_or('\u{fffd}')
                         }
@@ -327,17 +341,31 @@ pub fn base64_decode(text: &str) -> Result<Vec<u8>, String> {
 /// One HTTP/1.1 exchange on a fresh connection; returns status and body.
 fn http(port: u16, method: &str, path: &str, body: Option<&str>) -> Result<(u16, String), String> {
     let mut stream = TcpStream::connect(loopback(port)).map_err(|e| e.to_string())?;
-    stream.set_read_timeout(Some(Duration::from_secs(120))).map_err(|e| e.to_string())?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(120)))
+        .map_err(|e| e.to_string())?;
     let body = body.unwrap_or("");
     let request = format!(
         "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json; charset=utf-8\r\n\
          Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     );
-    stream.write_all(request.as_bytes()).map_err(|e| e.to_string())?;
+    stream
+        .write_all(request.as_bytes())
+        .map_err(|e| e.to_string())?;
+    // chromedriver may keep the connection open: read the head, then exactly the body.
     let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).map_err(|e| e.to_string())?;
-    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").ok_or("no HTTP header end")?;
+    let mut buf = [0u8; 16 * 1024];
+    let split = loop {
+        if let Some(at) = raw.windows(4).position(|w| w == b"\r\n\r\n") {
+            break at;
+        }
+        let n = stream.read(&mut buf).map_err(|e| e.to_string())?;
+        if n == 0 {
+            return Err("connection closed before the HTTP header ended".into());
+        }
+        raw.extend_from_slice(&buf[..n]);
+    };
     let head = String::from_utf8_lossy(&raw[..split]).to_string();
     let mut payload = raw[split + 4..].to_vec();
     let status: u16 = head
@@ -345,8 +373,36 @@ fn http(port: u16, method: &str, path: &str, body: Option<&str>) -> Result<(u16,
         .nth(1)
         .and_then(|s| s.parse().ok())
         .ok_or_else(|| format!("bad status line: {head}"))?;
-    if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
+    let header = |name: &str| {
+        head.lines().find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.trim()
+                .eq_ignore_ascii_case(name)
+                .then(|| v.trim().to_ascii_lowercase())
+        })
+    };
+    if let Some(length) = header("content-length").and_then(|v| v.parse::<usize>().ok()) {
+        while payload.len() < length {
+            let n = stream.read(&mut buf).map_err(|e| e.to_string())?;
+            if n == 0 {
+                return Err("connection closed inside the HTTP body".into());
+            }
+            payload.extend_from_slice(&buf[..n]);
+        }
+        payload.truncate(length);
+    } else if header("transfer-encoding").is_some_and(|v| v.contains("chunked")) {
+        while !payload.ends_with(b"0\r\n\r\n") {
+            let n = stream.read(&mut buf).map_err(|e| e.to_string())?;
+            if n == 0 {
+                break;
+            }
+            payload.extend_from_slice(&buf[..n]);
+        }
         payload = dechunk(&payload)?;
+    } else {
+        stream
+            .read_to_end(&mut payload)
+            .map_err(|e| e.to_string())?;
     }
     Ok((status, String::from_utf8_lossy(&payload).into_owned()))
 }
@@ -354,7 +410,10 @@ fn http(port: u16, method: &str, path: &str, body: Option<&str>) -> Result<(u16,
 fn dechunk(mut data: &[u8]) -> Result<Vec<u8>, String> {
     let mut out = Vec::new();
     loop {
-        let line_end = data.windows(2).position(|w| w == b"\r\n").ok_or("bad chunk")?;
+        let line_end = data
+            .windows(2)
+            .position(|w| w == b"\r\n")
+            .ok_or("bad chunk")?;
         let size_text = String::from_utf8_lossy(&data[..line_end]);
         let size = usize::from_str_radix(size_text.split(';').next().unwrap_or("").trim(), 16)
             .map_err(|e| e.to_string())?;
@@ -397,14 +456,20 @@ impl Browser {
         wait_for_port(loopback(port), Duration::from_secs(20));
         let profile = TempDir::new("chromium-profile");
         let mut args: Vec<Json> = CHROMIUM_FLAGS.iter().map(|f| Json::str(f)).collect();
-        args.push(Json::Str(format!("--user-data-dir={}", profile.path().display())));
+        args.push(Json::Str(format!(
+            "--user-data-dir={}",
+            profile.path().display()
+        )));
         let caps = Json::obj([(
             "capabilities",
             Json::obj([(
                 "alwaysMatch",
                 Json::obj([
                     ("browserName", Json::str("chrome")),
-                    ("goog:chromeOptions", Json::obj([("binary", Json::str(CHROMIUM)), ("args", Json::Arr(args))])),
+                    (
+                        "goog:chromeOptions",
+                        Json::obj([("binary", Json::str(CHROMIUM)), ("args", Json::Arr(args))]),
+                    ),
                 ]),
             )]),
         )]);
@@ -412,8 +477,17 @@ impl Browser {
         for _ in 0..3 {
             match Self::raw(port, "POST", "/session", Some(&caps)) {
                 Ok(v) => {
-                    let session = v.get("sessionId").and_then(Json::as_str).expect("sessionId").to_string();
-                    return Browser { port, session, _driver: driver, _profile: profile };
+                    let session = v
+                        .get("sessionId")
+                        .and_then(Json::as_str)
+                        .expect("sessionId")
+                        .to_string();
+                    return Browser {
+                        port,
+                        session,
+                        _driver: driver,
+                        _profile: profile,
+                    };
                 }
                 Err(e) => last_error = e,
             }
@@ -428,20 +502,31 @@ impl Browser {
         let json = Json::parse(&reply).map_err(|e| format!("{e}: {reply}"))?;
         let value = json.get("value").cloned().unwrap_or(Json::Null);
         if status != 200 {
-            let message = value.get("message").and_then(Json::as_str).unwrap_or(&reply);
-            return Err(format!("WebDriver {method} {path}: HTTP {status}: {message}"));
+            let message = value
+                .get("message")
+                .and_then(Json::as_str)
+                .unwrap_or(&reply);
+            return Err(format!(
+                "WebDriver {method} {path}: HTTP {status}: {message}"
+            ));
         }
         Ok(value)
     }
 
     /// A command of this session; `Err` carries WebDriver's message.
     pub fn try_cmd(&self, method: &str, path: &str, body: Option<Json>) -> Result<Json, String> {
-        Self::raw(self.port, method, &format!("/session/{}{path}", self.session), body.as_ref())
+        Self::raw(
+            self.port,
+            method,
+            &format!("/session/{}{path}", self.session),
+            body.as_ref(),
+        )
     }
 
     /// A command of this session; panics on error.
     pub fn cmd(&self, method: &str, path: &str, body: Option<Json>) -> Json {
-        self.try_cmd(method, path, body).unwrap_or_else(|e| panic!("{e}"))
+        self.try_cmd(method, path, body)
+            .unwrap_or_else(|e| panic!("{e}"))
     }
 
     pub fn goto(&self, url: &str) {
@@ -453,15 +538,23 @@ impl Browser {
         self.cmd(
             "POST",
             "/execute/sync",
-            Some(Json::obj([("script", Json::str(script)), ("args", Json::Arr(args))])),
+            Some(Json::obj([
+                ("script", Json::str(script)),
+                ("args", Json::Arr(args)),
+            ])),
         )
     }
 
     /// The element matching `css`, if any.
     pub fn find(&self, css: &str) -> Option<String> {
-        let body = Json::obj([("using", Json::str("css selector")), ("value", Json::str(css))]);
+        let body = Json::obj([
+            ("using", Json::str("css selector")),
+            ("value", Json::str(css)),
+        ]);
         let v = self.try_cmd("POST", "/element", Some(body)).ok()?;
-        v.get(ELEMENT_KEY).and_then(Json::as_str).map(str::to_string)
+        v.get(ELEMENT_KEY)
+            .and_then(Json::as_str)
+            .map(str::to_string)
     }
 
     /// Waits for the element (the app renders asynchronously) and returns its id.
@@ -471,7 +564,11 @@ impl Browser {
             if let Some(id) = self.find(css) {
                 return id;
             }
-            assert!(Instant::now() < deadline, "no element {css} on the page; page text:\n{}", self.page_text());
+            assert!(
+                Instant::now() < deadline,
+                "no element {css} on the page; page text:\n{}",
+                self.page_text()
+            );
             std::thread::sleep(Duration::from_millis(100));
         }
     }
@@ -486,16 +583,27 @@ impl Browser {
         let id = self.element(css);
         self.cmd("POST", &format!("/element/{id}/clear"), Some(Json::obj([])));
         if !text.is_empty() {
-            self.cmd("POST", &format!("/element/{id}/value"), Some(Json::obj([("text", Json::str(text))])));
+            self.cmd(
+                "POST",
+                &format!("/element/{id}/value"),
+                Some(Json::obj([("text", Json::str(text))])),
+            );
         }
-        let value = self.eval("return document.querySelector(arguments[0]).value", vec![Json::str(css)]);
+        let value = self.eval(
+            "return document.querySelector(arguments[0]).value",
+            vec![Json::str(css)],
+        );
         assert_eq!(value.as_str(), Some(text), "{css} holds what was typed");
     }
 
     /// Chooses an option of a `<select>` by value.
     pub fn select(&self, css: &str, value: &str) {
         let opt = self.element(&format!("{css} option[value=\"{value}\"]"));
-        self.cmd("POST", &format!("/element/{opt}/click"), Some(Json::obj([])));
+        self.cmd(
+            "POST",
+            &format!("/element/{opt}/click"),
+            Some(Json::obj([])),
+        );
     }
 
     /// The text content of the first element matching `css` (`None`: no such element).
@@ -518,14 +626,22 @@ impl Browser {
 
     /// The whole page's visible text (for failure messages).
     pub fn page_text(&self) -> String {
-        self.eval("return document.body ? document.body.innerText : ''", vec![])
-            .as_str()
-            .unwrap_or("")
-            .to_string()
+        self.eval(
+            "return document.body ? document.body.innerText : ''",
+            vec![],
+        )
+        .as_str()
+        .unwrap_or("")
+        .to_string()
     }
 
     /// Polls `check` until it returns `Some`, or panics after `timeout` naming `what`.
-    pub fn wait_for<T>(&self, what: &str, timeout: Duration, mut check: impl FnMut(&Browser) -> Option<T>) -> T {
+    pub fn wait_for<T>(
+        &self,
+        what: &str,
+        timeout: Duration,
+        mut check: impl FnMut(&Browser) -> Option<T>,
+    ) -> T {
         let deadline = Instant::now() + timeout;
         loop {
             if let Some(v) = check(self) {
@@ -559,23 +675,40 @@ impl Browser {
 
     /// Sets the window's outer size.
     pub fn set_window_size(&self, width: u32, height: u32) {
-        let body = Json::obj([("width", Json::Num(width.into())), ("height", Json::Num(height.into()))]);
+        let body = Json::obj([
+            ("width", Json::Num(width.into())),
+            ("height", Json::Num(height.into())),
+        ]);
         self.cmd("POST", "/window/rect", Some(body));
     }
 
     /// The current tab's handle.
     pub fn window(&self) -> String {
-        self.cmd("GET", "/window", None).as_str().expect("handle").to_string()
+        self.cmd("GET", "/window", None)
+            .as_str()
+            .expect("handle")
+            .to_string()
     }
 
     /// Opens a new tab and returns its handle (the current tab does not change).
     pub fn new_tab(&self) -> String {
-        let v = self.cmd("POST", "/window/new", Some(Json::obj([("type", Json::str("tab"))])));
-        v.get("handle").and_then(Json::as_str).expect("handle").to_string()
+        let v = self.cmd(
+            "POST",
+            "/window/new",
+            Some(Json::obj([("type", Json::str("tab"))])),
+        );
+        v.get("handle")
+            .and_then(Json::as_str)
+            .expect("handle")
+            .to_string()
     }
 
     pub fn switch_to(&self, handle: &str) {
-        self.cmd("POST", "/window", Some(Json::obj([("handle", Json::str(handle))])));
+        self.cmd(
+            "POST",
+            "/window",
+            Some(Json::obj([("handle", Json::str(handle))])),
+        );
     }
 }
 
@@ -591,7 +724,8 @@ mod tests {
 
     #[test]
     fn json_round_trips() {
-        let text = r#"{"value":{"a":[1,2.5,-3e2,true,false,null],"s":"x\"y\\z\n\u00e9\ud83e\udd80"}}"#;
+        let text =
+            r#"{"value":{"a":[1,2.5,-3e2,true,false,null],"s":"x\"y\\z\n\u00e9\ud83e\udd80"}}"#;
         let v = Json::parse(text).unwrap();
         let s = v.get("value").unwrap().get("s").unwrap().as_str().unwrap();
         assert_eq!(s, "x\"y\\z\né🦀");
@@ -610,6 +744,9 @@ mod tests {
 
     #[test]
     fn dechunks() {
-        assert_eq!(dechunk(b"3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n").unwrap(), b"abcde");
+        assert_eq!(
+            dechunk(b"3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n").unwrap(),
+            b"abcde"
+        );
     }
 }

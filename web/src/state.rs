@@ -141,9 +141,20 @@ impl Status {
             } => {
                 format!("Reconnecting in {in_secs} s (attempt {attempt}): {reason}")
             }
-            Status::Failed { reason, .. } => format!("Error: {reason}"),
+            Status::Failed { code, reason } => format!("Error: {reason}{}", hint(code)),
             Status::Disconnected => "Disconnected".into(),
         }
+    }
+}
+
+/// What a refusal most likely means. mosquitto 2.0 answers a wrong password on MQTT 3.1.1 with
+/// CONNACK 5 ("not authorized"), Murano and others with 4 ("bad user name or password").
+fn hint(code: &str) -> &'static str {
+    match code {
+        "not_authorized" => " (bad user name or password, or this client may not connect)",
+        "bad_credentials" => " (check the user name and password)",
+        "identifier_rejected" => " (the broker refuses this client id)",
+        _ => "",
     }
 }
 
@@ -814,6 +825,10 @@ impl State {
                     format!("username = {}", c.username),
                     format!("password = {}", c.password),
                 ];
+                // Copied into the connection panel at once: the console and "remember" use them.
+                self.settings.identity = c.username.clone();
+                self.settings.username = c.username.clone();
+                self.settings.password = c.password.clone();
                 self.activation.credentials = Some(c);
                 self.activation.error = None;
             }

@@ -137,7 +137,7 @@ fn refused_credentials_show_the_brokers_words() {
     assert_eq!(state.conn.status.key(), "error");
     assert_eq!(
         state.conn.status.text(),
-        "Error: connection refused: bad user name or password"
+        "Error: connection refused: bad user name or password (check the user name and password)"
     );
     assert!(matches!(&state.conn.status, Status::Failed { code, .. } if code == "bad_credentials"));
 }
@@ -200,6 +200,10 @@ fn activation_prints_the_seed_lines_and_fills_the_console() {
         ]
     );
     assert!(!state.activation.running);
+    assert_eq!(
+        state.settings.username, "007",
+        "copied into the panel at once"
+    );
     // The flow disconnects after the reply: not an error.
     let state = state.apply(ev(Event::Disconnected));
     assert_eq!(state.conn.status, Status::Disconnected);
@@ -413,4 +417,17 @@ fn platform_writes_go_to_the_device_topic() {
     );
     assert!(state.platform.log.paused);
     assert!(!state.console.log.paused);
+}
+
+#[test]
+fn mosquittos_not_authorized_names_the_likely_cause() {
+    let state = started(Page::Console).apply(ev(Event::ConnectionLost {
+        error: Error::Refused(ConnectRefused::NotAuthorized),
+        reconnect_in: None,
+        attempt: 1,
+    }));
+    assert_eq!(
+        state.conn.status.text(),
+        "Error: connection refused: not authorized (bad user name or password, or this client may not connect)"
+    );
 }
