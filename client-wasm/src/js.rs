@@ -18,7 +18,6 @@
 //! `invalid_payload`, `subscription_refused`).
 
 use std::cell::{Cell, RefCell};
-use std::collections::BTreeMap;
 use std::rc::Rc;
 use std::time::Duration;
 
@@ -133,12 +132,14 @@ struct Shared {
     on_message: RefCell<Vec<Function>>,
     on_state: RefCell<Vec<Function>>,
     state: RefCell<JsValue>,
-    publishes: RefCell<BTreeMap<u64, Settle>>,
-    requests: RefCell<BTreeMap<u64, Settle>>,
+    /// Unsettled promises by publish id and by request id (short lists: a Vec is smaller code
+    /// than another BTreeMap instantiation in the wasm binary).
+    publishes: RefCell<Vec<(u64, Settle)>>,
+    requests: RefCell<Vec<(u64, Settle)>>,
     /// While a `publish`/`subscribe` call runs, acknowledgements for ids not yet registered
     /// (QoS 0 completes inside the call) are kept here.
     in_call: Cell<bool>,
-    early: RefCell<BTreeMap<(bool, u64), Result<JsValue, JsValue>>>,
+    early: RefCell<Vec<(bool, u64, Result<JsValue, JsValue>)>>,
 }
 
 impl Shared {
@@ -159,7 +160,7 @@ impl Shared {
         } else {
             &self.publishes
         };
-        let entry = map.borrow_mut().remove(&id);
+        let entry = take(&mut map.borrow_mut(), id);
         match entry {
             Some((resolve, reject)) => {
                 let _ = match result {
@@ -168,7 +169,7 @@ impl Shared {
                 };
             }
             None if self.in_call.get() => {
-                self.early.borrow_mut().insert((request, id), result);
+                self.early.borrow_mut().push((request, id, result));
             }
             None => {}
         }
@@ -184,8 +185,10 @@ impl Shared {
 
     /// A promise for `id`, settled already if its acknowledgement came during the call.
     fn promise(&self, request: bool, id: u64) -> Promise {
-        let early = self.early.borrow_mut().remove(&(request, id));
-        self.early.borrow_mut().clear();
+        let early = std::mem::take(&mut *self.early.borrow_mut())
+            .into_iter()
+            .find(|(r, i, _)| *r == request && *i == id)
+            .map(|(_, _, result)| result);
         if let Some(result) = early {
             return match result {
                 Ok(value) => Promise::resolve(&value),
@@ -198,7 +201,7 @@ impl Shared {
             &self.publishes
         };
         Promise::new(&mut |resolve, reject| {
-            map.borrow_mut().insert(id, (resolve, reject));
+            map.borrow_mut().push((id, (resolve, reject)));
         })
     }
 
@@ -282,6 +285,11 @@ impl Shared {
             _ => {}
         }
     }
+}
+
+fn take(list: &mut Vec<(u64, Settle)>, id: u64) -> Option<Settle> {
+    let index = list.iter().position(|(i, _)| *i == id)?;
+    Some(list.remove(index).1)
 }
 
 fn state_object(state: &str, fields: &[(&str, JsValue)]) -> JsValue {
