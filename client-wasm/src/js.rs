@@ -126,6 +126,8 @@ fn rejected(error: JsValue) -> Promise {
 }
 
 type Settle = (Function, Function);
+/// (is a subscribe/unsubscribe request, id, outcome)
+type Early = (bool, u64, Result<JsValue, JsValue>);
 
 #[derive(Default)]
 struct Shared {
@@ -139,7 +141,7 @@ struct Shared {
     /// While a `publish`/`subscribe` call runs, acknowledgements for ids not yet registered
     /// (QoS 0 completes inside the call) are kept here.
     in_call: Cell<bool>,
-    early: RefCell<Vec<(bool, u64, Result<JsValue, JsValue>)>>,
+    early: RefCell<Vec<Early>>,
 }
 
 impl Shared {
