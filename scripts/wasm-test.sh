@@ -32,6 +32,13 @@ export WASM_BINDGEN_TEST_TIMEOUT="${WASM_BINDGEN_TEST_TIMEOUT:-300}"
 # The crate's unit tests carry no run_in_browser marker: run them in the browser too.
 export WASM_BINDGEN_USE_BROWSER=1
 # wasm_stack writes the Chromium flags (fresh --user-data-dir) and the ws:// URLs into the env.
-exec "$CARGO_TARGET_DIR/debug/wasm_stack" -- \
-    wasm-pack test --mode no-install --headless --chrome --chromedriver /usr/bin/chromedriver \
+stack="$CARGO_TARGET_DIR/debug/wasm_stack"
+"$stack" -- wasm-pack test --mode no-install --headless --chrome --chromedriver /usr/bin/chromedriver \
     client-wasm --features browser "$@"
+
+# With no arguments, also build the release npm package and drive the plain HTML example with it
+# (served by the bridge's --static) in headless Chromium.
+if [ $# -eq 0 ]; then
+    scripts/build-pkg.sh
+    "$stack" --static client-wasm/examples/plain --smoke-example
+fi

@@ -2,7 +2,7 @@
 //! browser tests; runs a command with their URLs in its environment, then cleans up.
 //!
 //! ```text
-//! wasm_stack [--static DIR] [--hold] [-- COMMAND ARGS...]
+//! wasm_stack [--static DIR] [--hold] [--smoke-example] [-- COMMAND ARGS...]
 //! ```
 //!
 //! Environment given to COMMAND (the wasm tests read it at compile time with `option_env!`):
@@ -19,6 +19,10 @@
 //!
 //! With `--hold` (and no command) it prints the environment and serves until Ctrl-C, e.g. with
 //! `--static client-wasm/examples/plain` to try the plain HTML example.
+//!
+//! `--smoke-example` (with `--static client-wasm/examples/plain` after `scripts/build-pkg.sh`)
+//! drives the example page, served by the bridge, in headless Chromium: connect, subscribe,
+//! publish QoS 1, see it acknowledged and received. It checks the release package end to end.
 #![forbid(unsafe_code)]
 
 use std::net::SocketAddr;
@@ -53,6 +57,7 @@ const CHROMIUM_ARGS: &[&str] = &[
 struct Args {
     static_dir: Option<PathBuf>,
     hold: bool,
+    smoke_example: bool,
     command: Vec<String>,
 }
 
@@ -60,6 +65,7 @@ fn parse_args() -> Result<Args, String> {
     let mut args = Args {
         static_dir: None,
         hold: false,
+        smoke_example: false,
         command: Vec::new(),
     };
     let mut it = std::env::args().skip(1);
@@ -69,6 +75,7 @@ fn parse_args() -> Result<Args, String> {
                 args.static_dir = Some(it.next().ok_or("--static needs a folder")?.into())
             }
             "--hold" => args.hold = true,
+            "--smoke-example" => args.smoke_example = true,
             "--" => {
                 args.command = it.collect();
                 break;
@@ -79,8 +86,11 @@ fn parse_args() -> Result<Args, String> {
             other => return Err(format!("unknown argument {other}")),
         }
     }
-    if args.command.is_empty() && !args.hold {
-        return Err("give a command after `--`, or --hold".into());
+    if args.command.is_empty() && !args.hold && !args.smoke_example {
+        return Err("give a command after `--`, --hold or --smoke-example".into());
+    }
+    if args.smoke_example && args.static_dir.is_none() {
+        return Err("--smoke-example needs --static client-wasm/examples/plain".into());
     }
     Ok(args)
 }
@@ -163,6 +173,29 @@ async fn control(listener: TcpListener, config: Config, bridge: Slot) {
     }
 }
 
+/// Drives `client-wasm/examples/plain/index.html` (served by the bridge) like a user would.
+fn smoke_example(page: &str) {
+    use tests::webdriver::Browser;
+    let browser = Browser::start();
+    browser.goto(page);
+    let wait = Duration::from_secs(15);
+    browser.wait_for("the example page", wait, |b| b.find("#connect"));
+    browser.fill("#username", USER);
+    browser.fill("#password", PASSWORD);
+    browser.fill("#filter", &format!("{USER}/example/#"));
+    browser.fill("#topic", &format!("{USER}/example/hello"));
+    browser.fill("#message", "hello from the plain example");
+    browser.click("#connect");
+    browser.wait_text("#state", "connected", wait);
+    browser.click("#subscribe");
+    browser.wait_text("#log", "subscribed", wait);
+    browser.click("#publish");
+    browser.wait_text("#log", "acknowledged", wait);
+    browser.wait_text("#log", "\"hello from the plain example\"", wait);
+    browser.click("#end");
+    browser.wait_text("#state", "closed", wait);
+}
+
 fn webdriver_json(dir: &TempDir) -> PathBuf {
     let profile = dir.path().join("chromium-profile");
     let mut args: Vec<String> = CHROMIUM_ARGS.iter().map(|a| format!("\"{a}\"")).collect();
@@ -222,7 +255,19 @@ fn main() -> ExitCode {
         for (k, v) in &env {
             eprintln!("wasm_stack: {k}={v}");
         }
-        let code = if args.command.is_empty() {
+        let code = if args.smoke_example {
+            let page = format!("http://{listen}/");
+            match tokio::task::spawn_blocking(move || smoke_example(&page)).await {
+                Ok(()) => {
+                    eprintln!("wasm_stack: example smoke test passed");
+                    0
+                }
+                Err(e) => {
+                    eprintln!("wasm_stack: example smoke test FAILED: {e}");
+                    1
+                }
+            }
+        } else if args.command.is_empty() {
             eprintln!("wasm_stack: serving; open http://{listen}/ (Ctrl-C to stop)");
             let _ = tokio::signal::ctrl_c().await;
             0
