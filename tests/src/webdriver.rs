@@ -35,7 +35,7 @@ pub const CHROMIUM_FLAGS: &[&str] = &[
     "--disable-sync",
     "--no-first-run",
     "--disable-dev-shm-usage",
-    "--window-size=1280,1000",
+    "--window-size=1280,1400",
 ];
 
 const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";

@@ -205,9 +205,14 @@ impl Settings {
 
     pub fn client_id_for(&self, page: Page) -> String {
         match self.client_id.trim() {
-            "" => format!("{}{}", self.identity.trim(), page.client_suffix()),
+            "" => self.default_client_id(page),
             id => id.to_string(),
         }
+    }
+
+    /// The client id used when the field is empty: the identity plus the page's suffix.
+    pub fn default_client_id(&self, page: Page) -> String {
+        format!("{}{}", self.identity.trim(), page.client_suffix())
     }
 }
 

@@ -15,6 +15,9 @@ pub struct Props {
     /// Show user name and password (not on the activation page: activation is anonymous).
     #[prop_or(true)]
     pub credentials: bool,
+    /// What an empty client id field stands for.
+    #[prop_or_default]
+    pub client_id_default: AttrValue,
     /// The page's buttons.
     #[prop_or_default]
     pub children: Html,
@@ -50,7 +53,7 @@ pub fn connection_panel(p: &Props) -> Html {
                             onset={set(Field::Password)} autocomplete="current-password" />
                     }
                     <TextField id="client-id" label="Client id (optional)" value={s.client_id.clone()}
-                        onset={set(Field::ClientId)} placeholder="identity" />
+                        onset={set(Field::ClientId)} placeholder={p.client_id_default.clone()} />
                 }
             </div>
             { endpoint }

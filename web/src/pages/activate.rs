@@ -8,7 +8,7 @@ use crate::app::AppContext;
 use crate::components::connection_panel::ConnectionPanel;
 use crate::components::field::{CheckField, SelectField};
 use crate::mqtt::Op;
-use crate::state::Action;
+use crate::state::{Action, Page};
 
 #[component(ActivatePage)]
 pub fn activate_page() -> Html {
@@ -28,7 +28,8 @@ pub fn activate_page() -> Html {
     });
     html! {
         <>
-            <ConnectionPanel settings={state.settings.clone()} onset={ctx.set_field()} credentials={false}>
+            <ConnectionPanel settings={state.settings.clone()} onset={ctx.set_field()}
+                client_id_default={state.settings.default_client_id(Page::Activate)} credentials={false}>
                 <SelectField id="activation-mode" label="Activation API" value={mode} onset={set_mode}
                     options={vec![("legacy", "Legacy: activate, activate/<identity>"), ("provision", "Current: $provision/<identity>")]} />
                 <button id="activate" data-testid="activate" class="primary" type="button"

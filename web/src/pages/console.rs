@@ -26,7 +26,8 @@ pub fn console_page() -> Html {
     };
     html! {
         <>
-            <ConnectionPanel settings={state.settings.clone()} onset={ctx.set_field()}>
+            <ConnectionPanel settings={state.settings.clone()} onset={ctx.set_field()}
+                client_id_default={state.settings.default_client_id(Page::Console)}>
                 <button id="connect" data-testid="connect" class="primary" type="button" onclick={ctx.op(Op::ConnectConsole)}>
                     { if connected_here { "Reconnect" } else { "Connect" } }
                 </button>

@@ -8,7 +8,7 @@ use crate::components::connection_panel::ConnectionPanel;
 use crate::components::field::TextField;
 use crate::components::loop_stats::LoopStatsView;
 use crate::mqtt::Op;
-use crate::state::Field;
+use crate::state::{Field, Page};
 
 #[component(DevicePage)]
 pub fn device_page() -> Html {
@@ -18,7 +18,8 @@ pub fn device_page() -> Html {
     let running = v.stats.running;
     html! {
         <>
-            <ConnectionPanel settings={state.settings.clone()} onset={ctx.set_field()} />
+            <ConnectionPanel settings={state.settings.clone()} onset={ctx.set_field()}
+                client_id_default={state.settings.default_client_id(Page::Device)} />
             <section class="panel" aria-labelledby="device-title">
                 <h2 id="device-title">{ "Device" }</h2>
                 <div class="grid">

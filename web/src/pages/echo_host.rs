@@ -9,7 +9,7 @@ use crate::components::connection_panel::ConnectionPanel;
 use crate::components::field::{SelectField, TextField};
 use crate::components::loop_stats::LoopStatsView;
 use crate::mqtt::Op;
-use crate::state::{Action, Field};
+use crate::state::{Action, Field, Page};
 
 #[component(EchoHostPage)]
 pub fn echo_host_page() -> Html {
@@ -30,7 +30,8 @@ pub fn echo_host_page() -> Html {
     });
     html! {
         <>
-            <ConnectionPanel settings={state.settings.clone()} onset={ctx.set_field()} />
+            <ConnectionPanel settings={state.settings.clone()} onset={ctx.set_field()}
+                client_id_default={state.settings.default_client_id(Page::Echo)} />
             <section class="panel" aria-labelledby="echo-title">
                 <h2 id="echo-title">{ "Echo host" }</h2>
                 <div class="grid">
