@@ -94,5 +94,6 @@ pub(crate) fn describe(value: &JsValue) -> String {
     if let Some(e) = value.dyn_ref::<js_sys::Error>() {
         return String::from(e.message());
     }
-    value.as_string().unwrap_or_else(|| format!("{value:?}"))
+    // Not `{value:?}`: JsValue's Debug pulls a large debug-string helper into the JS glue.
+    value.as_string().unwrap_or_else(|| "the WebSocket could not be created".into())
 }
