@@ -319,3 +319,22 @@ async fn unacknowledged_qos1_survives_a_page_reload() {
     page2.client.end();
     watcher.client.end();
 }
+
+#[wasm_bindgen_test]
+async fn the_online_event_skips_the_reconnect_delay() {
+    let Some(down) = stack_url(DOWN_URL) else {
+        return;
+    };
+    let mut o = options(&format!("online-{}", unique()));
+    o.reconnect.initial_delay = std::time::Duration::from_secs(20);
+    o.reconnect.max_delay = std::time::Duration::from_secs(20);
+    let c = Recorded::connect(down, o);
+    c.wait(5_000, is_lost).await;
+    sleep(200).await;
+    assert_eq!(c.count(is_lost), 1, "waiting out a 10-20 s delay");
+    let window = web_sys::window().expect("window");
+    let online = web_sys::Event::new("online").expect("event");
+    window.dispatch_event(&online).expect("dispatch");
+    c.wait_n(2, 3_000, is_lost).await; // a new attempt right away (the route is still down)
+    c.client.end();
+}

@@ -13,6 +13,7 @@
 
 mod close;
 mod flow;
+mod online;
 mod socket;
 mod storage;
 mod timer;
@@ -92,6 +93,8 @@ struct Inner {
     armed: Option<Instant>,
     store: Option<PendingStore>,
     ended: bool,
+    /// The `online` listener on the global object (reconnects at once when the network is back).
+    online: Option<online::Listener>,
 }
 
 impl Client {
@@ -134,6 +137,7 @@ impl Client {
                 armed: None,
                 store,
                 ended: false,
+                online: None,
             }),
             on_event: RefCell::new(Some(Box::new(on_event))),
             flows: RefCell::new(Vec::new()),
@@ -147,6 +151,12 @@ impl Client {
             }
         });
         shared.inner.borrow_mut().timer = Some(timer);
+        let weak = Rc::downgrade(&shared);
+        shared.inner.borrow_mut().online = online::Listener::new("online", move || {
+            if let Some(shared) = weak.upgrade() {
+                Client { shared }.reconnect_now();
+            }
+        });
         shared.inner.borrow_mut().session.connect(now());
         shared.drive();
         Client { shared }
@@ -233,6 +243,7 @@ impl Client {
         inner.ended = true;
         inner.timer = None;
         inner.armed = None;
+        inner.online = None;
         if let Some(socket) = inner.socket.take() {
             socket.close(1000, "client ended");
         }
