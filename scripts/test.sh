@@ -20,6 +20,7 @@ step() {
 
 step "rustfmt" cargo fmt --all -- --check
 step "clippy (native)" cargo clippy --workspace --all-targets --locked -- -D warnings
+step "clippy (bench runner)" cargo clippy -p tests --features bench --bin bench --locked -- -D warnings
 step "clippy (wasm32)" cargo clippy -p client-wasm -p web --target wasm32-unknown-unknown --features client-wasm/browser --locked -- -D warnings
 step "core without IO (wasm32)" cargo build -p client-wasm --no-default-features --target wasm32-unknown-unknown --locked
 core_has_no_io_crates() {

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# The bench command: builds in release mode, runs every scenario side by side on loopback
+# against a real mosquitto TLS listener, and writes BENCHMARKS.md plus SVG plots in docs/bench/.
+# Not part of the test command. Takes about 10 minutes on 2 cores.
+#   bash scripts/bench.sh [--quick]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/setup.sh all
+if ! command -v websockify >/dev/null; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "bench: websockify is missing; run as root: apt-get install -y --no-install-recommends websockify" >&2
+    exit 1
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends websockify >/dev/null
+fi
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+echo "== release build"
+cargo build --release --locked -p ws-bridge -p tests --features tests/bench --bin ws-bridge --bin bench
+
+echo "== core (sans-IO) throughput"
+cargo bench --locked -p client-wasm --bench core -- "$work/core.json"
+
+echo "== download sizes"
+sizes="$work/sizes.json"
+gz() { gzip -9 -c "$1" | wc -c; }
+entry() { printf '"%s": [%s, %s]' "$1" "$(wc -c < "$2")" "$(gz "$2")"; }
+rows=()
+if [ -f scripts/build-pkg.sh ]; then
+  bash scripts/build-pkg.sh >/dev/null
+  wasm=$(ls client-wasm/pkg/*_bg.wasm | head -1)
+  js=$(ls client-wasm/pkg/*.js | grep -v snippets | head -1)
+  cat "$wasm" "$js" > "$work/package.bin"
+  rows+=("$(entry "client-wasm package (wasm + JS glue)" "$work/package.bin")")
+fi
+if [ -f scripts/build-web.sh ]; then
+  bash scripts/build-web.sh >/dev/null
+  find web/dist -type f -print0 | sort -z | xargs -0 cat > "$work/site.bin"
+  rows+=("$(entry "web app, whole transfer (web/dist)" "$work/site.bin")")
+fi
+(cd "$work" && npm pack --silent mqtt@5.16.0 paho-mqtt@1.1.0 >/dev/null 2>&1 && for t in *.tgz; do tar xzf "$t" && mv package "${t%.tgz}"; done) || true
+if [ -f "$work/mqtt-5.16.0/dist/mqtt.min.js" ]; then
+  rows+=("$(entry "MQTT.js 5.16.0 dist/mqtt.min.js" "$work/mqtt-5.16.0/dist/mqtt.min.js")")
+fi
+paho=$(ls "$work"/paho-mqtt-1.1.0/*min.js 2>/dev/null | head -1 || true)
+if [ -n "$paho" ]; then
+  rows+=("$(entry "Paho JS 1.1.0 $(basename "$paho")" "$paho")")
+fi
+( IFS=,; printf '{%s}\n' "${rows[*]}" ) > "$sizes"
+cat "$sizes"
+
+echo "== paths: direct TLS, ws-bridge, websockify, mosquitto websockets"
+# 5,000 idle sessions need two sockets each in the bridge and one in the load process.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+WS_BRIDGE_BIN="$PWD/target/release/ws-bridge" target/release/bench run \
+  --out BENCHMARKS.md --plots docs/bench --core-json "$work/core.json" --sizes-json "$sizes" "$@"

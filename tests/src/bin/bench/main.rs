@@ -1,0 +1,55 @@
+//! The benchmark runner behind `scripts/bench.sh`: every scenario on loopback against a real
+//! mosquitto TLS listener, side by side in one run, written to BENCHMARKS.md with SVG plots.
+//!
+//! Paths (the same load client for all): direct TLS to mosquitto (the ceiling), through
+//! ws-bridge, through websockify `--ssl-target` (no subprotocol: websockify refuses `mqtt`), and
+//! mosquitto's own websockets listener when Debian's build has one.
+//!
+//! `bench run --out BENCHMARKS.md --plots docs/bench [--quick]`; `bench idle --url U --count N`
+//! is the separate process holding idle sessions for the memory scenario.
+
+mod load;
+mod report;
+mod scenarios;
+mod svg;
+
+use std::path::PathBuf;
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let value = |flag: &str| args.iter().position(|a| a == flag).and_then(|i| args.get(i + 1)).cloned();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("bench: cannot start tokio: {e}");
+            std::process::exit(1);
+        }
+    };
+    match args.first().map(String::as_str) {
+        Some("idle") => {
+            let (Some(url), Some(count)) = (value("--url"), value("--count").and_then(|c| c.parse().ok())) else {
+                eprintln!("usage: bench idle --url URL --count N [--no-subprotocol] [--cafile F --connect-to H:P]");
+                std::process::exit(2);
+            };
+            let no_subprotocol = args.iter().any(|a| a == "--no-subprotocol");
+            runtime.block_on(scenarios::idle_client(&url, count, no_subprotocol));
+        }
+        Some("run") => {
+            let out = PathBuf::from(value("--out").unwrap_or_else(|| "BENCHMARKS.md".into()));
+            let plots = PathBuf::from(value("--plots").unwrap_or_else(|| "docs/bench".into()));
+            let core_json = value("--core-json").map(PathBuf::from);
+            let sizes_json = value("--sizes-json").map(PathBuf::from);
+            let quick = args.iter().any(|a| a == "--quick");
+            let report = runtime.block_on(scenarios::run_all(quick));
+            if let Err(e) = report::write(&report, &out, &plots, core_json.as_deref(), sizes_json.as_deref()) {
+                eprintln!("bench: cannot write the report: {e}");
+                std::process::exit(1);
+            }
+            println!("wrote {} and plots in {}", out.display(), plots.display());
+        }
+        _ => {
+            eprintln!("usage: bench run [--out FILE] [--plots DIR] [--core-json F] [--sizes-json F] [--quick] | bench idle ...");
+            std::process::exit(2);
+        }
+    }
+}
