@@ -95,5 +95,7 @@ pub(crate) fn describe(value: &JsValue) -> String {
         return String::from(e.message());
     }
     // Not `{value:?}`: JsValue's Debug pulls a large debug-string helper into the JS glue.
-    value.as_string().unwrap_or_else(|| "the WebSocket could not be created".into())
+    value
+        .as_string()
+        .unwrap_or_else(|| "the WebSocket could not be created".into())
 }
