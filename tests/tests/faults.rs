@@ -19,7 +19,9 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use client_wasm::native::{BrokerUrl, ConnectTo, Connector, Driver, NoFlow, Output, Step, TlsOptions};
+use client_wasm::native::{
+    BrokerUrl, ConnectTo, Connector, Driver, NoFlow, Output, Step, TlsOptions,
+};
 use client_wasm::reconnect::ReconnectPolicy;
 use client_wasm::{Error, Event, Options, QoS, Session};
 use tests::bridge::{toml_for_broker, BridgeProcess};
@@ -35,12 +37,9 @@ const PASSWORD: &str = "faults-secret";
 const Q1: &str = "faults/q1";
 const Q2: &str = "faults/q2";
 
-/// The tests of this file measure timings: run them one at a time.
-static SERIAL: Mutex<()> = Mutex::new(());
-
-fn serial() -> std::sync::MutexGuard<'static, ()> {
-    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
-}
+/// The tests of this file measure timings: run them one at a time (an async lock: it is held
+/// across awaits, and each test has its own runtime).
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 fn broker() -> (TestPki, Mosquitto) {
     let pki = TestPki::generate();
@@ -68,7 +67,11 @@ fn options(client_id: &str, keep_alive_secs: u16, seed: u64) -> Options {
 }
 
 /// A connector to `url` (for `mqtts`, dial `dial` and verify the URL's host against `ca`).
-fn connector(url: &str, ca: Option<&std::path::Path>, dial: Option<std::net::SocketAddr>) -> Connector {
+fn connector(
+    url: &str,
+    ca: Option<&std::path::Path>,
+    dial: Option<std::net::SocketAddr>,
+) -> Connector {
     let url: BrokerUrl = url.parse().expect("url");
     let tls = TlsOptions {
         ca_file: ca.map(|p| p.to_path_buf()),
@@ -134,7 +137,9 @@ struct Tally {
 
 impl Tally {
     fn lost(&self) -> u64 {
-        (0..self.sent).filter(|n| !self.received.contains_key(n)).count() as u64
+        (0..self.sent)
+            .filter(|n| !self.received.contains_key(n))
+            .count() as u64
     }
     fn duplicated(&self) -> u64 {
         self.received.values().map(|c| u64::from(c - 1)).sum()
@@ -258,8 +263,17 @@ fn spawn_subscriber(
                             .ok()
                             .and_then(|s| s.parse().ok())
                             .unwrap_or_else(|| panic!("unexpected payload {:?}", m.payload));
-                        let tally = if m.topic == Q1 { &figures.q1 } else { &figures.q2 };
-                        *tally.lock().expect("tally").received.entry(seq).or_default() += 1;
+                        let tally = if m.topic == Q1 {
+                            &figures.q1
+                        } else {
+                            &figures.q2
+                        };
+                        *tally
+                            .lock()
+                            .expect("tally")
+                            .received
+                            .entry(seq)
+                            .or_default() += 1;
                     }
                     if stats.gave_up.lock().expect("gave_up").is_some() {
                         break;
@@ -308,13 +322,20 @@ struct Stream {
 
 impl Stream {
     /// Starts the subscriber, waits for its SUBACK, then starts publishing every `period`.
-    async fn start(publisher: Driver<NoFlow>, subscriber: Driver<NoFlow>, period: Duration) -> Stream {
+    async fn start(
+        publisher: Driver<NoFlow>,
+        subscriber: Driver<NoFlow>,
+        period: Duration,
+    ) -> Stream {
         let figures = Arc::new(Figures::default());
         let pub_stats = Arc::new(ClientStats::default());
         let sub_stats = Arc::new(ClientStats::default());
         let (sub_tx, subscriber) = spawn_subscriber(subscriber, figures.clone(), sub_stats.clone());
         assert!(
-            wait_until(Duration::from_secs(15), || sub_stats.subscribed.load(Ordering::SeqCst)).await,
+            wait_until(Duration::from_secs(15), || sub_stats
+                .subscribed
+                .load(Ordering::SeqCst))
+            .await,
             "subscriber not subscribed within 15 s: {:?}",
             sub_stats.errors.lock().expect("errors")
         );
@@ -343,7 +364,10 @@ impl Stream {
     }
 
     fn clients(&self) -> [(&str, &ClientStats); 2] {
-        [("publisher", &self.pub_stats), ("subscriber", &self.sub_stats)]
+        [
+            ("publisher", &self.pub_stats),
+            ("subscriber", &self.sub_stats),
+        ]
     }
 
     fn sent(&self) -> (u64, u64) {
@@ -394,10 +418,14 @@ impl Stream {
         if let Some(e) = gave_up(&self.clients()) {
             panic!("{label}: {e}");
         }
-        assert_eq!(pending, 0, "{label}: publisher ended with messages unacknowledged");
+        assert_eq!(
+            pending, 0,
+            "{label}: publisher ended with messages unacknowledged"
+        );
         let figures = self.figures.clone();
         let all_in = wait_until(Duration::from_secs(20), || {
-            figures.q1.lock().expect("tally").complete() && figures.q2.lock().expect("tally").complete()
+            figures.q1.lock().expect("tally").complete()
+                && figures.q2.lock().expect("tally").complete()
         })
         .await;
         // A little longer, so late duplicates are counted too.
@@ -424,9 +452,19 @@ impl Stream {
             started.elapsed().as_secs_f64(),
         );
         assert!(q1.sent > 0 && q2.sent > 0, "{label}: nothing was published");
-        assert_eq!(q1.acked, q1.sent, "{label}: every QoS 1 publish acknowledged");
+        assert_eq!(
+            q1.acked, q1.sent,
+            "{label}: every QoS 1 publish acknowledged"
+        );
         assert_eq!(q2.acked, q2.sent, "{label}: every QoS 2 publish completed");
-        assert!(all_in, "{label}: QoS 1 lost {} / QoS 2 lost {} (of {} / {})", q1.lost(), q2.lost(), q1.sent, q2.sent);
+        assert!(
+            all_in,
+            "{label}: QoS 1 lost {} / QoS 2 lost {} (of {} / {})",
+            q1.lost(),
+            q2.lost(),
+            q1.sent,
+            q2.sent
+        );
         assert_eq!(q1.lost(), 0, "{label}: QoS 1 messages lost");
         assert_eq!(q2.lost(), 0, "{label}: QoS 2 messages lost");
         assert_eq!(q2.duplicated(), 0, "{label}: QoS 2 messages duplicated");
@@ -458,7 +496,7 @@ fn start_bridge(toml: &str) -> BridgeProcess {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bridge_kill9_under_qos1_and_qos2_streams() {
-    let _serial = serial();
+    let _serial = SERIAL.lock().await;
     let started = Instant::now();
     let (_pki, broker) = broker();
     let port = free_port();
@@ -495,7 +533,7 @@ async fn bridge_kill9_under_qos1_and_qos2_streams() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mosquitto_restart_under_qos1_and_qos2_streams() {
-    let _serial = serial();
+    let _serial = SERIAL.lock().await;
     let started = Instant::now();
     let (_pki, mut broker) = broker();
     // Publisher through the bridge (its upstream dies with the broker: "upstream closed", then
@@ -528,7 +566,7 @@ async fn mosquitto_restart_under_qos1_and_qos2_streams() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn network_stall_is_detected_within_1_5_keepalive_and_recovers() {
-    let _serial = serial();
+    let _serial = SERIAL.lock().await;
     let started = Instant::now();
     let (_pki, broker) = broker();
     let proxy = StallProxy::start(broker.plain_addr()).await;
@@ -537,7 +575,10 @@ async fn network_stall_is_detected_within_1_5_keepalive_and_recovers() {
     let direct_url = format!("mqtt://{}", broker.plain_addr());
     let mut pub_options = options("faults-stall-pub", KEEPALIVE, 5);
     pub_options.connect_timeout = Duration::from_millis(1_000);
-    let publisher = Driver::plain(connector(&stalled_url, None, None), Session::new(pub_options));
+    let publisher = Driver::plain(
+        connector(&stalled_url, None, None),
+        Session::new(pub_options),
+    );
     let subscriber = Driver::plain(
         connector(&direct_url, None, None),
         Session::new(options("faults-stall-sub", 10, 6)),
@@ -560,7 +601,11 @@ async fn network_stall_is_detected_within_1_5_keepalive_and_recovers() {
         })
         .await;
         let took = stalled_at.elapsed();
-        assert!(detected, "stall #{fault} not detected within {:?}", bound + Duration::from_secs(2));
+        assert!(
+            detected,
+            "stall #{fault} not detected within {:?}",
+            bound + Duration::from_secs(2)
+        );
         let reason = stream
             .pub_stats
             .errors
@@ -569,7 +614,10 @@ async fn network_stall_is_detected_within_1_5_keepalive_and_recovers() {
             .last()
             .cloned()
             .unwrap_or_default();
-        assert!(reason.contains("keepalive"), "stall #{fault} detected as {reason:?}");
+        assert!(
+            reason.contains("keepalive"),
+            "stall #{fault} detected as {reason:?}"
+        );
         // 250 ms of slack for timer and scheduler jitter on a loaded machine.
         assert!(
             took <= bound + Duration::from_millis(250),

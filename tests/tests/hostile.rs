@@ -14,7 +14,9 @@ use tests::bridge::{
     route_to_port, send_bin, start_in_process, ws_connect, WsOptions,
 };
 use tests::certs::TestPki;
-use tests::mosquitto::{Mosquitto, MosquittoOptions, BROKER_NAME, PLATFORM_PASSWORD, PLATFORM_USER};
+use tests::mosquitto::{
+    Mosquitto, MosquittoOptions, BROKER_NAME, PLATFORM_PASSWORD, PLATFORM_USER,
+};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use ws_bridge::close;
@@ -28,7 +30,9 @@ const T: Duration = Duration::from_secs(10);
 /// closes the session is the reaction to the garbage, not an EOF. With `tls = false` it speaks
 /// no TLS at all and answers the ClientHello with `script` in clear.
 async fn fake_broker(pki: &TestPki, script: Vec<u8>, tls: bool) -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind fake broker");
+    let listener = TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind fake broker");
     let addr = listener.local_addr().expect("addr");
     let acceptor = {
         let files = pki.broker();
@@ -56,7 +60,9 @@ async fn fake_broker(pki: &TestPki, script: Vec<u8>, tls: bool) -> SocketAddr {
                 let _ = tokio::time::timeout(Duration::from_secs(5), async move {
                     let mut buf = [0u8; 4096];
                     if tls {
-                        let Ok(mut s) = acceptor.accept(tcp).await else { return };
+                        let Ok(mut s) = acceptor.accept(tcp).await else {
+                            return;
+                        };
                         let _ = s.read(&mut buf).await;
                         let _ = s.write_all(&script).await;
                         let _ = s.flush().await;
@@ -101,7 +107,9 @@ fn ws_connector(url: &str) -> Connector {
 }
 
 fn mqtts_connector(addr: SocketAddr, ca: &std::path::Path) -> Connector {
-    let url: BrokerUrl = format!("mqtts://{BROKER_NAME}:{}", addr.port()).parse().expect("url");
+    let url: BrokerUrl = format!("mqtts://{BROKER_NAME}:{}", addr.port())
+        .parse()
+        .expect("url");
     let tls = TlsOptions {
         ca_file: Some(ca.to_path_buf()),
         client_auth: None,
@@ -140,7 +148,9 @@ fn cases() -> Vec<Case> {
         },
         Case {
             name: "a 256 MB packet announced",
-            script: vec![0x20, 0x02, 0x00, 0x00, 0x30, 0xff, 0xff, 0xff, 0x7f, 1, 2, 3],
+            script: vec![
+                0x20, 0x02, 0x00, 0x00, 0x30, 0xff, 0xff, 0xff, 0x7f, 1, 2, 3,
+            ],
             tls: true,
             bridge_close: Some(close::MESSAGE_TOO_BIG),
         },
@@ -176,17 +186,27 @@ async fn broker_side_garbage_closes_with_a_clear_code_and_a_typed_client_error()
     let pki = TestPki::generate();
     for case in cases() {
         let fake = fake_broker(&pki, case.script.clone(), case.tls).await;
-        let (addr, bridge) = start_in_process(config_for(route_to_port(fake.port(), &pki.ca()))).await;
+        let (addr, bridge) =
+            start_in_process(config_for(route_to_port(fake.port(), &pki.ca()))).await;
         let url = format!("ws://{addr}/mqtt");
 
         // A raw WebSocket client sees the bridge's close code (or the relayed garbage).
-        let (mut ws, _) = ws_connect(&url, &WsOptions::default()).await.expect("upgrade");
+        let (mut ws, _) = ws_connect(&url, &WsOptions::default())
+            .await
+            .expect("upgrade");
         send_bin(&mut ws, mqtt::connect("hostile-raw", None, 30)).await;
         if let Some(code) = case.bridge_close {
             let (got, reason) = expect_close(&mut ws, T).await;
             assert_eq!(got, code, "{}: close reason {reason:?}", case.name);
-            assert!(!reason.is_empty(), "{}: the close carries a reason", case.name);
-            println!("hostile broker, {}: bridge closed {got} {reason:?}", case.name);
+            assert!(
+                !reason.is_empty(),
+                "{}: the close carries a reason",
+                case.name
+            );
+            println!(
+                "hostile broker, {}: bridge closed {got} {reason:?}",
+                case.name
+            );
         }
         drop(ws);
 
@@ -197,16 +217,23 @@ async fn broker_side_garbage_closes_with_a_clear_code_and_a_typed_client_error()
                 assert_eq!(*got, code, "{}: {error}", case.name)
             }
             (None, Error::Protocol(_) | Error::Violation(_)) => {}
-            _ => panic!("{}: unexpected error through the bridge: {error:?}", case.name),
+            _ => panic!(
+                "{}: unexpected error through the bridge: {error:?}",
+                case.name
+            ),
         }
-        println!("hostile broker, {}: client through the bridge: {error}", case.name);
+        println!(
+            "hostile broker, {}: client through the bridge: {error}",
+            case.name
+        );
 
         // Straight to the fake broker (mqtts): the core refuses the bytes itself.
         if case.tls {
             let error = first_error(mqtts_connector(fake, &pki.ca())).await;
             let framing = case.bridge_close.is_some();
             assert!(
-                matches!(error, Error::Protocol(_)) || (!framing && matches!(error, Error::Violation(_))),
+                matches!(error, Error::Protocol(_))
+                    || (!framing && matches!(error, Error::Violation(_))),
                 "{}: unexpected error straight from the broker: {error:?}",
                 case.name
             );
@@ -231,9 +258,14 @@ async fn browser_side_malformed_mqtt_is_closed_with_1002() {
     let url = format!("ws://{addr}/mqtt");
     for (name, bytes) in [
         ("reserved packet type 0", vec![0x00, 0x00]),
-        ("remaining length longer than 4 bytes", vec![0x10, 0xff, 0xff, 0xff, 0xff, 0x7f]),
+        (
+            "remaining length longer than 4 bytes",
+            vec![0x10, 0xff, 0xff, 0xff, 0xff, 0x7f],
+        ),
     ] {
-        let (mut ws, _) = ws_connect(&url, &WsOptions::default()).await.expect("upgrade");
+        let (mut ws, _) = ws_connect(&url, &WsOptions::default())
+            .await
+            .expect("upgrade");
         send_bin(&mut ws, bytes).await;
         let (code, reason) = expect_close(&mut ws, T).await;
         assert_eq!(code, close::PROTOCOL_ERROR, "{name}: {reason}");
@@ -320,8 +352,13 @@ async fn read_close(s: &mut TcpStream) -> (u16, String) {
     for _ in 0..64 {
         let (op, p) = read_frame(s).await;
         if op == 8 {
-            let code = p.get(..2).map_or(1005, |c| u16::from_be_bytes([c[0], c[1]]));
-            return (code, String::from_utf8_lossy(p.get(2..).unwrap_or(&[])).into_owned());
+            let code = p
+                .get(..2)
+                .map_or(1005, |c| u16::from_be_bytes([c[0], c[1]]));
+            return (
+                code,
+                String::from_utf8_lossy(p.get(2..).unwrap_or(&[])).into_owned(),
+            );
         }
     }
     panic!("no close frame in 64 frames");
@@ -361,7 +398,10 @@ async fn fragmented_messages_are_reassembled_and_fragmented_oversize_is_refused(
     let chunks: Vec<&[u8]> = publish.chunks(500).collect();
     for (i, chunk) in chunks.iter().enumerate() {
         let op = if i == 0 { 2 } else { 0 };
-        if s.write_all(&frame(i + 1 == chunks.len(), op, chunk)).await.is_err() {
+        if s.write_all(&frame(i + 1 == chunks.len(), op, chunk))
+            .await
+            .is_err()
+        {
             break; // already closed
         }
     }
@@ -416,11 +456,22 @@ async fn request_smuggling_on_the_upgrade_goes_nowhere() {
     let out = exchange(addr, raw.as_bytes()).await;
     let text = String::from_utf8_lossy(&out);
     assert_eq!(count(&out, b"HTTP/1.1 "), 1, "{text}");
-    assert!(!text.contains("sessions_open") && !text.contains("# TYPE"), "{text}");
+    assert!(
+        !text.contains("sessions_open") && !text.contains("# TYPE"),
+        "{text}"
+    );
     if text.starts_with("HTTP/1.1 101") {
         // The "body" was read as a WebSocket frame: 'G' = 0x47 has RSV bits set -> 1002.
-        let after = &out[out.windows(4).position(|w| w == b"\r\n\r\n").expect("head end") + 4..];
-        assert_eq!(after.first().map(|b| b & 0x0f), Some(8), "a close frame follows: {after:?}");
+        let after = &out[out
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .expect("head end")
+            + 4..];
+        assert_eq!(
+            after.first().map(|b| b & 0x0f),
+            Some(8),
+            "a close frame follows: {after:?}"
+        );
         let code = u16::from_be_bytes([after[2], after[3]]);
         assert_eq!(code, close::PROTOCOL_ERROR);
     } else {
@@ -428,9 +479,17 @@ async fn request_smuggling_on_the_upgrade_goes_nowhere() {
     }
 
     // A plain request with a pipelined second one: one answer, then the connection closes.
-    let raw = format!("GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n{smuggled}", smuggled.len());
+    let raw = format!(
+        "GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n{smuggled}",
+        smuggled.len()
+    );
     let out = exchange(addr, raw.as_bytes()).await;
-    assert_eq!(count(&out, b"HTTP/1.1 "), 1, "{}", String::from_utf8_lossy(&out));
+    assert_eq!(
+        count(&out, b"HTTP/1.1 "),
+        1,
+        "{}",
+        String::from_utf8_lossy(&out)
+    );
 
     // Obfuscated Transfer-Encoding and a duplicated Content-Length: no second response either.
     let raw = format!(
@@ -438,7 +497,11 @@ async fn request_smuggling_on_the_upgrade_goes_nowhere() {
         smuggled.len()
     );
     let out = exchange(addr, raw.as_bytes()).await;
-    assert!(count(&out, b"HTTP/1.1 ") <= 1, "{}", String::from_utf8_lossy(&out));
+    assert!(
+        count(&out, b"HTTP/1.1 ") <= 1,
+        "{}",
+        String::from_utf8_lossy(&out)
+    );
     assert!(!String::from_utf8_lossy(&out).contains("# TYPE"));
     h.shutdown().await;
 }
@@ -465,17 +528,35 @@ async fn origin_allow_list_is_exact() {
             origin: Some(origin.into()),
             ..WsOptions::default()
         };
-        assert_eq!(refused_status(ws_connect(&url, &o).await), 403, "origin {origin:?}");
+        assert_eq!(
+            refused_status(ws_connect(&url, &o).await),
+            403,
+            "origin {origin:?}"
+        );
     }
     // Exact match (any case, trailing slash) passes; no Origin at all is a non-browser client
     // (a browser always sends one), which the allow-list cannot and does not refuse.
-    for origin in [Some("https://APP.example.com"), Some("https://app.example.com/"), None] {
+    for origin in [
+        Some("https://APP.example.com"),
+        Some("https://app.example.com/"),
+        None,
+    ] {
         let o = WsOptions {
             origin: origin.map(String::from),
             ..WsOptions::default()
         };
-        let (mut ws, _) = ws_connect(&url, &o).await.unwrap_or_else(|e| panic!("{origin:?}: {e}"));
-        send_bin(&mut ws, mqtt::connect("hostile-origin", Some((PLATFORM_USER, PLATFORM_PASSWORD)), 30)).await;
+        let (mut ws, _) = ws_connect(&url, &o)
+            .await
+            .unwrap_or_else(|e| panic!("{origin:?}: {e}"));
+        send_bin(
+            &mut ws,
+            mqtt::connect(
+                "hostile-origin",
+                Some((PLATFORM_USER, PLATFORM_PASSWORD)),
+                30,
+            ),
+        )
+        .await;
         let p = read_packets(&mut ws, 1, T).await;
         assert_eq!(mqtt::kind(&p[0]), mqtt::CONNACK);
     }
@@ -521,12 +602,22 @@ async fn odd_product_ids_never_reach_a_host_name() {
         );
     }
     // Raw bytes outside ASCII in the request line are refused before routing.
-    let out = exchange(addr, b"GET /mqtt/tmpl/br\xc3\xb6ker HTTP/1.1\r\nHost: x\r\n\r\n").await;
+    let out = exchange(
+        addr,
+        b"GET /mqtt/tmpl/br\xc3\xb6ker HTTP/1.1\r\nHost: x\r\n\r\n",
+    )
+    .await;
     let text = String::from_utf8_lossy(&out);
-    assert!(text.starts_with("HTTP/1.1 400") || text.starts_with("HTTP/1.1 404"), "{text}");
+    assert!(
+        text.starts_with("HTTP/1.1 400") || text.starts_with("HTTP/1.1 404"),
+        "{text}"
+    );
     // The good product still works: `broker` -> SNI `broker.test`.
-    let (_ws, _) = ws_connect(&format!("ws://{addr}/mqtt/tmpl/broker"), &WsOptions::default())
-        .await
-        .expect("good product");
+    let (_ws, _) = ws_connect(
+        &format!("ws://{addr}/mqtt/tmpl/broker"),
+        &WsOptions::default(),
+    )
+    .await
+    .expect("good product");
     h.shutdown().await;
 }

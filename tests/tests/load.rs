@@ -52,7 +52,13 @@ fn raise_nofile() -> (u64, u64) {
 /// One long-lived client: subscribes `load/live/<i>` at QoS 1 and publishes a numbered message
 /// to it every 50 ms until told to stop; returns (sent, received distinct, longest gap between
 /// two receptions).
-fn spawn_live(url: &str, i: usize) -> (tokio::sync::mpsc::UnboundedSender<bool>, tokio::task::JoinHandle<(u64, u64, Duration)>) {
+fn spawn_live(
+    url: &str,
+    i: usize,
+) -> (
+    tokio::sync::mpsc::UnboundedSender<bool>,
+    tokio::task::JoinHandle<(u64, u64, Duration)>,
+) {
     let url: BrokerUrl = url.parse().expect("url");
     let connector = Connector::new(url, &TlsOptions::default(), None).expect("connector");
     let mut options = Options::new(format!("load-live-{i}")).with_credentials(USER, PASSWORD);
@@ -73,7 +79,9 @@ fn spawn_live(url: &str, i: usize) -> (tokio::sync::mpsc::UnboundedSender<bool>,
     });
     let task = tokio::spawn(async move {
         driver.connect();
-        driver.subscribe(&[(topic.as_str(), QoS::AtLeastOnce)]).expect("subscribe");
+        driver
+            .subscribe(&[(topic.as_str(), QoS::AtLeastOnce)])
+            .expect("subscribe");
         let mut subscribed = false;
         let mut sent = 0u64;
         let mut received = std::collections::BTreeSet::new();
@@ -82,13 +90,18 @@ fn spawn_live(url: &str, i: usize) -> (tokio::sync::mpsc::UnboundedSender<bool>,
         let mut stopping = false;
         let mut deadline: Option<Instant> = None;
         loop {
-            if stopping && (received.len() as u64 >= sent || deadline.is_some_and(|d| Instant::now() > d)) {
+            if stopping
+                && (received.len() as u64 >= sent || deadline.is_some_and(|d| Instant::now() > d))
+            {
                 driver.disconnect();
             }
             match driver.next_or(&mut rx).await {
                 None => break,
                 Some(Step::External(Some(true))) if subscribed && !stopping => {
-                    if driver.publish(&topic, sent.to_string().as_bytes(), QoS::AtLeastOnce, false).is_ok() {
+                    if driver
+                        .publish(&topic, sent.to_string().as_bytes(), QoS::AtLeastOnce, false)
+                        .is_ok()
+                    {
                         sent += 1;
                     }
                 }
@@ -105,7 +118,10 @@ fn spawn_live(url: &str, i: usize) -> (tokio::sync::mpsc::UnboundedSender<bool>,
                         gap = gap.max(now - prev);
                     }
                     last_rx = Some(now);
-                    if let Some(n) = std::str::from_utf8(&m.payload).ok().and_then(|s| s.parse::<u64>().ok()) {
+                    if let Some(n) = std::str::from_utf8(&m.payload)
+                        .ok()
+                        .and_then(|s| s.parse::<u64>().ok())
+                    {
                         received.insert(n);
                     }
                 }
@@ -237,7 +253,10 @@ async fn five_thousand_sessions_then_a_minute_of_churn_leak_nothing() {
     tokio::time::sleep(Duration::from_secs(1)).await;
     let base_fds = fds(bridge_pid);
     let base_rss = rss_mib(bridge_pid);
-    println!("baseline: bridge fds {base_fds}, RSS {base_rss:.1} MiB; broker fds {}", fds(broker_pid));
+    println!(
+        "baseline: bridge fds {base_fds}, RSS {base_rss:.1} MiB; broker fds {}",
+        fds(broker_pid)
+    );
 
     // Wave 1: ramp up to SESSIONS concurrent sessions, then close them all. What the bridge's
     // RSS is after that is the allocator's high-water mark (glibc keeps freed memory).
@@ -251,7 +270,10 @@ async fn five_thousand_sessions_then_a_minute_of_churn_leak_nothing() {
         "wave 1: {SESSIONS} sessions in {:.1} s, bridge fds {wave1_fds}, RSS {wave1_rss:.1} MiB; after close fds {wave1_end_fds}, RSS {wave1_end_rss:.1} MiB",
         ramp1.as_secs_f64()
     );
-    assert!(wave1_end_fds <= base_fds, "descriptor leak after wave 1: {wave1_end_fds}, baseline {base_fds}");
+    assert!(
+        wave1_end_fds <= base_fds,
+        "descriptor leak after wave 1: {wave1_end_fds}, baseline {base_fds}"
+    );
 
     // Wave 2: the same again, held through the churn below.
     let (mut held, ramp) = ramp(&url).await;
@@ -266,7 +288,10 @@ async fn five_thousand_sessions_then_a_minute_of_churn_leak_nothing() {
         rss_mib(broker_pid),
         fds(std::process::id()),
     );
-    assert!(peak_fds >= base_fds + 2 * SESSIONS, "two descriptors per session in the bridge ({peak_fds})");
+    assert!(
+        peak_fds >= base_fds + 2 * SESSIONS,
+        "two descriptors per session in the bridge ({peak_fds})"
+    );
 
     // Churn for a minute while the sessions stay open.
     let cycles = Arc::new(AtomicU64::new(0));
@@ -287,7 +312,8 @@ async fn five_thousand_sessions_then_a_minute_of_churn_leak_nothing() {
                     0 => match open_session(&url, &id).await {
                         Ok(mut ws) => {
                             let _ = ws.send(Message::Binary(mqtt::disconnect().into())).await;
-                            let _ = tokio::time::timeout(Duration::from_secs(5), ws.close(None)).await;
+                            let _ =
+                                tokio::time::timeout(Duration::from_secs(5), ws.close(None)).await;
                         }
                         Err(_) => {
                             errors.fetch_add(1, Ordering::Relaxed);
@@ -358,13 +384,22 @@ async fn five_thousand_sessions_then_a_minute_of_churn_leak_nothing() {
         closed_in.as_secs_f64(),
         test_start.elapsed().as_secs_f64(),
     );
-    assert_eq!(sample_ok, 100, "held sessions stopped answering during churn");
-    assert!(churn_cycles > 1_000, "churn too slow to mean anything: {churn_cycles} cycles");
+    assert_eq!(
+        sample_ok, 100,
+        "held sessions stopped answering during churn"
+    );
+    assert!(
+        churn_cycles > 1_000,
+        "churn too slow to mean anything: {churn_cycles} cycles"
+    );
     assert!(
         churn_failed * 100 <= churn_cycles,
         "more than 1% of churn connections failed: {churn_failed} of {churn_cycles}"
     );
-    assert!(end_fds <= base_fds, "descriptor leak: {end_fds} open, baseline {base_fds}");
+    assert!(
+        end_fds <= base_fds,
+        "descriptor leak: {end_fds} open, baseline {base_fds}"
+    );
     // No leak: a second wave of SESSIONS sessions plus a minute of churn ends where the first
     // wave ended (the allocator reuses what it kept), not one wave's worth higher.
     let allowed = wave1_end_rss * 1.15 + 16.0;
@@ -375,7 +410,10 @@ async fn five_thousand_sessions_then_a_minute_of_churn_leak_nothing() {
     for (i, (sent, received, gap)) in live_figures.iter().enumerate() {
         assert!(*sent > 100, "live session {i} barely published: {sent}");
         assert_eq!(received, sent, "live session {i} lost QoS 1 messages");
-        assert!(*gap < Duration::from_secs(5), "live session {i} stalled for {gap:?}");
+        assert!(
+            *gap < Duration::from_secs(5),
+            "live session {i} stalled for {gap:?}"
+        );
     }
     drop(bridge);
 }

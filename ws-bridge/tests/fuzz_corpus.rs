@@ -34,11 +34,17 @@ fn replay(target: &str, run: fn(&[u8])) -> usize {
 #[test]
 fn framer_corpus_replays_without_panicking() {
     let n = replay("framer", framer_support::run);
-    assert!(n >= 6, "the framer corpus holds the seed and regression inputs ({n} found)");
+    assert!(
+        n >= 6,
+        "the framer corpus holds the seed and regression inputs ({n} found)"
+    );
 }
 
 #[test]
 fn route_config_corpus_replays_without_panicking() {
     let n = replay("route_config", route_config_support::run);
-    assert!(n >= 6, "the route/config corpus holds the seed and regression inputs ({n} found)");
+    assert!(
+        n >= 6,
+        "the route/config corpus holds the seed and regression inputs ({n} found)"
+    );
 }

@@ -94,7 +94,11 @@ pub fn run(data: &[u8]) {
         reframer.shrink_if_empty();
         let (_, whole, _) = reference(&stream, max_packet);
         assert_eq!(out.len(), whole, "every whole packet was handed out");
-        assert_eq!(&out[..], &stream[..whole], "batches are the stream, in order");
+        assert_eq!(
+            &out[..],
+            &stream[..whole],
+            "batches are the stream, in order"
+        );
         assert_eq!(reframer.buffered(), stream.len() - whole);
         assert!(reframer.buffered() < max_packet.max(5), "bounded buffer");
         assert_eq!(sizer.at_boundary(), reframer.buffered() == 0);

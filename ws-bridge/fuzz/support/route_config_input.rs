@@ -34,20 +34,37 @@ fn check_resolution(config: &Config, router: &Router, path: &str) {
     let result = router.resolve(path);
     let Ok(target) = result else {
         if let Err(RouteRefusal::BadProduct) = result {
-            assert!(only.starts_with("/mqtt/"), "bad product outside /mqtt/: {path:?}");
+            assert!(
+                only.starts_with("/mqtt/"),
+                "bad product outside /mqtt/: {path:?}"
+            );
         }
         return;
     };
-    assert!(Router::is_ws_path(path), "resolved a non-WebSocket path {path:?}");
+    assert!(
+        Router::is_ws_path(path),
+        "resolved a non-WebSocket path {path:?}"
+    );
     let (name, product) = if only == "/mqtt" {
-        (config.default_route.clone().expect("/mqtt resolved without a default route"), None)
+        (
+            config
+                .default_route
+                .clone()
+                .expect("/mqtt resolved without a default route"),
+            None,
+        )
     } else {
-        let rest = only.strip_prefix("/mqtt/").expect("resolved path starts with /mqtt/");
+        let rest = only
+            .strip_prefix("/mqtt/")
+            .expect("resolved path starts with /mqtt/");
         let mut parts = rest.splitn(2, '/');
         let name = parts.next().unwrap_or("").to_string();
         (name, parts.next())
     };
-    let rc = config.routes.get(&name).expect("resolved to a configured route");
+    let rc = config
+        .routes
+        .get(&name)
+        .expect("resolved to a configured route");
     assert_eq!(target.route.name, name);
     assert_eq!(target.port, rc.port);
     let sni = rc.sni.clone().unwrap_or_else(|| rc.host.clone());
@@ -80,13 +97,18 @@ fn check_origin(config: &Config, router: &Router, origin: &str) {
         let Ok(target) = router.resolve(&path) else {
             panic!("route {name} does not resolve at {path}");
         };
-        assert!(target.route.origin_allowed(None), "no Origin (non-browser) is allowed");
+        assert!(
+            target.route.origin_allowed(None),
+            "no Origin (non-browser) is allowed"
+        );
         if target.route.origin_allowed(Some(origin)) {
             let o = origin.trim_end_matches('/');
             assert!(
                 rc.allowed_origins.is_empty()
-                    || rc.allowed_origins.iter().any(|a| a == "*"
-                        || a.trim_end_matches('/').eq_ignore_ascii_case(o)),
+                    || rc
+                        .allowed_origins
+                        .iter()
+                        .any(|a| a == "*" || a.trim_end_matches('/').eq_ignore_ascii_case(o)),
                 "origin {origin:?} allowed by {:?}",
                 rc.allowed_origins
             );
@@ -98,7 +120,9 @@ pub fn run(data: &[u8]) {
     let mut parts = data.split(|&b| b == 0);
     let text = String::from_utf8_lossy(parts.next().unwrap_or(&[]));
     let head = parts.next().map(head_of);
-    let rest: Vec<String> = parts.map(|p| String::from_utf8_lossy(p).into_owned()).collect();
+    let rest: Vec<String> = parts
+        .map(|p| String::from_utf8_lossy(p).into_owned())
+        .collect();
 
     if let Some(Some(head)) = &head {
         match check_upgrade(head) {
@@ -106,7 +130,9 @@ pub fn run(data: &[u8]) {
                 assert_eq!(up.accept.len(), 28);
                 if let Some(p) = up.protocol {
                     assert!(SUBPROTOCOLS.contains(&p));
-                    assert!(head.tokens("sec-websocket-protocol").any(|o| o.eq_ignore_ascii_case(p)));
+                    assert!(head
+                        .tokens("sec-websocket-protocol")
+                        .any(|o| o.eq_ignore_ascii_case(p)));
                 }
             }
             Err(refusal) => {
