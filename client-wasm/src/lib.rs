@@ -45,8 +45,14 @@ pub mod js;
 
 pub use error::{ConnectRefused, Error};
 pub use mqttrs::QoS;
-pub use session::{Event, Message, Options, PendingPublish, PublishId, RequestId, Session, TransportAction, Will};
+pub use session::{
+    Event, Message, Options, PendingPublish, PublishId, RequestId, Session, TransportAction, Will,
+};
 pub use time::Instant;
+
+// The unit tests also run in headless Chromium (`wasm-pack test --headless --chrome`).
+#[cfg(all(test, target_arch = "wasm32"))]
+wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 
 /// QoS from its number (0, 1 or 2).
 pub fn qos_from_u8(value: u8) -> Option<QoS> {

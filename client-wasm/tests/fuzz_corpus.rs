@@ -11,7 +11,9 @@ fn every_corpus_input_runs_without_panicking() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz");
     let mut count = 0;
     for dir in ["corpus/session_bytes", "regressions/session_bytes"] {
-        let Ok(entries) = std::fs::read_dir(root.join(dir)) else { continue };
+        let Ok(entries) = std::fs::read_dir(root.join(dir)) else {
+            continue;
+        };
         for entry in entries {
             let path = entry.expect("readable corpus dir").path();
             let data = std::fs::read(&path).expect("readable corpus file");
@@ -19,5 +21,8 @@ fn every_corpus_input_runs_without_panicking() {
             count += 1;
         }
     }
-    assert!(count >= 10, "the corpus holds the regression vectors ({count} found)");
+    assert!(
+        count >= 10,
+        "the corpus holds the regression vectors ({count} found)"
+    );
 }

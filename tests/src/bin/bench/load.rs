@@ -68,7 +68,9 @@ pub async fn round_trip_session(
             Output::Event(Event::Message(m)) => {
                 if Instant::now() >= from {
                     totals.messages.fetch_add(1, Ordering::Relaxed);
-                    totals.bytes.fetch_add(m.payload.len() as u64, Ordering::Relaxed);
+                    totals
+                        .bytes
+                        .fetch_add(m.payload.len() as u64, Ordering::Relaxed);
                 }
                 let _ = driver.publish(&topic, &payload, QoS::AtMostOnce, false);
             }
@@ -80,7 +82,10 @@ pub async fn round_trip_session(
         }
     }
     driver.disconnect();
-    let _ = tokio::time::timeout(Duration::from_secs(2), async { while driver.next().await.is_some() {} }).await;
+    let _ = tokio::time::timeout(Duration::from_secs(2), async {
+        while driver.next().await.is_some() {}
+    })
+    .await;
 }
 
 /// Publish → receive round trips with one message in flight: `samples` latencies, or fewer if
@@ -96,7 +101,9 @@ pub async fn latency_samples(target: Target, samples: usize, budget: Duration) -
     let warmup = 200;
     let mut seen = 0usize;
     while out.len() < samples {
-        let Ok(Some(output)) = tokio::time::timeout_at(deadline, driver.next()).await else { break };
+        let Ok(Some(output)) = tokio::time::timeout_at(deadline, driver.next()).await else {
+            break;
+        };
         match output {
             Output::Event(Event::Connected { .. }) => {
                 let _ = driver.subscribe(&[(topic, QoS::AtMostOnce)]);
@@ -148,7 +155,9 @@ pub async fn hold_idle_sessions(target: Target, count: usize) -> usize {
         }
     }
     let start = Instant::now();
-    while (connected.load(Ordering::Relaxed) as usize) < count && start.elapsed() < Duration::from_secs(90) {
+    while (connected.load(Ordering::Relaxed) as usize) < count
+        && start.elapsed() < Duration::from_secs(90)
+    {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     connected.load(Ordering::Relaxed) as usize

@@ -17,8 +17,16 @@ use std::path::PathBuf;
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let value = |flag: &str| args.iter().position(|a| a == flag).and_then(|i| args.get(i + 1)).cloned();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let value = |flag: &str| {
+        args.iter()
+            .position(|a| a == flag)
+            .and_then(|i| args.get(i + 1))
+            .cloned()
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("bench: cannot start tokio: {e}");
@@ -27,7 +35,10 @@ fn main() {
     };
     match args.first().map(String::as_str) {
         Some("idle") => {
-            let (Some(url), Some(count)) = (value("--url"), value("--count").and_then(|c| c.parse().ok())) else {
+            let (Some(url), Some(count)) = (
+                value("--url"),
+                value("--count").and_then(|c| c.parse().ok()),
+            ) else {
                 eprintln!("usage: bench idle --url URL --count N [--no-subprotocol] [--cafile F --connect-to H:P]");
                 std::process::exit(2);
             };
@@ -41,7 +52,13 @@ fn main() {
             let sizes_json = value("--sizes-json").map(PathBuf::from);
             let quick = args.iter().any(|a| a == "--quick");
             let report = runtime.block_on(scenarios::run_all(quick));
-            if let Err(e) = report::write(&report, &out, &plots, core_json.as_deref(), sizes_json.as_deref()) {
+            if let Err(e) = report::write(
+                &report,
+                &out,
+                &plots,
+                core_json.as_deref(),
+                sizes_json.as_deref(),
+            ) {
                 eprintln!("bench: cannot write the report: {e}");
                 std::process::exit(1);
             }

@@ -74,16 +74,30 @@ fn median_range(mut values: Vec<f64>) -> (f64, f64, f64) {
     }
 }
 
-fn find<'a>(report: &'a Report, path: &str, sessions: usize, size: usize) -> Option<&'a ThroughputRow> {
-    report.throughput.iter().find(|r| r.path == path && r.sessions == sessions && r.size == size)
+fn find<'a>(
+    report: &'a Report,
+    path: &str,
+    sessions: usize,
+    size: usize,
+) -> Option<&'a ThroughputRow> {
+    report
+        .throughput
+        .iter()
+        .find(|r| r.path == path && r.sessions == sessions && r.size == size)
 }
 
 fn machine() -> String {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
-        .and_then(|c| c.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string()))
+        .and_then(|c| {
+            c.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())
+        })
         .unwrap_or_else(|| "unknown CPU".into());
-    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(0);
     format!("{cores} cores, {cpu}")
 }
 
@@ -116,16 +130,29 @@ pub fn write(
     let _ = writeln!(md, "Machine: {}. Produced by `bash scripts/bench.sh` in one run; every path on loopback against the same mosquitto TLS listener, with the same load client (client-wasm's native driver).\n", machine());
 
     // Throughput.
-    let _ = writeln!(md, "## 1. Round-trip throughput (QoS 0, publish to a topic the session subscribes to)\n");
-    let _ = writeln!(md, "Each session keeps 8 messages in flight. Median of the runs, range in brackets.\n");
-    let _ = writeln!(md, "| path | sessions | payload | msg/s (median) | [min - max] | MB/s | failed sessions |");
+    let _ = writeln!(
+        md,
+        "## 1. Round-trip throughput (QoS 0, publish to a topic the session subscribes to)\n"
+    );
+    let _ = writeln!(
+        md,
+        "Each session keeps 8 messages in flight. Median of the runs, range in brackets.\n"
+    );
+    let _ = writeln!(
+        md,
+        "| path | sessions | payload | msg/s (median) | [min - max] | MB/s | failed sessions |"
+    );
     let _ = writeln!(md, "|---|---:|---:|---:|---|---:|---:|");
     for row in &report.throughput {
         let (median, min, max) = row.messages();
         let _ = writeln!(
             md,
             "| {} | {} | {} B | {median:.0} | [{min:.0} - {max:.0}] | {:.2} | {} |",
-            row.path, row.sessions, row.size, row.megabytes(), row.failures
+            row.path,
+            row.sessions,
+            row.size,
+            row.megabytes(),
+            row.failures
         );
     }
     let _ = writeln!(md, "\n| sessions | payload | bridge / direct TLS | bridge / websockify | bridge / mosquitto ws |");
@@ -151,13 +178,33 @@ pub fn write(
     let xs: Vec<String> = SESSIONS.iter().map(|s| s.to_string()).collect();
     let series: Vec<(&str, Vec<f64>)> = paths
         .iter()
-        .map(|p| (*p, SESSIONS.iter().map(|s| find(report, p, *s, 1024).map_or(0.0, |r| r.messages().0)).collect()))
+        .map(|p| {
+            (
+                *p,
+                SESSIONS
+                    .iter()
+                    .map(|s| find(report, p, *s, 1024).map_or(0.0, |r| r.messages().0))
+                    .collect(),
+            )
+        })
         .collect();
-    std::fs::write(plots.join("throughput-1kib.svg"), svg::lines("Round trips per second, 1 KiB QoS 0", "concurrent sessions", "messages/s", &xs, &series))?;
+    std::fs::write(
+        plots.join("throughput-1kib.svg"),
+        svg::lines(
+            "Round trips per second, 1 KiB QoS 0",
+            "concurrent sessions",
+            "messages/s",
+            &xs,
+            &series,
+        ),
+    )?;
     let _ = writeln!(md, "\n![throughput](docs/bench/throughput-1kib.svg)\n");
 
     // Latency.
-    let _ = writeln!(md, "## 2. Added latency (one session, one message in flight, 64 B)\n");
+    let _ = writeln!(
+        md,
+        "## 2. Added latency (one session, one message in flight, 64 B)\n"
+    );
     let _ = writeln!(md, "| path | samples | p50 µs | p99 µs | p99.9 µs |");
     let _ = writeln!(md, "|---|---:|---:|---:|---:|");
     for row in &report.latency {
@@ -171,29 +218,74 @@ pub fn write(
             row.percentile_us(0.999)
         );
     }
-    let lat = |p: &str, q: f64| report.latency.iter().find(|r| r.path == p).map_or(f64::NAN, |r| r.percentile_us(q));
+    let lat = |p: &str, q: f64| {
+        report
+            .latency
+            .iter()
+            .find(|r| r.path == p)
+            .map_or(f64::NAN, |r| r.percentile_us(q))
+    };
     let added50 = lat("ws-bridge", 0.5) - lat("direct TLS", 0.5);
     let added99 = lat("ws-bridge", 0.99) - lat("direct TLS", 0.99);
-    let _ = writeln!(md, "\nBridge minus direct TLS: p50 {added50:+.0} µs, p99 {added99:+.0} µs.\n");
+    let _ = writeln!(
+        md,
+        "\nBridge minus direct TLS: p50 {added50:+.0} µs, p99 {added99:+.0} µs.\n"
+    );
     let groups: Vec<String> = report.latency.iter().map(|r| r.path.to_string()).collect();
     let series = vec![
-        ("p50", report.latency.iter().map(|r| r.percentile_us(0.5)).collect()),
-        ("p99", report.latency.iter().map(|r| r.percentile_us(0.99)).collect()),
-        ("p99.9", report.latency.iter().map(|r| r.percentile_us(0.999)).collect()),
+        (
+            "p50",
+            report
+                .latency
+                .iter()
+                .map(|r| r.percentile_us(0.5))
+                .collect(),
+        ),
+        (
+            "p99",
+            report
+                .latency
+                .iter()
+                .map(|r| r.percentile_us(0.99))
+                .collect(),
+        ),
+        (
+            "p99.9",
+            report
+                .latency
+                .iter()
+                .map(|r| r.percentile_us(0.999))
+                .collect(),
+        ),
     ];
-    std::fs::write(plots.join("latency.svg"), svg::bars("Round-trip latency per path", "microseconds", &groups, &series))?;
+    std::fs::write(
+        plots.join("latency.svg"),
+        svg::bars(
+            "Round-trip latency per path",
+            "microseconds",
+            &groups,
+            &series,
+        ),
+    )?;
     let _ = writeln!(md, "![latency](docs/bench/latency.svg)\n");
 
     // Memory.
     let _ = writeln!(md, "## 3. Memory per idle session\n");
     let _ = writeln!(md, "Idle MQTT sessions held open by a separate process; RSS of the relay (for websockify, the proportional set size of its process and the child it forks per connection, so shared pages count once).\n");
-    let _ = writeln!(md, "| relay | sessions | RSS before | RSS with sessions | per session |");
+    let _ = writeln!(
+        md,
+        "| relay | sessions | RSS before | RSS with sessions | per session |"
+    );
     let _ = writeln!(md, "|---|---:|---:|---:|---:|");
     for row in &report.idle {
         let _ = writeln!(
             md,
             "| {} | {} | {} KiB | {} KiB | {:.1} KiB |",
-            row.path, row.sessions, row.rss_before_kib, row.rss_with_kib, row.per_session_kib()
+            row.path,
+            row.sessions,
+            row.rss_before_kib,
+            row.rss_with_kib,
+            row.per_session_kib()
         );
     }
 
@@ -207,15 +299,37 @@ pub fn write(
             let _ = writeln!(md, "Not measured in this run.");
         }
     }
-    let _ = writeln!(md, "\n## 5. The sans-IO core alone (1 KiB QoS 1 publishes, natively)\n");
+    let _ = writeln!(
+        md,
+        "\n## 5. The sans-IO core alone (1 KiB QoS 1 publishes, natively)\n"
+    );
     match core_json.and_then(|p| std::fs::read_to_string(p).ok()) {
         Some(text) => {
-            let _ = writeln!(md, "| case | median msg/s | min | max |\n|---|---:|---:|---:|");
+            let _ = writeln!(
+                md,
+                "| case | median msg/s | min | max |\n|---|---:|---:|---:|"
+            );
             for case in text.split("},{") {
                 let field = |name: &str| {
-                    case.split(&format!("\"{name}\":")).nth(1).map(|v| v.split([',', '}']).next().unwrap_or("").trim_matches('"').to_string()).unwrap_or_default()
+                    case.split(&format!("\"{name}\":"))
+                        .nth(1)
+                        .map(|v| {
+                            v.split([',', '}'])
+                                .next()
+                                .unwrap_or("")
+                                .trim_matches('"')
+                                .to_string()
+                        })
+                        .unwrap_or_default()
                 };
-                let _ = writeln!(md, "| {} | {} | {} | {} |", field("case"), field("median"), field("min"), field("max"));
+                let _ = writeln!(
+                    md,
+                    "| {} | {} | {} | {} |",
+                    field("case"),
+                    field("median"),
+                    field("min"),
+                    field("max")
+                );
             }
         }
         None => {
@@ -227,25 +341,62 @@ pub fn write(
     let tp = |p: &str| find(report, p, 10, 1024).map_or(0.0, |r| r.messages().0);
     let bridge_direct = tp("ws-bridge") / tp("direct TLS").max(1.0);
     let bridge_websockify = tp("ws-bridge") / tp("websockify").max(1.0);
-    let per_session = report.idle.iter().find(|r| r.path == "ws-bridge").map_or(f64::NAN, IdleRow::per_session_kib);
+    let per_session = report
+        .idle
+        .iter()
+        .find(|r| r.path == "ws-bridge")
+        .map_or(f64::NAN, IdleRow::per_session_kib);
     let _ = writeln!(md, "\n## Targets\n");
     let _ = writeln!(md, "| target | measured | |\n|---|---|---|");
-    let _ = writeln!(md, "| bridge throughput >= 0.9x direct TLS (1 KiB, 10 sessions) | {bridge_direct:.2}x | {} |", met(bridge_direct >= 0.9));
+    let _ = writeln!(
+        md,
+        "| bridge throughput >= 0.9x direct TLS (1 KiB, 10 sessions) | {bridge_direct:.2}x | {} |",
+        met(bridge_direct >= 0.9)
+    );
     let _ = writeln!(md, "| bridge throughput >= 5x websockify (1 KiB, 10 sessions) | {bridge_websockify:.2}x | {} |", met(bridge_websockify >= 5.0));
-    let _ = writeln!(md, "| added latency p50 <= 50 µs | {added50:.0} µs | {} |", met(added50 <= 50.0));
-    let _ = writeln!(md, "| added latency p99 <= 250 µs | {added99:.0} µs | {} |", met(added99 <= 250.0));
-    let _ = writeln!(md, "| <= 64 KiB RSS per idle bridged session | {per_session:.1} KiB | {} |", met(per_session <= 64.0));
+    let _ = writeln!(
+        md,
+        "| added latency p50 <= 50 µs | {added50:.0} µs | {} |",
+        met(added50 <= 50.0)
+    );
+    let _ = writeln!(
+        md,
+        "| added latency p99 <= 250 µs | {added99:.0} µs | {} |",
+        met(added99 <= 250.0)
+    );
+    let _ = writeln!(
+        md,
+        "| <= 64 KiB RSS per idle bridged session | {per_session:.1} KiB | {} |",
+        met(per_session <= 64.0)
+    );
     std::fs::write(out, md)
 }
 
 /// `{"name": [raw, gzip], ...}` as written by scripts/bench.sh, as a table.
 fn sizes_table(json: &str) -> String {
     let mut table = String::from("| artefact | raw | gzip -9 |\n|---|---:|---:|\n");
-    for entry in json.trim().trim_start_matches('{').trim_end_matches('}').split("],") {
-        let Some((name, values)) = entry.split_once(':') else { continue };
-        let numbers: Vec<&str> = values.trim().trim_start_matches('[').trim_end_matches(']').split(',').map(str::trim).collect();
+    for entry in json
+        .trim()
+        .trim_start_matches('{')
+        .trim_end_matches('}')
+        .split("],")
+    {
+        let Some((name, values)) = entry.split_once(':') else {
+            continue;
+        };
+        let numbers: Vec<&str> = values
+            .trim()
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .split(',')
+            .map(str::trim)
+            .collect();
         if let [raw, gz] = numbers.as_slice() {
-            let _ = writeln!(table, "| {} | {raw} B | {gz} B |", name.trim().trim_matches('"'));
+            let _ = writeln!(
+                table,
+                "| {} | {raw} B | {gz} B |",
+                name.trim().trim_matches('"')
+            );
         }
     }
     table

@@ -26,10 +26,21 @@ struct Paths {
     websockify_port: u16,
 }
 
-fn connector(url: &str, ca: Option<&std::path::Path>, connect_to: Option<ConnectTo>, subprotocol: bool) -> Connector {
-    let tls = TlsOptions { ca_file: ca.map(Into::into), ..TlsOptions::default() };
-    let url = url.parse().unwrap_or_else(|e| panic!("bench url {url}: {e:?}"));
-    let connector = Connector::new(url, &tls, connect_to).unwrap_or_else(|e| panic!("connector: {e}"));
+fn connector(
+    url: &str,
+    ca: Option<&std::path::Path>,
+    connect_to: Option<ConnectTo>,
+    subprotocol: bool,
+) -> Connector {
+    let tls = TlsOptions {
+        ca_file: ca.map(Into::into),
+        ..TlsOptions::default()
+    };
+    let url = url
+        .parse()
+        .unwrap_or_else(|e| panic!("bench url {url}: {e:?}"));
+    let connector =
+        Connector::new(url, &tls, connect_to).unwrap_or_else(|e| panic!("connector: {e}"));
     if subprotocol {
         connector
     } else {
@@ -40,8 +51,15 @@ fn connector(url: &str, ca: Option<&std::path::Path>, connect_to: Option<Connect
 impl Paths {
     fn start() -> Paths {
         let pki = TestPki::generate();
-        let broker = Mosquitto::start(&pki, MosquittoOptions { websockets: true, ..MosquittoOptions::default() });
-        let limits = "max_connections = 20000\nmax_connections_per_ip = 20000\nidle_timeout_ms = 600000";
+        let broker = Mosquitto::start(
+            &pki,
+            MosquittoOptions {
+                websockets: true,
+                ..MosquittoOptions::default()
+            },
+        );
+        let limits =
+            "max_connections = 20000\nmax_connections_per_ip = 20000\nidle_timeout_ms = 600000";
         let bridge = BridgeProcess::with_config_toml(&toml_for_broker(&broker, limits));
         let websockify_port = free_port();
         let websockify = ChildGuard::spawn(
@@ -54,17 +72,31 @@ impl Paths {
                 .stderr(Stdio::null()),
         );
         wait_for_port(loopback(websockify_port), Duration::from_secs(10));
-        Paths { _pki: pki, broker, bridge, websockify, websockify_port }
+        Paths {
+            _pki: pki,
+            broker,
+            bridge,
+            websockify,
+            websockify_port,
+        }
     }
 
     fn targets(&self) -> Vec<Target> {
         let ca = self.broker.ca_path();
         let tls_port = self.broker.tls_addr().port();
-        let direct_to = ConnectTo { host: "127.0.0.1".into(), port: tls_port };
+        let direct_to = ConnectTo {
+            host: "127.0.0.1".into(),
+            port: tls_port,
+        };
         let mut targets = vec![
             Target {
                 name: "direct TLS",
-                connector: connector(&format!("mqtts://broker.test:{tls_port}"), Some(ca), Some(direct_to), true),
+                connector: connector(
+                    &format!("mqtts://broker.test:{tls_port}"),
+                    Some(ca),
+                    Some(direct_to),
+                    true,
+                ),
             },
             Target {
                 name: "ws-bridge",
@@ -72,7 +104,12 @@ impl Paths {
             },
             Target {
                 name: "websockify",
-                connector: connector(&format!("ws://127.0.0.1:{}/", self.websockify_port), None, None, false),
+                connector: connector(
+                    &format!("ws://127.0.0.1:{}/", self.websockify_port),
+                    None,
+                    None,
+                    false,
+                ),
             },
         ];
         if let Some(ws) = self.broker.ws_addr().filter(|_| supports_websockets()) {
@@ -85,15 +122,32 @@ impl Paths {
     }
 }
 
-async fn throughput(target: &Target, sessions: usize, size: usize, duration: Duration) -> (f64, f64, u64) {
+async fn throughput(
+    target: &Target,
+    sessions: usize,
+    size: usize,
+    duration: Duration,
+) -> (f64, f64, u64) {
     let totals = Arc::new(Totals::default());
     let start = Instant::now();
     let from = start + Duration::from_millis(500);
     let until = from + duration;
     let mut tasks = Vec::with_capacity(sessions);
     for i in 0..sessions {
-        let id = format!("tp-{}-{i}-{}", target.name.replace(' ', "-"), start.elapsed().as_nanos());
-        tasks.push(tokio::spawn(load::round_trip_session(target.clone(), id, size, WINDOW, from, until, totals.clone())));
+        let id = format!(
+            "tp-{}-{i}-{}",
+            target.name.replace(' ', "-"),
+            start.elapsed().as_nanos()
+        );
+        tasks.push(tokio::spawn(load::round_trip_session(
+            target.clone(),
+            id,
+            size,
+            WINDOW,
+            from,
+            until,
+            totals.clone(),
+        )));
     }
     for task in tasks {
         let _ = task.await;
@@ -101,7 +155,11 @@ async fn throughput(target: &Target, sessions: usize, size: usize, duration: Dur
     let secs = duration.as_secs_f64();
     let messages = totals.messages.load(std::sync::atomic::Ordering::Relaxed) as f64 / secs;
     let mbytes = totals.bytes.load(std::sync::atomic::Ordering::Relaxed) as f64 / secs / 1e6;
-    (messages, mbytes, totals.failures.load(std::sync::atomic::Ordering::Relaxed))
+    (
+        messages,
+        mbytes,
+        totals.failures.load(std::sync::atomic::Ordering::Relaxed),
+    )
 }
 
 pub async fn run_all(quick: bool) -> Report {
@@ -121,31 +179,62 @@ pub async fn run_all(quick: bool) -> Report {
                     rates.push((msgs, mb));
                     failures += failed;
                 }
-                eprintln!("throughput {:<22} {sessions:>3} sessions {size:>6} B: {:?}", target.name, rates);
-                report.throughput.push(ThroughputRow { path: target.name, sessions, size, rates, failures });
+                eprintln!(
+                    "throughput {:<22} {sessions:>3} sessions {size:>6} B: {:?}",
+                    target.name, rates
+                );
+                report.throughput.push(ThroughputRow {
+                    path: target.name,
+                    sessions,
+                    size,
+                    rates,
+                    failures,
+                });
             }
         }
     }
 
     let samples = if quick { 1_000 } else { 10_000 };
     for target in &targets {
-        let mut latencies = load::latency_samples(target.clone(), samples, Duration::from_secs(60)).await;
+        let mut latencies =
+            load::latency_samples(target.clone(), samples, Duration::from_secs(60)).await;
         latencies.sort();
         eprintln!("latency {:<22} {} samples", target.name, latencies.len());
-        report.latency.push(LatencyRow { path: target.name, samples: latencies });
+        report.latency.push(LatencyRow {
+            path: target.name,
+            samples: latencies,
+        });
     }
 
     let idle = if quick { 500 } else { 5_000 };
     let bridge_pid = paths.bridge.child.pid();
-    report.idle.push(idle_rss("ws-bridge", &paths.bridge.url, true, idle, &|| rss_kib(bridge_pid).unwrap_or(0)));
+    report.idle.push(idle_rss(
+        "ws-bridge",
+        &paths.bridge.url,
+        true,
+        idle,
+        &|| rss_kib(bridge_pid).unwrap_or(0),
+    ));
     let websockify_pid = paths.websockify.pid();
     let websockify_url = format!("ws://127.0.0.1:{}/", paths.websockify_port);
-    report.idle.push(idle_rss("websockify", &websockify_url, false, idle.min(1_000), &|| tree_pss_kib(websockify_pid)));
+    report.idle.push(idle_rss(
+        "websockify",
+        &websockify_url,
+        false,
+        idle.min(1_000),
+        &|| tree_pss_kib(websockify_pid),
+    ));
     report
 }
 
 /// Memory of `count` idle sessions: RSS before, and with them held by a separate process.
-fn idle_rss(name: &'static str, url: &str, subprotocol: bool, count: usize, rss: &dyn Fn() -> u64) -> IdleRow {
+fn idle_rss(
+    name: &'static str,
+    url: &str,
+    subprotocol: bool,
+    count: usize,
+    rss: &dyn Fn() -> u64,
+) -> IdleRow {
     let before = rss();
     let exe = std::env::current_exe().unwrap_or_else(|e| panic!("current exe: {e}"));
     let mut cmd = Command::new(exe);
@@ -153,20 +242,34 @@ fn idle_rss(name: &'static str, url: &str, subprotocol: bool, count: usize, rss:
     if !subprotocol {
         cmd.arg("--no-subprotocol");
     }
-    let mut child = cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn().unwrap_or_else(|e| panic!("idle client: {e}"));
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap_or_else(|e| panic!("idle client: {e}"));
     let mut line = String::new();
     if let Some(stdout) = child.stdout.take() {
         use std::io::BufRead;
         let _ = std::io::BufReader::new(stdout).read_line(&mut line);
     }
-    let connected: usize = line.trim().strip_prefix("connected ").and_then(|n| n.parse().ok()).unwrap_or(0);
+    let connected: usize = line
+        .trim()
+        .strip_prefix("connected ")
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
     std::thread::sleep(Duration::from_secs(2));
     let with = rss();
     drop(child.stdin.take());
     let _ = child.kill();
     let _ = child.wait();
     eprintln!("idle {name}: {connected} sessions, RSS {before} KiB -> {with} KiB");
-    IdleRow { path: name, sessions: connected, rss_before_kib: before, rss_with_kib: with }
+    IdleRow {
+        path: name,
+        sessions: connected,
+        rss_before_kib: before,
+        rss_with_kib: with,
+    }
 }
 
 /// Proportional set size (KiB) of a process and its children: websockify forks one process per
@@ -175,15 +278,25 @@ fn tree_pss_kib(root: u32) -> u64 {
     let pss = |pid: u32| -> u64 {
         std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup"))
             .ok()
-            .and_then(|t| t.lines().find(|l| l.starts_with("Pss:")).and_then(|l| l.split_whitespace().nth(1)?.parse().ok()))
+            .and_then(|t| {
+                t.lines()
+                    .find(|l| l.starts_with("Pss:"))
+                    .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+            })
             .unwrap_or(0)
     };
     let mut total = pss(root);
     if let Ok(entries) = std::fs::read_dir("/proc") {
         for entry in entries.flatten() {
-            let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else { continue };
+            let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+                continue;
+            };
             let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-            let ppid = stat.rsplit(')').next().and_then(|rest| rest.split_whitespace().nth(1)).and_then(|p| p.parse::<u32>().ok());
+            let ppid = stat
+                .rsplit(')')
+                .next()
+                .and_then(|rest| rest.split_whitespace().nth(1))
+                .and_then(|p| p.parse::<u32>().ok());
             if ppid == Some(root) {
                 total += pss(pid);
             }
@@ -194,7 +307,10 @@ fn tree_pss_kib(root: u32) -> u64 {
 
 /// The `bench idle` process: opens the sessions, prints `connected N`, holds until stdin closes.
 pub async fn idle_client(url: &str, count: usize, no_subprotocol: bool) {
-    let target = Target { name: "idle", connector: connector(url, None, None, !no_subprotocol) };
+    let target = Target {
+        name: "idle",
+        connector: connector(url, None, None, !no_subprotocol),
+    };
     let connected = load::hold_idle_sessions(target, count).await;
     println!("connected {connected}");
     let _ = tokio::task::spawn_blocking(|| {

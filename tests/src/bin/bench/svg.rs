@@ -9,7 +9,9 @@ const BOTTOM: f64 = 50.0;
 const COLORS: [&str; 5] = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e"];
 
 fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 fn frame(title: &str, y_label: &str, y_max: f64) -> String {
@@ -63,20 +65,47 @@ fn legend(svg: &mut String, names: &[&str]) {
 }
 
 /// One line per series over categorical x values.
-pub fn lines(title: &str, x_label: &str, y_label: &str, xs: &[String], series: &[(&str, Vec<f64>)]) -> String {
-    let y_max = series.iter().flat_map(|(_, v)| v.iter().copied()).fold(1.0, f64::max) * 1.1;
+pub fn lines(
+    title: &str,
+    x_label: &str,
+    y_label: &str,
+    xs: &[String],
+    series: &[(&str, Vec<f64>)],
+) -> String {
+    let y_max = series
+        .iter()
+        .flat_map(|(_, v)| v.iter().copied())
+        .fold(1.0, f64::max)
+        * 1.1;
     let mut svg = frame(title, y_label, y_max);
     let plot_w = W - LEFT - RIGHT;
     let x_at = |i: usize| LEFT + plot_w * (i as f64 + 0.5) / xs.len() as f64;
     let y_at = |v: f64| H - BOTTOM - (H - TOP - BOTTOM) * v / y_max;
     for (i, x) in xs.iter().enumerate() {
-        svg += &format!("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n", x_at(i), H - BOTTOM + 18.0, escape(x));
+        svg += &format!(
+            "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n",
+            x_at(i),
+            H - BOTTOM + 18.0,
+            escape(x)
+        );
     }
-    svg += &format!("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n", LEFT + plot_w / 2.0, H - 10.0, escape(x_label));
+    svg += &format!(
+        "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n",
+        LEFT + plot_w / 2.0,
+        H - 10.0,
+        escape(x_label)
+    );
     for (s, (_, values)) in series.iter().enumerate() {
-        let points: Vec<String> = values.iter().enumerate().map(|(i, v)| format!("{:.1},{:.1}", x_at(i), y_at(*v))).collect();
+        let points: Vec<String> = values
+            .iter()
+            .enumerate()
+            .map(|(i, v)| format!("{:.1},{:.1}", x_at(i), y_at(*v)))
+            .collect();
         let color = COLORS[s % COLORS.len()];
-        svg += &format!("<polyline fill=\"none\" stroke=\"{color}\" stroke-width=\"2\" points=\"{}\"/>\n", points.join(" "));
+        svg += &format!(
+            "<polyline fill=\"none\" stroke=\"{color}\" stroke-width=\"2\" points=\"{}\"/>\n",
+            points.join(" ")
+        );
         for p in &points {
             let (x, y) = p.split_once(',').unwrap_or(("0", "0"));
             svg += &format!("<circle cx=\"{x}\" cy=\"{y}\" r=\"3\" fill=\"{color}\"/>\n");
@@ -89,14 +118,23 @@ pub fn lines(title: &str, x_label: &str, y_label: &str, xs: &[String], series: &
 
 /// Groups of bars: one group per category, one bar per series.
 pub fn bars(title: &str, y_label: &str, groups: &[String], series: &[(&str, Vec<f64>)]) -> String {
-    let y_max = series.iter().flat_map(|(_, v)| v.iter().copied()).fold(1.0, f64::max) * 1.1;
+    let y_max = series
+        .iter()
+        .flat_map(|(_, v)| v.iter().copied())
+        .fold(1.0, f64::max)
+        * 1.1;
     let mut svg = frame(title, y_label, y_max);
     let plot_w = W - LEFT - RIGHT;
     let group_w = plot_w / groups.len().max(1) as f64;
     let bar_w = group_w * 0.8 / series.len().max(1) as f64;
     for (g, group) in groups.iter().enumerate() {
         let gx = LEFT + group_w * g as f64 + group_w * 0.1;
-        svg += &format!("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n", gx + group_w * 0.4, H - BOTTOM + 18.0, escape(group));
+        svg += &format!(
+            "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n",
+            gx + group_w * 0.4,
+            H - BOTTOM + 18.0,
+            escape(group)
+        );
         for (s, (_, values)) in series.iter().enumerate() {
             let v = values.get(g).copied().unwrap_or(0.0);
             let h = (H - TOP - BOTTOM) * v / y_max;
