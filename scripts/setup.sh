@@ -48,14 +48,18 @@ fi
 bindgen_version=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/[^0-9.]/, ""); print; exit }' Cargo.lock)
 if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$bindgen_version" ]; then
   log "installing wasm-bindgen-cli $bindgen_version (compiles from crates.io, a few minutes)"
-  cargo install --locked --quiet wasm-bindgen-cli --version "$bindgen_version"
+  # Its published lock file names webpki-roots 1.0.11, which some registry mirrors lack: then
+  # resolve afresh (same wasm-bindgen-cli version, newest compatible dependencies).
+  cargo install --locked --quiet wasm-bindgen-cli --version "$bindgen_version" \
+    || cargo install --quiet wasm-bindgen-cli --version "$bindgen_version"
 fi
 
 if [ "$what" = all ]; then
   wasm_pack_version=0.15.1
   if [ "$(wasm-pack --version 2>/dev/null | awk '{print $2}')" != "$wasm_pack_version" ]; then
     log "installing wasm-pack $wasm_pack_version"
-    cargo install --locked --quiet wasm-pack --version "$wasm_pack_version"
+    cargo install --locked --quiet wasm-pack --version "$wasm_pack_version" \
+      || cargo install --quiet wasm-pack --version "$wasm_pack_version"
   fi
   # A third-party MQTT-over-WebSockets client for the bridge tests.
   if ! python3 -c 'import paho.mqtt, sys; sys.exit(0 if paho.mqtt.__version__ == "2.1.0" else 1)' 2>/dev/null; then
