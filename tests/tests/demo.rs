@@ -4,8 +4,8 @@
 //! * in headless Chromium: activate a device, open the console, publish and receive, see a value
 //!   written by `xtask demo-write` (and by the Platform page) arrive; SIGINT stops the demo
 //!   cleanly (exit 0, no child process, ports closed);
-//! * a restart on the same data directory keeps the CA and the activated device (its saved
-//!   password still connects, re-activation gets no answer);
+//! * a restart on the same data directory keeps the CA, the platform password and the activated
+//!   device (its saved password still connects, re-activation gets no answer);
 //! * without a browser, the native client through the demo's TLS front: Murano-like refusals.
 //!
 //! The binary belongs to the `xtask` package, so it is found next to the test executable: build
@@ -451,7 +451,7 @@ fn wait_row(browser: &Browser, log: &str, dir: &str, row: &str) {
 }
 
 #[test]
-fn demo_in_the_browser_then_restart_keeps_the_device() {
+fn demo_in_the_browser_activate_console_platform_write_then_sigint() {
     let _serial = serial();
     dist();
     let data = TempDir::new("demo-data");
@@ -466,7 +466,6 @@ fn demo_in_the_browser_then_restart_keeps_the_device() {
     for file in ["ca.pem", "server.pem", "server.key.pem", "platform.txt"] {
         assert!(data.path().join(file).is_file(), "{file} not created");
     }
-    let ca_before = std::fs::read_to_string(data.path().join("ca.pem")).expect("ca.pem");
 
     let browser = Browser::start();
     let page = |route: &str| format!("{}{route}", demo.banner.url);
@@ -526,17 +525,33 @@ fn demo_in_the_browser_then_restart_keeps_the_device() {
     drop(browser);
 
     demo.interrupt_and_check();
+}
 
-    // Restart on the same data directory: same CA, the device is still activated.
-    let demo = Demo::start(data.path());
+#[test]
+fn restart_keeps_the_ca_and_the_activated_device() {
+    let _serial = serial();
+    let data = TempDir::new("demo-restart");
+    let dir = data.path().to_path_buf();
+    let demo = Demo::start(&dir);
+    assert_eq!(demo.banner.devices, 0);
+    let ca_before = std::fs::read_to_string(dir.join("ca.pem")).expect("ca.pem");
+    let platform_before = demo.banner.platform_password.clone();
+    let front = demo.banner.front;
+    let password = runtime()
+        .block_on(activate(front, &dir, "007"))
+        .expect("007 activated");
+    demo.interrupt_and_check();
+
+    let demo = Demo::start(&dir);
     eprintln!("restart: banner after {:?}", demo.startup);
     assert_eq!(demo.banner.devices, 1, "{}", demo.banner.text);
+    assert_eq!(demo.banner.platform_password, platform_before);
     assert_eq!(
-        std::fs::read_to_string(data.path().join("ca.pem")).expect("ca.pem"),
+        std::fs::read_to_string(dir.join("ca.pem")).expect("ca.pem"),
         ca_before,
         "the CA was regenerated"
     );
-    let (front, dir) = (demo.banner.front, data.path().to_path_buf());
+    let front = demo.banner.front;
     runtime().block_on(async {
         let mut device = connect(front, &dir, "007", Some(("007", &password)))
             .await
