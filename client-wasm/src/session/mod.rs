@@ -15,7 +15,7 @@ mod event;
 mod options;
 mod outgoing;
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::VecDeque;
 
 use mqttrs::{Packet, Pid, QosPid};
 
@@ -27,7 +27,7 @@ use crate::{topic, Error, QoS};
 pub use event::{Event, Message, PublishId, RequestId, TransportAction};
 pub use options::{Options, Will};
 pub use outgoing::PendingPublish;
-use outgoing::{Awaiting, InFlight, OutMessage, Outgoing, PacketIds};
+use outgoing::{Awaiting, InFlight, OutMessage, Outgoing, PacketIds, PidSet};
 
 /// The state of the link to the broker.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,11 +77,11 @@ pub struct Session {
     /// Filters the user wants, in the order first asked, for resubscribing.
     subscriptions: Vec<(String, QoS)>,
     /// Requests sent and awaiting SUBACK/UNSUBACK, by packet id.
-    awaiting_ack: BTreeMap<u16, Request>,
+    awaiting_ack: Vec<(u16, Request)>,
     /// Requests to send once connected.
     unsent: VecDeque<Request>,
     /// Inbound QoS 2 packet ids between PUBLISH and PUBREL: a repeat is not delivered again.
-    incoming_qos2: BTreeSet<u16>,
+    incoming_qos2: PidSet,
     last_sent: Instant,
     last_received: Instant,
     ping_deadline: Option<Instant>,
@@ -103,9 +103,9 @@ impl Session {
             pids: PacketIds::default(),
             outgoing: Outgoing::default(),
             subscriptions: Vec::new(),
-            awaiting_ack: BTreeMap::new(),
+            awaiting_ack: Vec::new(),
             unsent: VecDeque::new(),
-            incoming_qos2: BTreeSet::new(),
+            incoming_qos2: PidSet::default(),
             last_sent: Instant::default(),
             last_received: Instant::default(),
             ping_deadline: None,
@@ -465,6 +465,12 @@ impl Session {
         Some(self.last_sent.min(self.last_received) + keep_alive)
     }
 
+    /// Removes and returns the request awaiting an ack under `pid`.
+    fn take_request(&mut self, pid: u16) -> Option<Request> {
+        let index = self.awaiting_ack.iter().position(|(p, _)| *p == pid)?;
+        Some(self.awaiting_ack.swap_remove(index).1)
+    }
+
     fn new_publish_id(&mut self) -> PublishId {
         let id = PublishId(self.next_publish_id);
         self.next_publish_id += 1;
@@ -593,7 +599,7 @@ impl Session {
             }),
         };
         self.send(now, &packet);
-        self.awaiting_ack.insert(pid_value, request);
+        self.awaiting_ack.push((pid_value, request));
     }
 
     /// Forgets the per-connection state. In-flight publishes, subscriptions and unacknowledged
@@ -668,7 +674,7 @@ impl Session {
                 Ok(())
             }
             Packet::Pubrel(pid) => {
-                self.incoming_qos2.remove(&pid.get());
+                self.incoming_qos2.remove(pid.get());
                 self.send_pid_packet(now, pid.get(), Packet::Pubcomp);
                 Ok(())
             }
@@ -678,7 +684,7 @@ impl Session {
             }
             Packet::Suback(suback) => self.on_suback(suback),
             Packet::Unsuback(pid) => {
-                match self.awaiting_ack.remove(&pid.get()) {
+                match self.take_request(pid.get()) {
                     Some(Request {
                         id,
                         kind: RequestKind::Unsubscribe(_),
@@ -690,7 +696,7 @@ impl Session {
                         Ok(())
                     }
                     Some(other) => {
-                        self.awaiting_ack.insert(pid.get(), other);
+                        self.awaiting_ack.push((pid.get(), other));
                         Err(Error::Violation(format!(
                             "UNSUBACK {} answers a SUBSCRIBE",
                             pid.get()
@@ -789,11 +795,11 @@ impl Session {
 
     fn on_suback(&mut self, suback: mqttrs::Suback) -> Result<(), Error> {
         let pid = suback.pid.get();
-        let Some(request) = self.awaiting_ack.remove(&pid) else {
+        let Some(request) = self.take_request(pid) else {
             return Ok(()); // a late ack for a request already retried
         };
         let RequestKind::Subscribe(list) = &request.kind else {
-            self.awaiting_ack.insert(pid, request);
+            self.awaiting_ack.push((pid, request));
             return Err(Error::Violation(format!(
                 "SUBACK {pid} answers an UNSUBSCRIBE"
             )));
@@ -804,7 +810,7 @@ impl Session {
                 suback.return_codes.len(),
                 list.len()
             );
-            self.awaiting_ack.insert(pid, request);
+            self.awaiting_ack.push((pid, request));
             return Err(Error::Violation(msg));
         }
         self.pids.release(pid);

@@ -1,7 +1,7 @@
 //! Outgoing publishes: the in-flight window (QoS 1/2 awaiting acknowledgement, in send order),
 //! the queue behind it, and packet identifier allocation.
 
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::VecDeque;
 
 use super::event::PublishId;
 use crate::QoS;
@@ -47,11 +47,62 @@ pub struct PendingPublish {
     pub released: bool,
 }
 
+/// A set of packet identifiers as a bitset (8 KiB at most): cheaper than a tree, and no tree
+/// code in the wasm binary.
+#[derive(Debug, Default, Clone)]
+pub struct PidSet {
+    words: Vec<u64>,
+    len: usize,
+}
+
+impl PidSet {
+    fn slot(pid: u16) -> (usize, u64) {
+        (usize::from(pid / 64), 1u64 << (pid % 64))
+    }
+
+    #[cfg(test)]
+    fn contains(&self, pid: u16) -> bool {
+        let (word, bit) = Self::slot(pid);
+        self.words.get(word).is_some_and(|w| w & bit != 0)
+    }
+
+    /// Adds `pid`; false if it was already there.
+    pub fn insert(&mut self, pid: u16) -> bool {
+        let (word, bit) = Self::slot(pid);
+        if self.words.len() <= word {
+            self.words.resize(word + 1, 0);
+        }
+        let fresh = self.words[word] & bit == 0;
+        self.words[word] |= bit;
+        self.len += usize::from(fresh);
+        fresh
+    }
+
+    pub fn remove(&mut self, pid: u16) {
+        let (word, bit) = Self::slot(pid);
+        if let Some(w) = self.words.get_mut(word) {
+            if *w & bit != 0 {
+                *w &= !bit;
+                self.len -= 1;
+            }
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn clear(&mut self) {
+        self.words.clear();
+        self.len = 0;
+    }
+}
+
 /// Packet identifiers in use (publishes, subscribes, unsubscribes), never handed out twice.
 #[derive(Debug, Default)]
 pub struct PacketIds {
     next: u16,
-    used: BTreeSet<u16>,
+    used: PidSet,
 }
 
 impl PacketIds {
@@ -74,7 +125,7 @@ impl PacketIds {
     }
 
     pub fn release(&mut self, pid: u16) {
-        self.used.remove(&pid);
+        self.used.remove(pid);
     }
 }
 
@@ -132,5 +183,18 @@ mod tests {
         ids.next = u16::MAX;
         assert_eq!(ids.allocate(), Some(1));
         assert!(!ids.reserve(0));
+    }
+
+    #[test]
+    fn the_pid_set_counts_and_forgets() {
+        let mut set = PidSet::default();
+        assert!(set.insert(65_535) && set.insert(1) && !set.insert(1));
+        assert_eq!(set.len(), 2);
+        assert!(set.contains(65_535) && !set.contains(2));
+        set.remove(1);
+        set.remove(1);
+        assert_eq!(set.len(), 1);
+        set.clear();
+        assert!(!set.contains(65_535));
     }
 }
