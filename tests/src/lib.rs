@@ -7,3 +7,4 @@ pub mod cli;
 pub mod responder;
 pub mod webdriver;
 pub mod stall_proxy;
+pub mod app_page;

@@ -6,10 +6,11 @@
 //! Screenshots of every page go to `tests/artifacts/` (not committed).
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
+use tests::app_page::{errors, open, wait_state, web_dist as dist, workspace};
 use tests::bridge::BridgeProcess;
 use tests::certs::TestPki;
 use tests::mosquitto::{
@@ -24,23 +25,6 @@ const LIMIT: Duration = Duration::from_secs(20);
 fn serial() -> MutexGuard<'static, ()> {
     static LOCK: Mutex<()> = Mutex::new(());
     LOCK.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-/// The built app; fails with the command to run when it is missing.
-fn dist() -> PathBuf {
-    let dist = workspace().join("web/dist");
-    for file in ["index.html", "web.js", "web_bg.wasm", "style.css"] {
-        assert!(
-            dist.join(file).exists(),
-            "{} is missing: build the web app first with `scripts/build-web.sh`",
-            dist.join(file).display()
-        );
-    }
-    dist
 }
 
 fn artifact(name: &str) -> PathBuf {
@@ -111,34 +95,6 @@ impl Stack {
             self.bridge.log_text()
         )
     }
-}
-
-/// Opens a page of the app and starts collecting uncaught errors (a wasm panic is one).
-fn open(browser: &Browser, url: &str) {
-    browser.goto(url);
-    browser.element("#status");
-    browser.eval(
-        "window.__errors = window.__errors || [];\
-         window.addEventListener('error', e => window.__errors.push(String(e.message)));\
-         window.addEventListener('unhandledrejection', e => window.__errors.push(String(e.reason)));",
-        vec![],
-    );
-}
-
-fn errors(browser: &Browser) -> Vec<String> {
-    let v = browser.eval("return window.__errors || []", vec![]);
-    v.as_array()
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|e| e.as_str().map(str::to_string))
-        .collect()
-}
-
-fn wait_state(browser: &Browser, state: &str) -> String {
-    browser.wait_for(&format!("status {state}"), LIMIT, |b| {
-        (b.attr("#status", "data-state").as_deref() == Some(state))
-            .then(|| b.text("#status").unwrap_or_default())
-    })
 }
 
 /// Texts of the message log's rows in one direction (`in` / `out`), newest first.
@@ -241,7 +197,7 @@ fn activate_then_console_round_trip_and_platform_writes() {
     assert_eq!(typed.as_str(), Some(password.as_str()));
     browser.click("#connect");
     assert_eq!(
-        wait_state(&browser, "connected").trim(),
+        wait_state(&browser, "connected", LIMIT).trim(),
         "Console: Connected"
     );
 
@@ -269,7 +225,7 @@ fn activate_then_console_round_trip_and_platform_writes() {
     browser.fill("#platform-password", PLATFORM_PASSWORD);
     browser.click("#platform-connect");
     assert_eq!(
-        wait_state(&browser, "connected").trim(),
+        wait_state(&browser, "connected", LIMIT).trim(),
         "Platform: Connected"
     );
     browser.fill("#platform-identity", "007");
@@ -340,7 +296,7 @@ fn echo_host_and_device_in_two_tabs_rotate_the_message() {
     login(&browser);
     browser.click("#echo-start");
     assert_eq!(
-        wait_state(&browser, "connected").trim(),
+        wait_state(&browser, "connected", LIMIT).trim(),
         "Echo host: Connected"
     );
 
@@ -352,7 +308,7 @@ fn echo_host_and_device_in_two_tabs_rotate_the_message() {
     browser.fill("#device-interval", "500");
     browser.click("#device-start");
     assert_eq!(
-        wait_state(&browser, "connected").trim(),
+        wait_state(&browser, "connected", LIMIT).trim(),
         "Device: Connected"
     );
     // hello → elloh → llohe: the message turns one character per round trip.
@@ -373,7 +329,7 @@ fn echo_host_and_device_in_two_tabs_rotate_the_message() {
     assert_eq!(browser.text("#echo-sent"), browser.text("#echo-received"));
     browser.screenshot(&artifact("echo.png"));
     browser.click("#echo-stop");
-    wait_state(&browser, "disconnected");
+    wait_state(&browser, "disconnected", LIMIT);
 
     for tab in [&echo_tab, &device_tab] {
         browser.switch_to(tab);
@@ -397,7 +353,7 @@ fn wrong_password_shows_the_brokers_words_and_nothing_crashes() {
     browser.fill("#username", "007");
     browser.fill("#password", "not-the-password");
     browser.click("#connect");
-    let status = wait_state(&browser, "error");
+    let status = wait_state(&browser, "error", LIMIT);
     assert!(status.contains("bad user name or password"), "{status}");
     // Refused credentials are not retried: the status stays.
     std::thread::sleep(Duration::from_millis(1500));
@@ -410,7 +366,7 @@ fn wrong_password_shows_the_brokers_words_and_nothing_crashes() {
     // The app still works: fix the password and connect.
     browser.fill("#password", "right-password");
     browser.click("#connect");
-    wait_state(&browser, "connected");
+    wait_state(&browser, "connected", LIMIT);
     browser.click("#nav-activate");
     browser.wait_for("the activate page", LIMIT, |b| {
         (b.attr("#page", "data-page").as_deref() == Some("activate")).then_some(())

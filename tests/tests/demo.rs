@@ -22,6 +22,7 @@ use std::time::{Duration, Instant};
 
 use client_wasm::native::{ConnectTo, Connector, Driver, NoFlow, Output, TlsOptions};
 use client_wasm::{ConnectRefused, Error, Event, Message, Options, QoS, Session};
+use tests::app_page::{errors, open, wait_state, web_dist as dist, workspace};
 use tests::certs::TempDir;
 use tests::procs::ChildGuard;
 use tests::webdriver::{Browser, Json};
@@ -33,10 +34,6 @@ const SERVER_NAME: &str = "broker.demo.localhost";
 fn serial() -> MutexGuard<'static, ()> {
     static LOCK: Mutex<()> = Mutex::new(());
     LOCK.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
 /// The `xtask` binary next to the test executable (`<target>/debug/xtask`).
@@ -392,45 +389,6 @@ async fn activate(front: SocketAddr, data_dir: &Path, identity: &str) -> Option<
 
 // --- the browser ------------------------------------------------------------------------------
 
-fn dist() -> PathBuf {
-    let dist = workspace().join("web/dist");
-    for file in ["index.html", "web.js", "web_bg.wasm"] {
-        assert!(
-            dist.join(file).exists(),
-            "{} is missing: build the web app first with `scripts/build-web.sh`",
-            dist.join(file).display()
-        );
-    }
-    dist
-}
-
-fn open(browser: &Browser, url: &str) {
-    browser.goto(url);
-    browser.element("#status");
-    browser.eval(
-        "window.__errors = window.__errors || [];\
-         window.addEventListener('error', e => window.__errors.push(String(e.message)));\
-         window.addEventListener('unhandledrejection', e => window.__errors.push(String(e.reason)));",
-        vec![],
-    );
-}
-
-fn errors(browser: &Browser) -> Vec<String> {
-    let v = browser.eval("return window.__errors || []", vec![]);
-    v.as_array()
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|e| e.as_str().map(str::to_string))
-        .collect()
-}
-
-fn wait_state(browser: &Browser, state: &str) -> String {
-    browser.wait_for(&format!("status {state}"), LIMIT, |b| {
-        (b.attr("#status", "data-state").as_deref() == Some(state))
-            .then(|| b.text("#status").unwrap_or_default())
-    })
-}
-
 fn log_rows(browser: &Browser, log: &str, dir: &str) -> Vec<String> {
     let v = browser.eval(
         "return [...document.querySelectorAll(arguments[0] + ' [data-testid=log-row][data-dir=' + arguments[1] + ']')]\
@@ -493,7 +451,7 @@ fn demo_in_the_browser_activate_console_platform_write_then_sigint() {
         (b.attr("#page", "data-page").as_deref() == Some("console")).then_some(())
     });
     browser.click("#connect");
-    wait_state(&browser, "connected");
+    wait_state(&browser, "connected", LIMIT);
     browser.fill("#pub-topic", "temperature");
     browser.fill("#pub-message", "32");
     browser.click("#publish");
@@ -512,7 +470,7 @@ fn demo_in_the_browser_activate_console_platform_write_then_sigint() {
     browser.fill("#platform-username", "platform");
     browser.fill("#platform-password", &demo.banner.platform_password);
     browser.click("#platform-connect");
-    wait_state(&browser, "connected");
+    wait_state(&browser, "connected", LIMIT);
     browser.fill("#platform-identity", "007");
     browser.fill("#platform-resource", "humidity");
     browser.fill("#platform-value", "41");

@@ -1,0 +1,55 @@
+//! Driving the built web app (web/dist) in headless Chromium: shared by the browser and demo
+//! end-to-end tests.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::webdriver::Browser;
+
+/// The workspace root.
+pub fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// The built app; fails with the command to run when it is missing.
+pub fn web_dist() -> PathBuf {
+    let dist = workspace().join("web/dist");
+    for file in ["index.html", "web.js", "web_bg.wasm", "style.css"] {
+        assert!(
+            dist.join(file).exists(),
+            "{} is missing: build the web app first with `scripts/build-web.sh`",
+            dist.join(file).display()
+        );
+    }
+    dist
+}
+
+/// Opens a page of the app and starts collecting uncaught errors (a wasm panic is one).
+pub fn open(browser: &Browser, url: &str) {
+    browser.goto(url);
+    browser.element("#status");
+    browser.eval(
+        "window.__errors = window.__errors || [];\
+         window.addEventListener('error', e => window.__errors.push(String(e.message)));\
+         window.addEventListener('unhandledrejection', e => window.__errors.push(String(e.reason)));",
+        vec![],
+    );
+}
+
+/// Uncaught errors seen on the page since `open`.
+pub fn errors(browser: &Browser) -> Vec<String> {
+    let v = browser.eval("return window.__errors || []", vec![]);
+    v.as_array()
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|e| e.as_str().map(str::to_string))
+        .collect()
+}
+
+/// Waits until the connection status shows `state`; returns its text.
+pub fn wait_state(browser: &Browser, state: &str, limit: Duration) -> String {
+    browser.wait_for(&format!("status {state}"), limit, |b| {
+        (b.attr("#status", "data-state").as_deref() == Some(state))
+            .then(|| b.text("#status").unwrap_or_default())
+    })
+}
