@@ -117,28 +117,6 @@ fn init_logging(format: LogFormat) {
     }
 }
 
-async fn shutdown_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = term.recv() => {},
-                    _ = tokio::signal::ctrl_c() => {},
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-    }
-}
-
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(cli.log_format);
@@ -174,7 +152,7 @@ fn main() -> ExitCode {
         // One machine-readable line on stdout: harnesses and scripts read the bound address.
         println!("ws-bridge listening on {}", handle.url("/mqtt"));
         let _ = addr;
-        shutdown_signal().await;
+        ws_bridge::shutdown_signal().await;
         tracing::info!("signal received: shutting down");
         handle.shutdown().await;
         ExitCode::SUCCESS

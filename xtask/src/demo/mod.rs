@@ -282,7 +282,7 @@ pub async fn run(options: DemoOptions) -> Result<(), DemoError> {
         "demo ready"
     );
 
-    shutdown_signal().await;
+    ws_bridge::shutdown_signal().await;
     eprintln!("demo: stopping (draining browser sessions)...");
     bridge.shutdown().await;
     if let Some(e) = embedded {
@@ -359,26 +359,4 @@ fn print_banner(
     let mut out = std::io::stdout().lock();
     let _ = out.write_all(b.as_bytes());
     let _ = out.flush();
-}
-
-async fn shutdown_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = term.recv() => {},
-                    _ = tokio::signal::ctrl_c() => {},
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-    }
 }
