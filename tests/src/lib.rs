@@ -1,10 +1,10 @@
-//! Test harness.
+//! The cross-component test harness: real mosquitto, real bridge, real headless Chromium.
+pub mod app_page;
 pub mod bridge;
 pub mod certs;
+pub mod cli;
 pub mod mosquitto;
 pub mod procs;
-pub mod cli;
 pub mod responder;
-pub mod webdriver;
 pub mod stall_proxy;
-pub mod app_page;
+pub mod webdriver;
