@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 # Builds the npm package client-wasm/pkg (ES module for `--target web`, .d.ts included) with the
 # size-first profile `wasm-release` (opt-level "z", LTO, panic=abort), then runs binaryen's
-# `wasm-opt -Oz` itself when it is recent enough (wasm-pack must not download anything), and
-# prints sizes.
+# `wasm-opt -Oz` itself (wasm-pack must not download anything), and prints sizes.
 #
 #   scripts/build-pkg.sh            # -> client-wasm/pkg
 set -euo pipefail
@@ -19,8 +18,8 @@ fi
 command -v wasm-pack >/dev/null || { echo "wasm-pack missing: cargo install --locked wasm-pack --version 0.15.1" >&2; exit 1; }
 command -v wasm-opt >/dev/null || { echo "wasm-opt missing: apt-get install binaryen" >&2; exit 1; }
 
-# strip=false here: wasm-bindgen reads the target_features section (it must know reference types
-# are on); the name and producers sections are dropped by wasm-bindgen below instead.
+# strip=false here: wasm-bindgen reads the target_features section; the name and producers
+# sections are dropped by wasm-bindgen below instead.
 CARGO_PROFILE_WASM_RELEASE_STRIP=false \
     wasm-pack build --mode no-install --target web --no-opt --profile wasm-release \
     --out-dir pkg client-wasm -- --features browser
@@ -28,19 +27,12 @@ CARGO_PROFILE_WASM_RELEASE_STRIP=false \
 wasm-bindgen --target web --out-dir "$out" --remove-name-section --remove-producers-section \
     "$CARGO_TARGET_DIR/wasm32-unknown-unknown/wasm-release/client_wasm.wasm"
 
-# wasm-opt -Oz. Binaryen before version 116 (Debian bookworm ships 108) rewrites the externref
-# table wasm-bindgen 0.2.130 emits into a funcref table: even a no-op round trip then fails at
-# instantiation ("WebAssembly.Table.set(): ... function-typed object"). Skip it there.
-binaryen=$(wasm-opt --version | grep -o '[0-9]\+' | head -1)
-if [ "${binaryen:-0}" -ge 116 ]; then
-    wasm-opt -Oz --strip-debug --strip-producers \
-        --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
-        --enable-mutable-globals --enable-reference-types --enable-multivalue \
-        "$out/client_wasm_bg.wasm" -o "$out/client_wasm_bg.wasm.opt"
-    mv "$out/client_wasm_bg.wasm.opt" "$out/client_wasm_bg.wasm"
-else
-    echo "note: wasm-opt $binaryen < 116 corrupts wasm-bindgen's externref table; shipping the wasm-bindgen output as is" >&2
-fi
+# wasm-opt -Oz (Debian's binaryen). Reference types are off for wasm32 (.cargo/config.toml), so
+# binaryen 108 handles wasm-bindgen's output.
+wasm-opt -Oz --strip-debug --strip-producers \
+    --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals \
+    "$out/client_wasm_bg.wasm" -o "$out/client_wasm_bg.wasm.opt"
+mv "$out/client_wasm_bg.wasm.opt" "$out/client_wasm_bg.wasm"
 
 # The plain HTML example imports ./pkg/client_wasm.js: give it a copy (git-ignored).
 rm -rf client-wasm/examples/plain/pkg

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the web app into web/dist: release wasm (profile wasm-release), wasm-bindgen --target
-# web, wasm-opt -Oz (binaryen >= 117 only, see below), index.html and style.css; prints the page's total transfer, raw and gzip.
+# web, wasm-opt -Oz, index.html and style.css; prints the page's total transfer, raw and gzip.
 # Needs: rustup target wasm32-unknown-unknown, wasm-bindgen-cli at the exact version of the
 # wasm-bindgen crate in Cargo.lock (scripts/setup.sh installs it), Debian's binaryen (wasm-opt).
 # No trunk, nothing downloaded.
@@ -21,18 +21,10 @@ cargo build --quiet -p web --target wasm32-unknown-unknown --profile wasm-releas
 rm -rf "$out.tmp" && mkdir -p "$out.tmp"
 wasm-bindgen --target web --no-typescript --out-dir "$out.tmp" --out-name web \
   "$target_dir/wasm32-unknown-unknown/wasm-release/web.wasm"
-# Debian bookworm's binaryen 108 turns wasm-bindgen's externref table into a funcref table (the
-# page then fails with "WebAssembly.Table.set(): Argument 1 is invalid"), so -Oz runs only with
-# a newer wasm-opt; rustc's opt-level "z" has already done most of the work (about 10% is left).
-opt_version=$(wasm-opt --version 2>/dev/null | awk '{print $3}' | tr -dc 0-9)
-if [ "${opt_version:-0}" -ge 117 ]; then
-  wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
-    --enable-mutable-globals --enable-reference-types --enable-multivalue \
-    "$out.tmp/web_bg.wasm" -o "$out.tmp/web_bg.opt.wasm"
-  mv "$out.tmp/web_bg.opt.wasm" "$out.tmp/web_bg.wasm"
-else
-  echo "build-web: wasm-opt ${opt_version:-missing} is older than 117 and breaks reference types: skipping -Oz" >&2
-fi
+# Reference types are off for wasm32 (.cargo/config.toml), so Debian's binaryen 108 can run.
+wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+  --enable-mutable-globals "$out.tmp/web_bg.wasm" -o "$out.tmp/web_bg.opt.wasm"
+mv "$out.tmp/web_bg.opt.wasm" "$out.tmp/web_bg.wasm"
 cp web/index.html web/style.css "$out.tmp/"
 rm -rf "$out" && mv "$out.tmp" "$out"
 
