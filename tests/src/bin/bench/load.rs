@@ -55,7 +55,8 @@ pub async fn round_trip_session(
         let Ok(Some(output)) = next else { break };
         match output {
             Output::Event(Event::Connected { .. }) => {
-                if driver.subscribe(&[(&topic, QoS::AtMostOnce)]).is_err() {
+                let subscribed = driver.subscribe(&[(&topic, QoS::AtMostOnce)]);
+                if subscribed.is_err() {
                     totals.failures.fetch_add(1, Ordering::Relaxed);
                     return;
                 }
