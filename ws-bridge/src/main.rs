@@ -137,6 +137,14 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    // Cross-site WebSocket hijacking: any web page may open a route without an Origin list.
+    if !config.listen.ip().is_loopback() {
+        for (name, route) in &config.routes {
+            if route.allowed_origins.is_empty() || route.allowed_origins.iter().any(|o| o == "*") {
+                tracing::warn!(route = %name, "route accepts WebSockets from any web page: set allowed_origins (--allow-origin)");
+            }
+        }
+    }
     rt.block_on(async move {
         let (addr, handle) = match Bridge::bind(config).await {
             Ok(x) => x,
