@@ -181,7 +181,12 @@ fn other_failure_classes_have_their_exit_status() {
     });
     let url = format!("mqtt://{addr}");
     let garbage = cli::run(&["pub", "--url", &url, "-t", "a", "-m", "b"], "", LIMIT);
-    assert_error(&garbage, 6, "protocol error from the broker");
+    // Refused at its first byte: an HTTP reply cannot begin a CONNACK.
+    assert_error(
+        &garbage,
+        6,
+        "protocol violation by the broker: expected CONNACK",
+    );
     let silent = cli::run(
         &[
             "pub",
