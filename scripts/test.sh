@@ -33,7 +33,7 @@ core_has_no_io_crates() {
   echo "no tokio, mio, web-sys or socket crate in the core's tree"
 }
 step "core dependency tree" core_has_no_io_crates
-step "binaries" cargo build -p client-wasm --features native --bin mqttws -p ws-bridge -p xtask --locked
+step "binaries" cargo build -p client-wasm -p ws-bridge -p xtask --features client-wasm/native --bins --locked
 if [ -f scripts/build-web.sh ]; then
   step "web app (release wasm)" bash scripts/build-web.sh
 fi
