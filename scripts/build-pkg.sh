@@ -18,16 +18,18 @@ fi
 command -v wasm-pack >/dev/null || { echo "wasm-pack missing: cargo install --locked wasm-pack --version 0.15.1" >&2; exit 1; }
 command -v wasm-opt >/dev/null || { echo "wasm-opt missing: apt-get install binaryen" >&2; exit 1; }
 
-# strip=false here: wasm-bindgen reads the target_features section; the name and producers
-# sections are dropped by wasm-bindgen below instead.
-CARGO_PROFILE_WASM_RELEASE_STRIP=false \
-    wasm-pack build --mode no-install --target web --no-opt --profile wasm-release \
+# Release wasm without reference types (and multi-value): wasm-bindgen then keeps JS values in
+# its heap slab instead of an externref table, and Debian bookworm's binaryen 108 (wasm-opt) can
+# optimise the result (binaryen before 116 corrupts that table: "WebAssembly.Table.set(): ...").
+# Only these release builds: wasm-bindgen-test needs the default features.
+export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-C target-feature=-reference-types,-multivalue"
+wasm-pack build --mode no-install --target web --no-opt --profile wasm-release \
     --out-dir pkg client-wasm -- --features browser
 # wasm-pack keeps the name section; run wasm-bindgen again on the same artefact without it.
 wasm-bindgen --target web --out-dir "$out" --remove-name-section --remove-producers-section \
     "$CARGO_TARGET_DIR/wasm32-unknown-unknown/wasm-release/client_wasm.wasm"
 
-# wasm-opt -Oz (Debian's binaryen). Reference types are off for wasm32 (.cargo/config.toml), so
+# wasm-opt -Oz (Debian's binaryen). Reference types are off for this build (see above), so
 # binaryen 108 handles wasm-bindgen's output.
 wasm-opt -Oz --strip-debug --strip-producers \
     --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals \
