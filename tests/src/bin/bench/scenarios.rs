@@ -221,7 +221,7 @@ pub async fn run_all(quick: bool) -> Report {
         "websockify",
         &websockify_url,
         false,
-        idle.min(1_000),
+        idle.min(300),
         &|| tree_pss_kib(websockify_pid),
     ));
     report
