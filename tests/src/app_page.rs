@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::webdriver::Browser;
+use crate::webdriver::{Browser, Json};
 
 /// The workspace root.
 pub fn workspace() -> PathBuf {
@@ -52,4 +52,41 @@ pub fn wait_state(browser: &Browser, state: &str, limit: Duration) -> String {
         (b.attr("#status", "data-state").as_deref() == Some(state))
             .then(|| b.text("#status").unwrap_or_default())
     })
+}
+
+/// Texts of the message log's rows in one direction (`in` / `out`), newest first: topic, the QoS
+/// column when `with_qos`, and payload, separated by spaces.
+pub fn log_rows(browser: &Browser, log: &str, dir: &str, with_qos: bool) -> Vec<String> {
+    let qos = if with_qos {
+        "r.querySelector('.qos').textContent + ' ' + "
+    } else {
+        ""
+    };
+    let script = format!(
+        "return [...document.querySelectorAll(arguments[0] + ' [data-testid=log-row][data-dir=' + arguments[1] + ']')]\
+         .map(r => r.dataset.topic + ' ' + {qos}r.querySelector('.payload').textContent)"
+    );
+    let v = browser.eval(&script, vec![Json::str(log), Json::str(dir)]);
+    v.as_array()
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|r| r.as_str().map(str::to_string))
+        .collect()
+}
+
+/// Waits until the log shows `row` (as `log_rows` formats it).
+pub fn wait_row(
+    browser: &Browser,
+    log: &str,
+    dir: &str,
+    row: &str,
+    with_qos: bool,
+    limit: Duration,
+) {
+    browser.wait_for(&format!("{dir} row {row:?} in {log}"), limit, |b| {
+        log_rows(b, log, dir, with_qos)
+            .iter()
+            .any(|r| r == row)
+            .then_some(())
+    });
 }

@@ -83,6 +83,24 @@ fn request(topic: &str, payload: &[u8]) -> Option<(String, String)> {
 }
 
 impl Responder {
+    /// Starts the responder on a harness mosquitto's plain listener, adding each activated
+    /// device to the broker's password file.
+    pub fn for_mosquitto(broker: &Arc<Mutex<crate::mosquitto::Mosquitto>>) -> Responder {
+        let plain = match broker.lock() {
+            Ok(b) => b.plain_addr(),
+            Err(e) => e.into_inner().plain_addr(),
+        };
+        let users = broker.clone();
+        Responder::start(
+            plain,
+            Box::new(move |user, password| {
+                if let Ok(mut b) = users.lock() {
+                    b.add_user(user, password);
+                }
+            }),
+        )
+    }
+
     /// Starts the responder on the broker's plain listener and waits (up to 10 s) until it is
     /// subscribed. `add_user` must make the new credentials usable before it returns
     /// (`Mosquitto::add_user` does).

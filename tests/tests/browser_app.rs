@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use tests::app_page::{errors, open, wait_state, web_dist as dist, workspace};
+use tests::app_page::{errors, log_rows, open, wait_row, wait_state, web_dist as dist, workspace};
 use tests::bridge::BridgeProcess;
 use tests::certs::TestPki;
 use tests::mosquitto::{
@@ -61,15 +61,7 @@ impl Stack {
             dist.as_os_str(),
         ]);
         let broker = Arc::new(Mutex::new(broker));
-        let users = broker.clone();
-        let responder = Responder::start(
-            plain,
-            Box::new(move |user, password| {
-                if let Ok(mut b) = users.lock() {
-                    b.add_user(user, password);
-                }
-            }),
-        );
+        let responder = Responder::for_mosquitto(&broker);
         Stack {
             broker,
             responder,
@@ -95,26 +87,6 @@ impl Stack {
             self.bridge.log_text()
         )
     }
-}
-
-/// Texts of the message log's rows in one direction (`in` / `out`), newest first.
-fn log_rows(browser: &Browser, log: &str, dir: &str) -> Vec<String> {
-    let v = browser.eval(
-        "return [...document.querySelectorAll(arguments[0] + ' [data-testid=log-row][data-dir=' + arguments[1] + ']')]\
-         .map(r => r.dataset.topic + ' ' + r.querySelector('.qos').textContent + ' ' + r.querySelector('.payload').textContent)",
-        vec![Json::str(log), Json::str(dir)],
-    );
-    v.as_array()
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|r| r.as_str().map(str::to_string))
-        .collect()
-}
-
-fn wait_row(browser: &Browser, log: &str, dir: &str, row: &str) {
-    browser.wait_for(&format!("{dir} row {row:?} in {log}"), LIMIT, |b| {
-        log_rows(b, log, dir).iter().any(|r| r == row).then_some(())
-    });
 }
 
 #[test]
@@ -205,8 +177,22 @@ fn activate_then_console_round_trip_and_platform_writes() {
     browser.fill("#pub-topic", "temperature");
     browser.fill("#pub-message", "32");
     browser.click("#publish");
-    wait_row(&browser, "#console-log", "out", "007/temperature 1 32");
-    wait_row(&browser, "#console-log", "in", "007/temperature 1 32");
+    wait_row(
+        &browser,
+        "#console-log",
+        "out",
+        "007/temperature 1 32",
+        true,
+        LIMIT,
+    );
+    wait_row(
+        &browser,
+        "#console-log",
+        "in",
+        "007/temperature 1 32",
+        true,
+        LIMIT,
+    );
     let last = browser.wait_for("the temperature chart", LIMIT, |b| {
         b.attr("[data-testid=chart-temperature]", "data-last")
     });
@@ -214,7 +200,14 @@ fn activate_then_console_round_trip_and_platform_writes() {
 
     // A value written on the platform side arrives (the native platform writer)...
     platform_write(stack.plain, "007/temperature", "212");
-    wait_row(&browser, "#console-log", "in", "007/temperature 1 212");
+    wait_row(
+        &browser,
+        "#console-log",
+        "in",
+        "007/temperature 1 212",
+        true,
+        LIMIT,
+    );
 
     // ... and so does one written from the Platform page in a second tab.
     let console_tab = browser.window();
@@ -231,12 +224,26 @@ fn activate_then_console_round_trip_and_platform_writes() {
     browser.fill("#platform-identity", "007");
     browser.fill("#platform-value", "99.5");
     browser.click("#platform-write");
-    wait_row(&browser, "#platform-log", "out", "007/temperature 1 99.5");
+    wait_row(
+        &browser,
+        "#platform-log",
+        "out",
+        "007/temperature 1 99.5",
+        true,
+        LIMIT,
+    );
     browser.screenshot(&artifact("platform.png"));
     assert!(errors(&browser).is_empty(), "{:?}", errors(&browser));
 
     browser.switch_to(&console_tab);
-    wait_row(&browser, "#console-log", "in", "007/temperature 1 99.5");
+    wait_row(
+        &browser,
+        "#console-log",
+        "in",
+        "007/temperature 1 99.5",
+        true,
+        LIMIT,
+    );
     browser.wait_for("the chart to follow", LIMIT, |b| {
         (b.attr("[data-testid=chart-temperature]", "data-last")
             .as_deref()
@@ -246,16 +253,30 @@ fn activate_then_console_round_trip_and_platform_writes() {
 
     // Payload views: hex, then pause keeps the view still while messages queue.
     browser.select("#console-format", "hex");
-    wait_row(&browser, "#console-log", "in", "007/temperature 1 33 32");
+    wait_row(
+        &browser,
+        "#console-log",
+        "in",
+        "007/temperature 1 33 32",
+        true,
+        LIMIT,
+    );
     browser.select("#console-format", "text");
     browser.click("#console-pause");
     platform_write(stack.plain, "007/temperature", "7");
     browser.wait_text("#console-pause", "Resume (1 waiting)", LIMIT);
-    assert!(!log_rows(&browser, "#console-log", "in")
+    assert!(!log_rows(&browser, "#console-log", "in", true)
         .iter()
         .any(|r| r.ends_with(" 7")));
     browser.click("#console-pause");
-    wait_row(&browser, "#console-log", "in", "007/temperature 1 7");
+    wait_row(
+        &browser,
+        "#console-log",
+        "in",
+        "007/temperature 1 7",
+        true,
+        LIMIT,
+    );
     browser.screenshot(&artifact("console.png"));
 
     // The same page at 360 px wide.

@@ -22,10 +22,10 @@ use std::time::{Duration, Instant};
 
 use client_wasm::native::{ConnectTo, Connector, Driver, NoFlow, Output, TlsOptions};
 use client_wasm::{ConnectRefused, Error, Event, Message, Options, QoS, Session};
-use tests::app_page::{errors, open, wait_state, web_dist as dist, workspace};
+use tests::app_page::{errors, open, wait_row, wait_state, web_dist as dist, workspace};
 use tests::certs::TempDir;
 use tests::procs::ChildGuard;
-use tests::webdriver::{Browser, Json};
+use tests::webdriver::Browser;
 
 const LIMIT: Duration = Duration::from_secs(20);
 const SERVER_NAME: &str = "broker.demo.localhost";
@@ -389,25 +389,6 @@ async fn activate(front: SocketAddr, data_dir: &Path, identity: &str) -> Option<
 
 // --- the browser ------------------------------------------------------------------------------
 
-fn log_rows(browser: &Browser, log: &str, dir: &str) -> Vec<String> {
-    let v = browser.eval(
-        "return [...document.querySelectorAll(arguments[0] + ' [data-testid=log-row][data-dir=' + arguments[1] + ']')]\
-         .map(r => r.dataset.topic + ' ' + r.querySelector('.payload').textContent)",
-        vec![Json::str(log), Json::str(dir)],
-    );
-    v.as_array()
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|r| r.as_str().map(str::to_string))
-        .collect()
-}
-
-fn wait_row(browser: &Browser, log: &str, dir: &str, row: &str) {
-    browser.wait_for(&format!("{dir} row {row:?} in {log}"), LIMIT, |b| {
-        log_rows(b, log, dir).iter().any(|r| r == row).then_some(())
-    });
-}
-
 #[test]
 fn demo_in_the_browser_activate_console_platform_write_then_sigint() {
     let _serial = serial();
@@ -455,12 +436,33 @@ fn demo_in_the_browser_activate_console_platform_write_then_sigint() {
     browser.fill("#pub-topic", "temperature");
     browser.fill("#pub-message", "32");
     browser.click("#publish");
-    wait_row(&browser, "#console-log", "out", "007/temperature 32");
-    wait_row(&browser, "#console-log", "in", "007/temperature 32");
+    wait_row(
+        &browser,
+        "#console-log",
+        "out",
+        "007/temperature 32",
+        false,
+        LIMIT,
+    );
+    wait_row(
+        &browser,
+        "#console-log",
+        "in",
+        "007/temperature 32",
+        false,
+        LIMIT,
+    );
 
     // The platform side writes: the CLI writer...
     demo_write(data.path(), "007", "temperature", "212");
-    wait_row(&browser, "#console-log", "in", "007/temperature 212");
+    wait_row(
+        &browser,
+        "#console-log",
+        "in",
+        "007/temperature 212",
+        false,
+        LIMIT,
+    );
 
     // ... and the Platform page with the banner's credentials, in a second tab.
     let console_tab = browser.window();
@@ -475,10 +477,24 @@ fn demo_in_the_browser_activate_console_platform_write_then_sigint() {
     browser.fill("#platform-resource", "humidity");
     browser.fill("#platform-value", "41");
     browser.click("#platform-write");
-    wait_row(&browser, "#platform-log", "out", "007/humidity 41");
+    wait_row(
+        &browser,
+        "#platform-log",
+        "out",
+        "007/humidity 41",
+        false,
+        LIMIT,
+    );
     assert!(errors(&browser).is_empty(), "{:?}", errors(&browser));
     browser.switch_to(&console_tab);
-    wait_row(&browser, "#console-log", "in", "007/humidity 41");
+    wait_row(
+        &browser,
+        "#console-log",
+        "in",
+        "007/humidity 41",
+        false,
+        LIMIT,
+    );
     assert!(errors(&browser).is_empty(), "{:?}", errors(&browser));
     drop(browser);
 

@@ -28,15 +28,7 @@ fn murano() -> Murano {
     let ca = broker.ca_path().display().to_string();
     let plain = broker.plain_addr();
     let broker = Arc::new(Mutex::new(broker));
-    let users = broker.clone();
-    let responder = Responder::start(
-        plain,
-        Box::new(move |user, password| {
-            if let Ok(mut b) = users.lock() {
-                b.add_user(user, password);
-            }
-        }),
-    );
+    let responder = Responder::for_mosquitto(&broker);
     Murano {
         broker,
         responder,
