@@ -9,8 +9,8 @@
 use std::time::Instant as Clock;
 
 use client_wasm::codec::encode;
+use client_wasm::packet::{Packet, Pid, QosPid};
 use client_wasm::{Event, Instant, Options, QoS, Session, TransportAction};
-use mqttrs::{Packet, Pid, QosPid};
 
 const MESSAGES: usize = 200_000;
 const RUNS: usize = 7;
@@ -38,7 +38,7 @@ fn decode_and_deliver() -> f64 {
     let mut wire = Vec::with_capacity(MESSAGES * (PAYLOAD + 32));
     for i in 0..MESSAGES {
         let pid = Pid::try_from((i % 65_535) as u16 + 1).unwrap_or_default();
-        let packet = Packet::Publish(mqttrs::Publish {
+        let packet = Packet::Publish(client_wasm::packet::Publish {
             dup: false,
             qospid: QosPid::AtLeastOnce(pid),
             retain: false,

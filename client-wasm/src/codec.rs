@@ -1,13 +1,15 @@
-//! MQTT 3.1.1 framing in front of `mqttrs`.
+//! MQTT 3.1.1 framing and decoding.
 //!
-//! `mqttrs::decode_slice` indexes past the end of its input on some malformed packets (for
-//! example `20 00`, `40 00`, or a PUBLISH whose topic length runs past the packet), and a panic
-//! in a browser tab cannot be caught. So [`decode`] checks the whole structure of a frame first:
-//! fixed header flags, a remaining length of at most four bytes, the size limit, and every
-//! length-prefixed field of the body. Only a frame that passed is handed to `mqttrs`, and only
-//! as a slice holding exactly that frame. The function is total: any input gives `Ok` or `Err`.
+//! [`decode`] is total: any input gives a packet, a request for more bytes, or a typed error,
+//! never a panic (a panic in a browser tab cannot be caught). It refuses a bad first byte before
+//! the length arrives, an oversized frame from its header alone, and reads every field of the
+//! body through a bounds-checked reader that names the field that is wrong.
 
-use mqttrs::Packet;
+pub use crate::packet::{encode, EncodeError};
+use crate::packet::{
+    Connack, Connect, ConnectReturnCode, LastWill, Packet, Pid, Protocol, Publish, QoS, QosPid,
+    Suback, Subscribe, SubscribeReturnCodes, SubscribeTopic, Unsubscribe,
+};
 
 /// Why bytes from the peer are not an MQTT 3.1.1 packet. Always the peer's fault: the
 /// connection carrying them should be dropped.
@@ -35,14 +37,14 @@ pub enum DecodeError {
     ZeroPacketId { packet: &'static str },
     #[error("{packet} carries invalid code {code:#04x}")]
     InvalidCode { packet: &'static str, code: u8 },
-    #[error("invalid packet: {0}")]
-    Codec(String),
+    #[error("{packet}: {field} is not UTF-8")]
+    NotUtf8 {
+        packet: &'static str,
+        field: &'static str,
+    },
+    #[error("CONNECT asks for protocol level {level}, not MQTT 3.1.1 (or 3.1)")]
+    UnknownProtocol { level: u8 },
 }
-
-/// Why a packet could not be encoded. The caller's fault (validated inputs never hit it).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("cannot encode packet: {0}")]
-pub struct EncodeError(String);
 
 /// The largest remaining length MQTT can express.
 pub const MAX_REMAINING_LENGTH: usize = 268_435_455;
@@ -108,52 +110,10 @@ pub fn decode(buf: &[u8], max_packet: usize) -> Result<Option<(Packet<'_>, usize
             max: max_packet,
         });
     }
-    let Some(frame) = buf.get(..size) else {
+    let Some(body) = buf.get(header.header_len..size) else {
         return Ok(None);
     };
-    let body = frame.get(header.header_len..).unwrap_or_default();
-    validate(header.first_byte, body)?;
-    match mqttrs::decode_slice(frame) {
-        Ok(Some(packet)) => Ok(Some((packet, size))),
-        Ok(None) => Err(DecodeError::Codec("incomplete after validation".into())),
-        Err(error) => Err(DecodeError::Codec(error.to_string())),
-    }
-}
-
-/// Encodes one packet.
-pub fn encode(packet: &Packet<'_>) -> Result<Vec<u8>, EncodeError> {
-    let mut buf = vec![0u8; encoded_len_bound(packet)];
-    let written = mqttrs::encode_slice(packet, &mut buf).map_err(|e| EncodeError(e.to_string()))?;
-    buf.truncate(written);
-    Ok(buf)
-}
-
-/// An upper bound of the encoded size: 5 header bytes plus every field with its prefix.
-fn encoded_len_bound(packet: &Packet<'_>) -> usize {
-    let body = match packet {
-        Packet::Connect(c) => {
-            let will = c
-                .last_will
-                .as_ref()
-                .map_or(0, |w| w.topic.len() + w.message.len() + 4);
-            12 + c.client_id.len()
-                + will
-                + c.username.map_or(0, |u| u.len() + 2)
-                + c.password.map_or(0, |p| p.len() + 2)
-        }
-        Packet::Publish(p) => p.topic_name.len() + p.payload.len() + 4,
-        Packet::Subscribe(s) => {
-            2 + s
-                .topics
-                .iter()
-                .map(|t| t.topic_path.len() + 3)
-                .sum::<usize>()
-        }
-        Packet::Unsubscribe(u) => 2 + u.topics.iter().map(|t| t.len() + 2).sum::<usize>(),
-        Packet::Suback(s) => 2 + s.return_codes.len(),
-        _ => 2,
-    };
-    body + 5
+    Ok(Some((parse(header.first_byte, body)?, size)))
 }
 
 /// A bounds-checked reader over a packet body.
@@ -176,21 +136,19 @@ impl<'a> Body<'a> {
     }
 
     fn u8(&mut self, field: &'static str) -> Result<u8, DecodeError> {
-        Ok(self.take(1, field)?[0])
+        let bytes = self.take(1, field)?;
+        Ok(bytes.first().copied().unwrap_or_default())
     }
 
     fn u16(&mut self, field: &'static str) -> Result<u16, DecodeError> {
         let bytes = self.take(2, field)?;
-        Ok(u16::from_be_bytes([bytes[0], bytes[1]]))
+        Ok(bytes.iter().fold(0, |n, &b| n << 8 | u16::from(b)))
     }
 
-    fn pid(&mut self) -> Result<(), DecodeError> {
-        match self.u16("packet identifier")? {
-            0 => Err(DecodeError::ZeroPacketId {
-                packet: self.packet,
-            }),
-            _ => Ok(()),
-        }
+    fn pid(&mut self) -> Result<Pid, DecodeError> {
+        let packet = self.packet;
+        Pid::try_from(self.u16("packet identifier")?)
+            .map_err(|_| DecodeError::ZeroPacketId { packet })
     }
 
     /// A two-byte length followed by that many bytes.
@@ -199,11 +157,30 @@ impl<'a> Body<'a> {
         self.take(usize::from(len), field)
     }
 
-    fn utf8(&mut self, field: &'static str) -> Result<(), DecodeError> {
-        let bytes = self.prefixed(field)?;
-        core::str::from_utf8(bytes)
-            .map(|_| ())
-            .map_err(|_| DecodeError::Codec(format!("{}: {field} is not UTF-8", self.packet)))
+    fn utf8(&mut self, field: &'static str) -> Result<&'a str, DecodeError> {
+        let packet = self.packet;
+        core::str::from_utf8(self.prefixed(field)?)
+            .map_err(|_| DecodeError::NotUtf8 { packet, field })
+    }
+
+    fn qos(&mut self, field: &'static str) -> Result<QoS, DecodeError> {
+        let code = self.u8(field)?;
+        QoS::from_u8(code).ok_or(DecodeError::InvalidCode {
+            packet: self.packet,
+            code,
+        })
+    }
+
+    /// The fixed-length packets: exactly `len` bytes of body.
+    fn exactly(&self, len: usize) -> Result<(), DecodeError> {
+        if self.rest.len() == len {
+            Ok(())
+        } else {
+            Err(DecodeError::WrongLength {
+                packet: self.packet,
+                length: self.rest.len(),
+            })
+        }
     }
 
     fn end(&self) -> Result<(), DecodeError> {
@@ -259,113 +236,158 @@ pub fn validate_first_byte(first_byte: u8) -> Result<(), DecodeError> {
     }
 }
 
-/// Checks the structure of the body (sections 2 and 3 of the spec); the first byte is valid.
-fn validate(first_byte: u8, body: &[u8]) -> Result<(), DecodeError> {
-    let kind = first_byte >> 4;
-    let flags = first_byte & 0x0f;
+/// Reads a body (sections 2 and 3 of the spec); the first byte is valid.
+fn parse(first_byte: u8, body: &[u8]) -> Result<Packet<'_>, DecodeError> {
     let packet = packet_name(first_byte);
-    let fixed_len = |len: usize| {
-        if body.len() == len {
-            Ok(())
-        } else {
-            Err(DecodeError::WrongLength {
-                packet,
-                length: body.len(),
-            })
-        }
-    };
+    let invalid = |code| DecodeError::InvalidCode { packet, code };
     let mut r = Body { packet, rest: body };
-    match kind {
-        1 => validate_connect(&mut r)?,
+    let parsed = match first_byte >> 4 {
+        1 => Packet::Connect(parse_connect(&mut r)?),
         2 => {
-            fixed_len(2)?;
+            r.exactly(2)?;
             let ack_flags = r.u8("acknowledge flags")?;
             let code = r.u8("return code")?;
             if ack_flags > 1 {
-                return Err(DecodeError::InvalidCode {
-                    packet,
-                    code: ack_flags,
-                });
+                return Err(invalid(ack_flags));
             }
-            if code > 5 {
-                return Err(DecodeError::InvalidCode { packet, code });
-            }
+            Packet::Connack(Connack {
+                session_present: ack_flags == 1,
+                code: ConnectReturnCode::from_u8(code).ok_or(invalid(code))?,
+            })
         }
         3 => {
-            let qos = (flags >> 1) & 0b11;
-            r.utf8("topic name")?;
-            if qos > 0 {
-                r.pid()?;
-            }
-            return Ok(()); // the rest is payload
+            let topic_name = r.utf8("topic name")?;
+            let qospid = match (first_byte >> 1) & 0b11 {
+                0 => QosPid::AtMostOnce,
+                1 => QosPid::AtLeastOnce(r.pid()?),
+                _ => QosPid::ExactlyOnce(r.pid()?),
+            };
+            let payload = core::mem::take(&mut r.rest);
+            Packet::Publish(Publish {
+                dup: first_byte & 0b1000 != 0,
+                qospid,
+                retain: first_byte & 1 != 0,
+                topic_name,
+                payload,
+            })
         }
-        4..=7 | 11 => {
-            fixed_len(2)?;
-            r.pid()?;
+        kind @ (4..=7 | 11) => {
+            r.exactly(2)?;
+            let pid = r.pid()?;
+            match kind {
+                4 => Packet::Puback(pid),
+                5 => Packet::Pubrec(pid),
+                6 => Packet::Pubrel(pid),
+                7 => Packet::Pubcomp(pid),
+                _ => Packet::Unsuback(pid),
+            }
         }
         8 => {
-            r.pid()?;
+            let pid = r.pid()?;
+            let mut topics = Vec::new();
             loop {
-                r.utf8("topic filter")?;
-                let qos = r.u8("requested QoS")?;
-                if qos > 2 {
-                    return Err(DecodeError::InvalidCode { packet, code: qos });
-                }
+                let topic_path = r.utf8("topic filter")?.to_owned();
+                let qos = r.qos("requested QoS")?;
+                topics.push(SubscribeTopic { topic_path, qos });
                 if r.rest.is_empty() {
                     break;
                 }
             }
+            Packet::Subscribe(Subscribe { pid, topics })
         }
         9 => {
-            r.pid()?;
+            let pid = r.pid()?;
             if r.rest.is_empty() {
                 return Err(DecodeError::Truncated {
                     packet,
                     field: "return codes",
                 });
             }
-            if let Some(&code) = r.rest.iter().find(|&&c| c > 2 && c != 0x80) {
-                return Err(DecodeError::InvalidCode { packet, code });
-            }
-            return Ok(());
+            let return_codes = core::mem::take(&mut r.rest)
+                .iter()
+                .map(|&code| match code {
+                    0x80 => Ok(SubscribeReturnCodes::Failure),
+                    _ => QoS::from_u8(code)
+                        .map(SubscribeReturnCodes::Success)
+                        .ok_or(invalid(code)),
+                })
+                .collect::<Result<_, _>>()?;
+            Packet::Suback(Suback { pid, return_codes })
         }
         10 => {
-            r.pid()?;
+            let pid = r.pid()?;
+            let mut topics = Vec::new();
             loop {
-                r.utf8("topic filter")?;
+                topics.push(r.utf8("topic filter")?.to_owned());
                 if r.rest.is_empty() {
                     break;
                 }
             }
+            Packet::Unsubscribe(Unsubscribe { pid, topics })
         }
-        _ => fixed_len(0)?,
-    }
-    r.end()
+        kind => {
+            r.exactly(0)?;
+            match kind {
+                12 => Packet::Pingreq,
+                13 => Packet::Pingresp,
+                _ => Packet::Disconnect,
+            }
+        }
+    };
+    r.end()?;
+    Ok(parsed)
 }
 
-fn validate_connect(r: &mut Body<'_>) -> Result<(), DecodeError> {
-    r.utf8("protocol name")?;
-    r.u8("protocol level")?;
+fn parse_connect<'a>(r: &mut Body<'a>) -> Result<Connect<'a>, DecodeError> {
+    let name = r.prefixed("protocol name")?;
+    let level = r.u8("protocol level")?;
+    let protocol = Protocol::of(name, level).ok_or(DecodeError::UnknownProtocol { level })?;
     let flags = r.u8("connect flags")?;
-    if flags & 1 != 0 {
+    let has_will = flags & 0b100 != 0;
+    let will_qos = QoS::from_u8((flags >> 3) & 0b11);
+    let will_retain = flags & 0b10_0000 != 0;
+    let has_username = flags & 0b1000_0000 != 0;
+    let has_password = flags & 0b0100_0000 != 0;
+    // The reserved bit is 0 [MQTT-3.1.2-3]; without a will, its QoS and retain are 0
+    // [MQTT-3.1.2-13, -15]; a password needs a user name [MQTT-3.1.2-22].
+    let consistent = flags & 1 == 0
+        && will_qos.is_some()
+        && (has_will || flags & 0b11_1000 == 0)
+        && (has_username || !has_password);
+    let (Some(will_qos), true) = (will_qos, consistent) else {
         return Err(DecodeError::InvalidCode {
             packet: "CONNECT",
             code: flags,
         });
-    }
-    r.u16("keep alive")?;
-    r.utf8("client identifier")?;
-    if flags & 0b100 != 0 {
-        r.utf8("will topic")?;
-        r.prefixed("will message")?;
-    }
-    if flags & 0b1000_0000 != 0 {
-        r.utf8("user name")?;
-    }
-    if flags & 0b0100_0000 != 0 {
-        r.prefixed("password")?;
-    }
-    Ok(())
+    };
+    let keep_alive = r.u16("keep alive")?;
+    let client_id = r.utf8("client identifier")?;
+    let last_will = match has_will {
+        true => Some(LastWill {
+            topic: r.utf8("will topic")?,
+            message: r.prefixed("will message")?,
+            qos: will_qos,
+            retain: will_retain,
+        }),
+        false => None,
+    };
+    let username = match has_username {
+        true => Some(r.utf8("user name")?),
+        false => None,
+    };
+    let password = match has_password {
+        true => Some(r.prefixed("password")?),
+        false => None,
+    };
+    Ok(Connect {
+        protocol,
+        keep_alive,
+        client_id,
+        clean_session: flags & 0b10 != 0,
+        last_will,
+        username,
+        password,
+    })
 }
 
 #[cfg(test)]
@@ -382,7 +404,7 @@ mod tests {
             .collect()
     }
 
-    /// Inputs that made mqttrs 0.4.1 `decode_slice` panic, and other malformed frames: each must
+    /// Inputs that once made a general-purpose MQTT crate panic (mqttrs 0.4.1), and other malformed frames: each must
     /// be a typed error (or a request for more bytes), never a panic.
     #[test]
     fn malformed_vectors_are_typed_errors() {

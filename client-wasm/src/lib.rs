@@ -23,13 +23,14 @@
 //! the `mqttws` CLI) and `browser` (web-sys WebSocket; the JavaScript API). With default features
 //! off the crate has no IO dependency at all.
 //!
-//! Bytes from the peer never cause a panic: [`codec::decode`] validates each frame's structure
-//! before `mqttrs` parses it.
+//! Bytes from the peer never cause a panic: [`codec::decode`] reads every field through a
+//! bounds-checked reader and returns a typed error for anything malformed.
 #![forbid(unsafe_code)]
 
 pub mod codec;
 mod error;
 pub mod flows;
+pub mod packet;
 pub mod reconnect;
 pub mod session;
 pub mod time;
@@ -44,7 +45,7 @@ pub mod browser;
 pub mod js;
 
 pub use error::{ConnectRefused, Error};
-pub use mqttrs::QoS;
+pub use packet::QoS;
 pub use session::{
     Event, Message, Options, PendingPublish, PublishId, RequestId, Session, TransportAction, Will,
 };
@@ -56,19 +57,10 @@ wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 
 /// QoS from its number (0, 1 or 2).
 pub fn qos_from_u8(value: u8) -> Option<QoS> {
-    match value {
-        0 => Some(QoS::AtMostOnce),
-        1 => Some(QoS::AtLeastOnce),
-        2 => Some(QoS::ExactlyOnce),
-        _ => None,
-    }
+    QoS::from_u8(value)
 }
 
 /// The number of a QoS.
 pub fn qos_to_u8(qos: QoS) -> u8 {
-    match qos {
-        QoS::AtMostOnce => 0,
-        QoS::AtLeastOnce => 1,
-        QoS::ExactlyOnce => 2,
-    }
+    qos.to_u8()
 }

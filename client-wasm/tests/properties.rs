@@ -3,8 +3,8 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 use client_wasm::codec::{decode, encode};
+use client_wasm::packet::{Packet, Pid, QosPid};
 use client_wasm::{topic, Instant, Options, QoS, Session, TransportAction};
-use mqttrs::{Packet, Pid, QosPid};
 use proptest::prelude::*;
 
 fn qos() -> impl Strategy<Value = QoS> {
@@ -19,7 +19,7 @@ fn pid() -> impl Strategy<Value = Pid> {
     (1u16..=u16::MAX).prop_map(|n| Pid::try_from(n).unwrap())
 }
 
-/// Owned parts of a packet the client emits, to build a borrowed `mqttrs::Packet` from.
+/// Owned parts of a packet the client emits, to build a borrowed `client_wasm::packet::Packet` from.
 #[derive(Debug, Clone)]
 enum Emitted {
     Connect {
@@ -108,17 +108,19 @@ fn packet(e: &Emitted) -> Packet<'_> {
             keep_alive,
             user,
             will,
-        } => Packet::Connect(mqttrs::Connect {
-            protocol: mqttrs::Protocol::MQTT311,
+        } => Packet::Connect(client_wasm::packet::Connect {
+            protocol: client_wasm::packet::Protocol::MQTT311,
             keep_alive: *keep_alive,
             client_id,
             clean_session: *clean,
-            last_will: will.as_ref().map(|(t, m, q, r)| mqttrs::LastWill {
-                topic: t,
-                message: m,
-                qos: *q,
-                retain: *r,
-            }),
+            last_will: will
+                .as_ref()
+                .map(|(t, m, q, r)| client_wasm::packet::LastWill {
+                    topic: t,
+                    message: m,
+                    qos: *q,
+                    retain: *r,
+                }),
             username: user.as_ref().map(|(u, _)| u.as_str()),
             password: user.as_ref().map(|(_, p)| p.as_slice()),
         }),
@@ -129,7 +131,7 @@ fn packet(e: &Emitted) -> Packet<'_> {
             pid,
             dup,
             retain,
-        } => Packet::Publish(mqttrs::Publish {
+        } => Packet::Publish(client_wasm::packet::Publish {
             dup: *dup,
             qospid: match qos {
                 QoS::AtMostOnce => QosPid::AtMostOnce,
@@ -144,20 +146,22 @@ fn packet(e: &Emitted) -> Packet<'_> {
         Emitted::Ack(5, p) => Packet::Pubrec(*p),
         Emitted::Ack(6, p) => Packet::Pubrel(*p),
         Emitted::Ack(_, p) => Packet::Pubcomp(*p),
-        Emitted::Subscribe(pid, topics) => Packet::Subscribe(mqttrs::Subscribe {
+        Emitted::Subscribe(pid, topics) => Packet::Subscribe(client_wasm::packet::Subscribe {
             pid: *pid,
             topics: topics
                 .iter()
-                .map(|(t, q)| mqttrs::SubscribeTopic {
+                .map(|(t, q)| client_wasm::packet::SubscribeTopic {
                     topic_path: t.clone(),
                     qos: *q,
                 })
                 .collect(),
         }),
-        Emitted::Unsubscribe(pid, topics) => Packet::Unsubscribe(mqttrs::Unsubscribe {
-            pid: *pid,
-            topics: topics.clone(),
-        }),
+        Emitted::Unsubscribe(pid, topics) => {
+            Packet::Unsubscribe(client_wasm::packet::Unsubscribe {
+                pid: *pid,
+                topics: topics.clone(),
+            })
+        }
         Emitted::Pingreq => Packet::Pingreq,
         Emitted::Disconnect => Packet::Disconnect,
     }

@@ -2,7 +2,7 @@
 
 use core::time::Duration;
 
-use mqttrs::{Packet, Pid, QosPid};
+use crate::packet::{Packet, Pid, QosPid};
 
 use super::rotate::Direction;
 use super::*;
@@ -74,9 +74,9 @@ impl<F: Flow> Driver<F> {
     /// CONNACK accepted; the CONNECT sent before it is discarded.
     fn accept(&mut self) {
         self.sent();
-        self.broker_sends(Packet::Connack(mqttrs::Connack {
+        self.broker_sends(Packet::Connack(crate::packet::Connack {
             session_present: false,
-            code: mqttrs::ConnectReturnCode::Accepted,
+            code: crate::packet::ConnectReturnCode::Accepted,
         }));
     }
 }
@@ -86,16 +86,18 @@ fn pid(n: u16) -> Pid {
 }
 
 fn suback_ok(driver: &mut Driver<impl Flow>, id: u16) {
-    driver.broker_sends(Packet::Suback(mqttrs::Suback {
+    driver.broker_sends(Packet::Suback(crate::packet::Suback {
         pid: pid(id),
-        return_codes: vec![mqttrs::SubscribeReturnCodes::Success(QoS::AtLeastOnce)],
+        return_codes: vec![crate::packet::SubscribeReturnCodes::Success(
+            QoS::AtLeastOnce,
+        )],
     }));
 }
 
 fn message(topic: &str, payload: &[u8]) -> Packet<'static> {
     let topic: &'static str = Box::leak(topic.to_string().into_boxed_str());
     let payload: &'static [u8] = Box::leak(payload.to_vec().into_boxed_slice());
-    Packet::Publish(mqttrs::Publish {
+    Packet::Publish(crate::packet::Publish {
         dup: false,
         qospid: QosPid::AtMostOnce,
         retain: false,
@@ -182,9 +184,9 @@ fn activation_reports_a_refused_subscription_and_a_missing_reply() {
         Activation::new("007", ActivationMode::Legacy),
     );
     d.accept();
-    d.broker_sends(Packet::Suback(mqttrs::Suback {
+    d.broker_sends(Packet::Suback(crate::packet::Suback {
         pid: pid(1),
-        return_codes: vec![mqttrs::SubscribeReturnCodes::Failure],
+        return_codes: vec![crate::packet::SubscribeReturnCodes::Failure],
     }));
     assert_eq!(
         d.outputs,

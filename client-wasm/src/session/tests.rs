@@ -2,7 +2,7 @@
 
 use core::time::Duration;
 
-use mqttrs::{Packet, Pid, QosPid};
+use crate::packet::{Packet, Pid, QosPid};
 
 use super::*;
 use crate::codec::{self, DecodeError};
@@ -99,15 +99,15 @@ fn bytes(packet: Packet<'_>) -> Vec<u8> {
     codec::encode(&packet).unwrap()
 }
 
-fn connack(session_present: bool, code: mqttrs::ConnectReturnCode) -> Vec<u8> {
-    bytes(Packet::Connack(mqttrs::Connack {
+fn connack(session_present: bool, code: crate::packet::ConnectReturnCode) -> Vec<u8> {
+    bytes(Packet::Connack(crate::packet::Connack {
         session_present,
         code,
     }))
 }
 
 fn publish(topic: &str, payload: &[u8], qospid: QosPid, dup: bool) -> Vec<u8> {
-    bytes(Packet::Publish(mqttrs::Publish {
+    bytes(Packet::Publish(crate::packet::Publish {
         dup,
         qospid,
         retain: false,
@@ -120,11 +120,11 @@ fn suback(id: u16, codes: &[Option<QoS>]) -> Vec<u8> {
     let return_codes = codes
         .iter()
         .map(|c| match c {
-            Some(q) => mqttrs::SubscribeReturnCodes::Success(*q),
-            None => mqttrs::SubscribeReturnCodes::Failure,
+            Some(q) => crate::packet::SubscribeReturnCodes::Success(*q),
+            None => crate::packet::SubscribeReturnCodes::Failure,
         })
         .collect();
-    bytes(Packet::Suback(mqttrs::Suback {
+    bytes(Packet::Suback(crate::packet::Suback {
         pid: pid(id),
         return_codes,
     }))
@@ -195,7 +195,7 @@ impl Harness {
         assert!(matches!(sent.remove(0), Sent::Connect { .. }));
         self.feed(&connack(
             session_present,
-            mqttrs::ConnectReturnCode::Accepted,
+            crate::packet::ConnectReturnCode::Accepted,
         ));
         let events = self.events();
         assert!(
@@ -264,7 +264,7 @@ fn refused_credentials_are_final_and_typed() {
     h.sent();
     h.feed(&connack(
         false,
-        mqttrs::ConnectReturnCode::BadUsernamePassword,
+        crate::packet::ConnectReturnCode::BadUsernamePassword,
     ));
     let events = h.events();
     assert_eq!(
@@ -285,7 +285,7 @@ fn refused_credentials_are_final_and_typed() {
 
 #[test]
 fn every_refusal_code_maps_to_its_error() {
-    use mqttrs::ConnectReturnCode as Code;
+    use crate::packet::ConnectReturnCode as Code;
     let cases = [
         (
             Code::RefusedProtocolVersion,
@@ -916,7 +916,7 @@ fn input_in_single_bytes_gives_the_same_result() {
     let mut h = Harness::new(Harness::options());
     h.session.connect(h.now);
     h.session.handle_transport_open(h.now);
-    let mut wire = connack(false, mqttrs::ConnectReturnCode::Accepted);
+    let mut wire = connack(false, crate::packet::ConnectReturnCode::Accepted);
     wire.extend(publish(
         "007/temperature",
         b"32",

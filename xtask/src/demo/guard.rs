@@ -20,7 +20,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use client_wasm::codec;
-use mqttrs::{
+use client_wasm::packet::{
     Connect, ConnectReturnCode, LastWill, Packet, Pid, Publish, QosPid, Suback, Subscribe,
     SubscribeReturnCodes, SubscribeTopic, Unsubscribe,
 };
@@ -180,8 +180,8 @@ impl Guard {
             | Packet::Disconnect => vec![Action::ToBroker(frame.to_vec())],
             Packet::Connect(_) => vec![Action::Close("second CONNECT".into())],
             other => vec![Action::Close(format!(
-                "client sent a server packet: {:?}",
-                other.get_type()
+                "client sent a server packet: {}",
+                other.name()
             ))],
         }
     }
@@ -286,7 +286,7 @@ fn splice(pid: Pid, mask: &[bool], broker: &Suback) -> Suback {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use mqttrs::{Protocol, QoS};
+    use client_wasm::packet::{Protocol, QoS};
 
     fn enc(p: &Packet<'_>) -> Vec<u8> {
         codec::encode(p).unwrap()
