@@ -2,6 +2,8 @@
 # The bench command: builds in release mode, runs every scenario side by side on loopback
 # against a real mosquitto TLS listener, and writes BENCHMARKS.md plus SVG plots in docs/bench/.
 # Not part of the test command. Takes about 10 minutes on 2 cores.
+# The browser-client scenario runs client-wasm/pkg (built below) and the npm-packed MQTT.js bundle
+# (also used for the size table) in headless Chromium; when either is missing its row says why.
 #   bash scripts/bench.sh [--quick]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -52,8 +54,9 @@ fi
 ( IFS=,; printf '{%s}\n' "${rows[*]}" ) > "$sizes"
 cat "$sizes"
 
-echo "== paths: direct TLS, ws-bridge, websockify, mosquitto websockets"
+echo "== paths: direct TLS, ws-bridge, websockify, mosquitto websockets; browser client vs MQTT.js"
 # 5,000 idle sessions need two sockets each in the bridge and one in the load process.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 WS_BRIDGE_BIN="$PWD/target/release/ws-bridge" target/release/bench run \
-  --out BENCHMARKS.md --plots docs/bench --core-json "$work/core.json" --sizes-json "$sizes" "$@"
+  --out BENCHMARKS.md --plots docs/bench --core-json "$work/core.json" --sizes-json "$sizes" \
+  --pkg client-wasm/pkg --mqttjs "$work/mqtt-5.16.0/dist/mqtt.min.js" "$@"

@@ -5,9 +5,14 @@
 //! ws-bridge, through websockify `--ssl-target` (no subprotocol: websockify refuses `mqtt`), and
 //! mosquitto's own websockets listener when Debian's build has one.
 //!
+//! The browser client scenario (`browser`): client-wasm's npm package (`--pkg`, default
+//! client-wasm/pkg) against MQTT.js (`--mqttjs dist/mqtt.min.js`) in headless Chromium;
+//! `bench run --only browser` runs it alone.
+//!
 //! `bench run --out BENCHMARKS.md --plots docs/bench [--quick]`; `bench idle --url U --count N`
 //! is the separate process holding idle sessions for the memory scenario.
 
+mod browser;
 mod load;
 mod report;
 mod scenarios;
@@ -33,7 +38,30 @@ fn main() {
             std::process::exit(1);
         }
     };
+    let browser_inputs = browser::Inputs {
+        pkg: Some(value("--pkg").map_or_else(browser::default_pkg, PathBuf::from)),
+        mqttjs: value("--mqttjs").map(PathBuf::from),
+    };
     match args.first().map(String::as_str) {
+        // `bench run --only browser [--quick] [--out FILE]`: scenario 4 alone, on its own broker;
+        // prints its section (and writes it to --out if given; BENCHMARKS.md is left alone).
+        Some("run") if value("--only").as_deref() == Some("browser") => {
+            let quick = args.iter().any(|a| a == "--quick");
+            let result = runtime.block_on(async {
+                tokio::task::block_in_place(|| browser::run_alone(&browser_inputs, quick))
+            });
+            let section = report::browser_section(Some(&result));
+            println!(
+                "{section}\n| target | measured | |\n|---|---|---|\n{}",
+                report::browser_targets(Some(&result))
+            );
+            if let Some(out) = value("--out") {
+                if let Err(e) = std::fs::write(&out, &section) {
+                    eprintln!("bench: cannot write {out}: {e}");
+                    std::process::exit(1);
+                }
+            }
+        }
         Some("idle") => {
             let (Some(url), Some(count)) = (
                 value("--url"),
@@ -51,7 +79,7 @@ fn main() {
             let core_json = value("--core-json").map(PathBuf::from);
             let sizes_json = value("--sizes-json").map(PathBuf::from);
             let quick = args.iter().any(|a| a == "--quick");
-            let report = runtime.block_on(scenarios::run_all(quick));
+            let report = runtime.block_on(scenarios::run_all(quick, &browser_inputs));
             if let Err(e) = report::write(
                 &report,
                 &out,
@@ -65,7 +93,7 @@ fn main() {
             println!("wrote {} and plots in {}", out.display(), plots.display());
         }
         _ => {
-            eprintln!("usage: bench run [--out FILE] [--plots DIR] [--core-json F] [--sizes-json F] [--quick] | bench idle ...");
+            eprintln!("usage: bench run [--out FILE] [--plots DIR] [--core-json F] [--sizes-json F] [--pkg DIR] [--mqttjs FILE] [--quick] [--only browser] | bench idle ...");
             std::process::exit(2);
         }
     }

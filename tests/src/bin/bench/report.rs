@@ -4,6 +4,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 use std::time::Duration;
 
+use crate::browser::{BrowserReport, ClientRuns};
 use crate::scenarios::{SESSIONS, SIZES};
 use crate::svg;
 
@@ -63,6 +64,8 @@ pub struct Report {
     pub throughput: Vec<ThroughputRow>,
     pub latency: Vec<LatencyRow>,
     pub idle: Vec<IdleRow>,
+    /// Scenario 4 (`None`: not run).
+    pub browser: Option<BrowserReport>,
 }
 
 /// Median, min and max.
@@ -337,6 +340,8 @@ pub fn write(
         }
     }
 
+    let _ = writeln!(md, "\n{}", browser_section(report.browser.as_ref()));
+
     // Targets.
     let tp = |p: &str| find(report, p, 10, 1024).map_or(0.0, |r| r.messages().0);
     let bridge_direct = tp("ws-bridge") / tp("direct TLS").max(1.0);
@@ -369,6 +374,7 @@ pub fn write(
         "| <= 64 KiB RSS per idle bridged session | {per_session:.1} KiB | {} |",
         met(per_session <= 64.0)
     );
+    md.push_str(&browser_targets(report.browser.as_ref()));
     std::fs::write(out, md)
 }
 
@@ -400,4 +406,104 @@ fn sizes_table(json: &str) -> String {
         }
     }
     table
+}
+
+/// Median and range of one client's runs, or why it has none.
+fn client_cells(runs: &ClientRuns) -> (String, String) {
+    if runs.rates.is_empty() {
+        let why = runs.errors.first().map_or("no runs", String::as_str);
+        return (format!("failed: {why}"), String::new());
+    }
+    let (median, min, max) = median_range(runs.rates.clone());
+    let mut range = format!("[{min:.0} - {max:.0}]");
+    if let Some(e) = runs.errors.first() {
+        let _ = write!(
+            range,
+            " ({} of {} runs failed: {e})",
+            runs.errors.len(),
+            runs.errors.len() + runs.rates.len()
+        );
+    }
+    (format!("{median:.0}"), range)
+}
+
+/// Ours / the other client (medians), when both have runs.
+fn browser_ratio(row: &crate::browser::BrowserRow) -> Option<f64> {
+    let ours = median_range(row.ours.rates.clone()).0;
+    let other = median_range(row.other.rates.clone()).0;
+    (!row.ours.rates.is_empty() && !row.other.rates.is_empty() && other > 0.0).then(|| ours / other)
+}
+
+/// Section 6 of BENCHMARKS.md: the browser client against MQTT.js.
+pub fn browser_section(browser: Option<&BrowserReport>) -> String {
+    let mut md =
+        String::from("## 6. Browser client (headless Chromium, same page, same bridge)\n\n");
+    let Some(b) = browser else {
+        md.push_str("Not measured in this run.\n");
+        return md;
+    };
+    let _ = writeln!(
+        md,
+        "{} (client-wasm/pkg, through its JavaScript API) and {} (dist/mqtt.min.js), each in a \
+         fresh load of the same page (`tests/bench-page`), served by ws-bridge together with both \
+         clients (same origin), through that bridge to the same mosquitto TLS listener. MQTT \
+         3.1.1, clean session, keepalive 60 s, no reconnect, the same Uint8Array payload; {} \
+         messages outstanding (QoS 0: published and not yet received back; QoS 1: not yet \
+         acknowledged). Counted for {:.1} s after a {:.1} s warm-up; {} run(s) per client, \
+         alternating; median and range.{}\n",
+        b.ours_name,
+        b.other_name,
+        crate::browser::WINDOW,
+        b.duration.as_secs_f64(),
+        b.warmup.as_secs_f64(),
+        b.runs,
+        if b.user_agent.is_empty() {
+            String::new()
+        } else {
+            format!(" Browser: `{}`.", b.user_agent)
+        }
+    );
+    if let Some(why) = &b.failed {
+        let _ = writeln!(md, "failed: {why}");
+        return md;
+    }
+    let _ = writeln!(
+        md,
+        "| case | payload | {} msg/s (median) | [min - max] | {} msg/s (median) | [min - max] | ours / {} |",
+        b.ours_name, b.other_name, b.other_name
+    );
+    let _ = writeln!(md, "|---|---:|---:|---|---:|---|---:|");
+    for row in &b.rows {
+        let (ours, ours_range) = client_cells(&row.ours);
+        let (other, other_range) = client_cells(&row.other);
+        let ratio = browser_ratio(row).map_or("n/a".into(), |r| format!("{r:.2}x"));
+        let _ = writeln!(
+            md,
+            "| {} | {} B | {ours} | {ours_range} | {other} | {other_range} | {ratio} |",
+            row.case, row.size
+        );
+    }
+    md
+}
+
+/// The browser client's rows of the targets table (ours >= 2x MQTT.js).
+pub fn browser_targets(browser: Option<&BrowserReport>) -> String {
+    let mut md = String::new();
+    for (mode, size, what) in [
+        ("qos0", 1024, "QoS 0 round trips, 1 KiB"),
+        ("qos1", 1024, "QoS 1 acknowledged publishes, 1 KiB"),
+    ] {
+        let ratio = browser
+            .and_then(|b| b.row(mode, size))
+            .and_then(browser_ratio);
+        let (measured, verdict) = match ratio {
+            Some(r) => (format!("{r:.2}x"), met(r >= 2.0)),
+            None => ("not measured".to_string(), "missed"),
+        };
+        let _ = writeln!(
+            md,
+            "| browser client >= 2x MQTT.js ({what}) | {measured} | {verdict} |"
+        );
+    }
+    md
 }

@@ -162,7 +162,7 @@ async fn throughput(
     )
 }
 
-pub async fn run_all(quick: bool) -> Report {
+pub async fn run_all(quick: bool, browser: &crate::browser::Inputs) -> Report {
     let paths = Paths::start();
     let targets = paths.targets();
     let runs = if quick { 1 } else { 3 };
@@ -224,6 +224,11 @@ pub async fn run_all(quick: bool) -> Report {
         idle.min(300),
         &|| tree_pss_kib(websockify_pid),
     ));
+
+    // Scenario 4: the browser client (blocking WebDriver calls; the paths stay up meanwhile).
+    report.browser = Some(tokio::task::block_in_place(|| {
+        crate::browser::run(&paths.broker, browser, quick)
+    }));
     report
 }
 
