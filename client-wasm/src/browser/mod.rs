@@ -346,7 +346,7 @@ impl Shared {
         }
         let Inner { session, store, .. } = &mut *inner;
         if let Some(store) = store {
-            store.save(&session.pending_publishes());
+            store.save(session);
         }
     }
 

@@ -9,7 +9,7 @@ use js_sys::{Array, JsString, Reflect, JSON};
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::Storage;
 
-use crate::{qos_from_u8, qos_to_u8, PendingPublish, QoS};
+use crate::{qos_from_u8, qos_to_u8, PendingPublish, QoS, Session};
 
 /// The `localStorage` key for a client id.
 pub fn storage_key(client_id: &str) -> String {
@@ -20,6 +20,8 @@ pub(crate) struct PendingStore {
     storage: Storage,
     key: String,
     last: Option<String>,
+    /// `Session::pending_changes` at the last write.
+    written_at: Option<u64>,
 }
 
 impl PendingStore {
@@ -30,6 +32,7 @@ impl PendingStore {
             storage,
             key: storage_key(client_id),
             last: None,
+            written_at: None,
         })
     }
 
@@ -40,8 +43,15 @@ impl PendingStore {
         list
     }
 
-    /// Writes the QoS 1/2 entries of `pending` if they changed since the last write.
-    pub(crate) fn save(&mut self, pending: &[PendingPublish]) {
+    /// Writes the QoS 1/2 entries of the session's pending publishes if they changed since the
+    /// last write: nothing is copied or serialised while the session's counter stands still.
+    pub(crate) fn save(&mut self, session: &Session) {
+        let changes = session.pending_changes();
+        if self.written_at == Some(changes) {
+            return;
+        }
+        self.written_at = Some(changes);
+        let pending = session.pending_publishes();
         let kept: Vec<&PendingPublish> = pending
             .iter()
             .filter(|p| p.qos != QoS::AtMostOnce)

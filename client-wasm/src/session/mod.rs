@@ -87,6 +87,8 @@ pub struct Session {
     ping_deadline: Option<Instant>,
     next_publish_id: u64,
     next_request_id: u64,
+    /// Bumped whenever what `pending_publishes` returns changes.
+    pending_changes: u64,
 }
 
 impl Session {
@@ -111,6 +113,7 @@ impl Session {
             ping_deadline: None,
             next_publish_id: 1,
             next_request_id: 1,
+            pending_changes: 0,
         }
     }
 
@@ -142,6 +145,13 @@ impl Session {
     /// Publishes not yet acknowledged (in-flight first, then queued), to persist them.
     pub fn pending_publishes(&self) -> Vec<PendingPublish> {
         self.outgoing.pending()
+    }
+
+    /// A counter that changes whenever [`Session::pending_publishes`] would return something
+    /// else (a publish accepted or completed, a packet id assigned, a QoS 2 publish released):
+    /// an adapter that persists them writes only then.
+    pub fn pending_changes(&self) -> u64 {
+        self.pending_changes
     }
 
     /// Number of publishes not yet acknowledged.
@@ -181,6 +191,7 @@ impl Session {
             }
             ids.push(id);
         }
+        self.pending_changes += 1;
         ids
     }
 
@@ -259,6 +270,7 @@ impl Session {
         } else {
             self.outgoing.queue.push_back((id, message));
         }
+        self.pending_changes += 1;
         Ok(id)
     }
 
@@ -546,6 +558,7 @@ impl Session {
             message,
             stage,
         });
+        self.pending_changes += 1;
         None
     }
 
@@ -663,6 +676,7 @@ impl Session {
                 let pid = pid.get();
                 if let Some(index) = self.outgoing.position(pid, Awaiting::Pubrec) {
                     self.outgoing.inflight[index].stage = Awaiting::Pubcomp;
+                    self.pending_changes += 1;
                 }
                 // Also answers a repeated PUBREC for a message already released.
                 if self.outgoing.position(pid, Awaiting::Pubcomp).is_some() {
@@ -841,6 +855,7 @@ impl Session {
         // An ack for an unknown id (e.g. after a resend was acked twice) is ignored.
         if let Some(index) = self.outgoing.position(pid, stage) {
             let done = self.outgoing.inflight.remove(index);
+            self.pending_changes += 1;
             self.pids.release(pid);
             self.events.push_back(Event::Published { id: done.id });
             self.flush_queue(now);

@@ -1029,6 +1029,41 @@ fn pending_publishes_survive_a_restart_of_the_session() {
     );
 }
 
+/// The browser adapter rewrites `localStorage` only when this counter moves: it must move on
+/// every change to the pending set and stand still otherwise.
+#[test]
+fn the_pending_counter_moves_exactly_when_pending_publishes_change() {
+    let mut h = Harness::new(Harness::options());
+    h.establish(false);
+    let mut seen = h.session.pending_changes();
+    let mut step = |h: &mut Harness, what: &str, changes: bool| {
+        let now = h.session.pending_changes();
+        assert_eq!(now != seen, changes, "{what}");
+        seen = now;
+    };
+    let snapshot = |h: &Harness| format!("{:?}", h.session.pending_publishes());
+
+    h.session
+        .publish(h.now, "t", b"a", QoS::ExactlyOnce, false)
+        .unwrap();
+    step(&mut h, "a QoS 2 publish accepted", true);
+    let before = snapshot(&h);
+    h.feed(&bytes(Packet::Pingresp));
+    h.session.handle_timeout(h.now);
+    step(&mut h, "PINGRESP and a timer", false);
+    assert_eq!(snapshot(&h), before);
+    h.feed(&bytes(Packet::Pubrec(pid(1))));
+    step(&mut h, "PUBREC releases it", true);
+    assert_ne!(snapshot(&h), before);
+    h.feed(&bytes(Packet::Pubrec(pid(1))));
+    step(&mut h, "a repeated PUBREC", false);
+    h.feed(&bytes(Packet::Pubcomp(pid(1))));
+    step(&mut h, "PUBCOMP completes it", true);
+    assert!(h.session.pending_publishes().is_empty());
+    h.feed(&bytes(Packet::Puback(pid(7))));
+    step(&mut h, "an ack for an unknown id", false);
+}
+
 #[test]
 fn invalid_publishes_are_refused() {
     let mut h = Harness::new(Harness::options());
