@@ -162,16 +162,15 @@ impl ConnectReturnCode {
     /// The code of a byte, if it is one of the six defined.
     pub fn from_u8(value: u8) -> Option<ConnectReturnCode> {
         use ConnectReturnCode::*;
-        [
-            Accepted,
-            RefusedProtocolVersion,
-            RefusedIdentifierRejected,
-            ServerUnavailable,
-            BadUsernamePassword,
-            NotAuthorized,
-        ]
-        .get(usize::from(value))
-        .copied()
+        Some(match value {
+            0 => Accepted,
+            1 => RefusedProtocolVersion,
+            2 => RefusedIdentifierRejected,
+            3 => ServerUnavailable,
+            4 => BadUsernamePassword,
+            5 => NotAuthorized,
+            _ => return None,
+        })
     }
 }
 
