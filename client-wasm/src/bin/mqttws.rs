@@ -958,33 +958,25 @@ async fn echo_host(args: EchoArgs) -> Result<(), CliError> {
         direction: args.rotate,
         qos: qos(args.qos),
     };
-    let mut watch = Watch::new(&args.run, &args.url, vec![args.in_topic.clone()]);
-    let connector = connector(args.url.clone(), &args.tls)?;
-    let options = options(client_id(&args.auth), &args.auth, &args.run, true);
-    let mut driver = Driver::new(connector, Session::new(options), EchoHost::new(config));
-    driver.connect();
-    let (_keep, mut input) = inputs(false);
-    let out = Out;
-    let mut echoed = 0u64;
-    while let Some(step) = driver.next_or(&mut input).await {
-        match step {
-            Step::Output(Output::Flow(echo)) => {
-                out.line(format_args!("received: {}", text(&echo.received)))?;
-                out.line(format_args!("sent: {}", text(&echo.sent)))?;
-                echoed += 1;
-                if args.count.is_some_and(|c| echoed >= c) {
-                    driver.disconnect();
-                }
-            }
-            Step::Output(Output::Event(event)) => watch.event(&driver, &event)?,
-            Step::Output(Output::CommandFailed(e)) => {
-                let _ = writeln!(std::io::stderr().lock(), "mqttws: cannot echo: {e}");
-            }
-            Step::External(Some(Input::Interrupt)) => driver.disconnect(),
-            Step::External(_) => {}
-        }
-    }
-    Ok(())
+    let endpoint = Endpoint {
+        url: &args.url,
+        auth: &args.auth,
+        tls: &args.tls,
+        run: &args.run,
+    };
+    run_until_done(
+        endpoint,
+        &args.in_topic,
+        EchoHost::new(config),
+        args.count,
+        "echo",
+        |out, echo| {
+            out.line(format_args!("received: {}", text(&echo.received)))?;
+            out.line(format_args!("sent: {}", text(&echo.sent)))?;
+            Ok(true)
+        },
+    )
+    .await
 }
 
 // ---- device ------------------------------------------------------------------------------------
@@ -1005,29 +997,73 @@ async fn device(args: DeviceArgs) -> Result<(), CliError> {
         message: args.message.clone(),
         qos: qos(args.qos),
     };
-    let mut watch = Watch::new(&args.run, &args.url, vec![args.in_topic.clone()]);
-    let connector = connector(args.url.clone(), &args.tls)?;
-    let options = options(client_id(&args.auth), &args.auth, &args.run, true);
-    let mut driver = Driver::new(connector, Session::new(options), Device::new(config));
+    let endpoint = Endpoint {
+        url: &args.url,
+        auth: &args.auth,
+        tls: &args.tls,
+        run: &args.run,
+    };
+    run_until_done(
+        endpoint,
+        &args.in_topic,
+        Device::new(config),
+        args.count,
+        "publish",
+        |out, output| {
+            match output {
+                DeviceOutput::Sent(payload) => {
+                    out.line(format_args!("sent: {}", text(&payload)))?
+                }
+                DeviceOutput::Received(payload) => {
+                    out.line(format_args!("received: {}", text(&payload)))?;
+                    return Ok(true);
+                }
+            }
+            Ok(false)
+        },
+    )
+    .await
+}
+
+/// Where a long-running flow connects.
+struct Endpoint<'a> {
+    url: &'a BrokerUrl,
+    auth: &'a AuthArgs,
+    tls: &'a TlsArgs,
+    run: &'a RunArgs,
+}
+
+/// The loop of `echo-host` and `device`: runs `flow` until interrupted, or until `count` of its
+/// outputs counted (`report` prints one and says whether it counts).
+async fn run_until_done<F: Flow>(
+    endpoint: Endpoint<'_>,
+    in_topic: &str,
+    flow: F,
+    count: Option<u64>,
+    verb: &str,
+    mut report: impl FnMut(&Out, F::Output) -> Result<bool, CliError>,
+) -> Result<(), CliError> {
+    let mut watch = Watch::new(endpoint.run, endpoint.url, vec![in_topic.to_owned()]);
+    let connector = connector(endpoint.url.clone(), endpoint.tls)?;
+    let options = options(client_id(endpoint.auth), endpoint.auth, endpoint.run, true);
+    let mut driver = Driver::new(connector, Session::new(options), flow);
     driver.connect();
     let (_keep, mut input) = inputs(false);
     let out = Out;
-    let mut received = 0u64;
+    let mut counted = 0u64;
     while let Some(step) = driver.next_or(&mut input).await {
         match step {
-            Step::Output(Output::Flow(DeviceOutput::Sent(payload))) => {
-                out.line(format_args!("sent: {}", text(&payload)))?
-            }
-            Step::Output(Output::Flow(DeviceOutput::Received(payload))) => {
-                out.line(format_args!("received: {}", text(&payload)))?;
-                received += 1;
-                if args.count.is_some_and(|c| received >= c) {
-                    driver.disconnect();
+            Step::Output(Output::Flow(output)) => {
+                if report(&out, output)? {
+                    counted += 1;
+                    if count.is_some_and(|c| counted >= c) {
+                        driver.disconnect();
+                    }
                 }
             }
             Step::Output(Output::Event(event)) => watch.event(&driver, &event)?,
             Step::Output(Output::CommandFailed(e)) => {
-                let _ = writeln!(std::io::stderr().lock(), "mqttws: cannot publish: {e}");
+                let _ = writeln!(std::io::stderr().lock(), "mqttws: cannot {verb}: {e}");
             }
             Step::External(Some(Input::Interrupt)) => driver.disconnect(),
             Step::External(_) => {}
