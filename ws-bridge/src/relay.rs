@@ -5,15 +5,25 @@
 //!  browser <--ws binary (whole packets)-- Reframer <--read (4 KiB chunks)-- upstream TLS
 //! ```
 //!
+//! Batching: each direction waits for its first piece of data, then takes whatever else is
+//! already readable without waiting (up to `max_batch` bytes) and writes it in one go: several
+//! browser messages become one TLS write (one record, one syscall), several upstream records
+//! become one WebSocket message of whole packets with one flush. Under load this divides the
+//! syscalls per message; a lone message is written as soon as it arrives, so latency is
+//! unchanged.
+//!
 //! Backpressure: each direction awaits its write before reading more, so a slow browser stops
 //! the upstream read (and the broker's TCP window fills), and a slow broker stops the browser
-//! read. Per-session memory is bounded by one maximum packet plus a read chunk per direction,
-//! plus tungstenite's small buffers.
+//! read. Per-session memory is bounded by one maximum packet plus one batch plus a read chunk
+//! per direction, plus tungstenite's small buffers; idle sessions release the batch buffers.
 
+use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::{Duration, Instant};
 
+use bytes::BytesMut;
 use futures_util::{SinkExt, StreamExt};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::watch;
@@ -185,6 +195,61 @@ fn too_large(e: FrameError, direction: &str) -> End {
     }
 }
 
+/// Polls `fut` once with the task's own waker: `Some(output)` if it is ready now, `None` if it
+/// would wait. Only for cancel-safe futures (a stream's `next`, `read_buf`).
+async fn ready_now<F: Future>(fut: F) -> Option<F::Output> {
+    let mut fut = std::pin::pin!(fut);
+    std::future::poll_fn(|cx| match fut.as_mut().poll(cx) {
+        Poll::Ready(output) => Poll::Ready(Some(output)),
+        Poll::Pending => Poll::Ready(None),
+    })
+    .await
+}
+
+/// One item from the browser, classified.
+enum Inbound {
+    /// Binary data, already checked by the sizer.
+    Data(Bytes),
+    /// Nothing to relay (ping, pong).
+    Skip,
+    /// The session ends.
+    End(End),
+}
+
+fn inbound(
+    item: Option<Result<Message, tungstenite::Error>>,
+    sizer: &mut PacketSizer,
+    clocks: &Clocks,
+) -> Inbound {
+    let msg = match item {
+        None => return Inbound::End(End::BrowserGone),
+        Some(Ok(m)) => m,
+        Some(Err(tungstenite::Error::Capacity(e))) => {
+            return Inbound::End(End::Close(Close::new(
+                close::MESSAGE_TOO_BIG,
+                format!("message too large: {e}"),
+            )))
+        }
+        Some(Err(tungstenite::Error::Protocol(e))) => {
+            return Inbound::End(End::Close(Close::new(close::PROTOCOL_ERROR, e.to_string())))
+        }
+        Some(Err(_)) => return Inbound::End(End::BrowserGone),
+    };
+    clocks.seen();
+    match msg {
+        Message::Binary(data) => match sizer.feed(&data) {
+            Ok(()) => Inbound::Data(data),
+            Err(e) => Inbound::End(too_large(e, "from browser")),
+        },
+        Message::Text(_) => Inbound::End(End::Close(Close::new(
+            close::UNSUPPORTED_DATA,
+            "text frames are not allowed: MQTT over WebSockets uses binary frames",
+        ))),
+        Message::Close(_) => Inbound::End(End::BrowserGone),
+        Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => Inbound::Skip,
+    }
+}
+
 /// Browser -> broker.
 async fn uplink<S, W>(
     rx: &mut futures_util::stream::SplitStream<WebSocketStream<S>>,
@@ -199,40 +264,44 @@ where
 {
     let mut sizer = PacketSizer::new(limits.max_packet_size);
     loop {
-        let msg = match rx.next().await {
-            None => return End::BrowserGone,
-            Some(Ok(m)) => m,
-            Some(Err(tungstenite::Error::Capacity(e))) => {
-                return End::Close(Close::new(
-                    close::MESSAGE_TOO_BIG,
-                    format!("message too large: {e}"),
-                ))
-            }
-            Some(Err(tungstenite::Error::Protocol(e))) => {
-                return End::Close(Close::new(close::PROTOCOL_ERROR, e.to_string()))
-            }
-            Some(Err(_)) => return End::BrowserGone,
+        let first = match inbound(rx.next().await, &mut sizer, clocks) {
+            Inbound::Data(data) => data,
+            Inbound::Skip => continue,
+            Inbound::End(end) => return end,
         };
-        clocks.seen();
-        match msg {
-            Message::Binary(data) => {
-                if let Err(e) = sizer.feed(&data) {
-                    return too_large(e, "from browser");
+        let mut total = first.len();
+        let mut ended = None;
+        // Further messages ready now are copied here with the first and written as one.
+        let mut joined = BytesMut::new();
+        while total < limits.max_batch {
+            let Some(item) = ready_now(rx.next()).await else {
+                break;
+            };
+            match inbound(item, &mut sizer, clocks) {
+                Inbound::Data(data) => {
+                    if joined.is_empty() {
+                        joined.reserve(limits.max_batch.min(total + data.len() * 8));
+                        joined.extend_from_slice(&first);
+                    }
+                    joined.extend_from_slice(&data);
+                    total += data.len();
                 }
-                if up.write_all(&data).await.is_err() || up.flush().await.is_err() {
-                    return End::Close(Close::new(close::NORMAL, "upstream closed"));
+                Inbound::Skip => {}
+                Inbound::End(end) => {
+                    // Relay what came before the end, then end.
+                    ended = Some(end);
+                    break;
                 }
-                metrics.bytes_up.fetch_add(data.len() as u64, Relaxed);
-                clocks.data();
             }
-            Message::Text(_) => {
-                return End::Close(Close::new(
-                    close::UNSUPPORTED_DATA,
-                    "text frames are not allowed: MQTT over WebSockets uses binary frames",
-                ))
-            }
-            Message::Close(_) => return End::BrowserGone,
-            Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => {}
+        }
+        let out: &[u8] = if joined.is_empty() { &first } else { &joined };
+        if up.write_all(out).await.is_err() || up.flush().await.is_err() {
+            return End::Close(Close::new(close::NORMAL, "upstream closed"));
+        }
+        metrics.bytes_up.fetch_add(total as u64, Relaxed);
+        clocks.data();
+        if let Some(end) = ended {
+            return end;
         }
     }
 }
@@ -255,25 +324,38 @@ where
     let mut ping = tokio::time::interval(Duration::from_millis(limits.ping_interval_ms));
     ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     ping.tick().await;
+    let mut ended = None;
     loop {
+        // Every whole packet buffered goes out (whole-packet messages of up to `max_batch`
+        // bytes), with one flush for all of them.
+        let mut sent = 0;
         while let Some(batch) = reframer.take_batch(limits.max_batch) {
-            let n = batch.len();
+            sent += batch.len();
             guard.set(reframer.buffered());
-            if tx.send(Message::Binary(batch)).await.is_err() {
+            if tx.feed(Message::Binary(batch)).await.is_err() {
                 return End::BrowserGone;
             }
-            metrics.bytes_down.fetch_add(n as u64, Relaxed);
+        }
+        if sent > 0 {
+            if tx.flush().await.is_err() {
+                return End::BrowserGone;
+            }
+            metrics.bytes_down.fetch_add(sent as u64, Relaxed);
             clocks.data();
+        }
+        if let Some(end) = ended {
+            return end;
         }
         reframer.shrink_if_empty();
         tokio::select! {
-            r = read_some(up, &mut reframer) => match r {
-                Ok(0) | Err(_) => return End::Close(Close::new(close::NORMAL, "upstream closed")),
-                Ok(_) => {
-                    guard.set(reframer.buffered());
-                    if let Err(e) = reframer.scan() {
-                        return too_large(e, "from broker");
-                    }
+            r = read_some(up, &mut reframer) => {
+                ended = after_read(r, &mut reframer, &mut guard);
+                // Take whatever else the broker already sent, up to one batch, before writing.
+                while ended.is_none() && reframer.buffered() < limits.max_batch {
+                    let Some(r) = ready_now(read_some(up, &mut reframer)).await else {
+                        break;
+                    };
+                    ended = after_read(r, &mut reframer, &mut guard);
                 }
             },
             _ = ping.tick() => {
@@ -281,6 +363,22 @@ where
                     return End::BrowserGone;
                 }
             }
+        }
+    }
+}
+
+/// Accounts for one upstream read; `Some` when the session must end (after relaying the whole
+/// packets read before that point).
+fn after_read(
+    r: std::io::Result<usize>,
+    reframer: &mut Reframer,
+    guard: &mut BufferedGuard<'_>,
+) -> Option<End> {
+    match r {
+        Ok(0) | Err(_) => Some(End::Close(Close::new(close::NORMAL, "upstream closed"))),
+        Ok(_) => {
+            guard.set(reframer.buffered());
+            reframer.scan().err().map(|e| too_large(e, "from broker"))
         }
     }
 }
