@@ -9,7 +9,9 @@
 //! client-wasm/pkg) against MQTT.js (`--mqttjs dist/mqtt.min.js`) in headless Chromium;
 //! `bench run --only browser` runs it alone.
 //!
-//! `bench run --out BENCHMARKS.md --plots docs/bench [--quick]`; `bench idle --url U --count N`
+//! `bench run --out BENCHMARKS.md --plots docs/bench [--quick]`; `bench run --only throughput|idle`
+//! runs one scenario on a subset of paths and prints it (see `scenarios::run_only`);
+//! `bench idle --url U --count N`
 //! is the separate process holding idle sessions for the memory scenario.
 
 mod browser;
@@ -72,6 +74,9 @@ fn main() {
             };
             let no_subprotocol = args.iter().any(|a| a == "--no-subprotocol");
             runtime.block_on(scenarios::idle_client(&url, count, no_subprotocol));
+        }
+        Some("run") if args.iter().any(|a| a == "--only") => {
+            runtime.block_on(scenarios::run_only(&args));
         }
         Some("run") => {
             let out = PathBuf::from(value("--out").unwrap_or_else(|| "BENCHMARKS.md".into()));

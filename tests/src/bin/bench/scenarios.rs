@@ -162,6 +162,79 @@ async fn throughput(
     )
 }
 
+/// `bench run --only throughput|idle`: one scenario on a subset of paths, printed (no report).
+/// Flags: `--sessions N`, `--size B`, `--paths ws-bridge,direct-TLS,...` (names with `-` for
+/// spaces), `--runs N` (interleaved across paths, so noise hits every path alike), `--secs S`,
+/// `--count N` (idle sessions).
+pub async fn run_only(args: &[String]) {
+    let value = |flag: &str| {
+        let i = args.iter().position(|a| a == flag)?;
+        args.get(i + 1).cloned()
+    };
+    let num =
+        |flag: &str, default: usize| value(flag).and_then(|v| v.parse().ok()).unwrap_or(default);
+    let paths = Paths::start();
+    match value("--only").as_deref() {
+        Some("idle") => {
+            let pid = paths.bridge.child.pid();
+            let row = idle_rss(
+                "ws-bridge",
+                &paths.bridge.url,
+                true,
+                num("--count", 5_000),
+                &|| rss_kib(pid).unwrap_or(0),
+            );
+            let per = row.rss_with_kib.saturating_sub(row.rss_before_kib) as f64
+                / row.sessions.max(1) as f64;
+            println!(
+                "idle ws-bridge: {} sessions, {per:.1} KiB per session",
+                row.sessions
+            );
+        }
+        Some("throughput") => {
+            let wanted = value("--paths");
+            let targets: Vec<Target> = paths
+                .targets()
+                .into_iter()
+                .filter(|t| {
+                    wanted
+                        .as_ref()
+                        .is_none_or(|w| w.split(',').any(|n| n == t.name.replace(' ', "-")))
+                })
+                .collect();
+            let (sessions, size) = (num("--sessions", 10), num("--size", 1024));
+            let duration = Duration::from_secs(num("--secs", 3) as u64);
+            let mut rates: Vec<Vec<f64>> = vec![Vec::new(); targets.len()];
+            for _ in 0..num("--runs", 3) {
+                for (target, r) in targets.iter().zip(&mut rates) {
+                    r.push(throughput(target, sessions, size, duration).await.0);
+                }
+            }
+            let median = |r: &mut Vec<f64>| {
+                r.sort_by(f64::total_cmp);
+                r.get(r.len() / 2).copied().unwrap_or(0.0)
+            };
+            let medians: Vec<(&str, f64)> = targets
+                .iter()
+                .zip(&mut rates)
+                .map(|(t, r)| (t.name, median(r)))
+                .collect();
+            for ((name, m), r) in medians.iter().zip(&rates) {
+                println!("{name:<22} {sessions} sessions {size} B: median {m:.0} msg/s {r:.0?}");
+            }
+            let of = |n: &str| medians.iter().find(|(name, _)| *name == n).map(|x| x.1);
+            if let Some(bridge) = of("ws-bridge") {
+                for other in ["direct TLS", "websockify"] {
+                    if let Some(o) = of(other).filter(|o| *o > 0.0) {
+                        println!("ws-bridge / {other}: {:.2}x", bridge / o);
+                    }
+                }
+            }
+        }
+        other => eprintln!("bench: --only throughput|idle, not {other:?}"),
+    }
+}
+
 pub async fn run_all(quick: bool, browser: &crate::browser::Inputs) -> Report {
     let paths = Paths::start();
     let targets = paths.targets();
