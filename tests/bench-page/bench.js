@@ -1,6 +1,9 @@
 // The browser-client benchmark: one run of one client per page load. The runner
 // (tests/src/bin/bench/browser.rs) loads index.html?client=...&mode=... and polls
 // `window.benchResult`: `{ ok: true, count, seconds, rate, ... }` or `{ ok: false, error }`.
+// The page connects (and subscribes), sets `window.benchStatus = "ready"` and waits for the runner
+// to call `window.benchGo()`, so that the runner can read Chromium's CPU counters right before.
+// With `go=auto` it starts by itself.
 //
 // Query parameters:
 //   client    "ours" (client-wasm, ./pkg/client_wasm.js) or "mqttjs" (./mqtt.min.js, global `mqtt`)
@@ -31,6 +34,7 @@ const cfg = {
   password: q.get("password") || undefined,
   keepalive: 60,
   connectTimeoutMs: 10000,
+  autoGo: q.get("go") === "auto",
 };
 const tag = Math.random().toString(16).slice(2, 10);
 const clientId = `bench-${cfg.client}-${tag}`;
@@ -193,6 +197,7 @@ async function main() {
   for (let i = 0; i < payload.length; i++) payload[i] = (i * 7 + 3) & 0xff;
 
   let count = 0;
+  let total = 0;
   let from = 0;
   let until = 0;
   const start = () => {
@@ -208,12 +213,14 @@ async function main() {
     finish({
       ok: true,
       count,
+      total,
       seconds: cfg.durationMs / 1000,
       rate: count / (cfg.durationMs / 1000),
       userAgent: navigator.userAgent,
     });
   // Counts one completion; false once the measured interval is over.
   const tick = () => {
+    total++;
     const now = performance.now();
     if (now >= until) {
       done();
@@ -242,8 +249,10 @@ async function main() {
       }
       if (tick()) client.publish0(topic, payload);
     });
-    start();
-    for (let i = 0; i < cfg.window; i++) client.publish0(topic, payload);
+    ready(() => {
+      start();
+      for (let i = 0; i < cfg.window; i++) client.publish0(topic, payload);
+    });
   } else {
     const acked = (err) => {
       if (stopping) return;
@@ -253,9 +262,27 @@ async function main() {
       }
       if (tick()) client.publish1(topic, payload, acked);
     };
-    start();
-    for (let i = 0; i < cfg.window; i++) client.publish1(topic, payload, acked);
+    ready(() => {
+      start();
+      for (let i = 0; i < cfg.window; i++) client.publish1(topic, payload, acked);
+    });
   }
+}
+
+/** Runs `go` when the runner calls `window.benchGo()` (or at once with `go=auto`). */
+function ready(go) {
+  if (cfg.autoGo) {
+    go();
+    return;
+  }
+  let started = false;
+  window.benchGo = () => {
+    if (started || stopping) return false;
+    started = true;
+    go();
+    return true;
+  };
+  status("ready");
 }
 
 main().catch((e) => fail(`${window.benchStatus}: ${describe(e)}`));

@@ -29,6 +29,9 @@ pub struct Inputs {
     pub pkg: Option<PathBuf>,
     /// MQTT.js's browser bundle, `dist/mqtt.min.js` of the npm-packed `mqtt@5.16.0`.
     pub mqttjs: Option<PathBuf>,
+    /// Save a Chromium CPU profile of every run here (`--browser-profile DIR`; `.cpuprofile`
+    /// files open in DevTools' Performance panel).
+    pub profile_dir: Option<PathBuf>,
 }
 
 /// The runs of one client in one case.
@@ -38,6 +41,10 @@ pub struct ClientRuns {
     pub rates: Vec<f64>,
     /// Why the other runs failed.
     pub errors: Vec<String>,
+    /// Renderer process CPU time per completion (µs; Chromium's `ProcessTime`), per run.
+    pub cpu_us: Vec<f64>,
+    /// Main-thread script time per completion (µs; Chromium's `ScriptDuration`), per run.
+    pub script_us: Vec<f64>,
 }
 
 /// One case, both clients.
@@ -203,7 +210,13 @@ pub fn run(broker: &Mosquitto, inputs: &Inputs, quick: bool) -> BrowserReport {
     }
     let toml = toml_for_broker(broker, "idle_timeout_ms = 600000");
     let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| {
-        measure(&mut report, &toml, pkg.clone(), mqttjs.clone())
+        measure(
+            &mut report,
+            &toml,
+            pkg.clone(),
+            mqttjs.clone(),
+            inputs.profile_dir.as_deref(),
+        )
     }));
     match outcome {
         Ok(Ok(())) => {}
@@ -225,6 +238,7 @@ fn measure(
     broker_toml: &str,
     pkg: Result<PathBuf, String>,
     mqttjs: Result<PathBuf, String>,
+    profile_dir: Option<&Path>,
 ) -> Result<(), String> {
     // The site: the page, ./pkg and ./mqtt.min.js in one folder served by the bridge.
     let site = TempDir::new("bench-page");
@@ -288,12 +302,24 @@ fn measure(
                 .collect::<Vec<_>>()
                 .join("&");
                 let limit = report.warmup + report.duration + Duration::from_secs(30);
-                match one_run(&browser, &format!("{page}?{query}"), limit) {
-                    Ok((rate, user_agent)) => {
-                        eprintln!("browser {client:<6} {mode} {size:>5} B: {rate:.0}/s");
-                        runs.rates.push(rate);
+                let profile =
+                    profile_dir.map(|d| d.join(format!("{client}-{mode}-{size}-{run}.cpuprofile")));
+                match one_run(
+                    &browser,
+                    &format!("{page}?{query}"),
+                    limit,
+                    profile.as_deref(),
+                ) {
+                    Ok(r) => {
+                        eprintln!(
+                            "browser {client:<6} {mode} {size:>5} B: {:.0}/s, renderer CPU {:.1?} µs/msg, script {:.1?} µs/msg",
+                            r.rate, r.cpu_us, r.script_us
+                        );
+                        runs.rates.push(r.rate);
+                        runs.cpu_us.extend(r.cpu_us);
+                        runs.script_us.extend(r.script_us);
                         if report.user_agent.is_empty() {
-                            report.user_agent = user_agent;
+                            report.user_agent = r.user_agent;
                         }
                     }
                     Err(e) => {
@@ -310,8 +336,82 @@ fn measure(
     Ok(())
 }
 
-/// One page load; the rate and the user agent, or why it failed.
-fn one_run(browser: &Browser, url: &str, limit: Duration) -> Result<(f64, String), String> {
+/// What one run measured.
+struct RunResult {
+    rate: f64,
+    user_agent: String,
+    /// Renderer CPU per completion (µs), from Chromium's counters; `None` when unavailable.
+    cpu_us: Option<f64>,
+    /// JavaScript (and wasm) execution on the page's main thread per completion (µs).
+    script_us: Option<f64>,
+}
+
+/// Chromium's page metrics (`Performance.getMetrics` over chromedriver's CDP bridge).
+fn metrics(browser: &Browser) -> Option<Vec<(String, f64)>> {
+    let reply = cdp(browser, "Performance.getMetrics").ok()?;
+    let list = reply.get("metrics")?.as_array()?;
+    Some(
+        list.iter()
+            .filter_map(|m| match (m.get("name")?.as_str(), m.get("value")?) {
+                (Some(name), Json::Num(v)) => Some((name.to_string(), *v)),
+                _ => None,
+            })
+            .collect(),
+    )
+}
+
+/// A parameterless DevTools command on the current page.
+fn cdp(browser: &Browser, cmd: &str) -> Result<Json, String> {
+    browser.try_cmd(
+        "POST",
+        "/goog/cdp/execute",
+        Some(Json::obj([
+            ("cmd", Json::str(cmd)),
+            ("params", Json::obj([])),
+        ])),
+    )
+}
+
+/// `name`'s increase between two snapshots, in µs per `n` (values are seconds).
+fn per_completion(
+    before: Option<&[(String, f64)]>,
+    after: Option<&[(String, f64)]>,
+    name: &str,
+    n: f64,
+) -> Option<f64> {
+    let get = |m: Option<&[(String, f64)]>| m?.iter().find(|(k, _)| k == name).map(|(_, v)| *v);
+    let delta = get(after)? - get(before)?;
+    (n > 0.0 && delta >= 0.0).then(|| delta * 1e6 / n)
+}
+
+/// The page's `[benchResult, benchStatus]`.
+fn page_state(browser: &Browser) -> Result<(Option<Json>, String), String> {
+    let script = Json::obj([
+        (
+            "script",
+            Json::str("return [window.benchResult || null, String(window.benchStatus)];"),
+        ),
+        ("args", Json::Arr(Vec::new())),
+    ]);
+    let value = browser.try_cmd("POST", "/execute/sync", Some(script))?;
+    let items = value.as_array().unwrap_or(&[]);
+    let status = items
+        .get(1)
+        .and_then(Json::as_str)
+        .unwrap_or("?")
+        .to_string();
+    let result = items.first().filter(|r| matches!(r, Json::Obj(_))).cloned();
+    Ok((result, status))
+}
+
+/// One page load: waits for "ready", reads the CPU counters, starts the run, waits for its
+/// result, reads the counters again. `Err` says why it failed.
+fn one_run(
+    browser: &Browser,
+    url: &str,
+    limit: Duration,
+    profile: Option<&Path>,
+) -> Result<RunResult, String> {
     let go = |to: &str| {
         browser
             .try_cmd("POST", "/url", Some(Json::obj([("url", Json::str(to))])))
@@ -321,43 +421,92 @@ fn one_run(browser: &Browser, url: &str, limit: Duration) -> Result<(f64, String
     go("about:blank")?;
     go(url)?;
     let deadline = Instant::now() + limit;
-    let script = Json::obj([
-        (
-            "script",
-            Json::str("return [window.benchResult || null, String(window.benchStatus)];"),
-        ),
-        ("args", Json::Arr(Vec::new())),
-    ]);
+    let failed = |result: &Json| {
+        result
+            .get("error")
+            .and_then(Json::as_str)
+            .unwrap_or("the page reported a failure without a reason")
+            .to_string()
+    };
+    // Connected and subscribed?
     loop {
-        let value = browser.try_cmd("POST", "/execute/sync", Some(script.clone()))?;
-        let items = value.as_array().unwrap_or(&[]);
-        let status = items.get(1).and_then(Json::as_str).unwrap_or("?");
-        match items.first() {
-            Some(result @ Json::Obj(_)) => {
-                if result.get("ok").and_then(Json::as_bool) == Some(true) {
-                    let rate = match result.get("rate") {
-                        Some(Json::Num(n)) if n.is_finite() => *n,
-                        other => return Err(format!("the page reported no rate: {other:?}")),
-                    };
-                    let agent = result
+        let (result, status) = page_state(browser)?;
+        if let Some(result) = result {
+            return Err(failed(&result));
+        }
+        if status == "ready" {
+            break;
+        }
+        if Instant::now() >= deadline {
+            return Err(format!(
+                "not ready within {limit:?} (page status: {status})"
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = cdp(browser, "Performance.enable");
+    if profile.is_some() {
+        for cmd in ["Profiler.enable", "Profiler.start"] {
+            cdp(browser, cmd)?;
+        }
+    }
+    let before = metrics(browser);
+    browser.try_cmd(
+        "POST",
+        "/execute/sync",
+        Some(Json::obj([
+            ("script", Json::str("return window.benchGo();")),
+            ("args", Json::Arr(Vec::new())),
+        ])),
+    )?;
+    loop {
+        let (result, status) = page_state(browser)?;
+        match result {
+            Some(result) if result.get("ok").and_then(Json::as_bool) == Some(true) => {
+                let after = metrics(browser);
+                if let Some(path) = profile {
+                    let reply = cdp(browser, "Profiler.stop")?;
+                    let text = reply.get("profile").map(Json::to_text).unwrap_or_default();
+                    if let Err(e) = std::fs::create_dir_all(path.parent().unwrap_or(Path::new(".")))
+                        .and_then(|()| std::fs::write(path, text))
+                    {
+                        eprintln!("browser: cannot write {}: {e}", path.display());
+                    }
+                }
+                let num = |key: &str| match result.get(key) {
+                    Some(Json::Num(n)) if n.is_finite() => Some(*n),
+                    _ => None,
+                };
+                let rate = num("rate").ok_or("the page reported no rate")?;
+                let total = num("total").unwrap_or(0.0);
+                return Ok(RunResult {
+                    rate,
+                    user_agent: result
                         .get("userAgent")
                         .and_then(Json::as_str)
                         .unwrap_or("")
-                        .to_string();
-                    return Ok((rate, agent));
-                }
-                let error = result
-                    .get("error")
-                    .and_then(Json::as_str)
-                    .unwrap_or("the page reported a failure without a reason");
-                return Err(error.to_string());
+                        .to_string(),
+                    cpu_us: per_completion(
+                        before.as_deref(),
+                        after.as_deref(),
+                        "ProcessTime",
+                        total,
+                    ),
+                    script_us: per_completion(
+                        before.as_deref(),
+                        after.as_deref(),
+                        "ScriptDuration",
+                        total,
+                    ),
+                });
             }
-            _ if Instant::now() >= deadline => {
+            Some(result) => return Err(failed(&result)),
+            None if Instant::now() >= deadline => {
                 return Err(format!(
                     "no result within {limit:?} (page status: {status})"
                 ))
             }
-            _ => std::thread::sleep(Duration::from_millis(200)),
+            None => std::thread::sleep(Duration::from_millis(200)),
         }
     }
 }

@@ -7,7 +7,8 @@
 //!
 //! The browser client scenario (`browser`): client-wasm's npm package (`--pkg`, default
 //! client-wasm/pkg) against MQTT.js (`--mqttjs dist/mqtt.min.js`) in headless Chromium;
-//! `bench run --only browser` runs it alone.
+//! `bench run --only browser` runs it alone; `--browser-profile DIR` saves a Chromium CPU profile
+//! of every run there (`.cpuprofile`, for DevTools).
 //!
 //! `bench run --out BENCHMARKS.md --plots docs/bench [--quick]`; `bench run --only throughput|idle`
 //! runs one scenario on a subset of paths and prints it (see `scenarios::run_only`);
@@ -43,6 +44,7 @@ fn main() {
     let browser_inputs = browser::Inputs {
         pkg: Some(value("--pkg").map_or_else(browser::default_pkg, PathBuf::from)),
         mqttjs: value("--mqttjs").map(PathBuf::from),
+        profile_dir: value("--browser-profile").map(PathBuf::from),
     };
     match args.first().map(String::as_str) {
         // `bench run --only browser [--quick] [--out FILE]`: scenario 4 alone, on its own broker;
@@ -98,7 +100,7 @@ fn main() {
             println!("wrote {} and plots in {}", out.display(), plots.display());
         }
         _ => {
-            eprintln!("usage: bench run [--out FILE] [--plots DIR] [--core-json F] [--sizes-json F] [--pkg DIR] [--mqttjs FILE] [--quick] [--only browser] | bench idle ...");
+            eprintln!("usage: bench run [--out FILE] [--plots DIR] [--core-json F] [--sizes-json F] [--pkg DIR] [--mqttjs FILE] [--browser-profile DIR] [--quick] [--only browser] | bench idle ...");
             std::process::exit(2);
         }
     }

@@ -483,6 +483,48 @@ pub fn browser_section(browser: Option<&BrowserReport>) -> String {
             row.case, row.size
         );
     }
+    // CPU cost per message: independent of how fast the rest of the machine turns messages round.
+    let cpu = |runs: &ClientRuns| {
+        (!runs.cpu_us.is_empty()).then(|| {
+            let cpu = median_range(runs.cpu_us.clone()).0;
+            let script = median_range(runs.script_us.clone()).0;
+            (cpu, format!("{cpu:.0} ({script:.0} script)"))
+        })
+    };
+    if b.rows
+        .iter()
+        .any(|r| cpu(&r.ours).is_some() || cpu(&r.other).is_some())
+    {
+        let _ = writeln!(
+            md,
+            "\nRenderer CPU per message, from Chromium's own counters (`Performance.getMetrics`: \
+             `ProcessTime`, the renderer process's CPU time, and in brackets `ScriptDuration`, \
+             JavaScript and wasm on the page's thread) over each run, warm-up included, divided \
+             by the messages completed; median of the runs, lower is better.\n"
+        );
+        let _ = writeln!(
+            md,
+            "| case | payload | {} µs/msg | {} µs/msg | {} / ours |",
+            b.ours_name, b.other_name, b.other_name
+        );
+        let _ = writeln!(md, "|---|---:|---:|---:|---:|");
+        for row in &b.rows {
+            let (ours, other) = (cpu(&row.ours), cpu(&row.other));
+            let text = |c: &Option<(f64, String)>| c.as_ref().map_or("n/a".into(), |c| c.1.clone());
+            let ratio = match (&ours, &other) {
+                (Some(o), Some(t)) if o.0 > 0.0 => format!("{:.2}x", t.0 / o.0),
+                _ => "n/a".into(),
+            };
+            let _ = writeln!(
+                md,
+                "| {} | {} B | {} | {} | {ratio} |",
+                row.case,
+                row.size,
+                text(&ours),
+                text(&other)
+            );
+        }
+    }
     md
 }
 
