@@ -260,6 +260,16 @@ fn measure(
     let bridge = BridgeProcess::with_config_toml(&toml);
     let page = format!("http://{}/index.html", bridge.addr);
     let browser = Browser::start();
+    // A page that does not load fails its run within a bounded time (chromedriver's default
+    // page-load timeout is 300 s).
+    browser.try_cmd(
+        "POST",
+        "/timeouts",
+        Some(Json::obj([
+            ("pageLoad", Json::Num(30_000.0)),
+            ("script", Json::Num(30_000.0)),
+        ])),
+    )?;
 
     for (case, mode, size) in CASES {
         let mut row = BrowserRow {

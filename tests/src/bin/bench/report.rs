@@ -408,20 +408,26 @@ fn sizes_table(json: &str) -> String {
     table
 }
 
+/// Text safe in a Markdown table cell (a reason may hold `|` or line breaks).
+fn cell(text: &str) -> String {
+    text.replace('|', "\\|").replace(['\n', '\r'], " ")
+}
+
 /// Median and range of one client's runs, or why it has none.
 fn client_cells(runs: &ClientRuns) -> (String, String) {
     if runs.rates.is_empty() {
         let why = runs.errors.first().map_or("no runs", String::as_str);
-        return (format!("failed: {why}"), String::new());
+        return (format!("failed: {}", cell(why)), String::new());
     }
     let (median, min, max) = median_range(runs.rates.clone());
     let mut range = format!("[{min:.0} - {max:.0}]");
     if let Some(e) = runs.errors.first() {
         let _ = write!(
             range,
-            " ({} of {} runs failed: {e})",
+            " ({} of {} runs failed: {})",
             runs.errors.len(),
-            runs.errors.len() + runs.rates.len()
+            runs.errors.len() + runs.rates.len(),
+            cell(e)
         );
     }
     (format!("{median:.0}"), range)
@@ -464,7 +470,7 @@ pub fn browser_section(browser: Option<&BrowserReport>) -> String {
         }
     );
     if let Some(why) = &b.failed {
-        let _ = writeln!(md, "failed: {why}");
+        let _ = writeln!(md, "failed: {}", cell(why));
         return md;
     }
     let _ = writeln!(
