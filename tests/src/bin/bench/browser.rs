@@ -43,7 +43,9 @@ pub struct ClientRuns {
     pub errors: Vec<String>,
     /// Renderer process CPU time per completion (µs; Chromium's `ProcessTime`), per run.
     pub cpu_us: Vec<f64>,
-    /// Main-thread script time per completion (µs; Chromium's `ScriptDuration`), per run.
+    /// Main-thread script time per completion (µs; Chromium's `ScriptDuration`), per run. Only
+    /// logged: it leaves out promise reactions (microtasks), so it undercounts a client whose
+    /// work runs in `.then` callbacks.
     pub script_us: Vec<f64>,
 }
 

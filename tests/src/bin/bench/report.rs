@@ -493,8 +493,7 @@ pub fn browser_section(browser: Option<&BrowserReport>) -> String {
     let cpu = |runs: &ClientRuns| {
         (!runs.cpu_us.is_empty()).then(|| {
             let cpu = median_range(runs.cpu_us.clone()).0;
-            let script = median_range(runs.script_us.clone()).0;
-            (cpu, format!("{cpu:.0} ({script:.0} script)"))
+            (cpu, format!("{cpu:.0}"))
         })
     };
     if b.rows
@@ -503,10 +502,12 @@ pub fn browser_section(browser: Option<&BrowserReport>) -> String {
     {
         let _ = writeln!(
             md,
-            "\nRenderer CPU per message, from Chromium's own counters (`Performance.getMetrics`: \
-             `ProcessTime`, the renderer process's CPU time, and in brackets `ScriptDuration`, \
-             JavaScript and wasm on the page's thread) over each run, warm-up included, divided \
-             by the messages completed; median of the runs, lower is better.\n"
+            "\nRenderer CPU per message: the renderer process's CPU time (Chromium's \
+             `Performance.getMetrics` `ProcessTime`: page thread, the client's timer worker, IPC) \
+             over each run, warm-up included, divided by the messages completed; median of the \
+             runs, lower is better. It depends much less than messages/s on how fast the bridge, \
+             the broker and the browser's network process turn messages round on the shared \
+             cores.\n"
         );
         let _ = writeln!(
             md,
