@@ -129,37 +129,78 @@ pub async fn latency_samples(target: Target, samples: usize, budget: Duration) -
     out
 }
 
-/// Opens `count` idle sessions (CONNECT, CONNACK) and keeps them open until stdin closes.
+/// Connection handshakes (TCP, WebSocket, the relay's TLS to the broker, CONNECT/CONNACK) in
+/// progress at once while opening idle sessions. Starting all 5,000 together queued them behind
+/// one another (and behind mosquitto's listen backlog) until many overran the client's 10 s
+/// connect timeout; a bounded number in flight keeps each one short.
+const CONNECTING: usize = 64;
+/// Time allowed to open all idle sessions.
+const IDLE_ALLOWANCE: Duration = Duration::from_secs(90);
+
+/// Opens `count` idle sessions (CONNECT, CONNACK) and keeps them open until stdin closes; a
+/// session whose connection fails is opened again (after 100 ms) until the allowance is spent.
+/// Returns how many are connected; failures are summarised on stderr.
 pub async fn hold_idle_sessions(target: Target, count: usize) -> usize {
     let connected = Arc::new(AtomicU64::new(0));
-    let mut tasks = Vec::with_capacity(count);
+    let failures = Arc::new(std::sync::Mutex::new(std::collections::BTreeMap::<
+        &'static str,
+        (u64, String),
+    >::new()));
+    let gate = Arc::new(tokio::sync::Semaphore::new(CONNECTING));
+    let start = Instant::now();
+    let deadline = start + IDLE_ALLOWANCE;
     for i in 0..count {
         let connector = target.connector.clone();
-        let connected = connected.clone();
-        tasks.push(tokio::spawn(async move {
-            let mut options = options(&format!("idle-{i}"));
-            options.keep_alive_secs = 600;
-            let mut driver = Driver::plain(connector, Session::new(options));
-            driver.connect();
-            while let Some(output) = driver.next().await {
-                match output {
-                    Output::Event(Event::Connected { .. }) => {
-                        connected.fetch_add(1, Ordering::Relaxed);
+        let (connected, failures, gate) = (connected.clone(), failures.clone(), gate.clone());
+        tokio::spawn(async move {
+            while Instant::now() < deadline {
+                let Ok(permit) = gate.clone().acquire_owned().await else {
+                    return;
+                };
+                let mut permit = Some(permit);
+                let mut options = options(&format!("idle-{i}"));
+                options.keep_alive_secs = 600;
+                let mut driver = Driver::plain(connector.clone(), Session::new(options));
+                driver.connect();
+                let mut up = false;
+                while let Some(output) = driver.next().await {
+                    match output {
+                        Output::Event(Event::Connected { .. }) => {
+                            connected.fetch_add(1, Ordering::Relaxed);
+                            up = true;
+                            permit = None;
+                        }
+                        Output::Event(Event::ConnectionLost { error, .. }) => {
+                            if up {
+                                connected.fetch_sub(1, Ordering::Relaxed);
+                            }
+                            if let Ok(mut f) = failures.lock() {
+                                let entry = f.entry(error.code()).or_insert((0, String::new()));
+                                entry.0 += 1;
+                                entry.1 = error.to_string();
+                            }
+                            break;
+                        }
+                        _ => {}
                     }
-                    Output::Event(Event::ConnectionLost { .. }) => return,
-                    _ => {}
                 }
+                drop(permit);
+                tokio::time::sleep(Duration::from_millis(100)).await;
             }
-        }));
-        if i % 200 == 199 {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        });
     }
-    let start = Instant::now();
-    while (connected.load(Ordering::Relaxed) as usize) < count
-        && start.elapsed() < Duration::from_secs(90)
-    {
+    while (connected.load(Ordering::Relaxed) as usize) < count && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    connected.load(Ordering::Relaxed) as usize
+    let n = connected.load(Ordering::Relaxed) as usize;
+    eprintln!(
+        "idle: {n} of {count} sessions connected in {:.1} s ({CONNECTING} handshakes at a time)",
+        start.elapsed().as_secs_f64()
+    );
+    if let Ok(f) = failures.lock() {
+        for (code, (times, last)) in f.iter() {
+            eprintln!("idle: {times} connection failures ({code}), last: {last}");
+        }
+    }
+    n
 }
