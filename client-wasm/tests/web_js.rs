@@ -212,3 +212,74 @@ async fn js_api_reports_bad_credentials_and_rejects_pending_on_end() {
     let e = settle(pending).await.expect_err("rejected by end()");
     assert_eq!(code(&e), "ended");
 }
+
+/// Packets produced while one incoming message is handled (its PUBACK and what the message
+/// callback publishes) leave as one WebSocket message, not one `send` each.
+#[wasm_bindgen_test]
+async fn packets_of_one_turn_share_a_websocket_message() {
+    let Some(url) = stack_url(WS_URL) else { return };
+    // Record the size of every WebSocket message the page sends; restored at the end.
+    let spy = Function::new_no_args(
+        "const send = WebSocket.prototype.send; const sizes = [];
+         WebSocket.prototype.send = function (data) { sizes.push(data.byteLength); return send.call(this, data); };
+         return { sizes, restore() { WebSocket.prototype.send = send; } };",
+    )
+    .call0(&JsValue::NULL)
+    .expect("spy");
+    let sizes = || -> Vec<f64> {
+        Array::from(&field(&spy, "sizes"))
+            .iter()
+            .filter_map(|v| v.as_f64())
+            .collect()
+    };
+
+    let id = unique();
+    let client = Rc::new(js_connect(url, &format!("js-batch-{id}"), &[]));
+    let trigger = format!("{USER}/batch-{id}/trigger");
+    let echo = format!("{USER}/batch-{id}/echo");
+    settle(client.subscribe(
+        JsValue::from(format!("{USER}/batch-{id}/#")).unchecked_into(),
+        Some(1),
+    ))
+    .await
+    .expect("suback");
+    let (messages, record) = recorder();
+    let weak = Rc::downgrade(&client);
+    let echo_topic = echo.clone();
+    let on_message = Closure::<dyn FnMut(JsValue)>::new(move |m: JsValue| {
+        let from_trigger = field(&m, "topic").as_string().as_deref() == Some(trigger.as_str());
+        let _ = record.call1(&JsValue::NULL, &m);
+        if let (true, Some(client)) = (from_trigger, weak.upgrade()) {
+            for _ in 0..3 {
+                let _ = client.publish(&echo_topic, JsValue::from("x").unchecked_into(), None);
+            }
+        }
+    });
+    client.on_message(on_message.into_js_value().unchecked_into());
+
+    let before = sizes().len();
+    let opts = Some(object(&[("qos", 1.into())]).unchecked_into());
+    settle(client.publish(
+        &format!("{USER}/batch-{id}/trigger"),
+        JsValue::from("go").unchecked_into(),
+        opts,
+    ))
+    .await
+    .expect("puback");
+    wait_until(5_000, "the trigger and 3 echoes", || {
+        messages.borrow().len() >= 4
+    })
+    .await;
+    // PUBACK (4 bytes) and three QoS 0 PUBLISHes of "x" (2 + 2 + topic + 1 bytes each).
+    let batch = 4 + 3 * (5 + echo.len()) as u64;
+    let sent: Vec<u64> = sizes()[before..].iter().map(|&n| n as u64).collect();
+    let _ = Reflect::get(&spy, &"restore".into())
+        .ok()
+        .and_then(|f| f.dyn_into::<Function>().ok())
+        .map(|f| f.call0(&spy));
+    assert!(
+        sent.contains(&batch),
+        "one message of {batch} bytes expected: {sent:?}"
+    );
+    client.end();
+}

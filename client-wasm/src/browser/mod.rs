@@ -86,6 +86,9 @@ struct Inner {
     session: Session,
     url: String,
     socket: Option<Socket>,
+    /// Packets not yet handed to the socket: everything one turn of the event loop produces goes
+    /// out as one WebSocket message (MQTT over WebSockets lets a message carry several packets).
+    outbox: Vec<u8>,
     /// Bumped for every socket; callbacks of older sockets are ignored.
     generation: u64,
     opened: bool,
@@ -131,6 +134,7 @@ impl Client {
                 session,
                 url: url.to_string(),
                 socket: None,
+                outbox: Vec::new(),
                 generation: 0,
                 opened: false,
                 timer: None,
@@ -309,6 +313,7 @@ impl Shared {
             self.drain_session();
         }
         self.dispatching.set(false);
+        self.inner.borrow_mut().flush_outbox();
         self.rearm();
     }
 
@@ -318,12 +323,12 @@ impl Shared {
         loop {
             let mut progressed = false;
             while let Some(bytes) = inner.session.poll_transmit() {
-                if let Some(socket) = &inner.socket {
-                    socket.send(&bytes);
-                }
+                inner.post(&bytes);
             }
             while let Some(action) = inner.session.poll_transport() {
                 progressed = true;
+                // What was sent on the old socket (a DISCONNECT) goes before it closes.
+                inner.flush_outbox();
                 match action {
                     TransportAction::Open => self.open_socket(&mut inner),
                     TransportAction::Close => {
@@ -446,8 +451,12 @@ impl Shared {
             return;
         }
         let deadline = earliest(inner.session.poll_timeout(), flows_deadline);
-        if deadline == inner.armed {
-            return;
+        // The keepalive deadline moves with every packet: a timer already armed for an earlier
+        // moment stays, and re-arms when it fires, instead of a message to the worker per packet.
+        match (inner.armed, deadline) {
+            (Some(armed), Some(wanted)) if armed <= wanted => return,
+            (armed, wanted) if armed == wanted => return,
+            _ => {}
         }
         inner.armed = deadline;
         let now = now();
@@ -456,6 +465,37 @@ impl Shared {
                 Some(at) => timer.arm(at.saturating_duration_since(now).as_millis() as u64),
                 None => timer.cancel(),
             }
+        }
+    }
+}
+
+/// The largest WebSocket message that batches several packets (a larger packet goes alone):
+/// small enough for any broker's or bridge's frame limit.
+const MAX_BATCH: usize = 16 * 1024;
+
+impl Inner {
+    /// Queues a packet for the current socket; without one it is dropped, as the session
+    /// resends what needs resending on the next connection.
+    fn post(&mut self, bytes: &[u8]) {
+        if self.socket.is_none() {
+            return;
+        }
+        if !self.outbox.is_empty() && self.outbox.len() + bytes.len() > MAX_BATCH {
+            self.flush_outbox();
+        }
+        self.outbox.extend_from_slice(bytes);
+    }
+
+    fn flush_outbox(&mut self) {
+        if self.outbox.is_empty() {
+            return;
+        }
+        if let Some(socket) = &self.socket {
+            socket.send(&self.outbox);
+        }
+        self.outbox.clear();
+        if self.outbox.capacity() > MAX_BATCH {
+            self.outbox.shrink_to(MAX_BATCH);
         }
     }
 }
