@@ -17,7 +17,7 @@
 //! with a stable `code` (see `Error::code` in the crate, plus `ended`, `invalid_options`,
 //! `invalid_payload`, `subscription_refused`).
 
-use std::cell::{Cell, RefCell};
+use std::cell::{Cell, OnceCell, RefCell};
 use std::rc::Rc;
 use std::time::Duration;
 
@@ -142,6 +142,9 @@ struct Shared {
     /// (QoS 0 completes inside the call) are kept here.
     in_call: Cell<bool>,
     early: RefCell<Vec<Early>>,
+    /// Message property names, and the last topic, as JS strings: made once, not per message.
+    message_keys: OnceCell<[JsValue; 5]>,
+    last_topic: RefCell<Option<(String, JsValue)>>,
 }
 
 impl Shared {
@@ -175,6 +178,35 @@ impl Shared {
             }
             None => {}
         }
+    }
+
+    /// `{topic, payload, qos, retain, dup}`; the payload is a copy the page owns.
+    fn message_object(&self, message: &Message) -> JsValue {
+        let [topic, payload, qos, retain, dup] = self
+            .message_keys
+            .get_or_init(|| ["topic", "payload", "qos", "retain", "dup"].map(JsValue::from));
+        let topic_value = {
+            let mut last = self.last_topic.borrow_mut();
+            match &*last {
+                Some((text, value)) if *text == message.topic => value.clone(),
+                _ => {
+                    let value = JsValue::from(message.topic.as_str());
+                    *last = Some((message.topic.clone(), value.clone()));
+                    value
+                }
+            }
+        };
+        let object = Object::new();
+        let _ = Reflect::set(&object, topic, &topic_value);
+        let _ = Reflect::set(
+            &object,
+            payload,
+            &Uint8Array::from(message.payload.as_slice()),
+        );
+        let _ = Reflect::set(&object, qos, &qos_to_u8(message.qos).into());
+        let _ = Reflect::set(&object, retain, &message.retain.into());
+        let _ = Reflect::set(&object, dup, &message.dup.into());
+        object.into()
     }
 
     fn reject_all(&self, error: &JsValue) {
@@ -256,7 +288,7 @@ impl Shared {
                 ],
             )),
             Event::Message(message) => {
-                let value = message_object(&message);
+                let value = self.message_object(&message);
                 let callbacks = self.on_message.borrow().clone();
                 for callback in callbacks {
                     if let Err(e) = callback.call1(&JsValue::NULL, &value) {
@@ -300,20 +332,6 @@ fn state_object(state: &str, fields: &[(&str, JsValue)]) -> JsValue {
     for (key, value) in fields {
         let _ = Reflect::set(&object, &(*key).into(), value);
     }
-    object.into()
-}
-
-fn message_object(message: &Message) -> JsValue {
-    let object = Object::new();
-    let _ = Reflect::set(&object, &"topic".into(), &message.topic.as_str().into());
-    let _ = Reflect::set(
-        &object,
-        &"payload".into(),
-        &Uint8Array::from(message.payload.as_slice()),
-    );
-    let _ = Reflect::set(&object, &"qos".into(), &qos_to_u8(message.qos).into());
-    let _ = Reflect::set(&object, &"retain".into(), &message.retain.into());
-    let _ = Reflect::set(&object, &"dup".into(), &message.dup.into());
     object.into()
 }
 
