@@ -10,7 +10,7 @@
 //! `bench run --only browser` runs it alone; `--browser-profile DIR` saves a Chromium CPU profile
 //! of every run there (`.cpuprofile`, for DevTools).
 //!
-//! `bench run --out BENCHMARKS.md --plots docs/bench [--quick]`; `bench run --only throughput|idle`
+//! `bench run --out BENCHMARKS.md --plots docs/bench [--quick]`; `bench run --only throughput|latency|idle`
 //! runs one scenario on a subset of paths and prints it (see `scenarios::run_only`);
 //! `bench idle --url U --count N`
 //! is the separate process holding idle sessions for the memory scenario.

@@ -162,10 +162,11 @@ async fn throughput(
     )
 }
 
-/// `bench run --only throughput|idle`: one scenario on a subset of paths, printed (no report).
+/// `bench run --only throughput|latency|idle`: one scenario on a subset of paths, printed (no
+/// report).
 /// Flags: `--sessions N`, `--size B`, `--paths ws-bridge,direct-TLS,...` (names with `-` for
 /// spaces), `--runs N` (interleaved across paths, so noise hits every path alike), `--secs S`,
-/// `--count N` (idle sessions).
+/// `--samples N` (latency), `--count N` (idle sessions).
 pub async fn run_only(args: &[String]) {
     let value = |flag: &str| {
         let i = args.iter().position(|a| a == flag)?;
@@ -174,7 +175,39 @@ pub async fn run_only(args: &[String]) {
     let num =
         |flag: &str, default: usize| value(flag).and_then(|v| v.parse().ok()).unwrap_or(default);
     let paths = Paths::start();
+    let wanted = value("--paths");
+    let targets: Vec<Target> = paths
+        .targets()
+        .into_iter()
+        .filter(|t| {
+            wanted
+                .as_ref()
+                .is_none_or(|w| w.split(',').any(|n| n == t.name.replace(' ', "-")))
+        })
+        .collect();
     match value("--only").as_deref() {
+        Some("latency") => {
+            for target in &targets {
+                let mut l = load::latency_samples(
+                    target.clone(),
+                    num("--samples", 5_000),
+                    Duration::from_secs(60),
+                )
+                .await;
+                l.sort();
+                let at = |p: f64| {
+                    let i = ((l.len().saturating_sub(1)) as f64 * p).round() as usize;
+                    l.get(i).map_or(0, |d| d.as_micros())
+                };
+                println!(
+                    "latency {:<22} {} samples: p50 {} us, p99 {} us",
+                    target.name,
+                    l.len(),
+                    at(0.5),
+                    at(0.99)
+                );
+            }
+        }
         Some("idle") => {
             let pid = paths.bridge.child.pid();
             let row = idle_rss(
@@ -192,16 +225,6 @@ pub async fn run_only(args: &[String]) {
             );
         }
         Some("throughput") => {
-            let wanted = value("--paths");
-            let targets: Vec<Target> = paths
-                .targets()
-                .into_iter()
-                .filter(|t| {
-                    wanted
-                        .as_ref()
-                        .is_none_or(|w| w.split(',').any(|n| n == t.name.replace(' ', "-")))
-                })
-                .collect();
             let (sessions, size) = (num("--sessions", 10), num("--size", 1024));
             let duration = Duration::from_secs(num("--secs", 3) as u64);
             let mut rates: Vec<Vec<f64>> = vec![Vec::new(); targets.len()];
@@ -231,7 +254,7 @@ pub async fn run_only(args: &[String]) {
                 }
             }
         }
-        other => eprintln!("bench: --only throughput|idle, not {other:?}"),
+        other => eprintln!("bench: --only throughput|latency|idle, not {other:?}"),
     }
 }
 
