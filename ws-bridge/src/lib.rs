@@ -35,6 +35,8 @@ pub mod handshake;
 pub mod limits;
 mod listener;
 pub mod metrics;
+pub mod pool;
+pub mod readahead;
 pub mod relay;
 pub mod route;
 pub mod static_files;

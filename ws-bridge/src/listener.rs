@@ -20,6 +20,7 @@ use crate::config::Limits;
 use crate::handshake::{self, HeadError, Refusal};
 use crate::limits::{CapRefusal, ConnLimiter, ConnPermit};
 use crate::metrics::Metrics;
+use crate::readahead::ReadAhead;
 use crate::relay::{self, SessionCtx};
 use crate::route::{RouteRefusal, Router};
 use crate::static_files::{self, StaticResult};
@@ -283,7 +284,7 @@ async fn serve<S>(
             return;
         }
         let ws = WebSocketStream::from_partially_read(
-            s,
+            ReadAhead::new(s),
             head.leftover,
             Role::Server,
             Some(shared.ws_config()),

@@ -10,12 +10,15 @@
 //! browser messages become one TLS write (one record, one syscall), several upstream records
 //! become one WebSocket message of whole packets with one flush. Under load this divides the
 //! syscalls per message; a lone message is written as soon as it arrives, so latency is
-//! unchanged.
+//! unchanged. Both sockets sit on a [`crate::readahead::ReadAhead`]: one `recv` of up to 16 KiB
+//! serves the small reads tungstenite (frame header, then payload) and rustls (4 KiB) make.
 //!
 //! Backpressure: each direction awaits its write before reading more, so a slow browser stops
 //! the upstream read (and the broker's TCP window fills), and a slow broker stops the browser
 //! read. Per-session memory is bounded by one maximum packet plus one batch plus a read chunk
-//! per direction, plus tungstenite's small buffers; idle sessions release the batch buffers.
+//! per direction, plus tungstenite's small buffers; the batch and read-ahead buffers exist only
+//! while data is flowing (an idle session holds none; freed buffers go to a small per-thread
+//! stock, [`crate::pool`], at most 512 KiB per worker thread).
 
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
@@ -280,7 +283,7 @@ where
             match inbound(item, &mut sizer, clocks) {
                 Inbound::Data(data) => {
                     if joined.is_empty() {
-                        joined.reserve(limits.max_batch.min(total + data.len() * 8));
+                        joined = crate::pool::take();
                         joined.extend_from_slice(&first);
                     }
                     joined.extend_from_slice(&data);
@@ -298,6 +301,7 @@ where
         if up.write_all(out).await.is_err() || up.flush().await.is_err() {
             return End::Close(Close::new(close::NORMAL, "upstream closed"));
         }
+        crate::pool::give(joined);
         metrics.bytes_up.fetch_add(total as u64, Relaxed);
         clocks.data();
         if let Some(end) = ended {

@@ -11,6 +11,7 @@ use tokio_rustls::TlsConnector;
 
 use crate::close::{self, Close};
 use crate::metrics::Metrics;
+use crate::readahead::ReadAhead;
 use crate::route::Target;
 
 /// Why the upstream could not be used.
@@ -91,7 +92,7 @@ pub async fn dial(
     target: &Target,
     timeout: Duration,
     metrics: &Metrics,
-) -> Result<TlsStream<TcpStream>, UpstreamError> {
+) -> Result<TlsStream<ReadAhead<TcpStream>>, UpstreamError> {
     let start = Instant::now();
     let work = async {
         let tcp = TcpStream::connect((target.host.as_str(), target.port))
@@ -102,7 +103,7 @@ pub async fn dial(
         let _ = tcp.set_nodelay(true);
         let connector = TlsConnector::from(target.route.tls.clone());
         connector
-            .connect(target.sni.clone(), tcp)
+            .connect(target.sni.clone(), ReadAhead::new(tcp))
             .await
             .map_err(|e| classify_tls(e, target.sni.to_str().as_ref()))
     };
