@@ -85,7 +85,9 @@ pub struct Limits {
     pub max_request_head: usize,
     /// tungstenite read and write buffer size per session. Default 4 KiB.
     pub ws_buffer_size: usize,
-    /// Largest WebSocket message sent to the browser (whole packets are batched up to this). Default 64 KiB.
+    /// Largest batch relayed in one write: a WebSocket message to the browser (whole packets are
+    /// batched up to this; a larger packet goes alone), or browser messages already received,
+    /// joined into one TLS write to the broker. Default 64 KiB.
     pub max_batch: usize,
 }
 
