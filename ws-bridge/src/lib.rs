@@ -45,7 +45,7 @@ pub mod upstream;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpSocket};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio_rustls::TlsAcceptor;
@@ -94,13 +94,10 @@ impl Bridge {
             Some(t) => Some(server_tls(t)?),
             None => None,
         };
-        let listener =
-            TcpListener::bind(config.listen)
-                .await
-                .map_err(|source| BridgeError::Bind {
-                    addr: config.listen,
-                    source,
-                })?;
+        let listener = listen(config.listen).map_err(|source| BridgeError::Bind {
+            addr: config.listen,
+            source,
+        })?;
         let local_addr = listener.local_addr().map_err(|source| BridgeError::Bind {
             addr: config.listen,
             source,
@@ -135,6 +132,23 @@ impl Bridge {
             },
         ))
     }
+}
+
+/// Pending connections the kernel queues for `accept` (capped by `net.core.somaxconn`). The
+/// standard library's 128 overflows when thousands of browsers reconnect at once (a bridge
+/// restart): the excess SYNs are dropped and retried only after 1, 3, 7 s.
+const LISTEN_BACKLOG: u32 = 4096;
+
+fn listen(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        TcpSocket::new_v4()?
+    } else {
+        TcpSocket::new_v6()?
+    };
+    #[cfg(unix)]
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(LISTEN_BACKLOG)
 }
 
 fn server_tls(t: &ServerTls) -> Result<TlsAcceptor, ConfigError> {
