@@ -152,9 +152,8 @@ struct ActivateArgs {
 
 #[derive(Args, Debug)]
 struct PubArgs {
-    /// Broker URL
-    #[arg(long, value_name = "URL")]
-    url: BrokerUrl,
+    #[command(flatten)]
+    link: ConnectArgs,
     /// Topic to publish on
     #[arg(short = 't', long, value_name = "TOPIC")]
     topic: String,
@@ -188,19 +187,12 @@ struct PubArgs {
     /// Keep the session on the broker (resume in-flight messages)
     #[arg(long, overrides_with = "clean")]
     no_clean: bool,
-    #[command(flatten)]
-    auth: AuthArgs,
-    #[command(flatten)]
-    tls: TlsArgs,
-    #[command(flatten)]
-    run: RunArgs,
 }
 
 #[derive(Args, Debug)]
 struct SubArgs {
-    /// Broker URL
-    #[arg(long, value_name = "URL")]
-    url: BrokerUrl,
+    #[command(flatten)]
+    link: ConnectArgs,
     /// Topic filter (repeatable)
     #[arg(short = 't', long = "topic", value_name = "FILTER", required = true)]
     topics: Vec<String>,
@@ -216,12 +208,6 @@ struct SubArgs {
     /// Keep the session on the broker
     #[arg(long)]
     no_clean: bool,
-    #[command(flatten)]
-    auth: AuthArgs,
-    #[command(flatten)]
-    tls: TlsArgs,
-    #[command(flatten)]
-    run: RunArgs,
 }
 
 #[derive(Args, Debug)]
@@ -252,11 +238,39 @@ struct ConsoleArgs {
     run: RunArgs,
 }
 
+/// Where `pub`, `sub`, `echo-host` and `device` connect, and how.
 #[derive(Args, Debug)]
-struct EchoArgs {
+struct ConnectArgs {
     /// Broker URL
     #[arg(long, value_name = "URL")]
     url: BrokerUrl,
+    #[command(flatten)]
+    auth: AuthArgs,
+    #[command(flatten)]
+    tls: TlsArgs,
+    #[command(flatten)]
+    run: RunArgs,
+}
+
+impl ConnectArgs {
+    /// What a connecting command starts from: its progress reporter (for `filters`), the
+    /// connector and the session options.
+    fn start(
+        &self,
+        filters: Vec<String>,
+        clean: bool,
+    ) -> Result<(Watch, Connector, Options), CliError> {
+        let watch = Watch::new(&self.run, &self.url, filters);
+        let connector = connector(self.url.clone(), &self.tls)?;
+        let options = options(client_id(&self.auth), &self.auth, &self.run, clean);
+        Ok((watch, connector, options))
+    }
+}
+
+#[derive(Args, Debug)]
+struct EchoArgs {
+    #[command(flatten)]
+    link: ConnectArgs,
     /// Topic the device publishes on
     #[arg(
         long = "in",
@@ -280,19 +294,12 @@ struct EchoArgs {
     /// Exit after echoing COUNT messages
     #[arg(long, value_name = "COUNT")]
     count: Option<u64>,
-    #[command(flatten)]
-    auth: AuthArgs,
-    #[command(flatten)]
-    tls: TlsArgs,
-    #[command(flatten)]
-    run: RunArgs,
 }
 
 #[derive(Args, Debug)]
 struct DeviceArgs {
-    /// Broker URL
-    #[arg(long, value_name = "URL")]
-    url: BrokerUrl,
+    #[command(flatten)]
+    link: ConnectArgs,
     /// Topic the echo host answers on
     #[arg(
         long = "in",
@@ -319,12 +326,6 @@ struct DeviceArgs {
     /// Quality of service
     #[arg(short = 'q', long, value_name = "0|1|2", default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=2))]
     qos: u8,
-    #[command(flatten)]
-    auth: AuthArgs,
-    #[command(flatten)]
-    tls: TlsArgs,
-    #[command(flatten)]
-    run: RunArgs,
 }
 
 /// A failure: its class (the exit status) and one line for the user.
@@ -381,11 +382,11 @@ fn report(error: &CliError) -> ExitCode {
 async fn run(command: Command) -> Result<(), CliError> {
     let timeout = match &command {
         Command::Activate(a) => a.run.timeout,
-        Command::Pub(a) => a.run.timeout,
-        Command::Sub(a) => a.run.timeout,
+        Command::Pub(a) => a.link.run.timeout,
+        Command::Sub(a) => a.link.run.timeout,
         Command::Console(a) => a.run.timeout,
-        Command::EchoHost(a) => a.run.timeout,
-        Command::Device(a) => a.run.timeout,
+        Command::EchoHost(a) => a.link.run.timeout,
+        Command::Device(a) => a.link.run.timeout,
     };
     let work = async move {
         match command {
@@ -739,9 +740,7 @@ async fn publish(args: PubArgs) -> Result<(), CliError> {
     if let Some(will) = &args.will_topic {
         check_topic(will)?;
     }
-    let mut watch = Watch::new(&args.run, &args.url, Vec::new());
-    let connector = connector(args.url.clone(), &args.tls)?;
-    let mut options = options(client_id(&args.auth), &args.auth, &args.run, !args.no_clean);
+    let (mut watch, connector, mut options) = args.link.start(Vec::new(), !args.no_clean)?;
     options.reconnect.enabled = false;
     options.will = args.will_topic.as_ref().map(|topic| Will {
         topic: topic.clone(),
@@ -796,7 +795,10 @@ async fn publish(args: PubArgs) -> Result<(), CliError> {
             format!("the connection ended after {done} of {total} messages were acknowledged"),
         ));
     }
-    debug(args.run.debug, format_args!("{done} message(s) published"));
+    debug(
+        args.link.run.debug,
+        format_args!("{done} message(s) published"),
+    );
     Ok(())
 }
 
@@ -806,9 +808,7 @@ async fn subscribe(args: SubArgs) -> Result<(), CliError> {
     for filter in &args.topics {
         check_filter(filter)?;
     }
-    let mut watch = Watch::new(&args.run, &args.url, args.topics.clone());
-    let connector = connector(args.url.clone(), &args.tls)?;
-    let options = options(client_id(&args.auth), &args.auth, &args.run, !args.no_clean);
+    let (mut watch, connector, options) = args.link.start(args.topics.clone(), !args.no_clean)?;
     let mut driver = Driver::plain(connector, Session::new(options));
     let filters: Vec<(&str, QoS)> = args
         .topics
@@ -958,14 +958,8 @@ async fn echo_host(args: EchoArgs) -> Result<(), CliError> {
         direction: args.rotate,
         qos: qos(args.qos),
     };
-    let endpoint = Endpoint {
-        url: &args.url,
-        auth: &args.auth,
-        tls: &args.tls,
-        run: &args.run,
-    };
     run_until_done(
-        endpoint,
+        &args.link,
         &args.in_topic,
         EchoHost::new(config),
         args.count,
@@ -997,14 +991,8 @@ async fn device(args: DeviceArgs) -> Result<(), CliError> {
         message: args.message.clone(),
         qos: qos(args.qos),
     };
-    let endpoint = Endpoint {
-        url: &args.url,
-        auth: &args.auth,
-        tls: &args.tls,
-        run: &args.run,
-    };
     run_until_done(
-        endpoint,
+        &args.link,
         &args.in_topic,
         Device::new(config),
         args.count,
@@ -1025,27 +1013,17 @@ async fn device(args: DeviceArgs) -> Result<(), CliError> {
     .await
 }
 
-/// Where a long-running flow connects.
-struct Endpoint<'a> {
-    url: &'a BrokerUrl,
-    auth: &'a AuthArgs,
-    tls: &'a TlsArgs,
-    run: &'a RunArgs,
-}
-
 /// The loop of `echo-host` and `device`: runs `flow` until interrupted, or until `count` of its
 /// outputs counted (`report` prints one and says whether it counts).
 async fn run_until_done<F: Flow>(
-    endpoint: Endpoint<'_>,
+    link: &ConnectArgs,
     in_topic: &str,
     flow: F,
     count: Option<u64>,
     verb: &str,
     mut report: impl FnMut(&Out, F::Output) -> Result<bool, CliError>,
 ) -> Result<(), CliError> {
-    let mut watch = Watch::new(endpoint.run, endpoint.url, vec![in_topic.to_owned()]);
-    let connector = connector(endpoint.url.clone(), endpoint.tls)?;
-    let options = options(client_id(endpoint.auth), endpoint.auth, endpoint.run, true);
+    let (mut watch, connector, options) = link.start(vec![in_topic.to_owned()], true)?;
     let mut driver = Driver::new(connector, Session::new(options), flow);
     driver.connect();
     let (_keep, mut input) = inputs(false);
