@@ -140,46 +140,20 @@ async fn bridge_close_reasons_reach_the_application() {
     // TLS verification of the upstream failed: permanent, with the bridge's reason.
     let c = Recorded::connect(badtls, options(&format!("tls-{}", unique())));
     c.wait(5_000, is_lost).await;
-    match c.find(is_lost) {
-        Some(Event::ConnectionLost {
-            error:
-                Error::Closed {
-                    code,
-                    reason,
-                    retry,
-                },
-            reconnect_in,
-            ..
-        }) => {
-            assert_eq!(code, 4010, "{reason}");
-            assert!(reason.contains("TLS verification failed"), "{reason}");
-            assert!(!retry);
-            assert_eq!(reconnect_in, None);
-        }
-        other => panic!("{other:?}"),
-    }
+    let (code, reason, retry, reconnect_in) = first_close(&c);
+    assert_eq!(code, 4010, "{reason}");
+    assert!(reason.contains("TLS verification failed"), "{reason}");
+    assert!(!retry);
+    assert_eq!(reconnect_in, None);
 
     // Upstream unreachable: the reason is shown and the client keeps trying.
     let c = Recorded::connect(down, options(&format!("down-{}", unique())));
     c.wait_n(2, 8_000, is_lost).await;
-    match c.find(is_lost) {
-        Some(Event::ConnectionLost {
-            error:
-                Error::Closed {
-                    code,
-                    reason,
-                    retry,
-                },
-            reconnect_in,
-            ..
-        }) => {
-            assert_eq!(code, 4502, "{reason}");
-            assert!(reason.contains("upstream unreachable"), "{reason}");
-            assert!(retry);
-            assert!(reconnect_in.is_some());
-        }
-        other => panic!("{other:?}"),
-    }
+    let (code, reason, retry, reconnect_in) = first_close(&c);
+    assert_eq!(code, 4502, "{reason}");
+    assert!(reason.contains("upstream unreachable"), "{reason}");
+    assert!(retry);
+    assert!(reconnect_in.is_some());
     assert!(c.count(|e| matches!(e, Event::Reconnecting { .. })) >= 1);
     c.client.end();
 
@@ -337,4 +311,22 @@ async fn the_online_event_skips_the_reconnect_delay() {
     window.dispatch_event(&online).expect("dispatch");
     c.wait_n(2, 3_000, is_lost).await; // a new attempt right away (the route is still down)
     c.client.end();
+}
+
+/// The first connection loss, which must be a WebSocket close from the bridge: its code, reason,
+/// whether the client retries, and when.
+fn first_close(c: &Recorded) -> (u16, String, bool, Option<std::time::Duration>) {
+    match c.find(is_lost) {
+        Some(Event::ConnectionLost {
+            error:
+                Error::Closed {
+                    code,
+                    reason,
+                    retry,
+                },
+            reconnect_in,
+            ..
+        }) => (code, reason, retry, reconnect_in),
+        other => panic!("{other:?}"),
+    }
 }

@@ -46,6 +46,13 @@ pub fn errors(browser: &Browser) -> Vec<String> {
         .collect()
 }
 
+/// Fails the test if the page threw anything since `open`; `context` (e.g. the stack's logs)
+/// goes into the message.
+pub fn assert_no_errors(browser: &Browser, context: &str) {
+    let errors = errors(browser);
+    assert!(errors.is_empty(), "{errors:?}\n{context}");
+}
+
 /// Waits until the connection status shows `state`; returns its text.
 pub fn wait_state(browser: &Browser, state: &str, limit: Duration) -> String {
     browser.wait_for(&format!("status {state}"), limit, |b| {

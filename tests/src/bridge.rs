@@ -142,6 +142,23 @@ impl BridgeProcess {
         Self::spawn_in(dir, &["--config".as_ref(), conf.as_os_str()])
     }
 
+    /// The quick form on a free loopback port: one route to `upstream` over TLS with SNI
+    /// `broker.test`, verified against `ca`, plus `extra` arguments.
+    pub fn quick(upstream: &str, ca: &Path, extra: &[&std::ffi::OsStr]) -> BridgeProcess {
+        let mut args: Vec<&std::ffi::OsStr> = vec![
+            "--listen".as_ref(),
+            "127.0.0.1:0".as_ref(),
+            "--upstream".as_ref(),
+            upstream.as_ref(),
+            "--sni".as_ref(),
+            BROKER_NAME.as_ref(),
+            "--ca".as_ref(),
+            ca.as_os_str(),
+        ];
+        args.extend_from_slice(extra);
+        Self::spawn(&args)
+    }
+
     /// Runs the binary with these arguments (e.g. the quick form with `--listen 127.0.0.1:0`).
     pub fn spawn(args: &[&std::ffi::OsStr]) -> BridgeProcess {
         Self::spawn_in(TempDir::new("ws-bridge-proc"), args)

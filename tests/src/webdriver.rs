@@ -25,7 +25,8 @@ use crate::procs::{free_port, loopback, wait_for_port, ChildGuard};
 pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 pub const CHROMIUM: &str = "/usr/bin/chromium";
 
-/// The flags every test browser starts with (plus a fresh `--user-data-dir`).
+/// The flags every test browser starts with, here and under wasm-bindgen-test (plus a fresh
+/// `--user-data-dir`; the WebDriver tests also set a window size).
 pub const CHROMIUM_FLAGS: &[&str] = &[
     "--headless",
     "--no-sandbox",
@@ -35,7 +36,6 @@ pub const CHROMIUM_FLAGS: &[&str] = &[
     "--disable-sync",
     "--no-first-run",
     "--disable-dev-shm-usage",
-    "--window-size=1280,1400",
 ];
 
 const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
@@ -456,6 +456,7 @@ impl Browser {
         wait_for_port(loopback(port), Duration::from_secs(20));
         let profile = TempDir::new("chromium-profile");
         let mut args: Vec<Json> = CHROMIUM_FLAGS.iter().map(|f| Json::str(f)).collect();
+        args.push(Json::str("--window-size=1280,1400"));
         args.push(Json::Str(format!(
             "--user-data-dir={}",
             profile.path().display()

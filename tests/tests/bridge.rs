@@ -30,20 +30,8 @@ fn broker_with_paho_user() -> (TestPki, Mosquitto) {
 }
 
 fn quick_form(m: &Mosquitto, extra: &[&OsStr]) -> BridgeProcess {
-    let port = m.tls_addr().port().to_string();
-    let upstream = format!("127.0.0.1:{port}");
-    let mut args: Vec<&OsStr> = vec![
-        "--listen".as_ref(),
-        "127.0.0.1:0".as_ref(),
-        "--upstream".as_ref(),
-        upstream.as_ref(),
-        "--sni".as_ref(),
-        "broker.test".as_ref(),
-        "--ca".as_ref(),
-        m.ca_path().as_os_str(),
-    ];
-    args.extend_from_slice(extra);
-    BridgeProcess::spawn(&args)
+    let upstream = format!("127.0.0.1:{}", m.tls_addr().port());
+    BridgeProcess::quick(&upstream, m.ca_path(), extra)
 }
 
 fn paho(

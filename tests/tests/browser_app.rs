@@ -10,12 +10,12 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use tests::app_page::{errors, log_rows, open, wait_row, wait_state, web_dist as dist, workspace};
+use tests::app_page::{
+    assert_no_errors, log_rows, open, wait_row, wait_state, web_dist as dist, workspace,
+};
 use tests::bridge::BridgeProcess;
 use tests::certs::TestPki;
-use tests::mosquitto::{
-    Mosquitto, MosquittoOptions, BROKER_NAME, PLATFORM_PASSWORD, PLATFORM_USER,
-};
+use tests::mosquitto::{Mosquitto, MosquittoOptions, PLATFORM_PASSWORD, PLATFORM_USER};
 use tests::responder::{platform_write, Responder};
 use tests::webdriver::{Browser, Json};
 
@@ -48,18 +48,7 @@ impl Stack {
         let plain = broker.plain_addr();
         let upstream = format!("127.0.0.1:{}", broker.tls_addr().port());
         let ca = broker.ca_path().to_path_buf();
-        let bridge = BridgeProcess::spawn(&[
-            "--listen".as_ref(),
-            "127.0.0.1:0".as_ref(),
-            "--upstream".as_ref(),
-            upstream.as_ref(),
-            "--sni".as_ref(),
-            BROKER_NAME.as_ref(),
-            "--ca".as_ref(),
-            ca.as_os_str(),
-            "--static".as_ref(),
-            dist.as_os_str(),
-        ]);
+        let bridge = BridgeProcess::quick(&upstream, &ca, &["--static".as_ref(), dist.as_os_str()]);
         let broker = Arc::new(Mutex::new(broker));
         let responder = Responder::for_mosquitto(&broker);
         Stack {
@@ -233,7 +222,7 @@ fn activate_then_console_round_trip_and_platform_writes() {
         LIMIT,
     );
     browser.screenshot(&artifact("platform.png"));
-    assert!(errors(&browser).is_empty(), "{:?}", errors(&browser));
+    assert_no_errors(&browser, "");
 
     browser.switch_to(&console_tab);
     wait_row(
@@ -291,12 +280,7 @@ fn activate_then_console_round_trip_and_platform_writes() {
         Json::Num(0.0),
         "no horizontal scrolling at 360 px"
     );
-    assert!(
-        errors(&browser).is_empty(),
-        "{:?}\n{}",
-        errors(&browser),
-        stack.logs()
-    );
+    assert_no_errors(&browser, &stack.logs());
 }
 
 #[test]
@@ -354,12 +338,7 @@ fn echo_host_and_device_in_two_tabs_rotate_the_message() {
 
     for tab in [&echo_tab, &device_tab] {
         browser.switch_to(tab);
-        assert!(
-            errors(&browser).is_empty(),
-            "{:?}\n{}",
-            errors(&browser),
-            stack.logs()
-        );
+        assert_no_errors(&browser, &stack.logs());
     }
 }
 
@@ -392,10 +371,5 @@ fn wrong_password_shows_the_brokers_words_and_nothing_crashes() {
     browser.wait_for("the activate page", LIMIT, |b| {
         (b.attr("#page", "data-page").as_deref() == Some("activate")).then_some(())
     });
-    assert!(
-        errors(&browser).is_empty(),
-        "{:?}\n{}",
-        errors(&browser),
-        stack.logs()
-    );
+    assert_no_errors(&browser, &stack.logs());
 }

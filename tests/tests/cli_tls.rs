@@ -211,17 +211,7 @@ fn bridge(
     ca: &std::path::Path,
     tls: Option<&tests::certs::CertFiles>,
 ) -> tests::bridge::BridgeProcess {
-    use std::ffi::OsStr;
-    let mut args: Vec<&OsStr> = vec![
-        "--listen".as_ref(),
-        "127.0.0.1:0".as_ref(),
-        "--upstream".as_ref(),
-        upstream.as_ref(),
-        "--sni".as_ref(),
-        BROKER_NAME.as_ref(),
-        "--ca".as_ref(),
-        ca.as_os_str(),
-    ];
+    let mut args: Vec<&std::ffi::OsStr> = Vec::new();
     if let Some(files) = tls {
         args.extend([
             "--tls-cert".as_ref(),
@@ -230,7 +220,7 @@ fn bridge(
             files.key.as_os_str(),
         ]);
     }
-    tests::bridge::BridgeProcess::spawn(&args)
+    tests::bridge::BridgeProcess::quick(upstream, ca, &args)
 }
 
 /// wss:// through the real ws-bridge (whose certificate is for `localhost` and 127.0.0.1).

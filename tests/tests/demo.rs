@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 
 use client_wasm::native::{ConnectTo, Connector, Driver, NoFlow, Output, TlsOptions};
 use client_wasm::{ConnectRefused, Error, Event, Message, Options, QoS, Session};
-use tests::app_page::{errors, open, wait_row, wait_state, web_dist as dist, workspace};
+use tests::app_page::{assert_no_errors, open, wait_row, wait_state, web_dist as dist, workspace};
 use tests::certs::TempDir;
 use tests::procs::ChildGuard;
 use tests::webdriver::Browser;
@@ -485,7 +485,7 @@ fn demo_in_the_browser_activate_console_platform_write_then_sigint() {
         false,
         LIMIT,
     );
-    assert!(errors(&browser).is_empty(), "{:?}", errors(&browser));
+    assert_no_errors(&browser, "");
     browser.switch_to(&console_tab);
     wait_row(
         &browser,
@@ -495,7 +495,7 @@ fn demo_in_the_browser_activate_console_platform_write_then_sigint() {
         false,
         LIMIT,
     );
-    assert!(errors(&browser).is_empty(), "{:?}", errors(&browser));
+    assert_no_errors(&browser, "");
     drop(browser);
 
     demo.interrupt_and_check();

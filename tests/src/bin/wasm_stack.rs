@@ -43,17 +43,6 @@ use ws_bridge::{Bridge, BridgeHandle, Config};
 const USER: &str = "web";
 const PASSWORD: &str = "web-secret";
 
-const CHROMIUM_ARGS: &[&str] = &[
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-dev-shm-usage",
-];
-
 struct Args {
     static_dir: Option<PathBuf>,
     hold: bool,
@@ -198,7 +187,10 @@ fn smoke_example(page: &str) {
 
 fn webdriver_json(dir: &TempDir) -> PathBuf {
     let profile = dir.path().join("chromium-profile");
-    let mut args: Vec<String> = CHROMIUM_ARGS.iter().map(|a| format!("\"{a}\"")).collect();
+    let mut args: Vec<String> = tests::webdriver::CHROMIUM_FLAGS
+        .iter()
+        .map(|a| format!("\"{a}\""))
+        .collect();
     args.push(format!("\"--user-data-dir={}\"", profile.display()));
     let json = format!(
         "{{\"goog:chromeOptions\": {{\"binary\": \"/usr/bin/chromium\", \"args\": [{}]}}}}\n",

@@ -14,7 +14,14 @@ fn escape(text: &str) -> String {
         .replace('>', "&gt;")
 }
 
-fn frame(title: &str, y_label: &str, y_max: f64) -> String {
+/// The chart's frame, title and y grid, scaled to the largest value of `series` (plus 10%);
+/// returns the SVG so far and that scale's top.
+fn frame(title: &str, y_label: &str, series: &[(&str, Vec<f64>)]) -> (String, f64) {
+    let y_max = series
+        .iter()
+        .flat_map(|(_, v)| v.iter().copied())
+        .fold(1.0, f64::max)
+        * 1.1;
     let mut svg = format!(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{W}\" height=\"{H}\" font-family=\"sans-serif\" font-size=\"12\">\n\
          <rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n\
@@ -36,7 +43,7 @@ fn frame(title: &str, y_label: &str, y_max: f64) -> String {
             human(value)
         );
     }
-    svg
+    (svg, y_max)
 }
 
 fn human(value: f64) -> String {
@@ -49,11 +56,12 @@ fn human(value: f64) -> String {
     }
 }
 
-fn legend(svg: &mut String, names: &[&str]) {
-    for (i, name) in names.iter().enumerate() {
+/// The legend, one entry per series, and the end of the document.
+fn finish(mut svg: String, series: &[(&str, Vec<f64>)]) -> String {
+    for (i, (name, _)) in series.iter().enumerate() {
         let y = TOP + 20.0 * i as f64;
         let x = W - RIGHT + 12.0;
-        *svg += &format!(
+        svg += &format!(
             "<rect x=\"{x}\" y=\"{}\" width=\"12\" height=\"12\" fill=\"{}\"/><text x=\"{}\" y=\"{}\">{}</text>\n",
             y - 10.0,
             COLORS[i % COLORS.len()],
@@ -62,6 +70,7 @@ fn legend(svg: &mut String, names: &[&str]) {
             escape(name)
         );
     }
+    svg + "</svg>\n"
 }
 
 /// One line per series over categorical x values.
@@ -72,12 +81,7 @@ pub fn lines(
     xs: &[String],
     series: &[(&str, Vec<f64>)],
 ) -> String {
-    let y_max = series
-        .iter()
-        .flat_map(|(_, v)| v.iter().copied())
-        .fold(1.0, f64::max)
-        * 1.1;
-    let mut svg = frame(title, y_label, y_max);
+    let (mut svg, y_max) = frame(title, y_label, series);
     let plot_w = W - LEFT - RIGHT;
     let x_at = |i: usize| LEFT + plot_w * (i as f64 + 0.5) / xs.len() as f64;
     let y_at = |v: f64| H - BOTTOM - (H - TOP - BOTTOM) * v / y_max;
@@ -96,34 +100,30 @@ pub fn lines(
         escape(x_label)
     );
     for (s, (_, values)) in series.iter().enumerate() {
-        let points: Vec<String> = values
+        let points: Vec<(f64, f64)> = values
             .iter()
             .enumerate()
-            .map(|(i, v)| format!("{:.1},{:.1}", x_at(i), y_at(*v)))
+            .map(|(i, v)| (x_at(i), y_at(*v)))
             .collect();
         let color = COLORS[s % COLORS.len()];
+        let polyline: Vec<String> = points
+            .iter()
+            .map(|(x, y)| format!("{x:.1},{y:.1}"))
+            .collect();
         svg += &format!(
             "<polyline fill=\"none\" stroke=\"{color}\" stroke-width=\"2\" points=\"{}\"/>\n",
-            points.join(" ")
+            polyline.join(" ")
         );
-        for p in &points {
-            let (x, y) = p.split_once(',').unwrap_or(("0", "0"));
-            svg += &format!("<circle cx=\"{x}\" cy=\"{y}\" r=\"3\" fill=\"{color}\"/>\n");
+        for (x, y) in &points {
+            svg += &format!("<circle cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"3\" fill=\"{color}\"/>\n");
         }
     }
-    let names: Vec<&str> = series.iter().map(|(n, _)| *n).collect();
-    legend(&mut svg, &names);
-    svg + "</svg>\n"
+    finish(svg, series)
 }
 
 /// Groups of bars: one group per category, one bar per series.
 pub fn bars(title: &str, y_label: &str, groups: &[String], series: &[(&str, Vec<f64>)]) -> String {
-    let y_max = series
-        .iter()
-        .flat_map(|(_, v)| v.iter().copied())
-        .fold(1.0, f64::max)
-        * 1.1;
-    let mut svg = frame(title, y_label, y_max);
+    let (mut svg, y_max) = frame(title, y_label, series);
     let plot_w = W - LEFT - RIGHT;
     let group_w = plot_w / groups.len().max(1) as f64;
     let bar_w = group_w * 0.8 / series.len().max(1) as f64;
@@ -148,7 +148,5 @@ pub fn bars(title: &str, y_label: &str, groups: &[String], series: &[(&str, Vec<
             );
         }
     }
-    let names: Vec<&str> = series.iter().map(|(n, _)| *n).collect();
-    legend(&mut svg, &names);
-    svg + "</svg>\n"
+    finish(svg, series)
 }
