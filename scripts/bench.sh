@@ -24,7 +24,7 @@ echo "== release build"
 cargo build --release --locked -p ws-bridge -p tests --features tests/bench --bin ws-bridge --bin bench
 
 echo "== core (sans-IO) throughput"
-cargo bench --locked -p client-wasm --bench core -- "$work/core.json"
+cargo bench --locked -p mqtt-core --bench core -- "$work/core.json"
 
 echo "== download sizes"
 sizes="$work/sizes.json"

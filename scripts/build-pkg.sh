@@ -24,7 +24,7 @@ command -v wasm-opt >/dev/null || { echo "wasm-opt missing: apt-get install bina
 # Only these release builds: wasm-bindgen-test needs the default features.
 export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-C target-feature=-reference-types,-multivalue"
 wasm-pack build --mode no-install --target web --no-opt --profile wasm-release \
-    --out-dir pkg client-wasm -- --features browser
+    --out-dir pkg client-wasm
 # wasm-pack keeps the name section; run wasm-bindgen again on the same artefact without it.
 wasm-bindgen --target web --out-dir "$out" --remove-name-section --remove-producers-section \
     "$CARGO_TARGET_DIR/wasm32-unknown-unknown/wasm-release/client_wasm.wasm"

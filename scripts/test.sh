@@ -21,19 +21,22 @@ step() {
 step "rustfmt" cargo fmt --all -- --check
 step "clippy (native)" cargo clippy --workspace --all-targets --locked -- -D warnings
 step "clippy (bench runner)" cargo clippy -p tests --features bench --bin bench --locked -- -D warnings
-step "clippy (wasm32)" cargo clippy -p client-wasm -p web --target wasm32-unknown-unknown --features client-wasm/browser --locked -- -D warnings
-step "core without IO (wasm32)" cargo build -p client-wasm --no-default-features --target wasm32-unknown-unknown --locked
+step "clippy (wasm32)" cargo clippy -p mqtt-core -p client-wasm -p web --target wasm32-unknown-unknown --locked -- -D warnings
+step "core (wasm32)" cargo build -p mqtt-core --target wasm32-unknown-unknown --locked
+# The core's whole tree, all features, every target: no runtime, socket or browser crate; mqttrs is
+# its packet layer.
 core_has_no_io_crates() {
-  local io
-  io=$(cargo tree -p client-wasm --no-default-features --target wasm32-unknown-unknown -e normal --prefix none --locked \
-    | grep -E '^(tokio|mio|web-sys|js-sys|wasm-bindgen|socket2|tokio-rustls|tungstenite) ' || true)
+  local tree io
+  tree=$(cargo tree -p mqtt-core --all-features --target all -e normal --prefix none --locked)
+  io=$(grep -E '^(tokio|mio|web-sys|js-sys|wasm-bindgen|socket2|tokio-rustls|tungstenite|rustls) ' <<<"$tree" || true)
   if [ -n "$io" ]; then
     echo "the core's dependency tree has IO crates:" >&2; echo "$io" >&2; return 1
   fi
-  echo "no tokio, mio, web-sys or socket crate in the core's tree"
+  grep -qE '^mqttrs ' <<<"$tree" || { echo "mqttrs is not in the core's tree" >&2; return 1; }
+  echo "mqtt-core's tree: no tokio, mio, web-sys, js-sys, wasm-bindgen or socket crate; mqttrs present"
 }
 step "core dependency tree" core_has_no_io_crates
-step "binaries" cargo build -p client-wasm -p ws-bridge -p xtask --features client-wasm/native --bins --locked
+step "binaries" cargo build -p mqttws -p ws-bridge -p xtask --bins --locked
 if [ -f scripts/build-web.sh ]; then
   step "web app (release wasm)" bash scripts/build-web.sh
 fi

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Browser tests: client-wasm's unit tests and its browser integration tests (tests/web*.rs) in
+# Browser tests: mqtt-core's unit tests and client-wasm's browser integration tests (tests/web*.rs) in
 # headless Debian Chromium through wasm-bindgen-test-runner + chromedriver, against a real
 # ws-bridge and a real mosquitto (TLS) that tests/src/bin/wasm_stack.rs starts on loopback.
 #
@@ -33,8 +33,13 @@ export WASM_BINDGEN_TEST_TIMEOUT="${WASM_BINDGEN_TEST_TIMEOUT:-300}"
 export WASM_BINDGEN_USE_BROWSER=1
 # wasm_stack writes the Chromium flags (fresh --user-data-dir) and the ws:// URLs into the env.
 stack="$CARGO_TARGET_DIR/debug/wasm_stack"
+if [ $# -eq 0 ]; then
+    # The core's unit tests, in the browser as natively.
+    "$stack" -- wasm-pack test --mode no-install --headless --chrome --chromedriver /usr/bin/chromedriver \
+        client-wasm/core
+fi
 "$stack" -- wasm-pack test --mode no-install --headless --chrome --chromedriver /usr/bin/chromedriver \
-    client-wasm --features browser "$@"
+    client-wasm "$@"
 
 # With no arguments, also build the release npm package and drive the plain HTML example with it
 # (served by the bridge's --static) in headless Chromium.

@@ -26,7 +26,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
 use crate::browser::Client;
-use crate::{qos_from_u8, qos_to_u8, Error, Event, Message, Options, QoS};
+use mqtt_core::{qos_from_u8, qos_to_u8, Error, Event, Message, Options, QoS};
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_TYPES: &str = r#"

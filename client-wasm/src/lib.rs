@@ -1,66 +1,16 @@
-//! An MQTT 3.1.1 client whose protocol core owns no socket, timer or clock.
+//! MQTT 3.1.1 in the browser: the web-sys WebSocket adapter around [`mqtt_core::Session`] and the
+//! JavaScript API that `wasm-pack build` packages.
 //!
 //! ```text
-//!            commands: connect, subscribe, unsubscribe, publish, disconnect
-//!                 │
-//!   bytes in ───▶ ┌──────────────────────┐ ───▶ poll_transmit()   bytes out
-//!   open/closed ─▶│  Session (sans-IO)   │ ───▶ poll_transport()  open / close the transport
-//!   timeout(now) ▶│  codec · topic ·     │ ───▶ poll_event()      connected, message, acks, lost
-//!                 │  reconnect backoff   │ ───▶ poll_timeout()    when to call back
-//!                 └──────────────────────┘
-//!                      ▲         │ events
-//!             commands │         ▼
-//!                 ┌──────────────────────┐
-//!                 │  flows: activation,  │  the seed flows, also sans-IO
-//!                 │  console, echo host, │
-//!                 │  device loop         │
-//!                 └──────────────────────┘
+//!  JS API (js) ── Client (browser: one event-loop turn per socket event) ── mqtt_core::Session
+//!                   │  WebSocket (subprotocol "mqtt") · worker timers · localStorage
 //! ```
 //!
-//! Every input carries `now` ([`Instant`], milliseconds on the adapter's timeline), so the core is
-//! deterministic and behaves the same on wasm32 and natively; tests jump simulated time to the
-//! next timeout. Runtime adapters are small loops around it: `native` (tokio; TCP, TLS, WS, WSS;
-//! the `mqttws` CLI) and `browser` (web-sys WebSocket; the JavaScript API). With default features
-//! off the crate has no IO dependency at all.
-//!
-//! Bytes from the peer never cause a panic: [`codec::decode`] reads every field through a
-//! bounds-checked reader and returns a typed error for anything malformed.
+//! Everything here is wasm32-only; natively the crate is empty, so `cargo test --workspace`
+//! still builds it.
 #![forbid(unsafe_code)]
 
-pub mod codec;
-mod error;
-pub mod flows;
-pub mod packet;
-pub mod reconnect;
-pub mod session;
-pub mod time;
-pub mod topic;
-
-#[cfg(feature = "native")]
-pub mod native;
-
-#[cfg(feature = "browser")]
+#[cfg(target_arch = "wasm32")]
 pub mod browser;
-#[cfg(feature = "browser")]
+#[cfg(target_arch = "wasm32")]
 pub mod js;
-
-pub use error::{ConnectRefused, Error};
-pub use packet::QoS;
-pub use session::{
-    Event, Message, Options, PendingPublish, PublishId, RequestId, Session, TransportAction, Will,
-};
-pub use time::Instant;
-
-// The unit tests also run in headless Chromium (`wasm-pack test --headless --chrome`).
-#[cfg(all(test, target_arch = "wasm32"))]
-wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
-
-/// QoS from its number (0, 1 or 2).
-pub fn qos_from_u8(value: u8) -> Option<QoS> {
-    QoS::from_u8(value)
-}
-
-/// The number of a QoS.
-pub fn qos_to_u8(qos: QoS) -> u8 {
-    qos.to_u8()
-}

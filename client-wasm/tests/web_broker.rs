@@ -1,6 +1,6 @@
 //! The browser client (Rust API) in headless Chromium against a real ws-bridge and a real
 //! mosquitto over TLS, started by `scripts/wasm-test.sh`.
-#![cfg(all(target_arch = "wasm32", feature = "browser"))]
+#![cfg(target_arch = "wasm32")]
 
 mod web_common;
 

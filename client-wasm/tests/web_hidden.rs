@@ -10,7 +10,7 @@
 //! * with the Worker timer the connection stays up for 6 s (PINGREQs keep flowing);
 //! * with the `setTimeout` fallback (the control) the broker drops it, proving the throttling
 //!   emulation bites.
-#![cfg(all(target_arch = "wasm32", feature = "browser"))]
+#![cfg(target_arch = "wasm32")]
 
 mod web_common;
 

@@ -1,6 +1,6 @@
 //! The JavaScript API (`client_wasm::js`, what `pkg/client_wasm.js` exports) in headless
 //! Chromium against the real bridge and broker: promises, states, error codes, payloads.
-#![cfg(all(target_arch = "wasm32", feature = "browser"))]
+#![cfg(target_arch = "wasm32")]
 
 mod web_common;
 

@@ -2,7 +2,7 @@
 //!
 //! The binary belongs to `client-wasm`, not to this crate, so it is found next to the test
 //! executable: tests run from `<target>/debug/deps/`, the binary is `<target>/debug/mqttws`.
-//! Build it first with `cargo build -p client-wasm --features native --bin mqttws`.
+//! Build it first with `cargo build -p mqttws --bin mqttws`.
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
@@ -23,13 +23,16 @@ pub fn mqttws_path() -> PathBuf {
             candidates.push(profile.join("mqttws"));
         }
     }
-    candidates.into_iter().find(|p| p.is_file()).unwrap_or_else(|| {
-        panic!(
-            "the mqttws binary was not found next to {}: run `cargo build -p client-wasm --features native --bin mqttws` \
+    candidates
+        .into_iter()
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| {
+            panic!(
+            "the mqttws binary was not found next to {}: run `cargo build -p mqttws --bin mqttws` \
              (with the same CARGO_TARGET_DIR) before the tests",
             exe.display()
         )
-    })
+        })
 }
 
 /// A finished run.

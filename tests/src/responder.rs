@@ -16,8 +16,8 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use client_wasm::native::{Connector, Driver, Output, Step, TlsOptions};
-use client_wasm::{Event, Options, QoS, Session};
+use mqtt_core::{Event, Options, QoS, Session};
+use mqttws::{Connector, Driver, Output, Step, TlsOptions};
 use tokio::sync::mpsc;
 
 use crate::mosquitto::{PLATFORM_PASSWORD, PLATFORM_USER};

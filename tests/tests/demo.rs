@@ -20,8 +20,8 @@ use std::sync::mpsc;
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use client_wasm::native::{ConnectTo, Connector, Driver, NoFlow, Output, TlsOptions};
-use client_wasm::{ConnectRefused, Error, Event, Message, Options, QoS, Session};
+use mqtt_core::{ConnectRefused, Error, Event, Message, Options, QoS, Session};
+use mqttws::{ConnectTo, Connector, Driver, NoFlow, Output, TlsOptions};
 use tests::app_page::{assert_no_errors, open, wait_row, wait_state, web_dist as dist, workspace};
 use tests::certs::TempDir;
 use tests::procs::ChildGuard;

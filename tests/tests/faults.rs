@@ -1,4 +1,4 @@
-//! Fault injection on loopback with the native client (`client_wasm::native::Driver`, in
+//! Fault injection on loopback with the native client (`mqttws::Driver`, in
 //! process): persistent sessions (`clean_session = false`, fixed client ids), reconnect on with
 //! a short backoff, a continuous QoS 1 and QoS 2 stream, and faults in the middle of it.
 //!
@@ -20,11 +20,9 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use client_wasm::native::{
-    BrokerUrl, ConnectTo, Connector, Driver, NoFlow, Output, Step, TlsOptions,
-};
-use client_wasm::reconnect::ReconnectPolicy;
-use client_wasm::{Error, Event, Options, QoS, Session};
+use mqtt_core::reconnect::ReconnectPolicy;
+use mqtt_core::{Error, Event, Options, QoS, Session};
+use mqttws::{BrokerUrl, ConnectTo, Connector, Driver, NoFlow, Output, Step, TlsOptions};
 use tests::bridge::{toml_for_broker, BridgeProcess};
 use tests::certs::TestPki;
 use tests::mosquitto::{Mosquitto, MosquittoOptions, BROKER_NAME};

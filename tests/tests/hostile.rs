@@ -7,8 +7,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use client_wasm::native::{BrokerUrl, ConnectTo, Connector, Driver, Output, TlsOptions};
-use client_wasm::{Error, Event, Options, Session};
+use mqtt_core::{Error, Event, Options, Session};
+use mqttws::{BrokerUrl, ConnectTo, Connector, Driver, Output, TlsOptions};
 use tests::bridge::{
     config_for, expect_close, http_request, mqtt, read_packets, refused_status, route_to_broker,
     route_to_port, send_bin, start_in_process, ws_connect, WsOptions,

@@ -19,9 +19,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use client_wasm::native::{BrokerUrl, Connector, Driver, Output, Step, TlsOptions};
-use client_wasm::{Event, Options, QoS, Session};
 use futures_util::{SinkExt, StreamExt};
+use mqtt_core::{Event, Options, QoS, Session};
+use mqttws::{BrokerUrl, Connector, Driver, Output, Step, TlsOptions};
 use tests::bridge::{mqtt, send_bin, toml_for_broker, ws_connect, BridgeProcess, Ws, WsOptions};
 use tests::certs::TestPki;
 use tests::mosquitto::{Mosquitto, MosquittoOptions};

@@ -6,8 +6,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use client_wasm::native::{Connector, Driver, Output, Step, TlsOptions};
-use client_wasm::{Event, Options, QoS, Session};
+use mqtt_core::{Event, Options, QoS, Session};
+use mqttws::{Connector, Driver, Output, Step, TlsOptions};
 use tests::bridge::{toml_for_broker, BridgeProcess};
 use tests::certs::TestPki;
 use tests::cli;
@@ -17,7 +17,7 @@ const MESSAGES: u64 = 10_000;
 /// The publisher stays at most this many messages ahead of the subscriber.
 const AHEAD: u64 = 2_000;
 
-fn driver(addr: SocketAddr, client_id: &str) -> Driver<client_wasm::native::NoFlow> {
+fn driver(addr: SocketAddr, client_id: &str) -> Driver<mqttws::NoFlow> {
     let url = format!("mqtt://{addr}").parse().expect("url");
     let connector = Connector::new(url, &TlsOptions::default(), None).expect("connector");
     // The platform user may use any topic under the Murano-like ACL.
@@ -30,7 +30,7 @@ fn driver(addr: SocketAddr, client_id: &str) -> Driver<client_wasm::native::NoFl
 }
 
 fn continue_publishing(
-    publisher: &mut Driver<client_wasm::native::NoFlow>,
+    publisher: &mut Driver<mqttws::NoFlow>,
     next: &mut u64,
     connected: bool,
     received: &AtomicU64,

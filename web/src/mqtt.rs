@@ -5,10 +5,10 @@
 use core::time::Duration;
 
 use client_wasm::browser::{Client, FlowHandle};
-use client_wasm::flows::{
+use mqtt_core::flows::{
     Activation, Console, ConsoleMode, Device, DeviceConfig, EchoHost, EchoHostConfig,
 };
-use client_wasm::{qos_from_u8, Options, QoS};
+use mqtt_core::{qos_from_u8, Options, QoS};
 use yew::{UseReducerDispatcher, UseReducerHandle};
 
 use crate::state::{Action, Page, State};
@@ -128,7 +128,7 @@ impl Runtime {
             at_ms: wall_ms(),
             topic,
             payload: payload.as_bytes().to_vec(),
-            qos: client_wasm::qos_to_u8(qos),
+            qos: mqtt_core::qos_to_u8(qos),
             retain,
         });
         Ok(())

@@ -8,11 +8,11 @@
 
 use std::collections::{BTreeMap, VecDeque};
 
-use client_wasm::flows::rotate::Direction;
-use client_wasm::flows::{
+use mqtt_core::flows::rotate::Direction;
+use mqtt_core::flows::{
     ActivationError, ActivationMode, ConsoleOutput, Credentials, DeviceOutput, EchoOutput,
 };
-use client_wasm::Event;
+use mqtt_core::Event;
 
 use crate::format::{self, PayloadFormat};
 
@@ -793,7 +793,7 @@ impl State {
                 self.set_running(false);
             }
             Event::Message(m) => {
-                let qos = client_wasm::qos_to_u8(m.qos);
+                let qos = mqtt_core::qos_to_u8(m.qos);
                 match purpose {
                     Page::Console => {
                         self.console

@@ -2,11 +2,11 @@
 
 use core::time::Duration;
 
-use client_wasm::flows::rotate::Direction;
-use client_wasm::flows::{
+use mqtt_core::flows::rotate::Direction;
+use mqtt_core::flows::{
     ActivationError, ActivationMode, ConsoleOutput, Credentials, DeviceOutput, EchoOutput,
 };
-use client_wasm::{ConnectRefused, Error, Event, Message, QoS};
+use mqtt_core::{ConnectRefused, Error, Event, Message, QoS};
 
 use super::*;
 
@@ -386,7 +386,7 @@ fn device_counts_sent_and_received() {
 #[test]
 fn refused_subscription_is_reported() {
     let state = started(Page::Echo).apply(ev(Event::Subscribed {
-        request: client_wasm::RequestId(1),
+        request: mqtt_core::RequestId(1),
         granted: vec![None],
     }));
     assert_eq!(state.echo.stats.errors, 1);

@@ -5,8 +5,8 @@ use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 
 use super::Shared;
-use crate::flows::{pump, Flow};
-use crate::{Event, Instant};
+use mqtt_core::flows::{pump, Flow};
+use mqtt_core::{Event, Instant};
 
 pub(super) trait ErasedFlow {
     fn handle_event(&self, shared: &Rc<Shared>, now: Instant, event: &Event);

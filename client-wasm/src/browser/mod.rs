@@ -24,8 +24,10 @@ use std::rc::{Rc, Weak};
 
 use wasm_bindgen::prelude::*;
 
-use crate::flows::{earliest, Flow};
-use crate::{Error, Event, Instant, Options, PublishId, QoS, RequestId, Session, TransportAction};
+use mqtt_core::flows::{earliest, Flow};
+use mqtt_core::{
+    Error, Event, Instant, Options, PublishId, QoS, RequestId, Session, TransportAction,
+};
 
 pub use close::close_code_is_retried;
 pub use flow::FlowHandle;

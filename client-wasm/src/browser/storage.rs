@@ -9,7 +9,7 @@ use js_sys::{Array, JsString, Reflect, JSON};
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::Storage;
 
-use crate::{qos_from_u8, qos_to_u8, PendingPublish, QoS, Session};
+use mqtt_core::{qos_from_u8, qos_to_u8, PendingPublish, QoS, Session};
 
 /// The `localStorage` key for a client id.
 pub fn storage_key(client_id: &str) -> String {

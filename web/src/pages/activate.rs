@@ -1,7 +1,7 @@
 //! Murano activation (seed 000), legacy (`activate`) or current (`$provision`): prints the seed's
 //! lines, copies the credentials into the console and offers to remember them.
 
-use client_wasm::flows::ActivationMode;
+use mqtt_core::flows::ActivationMode;
 use yew::prelude::*;
 
 use crate::app::AppContext;

@@ -1,7 +1,7 @@
 //! The Azure Sphere echo host (seed 003): every message on the host topic comes back on the
 //! device topic, rotated by one character.
 
-use client_wasm::flows::rotate::Direction;
+use mqtt_core::flows::rotate::Direction;
 use yew::prelude::*;
 
 use crate::app::AppContext;

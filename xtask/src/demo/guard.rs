@@ -19,8 +19,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use client_wasm::codec;
-use client_wasm::packet::{
+use mqtt_core::codec;
+use mqtt_core::packet::{
     Connect, ConnectReturnCode, LastWill, Packet, Pid, Publish, QosPid, Suback, Subscribe,
     SubscribeReturnCodes, SubscribeTopic, Unsubscribe,
 };
@@ -286,7 +286,7 @@ fn splice(pid: Pid, mask: &[bool], broker: &Suback) -> Suback {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use client_wasm::packet::{Protocol, QoS};
+    use mqtt_core::packet::{Protocol, QoS};
 
     fn enc(p: &Packet<'_>) -> Vec<u8> {
         codec::encode(p).unwrap()

@@ -13,7 +13,7 @@
 
 use std::borrow::Cow;
 
-use client_wasm::topic;
+use mqtt_core::topic;
 
 use super::store::valid_identity;
 

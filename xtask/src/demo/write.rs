@@ -7,8 +7,8 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use client_wasm::native::{ConnectTo, Connector, Driver, Output, TlsOptions};
-use client_wasm::{Event, Options, QoS, Session};
+use mqtt_core::{Event, Options, QoS, Session};
+use mqttws::{ConnectTo, Connector, Driver, Output, TlsOptions};
 
 use super::store::{valid_identity, PLATFORM_USER};
 use super::{state_file, DemoError};
@@ -41,7 +41,7 @@ pub async fn run(options: WriteOptions) -> Result<(), DemoError> {
         )));
     }
     let topic = format!("{}/{}", options.identity, options.resource);
-    client_wasm::topic::validate_name(&topic)
+    mqtt_core::topic::validate_name(&topic)
         .map_err(|e| DemoError::Usage(format!("topic {topic:?}: {e}")))?;
     let dir = &options.data_dir;
     let broker = match &options.broker {

@@ -4,8 +4,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use client_wasm::native::{Connector, Driver, Output};
-use client_wasm::{Event, Options, QoS, Session};
+use mqtt_core::{Event, Options, QoS, Session};
+use mqttws::{Connector, Driver, Output};
 use tests::mosquitto::{PLATFORM_PASSWORD, PLATFORM_USER};
 
 /// How a path is reached.

@@ -4,7 +4,7 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use client_wasm::native::{ConnectTo, Connector, TlsOptions};
+use mqttws::{ConnectTo, Connector, TlsOptions};
 use tests::bridge::{toml_for_broker, BridgeProcess};
 use tests::certs::TestPki;
 use tests::mosquitto::{supports_websockets, Mosquitto, MosquittoOptions};

@@ -1,6 +1,6 @@
 // One fuzz input: the first byte picks the maximum packet size, the rest is split into chunks
 // at 0xff bytes and fed to a connected session; the whole input also goes to the decoder.
-use client_wasm::{codec, Instant, Options, Session};
+use mqtt_core::{codec, Instant, Options, Session};
 
 pub fn run(data: &[u8]) {
     let Some((&size_byte, rest)) = data.split_first() else { return };

@@ -46,47 +46,12 @@ pub enum DecodeError {
     UnknownProtocol { level: u8 },
 }
 
-/// The largest remaining length MQTT can express.
-pub const MAX_REMAINING_LENGTH: usize = 268_435_455;
+pub use crate::wire::frame::{read_frame_header, FrameHeader, MAX_REMAINING_LENGTH};
 
-/// The fixed header of a frame whose remaining length is known.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct FrameHeader {
-    /// The first byte: packet type and flags.
-    pub first_byte: u8,
-    /// Bytes of fixed header (1 + length of the remaining-length field).
-    pub header_len: usize,
-    /// The remaining length.
-    pub body_len: usize,
-}
-
-impl FrameHeader {
-    /// Bytes of the whole frame.
-    pub fn frame_len(&self) -> usize {
-        self.header_len + self.body_len
+impl From<crate::wire::frame::RemainingLengthTooLong> for DecodeError {
+    fn from(_: crate::wire::frame::RemainingLengthTooLong) -> DecodeError {
+        DecodeError::RemainingLengthTooLong
     }
-}
-
-/// Reads a fixed header. `Ok(None)` means more bytes are needed to know the length.
-pub fn read_frame_header(buf: &[u8]) -> Result<Option<FrameHeader>, DecodeError> {
-    let Some(&first_byte) = buf.first() else {
-        return Ok(None);
-    };
-    let mut body_len = 0usize;
-    for index in 0..4 {
-        let Some(&byte) = buf.get(1 + index) else {
-            return Ok(None);
-        };
-        body_len |= usize::from(byte & 0x7f) << (7 * index);
-        if byte & 0x80 == 0 {
-            return Ok(Some(FrameHeader {
-                first_byte,
-                header_len: 2 + index,
-                body_len,
-            }));
-        }
-    }
-    Err(DecodeError::RemainingLengthTooLong)
 }
 
 /// Decodes the first packet in `buf`, if it is complete.

@@ -354,21 +354,9 @@ impl Writer {
 /// Encodes one packet.
 pub fn encode(packet: &Packet<'_>) -> Result<Vec<u8>, EncodeError> {
     let remaining = body_len(packet);
-    if remaining > crate::codec::MAX_REMAINING_LENGTH {
-        return Err(EncodeError::TooLarge);
-    }
     let mut w = Writer(Vec::with_capacity(5 + remaining));
     w.u8(packet.kind() << 4 | flags(packet));
-    let mut left = remaining;
-    loop {
-        let digit = (left & 0x7f) as u8;
-        left >>= 7;
-        if left == 0 {
-            w.u8(digit);
-            break;
-        }
-        w.u8(digit | 0x80);
-    }
+    crate::wire::frame::write_remaining_length(remaining, &mut w.0).ok_or(EncodeError::TooLarge)?;
     match packet {
         Packet::Connect(c) => {
             w.prefixed(c.protocol.name().as_bytes(), "protocol name")?;

@@ -2,8 +2,8 @@
 
 use std::io;
 
-use crate::flows::ActivationError;
-use crate::{ConnectRefused, Error};
+use mqtt_core::flows::ActivationError;
+use mqtt_core::{ConnectRefused, Error};
 
 /// A local file or setting the transport could not use. The caller's fault.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -246,7 +246,7 @@ impl Failure {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::codec::DecodeError;
+    use mqtt_core::codec::DecodeError;
 
     #[test]
     fn exit_codes_are_distinct_and_stable() {

@@ -2,9 +2,9 @@
 //! codec, and topic matching agrees with a straightforward reference implementation.
 #![cfg(not(target_arch = "wasm32"))]
 
-use client_wasm::codec::{decode, encode};
-use client_wasm::packet::{Packet, Pid, QosPid};
-use client_wasm::{topic, Instant, Options, QoS, Session, TransportAction};
+use mqtt_core::codec::{decode, encode};
+use mqtt_core::packet::{Packet, Pid, QosPid};
+use mqtt_core::{topic, Instant, Options, QoS, Session, TransportAction};
 use proptest::prelude::*;
 
 fn qos() -> impl Strategy<Value = QoS> {
@@ -19,7 +19,7 @@ fn pid() -> impl Strategy<Value = Pid> {
     (1u16..=u16::MAX).prop_map(|n| Pid::try_from(n).unwrap())
 }
 
-/// Owned parts of a packet the client emits, to build a borrowed `client_wasm::packet::Packet` from.
+/// Owned parts of a packet the client emits, to build a borrowed `mqtt_core::packet::Packet` from.
 #[derive(Debug, Clone)]
 enum Emitted {
     Connect {
@@ -108,14 +108,14 @@ fn packet(e: &Emitted) -> Packet<'_> {
             keep_alive,
             user,
             will,
-        } => Packet::Connect(client_wasm::packet::Connect {
-            protocol: client_wasm::packet::Protocol::MQTT311,
+        } => Packet::Connect(mqtt_core::packet::Connect {
+            protocol: mqtt_core::packet::Protocol::MQTT311,
             keep_alive: *keep_alive,
             client_id,
             clean_session: *clean,
             last_will: will
                 .as_ref()
-                .map(|(t, m, q, r)| client_wasm::packet::LastWill {
+                .map(|(t, m, q, r)| mqtt_core::packet::LastWill {
                     topic: t,
                     message: m,
                     qos: *q,
@@ -131,7 +131,7 @@ fn packet(e: &Emitted) -> Packet<'_> {
             pid,
             dup,
             retain,
-        } => Packet::Publish(client_wasm::packet::Publish {
+        } => Packet::Publish(mqtt_core::packet::Publish {
             dup: *dup,
             qospid: match qos {
                 QoS::AtMostOnce => QosPid::AtMostOnce,
@@ -146,22 +146,20 @@ fn packet(e: &Emitted) -> Packet<'_> {
         Emitted::Ack(5, p) => Packet::Pubrec(*p),
         Emitted::Ack(6, p) => Packet::Pubrel(*p),
         Emitted::Ack(_, p) => Packet::Pubcomp(*p),
-        Emitted::Subscribe(pid, topics) => Packet::Subscribe(client_wasm::packet::Subscribe {
+        Emitted::Subscribe(pid, topics) => Packet::Subscribe(mqtt_core::packet::Subscribe {
             pid: *pid,
             topics: topics
                 .iter()
-                .map(|(t, q)| client_wasm::packet::SubscribeTopic {
+                .map(|(t, q)| mqtt_core::packet::SubscribeTopic {
                     topic_path: t.clone(),
                     qos: *q,
                 })
                 .collect(),
         }),
-        Emitted::Unsubscribe(pid, topics) => {
-            Packet::Unsubscribe(client_wasm::packet::Unsubscribe {
-                pid: *pid,
-                topics: topics.clone(),
-            })
-        }
+        Emitted::Unsubscribe(pid, topics) => Packet::Unsubscribe(mqtt_core::packet::Unsubscribe {
+            pid: *pid,
+            topics: topics.clone(),
+        }),
         Emitted::Pingreq => Packet::Pingreq,
         Emitted::Disconnect => Packet::Disconnect,
     }

@@ -13,16 +13,16 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
-use client_wasm::flows::rotate::Direction;
-use client_wasm::flows::{
+use mqtt_core::flows::rotate::Direction;
+use mqtt_core::flows::{
     Activation, ActivationError, ActivationMode, Console, ConsoleMode, ConsoleOutput, Device,
     DeviceConfig, DeviceOutput, EchoHost, EchoHostConfig, Flow,
 };
-use client_wasm::native::{
+use mqtt_core::{qos_from_u8, qos_to_u8, topic, Error, Event, Options, QoS, Session, Will};
+use mqttws::{
     credentials, murano_product_url, BrokerUrl, ClientAuth, ConnectTo, Connector, Driver, Failure,
     Output, Step, TlsOptions,
 };
-use client_wasm::{qos_from_u8, qos_to_u8, topic, Error, Event, Options, QoS, Session, Will};
 use tokio::sync::mpsc;
 
 const ABOUT: &str =

@@ -8,8 +8,8 @@
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
-//! use client_wasm::native::{Connector, Driver, Output, TlsOptions};
-//! use client_wasm::{Event, Options, QoS, Session};
+//! use mqttws::{Connector, Driver, Output, TlsOptions};
+//! use mqtt_core::{Event, Options, QoS, Session};
 //! let connector = Connector::new("mqtt://127.0.0.1:1883".parse()?, &TlsOptions::default(), None)?;
 //! let mut driver = Driver::plain(connector, Session::new(Options::new("demo")));
 //! driver.connect();
@@ -30,8 +30,8 @@ use tokio::sync::mpsc::UnboundedReceiver;
 
 use super::errors::TransportError;
 use super::transport::{Connector, Incoming, Transport};
-use crate::flows::{self, Flow};
-use crate::{Error, Event, Instant, PublishId, QoS, RequestId, Session, TransportAction};
+use mqtt_core::flows::{self, Flow};
+use mqtt_core::{Error, Event, Instant, PublishId, QoS, RequestId, Session, TransportAction};
 
 /// What the driver reports, in order.
 #[derive(Debug, Clone, PartialEq, Eq)]

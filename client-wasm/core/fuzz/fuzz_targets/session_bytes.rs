@@ -4,10 +4,10 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    client_wasm_fuzz_support::run(data);
+    mqtt_core_fuzz_support::run(data);
 });
 
 /// Shared with the corpus replay test (client-wasm/tests/fuzz_corpus.rs), which includes it.
-mod client_wasm_fuzz_support {
+mod mqtt_core_fuzz_support {
     include!("../../tests/support/fuzz_input.rs");
 }

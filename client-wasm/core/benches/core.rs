@@ -2,15 +2,15 @@
 //! from the broker, and encoding 1 KiB QoS 1 publishes to it (acknowledged as they go). Shows the
 //! core is never the bottleneck of a bridge or browser path.
 //!
-//! `cargo bench -p client-wasm --bench core [-- OUTPUT.json]` prints figures and optionally
+//! `cargo bench -p mqtt-core --bench core [-- OUTPUT.json]` prints figures and optionally
 //! writes them as JSON for scripts/bench.sh. Each case runs a fixed number of messages several
 //! times and reports the median and range.
 
 use std::time::Instant as Clock;
 
-use client_wasm::codec::encode;
-use client_wasm::packet::{Packet, Pid, QosPid};
-use client_wasm::{Event, Instant, Options, QoS, Session, TransportAction};
+use mqtt_core::codec::encode;
+use mqtt_core::packet::{Packet, Pid, QosPid};
+use mqtt_core::{Event, Instant, Options, QoS, Session, TransportAction};
 
 const MESSAGES: usize = 200_000;
 const RUNS: usize = 7;
@@ -38,7 +38,7 @@ fn decode_and_deliver() -> f64 {
     let mut wire = Vec::with_capacity(MESSAGES * (PAYLOAD + 32));
     for i in 0..MESSAGES {
         let pid = Pid::try_from((i % 65_535) as u16 + 1).unwrap_or_default();
-        let packet = Packet::Publish(client_wasm::packet::Publish {
+        let packet = Packet::Publish(mqtt_core::packet::Publish {
             dup: false,
             qospid: QosPid::AtLeastOnce(pid),
             retain: false,

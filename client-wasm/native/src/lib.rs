@@ -1,4 +1,4 @@
-//! Native runtime adapter (feature `native`): tokio, and four transports to the broker.
+//! Native runtime adapter around `mqtt_core`: tokio, and four transports to the broker.
 //!
 //! ```text
 //!  Driver (tokio loop) ── Session (sans-IO) ── Flow (activation, console, echo host, device)
@@ -10,6 +10,7 @@
 //! while [`ConnectTo`] may change the address dialled. WebSocket connections ask for the `mqtt`
 //! subprotocol and carry MQTT in binary messages. Failures are typed ([`TransportError`],
 //! [`TlsVerifyError`]) and map to CLI exit codes through [`Failure`].
+#![forbid(unsafe_code)]
 
 pub mod credentials;
 mod driver;

@@ -1,0 +1,59 @@
+//! An MQTT 3.1.1 client whose protocol core owns no socket, timer or clock.
+//!
+//! ```text
+//!            commands: connect, subscribe, unsubscribe, publish, disconnect
+//!                 │
+//!   bytes in ───▶ ┌──────────────────────┐ ───▶ poll_transmit()   bytes out
+//!   open/closed ─▶│  Session (sans-IO)   │ ───▶ poll_transport()  open / close the transport
+//!   timeout(now) ▶│  codec · topic ·     │ ───▶ poll_event()      connected, message, acks, lost
+//!                 │  reconnect backoff   │ ───▶ poll_timeout()    when to call back
+//!                 └──────────────────────┘
+//!                      ▲         │ events
+//!             commands │         ▼
+//!                 ┌──────────────────────┐
+//!                 │  flows: activation,  │  the seed flows, also sans-IO
+//!                 │  console, echo host, │
+//!                 │  device loop         │
+//!                 └──────────────────────┘
+//! ```
+//!
+//! Every input carries `now` ([`Instant`], milliseconds on the adapter's timeline), so the core is
+//! deterministic and behaves the same on wasm32 and natively; tests jump simulated time to the
+//! next timeout. Runtime adapters are small loops around it, in their own crates: `mqttws`
+//! (tokio; TCP, TLS, WS, WSS; the `mqttws` CLI) and `client-wasm` (web-sys WebSocket; the
+//! JavaScript API). This crate has no IO dependency at all, whatever its features.
+//!
+//! Bytes from the peer never cause a panic: [`codec::decode`] reads every field through a
+//! bounds-checked reader and returns a typed error for anything malformed.
+#![forbid(unsafe_code)]
+
+pub mod codec;
+mod error;
+pub mod flows;
+pub mod packet;
+pub mod reconnect;
+pub mod session;
+pub mod time;
+pub mod topic;
+pub mod wire;
+
+pub use error::{ConnectRefused, Error};
+pub use packet::QoS;
+pub use session::{
+    Event, Message, Options, PendingPublish, PublishId, RequestId, Session, TransportAction, Will,
+};
+pub use time::Instant;
+
+// The unit tests also run in headless Chromium (`wasm-pack test --headless --chrome`).
+#[cfg(all(test, target_arch = "wasm32"))]
+wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
+
+/// QoS from its number (0, 1 or 2).
+pub fn qos_from_u8(value: u8) -> Option<QoS> {
+    QoS::from_u8(value)
+}
+
+/// The number of a QoS.
+pub fn qos_to_u8(qos: QoS) -> u8 {
+    qos.to_u8()
+}
