@@ -5,7 +5,7 @@
 mod web_common;
 
 use client_wasm::browser::storage_key;
-use client_wasm::{Error, Event, QoS};
+use mqtt_core::{Error, Event, QoS};
 use wasm_bindgen_test::*;
 use web_common::*;
 
@@ -40,7 +40,7 @@ async fn connect_subscribe_and_round_trip_qos_0_1_2() {
 
     let topic = format!("{USER}/rt-{id}/x");
     for qos in [QoS::AtMostOnce, QoS::AtLeastOnce, QoS::ExactlyOnce] {
-        let payload = format!("qos {}", client_wasm::qos_to_u8(qos));
+        let payload = format!("qos {}", mqtt_core::qos_to_u8(qos));
         c.client
             .publish(&topic, payload.as_bytes(), qos, false)
             .expect("publish");

@@ -15,8 +15,8 @@
 mod web_common;
 
 use client_wasm::browser::BrowserConfig;
-use client_wasm::Event;
 use js_sys::Function;
+use mqtt_core::Event;
 use wasm_bindgen_test::*;
 use web_common::*;
 

@@ -9,8 +9,8 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use client_wasm::browser::{BrowserConfig, Client};
-use client_wasm::{Event, Options};
 use js_sys::{Function, Promise, Reflect};
+use mqtt_core::{Event, Options};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
