@@ -8,7 +8,7 @@ use mqtt_core::flows::{Activation, ActivationError, ActivationMode};
 use mqtt_core::{Event, Session};
 use mqttws::{credentials, murano_product_url, BrokerUrl, Driver, Output};
 
-use super::connect::{connect_timeout, connector, RunArgs, TlsArgs};
+use super::connect::{connector, RunArgs, TlsArgs};
 use super::io::{debug, Out};
 use super::watch::{lost, Watch};
 use crate::exit::{CliError, Failure};
@@ -73,8 +73,7 @@ pub(super) async fn activate(args: ActivateArgs) -> Result<(), CliError> {
     let flow = Activation::new(args.identity.clone(), mode)
         .with_reply_timeout(Duration::from_secs(args.reply_timeout));
     let mut options = flow.session_options();
-    options.keep_alive_secs = args.run.keepalive;
-    options.connect_timeout = connect_timeout(&args.run);
+    args.run.apply(&mut options);
     let mut driver = Driver::new(connector, Session::new(options), flow);
     driver.connect();
     let out = Out;

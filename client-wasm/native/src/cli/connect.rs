@@ -41,7 +41,7 @@ pub(super) struct RunArgs {
     max_inflight: u16,
     /// Keepalive interval in seconds (0 disables PINGREQ)
     #[arg(short = 'k', long, value_name = "SECS", default_value_t = 60)]
-    pub(super) keepalive: u16,
+    keepalive: u16,
     /// Report progress (connected, subscribed, reconnecting) on stderr
     #[arg(short = 'd', long)]
     pub(super) debug: bool,
@@ -75,18 +75,29 @@ pub(super) struct ConnectArgs {
 }
 
 impl ConnectArgs {
-    /// What a connecting command starts from: its progress reporter (for `filters`), the
-    /// connector and the session options.
+    /// What a connecting command starts from (see [`start`]).
     pub(super) fn start(
         &self,
         filters: Vec<String>,
         clean: bool,
     ) -> Result<(Watch, Connector, Options), CliError> {
-        let watch = Watch::new(&self.run, &self.url, filters);
-        let connector = connector(self.url.clone(), &self.tls)?;
-        let options = options(client_id(&self.auth), &self.auth, &self.run, clean);
-        Ok((watch, connector, options))
+        start(&self.url, &self.auth, &self.tls, &self.run, filters, clean)
     }
+}
+
+/// What a connecting command starts from: its progress reporter (for `filters`), the
+/// connector and the session options.
+pub(super) fn start(
+    url: &BrokerUrl,
+    auth: &AuthArgs,
+    tls: &TlsArgs,
+    run: &RunArgs,
+    filters: Vec<String>,
+    clean: bool,
+) -> Result<(Watch, Connector, Options), CliError> {
+    let watch = Watch::new(run, url, filters);
+    let connector = connector(url.clone(), tls)?;
+    Ok((watch, connector, options(auth, run, clean)))
 }
 
 pub(super) fn connector(url: BrokerUrl, tls: &TlsArgs) -> Result<Connector, CliError> {
@@ -111,10 +122,13 @@ pub(super) fn connector(url: BrokerUrl, tls: &TlsArgs) -> Result<Connector, CliE
         .map_err(|e| CliError::new(Failure::Usage, e))
 }
 
-pub(super) fn options(client_id: String, auth: &AuthArgs, run: &RunArgs, clean: bool) -> Options {
+fn options(auth: &AuthArgs, run: &RunArgs, clean: bool) -> Options {
+    let client_id = auth
+        .id
+        .clone()
+        .unwrap_or_else(|| format!("mqttws-{}", std::process::id()));
     let mut options = Options::new(client_id);
-    options.keep_alive_secs = run.keepalive;
-    options.connect_timeout = connect_timeout(run);
+    run.apply(&mut options);
     options.max_inflight = usize::from(run.max_inflight);
     options.clean_session = clean;
     options.username = auth.username.clone();
@@ -123,19 +137,21 @@ pub(super) fn options(client_id: String, auth: &AuthArgs, run: &RunArgs, clean: 
     options
 }
 
-pub(super) fn connect_timeout(run: &RunArgs) -> Duration {
-    let secs = if run.connect_timeout.is_finite() && run.connect_timeout > 0.0 {
-        run.connect_timeout
-    } else {
-        10.0
-    };
-    Duration::from_secs_f64(secs.min(3600.0))
-}
+impl RunArgs {
+    /// Sets the keepalive and the connect timeout, which every command takes from the flags.
+    pub(super) fn apply(&self, options: &mut Options) {
+        options.keep_alive_secs = self.keepalive;
+        options.connect_timeout = self.connect_timeout();
+    }
 
-pub(super) fn client_id(auth: &AuthArgs) -> String {
-    auth.id
-        .clone()
-        .unwrap_or_else(|| format!("mqttws-{}", std::process::id()))
+    fn connect_timeout(&self) -> Duration {
+        let secs = if self.connect_timeout.is_finite() && self.connect_timeout > 0.0 {
+            self.connect_timeout
+        } else {
+            10.0
+        };
+        Duration::from_secs_f64(secs.min(3600.0))
+    }
 }
 
 fn jitter_seed() -> u64 {

@@ -1,7 +1,7 @@
 //! `mqttws console`: the Murano device console (seed publish.py).
 
 use std::collections::BTreeSet;
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use clap::Args;
@@ -9,10 +9,9 @@ use mqtt_core::flows::{Console, ConsoleMode, ConsoleOutput};
 use mqtt_core::{Event, Session};
 use mqttws::{credentials, BrokerUrl, Driver, Output, Step};
 
-use super::connect::{client_id, connector, options, AuthArgs, RunArgs, TlsArgs};
-use super::io::{inputs, text, Input, Out};
+use super::connect::{start, AuthArgs, RunArgs, TlsArgs};
+use super::io::{inputs, text, warn, Input, Out};
 use super::topics::qos;
-use super::watch::Watch;
 use crate::exit::{CliError, Failure};
 
 pub(super) const CONSOLE_HELP: &str = "INPUT:
@@ -67,14 +66,19 @@ pub(super) async fn console(args: ConsoleArgs) -> Result<(), CliError> {
         }
     };
     let flow = Console::new(identity.clone(), ConsoleMode::Legacy);
-    let mut watch = Watch::new(&args.run, &args.url, vec![flow.filter()]);
-    let connector = connector(args.url.clone(), &args.tls)?;
     let auth = AuthArgs {
         id: Some(identity.clone()),
         username: Some(identity),
         password: Some(password),
     };
-    let options = options(client_id(&auth), &auth, &args.run, true);
+    let (mut watch, connector, options) = start(
+        &args.url,
+        &auth,
+        &args.tls,
+        &args.run,
+        vec![flow.filter()],
+        true,
+    )?;
     let mut driver = Driver::new(connector, Session::new(options), flow);
     driver.connect();
     let tty = std::io::stdin().is_terminal();
@@ -124,10 +128,7 @@ pub(super) async fn console(args: ConsoleArgs) -> Result<(), CliError> {
                         }
                         Err(e) => {
                             out.line("Failed to send message...")?;
-                            let _ = writeln!(
-                                std::io::stderr().lock(),
-                                "mqttws: cannot publish on '{name}': {e}"
-                            );
+                            warn(format_args!("cannot publish on '{name}': {e}"));
                         }
                     }
                     if tty {

@@ -1,13 +1,11 @@
 //! The loop `echo-host` and `device` share.
 
-use std::io::Write;
-
 use mqtt_core::flows::Flow;
 use mqtt_core::Session;
 use mqttws::{Driver, Output, Step};
 
 use super::connect::ConnectArgs;
-use super::io::{inputs, Input, Out};
+use super::io::{inputs, warn, Input, Out};
 use crate::exit::CliError;
 
 /// The loop of `echo-host` and `device`: runs `flow` until interrupted, or until `count` of its
@@ -38,7 +36,7 @@ pub(super) async fn run_until_done<F: Flow>(
             }
             Step::Output(Output::Event(event)) => watch.event(&driver, &event)?,
             Step::Output(Output::CommandFailed(e)) => {
-                let _ = writeln!(std::io::stderr().lock(), "mqttws: cannot {verb}: {e}");
+                warn(format_args!("cannot {verb}: {e}"));
             }
             Step::External(Some(Input::Interrupt)) => driver.disconnect(),
             Step::External(_) => {}

@@ -13,23 +13,31 @@ pub(super) struct Out;
 
 impl Out {
     pub(super) fn line(&self, text: impl Display) -> Result<(), CliError> {
-        let mut stdout = std::io::stdout().lock();
-        writeln!(stdout, "{text}")
-            .and_then(|()| stdout.flush())
-            .map_err(|e| CliError::new(Failure::Local, format!("cannot write to stdout: {e}")))
+        self.write(format_args!("{text}\n"))
     }
 
     pub(super) fn prompt(&self, text: &str) -> Result<(), CliError> {
+        self.write(format_args!("{text}"))
+    }
+
+    fn write(&self, text: std::fmt::Arguments<'_>) -> Result<(), CliError> {
         let mut stdout = std::io::stdout().lock();
-        write!(stdout, "{text}")
+        stdout
+            .write_fmt(text)
             .and_then(|()| stdout.flush())
             .map_err(|e| CliError::new(Failure::Local, format!("cannot write to stdout: {e}")))
     }
 }
 
+/// One `mqttws: ...` line on stderr (a failure that does not end the command).
+pub(super) fn warn(text: impl Display) {
+    let _ = writeln!(std::io::stderr().lock(), "mqttws: {text}");
+}
+
+/// A `--debug` progress line.
 pub(super) fn debug(enabled: bool, text: impl Display) {
     if enabled {
-        let _ = writeln!(std::io::stderr().lock(), "mqttws: {text}");
+        warn(text);
     }
 }
 

@@ -1,13 +1,11 @@
 //! The connection events every command reacts to the same way.
 
-use std::io::Write;
-
 use mqtt_core::flows::Flow;
 use mqtt_core::{qos_to_u8, Error, Event};
 use mqttws::{BrokerUrl, Driver};
 
 use super::connect::RunArgs;
-use super::io::debug;
+use super::io::{debug, warn};
 use crate::exit::{CliError, Failure};
 
 /// The error behind a lost connection, with the transport's typed cause when there is one.
@@ -62,12 +60,11 @@ impl Watch {
                 let error = lost(driver, error);
                 match reconnect_in {
                     Some(delay) if self.connected_once => {
-                        let _ = writeln!(
-                            std::io::stderr().lock(),
-                            "mqttws: connection lost: {}; reconnecting in {} ms",
+                        warn(format_args!(
+                            "connection lost: {}; reconnecting in {} ms",
                             error.message,
                             delay.as_millis()
-                        );
+                        ));
                     }
                     _ => return Err(error),
                 }
