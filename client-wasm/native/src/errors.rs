@@ -3,7 +3,8 @@
 use std::io;
 
 use mqtt_core::flows::ActivationError;
-use mqtt_core::{ConnectRefused, Error};
+use mqtt_core::wire::close::CloseClass;
+use mqtt_core::{CommandError, ConnectRefused, ConnectionError, TlsVerifyKind, TransportFailure};
 
 /// A local file or setting the transport could not use. The caller's fault.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -44,6 +45,20 @@ pub enum TlsVerifyError {
     Revoked { server: String },
     #[error("certificate of {server} is invalid: {detail}")]
     Other { server: String, detail: String },
+}
+
+impl TlsVerifyError {
+    /// Which check failed, as the core (and ws-bridge's close codes 4010-4015) name it.
+    pub fn kind(&self) -> TlsVerifyKind {
+        match self {
+            TlsVerifyError::UnknownIssuer { .. } => TlsVerifyKind::UnknownIssuer,
+            TlsVerifyError::NameMismatch { .. } => TlsVerifyKind::NameMismatch,
+            TlsVerifyError::Expired { .. } => TlsVerifyKind::Expired,
+            TlsVerifyError::NotYetValid { .. } => TlsVerifyKind::NotYetValid,
+            TlsVerifyError::Revoked { .. } => TlsVerifyKind::Revoked,
+            TlsVerifyError::Other { .. } => TlsVerifyKind::Other,
+        }
+    }
 }
 
 fn presented_names(names: &[String]) -> String {
@@ -139,6 +154,30 @@ impl TransportError {
     }
 }
 
+/// The session's view of a transport error: its class, typed, with these words for people.
+impl From<TransportError> for TransportFailure {
+    fn from(error: TransportError) -> Self {
+        let words = error.to_string();
+        match error {
+            TransportError::Dns { .. }
+            | TransportError::Refused { .. }
+            | TransportError::Connect { .. } => TransportFailure::Unreachable(words),
+            TransportError::TlsVerify(check) => TransportFailure::TlsVerification {
+                kind: check.kind(),
+                detail: words,
+            },
+            TransportError::TlsRefused(_) | TransportError::Tls(_) => {
+                TransportFailure::TlsHandshake(words)
+            }
+            TransportError::WebSocketHandshake(_) => TransportFailure::HandshakeRefused(words),
+            TransportError::WebSocket(_) => TransportFailure::WebSocketProtocol(words),
+            TransportError::Timeout(ms) => TransportFailure::Timeout(ms),
+            TransportError::Io(_) => TransportFailure::Io(words),
+            TransportError::Config(_) => TransportFailure::Setup(words),
+        }
+    }
+}
+
 /// A failure class of the CLI, each with its own exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Failure {
@@ -205,31 +244,61 @@ impl Failure {
         }
     }
 
-    pub fn of_session(error: &Error) -> Self {
+    /// Why the connection died, straight from the session's typed error.
+    pub fn of_connection(error: &ConnectionError) -> Self {
         match error {
-            Error::Protocol(_) | Error::Violation(_) => Failure::Protocol,
-            Error::Refused(
-                ConnectRefused::BadUserNameOrPassword | ConnectRefused::NotAuthorized,
+            ConnectionError::Protocol(_) | ConnectionError::Violation(_) => Failure::Protocol,
+            ConnectionError::Refused(
+                ConnectRefused::BadUserNameOrPassword
+                | ConnectRefused::NotAuthorized
+                | ConnectRefused::IdentifierRejected,
             ) => Failure::Auth,
-            Error::Refused(ConnectRefused::IdentifierRejected) => Failure::Auth,
-            Error::Refused(_) => Failure::Network,
-            Error::ConnectTimeout(_) | Error::KeepaliveTimeout(_) => Failure::Timeout,
-            Error::Closed { code, .. } => Failure::of_close_code(*code),
-            Error::Transport(_) => Failure::Network,
-            Error::InvalidTopic(_) | Error::PayloadTooLarge(_) | Error::NoFilters => Failure::Usage,
+            ConnectionError::Refused(_) => Failure::Network,
+            ConnectionError::ConnectTimeout(_) | ConnectionError::KeepaliveTimeout(_) => {
+                Failure::Timeout
+            }
+            ConnectionError::Transport(failure) => Failure::of_transport_failure(failure),
+            ConnectionError::InvalidOptions(_) => Failure::Usage,
             _ => Failure::Local,
         }
     }
 
-    /// A WebSocket close code from the server: RFC 6455 codes and ws-bridge's 4xxx codes
-    /// (4000 ping timeout, 4001 route unknown, 4003 Origin not allowed, 4010-4016 TLS
-    /// verification or handshake with the broker failed, 4502 upstream unreachable).
+    pub fn of_transport_failure(failure: &TransportFailure) -> Self {
+        match failure {
+            TransportFailure::Closed { code, .. } => Failure::of_close_code(*code),
+            TransportFailure::Dropped(_)
+            | TransportFailure::HandshakeRefused(_)
+            | TransportFailure::Unreachable(_)
+            | TransportFailure::Io(_) => Failure::Network,
+            TransportFailure::Timeout(_) => Failure::Timeout,
+            TransportFailure::TlsVerification { .. } | TransportFailure::TlsHandshake(_) => {
+                Failure::Tls
+            }
+            TransportFailure::WebSocketProtocol(_) => Failure::Protocol,
+            TransportFailure::Setup(_) => Failure::Usage,
+            _ => Failure::Network,
+        }
+    }
+
+    /// Why a call was refused.
+    pub fn of_command(error: &CommandError) -> Self {
+        match error {
+            CommandError::InvalidTopic(_)
+            | CommandError::PayloadTooLarge(_)
+            | CommandError::NoFilters
+            | CommandError::InvalidUrl { .. }
+            | CommandError::InvalidOptions(_) => Failure::Usage,
+            _ => Failure::Local,
+        }
+    }
+
+    /// A WebSocket close code from the server, by its class in `mqtt_core::wire::close`.
     pub fn of_close_code(code: u16) -> Self {
-        match code {
-            1002 | 1003 | 1007 | 1009 => Failure::Protocol,
-            4000 => Failure::Timeout,
-            4001 | 4003 | 1008 => Failure::Auth,
-            4010..=4016 => Failure::Tls,
+        match CloseClass::of(code) {
+            CloseClass::Protocol | CloseClass::TooLarge => Failure::Protocol,
+            CloseClass::PingTimeout => Failure::Timeout,
+            CloseClass::RouteUnknown | CloseClass::NotAllowed => Failure::Auth,
+            CloseClass::TlsVerification | CloseClass::TlsHandshake => Failure::Tls,
             _ => Failure::Network,
         }
     }
@@ -237,7 +306,7 @@ impl Failure {
     pub fn of_activation(error: &ActivationError) -> Self {
         match error {
             ActivationError::NotAuthorized(_) => Failure::Auth,
-            ActivationError::Session(e) => Failure::of_session(e),
+            ActivationError::Session(e) => Failure::of_connection(e),
             _ => Failure::Activation,
         }
     }
@@ -272,7 +341,7 @@ mod tests {
 
     #[test]
     fn session_errors_map_to_classes() {
-        let refused = |r| Failure::of_session(&Error::Refused(r));
+        let refused = |r| Failure::of_connection(&ConnectionError::Refused(r));
         assert_eq!(
             refused(ConnectRefused::BadUserNameOrPassword),
             Failure::Auth
@@ -280,23 +349,29 @@ mod tests {
         assert_eq!(refused(ConnectRefused::NotAuthorized), Failure::Auth);
         assert_eq!(refused(ConnectRefused::ServerUnavailable), Failure::Network);
         assert_eq!(
-            Failure::of_session(&Error::Protocol(DecodeError::RemainingLengthTooLong)),
+            Failure::of_connection(&ConnectionError::Protocol(
+                DecodeError::RemainingLengthTooLong
+            )),
             Failure::Protocol
         );
         assert_eq!(
-            Failure::of_session(&Error::Violation("x".into())),
+            Failure::of_connection(&ConnectionError::Violation(
+                mqtt_core::ProtocolViolation::SecondConnack
+            )),
             Failure::Protocol
         );
         assert_eq!(
-            Failure::of_session(&Error::ConnectTimeout(1)),
+            Failure::of_connection(&ConnectionError::ConnectTimeout(1)),
             Failure::Timeout
         );
         assert_eq!(
-            Failure::of_session(&Error::KeepaliveTimeout(1)),
+            Failure::of_connection(&ConnectionError::KeepaliveTimeout(1)),
             Failure::Timeout
         );
         assert_eq!(
-            Failure::of_session(&Error::Transport("x".into())),
+            Failure::of_connection(&ConnectionError::Transport(TransportFailure::Io(
+                "x".into()
+            ))),
             Failure::Network
         );
         assert_eq!(
@@ -348,6 +423,42 @@ mod tests {
         assert_eq!(
             Failure::of_transport(&TransportError::Timeout(5)),
             Failure::Timeout
+        );
+    }
+
+    /// The CLI's exit code comes from the session's typed error alone: the transport error
+    /// keeps its class on the way through the session, with no side channel.
+    #[test]
+    fn transport_errors_keep_their_class_through_the_session() {
+        let through_session = |e: TransportError| {
+            let text = e.to_string();
+            let error = ConnectionError::Transport(e.into());
+            assert!(error.to_string().ends_with(&text), "{error}");
+            Failure::of_connection(&error)
+        };
+        let unknown_issuer = TransportError::TlsVerify(TlsVerifyError::UnknownIssuer {
+            server: "broker.test".into(),
+        });
+        assert_eq!(through_session(unknown_issuer), Failure::Tls);
+        assert_eq!(
+            through_session(TransportError::TlsRefused("alert".into())),
+            Failure::Tls
+        );
+        assert_eq!(
+            through_session(TransportError::Refused { addr: "a".into() }),
+            Failure::Network
+        );
+        assert_eq!(
+            through_session(TransportError::Timeout(5)),
+            Failure::Timeout
+        );
+        assert_eq!(
+            through_session(TransportError::WebSocket("text frame".into())),
+            Failure::Protocol
+        );
+        assert_eq!(
+            through_session(TransportError::Config(ConfigError::ServerName("x".into()))),
+            Failure::Usage
         );
     }
 }

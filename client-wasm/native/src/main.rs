@@ -18,7 +18,9 @@ use mqtt_core::flows::{
     Activation, ActivationError, ActivationMode, Console, ConsoleMode, ConsoleOutput, Device,
     DeviceConfig, DeviceOutput, EchoHost, EchoHostConfig, Flow,
 };
-use mqtt_core::{qos_from_u8, qos_to_u8, topic, Error, Event, Options, QoS, Session, Will};
+use mqtt_core::{
+    qos_from_u8, qos_to_u8, topic, ConnectionError, Event, Options, QoS, Session, Will,
+};
 use mqttws::{
     credentials, murano_product_url, BrokerUrl, ClientAuth, ConnectTo, Connector, Driver, Failure,
     Output, Step, TlsOptions,
@@ -488,12 +490,16 @@ fn check_filter(filter: &str) -> Result<(), CliError> {
     })
 }
 
-/// The error behind a lost connection, with the transport's typed cause when there is one.
-fn lost<F: Flow>(driver: &Driver<F>, error: &Error) -> CliError {
-    if let (Error::Transport(_), Some(cause)) = (error, driver.transport_error()) {
-        return CliError::new(Failure::of_transport(cause), cause);
+/// The error behind a lost connection: the exit class from the session's typed error; a
+/// transport failure in the transport's own words.
+fn lost(error: &ConnectionError) -> CliError {
+    let failure = Failure::of_connection(error);
+    match error {
+        ConnectionError::Transport(cause) if error.close_code().is_none() => {
+            CliError::new(failure, cause)
+        }
+        _ => CliError::new(failure, error),
     }
-    CliError::new(Failure::of_session(error), error)
 }
 
 /// Writes lines to stdout; a closed stdout is a local failure, never a panic.
@@ -558,7 +564,7 @@ impl Watch {
                 reconnect_in,
                 ..
             } => {
-                let error = lost(driver, error);
+                let error = lost(error);
                 match reconnect_in {
                     Some(delay) if self.connected_once => {
                         let _ = writeln!(
@@ -711,9 +717,7 @@ async fn activate(args: ActivateArgs) -> Result<(), CliError> {
                     None => Ok(()),
                 };
             }
-            Output::Flow(Err(ActivationError::Session(error))) => {
-                result = Err(lost(&driver, &error))
-            }
+            Output::Flow(Err(ActivationError::Session(error))) => result = Err(lost(&error)),
             Output::Flow(Err(error)) => {
                 let message = format!("activation of '{}' failed: {error}", args.identity);
                 result = Err(CliError::new(Failure::of_activation(&error), message));
@@ -782,7 +786,7 @@ async fn publish(args: PubArgs) -> Result<(), CliError> {
                 .publish(&args.topic, payload(next).as_bytes(), qos, args.retain)
                 .map_err(|e| {
                     CliError::new(
-                        Failure::of_session(&e),
+                        Failure::of_command(&e),
                         format!("cannot publish on '{}': {e}", args.topic),
                     )
                 })?;
@@ -908,7 +912,7 @@ async fn console(args: ConsoleArgs) -> Result<(), CliError> {
                 }
             }
             Step::Output(Output::CommandFailed(e)) => {
-                return Err(CliError::new(Failure::of_session(&e), e))
+                return Err(CliError::new(Failure::of_command(&e), e))
             }
             Step::External(Some(Input::Line(line))) if !closing => match topic.take() {
                 None if line.trim().is_empty() => closing = true,
