@@ -1,10 +1,8 @@
-//! Native transport errors, and the failure classes the CLI turns into exit codes.
+//! Native transport errors: local configuration, TLS verification, and the transport itself.
 
 use std::io;
 
-use mqtt_core::flows::ActivationError;
-use mqtt_core::wire::close::CloseClass;
-use mqtt_core::{CommandError, ConnectRefused, ConnectionError, TlsVerifyKind, TransportFailure};
+use mqtt_core::{TlsVerifyKind, TransportFailure};
 
 /// A local file or setting the transport could not use. The caller's fault.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -178,211 +176,9 @@ impl From<TransportError> for TransportFailure {
     }
 }
 
-/// A failure class of the CLI, each with its own exit code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Failure {
-    /// 1: a local input/output failure (stdout closed, cannot write the credentials file).
-    Local,
-    /// 2: bad command line or local configuration (URL, CA/cert/key files).
-    Usage,
-    /// 3: DNS failure, connection refused or lost, WebSocket upgrade refused.
-    Network,
-    /// 4: TLS: the server's certificate failed verification, or the server refused us.
-    Tls,
-    /// 5: bad user name or password, not authorised (CONNACK 4/5, SUBACK 0x80).
-    Auth,
-    /// 6: the broker sent malformed MQTT or broke the protocol.
-    Protocol,
-    /// 7: no connection, CONNACK or PINGRESP in time; the command's own time limit.
-    Timeout,
-    /// 8: activation failed (no reply: identity unknown or already activated; bad reply).
-    Activation,
-}
-
-impl Failure {
-    pub fn exit_code(self) -> u8 {
-        match self {
-            Failure::Local => 1,
-            Failure::Usage => 2,
-            Failure::Network => 3,
-            Failure::Tls => 4,
-            Failure::Auth => 5,
-            Failure::Protocol => 6,
-            Failure::Timeout => 7,
-            Failure::Activation => 8,
-        }
-    }
-
-    /// The exit-code table, for `--help`.
-    pub const TABLE: &'static str = "EXIT STATUS:
-  0  success
-  1  local I/O failure (cannot write output or the credentials file)
-  2  usage or local configuration (bad flag, URL, CA/certificate/key file)
-  3  network: DNS failure, connection refused or lost, WebSocket upgrade refused,
-     ws-bridge's upstream unreachable (close 4502)
-  4  TLS: server certificate not trusted / wrong name / expired, or the server refused us
-     (also when ws-bridge reports it: close 4010-4016)
-  5  bad user name or password, or not authorised (CONNACK 4/5, SUBACK 0x80, ws-bridge
-     route unknown or Origin not allowed: close 4001/4003)
-  6  protocol error: the broker sent malformed MQTT or broke the protocol
-  7  timeout: no connection, CONNACK or PINGRESP in time, or --timeout elapsed
-  8  activation failed: no reply (identity unknown or already activated) or bad reply";
-
-    pub fn of_transport(error: &TransportError) -> Self {
-        match error {
-            TransportError::Dns { .. }
-            | TransportError::Refused { .. }
-            | TransportError::Connect { .. }
-            | TransportError::WebSocketHandshake(_)
-            | TransportError::Io(_) => Failure::Network,
-            TransportError::TlsVerify(_)
-            | TransportError::TlsRefused(_)
-            | TransportError::Tls(_) => Failure::Tls,
-            TransportError::WebSocket(_) => Failure::Protocol,
-            TransportError::Timeout(_) => Failure::Timeout,
-            TransportError::Config(_) => Failure::Usage,
-        }
-    }
-
-    /// Why the connection died, straight from the session's typed error.
-    pub fn of_connection(error: &ConnectionError) -> Self {
-        match error {
-            ConnectionError::Protocol(_) | ConnectionError::Violation(_) => Failure::Protocol,
-            ConnectionError::Refused(
-                ConnectRefused::BadUserNameOrPassword
-                | ConnectRefused::NotAuthorized
-                | ConnectRefused::IdentifierRejected,
-            ) => Failure::Auth,
-            ConnectionError::Refused(_) => Failure::Network,
-            ConnectionError::ConnectTimeout(_) | ConnectionError::KeepaliveTimeout(_) => {
-                Failure::Timeout
-            }
-            ConnectionError::Transport(failure) => Failure::of_transport_failure(failure),
-            ConnectionError::InvalidOptions(_) => Failure::Usage,
-            _ => Failure::Local,
-        }
-    }
-
-    pub fn of_transport_failure(failure: &TransportFailure) -> Self {
-        match failure {
-            TransportFailure::Closed { code, .. } => Failure::of_close_code(*code),
-            TransportFailure::Dropped(_)
-            | TransportFailure::HandshakeRefused(_)
-            | TransportFailure::Unreachable(_)
-            | TransportFailure::Io(_) => Failure::Network,
-            TransportFailure::Timeout(_) => Failure::Timeout,
-            TransportFailure::TlsVerification { .. } | TransportFailure::TlsHandshake(_) => {
-                Failure::Tls
-            }
-            TransportFailure::WebSocketProtocol(_) => Failure::Protocol,
-            TransportFailure::Setup(_) => Failure::Usage,
-            _ => Failure::Network,
-        }
-    }
-
-    /// Why a call was refused.
-    pub fn of_command(error: &CommandError) -> Self {
-        match error {
-            CommandError::InvalidTopic(_)
-            | CommandError::PayloadTooLarge(_)
-            | CommandError::NoFilters
-            | CommandError::InvalidUrl { .. }
-            | CommandError::InvalidOptions(_) => Failure::Usage,
-            _ => Failure::Local,
-        }
-    }
-
-    /// A WebSocket close code from the server, by its class in `mqtt_core::wire::close`.
-    pub fn of_close_code(code: u16) -> Self {
-        match CloseClass::of(code) {
-            CloseClass::Protocol | CloseClass::TooLarge => Failure::Protocol,
-            CloseClass::PingTimeout => Failure::Timeout,
-            CloseClass::RouteUnknown | CloseClass::NotAllowed => Failure::Auth,
-            CloseClass::TlsVerification | CloseClass::TlsHandshake => Failure::Tls,
-            _ => Failure::Network,
-        }
-    }
-
-    pub fn of_activation(error: &ActivationError) -> Self {
-        match error {
-            ActivationError::NotAuthorized(_) => Failure::Auth,
-            ActivationError::Session(e) => Failure::of_connection(e),
-            _ => Failure::Activation,
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use mqtt_core::codec::DecodeError;
-
-    #[test]
-    fn exit_codes_are_distinct_and_stable() {
-        let all = [
-            Failure::Local,
-            Failure::Usage,
-            Failure::Network,
-            Failure::Tls,
-            Failure::Auth,
-            Failure::Protocol,
-            Failure::Timeout,
-            Failure::Activation,
-        ];
-        let codes: Vec<u8> = all.iter().map(|f| f.exit_code()).collect();
-        assert_eq!(codes, [1, 2, 3, 4, 5, 6, 7, 8]);
-        for code in codes {
-            assert!(
-                Failure::TABLE.contains(&format!("\n  {code}  ")),
-                "{code} missing from the table"
-            );
-        }
-    }
-
-    #[test]
-    fn session_errors_map_to_classes() {
-        let refused = |r| Failure::of_connection(&ConnectionError::Refused(r));
-        assert_eq!(
-            refused(ConnectRefused::BadUserNameOrPassword),
-            Failure::Auth
-        );
-        assert_eq!(refused(ConnectRefused::NotAuthorized), Failure::Auth);
-        assert_eq!(refused(ConnectRefused::ServerUnavailable), Failure::Network);
-        assert_eq!(
-            Failure::of_connection(&ConnectionError::Protocol(
-                DecodeError::RemainingLengthTooLong
-            )),
-            Failure::Protocol
-        );
-        assert_eq!(
-            Failure::of_connection(&ConnectionError::Violation(
-                mqtt_core::ProtocolViolation::SecondConnack
-            )),
-            Failure::Protocol
-        );
-        assert_eq!(
-            Failure::of_connection(&ConnectionError::ConnectTimeout(1)),
-            Failure::Timeout
-        );
-        assert_eq!(
-            Failure::of_connection(&ConnectionError::KeepaliveTimeout(1)),
-            Failure::Timeout
-        );
-        assert_eq!(
-            Failure::of_connection(&ConnectionError::Transport(TransportFailure::Io(
-                "x".into()
-            ))),
-            Failure::Network
-        );
-        assert_eq!(
-            Failure::of_activation(&ActivationError::NoReply(1)),
-            Failure::Activation
-        );
-        assert_eq!(
-            Failure::of_activation(&ActivationError::NotAuthorized("a".into())),
-            Failure::Auth
-        );
-    }
 
     #[test]
     fn tls_errors_say_which_check_failed() {
@@ -410,55 +206,38 @@ mod tests {
         assert!(TransportError::from_tls_io("h", &io)
             .to_string()
             .contains("unknown issuer"));
-        for e in [
-            classify(C::UnknownIssuer),
-            TransportError::TlsRefused("alert".into()),
-        ] {
-            assert_eq!(Failure::of_transport(&e), Failure::Tls);
-        }
-        assert_eq!(
-            Failure::of_transport(&TransportError::Refused { addr: "a".into() }),
-            Failure::Network
-        );
-        assert_eq!(
-            Failure::of_transport(&TransportError::Timeout(5)),
-            Failure::Timeout
-        );
     }
 
-    /// The CLI's exit code comes from the session's typed error alone: the transport error
-    /// keeps its class on the way through the session, with no side channel.
+    /// The session gets the transport error's class, typed, and its words unchanged: the CLI
+    /// needs nothing else (no side channel).
     #[test]
-    fn transport_errors_keep_their_class_through_the_session() {
-        let through_session = |e: TransportError| {
-            let text = e.to_string();
-            let error = ConnectionError::Transport(e.into());
-            assert!(error.to_string().ends_with(&text), "{error}");
-            Failure::of_connection(&error)
-        };
+    fn transport_errors_keep_their_class_and_words_through_the_session() {
         let unknown_issuer = TransportError::TlsVerify(TlsVerifyError::UnknownIssuer {
             server: "broker.test".into(),
         });
-        assert_eq!(through_session(unknown_issuer), Failure::Tls);
+        let words = unknown_issuer.to_string();
         assert_eq!(
-            through_session(TransportError::TlsRefused("alert".into())),
-            Failure::Tls
+            TransportFailure::from(unknown_issuer),
+            TransportFailure::TlsVerification {
+                kind: TlsVerifyKind::UnknownIssuer,
+                detail: words
+            }
         );
-        assert_eq!(
-            through_session(TransportError::Refused { addr: "a".into() }),
-            Failure::Network
-        );
-        assert_eq!(
-            through_session(TransportError::Timeout(5)),
-            Failure::Timeout
-        );
-        assert_eq!(
-            through_session(TransportError::WebSocket("text frame".into())),
-            Failure::Protocol
-        );
-        assert_eq!(
-            through_session(TransportError::Config(ConfigError::ServerName("x".into()))),
-            Failure::Usage
-        );
+        let cases = [
+            (TransportError::Refused { addr: "a".into() }, true),
+            (TransportError::Timeout(5), true),
+            (TransportError::WebSocket("text frame".into()), true),
+            (TransportError::TlsRefused("alert".into()), false),
+            (
+                TransportError::Config(ConfigError::ServerName("x".into())),
+                false,
+            ),
+        ];
+        for (error, retried) in cases {
+            let words = error.to_string();
+            let failure = TransportFailure::from(error);
+            assert_eq!(failure.to_string(), words);
+            assert_eq!(failure.is_retried(), retried, "{failure:?}");
+        }
     }
 }

@@ -9,7 +9,7 @@
 //! TLS is rustls with the ring provider; the URL's host is the SNI name and the name verified,
 //! while [`ConnectTo`] may change the address dialled. WebSocket connections ask for the `mqtt`
 //! subprotocol and carry MQTT in binary messages. Failures are typed ([`TransportError`],
-//! [`TlsVerifyError`]) and map to CLI exit codes through [`Failure`].
+//! [`TlsVerifyError`]); the `mqttws` binary maps them to its exit codes.
 #![forbid(unsafe_code)]
 
 pub mod credentials;
@@ -20,7 +20,7 @@ mod transport;
 mod url;
 
 pub use driver::{close_failure, Driver, NoFlow, Output, Step};
-pub use errors::{ConfigError, Failure, TlsVerifyError, TransportError};
+pub use errors::{ConfigError, TlsVerifyError, TransportError};
 pub use tls::{server_name, ClientAuth, TlsOptions};
 pub use transport::{ByteStream, Connector, Incoming, Transport};
 pub use url::{murano_product_url, BrokerUrl, ConnectTo, Scheme, UrlError};

@@ -1,0 +1,146 @@
+//! `mqttws console`: the Murano device console (seed publish.py).
+
+use std::collections::BTreeSet;
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+use clap::Args;
+use mqtt_core::flows::{Console, ConsoleMode, ConsoleOutput};
+use mqtt_core::{Event, Session};
+use mqttws::{credentials, BrokerUrl, Driver, Output, Step};
+
+use super::connect::{client_id, connector, options, AuthArgs, RunArgs, TlsArgs};
+use super::io::{inputs, text, Input, Out};
+use super::topics::qos;
+use super::watch::Watch;
+use crate::exit::{CliError, Failure};
+
+pub(super) const CONSOLE_HELP: &str = "INPUT:
+  Standard input gives a topic line, then a message line, as often as wanted (what the seed's
+  'Topic? ' and 'Message? ' prompts ask for; the prompts are shown only when stdin is a terminal).
+  A topic not starting with '<identity>/' names a resource of the device: 'temperature' means
+  '<identity>/temperature' (devices may only use their own topics).
+  An empty topic line or the end of input finishes: pending messages are acknowledged first.
+
+EXIT STATUS: see 'mqttws --help'.";
+
+#[derive(Args, Debug)]
+pub(crate) struct ConsoleArgs {
+    /// Broker URL
+    #[arg(long, value_name = "URL")]
+    url: BrokerUrl,
+    /// Device identity (client id and user name)
+    #[arg(long, value_name = "ID", required_unless_present = "credentials")]
+    identity: Option<String>,
+    /// Device password (from activation)
+    #[arg(
+        long,
+        value_name = "PW",
+        required_unless_present = "credentials",
+        requires = "identity"
+    )]
+    password: Option<String>,
+    /// Read identity and password from a file written by `activate --save`
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["identity", "password"])]
+    credentials: Option<PathBuf>,
+    /// Quality of service of publishes and of the subscription
+    #[arg(short = 'q', long, value_name = "0|1|2", default_value_t = 1, value_parser = clap::value_parser!(u8).range(0..=2))]
+    qos: u8,
+    #[command(flatten)]
+    tls: TlsArgs,
+    #[command(flatten)]
+    pub(super) run: RunArgs,
+}
+
+pub(super) async fn console(args: ConsoleArgs) -> Result<(), CliError> {
+    let (identity, password) = match (&args.credentials, &args.identity, &args.password) {
+        (Some(path), _, _) => {
+            let c = credentials::load(path).map_err(|e| CliError::new(Failure::Usage, e))?;
+            (c.username, c.password)
+        }
+        (None, Some(identity), Some(password)) => (identity.clone(), password.clone()),
+        _ => {
+            return Err(CliError::new(
+                Failure::Usage,
+                "give --identity and --password, or --credentials",
+            ))
+        }
+    };
+    let flow = Console::new(identity.clone(), ConsoleMode::Legacy);
+    let mut watch = Watch::new(&args.run, &args.url, vec![flow.filter()]);
+    let connector = connector(args.url.clone(), &args.tls)?;
+    let auth = AuthArgs {
+        id: Some(identity.clone()),
+        username: Some(identity),
+        password: Some(password),
+    };
+    let options = options(client_id(&auth), &auth, &args.run, true);
+    let mut driver = Driver::new(connector, Session::new(options), flow);
+    driver.connect();
+    let tty = std::io::stdin().is_terminal();
+    let (_keep, mut input) = inputs(true);
+    let out = Out;
+    let qos = qos(args.qos);
+    let mut topic: Option<String> = None;
+    let mut unacked = BTreeSet::new();
+    let mut closing = false;
+    let mut prompted = false;
+    while let Some(step) = driver.next_or(&mut input).await {
+        match step {
+            Step::Output(Output::Flow(ConsoleOutput::Received { topic, payload, .. })) => {
+                out.line("Message received!")?;
+                out.line(format_args!("topic = {topic}"))?;
+                out.line(format_args!("payload = {}", text(&payload)))?;
+            }
+            Step::Output(Output::Flow(ConsoleOutput::Sent { .. })) => {}
+            Step::Output(Output::Event(Event::Published { id })) => {
+                if unacked.remove(&id) {
+                    out.line("Message successfully sent!")?;
+                }
+            }
+            Step::Output(Output::Event(event)) => {
+                watch.event(&driver, &event)?;
+                if tty && !prompted && matches!(event, Event::Subscribed { .. }) {
+                    prompted = true;
+                    out.prompt("Topic? ")?;
+                }
+            }
+            Step::Output(Output::CommandFailed(e)) => {
+                return Err(CliError::new(Failure::of_command(&e), e))
+            }
+            Step::External(Some(Input::Line(line))) if !closing => match topic.take() {
+                None if line.trim().is_empty() => closing = true,
+                None => {
+                    topic = Some(line.trim().to_string());
+                    if tty {
+                        out.prompt("Message? ")?;
+                    }
+                }
+                Some(resource) => {
+                    let name = driver.flow().topic_for(&resource);
+                    match driver.publish(&name, line.as_bytes(), qos, false) {
+                        Ok(id) => {
+                            unacked.insert(id);
+                        }
+                        Err(e) => {
+                            out.line("Failed to send message...")?;
+                            let _ = writeln!(
+                                std::io::stderr().lock(),
+                                "mqttws: cannot publish on '{name}': {e}"
+                            );
+                        }
+                    }
+                    if tty {
+                        out.prompt("Topic? ")?;
+                    }
+                }
+            },
+            Step::External(Some(Input::Eof | Input::Interrupt)) => closing = true,
+            Step::External(_) => {}
+        }
+        if closing && unacked.is_empty() && driver.session().is_connected() {
+            driver.disconnect();
+        }
+    }
+    Ok(())
+}
