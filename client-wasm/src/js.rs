@@ -14,8 +14,10 @@
 //!
 //! Promises settle on acknowledgement (SUBACK, UNSUBACK, PUBACK, PUBCOMP; QoS 0: handed to the
 //! WebSocket) and reject on `end()` or when the connection is lost for good. Errors are `Error`s
-//! with a stable `code` (see `Error::code` in the crate, plus `ended`, `invalid_options`,
-//! `invalid_payload`, `subscription_refused`).
+//! with a stable `code`: why a call was refused (`CommandError::code` in mqtt-core: `invalid_url`,
+//! `invalid_topic`, `queue_full`, `ended`..., plus `invalid_options`, `invalid_qos`,
+//! `invalid_payload`), or why the connection died (`ConnectionError::code`: `bad_credentials`,
+//! `closed` with a `closeCode`, `transport`...), or `subscription_refused`.
 
 use std::cell::{Cell, OnceCell, RefCell};
 use std::rc::Rc;
@@ -26,7 +28,9 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
 use crate::browser::Client;
-use mqtt_core::{qos_from_u8, qos_to_u8, Error, Event, Message, Options, QoS};
+use mqtt_core::{
+    qos_from_u8, qos_to_u8, CommandError, ConnectionError, Event, Message, Options, QoS,
+};
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_TYPES: &str = r#"
@@ -65,7 +69,7 @@ export interface MqttMessage {
   dup: boolean;
 }
 
-/** An `Error` with a stable `code` (e.g. "bad_credentials", "closed", "ended", "queue_full"). */
+/** An `Error` with a stable `code` (e.g. "bad_credentials", "closed", "ended", "queue_full", "invalid_url"). */
 export interface MqttError extends Error {
   code: string;
   /** WebSocket close code sent by the bridge, when `code` is "closed". */
@@ -113,12 +117,18 @@ fn js_error(code: &str, message: &str) -> JsValue {
     error.into()
 }
 
-fn session_error(error: &Error) -> JsValue {
+/// Why the connection died, with `closeCode` when the server closed it with a close frame.
+fn connection_error(error: &ConnectionError) -> JsValue {
     let value = js_error(error.code(), &error.to_string());
-    if let Error::Closed { code, .. } = error {
-        let _ = Reflect::set(&value, &"closeCode".into(), &JsValue::from(*code));
+    if let Some(code) = error.close_code() {
+        let _ = Reflect::set(&value, &"closeCode".into(), &JsValue::from(code));
     }
     value
+}
+
+/// Why a call was refused.
+fn command_error(error: &CommandError) -> JsValue {
+    js_error(error.code(), &error.to_string())
 }
 
 fn rejected(error: JsValue) -> Promise {
@@ -256,7 +266,7 @@ impl Shared {
                     &[
                         ("inMs", in_ms.into()),
                         ("attempt", attempt.into()),
-                        ("error", session_error(&error)),
+                        ("error", connection_error(&error)),
                     ],
                 ));
             }
@@ -265,14 +275,14 @@ impl Shared {
                 reconnect_in: None,
                 ..
             } => {
-                let js = session_error(&error);
+                let js = connection_error(&error);
                 let mut fields = vec![
                     ("code", JsValue::from(error.code())),
                     ("reason", JsValue::from(error.to_string())),
                     ("error", js.clone()),
                 ];
-                if let Error::Closed { code, .. } = &error {
-                    fields.push(("closeCode", JsValue::from(*code)));
+                if let Some(code) = error.close_code() {
+                    fields.push(("closeCode", JsValue::from(code)));
                 }
                 self.set_state(state_object("closed", &fields));
                 self.reject_all(&js);
@@ -343,14 +353,16 @@ pub struct MqttClient {
 }
 
 /// Opens `url` (ws:// or wss://, subprotocol "mqtt") and connects. Throws an `Error` with code
-/// "invalid_options" when an option has the wrong type.
+/// "invalid_options" when an option has the wrong type, "invalid_url" when the browser cannot
+/// open a WebSocket to `url`.
 #[wasm_bindgen]
 pub fn connect(url: &str, options: Option<ConnectOptions>) -> Result<MqttClient, JsValue> {
     let options = parse_options(options.map(JsValue::from).unwrap_or(JsValue::UNDEFINED))?;
     let shared = Rc::new(Shared::default());
     *shared.state.borrow_mut() = state_object("connecting", &[("attempt", 0.into())]);
     let handler = shared.clone();
-    let client = Client::connect(url, options, move |event| handler.handle(event));
+    let client = Client::connect(url, options, move |event| handler.handle(event))
+        .map_err(|e| command_error(&e))?;
     Ok(MqttClient { client, shared })
 }
 
@@ -458,14 +470,14 @@ impl MqttClient {
         ));
     }
 
-    fn call<T>(&self, f: impl FnOnce(&Client) -> Result<T, Error>) -> Result<T, JsValue> {
+    fn call<T>(&self, f: impl FnOnce(&Client) -> Result<T, CommandError>) -> Result<T, JsValue> {
         if self.client.is_ended() {
             return Err(js_error("ended", "the client was ended"));
         }
         self.shared.in_call.set(true);
         let result = f(&self.client);
         self.shared.in_call.set(false);
-        result.map_err(|e| session_error(&e))
+        result.map_err(|e| command_error(&e))
     }
 }
 

@@ -6,11 +6,12 @@
 //!                   │  WebSocket (subprotocol "mqtt") · worker timers · localStorage
 //! ```
 //!
-//! Everything here is wasm32-only; natively the crate is empty, so `cargo test --workspace`
-//! still builds it.
+//! Everything here is wasm32-only except [`close`] (pure: a `CloseEvent` as a transport failure),
+//! which the native close-code contract test also calls; `cargo test --workspace` builds it.
 #![forbid(unsafe_code)]
 
 #[cfg(target_arch = "wasm32")]
 pub mod browser;
+pub mod close;
 #[cfg(target_arch = "wasm32")]
 pub mod js;

@@ -5,7 +5,7 @@
 mod web_common;
 
 use client_wasm::browser::storage_key;
-use mqtt_core::{Error, Event, QoS};
+use mqtt_core::{ConnectionError, Event, QoS, TransportFailure};
 use wasm_bindgen_test::*;
 use web_common::*;
 
@@ -162,7 +162,7 @@ async fn bridge_close_reasons_reach_the_application() {
     c.wait(5_000, is_lost).await;
     match c.find(is_lost) {
         Some(Event::ConnectionLost {
-            error: Error::Transport(text),
+            error: ConnectionError::Transport(TransportFailure::HandshakeRefused(text)),
             ..
         }) => {
             assert!(
@@ -318,15 +318,15 @@ async fn the_online_event_skips_the_reconnect_delay() {
 fn first_close(c: &Recorded) -> (u16, String, bool, Option<std::time::Duration>) {
     match c.find(is_lost) {
         Some(Event::ConnectionLost {
-            error:
-                Error::Closed {
-                    code,
-                    reason,
-                    retry,
-                },
+            error,
             reconnect_in,
             ..
-        }) => (code, reason, retry, reconnect_in),
+        }) => match &error {
+            ConnectionError::Transport(TransportFailure::Closed { code, reason }) => {
+                (*code, reason.clone(), error.is_retried(), reconnect_in)
+            }
+            other => panic!("{other:?}"),
+        },
         other => panic!("{other:?}"),
     }
 }

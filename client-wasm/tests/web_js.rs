@@ -66,6 +66,21 @@ fn states(seen: &Rc<RefCell<Vec<JsValue>>>) -> Vec<String> {
         .collect()
 }
 
+/// A URL the browser cannot open a WebSocket to is the caller's mistake: `connect` throws
+/// "invalid_url" at once, never a transport failure or a close code 0.
+#[wasm_bindgen_test]
+fn a_bad_url_is_refused_by_connect() {
+    for url in [
+        "not a url",
+        "http://127.0.0.1:1/mqtt",
+        "ws://127.0.0.1:1/mqtt#frag",
+    ] {
+        let error = connect(url, None).err().expect(url);
+        assert_eq!(code(&error), "invalid_url", "{url}");
+        assert!(error.is_instance_of::<js_sys::Error>());
+    }
+}
+
 #[wasm_bindgen_test]
 async fn js_api_publishes_strings_and_bytes_and_settles_on_acknowledgement() {
     let Some(url) = stack_url(WS_URL) else { return };

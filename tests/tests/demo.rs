@@ -20,7 +20,9 @@ use std::sync::mpsc;
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use mqtt_core::{ConnectRefused, Error, Event, Message, Options, QoS, Session};
+use mqtt_core::{
+    ConnectRefused, ConnectionError, Event, Message, Options, QoS, Session, TransportFailure,
+};
 use mqttws::{ConnectTo, Connector, Driver, NoFlow, Output, TlsOptions};
 use tests::app_page::{assert_no_errors, open, wait_row, wait_state, web_dist as dist, workspace};
 use tests::certs::TempDir;
@@ -277,7 +279,7 @@ async fn connect(
     data_dir: &Path,
     client_id: &str,
     login: Option<(&str, &str)>,
-) -> Result<Driver<NoFlow>, Error> {
+) -> Result<Driver<NoFlow>, ConnectionError> {
     let url = format!("mqtts://{SERVER_NAME}:{}", front.port())
         .parse()
         .expect("url");
@@ -303,7 +305,11 @@ async fn connect(
                 Some(Output::Event(Event::Connected { .. })) => return Ok(()),
                 Some(Output::Event(Event::ConnectionLost { error, .. })) => return Err(error),
                 Some(_) => {}
-                None => return Err(Error::Transport("session ended".into())),
+                None => {
+                    return Err(ConnectionError::Transport(TransportFailure::Dropped(
+                        "session ended".into(),
+                    )))
+                }
             }
         }
     })
@@ -599,7 +605,7 @@ fn the_front_enforces_murano_like_rules() {
             ("platform", pw7.clone()),
         ] {
             match connect(front, &dir, "x", Some((user, &password))).await {
-                Err(Error::Refused(ConnectRefused::BadUserNameOrPassword)) => {}
+                Err(ConnectionError::Refused(ConnectRefused::BadUserNameOrPassword)) => {}
                 Err(other) => panic!("{user}: expected CONNACK 4, got {other}"),
                 Ok(_) => panic!("{user}: logged in with a wrong password"),
             }

@@ -21,7 +21,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use mqtt_core::reconnect::ReconnectPolicy;
-use mqtt_core::{Error, Event, Options, QoS, Session};
+use mqtt_core::{CommandError, Event, Options, QoS, Session};
 use mqttws::{BrokerUrl, ConnectTo, Connector, Driver, NoFlow, Output, Step, TlsOptions};
 use tests::bridge::{toml_for_broker, BridgeProcess};
 use tests::certs::TestPki;
@@ -204,7 +204,7 @@ fn spawn_publisher(
                                 ids.insert(id);
                                 tally.lock().expect("tally").sent += 1;
                             }
-                            Err(Error::QueueFull(_)) => {}
+                            Err(CommandError::QueueFull(_)) => {}
                             Err(e) => panic!("publish refused: {e}"),
                         }
                     }

@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use mqtt_core::{Error, Event, Options, Session};
+use mqtt_core::{ConnectionError, Event, Options, Session, TransportFailure};
 use mqttws::{BrokerUrl, ConnectTo, Connector, Driver, Output, TlsOptions};
 use tests::bridge::{
     config_for, expect_close, http_request, mqtt, read_packets, refused_status, route_to_broker,
@@ -82,7 +82,7 @@ async fn fake_broker(pki: &TestPki, script: Vec<u8>, tls: bool) -> SocketAddr {
 }
 
 /// Runs a native client (reconnect off) until its first `ConnectionLost`; returns the error.
-async fn first_error(connector: Connector) -> Error {
+async fn first_error(connector: Connector) -> ConnectionError {
     let mut options = Options::new("hostile-client");
     options.reconnect.enabled = false;
     options.connect_timeout = Duration::from_secs(5);
@@ -213,10 +213,13 @@ async fn broker_side_garbage_closes_with_a_clear_code_and_a_typed_client_error()
         // The native client through the bridge gets a typed error, and does not panic.
         let error = first_error(ws_connector(&url)).await;
         match (case.bridge_close, &error) {
-            (Some(code), Error::Closed { code: got, .. }) => {
+            (
+                Some(code),
+                ConnectionError::Transport(TransportFailure::Closed { code: got, .. }),
+            ) => {
                 assert_eq!(*got, code, "{}: {error}", case.name)
             }
-            (None, Error::Protocol(_) | Error::Violation(_)) => {}
+            (None, ConnectionError::Protocol(_) | ConnectionError::Violation(_)) => {}
             _ => panic!(
                 "{}: unexpected error through the bridge: {error:?}",
                 case.name
@@ -232,8 +235,8 @@ async fn broker_side_garbage_closes_with_a_clear_code_and_a_typed_client_error()
             let error = first_error(mqtts_connector(fake, &pki.ca())).await;
             let framing = case.bridge_close.is_some();
             assert!(
-                matches!(error, Error::Protocol(_))
-                    || (!framing && matches!(error, Error::Violation(_))),
+                matches!(error, ConnectionError::Protocol(_))
+                    || (!framing && matches!(error, ConnectionError::Violation(_))),
                 "{}: unexpected error straight from the broker: {error:?}",
                 case.name
             );

@@ -79,7 +79,7 @@ impl Runtime {
         purpose: Page,
         url: &str,
         options: Options,
-    ) -> (u64, Client) {
+    ) -> Result<(u64, Client), String> {
         self.stop();
         self.generation += 1;
         let generation = self.generation;
@@ -95,9 +95,16 @@ impl Runtime {
                 event,
             });
         });
+        let client = match client {
+            Ok(client) => client,
+            Err(refused) => {
+                d.dispatch(Action::Stopped);
+                return Err(refused.to_string());
+            }
+        };
         self.client = Some(client.clone());
         self.purpose = Some(purpose);
-        (generation, client)
+        Ok((generation, client))
     }
 
     fn client_for(&self, purpose: Page) -> Result<&Client, String> {
@@ -148,7 +155,7 @@ impl Runtime {
                 let url = s.endpoint()?;
                 let flow = Activation::new(identity, state.activation.mode);
                 let options = flow.session_options();
-                let (generation, client) = self.open(d, Page::Activate, &url, options);
+                let (generation, client) = self.open(d, Page::Activate, &url, options)?;
                 let out = d.clone();
                 self.flow = Some(client.attach(flow, move |outcome| {
                     out.dispatch(Action::Activation {
@@ -165,7 +172,7 @@ impl Runtime {
                     &s.username,
                     &s.password,
                 );
-                let (generation, client) = self.open(d, Page::Console, &url, options);
+                let (generation, client) = self.open(d, Page::Console, &url, options)?;
                 let out = d.clone();
                 let flow = Console::new(identity, ConsoleMode::Legacy);
                 self.flow = Some(client.attach(flow, move |output| {
@@ -204,7 +211,7 @@ impl Runtime {
                     &s.username,
                     &s.password,
                 );
-                let (generation, client) = self.open(d, Page::Echo, &url, options);
+                let (generation, client) = self.open(d, Page::Echo, &url, options)?;
                 let out = d.clone();
                 self.flow = Some(client.attach(EchoHost::new(config), move |output| {
                     out.dispatch(Action::Echo { generation, output })
@@ -228,7 +235,7 @@ impl Runtime {
                     &s.username,
                     &s.password,
                 );
-                let (generation, client) = self.open(d, Page::Device, &url, options);
+                let (generation, client) = self.open(d, Page::Device, &url, options)?;
                 let out = d.clone();
                 self.flow = Some(client.attach(Device::new(config), move |output| {
                     out.dispatch(Action::Device { generation, output })
@@ -240,7 +247,7 @@ impl Runtime {
                 let url = s.endpoint()?;
                 let options =
                     with_credentials(Options::new(format!("{user}-portal")), user, &p.password);
-                self.open(d, Page::Platform, &url, options);
+                self.open(d, Page::Platform, &url, options)?;
             }
             Op::WritePlatform => {
                 let p = &state.platform;

@@ -6,7 +6,7 @@ use mqtt_core::flows::rotate::Direction;
 use mqtt_core::flows::{
     ActivationError, ActivationMode, ConsoleOutput, Credentials, DeviceOutput, EchoOutput,
 };
-use mqtt_core::{ConnectRefused, Error, Event, Message, QoS};
+use mqtt_core::{ConnectRefused, ConnectionError, Event, Message, QoS, TransportFailure};
 
 use super::*;
 
@@ -112,7 +112,7 @@ fn status_follows_the_connection() {
     }));
     assert_eq!(state.conn.status.key(), "connected");
     let lost = Event::ConnectionLost {
-        error: Error::Transport("socket closed".into()),
+        error: ConnectionError::Transport(TransportFailure::Dropped("socket closed".into())),
         reconnect_in: Some(Duration::from_millis(2_300)),
         attempt: 2,
     };
@@ -130,7 +130,7 @@ fn status_follows_the_connection() {
 #[test]
 fn refused_credentials_show_the_brokers_words() {
     let state = started(Page::Console).apply(ev(Event::ConnectionLost {
-        error: Error::Refused(ConnectRefused::BadUserNameOrPassword),
+        error: ConnectionError::Refused(ConnectRefused::BadUserNameOrPassword),
         reconnect_in: None,
         attempt: 1,
     }));
@@ -145,11 +145,10 @@ fn refused_credentials_show_the_brokers_words() {
 #[test]
 fn bridge_refusals_show_the_close_reason() {
     let state = started(Page::Device).apply(ev(Event::ConnectionLost {
-        error: Error::Closed {
+        error: ConnectionError::Transport(TransportFailure::Closed {
             code: 4403,
             reason: "origin not allowed".into(),
-            retry: false,
-        },
+        }),
         reconnect_in: None,
         attempt: 1,
     }));
@@ -365,7 +364,7 @@ fn device_counts_sent_and_received() {
                 output: DeviceOutput::Received(b"stale".to_vec()),
             },
             ev(Event::ConnectionLost {
-                error: Error::Transport("gone".into()),
+                error: ConnectionError::Transport(TransportFailure::Dropped("gone".into())),
                 reconnect_in: Some(Duration::from_secs(1)),
                 attempt: 1,
             }),
@@ -422,7 +421,7 @@ fn platform_writes_go_to_the_device_topic() {
 #[test]
 fn mosquittos_not_authorized_names_the_likely_cause() {
     let state = started(Page::Console).apply(ev(Event::ConnectionLost {
-        error: Error::Refused(ConnectRefused::NotAuthorized),
+        error: ConnectionError::Refused(ConnectRefused::NotAuthorized),
         reconnect_in: None,
         attempt: 1,
     }));

@@ -37,7 +37,10 @@ pub mod time;
 pub mod topic;
 pub mod wire;
 
-pub use error::{ConnectRefused, Error};
+pub use error::{
+    CommandError, ConnectRefused, ConnectionError, ProtocolViolation, TlsVerifyKind,
+    TransportFailure,
+};
 pub use packet::QoS;
 pub use session::{
     Event, Message, Options, PendingPublish, PublishId, RequestId, Session, TransportAction, Will,

@@ -31,7 +31,10 @@ use tokio::sync::mpsc::UnboundedReceiver;
 use super::errors::TransportError;
 use super::transport::{Connector, Incoming, Transport};
 use mqtt_core::flows::{self, Flow};
-use mqtt_core::{Error, Event, Instant, PublishId, QoS, RequestId, Session, TransportAction};
+use mqtt_core::{
+    CommandError, Event, Instant, PublishId, QoS, RequestId, Session, TransportAction,
+    TransportFailure,
+};
 
 /// What the driver reports, in order.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,7 +44,7 @@ pub enum Output<O> {
     /// An output of the flow.
     Flow(O),
     /// A command of the flow that the session refused (invalid topic, full queue...).
-    CommandFailed(Error),
+    CommandFailed(CommandError),
 }
 
 /// One step of [`Driver::next_or`].
@@ -78,7 +81,6 @@ pub struct Driver<F: Flow> {
     origin: std::time::Instant,
     transport: Option<Transport>,
     outputs: VecDeque<Output<F::Output>>,
-    transport_error: Option<TransportError>,
 }
 
 impl Driver<NoFlow> {
@@ -96,7 +98,6 @@ impl<F: Flow> Driver<F> {
             origin: std::time::Instant::now(),
             transport: None,
             outputs: VecDeque::new(),
-            transport_error: None,
         }
     }
 
@@ -126,11 +127,6 @@ impl<F: Flow> Driver<F> {
         &self.connector
     }
 
-    /// The transport failure behind the latest `Error::Transport` the session reported.
-    pub fn transport_error(&self) -> Option<&TransportError> {
-        self.transport_error.as_ref()
-    }
-
     pub fn connect(&mut self) {
         let now = self.now();
         self.session.connect(now);
@@ -142,12 +138,12 @@ impl<F: Flow> Driver<F> {
         payload: &[u8],
         qos: QoS,
         retain: bool,
-    ) -> Result<PublishId, Error> {
+    ) -> Result<PublishId, CommandError> {
         let now = self.now();
         self.session.publish(now, topic, payload, qos, retain)
     }
 
-    pub fn subscribe(&mut self, filters: &[(&str, QoS)]) -> Result<RequestId, Error> {
+    pub fn subscribe(&mut self, filters: &[(&str, QoS)]) -> Result<RequestId, CommandError> {
         let now = self.now();
         self.session.subscribe(now, filters)
     }
@@ -212,31 +208,23 @@ impl<F: Flow> Driver<F> {
             Ok(Incoming::Bytes(bytes)) => self.session.handle_bytes(now, &bytes),
             Ok(Incoming::Closed { code, reason }) => {
                 self.transport = None;
-                let shown = if reason.is_empty() {
-                    format!("WebSocket closed with code {code}")
-                } else {
-                    reason
-                };
-                self.session.handle_transport_close_frame(
-                    now,
-                    code,
-                    &shown,
-                    close_code_is_transient(code),
-                );
+                self.session
+                    .handle_transport_closed(now, close_failure(code, &reason));
             }
-            Ok(Incoming::Eof) => self.fail(
-                now,
-                TransportError::Io("connection closed by the broker".into()),
-            ),
+            Ok(Incoming::Eof) => {
+                self.transport = None;
+                let failure = TransportFailure::Dropped("connection closed by the broker".into());
+                self.session.handle_transport_closed(now, failure);
+            }
             Err(e) => self.fail(now, e),
         }
     }
 
+    /// The transport failed: the session gets the typed cause (see `TransportError`'s
+    /// conversion), so its `ConnectionLost` carries everything the CLI needs.
     fn fail(&mut self, now: Instant, error: TransportError) {
         self.transport = None;
-        let reason = error.to_string();
-        self.transport_error = Some(error);
-        self.session.handle_transport_closed(now, &reason);
+        self.session.handle_transport_closed(now, error.into());
     }
 
     /// Drains the session and the flow in the documented order until neither has anything left.
@@ -302,7 +290,6 @@ impl<F: Flow> Driver<F> {
         match result {
             Ok(transport) => {
                 self.transport = Some(transport);
-                self.transport_error = None;
                 self.session.handle_transport_open(now);
             }
             Err(e) => self.fail(now, e),
@@ -331,14 +318,10 @@ async fn recv_external<T>(external: Option<&mut UnboundedReceiver<T>>) -> Option
     }
 }
 
-/// Whether a WebSocket close code is worth reconnecting after: normal closes, going away,
-/// abnormal closure, server overload and ws-bridge's ping timeout (4000) and upstream
-/// unreachable (4502) are; refusals (1003, 1008, 4001, 4003, TLS 4010-4016) are not.
-pub fn close_code_is_transient(code: u16) -> bool {
-    matches!(
-        code,
-        1000 | 1001 | 1005 | 1006 | 1011 | 1012 | 1013 | 1014 | 4000 | 4502
-    )
+/// What a WebSocket close frame from the server tells the session: its code and reason (the
+/// reason defaulted from `mqtt_core::wire::close`); whether it is retried is the core's rule.
+pub fn close_failure(code: u16, reason: &str) -> TransportFailure {
+    TransportFailure::closed(code, reason)
 }
 
 #[cfg(test)]
@@ -347,11 +330,11 @@ mod tests {
 
     #[test]
     fn close_codes() {
-        assert!(close_code_is_transient(1001));
-        assert!(close_code_is_transient(1013));
-        assert!(!close_code_is_transient(1008));
-        assert!(!close_code_is_transient(4003));
-        assert!(!close_code_is_transient(4011));
-        assert!(close_code_is_transient(4502));
+        assert!(close_failure(1001, "").is_retried());
+        assert!(close_failure(1013, "").is_retried());
+        assert!(!close_failure(1008, "").is_retried());
+        assert!(!close_failure(4003, "").is_retried());
+        assert!(!close_failure(4011, "").is_retried());
+        assert!(close_failure(4502, "").is_retried());
     }
 }

@@ -2,6 +2,8 @@
 
 use std::io;
 
+use mqtt_core::{TlsVerifyKind, TransportFailure};
+
 /// A local file or setting the transport could not use. The caller's fault.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -41,6 +43,20 @@ pub enum TlsVerifyError {
     Revoked { server: String },
     #[error("certificate of {server} is invalid: {detail}")]
     Other { server: String, detail: String },
+}
+
+impl TlsVerifyError {
+    /// Which check failed, as the core (and ws-bridge's close codes 4010-4015) name it.
+    pub fn kind(&self) -> TlsVerifyKind {
+        match self {
+            TlsVerifyError::UnknownIssuer { .. } => TlsVerifyKind::UnknownIssuer,
+            TlsVerifyError::NameMismatch { .. } => TlsVerifyKind::NameMismatch,
+            TlsVerifyError::Expired { .. } => TlsVerifyKind::Expired,
+            TlsVerifyError::NotYetValid { .. } => TlsVerifyKind::NotYetValid,
+            TlsVerifyError::Revoked { .. } => TlsVerifyKind::Revoked,
+            TlsVerifyError::Other { .. } => TlsVerifyKind::Other,
+        }
+    }
 }
 
 fn presented_names(names: &[String]) -> String {
@@ -136,6 +152,30 @@ impl TransportError {
     }
 }
 
+/// The session's view of a transport error: its class, typed, with these words for people.
+impl From<TransportError> for TransportFailure {
+    fn from(error: TransportError) -> Self {
+        let words = error.to_string();
+        match error {
+            TransportError::Dns { .. }
+            | TransportError::Refused { .. }
+            | TransportError::Connect { .. } => TransportFailure::Unreachable(words),
+            TransportError::TlsVerify(check) => TransportFailure::TlsVerification {
+                kind: check.kind(),
+                detail: words,
+            },
+            TransportError::TlsRefused(_) | TransportError::Tls(_) => {
+                TransportFailure::TlsHandshake(words)
+            }
+            TransportError::WebSocketHandshake(_) => TransportFailure::HandshakeRefused(words),
+            TransportError::WebSocket(_) => TransportFailure::WebSocketProtocol(words),
+            TransportError::Timeout(ms) => TransportFailure::Timeout(ms),
+            TransportError::Io(_) => TransportFailure::Io(words),
+            TransportError::Config(_) => TransportFailure::Setup(words),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -166,5 +206,38 @@ mod tests {
         assert!(TransportError::from_tls_io("h", &io)
             .to_string()
             .contains("unknown issuer"));
+    }
+
+    /// The session gets the transport error's class, typed, and its words unchanged: the CLI
+    /// needs nothing else (no side channel).
+    #[test]
+    fn transport_errors_keep_their_class_and_words_through_the_session() {
+        let unknown_issuer = TransportError::TlsVerify(TlsVerifyError::UnknownIssuer {
+            server: "broker.test".into(),
+        });
+        let words = unknown_issuer.to_string();
+        assert_eq!(
+            TransportFailure::from(unknown_issuer),
+            TransportFailure::TlsVerification {
+                kind: TlsVerifyKind::UnknownIssuer,
+                detail: words
+            }
+        );
+        let cases = [
+            (TransportError::Refused { addr: "a".into() }, true),
+            (TransportError::Timeout(5), true),
+            (TransportError::WebSocket("text frame".into()), true),
+            (TransportError::TlsRefused("alert".into()), false),
+            (
+                TransportError::Config(ConfigError::ServerName("x".into())),
+                false,
+            ),
+        ];
+        for (error, retried) in cases {
+            let words = error.to_string();
+            let failure = TransportFailure::from(error);
+            assert_eq!(failure.to_string(), words);
+            assert_eq!(failure.is_retried(), retried, "{failure:?}");
+        }
     }
 }

@@ -6,8 +6,8 @@
 use std::fmt::Display;
 
 use mqtt_core::flows::ActivationError;
-use mqtt_core::{ConnectRefused, Error};
-use mqttws::TransportError;
+use mqtt_core::wire::close::CloseClass;
+use mqtt_core::{CommandError, ConnectRefused, ConnectionError, TransportFailure};
 
 /// A failure class of the CLI, each with its own exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,49 +59,61 @@ impl Failure {
   7  timeout: no connection, CONNACK or PINGRESP in time, or --timeout elapsed
   8  activation failed: no reply (identity unknown or already activated) or bad reply";
 
-    pub(crate) fn of_transport(error: &TransportError) -> Self {
+    /// Why the connection died, straight from the session's typed error.
+    pub(crate) fn of_connection(error: &ConnectionError) -> Self {
         match error {
-            TransportError::Dns { .. }
-            | TransportError::Refused { .. }
-            | TransportError::Connect { .. }
-            | TransportError::WebSocketHandshake(_)
-            | TransportError::Io(_) => Failure::Network,
-            TransportError::TlsVerify(_)
-            | TransportError::TlsRefused(_)
-            | TransportError::Tls(_) => Failure::Tls,
-            TransportError::WebSocket(_) => Failure::Protocol,
-            TransportError::Timeout(_) => Failure::Timeout,
-            TransportError::Config(_) => Failure::Usage,
-            // `TransportError` is `#[non_exhaustive]` outside its crate: a failure to connect.
-            _ => Failure::Network,
-        }
-    }
-
-    pub(crate) fn of_session(error: &Error) -> Self {
-        match error {
-            Error::Protocol(_) | Error::Violation(_) => Failure::Protocol,
-            Error::Refused(
-                ConnectRefused::BadUserNameOrPassword | ConnectRefused::NotAuthorized,
+            ConnectionError::Protocol(_) | ConnectionError::Violation(_) => Failure::Protocol,
+            ConnectionError::Refused(
+                ConnectRefused::BadUserNameOrPassword
+                | ConnectRefused::NotAuthorized
+                | ConnectRefused::IdentifierRejected,
             ) => Failure::Auth,
-            Error::Refused(ConnectRefused::IdentifierRejected) => Failure::Auth,
-            Error::Refused(_) => Failure::Network,
-            Error::ConnectTimeout(_) | Error::KeepaliveTimeout(_) => Failure::Timeout,
-            Error::Closed { code, .. } => Failure::of_close_code(*code),
-            Error::Transport(_) => Failure::Network,
-            Error::InvalidTopic(_) | Error::PayloadTooLarge(_) | Error::NoFilters => Failure::Usage,
+            ConnectionError::Refused(_) => Failure::Network,
+            ConnectionError::ConnectTimeout(_) | ConnectionError::KeepaliveTimeout(_) => {
+                Failure::Timeout
+            }
+            ConnectionError::Transport(failure) => Failure::of_transport_failure(failure),
+            ConnectionError::InvalidOptions(_) => Failure::Usage,
             _ => Failure::Local,
         }
     }
 
-    /// A WebSocket close code from the server: RFC 6455 codes and ws-bridge's 4xxx codes
-    /// (4000 ping timeout, 4001 route unknown, 4003 Origin not allowed, 4010-4016 TLS
-    /// verification or handshake with the broker failed, 4502 upstream unreachable).
+    pub(crate) fn of_transport_failure(failure: &TransportFailure) -> Self {
+        match failure {
+            TransportFailure::Closed { code, .. } => Failure::of_close_code(*code),
+            TransportFailure::Dropped(_)
+            | TransportFailure::HandshakeRefused(_)
+            | TransportFailure::Unreachable(_)
+            | TransportFailure::Io(_) => Failure::Network,
+            TransportFailure::Timeout(_) => Failure::Timeout,
+            TransportFailure::TlsVerification { .. } | TransportFailure::TlsHandshake(_) => {
+                Failure::Tls
+            }
+            TransportFailure::WebSocketProtocol(_) => Failure::Protocol,
+            TransportFailure::Setup(_) => Failure::Usage,
+            _ => Failure::Network,
+        }
+    }
+
+    /// Why a call was refused.
+    pub(crate) fn of_command(error: &CommandError) -> Self {
+        match error {
+            CommandError::InvalidTopic(_)
+            | CommandError::PayloadTooLarge(_)
+            | CommandError::NoFilters
+            | CommandError::InvalidUrl { .. }
+            | CommandError::InvalidOptions(_) => Failure::Usage,
+            _ => Failure::Local,
+        }
+    }
+
+    /// A WebSocket close code from the server, by its class in `mqtt_core::wire::close`.
     pub(crate) fn of_close_code(code: u16) -> Self {
-        match code {
-            1002 | 1003 | 1007 | 1009 => Failure::Protocol,
-            4000 => Failure::Timeout,
-            4001 | 4003 | 1008 => Failure::Auth,
-            4010..=4016 => Failure::Tls,
+        match CloseClass::of(code) {
+            CloseClass::Protocol | CloseClass::TooLarge => Failure::Protocol,
+            CloseClass::PingTimeout => Failure::Timeout,
+            CloseClass::RouteUnknown | CloseClass::NotAllowed => Failure::Auth,
+            CloseClass::TlsVerification | CloseClass::TlsHandshake => Failure::Tls,
             _ => Failure::Network,
         }
     }
@@ -109,7 +121,7 @@ impl Failure {
     pub(crate) fn of_activation(error: &ActivationError) -> Self {
         match error {
             ActivationError::NotAuthorized(_) => Failure::Auth,
-            ActivationError::Session(e) => Failure::of_session(e),
+            ActivationError::Session(e) => Failure::of_connection(e),
             _ => Failure::Activation,
         }
     }
@@ -160,7 +172,7 @@ mod tests {
 
     #[test]
     fn session_errors_map_to_classes() {
-        let refused = |r| Failure::of_session(&Error::Refused(r));
+        let refused = |r| Failure::of_connection(&ConnectionError::Refused(r));
         assert_eq!(
             refused(ConnectRefused::BadUserNameOrPassword),
             Failure::Auth
@@ -168,23 +180,29 @@ mod tests {
         assert_eq!(refused(ConnectRefused::NotAuthorized), Failure::Auth);
         assert_eq!(refused(ConnectRefused::ServerUnavailable), Failure::Network);
         assert_eq!(
-            Failure::of_session(&Error::Protocol(DecodeError::RemainingLengthTooLong)),
+            Failure::of_connection(&ConnectionError::Protocol(
+                DecodeError::RemainingLengthTooLong
+            )),
             Failure::Protocol
         );
         assert_eq!(
-            Failure::of_session(&Error::Violation("x".into())),
+            Failure::of_connection(&ConnectionError::Violation(
+                mqtt_core::ProtocolViolation::SecondConnack
+            )),
             Failure::Protocol
         );
         assert_eq!(
-            Failure::of_session(&Error::ConnectTimeout(1)),
+            Failure::of_connection(&ConnectionError::ConnectTimeout(1)),
             Failure::Timeout
         );
         assert_eq!(
-            Failure::of_session(&Error::KeepaliveTimeout(1)),
+            Failure::of_connection(&ConnectionError::KeepaliveTimeout(1)),
             Failure::Timeout
         );
         assert_eq!(
-            Failure::of_session(&Error::Transport("x".into())),
+            Failure::of_connection(&ConnectionError::Transport(TransportFailure::Io(
+                "x".into()
+            ))),
             Failure::Network
         );
         assert_eq!(
@@ -197,24 +215,52 @@ mod tests {
         );
     }
 
+    /// The typed transport error reaches the exit status through the session's
+    /// `ConnectionError` alone (no side channel).
     #[test]
     fn transport_errors_map_to_classes() {
+        use mqttws::TransportError;
         use rustls::CertificateError as C;
         let classify =
             |c| TransportError::from_rustls("broker.test", &rustls::Error::InvalidCertificate(c));
+        let of = |e: TransportError| Failure::of_connection(&ConnectionError::Transport(e.into()));
         for e in [
             classify(C::UnknownIssuer),
             TransportError::TlsRefused("alert".into()),
         ] {
-            assert_eq!(Failure::of_transport(&e), Failure::Tls);
+            assert_eq!(of(e), Failure::Tls);
         }
         assert_eq!(
-            Failure::of_transport(&TransportError::Refused { addr: "a".into() }),
+            of(TransportError::Refused { addr: "a".into() }),
             Failure::Network
         );
-        assert_eq!(
-            Failure::of_transport(&TransportError::Timeout(5)),
-            Failure::Timeout
-        );
+        assert_eq!(of(TransportError::Timeout(5)), Failure::Timeout);
+    }
+
+    /// The CLI's column of the close-code contract (`mqtt_core::wire::contract::TABLE`, also
+    /// walked by `tests/tests/close_contract.rs` for the browser, the native driver and the
+    /// session): a code the rule retries exits as a network failure or a timeout; the others
+    /// name what to fix.
+    #[test]
+    fn every_close_code_exits_by_its_class() {
+        use mqtt_core::wire::contract::TABLE;
+        for &(code, class, retried) in TABLE {
+            let exit = Failure::of_connection(&ConnectionError::Transport(mqttws::close_failure(
+                code, "",
+            )));
+            let expected = match class {
+                CloseClass::Protocol | CloseClass::TooLarge => Failure::Protocol,
+                CloseClass::PingTimeout => Failure::Timeout,
+                CloseClass::RouteUnknown | CloseClass::NotAllowed => Failure::Auth,
+                CloseClass::TlsVerification | CloseClass::TlsHandshake => Failure::Tls,
+                _ => Failure::Network,
+            };
+            assert_eq!(exit, expected, "{code}");
+            assert_eq!(
+                matches!(exit, Failure::Network | Failure::Timeout),
+                retried,
+                "{code}: {exit:?}"
+            );
+        }
     }
 }

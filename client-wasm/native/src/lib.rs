@@ -19,7 +19,7 @@ mod tls;
 mod transport;
 mod url;
 
-pub use driver::{close_code_is_transient, Driver, NoFlow, Output, Step};
+pub use driver::{close_failure, Driver, NoFlow, Output, Step};
 pub use errors::{ConfigError, TlsVerifyError, TransportError};
 pub use tls::{server_name, ClientAuth, TlsOptions};
 pub use transport::{ByteStream, Connector, Incoming, Transport};

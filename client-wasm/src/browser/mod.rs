@@ -11,7 +11,6 @@
 //! call back into the client (subscribe on `Connected`, publish from a message handler): events
 //! raised meanwhile are queued and delivered in order after the current callback returns.
 
-mod close;
 mod flow;
 mod online;
 mod socket;
@@ -26,14 +25,14 @@ use wasm_bindgen::prelude::*;
 
 use mqtt_core::flows::{earliest, Flow};
 use mqtt_core::{
-    Error, Event, Instant, Options, PublishId, QoS, RequestId, Session, TransportAction,
+    CommandError, Event, Instant, Options, PublishId, QoS, RequestId, Session, TransportAction,
+    TransportFailure,
 };
 
-pub use close::close_code_is_retried;
 pub use flow::FlowHandle;
 pub use storage::storage_key;
 
-use close::Closed;
+use crate::close;
 use flow::ErasedFlow;
 use socket::{Socket, SocketEvent};
 use storage::PendingStore;
@@ -106,8 +105,13 @@ impl Client {
     /// Opens `url` (ws:// or wss://, subprotocol "mqtt", binaryType arraybuffer) and connects with
     /// `options`; every session event goes to `on_event`. Reconnects by itself per
     /// `options.reconnect`. With `clean_session` off, unacknowledged QoS 1/2 publishes left by an
-    /// earlier page (same client id) are restored from `localStorage` and resent.
-    pub fn connect(url: &str, options: Options, on_event: impl FnMut(Event) + 'static) -> Client {
+    /// earlier page (same client id) are restored from `localStorage` and resent. A URL the
+    /// browser cannot open a WebSocket to is refused here ([`CommandError::InvalidUrl`]).
+    pub fn connect(
+        url: &str,
+        options: Options,
+        on_event: impl FnMut(Event) + 'static,
+    ) -> Result<Client, CommandError> {
         Self::connect_with(url, options, BrowserConfig::default(), on_event)
     }
 
@@ -117,7 +121,8 @@ impl Client {
         options: Options,
         config: BrowserConfig,
         on_event: impl FnMut(Event) + 'static,
-    ) -> Client {
+    ) -> Result<Client, CommandError> {
+        check_url(url)?;
         let persist = config.persist && !options.clean_session;
         let mut store = if persist {
             PendingStore::open(&options.client_id)
@@ -165,16 +170,16 @@ impl Client {
         });
         shared.inner.borrow_mut().session.connect(now());
         shared.drive();
-        Client { shared }
+        Ok(Client { shared })
     }
 
-    pub fn subscribe(&self, filters: &[(&str, QoS)]) -> Result<RequestId, Error> {
+    pub fn subscribe(&self, filters: &[(&str, QoS)]) -> Result<RequestId, CommandError> {
         let result = self.with_session(|s, now| s.subscribe(now, filters));
         self.shared.drive();
         result
     }
 
-    pub fn unsubscribe(&self, filters: &[&str]) -> Result<RequestId, Error> {
+    pub fn unsubscribe(&self, filters: &[&str]) -> Result<RequestId, CommandError> {
         let result = self.with_session(|s, now| s.unsubscribe(now, filters));
         self.shared.drive();
         result
@@ -186,7 +191,7 @@ impl Client {
         payload: &[u8],
         qos: QoS,
         retain: bool,
-    ) -> Result<PublishId, Error> {
+    ) -> Result<PublishId, CommandError> {
         let result = self.with_session(|s, now| s.publish(now, topic, payload, qos, retain));
         self.shared.drive();
         result
@@ -277,11 +282,11 @@ impl Client {
 
     fn with_session<T>(
         &self,
-        f: impl FnOnce(&mut Session, Instant) -> Result<T, Error>,
-    ) -> Result<T, Error> {
+        f: impl FnOnce(&mut Session, Instant) -> Result<T, CommandError>,
+    ) -> Result<T, CommandError> {
         let mut inner = self.shared.inner.borrow_mut();
         if inner.ended {
-            return Err(Error::Transport("the client was ended".into()));
+            return Err(CommandError::Ended);
         }
         f(&mut inner.session, now())
     }
@@ -372,11 +377,10 @@ impl Shared {
         }) {
             Ok(socket) => inner.socket = Some(socket),
             Err(message) => {
-                // An invalid URL will not become valid by retrying.
-                let reason = format!("cannot open WebSocket: {message}");
-                inner
-                    .session
-                    .handle_transport_close_frame(now(), 0, &reason, false);
+                // `connect` checked the URL; what is left (a SecurityError, say) is local set-up
+                // that retrying will not fix.
+                let failure = TransportFailure::Setup(format!("cannot open WebSocket: {message}"));
+                inner.session.handle_transport_closed(now(), failure);
             }
         }
     }
@@ -399,25 +403,15 @@ impl Shared {
                     if let Some(socket) = inner.socket.take() {
                         socket.close(1003, "text frames are not MQTT");
                     }
-                    inner
-                        .session
-                        .handle_transport_closed(now, "the server sent a text frame");
+                    let failure =
+                        TransportFailure::WebSocketProtocol("the server sent a text frame".into());
+                    inner.session.handle_transport_closed(now, failure);
                 }
                 SocketEvent::Close { code, reason } => {
                     inner.generation += 1;
                     inner.socket = None;
-                    match close::classify(code, &reason, inner.opened) {
-                        Closed::Frame {
-                            code,
-                            reason,
-                            retry,
-                        } => inner
-                            .session
-                            .handle_transport_close_frame(now, code, &reason, retry),
-                        Closed::Dropped(reason) => {
-                            inner.session.handle_transport_closed(now, &reason)
-                        }
-                    }
+                    let failure = close::failure(code, &reason, inner.opened);
+                    inner.session.handle_transport_closed(now, failure);
                 }
             }
         }
@@ -469,6 +463,23 @@ impl Shared {
             }
         }
     }
+}
+
+/// Refuses what `new WebSocket(url)` would throw on: not a URL, a scheme other than ws:// or
+/// wss://, a #fragment (WHATWG WebSockets, "establish a WebSocket connection").
+fn check_url(url: &str) -> Result<(), CommandError> {
+    let invalid = |reason: &str| CommandError::InvalidUrl {
+        url: url.to_string(),
+        reason: reason.to_string(),
+    };
+    let parsed = web_sys::Url::new(url).map_err(|_| invalid("not an absolute URL"))?;
+    if !matches!(parsed.protocol().as_str(), "ws:" | "wss:") {
+        return Err(invalid("the scheme must be ws:// or wss://"));
+    }
+    if !parsed.hash().is_empty() {
+        return Err(invalid("a WebSocket URL cannot have a #fragment"));
+    }
+    Ok(())
 }
 
 /// The largest WebSocket message that batches several packets (a larger packet goes alone):

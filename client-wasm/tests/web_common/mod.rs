@@ -103,7 +103,8 @@ impl Recorded {
     pub fn connect_with(url: &str, options: Options, config: BrowserConfig) -> Recorded {
         let events = Rc::new(RefCell::new(Vec::new()));
         let sink = events.clone();
-        let client = Client::connect_with(url, options, config, move |e| sink.borrow_mut().push(e));
+        let client = Client::connect_with(url, options, config, move |e| sink.borrow_mut().push(e))
+            .expect("a ws:// URL");
         Recorded { client, events }
     }
 

@@ -92,11 +92,7 @@ pub async fn run(options: WriteOptions) -> Result<(), DemoError> {
                     driver.disconnect();
                 }
                 Output::Event(Event::ConnectionLost { error, .. }) if !published => {
-                    let detail = driver
-                        .transport_error()
-                        .map(|t| format!(" ({t})"))
-                        .unwrap_or_default();
-                    return Err(DemoError::Write(format!("{error}{detail}")));
+                    return Err(DemoError::Write(error.to_string()));
                 }
                 Output::Event(Event::Disconnected) => break,
                 _ => {}

@@ -9,7 +9,7 @@ use core::time::Duration;
 use std::collections::VecDeque;
 
 use super::{Command, Flow};
-use crate::{Error, Event, Instant, Options, QoS};
+use crate::{ConnectionError, Event, Instant, Options, QoS};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum ActivationMode {
@@ -40,7 +40,7 @@ pub enum ActivationError {
     #[error("the activation reply is not UTF-8 text")]
     BadReply,
     #[error(transparent)]
-    Session(Error),
+    Session(ConnectionError),
 }
 
 pub struct Activation {

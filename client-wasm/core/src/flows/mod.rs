@@ -15,7 +15,7 @@ pub use console::{Console, ConsoleMode, ConsoleOutput};
 pub use device::{Device, DeviceConfig, DeviceOutput};
 pub use echo_host::{EchoHost, EchoHostConfig, EchoOutput};
 
-use crate::{Error, Event, Instant, QoS, Session};
+use crate::{CommandError, Event, Instant, QoS, Session};
 
 /// What a flow asks of the session.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,7 +52,7 @@ pub trait Flow {
 
 impl Session {
     /// Applies a flow's command.
-    pub fn apply(&mut self, now: Instant, command: Command) -> Result<(), Error> {
+    pub fn apply(&mut self, now: Instant, command: Command) -> Result<(), CommandError> {
         match command {
             Command::Subscribe(list) => {
                 let filters: Vec<(&str, QoS)> =
@@ -79,7 +79,7 @@ impl Session {
 
 /// Applies all of `flow`'s pending commands to `session`. Errors (e.g. a full queue) are
 /// returned in order so the driver can count or show them; the other commands still apply.
-pub fn pump<F: Flow>(session: &mut Session, flow: &mut F, now: Instant) -> Vec<Error> {
+pub fn pump<F: Flow>(session: &mut Session, flow: &mut F, now: Instant) -> Vec<CommandError> {
     let mut errors = Vec::new();
     while let Some(command) = flow.poll_command() {
         if let Err(e) = session.apply(now, command) {

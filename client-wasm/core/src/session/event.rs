@@ -2,7 +2,7 @@
 
 use core::time::Duration;
 
-use crate::{Error, QoS};
+use crate::{ConnectionError, QoS};
 
 /// Identifies one `publish` call until its `Published` event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -33,7 +33,7 @@ pub enum Event {
     },
     /// The connection is gone. `reconnect_in` is `None` when the session will not retry.
     ConnectionLost {
-        error: Error,
+        error: ConnectionError,
         reconnect_in: Option<Duration>,
         attempt: u32,
     },

@@ -20,9 +20,10 @@ use std::collections::VecDeque;
 use crate::packet::{Packet, Pid, QosPid};
 
 use crate::codec::{self, MAX_REMAINING_LENGTH};
+use crate::error::{CommandError, ConnectionError, ProtocolViolation, TransportFailure};
 use crate::reconnect::Backoff;
 use crate::time::Instant;
-use crate::{topic, Error, QoS};
+use crate::{topic, QoS};
 
 pub use event::{Event, Message, PublishId, RequestId, TransportAction};
 pub use options::{Options, Will};
@@ -206,9 +207,13 @@ impl Session {
 
     /// Subscribe to filters. Sent now if connected, otherwise after connecting; resubscribed
     /// automatically after a reconnect when the broker did not keep the session.
-    pub fn subscribe(&mut self, now: Instant, filters: &[(&str, QoS)]) -> Result<RequestId, Error> {
+    pub fn subscribe(
+        &mut self,
+        now: Instant,
+        filters: &[(&str, QoS)],
+    ) -> Result<RequestId, CommandError> {
         if filters.is_empty() {
-            return Err(Error::NoFilters);
+            return Err(CommandError::NoFilters);
         }
         for (filter, _) in filters {
             topic::validate_filter(filter)?;
@@ -223,9 +228,13 @@ impl Session {
         Ok(self.request(now, RequestKind::Subscribe(list)))
     }
 
-    pub fn unsubscribe(&mut self, now: Instant, filters: &[&str]) -> Result<RequestId, Error> {
+    pub fn unsubscribe(
+        &mut self,
+        now: Instant,
+        filters: &[&str],
+    ) -> Result<RequestId, CommandError> {
         if filters.is_empty() {
-            return Err(Error::NoFilters);
+            return Err(CommandError::NoFilters);
         }
         for filter in filters {
             topic::validate_filter(filter)?;
@@ -237,7 +246,7 @@ impl Session {
     }
 
     /// Publish a message. Accepted messages are sent now, or queued while offline or while the
-    /// in-flight window is full; a full queue refuses with [`Error::QueueFull`].
+    /// in-flight window is full; a full queue refuses with [`CommandError::QueueFull`].
     pub fn publish(
         &mut self,
         now: Instant,
@@ -245,11 +254,11 @@ impl Session {
         payload: &[u8],
         qos: QoS,
         retain: bool,
-    ) -> Result<PublishId, Error> {
+    ) -> Result<PublishId, CommandError> {
         topic::validate_name(topic_name)?;
         let size = topic_name.len() + payload.len() + 4;
         if size > MAX_REMAINING_LENGTH {
-            return Err(Error::PayloadTooLarge(payload.len()));
+            return Err(CommandError::PayloadTooLarge(payload.len()));
         }
         let message = OutMessage {
             topic: topic_name.to_string(),
@@ -262,7 +271,7 @@ impl Session {
                 || (self.outgoing.queue.is_empty()
                     && self.outgoing.inflight.len() < self.options.max_inflight));
         if !can_send_now && self.outgoing.queue.len() >= self.options.max_queued {
-            return Err(Error::QueueFull(self.outgoing.queue.len()));
+            return Err(CommandError::QueueFull(self.outgoing.queue.len()));
         }
         let id = self.new_publish_id();
         if can_send_now {
@@ -323,38 +332,19 @@ impl Session {
         };
         match codec::encode(&Packet::Connect(connect)) {
             Ok(bytes) => self.queue_bytes(now, bytes),
-            Err(e) => self.lose_connection(now, Error::Violation(e.to_string()), false),
+            Err(e) => self.lose_connection(now, ConnectionError::InvalidOptions(e), false),
         }
     }
 
-    /// The transport failed to open, or closed. `reason` is shown to the user.
-    pub fn handle_transport_closed(&mut self, now: Instant, reason: &str) {
+    /// The transport failed to open, failed while open, or the peer closed it (a WebSocket
+    /// close frame is [`TransportFailure::Closed`]). Whether the session reconnects follows from
+    /// the failure alone (see [`TransportFailure::is_retried`]).
+    pub fn handle_transport_closed(&mut self, now: Instant, failure: TransportFailure) {
         if matches!(
             self.link,
             Link::Opening { .. } | Link::AwaitConnack { .. } | Link::Up
         ) {
-            self.lose_connection(now, Error::Transport(reason.to_string()), true);
-        }
-    }
-
-    /// The peer closed the transport with a code and reason (e.g. a WebSocket close frame).
-    pub fn handle_transport_close_frame(
-        &mut self,
-        now: Instant,
-        code: u16,
-        reason: &str,
-        retry: bool,
-    ) {
-        if matches!(
-            self.link,
-            Link::Opening { .. } | Link::AwaitConnack { .. } | Link::Up
-        ) {
-            let error = Error::Closed {
-                code,
-                reason: reason.to_string(),
-                retry,
-            };
-            self.lose_connection(now, error, true);
+            self.lose_connection(now, ConnectionError::Transport(failure), true);
         }
     }
 
@@ -369,13 +359,11 @@ impl Session {
         if let (Link::AwaitConnack { .. }, Some(&first)) = (self.link, self.rx.first()) {
             if first != 0x20 {
                 let found = codec::packet_name(first);
-                self.lose_connection(
-                    now,
-                    Error::Violation(format!(
-                        "expected CONNACK, got {found} (first byte {first:#04x})"
-                    )),
-                    false,
-                );
+                let violation = ProtocolViolation::NotConnack {
+                    found,
+                    first_byte: first,
+                };
+                self.lose_connection(now, violation.into(), false);
                 return;
             }
         }
@@ -386,8 +374,8 @@ impl Session {
             match codec::decode(rest, self.options.max_incoming_packet) {
                 Ok(Some((packet, used))) => {
                     offset += used;
-                    if let Err(e) = self.handle_packet(now, packet) {
-                        failure = Some(e);
+                    if let Err(violation) = self.handle_packet(now, packet) {
+                        failure = Some(ConnectionError::Violation(violation));
                         break;
                     }
                     if !matches!(self.link, Link::AwaitConnack { .. } | Link::Up) {
@@ -396,7 +384,7 @@ impl Session {
                 }
                 Ok(None) => break,
                 Err(e) => {
-                    failure = Some(Error::Protocol(e));
+                    failure = Some(ConnectionError::Protocol(e));
                     break;
                 }
             }
@@ -414,13 +402,13 @@ impl Session {
         match self.link {
             Link::Opening { deadline } | Link::AwaitConnack { deadline } if now >= deadline => {
                 let ms = self.options.connect_timeout.as_millis() as u64;
-                self.lose_connection(now, Error::ConnectTimeout(ms), false);
+                self.lose_connection(now, ConnectionError::ConnectTimeout(ms), false);
             }
             Link::Up => {
                 if let Some(deadline) = self.ping_deadline {
                     if now >= deadline {
                         let ms = self.options.effective_ping_timeout().as_millis() as u64;
-                        self.lose_connection(now, Error::KeepaliveTimeout(ms), false);
+                        self.lose_connection(now, ConnectionError::KeepaliveTimeout(ms), false);
                     }
                 } else if let Some(next_ping) = self.next_ping() {
                     if now >= next_ping {
@@ -634,7 +622,7 @@ impl Session {
         }
     }
 
-    fn lose_connection(&mut self, now: Instant, error: Error, transport_closed: bool) {
+    fn lose_connection(&mut self, now: Instant, error: ConnectionError, transport_closed: bool) {
         if !transport_closed {
             self.actions.push_back(TransportAction::Close);
         }
@@ -653,17 +641,19 @@ impl Session {
         });
     }
 
-    fn handle_packet(&mut self, now: Instant, packet: Packet<'_>) -> Result<(), Error> {
+    fn handle_packet(&mut self, now: Instant, packet: Packet<'_>) -> Result<(), ProtocolViolation> {
         if let Link::AwaitConnack { .. } = self.link {
             return match packet {
                 Packet::Connack(connack) => {
                     match crate::error::ConnectRefused::from_code(connack.code) {
-                        Some(refused) => self.lose_connection(now, Error::Refused(refused), false),
+                        Some(refused) => self.lose_connection(now, refused.into(), false),
                         None => self.on_connected(now, connack.session_present),
                     }
                     Ok(())
                 }
-                other => Err(Error::Violation(format!("{} before CONNACK", other.name()))),
+                other => Err(ProtocolViolation::BeforeConnack {
+                    packet: other.name(),
+                }),
             };
         }
         match packet {
@@ -708,10 +698,7 @@ impl Session {
                     }
                     Some(other) => {
                         self.awaiting_ack.push((pid.get(), other));
-                        Err(Error::Violation(format!(
-                            "UNSUBACK {} answers a SUBSCRIBE",
-                            pid.get()
-                        )))
+                        Err(ProtocolViolation::UnsubackForSubscribe { pid: pid.get() })
                     }
                     None => Ok(()), // a late ack for a request already retried: harmless
                 }
@@ -720,10 +707,10 @@ impl Session {
                 self.ping_deadline = None;
                 Ok(())
             }
-            other => Err(Error::Violation(format!(
-                "a server must not send {}",
-                other.name()
-            ))),
+            Packet::Connack(_) => Err(ProtocolViolation::SecondConnack),
+            other => Err(ProtocolViolation::ClientOnlyPacket {
+                packet: other.name(),
+            }),
         }
     }
 
@@ -783,7 +770,7 @@ impl Session {
         &mut self,
         now: Instant,
         publish: crate::packet::Publish<'_>,
-    ) -> Result<(), Error> {
+    ) -> Result<(), ProtocolViolation> {
         let deliver = match publish.qospid {
             QosPid::AtMostOnce => true,
             QosPid::AtLeastOnce(pid) => {
@@ -808,25 +795,23 @@ impl Session {
         Ok(())
     }
 
-    fn on_suback(&mut self, suback: crate::packet::Suback) -> Result<(), Error> {
+    fn on_suback(&mut self, suback: crate::packet::Suback) -> Result<(), ProtocolViolation> {
         let pid = suback.pid.get();
         let Some(request) = self.take_request(pid) else {
             return Ok(()); // a late ack for a request already retried
         };
         let RequestKind::Subscribe(list) = &request.kind else {
             self.awaiting_ack.push((pid, request));
-            return Err(Error::Violation(format!(
-                "SUBACK {pid} answers an UNSUBSCRIBE"
-            )));
+            return Err(ProtocolViolation::SubackForUnsubscribe { pid });
         };
         if list.len() != suback.return_codes.len() {
-            let msg = format!(
-                "SUBACK {pid} has {} codes for {} filters",
-                suback.return_codes.len(),
-                list.len()
-            );
+            let violation = ProtocolViolation::SubackCountMismatch {
+                pid,
+                codes: suback.return_codes.len(),
+                filters: list.len(),
+            };
             self.awaiting_ack.push((pid, request));
-            return Err(Error::Violation(msg));
+            return Err(violation);
         }
         self.pids.release(pid);
         let granted: Vec<Option<QoS>> = suback

@@ -6,7 +6,9 @@ use crate::packet::{Packet, Pid, QosPid};
 
 use super::*;
 use crate::codec::{self, DecodeError};
-use crate::error::ConnectRefused;
+use crate::error::{
+    CommandError, ConnectRefused, ConnectionError, ProtocolViolation, TransportFailure,
+};
 #[cfg(target_arch = "wasm32")]
 use wasm_bindgen_test::wasm_bindgen_test as test;
 
@@ -209,7 +211,7 @@ impl Harness {
     /// The transport drops; waits out the backoff until the session asks to reopen.
     fn drop_and_wait_reopen(&mut self) {
         self.session
-            .handle_transport_closed(self.now, "reset by peer");
+            .handle_transport_closed(self.now, TransportFailure::Dropped("reset by peer".into()));
         let events = self.events();
         assert!(
             matches!(
@@ -270,7 +272,7 @@ fn refused_credentials_are_final_and_typed() {
     assert_eq!(
         events,
         vec![Event::ConnectionLost {
-            error: Error::Refused(ConnectRefused::BadUserNameOrPassword),
+            error: ConnectionError::Refused(ConnectRefused::BadUserNameOrPassword),
             reconnect_in: None,
             attempt: 0,
         }]
@@ -278,7 +280,7 @@ fn refused_credentials_are_final_and_typed() {
     assert_eq!(h.actions(), vec![TransportAction::Close]);
     assert_eq!(h.session.poll_timeout(), None, "nothing is retried");
     assert_eq!(
-        Error::Refused(ConnectRefused::BadUserNameOrPassword).code(),
+        ConnectionError::Refused(ConnectRefused::BadUserNameOrPassword).code(),
         "bad_credentials"
     );
 }
@@ -316,7 +318,7 @@ fn every_refusal_code_maps_to_its_error() {
         h.feed(&connack(false, code));
         match h.events().as_slice() {
             [Event::ConnectionLost {
-                error: Error::Refused(refused),
+                error: ConnectionError::Refused(refused),
                 reconnect_in,
                 ..
             }] => {
@@ -381,10 +383,13 @@ fn unsubscribe_is_acknowledged_and_forgotten() {
     h.feed(&bytes(Packet::Unsuback(super::tests::pid(*pid))));
     assert!(h.events().contains(&Event::Unsubscribed { request }));
     assert!(h.session.subscriptions().is_empty());
-    assert_eq!(h.session.subscribe(h.now, &[]), Err(Error::NoFilters));
+    assert_eq!(
+        h.session.subscribe(h.now, &[]),
+        Err(CommandError::NoFilters)
+    );
     assert!(matches!(
         h.session.subscribe(h.now, &[("a/#/b", QoS::AtMostOnce)]),
-        Err(Error::InvalidTopic(_))
+        Err(CommandError::InvalidTopic(_))
     ));
 }
 
@@ -545,7 +550,7 @@ fn keepalive_pings_when_idle_and_detects_a_dead_link_within_one_and_a_half_inter
         matches!(
             events.as_slice(),
             [Event::ConnectionLost {
-                error: Error::KeepaliveTimeout(5_000),
+                error: ConnectionError::KeepaliveTimeout(5_000),
                 reconnect_in: Some(_),
                 ..
             }]
@@ -604,7 +609,7 @@ fn a_link_that_only_carries_our_sends_is_still_probed() {
     assert!(matches!(
         h.events().last(),
         Some(Event::ConnectionLost {
-            error: Error::KeepaliveTimeout(_),
+            error: ConnectionError::KeepaliveTimeout(_),
             ..
         })
     ));
@@ -679,12 +684,14 @@ fn backoff_grows_and_stops_at_its_cap() {
     let mut delays = Vec::new();
     for _ in 0..8 {
         assert_eq!(h.actions(), vec![TransportAction::Open]);
-        h.session
-            .handle_transport_closed(h.now, "connection refused");
+        h.session.handle_transport_closed(
+            h.now,
+            TransportFailure::Unreachable("connection refused".into()),
+        );
         for event in h.events() {
             if let Event::ConnectionLost {
                 reconnect_in: Some(d),
-                error: Error::Transport(_),
+                error: ConnectionError::Transport(_),
                 ..
             } = event
             {
@@ -780,7 +787,7 @@ fn offline_publishes_wait_and_a_full_queue_refuses_without_dropping() {
     }
     assert_eq!(
         h.session.publish(h.now, "t", &[9], QoS::AtLeastOnce, false),
-        Err(Error::QueueFull(3))
+        Err(CommandError::QueueFull(3))
     );
     assert_eq!(h.session.pending_count(), 3);
     let sent = h.establish(false);
@@ -814,7 +821,7 @@ fn oversized_incoming_packets_close_the_connection_with_a_typed_error() {
         matches!(
             events.as_slice(),
             [Event::ConnectionLost {
-                error: Error::Protocol(DecodeError::TooLarge { size: 105, max: 64 }),
+                error: ConnectionError::Protocol(DecodeError::TooLarge { size: 105, max: 64 }),
                 ..
             }]
         ),
@@ -843,7 +850,7 @@ fn malformed_broker_bytes_are_typed_errors_never_panics() {
             matches!(
                 events.as_slice(),
                 [Event::ConnectionLost {
-                    error: Error::Protocol(_) | Error::Violation(_),
+                    error: ConnectionError::Protocol(_) | ConnectionError::Violation(_),
                     ..
                 }]
             ),
@@ -861,7 +868,7 @@ fn a_packet_before_connack_or_a_server_only_packet_is_a_violation() {
     assert!(matches!(
         h.events().as_slice(),
         [Event::ConnectionLost {
-            error: Error::Violation(_),
+            error: ConnectionError::Violation(_),
             ..
         }]
     ));
@@ -872,7 +879,7 @@ fn a_packet_before_connack_or_a_server_only_packet_is_a_violation() {
     assert!(matches!(
         h.events().as_slice(),
         [Event::ConnectionLost {
-            error: Error::Violation(_),
+            error: ConnectionError::Violation(_),
             ..
         }]
     ));
@@ -887,7 +894,16 @@ fn a_peer_that_is_not_an_mqtt_server_is_refused_at_its_first_byte() {
     h.feed(b"HTTP/1.1 400 Bad Request\r\n");
     let events = h.events();
     assert!(
-        matches!(events.as_slice(), [Event::ConnectionLost { error: Error::Violation(m), .. }] if m.contains("expected CONNACK")),
+        matches!(
+            events.as_slice(),
+            [Event::ConnectionLost {
+                error: ConnectionError::Violation(ProtocolViolation::NotConnack {
+                    first_byte: b'H',
+                    ..
+                }),
+                ..
+            }]
+        ),
         "{events:?}"
     );
     assert_eq!(h.actions(), vec![TransportAction::Close]);
@@ -905,7 +921,7 @@ fn suback_with_the_wrong_number_of_codes_is_a_violation() {
     assert!(matches!(
         h.events().as_slice(),
         [Event::ConnectionLost {
-            error: Error::Violation(_),
+            error: ConnectionError::Violation(_),
             ..
         }]
     ));
@@ -945,7 +961,7 @@ fn no_connack_in_time_is_a_connect_timeout() {
     assert!(matches!(
         h.events().as_slice(),
         [Event::ConnectionLost {
-            error: Error::ConnectTimeout(3_000),
+            error: ConnectionError::ConnectTimeout(3_000),
             ..
         }]
     ));
@@ -962,31 +978,43 @@ fn disconnect_sends_disconnect_then_closes_and_stops_retrying() {
     assert_eq!(h.events(), vec![Event::Disconnected]);
     assert_eq!(h.session.poll_timeout(), None);
     // A close reported afterwards changes nothing.
-    h.session.handle_transport_closed(h.now, "closed");
+    h.session
+        .handle_transport_closed(h.now, TransportFailure::Dropped("closed".into()));
     assert!(h.events().is_empty());
 }
 
 #[test]
-fn close_frames_carry_code_reason_and_the_adapters_retry_judgement() {
+fn close_frames_carry_code_and_reason_and_retry_follows_the_wire_rule() {
     let mut h = Harness::new(Harness::options());
     h.session.connect(h.now);
     h.actions();
     h.session
-        .handle_transport_close_frame(h.now, 4403, "origin not allowed", false);
+        .handle_transport_closed(h.now, TransportFailure::closed(4403, "origin not allowed"));
     let events = h.events();
     assert_eq!(
         events,
         vec![Event::ConnectionLost {
-            error: Error::Closed {
+            error: ConnectionError::Transport(TransportFailure::Closed {
                 code: 4403,
                 reason: "origin not allowed".into(),
-                retry: false
-            },
+            }),
             reconnect_in: None,
             attempt: 0,
         }]
     );
     assert!(h.actions().is_empty(), "the transport is already closed");
+
+    // 4502 (upstream unreachable) is retried: the adapter has no say in it.
+    let mut h = Harness::new(Harness::options());
+    h.session.connect(h.now);
+    h.actions();
+    h.session
+        .handle_transport_closed(h.now, TransportFailure::closed(4502, ""));
+    assert!(matches!(
+        h.events().as_slice(),
+        [Event::ConnectionLost { error, reconnect_in: Some(_), .. }]
+            if error.to_string() == "closed by the server (4502): upstream unreachable"
+    ));
 }
 
 #[test]
@@ -1003,7 +1031,8 @@ fn pending_publishes_survive_a_restart_of_the_session() {
         .unwrap();
     h.sent();
     h.feed(&bytes(Packet::Pubrec(pid(2))));
-    h.session.handle_transport_closed(h.now, "page unloaded");
+    h.session
+        .handle_transport_closed(h.now, TransportFailure::Dropped("page unloaded".into()));
     h.session
         .publish(h.now, "t", b"c", QoS::AtLeastOnce, false)
         .unwrap();
@@ -1069,10 +1098,52 @@ fn invalid_publishes_are_refused() {
     let mut h = Harness::new(Harness::options());
     assert!(matches!(
         h.session.publish(h.now, "a/+", b"", QoS::AtMostOnce, false),
-        Err(Error::InvalidTopic(_))
+        Err(CommandError::InvalidTopic(_))
     ));
     assert!(matches!(
         h.session.publish(h.now, "", b"", QoS::AtMostOnce, false),
-        Err(Error::InvalidTopic(_))
+        Err(CommandError::InvalidTopic(_))
     ));
+}
+
+/// MQTT 3.1.1 §3.2: one CONNACK per connection. A second one is a typed violation, retried.
+#[test]
+fn a_second_connack_is_a_violation() {
+    let mut h = Harness::new(Harness::options());
+    h.establish(false);
+    h.feed(&connack(false, crate::packet::ConnectReturnCode::Accepted));
+    let events = h.events();
+    assert!(
+        matches!(
+            events.as_slice(),
+            [Event::ConnectionLost {
+                error: ConnectionError::Violation(ProtocolViolation::SecondConnack),
+                reconnect_in: Some(_),
+                ..
+            }]
+        ),
+        "{events:?}"
+    );
+}
+
+/// A CONNECT the options cannot fill (a client id over 65,535 bytes) fails the connection for
+/// good instead of retrying the same bytes forever.
+#[test]
+fn options_that_do_not_fit_a_connect_are_not_retried() {
+    let mut h = Harness::new(Options::new("x".repeat(70_000)));
+    h.session.connect(h.now);
+    h.actions();
+    h.session.handle_transport_open(h.now);
+    let events = h.events();
+    assert!(
+        matches!(
+            events.as_slice(),
+            [Event::ConnectionLost {
+                error: ConnectionError::InvalidOptions(_),
+                reconnect_in: None,
+                ..
+            }]
+        ),
+        "{events:?}"
+    );
 }

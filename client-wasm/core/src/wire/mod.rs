@@ -5,6 +5,8 @@
 //! - [`frame`]: the MQTT fixed header and its remaining-length varint, which the bridge needs to
 //!   cut a byte stream into packets without decoding them.
 //! - [`close`]: WebSocket close codes, their classes and the one retry rule.
+//! - [`contract`]: the table of close codes every client adapter is tested against.
 
 pub mod close;
+pub mod contract;
 pub mod frame;

@@ -93,9 +93,7 @@ pub(super) async fn activate(args: ActivateArgs) -> Result<(), CliError> {
                     None => Ok(()),
                 };
             }
-            Output::Flow(Err(ActivationError::Session(error))) => {
-                result = Err(lost(&driver, &error))
-            }
+            Output::Flow(Err(ActivationError::Session(error))) => result = Err(lost(&error)),
             Output::Flow(Err(error)) => {
                 let message = format!("activation of '{}' failed: {error}", args.identity);
                 result = Err(CliError::new(Failure::of_activation(&error), message));

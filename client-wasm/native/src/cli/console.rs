@@ -110,7 +110,7 @@ pub(super) async fn console(args: ConsoleArgs) -> Result<(), CliError> {
                 }
             }
             Step::Output(Output::CommandFailed(e)) => {
-                return Err(CliError::new(Failure::of_session(&e), e))
+                return Err(CliError::new(Failure::of_command(&e), e))
             }
             Step::External(Some(Input::Line(line))) if !closing => match topic.take() {
                 None if line.trim().is_empty() => closing = true,

@@ -98,7 +98,7 @@ pub(super) async fn publish(args: PubArgs) -> Result<(), CliError> {
                 .publish(&args.topic, payload(next).as_bytes(), qos, args.retain)
                 .map_err(|e| {
                     CliError::new(
-                        Failure::of_session(&e),
+                        Failure::of_command(&e),
                         format!("cannot publish on '{}': {e}", args.topic),
                     )
                 })?;

@@ -1,19 +1,23 @@
 //! The connection events every command reacts to the same way.
 
 use mqtt_core::flows::Flow;
-use mqtt_core::{qos_to_u8, Error, Event};
+use mqtt_core::{qos_to_u8, ConnectionError, Event};
 use mqttws::{BrokerUrl, Driver};
 
 use super::connect::RunArgs;
 use super::io::{debug, warn};
 use crate::exit::{CliError, Failure};
 
-/// The error behind a lost connection, with the transport's typed cause when there is one.
-pub(super) fn lost<F: Flow>(driver: &Driver<F>, error: &Error) -> CliError {
-    if let (Error::Transport(_), Some(cause)) = (error, driver.transport_error()) {
-        return CliError::new(Failure::of_transport(cause), cause);
+/// The error behind a lost connection: the exit class from the session's typed error; a
+/// transport failure in the transport's own words.
+pub(super) fn lost(error: &ConnectionError) -> CliError {
+    let failure = Failure::of_connection(error);
+    match error {
+        ConnectionError::Transport(cause) if error.close_code().is_none() => {
+            CliError::new(failure, cause)
+        }
+        _ => CliError::new(failure, error),
     }
-    CliError::new(Failure::of_session(error), error)
 }
 
 /// Watches connection events common to every command. Fatal: any loss before the first
@@ -57,7 +61,7 @@ impl Watch {
                 reconnect_in,
                 ..
             } => {
-                let error = lost(driver, error);
+                let error = lost(error);
                 match reconnect_in {
                     Some(delay) if self.connected_once => {
                         warn(format_args!(

@@ -1,0 +1,52 @@
+//! CONNACK refusals.
+
+/// A CONNACK return code other than "accepted" (MQTT 3.1.1 table 3.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConnectRefused {
+    /// Code 1. The broker does not speak MQTT 3.1.1. Permanent.
+    #[error("connection refused: unacceptable protocol version")]
+    UnacceptableProtocolVersion,
+    /// Code 2. The client identifier is not allowed. Permanent.
+    #[error("connection refused: identifier rejected")]
+    IdentifierRejected,
+    /// Code 3. The broker is up but MQTT is unavailable. Retried with backoff.
+    #[error("connection refused: server unavailable")]
+    ServerUnavailable,
+    /// Code 4. Wrong user name or password. Permanent: fix the credentials.
+    #[error("connection refused: bad user name or password")]
+    BadUserNameOrPassword,
+    /// Code 5. The credentials are valid but not authorised. Permanent.
+    #[error("connection refused: not authorized")]
+    NotAuthorized,
+}
+
+impl ConnectRefused {
+    /// Whether reconnecting later may succeed without a change on the client side.
+    pub fn is_transient(self) -> bool {
+        matches!(self, ConnectRefused::ServerUnavailable)
+    }
+
+    /// A short stable code for UIs and the JavaScript API.
+    pub fn code(self) -> &'static str {
+        match self {
+            ConnectRefused::BadUserNameOrPassword => "bad_credentials",
+            ConnectRefused::NotAuthorized => "not_authorized",
+            ConnectRefused::IdentifierRejected => "identifier_rejected",
+            ConnectRefused::ServerUnavailable => "server_unavailable",
+            ConnectRefused::UnacceptableProtocolVersion => "protocol_version",
+        }
+    }
+
+    pub(crate) fn from_code(code: crate::packet::ConnectReturnCode) -> Option<Self> {
+        use crate::packet::ConnectReturnCode as Code;
+        match code {
+            Code::Accepted => None,
+            Code::RefusedProtocolVersion => Some(Self::UnacceptableProtocolVersion),
+            Code::RefusedIdentifierRejected => Some(Self::IdentifierRejected),
+            Code::ServerUnavailable => Some(Self::ServerUnavailable),
+            Code::BadUsernamePassword => Some(Self::BadUserNameOrPassword),
+            Code::NotAuthorized => Some(Self::NotAuthorized),
+        }
+    }
+}

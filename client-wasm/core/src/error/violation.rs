@@ -1,0 +1,34 @@
+//! Valid MQTT at the wrong moment: what the session itself finds wrong with the broker.
+
+/// A packet that decodes but that a server must not send at this point. The broker's fault;
+/// the connection is dropped and retried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ProtocolViolation {
+    /// The first byte from the peer is not a CONNACK's: it is not an MQTT server (an HTTP
+    /// error page, say). MQTT 3.1.1 §3.2: the first packet from the server is CONNACK.
+    #[error("expected CONNACK, got {found} (first byte {first_byte:#04x})")]
+    NotConnack { found: &'static str, first_byte: u8 },
+    /// Another packet arrived before the CONNACK (MQTT 3.1.1 §3.2).
+    #[error("{packet} before CONNACK")]
+    BeforeConnack { packet: &'static str },
+    /// A CONNACK on a connection that already has one (MQTT 3.1.1 §3.2: one per connection).
+    #[error("a second CONNACK on one connection")]
+    SecondConnack,
+    /// A packet only clients send (CONNECT, SUBSCRIBE, UNSUBSCRIBE, PINGREQ, DISCONNECT).
+    #[error("a server must not send {packet}")]
+    ClientOnlyPacket { packet: &'static str },
+    /// A SUBACK whose packet id belongs to an UNSUBSCRIBE (MQTT 3.1.1 §3.9.3).
+    #[error("SUBACK {pid} answers an UNSUBSCRIBE")]
+    SubackForUnsubscribe { pid: u16 },
+    /// An UNSUBACK whose packet id belongs to a SUBSCRIBE (MQTT 3.1.1 §3.11).
+    #[error("UNSUBACK {pid} answers a SUBSCRIBE")]
+    UnsubackForSubscribe { pid: u16 },
+    /// A SUBACK without one return code per filter (MQTT 3.1.1 §3.9.3, MQTT-3.8.4-5).
+    #[error("SUBACK {pid} has {codes} codes for {filters} filters")]
+    SubackCountMismatch {
+        pid: u16,
+        codes: usize,
+        filters: usize,
+    },
+}
