@@ -40,7 +40,8 @@ pub mod wire;
 pub use error::{ConnectRefused, Error};
 pub use packet::QoS;
 pub use session::{
-    Event, Message, Options, PendingPublish, PublishId, RequestId, Session, TransportAction, Will,
+    Event, Message, Options, PendingPublish, PublishFailure, PublishId, RequestId, Session,
+    TransportAction, Will,
 };
 pub use time::Instant;
 

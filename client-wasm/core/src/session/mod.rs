@@ -24,7 +24,7 @@ use crate::reconnect::Backoff;
 use crate::time::Instant;
 use crate::{topic, Error, QoS};
 
-pub use event::{Event, Message, PublishId, RequestId, TransportAction};
+pub use event::{Event, Message, PublishFailure, PublishId, RequestId, TransportAction};
 pub use options::{Options, Will};
 pub use outgoing::PendingPublish;
 use outgoing::{Awaiting, InFlight, OutMessage, Outgoing, PacketIds, PidSet};
@@ -147,9 +147,11 @@ impl Session {
         self.outgoing.pending()
     }
 
-    /// A counter that changes whenever [`Session::pending_publishes`] would return something
-    /// else (a publish accepted or completed, a packet id assigned, a QoS 2 publish released):
-    /// an adapter that persists them writes only then.
+    /// A counter that changes whenever [`Session::pending_publishes`] or
+    /// [`Session::incoming_qos2_ids`] would return something else (a publish accepted, sent or
+    /// completed, a packet id assigned, a QoS 2 publish released, an inbound QoS 2 id received
+    /// or released): an adapter that persists them writes only then, in the same turn as it
+    /// writes the bytes, so a reload never sees the one without the other.
     pub fn pending_changes(&self) -> u64 {
         self.pending_changes
     }
@@ -543,6 +545,9 @@ impl Session {
             QoS::AtMostOnce => {
                 self.send_publish(now, 1, &message, false);
                 self.events.push_back(Event::Published { id });
+                // It may have come from the queue: the persisted set must lose it, or a reload
+                // would send it again.
+                self.pending_changes += 1;
                 return None;
             }
             QoS::AtLeastOnce => Awaiting::Puback,
@@ -685,7 +690,9 @@ impl Session {
                 Ok(())
             }
             Packet::Pubrel(pid) => {
-                self.incoming_qos2.remove(pid.get());
+                if self.incoming_qos2.remove(pid.get()) {
+                    self.pending_changes += 1;
+                }
                 self.send_pid_packet(now, pid.get(), Packet::Pubcomp);
                 Ok(())
             }
@@ -735,6 +742,8 @@ impl Session {
         if !session_present {
             // A new broker session: its QoS 2 ids start afresh, and it has no subscriptions.
             self.incoming_qos2.clear();
+            self.pending_changes += 1;
+            self.fail_released_publishes();
             let pending: Vec<&str> = self
                 .unsent
                 .iter()
@@ -792,6 +801,7 @@ impl Session {
             }
             QosPid::ExactlyOnce(pid) => {
                 let first = self.incoming_qos2.insert(pid.get());
+                self.pending_changes += u64::from(first);
                 self.send(now, &Packet::Pubrec(pid));
                 first
             }
@@ -848,6 +858,43 @@ impl Session {
                 .push_back(Event::Subscribed { request, granted });
         }
         Ok(())
+    }
+
+    /// The broker came back without our session: QoS 2 publishes already released (PUBREL sent,
+    /// PUBCOMP awaited) cannot be completed, since the broker that would answer PUBCOMP for an
+    /// unknown id (mosquitto does) would make `Published` a lie. Those still awaiting PUBREC
+    /// are sent again: a broker that stores QoS 2 at PUBLISH and forwards at PUBREL (§4.3.3
+    /// method A, mosquitto) discarded them with the session.
+    fn fail_released_publishes(&mut self) {
+        let mut index = 0;
+        while let Some(entry) = self.outgoing.inflight.get(index) {
+            if entry.stage != Awaiting::Pubcomp {
+                index += 1;
+                continue;
+            }
+            let done = self.outgoing.inflight.remove(index);
+            self.pids.release(done.pid);
+            self.events.push_back(Event::PublishFailed {
+                id: done.id,
+                reason: PublishFailure::SessionLostBeforePubcomp,
+            });
+        }
+    }
+
+    /// Inbound QoS 2 packet ids received and not yet released (PUBREL), to persist with the
+    /// pending publishes: after a reload, the broker's DUP resend of one of them must not be
+    /// delivered again.
+    pub fn incoming_qos2_ids(&self) -> Vec<u16> {
+        self.incoming_qos2.iter().collect()
+    }
+
+    /// Restores what `incoming_qos2_ids` returned before a reload. Call before `connect`.
+    pub fn restore_incoming_qos2(&mut self, ids: &[u16]) {
+        for &pid in ids {
+            if pid != 0 {
+                self.incoming_qos2.insert(pid);
+            }
+        }
     }
 
     /// PUBACK or PUBCOMP: the publish is done; its window slot goes to the queue.

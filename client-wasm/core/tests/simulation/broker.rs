@@ -88,6 +88,8 @@ pub struct Broker {
     pub violations: Vec<String>,
     /// The connection closed itself (malformed input, a second CONNECT...).
     closed_by_broker: bool,
+    /// The connection on which the broker last started a new session for the client.
+    pub fresh_session_on: Option<u64>,
 }
 
 impl Broker {
@@ -102,6 +104,7 @@ impl Broker {
             acknowledged_qos1: HashMap::new(),
             violations: Vec::new(),
             closed_by_broker: false,
+            fresh_session_on: None,
         }
     }
 
@@ -240,6 +243,7 @@ impl Broker {
         let Some(conn) = self.connection.as_mut() else {
             return false;
         };
+        let conn_id = conn.id;
         let Some(client_id) = conn.client_id.clone() else {
             let Packet::Connect(connect) = packet else {
                 self.violations
@@ -260,6 +264,9 @@ impl Broker {
                 self.sessions.remove(&id);
             }
             let session_present = self.sessions.contains_key(&id);
+            if !session_present {
+                self.fresh_session_on = Some(conn_id);
+            }
             self.sessions.entry(id.clone()).or_default();
             self.send(&Packet::Connack(Connack {
                 session_present,

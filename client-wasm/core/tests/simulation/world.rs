@@ -54,11 +54,15 @@ impl Scenario {
 enum Outcome {
     Pending,
     Published,
+    /// `PublishFailed`: the session says it will not complete (a typed, reported outcome).
+    Failed,
 }
 
 #[derive(Debug)]
 struct Link {
     id: u64,
+    /// The session saw CONNACK on this link.
+    connected: bool,
     to_broker: VecDeque<u8>,
     to_client: VecDeque<u8>,
 }
@@ -70,6 +74,7 @@ pub struct World {
     session: Session,
     /// The adapter's persisted copy of `pending_publishes`, rewritten when it changes.
     store: Vec<PendingPublish>,
+    stored_incoming_qos2: Vec<u16>,
     stored_at_change: u64,
     broker: Broker,
     link: Option<Link>,
@@ -84,7 +89,17 @@ pub struct World {
     received_order: Vec<Vec<u8>>,
     /// A `Published` event twice for one publish, or for an id never handed out.
     misreport: Option<String>,
+    /// Client payloads numbered below this were accepted before a lost fresh-session CONNACK
+    /// (see `note_unseen_fresh_session`).
+    ambiguous_before: u64,
     pub trace: Vec<String>,
+}
+
+/// The number in a payload such as `c17`.
+fn payload_number(payload: &[u8]) -> u64 {
+    String::from_utf8_lossy(payload.get(1..).unwrap_or_default())
+        .parse()
+        .unwrap_or(u64::MAX)
 }
 
 /// A broken invariant: the step it broke at and what it says.
@@ -106,6 +121,7 @@ impl World {
             now: 0,
             session,
             store: Vec::new(),
+            stored_incoming_qos2: Vec::new(),
             stored_at_change: 0,
             broker,
             link: None,
@@ -117,6 +133,7 @@ impl World {
             received: HashMap::new(),
             received_order: Vec::new(),
             misreport: None,
+            ambiguous_before: 0,
             trace: Vec::new(),
         }
     }
@@ -292,6 +309,7 @@ impl World {
     fn drop_link(&mut self, why: &str) {
         if let Some(link) = self.link.take() {
             self.trace.push(format!("{why} (link {})", link.id));
+            self.note_unseen_fresh_session(&link);
             if self.broker.connection_id() == Some(link.id) {
                 self.broker.drop_connection();
             }
@@ -300,10 +318,25 @@ impl World {
         }
     }
 
+    /// MQTT 3.1.1 cannot tell a client that the broker started a new session on a connection
+    /// whose CONNACK (session present 0) never arrived: the next CONNACK says session present 1
+    /// for a session that does not hold the client's QoS 2 state, and a PUBREL resent into it
+    /// gets a PUBCOMP (mosquitto) for a message it never had. From then on, `Published` for QoS 2
+    /// messages released before can be wrong whatever the client does; the run records it.
+    fn note_unseen_fresh_session(&mut self, link: &Link) {
+        if !link.connected && self.broker.fresh_session_on == Some(link.id) {
+            self.trace.push(
+                "CONNACK (new session) lost: QoS 2 releases before this are ambiguous".into(),
+            );
+            self.ambiguous_before = self.next_payload;
+        }
+    }
+
     /// The tab reloads: the session is gone, a new one starts from the persisted store.
     fn reload(&mut self) {
         self.trace.push("page reload".into());
         if let Some(link) = self.link.take() {
+            self.note_unseen_fresh_session(&link);
             if self.broker.connection_id() == Some(link.id) {
                 self.broker.drop_connection();
             }
@@ -311,7 +344,22 @@ impl World {
         let seed = self.rng.next();
         self.session = Session::new(Self::options(&self.scenario, seed));
         let store = self.store.clone();
+        let rows: Vec<String> = store
+            .iter()
+            .map(|p| {
+                format!(
+                    "{}:q{}:{:?}:{}",
+                    String::from_utf8_lossy(&p.payload),
+                    p.qos.to_u8(),
+                    p.packet_id,
+                    p.released
+                )
+            })
+            .collect();
+        self.trace.push(format!("restoring {}", rows.join(" ")));
         let restored = self.session.restore_pending(store.clone());
+        self.session
+            .restore_incoming_qos2(&self.stored_incoming_qos2);
         self.ids.clear();
         for (id, pending) in restored.into_iter().zip(store) {
             self.ids.insert(id, (pending.payload, pending.qos));
@@ -339,6 +387,7 @@ impl World {
                         self.next_link += 1;
                         self.link = Some(Link {
                             id,
+                            connected: false,
                             to_broker: VecDeque::new(),
                             to_client: VecDeque::new(),
                         });
@@ -348,12 +397,13 @@ impl World {
                     }
                     TransportAction::Close => {
                         // What was written before the close still reaches the broker.
-                        if let Some(link) = self.link.take() {
+                        if let Some(mut link) = self.link.take() {
                             if self.broker.connection_id() == Some(link.id) {
-                                let rest: Vec<u8> = link.to_broker.into_iter().collect();
+                                let rest: Vec<u8> = link.to_broker.drain(..).collect();
                                 self.broker.receive(&rest);
                                 self.broker.drop_connection();
                             }
+                            self.note_unseen_fresh_session(&link);
                         }
                     }
                 }
@@ -376,6 +426,7 @@ impl World {
             if self.session.pending_changes() != self.stored_at_change {
                 self.stored_at_change = self.session.pending_changes();
                 self.store = self.session.pending_publishes();
+                self.stored_incoming_qos2 = self.session.incoming_qos2_ids();
             }
             if !progressed {
                 return;
@@ -396,13 +447,36 @@ impl World {
                     .outcomes
                     .entry(payload.clone())
                     .or_insert((qos, Outcome::Pending));
-                if entry.1 == Outcome::Published {
+                if entry.1 != Outcome::Pending {
                     self.misreport = Some(format!(
-                        "`Published` twice for {}",
+                        "`Published` after another outcome for {}",
                         String::from_utf8_lossy(&payload)
                     ));
                 }
                 entry.1 = Outcome::Published;
+            }
+            Event::PublishFailed { id, reason } => {
+                let Some((payload, qos)) = self.ids.get(&id).cloned() else {
+                    self.misreport =
+                        Some(format!("`PublishFailed` for an id never accepted: {id:?}"));
+                    return;
+                };
+                self.trace.push(format!(
+                    "PublishFailed {} ({})",
+                    String::from_utf8_lossy(&payload),
+                    reason.code()
+                ));
+                let entry = self
+                    .outcomes
+                    .entry(payload.clone())
+                    .or_insert((qos, Outcome::Pending));
+                if entry.1 != Outcome::Pending {
+                    self.misreport = Some(format!(
+                        "a second outcome for {}",
+                        String::from_utf8_lossy(&payload)
+                    ));
+                }
+                entry.1 = Outcome::Failed;
             }
             Event::Message(message) => {
                 self.trace.push(format!(
@@ -418,6 +492,9 @@ impl World {
                 self.trace.push(format!("ConnectionLost: {error}"));
             }
             Event::Connected { session_present } => {
+                if let Some(link) = self.link.as_mut() {
+                    link.connected = true;
+                }
                 self.trace
                     .push(format!("Connected session_present={session_present}"));
             }
@@ -439,7 +516,10 @@ impl World {
             let held = match qos {
                 QoS::AtMostOnce => true,
                 QoS::AtLeastOnce => self.broker.acknowledged_qos1.contains_key(payload),
-                QoS::ExactlyOnce => self.broker.forwarded.contains_key(payload),
+                QoS::ExactlyOnce => {
+                    self.broker.forwarded.contains_key(payload)
+                        || payload_number(payload) < self.ambiguous_before
+                }
             };
             if !held {
                 return fail(format!(
