@@ -367,6 +367,11 @@ impl Session {
         }
         self.rx.extend_from_slice(bytes);
         self.last_received = now;
+        // A PINGRESP may be queued behind a backlog: bytes arriving prove the link is alive, so
+        // the deadline runs from the last byte, not from the PINGREQ.
+        if let Some(deadline) = self.ping_deadline.as_mut() {
+            *deadline = now + self.options.effective_ping_timeout();
+        }
         // Anything but a CONNACK first means this is not an MQTT server: say so at once.
         if let (Link::AwaitConnack { .. }, Some(&first)) = (self.link, self.rx.first()) {
             if first != 0x20 {

@@ -95,7 +95,8 @@ impl PidSet {
     pub fn iter(&self) -> impl Iterator<Item = u16> + '_ {
         self.words.iter().enumerate().flat_map(|(word, bits)| {
             (0..64u16)
-                .filter_map(move |bit| (bits & (1u64 << bit) != 0).then(|| word as u16 * 64 + bit))
+                .filter(move |bit| bits & (1u64 << bit) != 0)
+                .map(move |bit| word as u16 * 64 + bit)
         })
     }
 
