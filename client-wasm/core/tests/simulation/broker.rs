@@ -201,8 +201,7 @@ impl Broker {
         conn.rx.extend_from_slice(bytes);
         let rx = std::mem::take(&mut conn.rx);
         let mut offset = 0;
-        loop {
-            let Some(rest) = rx.get(offset..) else { break };
+        while let Some(rest) = rx.get(offset..) {
             match decode(rest, usize::MAX) {
                 Ok(Some((packet, used))) => {
                     offset += used;
