@@ -31,6 +31,7 @@ pub mod codec;
 mod error;
 pub mod flows;
 pub mod packet;
+pub mod persist;
 pub mod reconnect;
 pub mod session;
 pub mod time;

@@ -14,6 +14,7 @@
 mod event;
 mod options;
 mod outgoing;
+mod restore;
 
 use std::collections::VecDeque;
 
@@ -28,6 +29,7 @@ pub use event::{Event, Message, PublishFailure, PublishId, RequestId, TransportA
 pub use options::{Options, Will};
 pub use outgoing::PendingPublish;
 use outgoing::{Awaiting, InFlight, OutMessage, Outgoing, PacketIds, PidSet};
+pub use restore::{RejectedRow, Restored, RowError};
 
 /// The state of the link to the broker.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -159,42 +161,6 @@ impl Session {
     /// Number of publishes not yet acknowledged.
     pub fn pending_count(&self) -> usize {
         self.outgoing.inflight.len() + self.outgoing.queue.len()
-    }
-
-    /// Restores publishes persisted by `pending_publishes` (after a page reload). Those with a
-    /// packet id are resent with DUP (or PUBREL) under that id after connecting; call this before
-    /// `connect`. Returns their new ids, in order.
-    pub fn restore_pending(&mut self, pending: Vec<PendingPublish>) -> Vec<PublishId> {
-        let mut ids = Vec::with_capacity(pending.len());
-        for p in pending {
-            let id = self.new_publish_id();
-            let message = OutMessage {
-                topic: p.topic,
-                payload: p.payload,
-                qos: p.qos,
-                retain: p.retain,
-            };
-            let stage = match (p.qos, p.released) {
-                (QoS::AtLeastOnce, _) => Some(Awaiting::Puback),
-                (QoS::ExactlyOnce, false) => Some(Awaiting::Pubrec),
-                (QoS::ExactlyOnce, true) => Some(Awaiting::Pubcomp),
-                (QoS::AtMostOnce, _) => None,
-            };
-            match (p.packet_id, stage) {
-                (Some(pid), Some(stage)) if self.pids.reserve(pid) => {
-                    self.outgoing.inflight.push(InFlight {
-                        id,
-                        pid,
-                        message,
-                        stage,
-                    });
-                }
-                _ => self.outgoing.queue.push_back((id, message)),
-            }
-            ids.push(id);
-        }
-        self.pending_changes += 1;
-        ids
     }
 
     // ---- commands ------------------------------------------------------------------------
@@ -891,15 +857,6 @@ impl Session {
     /// delivered again.
     pub fn incoming_qos2_ids(&self) -> Vec<u16> {
         self.incoming_qos2.iter().collect()
-    }
-
-    /// Restores what `incoming_qos2_ids` returned before a reload. Call before `connect`.
-    pub fn restore_incoming_qos2(&mut self, ids: &[u16]) {
-        for &pid in ids {
-            if pid != 0 {
-                self.incoming_qos2.insert(pid);
-            }
-        }
     }
 
     /// PUBACK or PUBCOMP: the publish is done; its window slot goes to the queue.

@@ -7,6 +7,7 @@ use crate::packet::{Packet, Pid, QosPid};
 use super::*;
 use crate::codec::{self, DecodeError};
 use crate::error::ConnectRefused;
+use crate::topic::TopicError;
 #[cfg(target_arch = "wasm32")]
 use wasm_bindgen_test::wasm_bindgen_test as test;
 
@@ -1011,8 +1012,12 @@ fn pending_publishes_survive_a_restart_of_the_session() {
     assert_eq!(stored.len(), 3);
 
     let mut reloaded = Harness::new(options);
-    let ids = reloaded.session.restore_pending(stored);
-    assert_eq!(ids.len(), 3);
+    let restored = reloaded.session.restore(crate::persist::Snapshot {
+        pending: stored,
+        incoming_qos2: Vec::new(),
+    });
+    assert_eq!(restored.publishes.len(), 3);
+    assert!(restored.rejected.is_empty());
     let sent = reloaded.establish(true);
     assert_eq!(sent.len(), 3, "{sent:?}");
     assert!(matches!(
@@ -1179,7 +1184,10 @@ fn inbound_qos2_ids_survive_a_reload() {
     assert_eq!(stored, vec![9]);
 
     let mut reloaded = Harness::new(options);
-    reloaded.session.restore_incoming_qos2(&stored);
+    reloaded.session.restore(crate::persist::Snapshot {
+        pending: Vec::new(),
+        incoming_qos2: stored,
+    });
     reloaded.establish(true);
     reloaded.feed(&publish("t", b"once", QosPid::ExactlyOnce(pid(9)), true));
     assert_eq!(reloaded.sent(), vec![Sent::Pubrec(9)]);
@@ -1236,7 +1244,10 @@ fn ids_after_a_restore_continue_past_the_restored_ones() {
             released: false,
         },
     ];
-    h.session.restore_pending(stored);
+    h.session.restore(crate::persist::Snapshot {
+        pending: stored,
+        incoming_qos2: Vec::new(),
+    });
     let sent = h.establish(true);
     let pids: Vec<Option<u16>> = sent
         .iter()
@@ -1246,4 +1257,60 @@ fn ids_after_a_restore_continue_past_the_restored_ones() {
         })
         .collect();
     assert_eq!(pids, vec![Some(3), Some(4)]);
+}
+
+/// Storage is user-editable: restored rows are checked like user input, and the ones that could
+/// not have come from a session are refused and reported, never resent.
+#[test]
+fn hand_edited_rows_are_refused_and_reported() {
+    let row = |topic: &str, qos, packet_id, released| PendingPublish {
+        topic: topic.into(),
+        payload: b"x".to_vec(),
+        qos,
+        retain: false,
+        packet_id,
+        released,
+    };
+    let mut h = Harness::new(Harness::options());
+    let restored = h.session.restore(crate::persist::Snapshot {
+        pending: vec![
+            row("ok", QoS::AtLeastOnce, Some(5), false),
+            row("a/#", QoS::AtLeastOnce, None, false),
+            row(&"t".repeat(70_000), QoS::ExactlyOnce, None, false),
+            row("t", QoS::AtMostOnce, None, false),
+            row("t", QoS::AtLeastOnce, Some(0), false),
+            row("t", QoS::ExactlyOnce, Some(5), false),
+            row("t", QoS::AtLeastOnce, Some(6), true),
+            row("t", QoS::ExactlyOnce, None, true),
+        ],
+        incoming_qos2: vec![0, 9],
+    });
+    let reasons: Vec<(usize, bool, RowError)> = restored
+        .rejected
+        .into_iter()
+        .map(|r| (r.index, r.incoming, r.reason))
+        .collect();
+    assert_eq!(
+        reasons,
+        vec![
+            (1, false, RowError::Topic(TopicError::WildcardInName)),
+            (2, false, RowError::Topic(TopicError::TooLong(70_000))),
+            (3, false, RowError::QoS0),
+            (4, false, RowError::ZeroPacketId),
+            (5, false, RowError::DuplicatePacketId(5)),
+            (6, false, RowError::ReleasedWithoutQos2Id),
+            (7, false, RowError::ReleasedWithoutQos2Id),
+            (0, true, RowError::ZeroPacketId),
+        ]
+    );
+    assert_eq!(restored.publishes.len(), 1);
+    assert_eq!(h.session.incoming_qos2_ids(), vec![9]);
+    let sent = h.establish(true);
+    assert_eq!(
+        sent.iter()
+            .filter(|s| matches!(s, Sent::Publish { .. }))
+            .count(),
+        1,
+        "{sent:?}"
+    );
 }

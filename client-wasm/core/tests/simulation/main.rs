@@ -14,12 +14,13 @@
 //! - pending publishes stay within `max_inflight + max_queued`; no panic.
 //!
 //! `cargo test -p mqtt-core --features server --test simulation` runs the fixed budget
-//! (`SIM_SEEDS`, default 10,000). A failing seed prints itself and its trace; replay it with
+//! (`SIM_SEEDS`, default 5,000). A failing seed prints itself and its trace; replay it with
 //! `SIM_SEED=<seed> cargo test -p mqtt-core --features server --test simulation -- --nocapture`.
 //! Soak: `SIM_SEEDS=1000000 SIM_FROM=<start> cargo test --release ...` prints seeds per second.
 
 mod broker;
 mod rng;
+mod store;
 mod world;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -40,7 +41,7 @@ fn run_seed(seed: u64) -> Result<(), String> {
         Ok(Err(violation)) => format!("step {}: {}", violation.step, violation.what),
         Err(_) => "panicked".to_string(),
     };
-    let trace: Vec<&String> = world.trace.iter().rev().take(60).collect();
+    let trace: Vec<&String> = world.trace.iter().rev().take(80).collect();
     let trace: Vec<&str> = trace.into_iter().rev().map(String::as_str).collect();
     Err(format!(
         "seed {seed} broke an invariant: {what}\nscenario: {:?}\nlast events:\n  {}\n\
@@ -75,7 +76,7 @@ fn seeds_keep_the_delivery_guarantees() {
         }
         return;
     }
-    let count = env_u64("SIM_SEEDS").unwrap_or(10_000);
+    let count = env_u64("SIM_SEEDS").unwrap_or(5_000);
     let from = env_u64("SIM_FROM").unwrap_or(0);
     let started = Clock::now();
     let mut failures = Vec::new();
