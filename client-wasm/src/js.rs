@@ -324,6 +324,11 @@ impl Shared {
             }
             Event::Unsubscribed { request } => self.settle(true, request.0, Ok(JsValue::UNDEFINED)),
             Event::Published { id } => self.settle(false, id.0, Ok(JsValue::UNDEFINED)),
+            Event::PublishFailed { id, reason } => self.settle(
+                false,
+                id.0,
+                Err(js_error(reason.code(), &reason.to_string())),
+            ),
             // Events added to the core later are not part of the JS API yet.
             #[allow(unreachable_patterns)]
             _ => {}

@@ -31,6 +31,7 @@ pub mod codec;
 mod error;
 pub mod flows;
 pub mod packet;
+pub mod persist;
 pub mod reconnect;
 pub mod session;
 pub mod time;
@@ -43,7 +44,8 @@ pub use error::{
 };
 pub use packet::QoS;
 pub use session::{
-    Event, Message, Options, PendingPublish, PublishId, RequestId, Session, TransportAction, Will,
+    Event, Message, Options, PendingPublish, PublishFailure, PublishId, RequestId, Session,
+    TransportAction, Will,
 };
 pub use time::Instant;
 

@@ -133,7 +133,10 @@ impl Client {
         if let Some(store) = store.as_mut() {
             let restored = store.load();
             if !restored.is_empty() {
-                session.restore_pending(restored);
+                session.restore(mqtt_core::persist::Snapshot {
+                    pending: restored,
+                    incoming_qos2: Vec::new(),
+                });
             }
         }
         let shared = Rc::new(Shared {

@@ -56,6 +56,33 @@ pub enum Event {
     Published {
         id: PublishId,
     },
+    /// The publish will not complete, and the session will not retry it. Each accepted publish
+    /// ends in exactly one `Published` or one `PublishFailed`.
+    PublishFailed {
+        id: PublishId,
+        reason: PublishFailure,
+    },
+}
+
+/// Why an accepted publish could not be completed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PublishFailure {
+    /// QoS 2: PUBREC had arrived and PUBREL was sent, then the broker came back without the
+    /// session (CONNACK session present 0, [MQTT-3.1.2-6]). It forwarded the message if the
+    /// PUBREL reached it and discarded it otherwise; nothing the client can do tells which, and
+    /// sending it again could deliver it twice.
+    #[error("the broker discarded the session before confirming this QoS 2 message (PUBCOMP): it may or may not have been delivered")]
+    SessionLostBeforePubcomp,
+}
+
+impl PublishFailure {
+    /// A short stable code for UIs and the JavaScript API.
+    pub fn code(self) -> &'static str {
+        match self {
+            PublishFailure::SessionLostBeforePubcomp => "session_lost",
+        }
+    }
 }
 
 /// What the session asks of the runtime adapter's transport.

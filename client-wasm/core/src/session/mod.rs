@@ -14,6 +14,7 @@
 mod event;
 mod options;
 mod outgoing;
+mod restore;
 
 use std::collections::VecDeque;
 
@@ -25,10 +26,11 @@ use crate::reconnect::Backoff;
 use crate::time::Instant;
 use crate::{topic, QoS};
 
-pub use event::{Event, Message, PublishId, RequestId, TransportAction};
+pub use event::{Event, Message, PublishFailure, PublishId, RequestId, TransportAction};
 pub use options::{Options, Will};
 pub use outgoing::PendingPublish;
 use outgoing::{Awaiting, InFlight, OutMessage, Outgoing, PacketIds, PidSet};
+pub use restore::{RejectedRow, Restored, RowError};
 
 /// The state of the link to the broker.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -148,9 +150,11 @@ impl Session {
         self.outgoing.pending()
     }
 
-    /// A counter that changes whenever [`Session::pending_publishes`] would return something
-    /// else (a publish accepted or completed, a packet id assigned, a QoS 2 publish released):
-    /// an adapter that persists them writes only then.
+    /// A counter that changes whenever [`Session::pending_publishes`] or
+    /// [`Session::incoming_qos2_ids`] would return something else (a publish accepted, sent or
+    /// completed, a packet id assigned, a QoS 2 publish released, an inbound QoS 2 id received
+    /// or released): an adapter that persists them writes only then, in the same turn as it
+    /// writes the bytes, so a reload never sees the one without the other.
     pub fn pending_changes(&self) -> u64 {
         self.pending_changes
     }
@@ -158,42 +162,6 @@ impl Session {
     /// Number of publishes not yet acknowledged.
     pub fn pending_count(&self) -> usize {
         self.outgoing.inflight.len() + self.outgoing.queue.len()
-    }
-
-    /// Restores publishes persisted by `pending_publishes` (after a page reload). Those with a
-    /// packet id are resent with DUP (or PUBREL) under that id after connecting; call this before
-    /// `connect`. Returns their new ids, in order.
-    pub fn restore_pending(&mut self, pending: Vec<PendingPublish>) -> Vec<PublishId> {
-        let mut ids = Vec::with_capacity(pending.len());
-        for p in pending {
-            let id = self.new_publish_id();
-            let message = OutMessage {
-                topic: p.topic,
-                payload: p.payload,
-                qos: p.qos,
-                retain: p.retain,
-            };
-            let stage = match (p.qos, p.released) {
-                (QoS::AtLeastOnce, _) => Some(Awaiting::Puback),
-                (QoS::ExactlyOnce, false) => Some(Awaiting::Pubrec),
-                (QoS::ExactlyOnce, true) => Some(Awaiting::Pubcomp),
-                (QoS::AtMostOnce, _) => None,
-            };
-            match (p.packet_id, stage) {
-                (Some(pid), Some(stage)) if self.pids.reserve(pid) => {
-                    self.outgoing.inflight.push(InFlight {
-                        id,
-                        pid,
-                        message,
-                        stage,
-                    });
-                }
-                _ => self.outgoing.queue.push_back((id, message)),
-            }
-            ids.push(id);
-        }
-        self.pending_changes += 1;
-        ids
     }
 
     // ---- commands ------------------------------------------------------------------------
@@ -355,6 +323,11 @@ impl Session {
         }
         self.rx.extend_from_slice(bytes);
         self.last_received = now;
+        // A PINGRESP may be queued behind a backlog: bytes arriving prove the link is alive, so
+        // the deadline runs from the last byte, not from the PINGREQ.
+        if let Some(deadline) = self.ping_deadline.as_mut() {
+            *deadline = now + self.options.effective_ping_timeout();
+        }
         // Anything but a CONNACK first means this is not an MQTT server: say so at once.
         if let (Link::AwaitConnack { .. }, Some(&first)) = (self.link, self.rx.first()) {
             if first != 0x20 {
@@ -531,6 +504,9 @@ impl Session {
             QoS::AtMostOnce => {
                 self.send_publish(now, 1, &message, false);
                 self.events.push_back(Event::Published { id });
+                // It may have come from the queue: the persisted set must lose it, or a reload
+                // would send it again.
+                self.pending_changes += 1;
                 return None;
             }
             QoS::AtLeastOnce => Awaiting::Puback,
@@ -675,7 +651,9 @@ impl Session {
                 Ok(())
             }
             Packet::Pubrel(pid) => {
-                self.incoming_qos2.remove(pid.get());
+                if self.incoming_qos2.remove(pid.get()) {
+                    self.pending_changes += 1;
+                }
                 self.send_pid_packet(now, pid.get(), Packet::Pubcomp);
                 Ok(())
             }
@@ -722,6 +700,8 @@ impl Session {
         if !session_present {
             // A new broker session: its QoS 2 ids start afresh, and it has no subscriptions.
             self.incoming_qos2.clear();
+            self.pending_changes += 1;
+            self.fail_released_publishes();
             let pending: Vec<&str> = self
                 .unsent
                 .iter()
@@ -779,6 +759,7 @@ impl Session {
             }
             QosPid::ExactlyOnce(pid) => {
                 let first = self.incoming_qos2.insert(pid.get());
+                self.pending_changes += u64::from(first);
                 self.send(now, &Packet::Pubrec(pid));
                 first
             }
@@ -833,6 +814,34 @@ impl Session {
                 .push_back(Event::Subscribed { request, granted });
         }
         Ok(())
+    }
+
+    /// The broker came back without our session: QoS 2 publishes already released (PUBREL sent,
+    /// PUBCOMP awaited) cannot be completed, since the broker that would answer PUBCOMP for an
+    /// unknown id (mosquitto does) would make `Published` a lie. Those still awaiting PUBREC
+    /// are sent again: a broker that stores QoS 2 at PUBLISH and forwards at PUBREL (§4.3.3
+    /// method A, mosquitto) discarded them with the session.
+    fn fail_released_publishes(&mut self) {
+        let mut index = 0;
+        while let Some(entry) = self.outgoing.inflight.get(index) {
+            if entry.stage != Awaiting::Pubcomp {
+                index += 1;
+                continue;
+            }
+            let done = self.outgoing.inflight.remove(index);
+            self.pids.release(done.pid);
+            self.events.push_back(Event::PublishFailed {
+                id: done.id,
+                reason: PublishFailure::SessionLostBeforePubcomp,
+            });
+        }
+    }
+
+    /// Inbound QoS 2 packet ids received and not yet released (PUBREL), to persist with the
+    /// pending publishes: after a reload, the broker's DUP resend of one of them must not be
+    /// delivered again.
+    pub fn incoming_qos2_ids(&self) -> Vec<u16> {
+        self.incoming_qos2.iter().collect()
     }
 
     /// PUBACK or PUBCOMP: the publish is done; its window slot goes to the queue.

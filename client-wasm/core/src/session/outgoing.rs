@@ -78,14 +78,26 @@ impl PidSet {
         fresh
     }
 
-    pub fn remove(&mut self, pid: u16) {
+    /// Removes `pid`; false if it was not there.
+    pub fn remove(&mut self, pid: u16) -> bool {
         let (word, bit) = Self::slot(pid);
         if let Some(w) = self.words.get_mut(word) {
             if *w & bit != 0 {
                 *w &= !bit;
                 self.len -= 1;
+                return true;
             }
         }
+        false
+    }
+
+    /// The identifiers in the set, ascending.
+    pub fn iter(&self) -> impl Iterator<Item = u16> + '_ {
+        self.words.iter().enumerate().flat_map(|(word, bits)| {
+            (0..64u16)
+                .filter(move |bit| bits & (1u64 << bit) != 0)
+                .map(move |bit| word as u16 * 64 + bit)
+        })
     }
 
     pub fn len(&self) -> usize {
@@ -120,8 +132,15 @@ impl PacketIds {
     }
 
     /// Marks `pid` as used (restoring a persisted in-flight message). False if it already was.
+    /// Marks `pid` as in use (a restored publish); false if it is 0 or already taken. New ids
+    /// continue after the highest reserved one, so an id freed since (whose late duplicate ack
+    /// may still be on the wire) is not handed out again before the others have been.
     pub fn reserve(&mut self, pid: u16) -> bool {
-        pid != 0 && self.used.insert(pid)
+        let fresh = pid != 0 && self.used.insert(pid);
+        if fresh {
+            self.next = self.next.max(pid);
+        }
+        fresh
     }
 
     pub fn release(&mut self, pid: u16) {

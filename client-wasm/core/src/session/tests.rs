@@ -9,6 +9,7 @@ use crate::codec::{self, DecodeError};
 use crate::error::{
     CommandError, ConnectRefused, ConnectionError, ProtocolViolation, TransportFailure,
 };
+use crate::topic::TopicError;
 #[cfg(target_arch = "wasm32")]
 use wasm_bindgen_test::wasm_bindgen_test as test;
 
@@ -1040,8 +1041,12 @@ fn pending_publishes_survive_a_restart_of_the_session() {
     assert_eq!(stored.len(), 3);
 
     let mut reloaded = Harness::new(options);
-    let ids = reloaded.session.restore_pending(stored);
-    assert_eq!(ids.len(), 3);
+    let restored = reloaded.session.restore(crate::persist::Snapshot {
+        pending: stored,
+        incoming_qos2: Vec::new(),
+    });
+    assert_eq!(restored.publishes.len(), 3);
+    assert!(restored.rejected.is_empty());
     let sent = reloaded.establish(true);
     assert_eq!(sent.len(), 3, "{sent:?}");
     assert!(matches!(
@@ -1145,5 +1150,238 @@ fn options_that_do_not_fit_a_connect_are_not_retried() {
             }]
         ),
         "{events:?}"
+    );
+}
+
+/// A PINGRESP queued behind a backlog of messages arrives late, yet every byte before it proves
+/// the link alive (§3.1.2.10 lets a client close only when no PINGRESP comes "within a
+/// reasonable amount of time"): a subscriber behind a steady stream keeps its connection, and a
+/// link that then goes silent is still declared dead one ping timeout after its last byte.
+#[test]
+fn data_arriving_while_a_ping_is_outstanding_keeps_the_link() {
+    let mut h = Harness::new(Harness::options());
+    h.establish(false);
+    h.fire_timer();
+    assert_eq!(h.sent(), vec![Sent::Pingreq]);
+    for _ in 0..100 {
+        h.advance(Duration::from_millis(100));
+        h.feed(&publish("t", b"x", QosPid::AtMostOnce, false));
+    }
+    let lost = h
+        .events()
+        .into_iter()
+        .any(|e| matches!(e, Event::ConnectionLost { .. }));
+    assert!(!lost, "10 s of data behind the PINGREQ is not a dead link");
+    let last_byte = h.now;
+    h.fire_timer();
+    assert!(h
+        .events()
+        .iter()
+        .any(|e| matches!(e, Event::ConnectionLost { .. })));
+    assert_eq!(
+        h.now,
+        last_byte + Duration::from_secs(5),
+        "one ping timeout after the last byte"
+    );
+}
+
+/// Simulator finding (clean session): a QoS 2 publish whose PUBREL went out when the link
+/// dropped, then CONNACK session present 0. The broker discarded the session ([MQTT-3.1.2-6]) and
+/// answers a resent PUBREL with PUBCOMP for an id it does not know (mosquitto), so resending it
+/// would report `Published` for a message that may never have been forwarded.
+#[test]
+fn a_released_qos2_publish_fails_when_the_broker_lost_the_session() {
+    let mut h = Harness::new(Harness::options());
+    h.establish(false);
+    let released = h
+        .session
+        .publish(h.now, "t", b"released", QoS::ExactlyOnce, false)
+        .unwrap();
+    let unacknowledged = h
+        .session
+        .publish(h.now, "t", b"unacknowledged", QoS::ExactlyOnce, false)
+        .unwrap();
+    h.sent();
+    h.feed(&bytes(Packet::Pubrec(pid(1))));
+    assert_eq!(h.sent(), vec![Sent::Pubrel(1)]);
+    h.drop_and_wait_reopen();
+    assert_eq!(h.actions(), vec![TransportAction::Open]);
+    h.session.handle_transport_open(h.now);
+    h.sent();
+    h.feed(&connack(false, crate::packet::ConnectReturnCode::Accepted));
+    let sent = h.sent();
+    assert!(!sent.contains(&Sent::Pubrel(1)), "{sent:?}");
+    assert!(
+        sent.iter()
+            .any(|s| matches!(s, Sent::Publish { payload, .. } if payload == b"unacknowledged")),
+        "not yet received by the broker: sent again ({sent:?})"
+    );
+    let events = h.events();
+    assert!(events.contains(&Event::PublishFailed {
+        id: released,
+        reason: PublishFailure::SessionLostBeforePubcomp
+    }));
+    h.feed(&bytes(Packet::Pubcomp(pid(1))));
+    let events = h.events();
+    assert!(
+        !events.contains(&Event::Published { id: released }),
+        "a PUBCOMP for the forgotten id completes nothing: {events:?}"
+    );
+    assert!(h
+        .session
+        .pending_publishes()
+        .iter()
+        .all(|p| p.payload != b"released"));
+    let _ = unacknowledged;
+}
+
+/// Simulator finding (reload): an inbound QoS 2 message delivered, its PUBREC lost with the
+/// page. The broker resends it with DUP after the reload ([MQTT-4.3.3-2]); the restored ids make
+/// the new session answer PUBREC without delivering it again.
+#[test]
+fn inbound_qos2_ids_survive_a_reload() {
+    let mut options = Harness::options();
+    options.clean_session = false;
+    let mut h = Harness::new(options.clone());
+    h.establish(false);
+    let before = h.session.pending_changes();
+    h.feed(&publish("t", b"once", QosPid::ExactlyOnce(pid(9)), false));
+    assert_ne!(
+        h.session.pending_changes(),
+        before,
+        "a new inbound id is persisted state"
+    );
+    let stored = h.session.incoming_qos2_ids();
+    assert_eq!(stored, vec![9]);
+
+    let mut reloaded = Harness::new(options);
+    reloaded.session.restore(crate::persist::Snapshot {
+        pending: Vec::new(),
+        incoming_qos2: stored,
+    });
+    reloaded.establish(true);
+    reloaded.feed(&publish("t", b"once", QosPid::ExactlyOnce(pid(9)), true));
+    assert_eq!(reloaded.sent(), vec![Sent::Pubrec(9)]);
+    assert!(
+        !reloaded
+            .events()
+            .iter()
+            .any(|e| matches!(e, Event::Message(_))),
+        "delivered once, before the reload"
+    );
+    let before = reloaded.session.pending_changes();
+    reloaded.feed(&bytes(Packet::Pubrel(pid(9))));
+    assert_eq!(reloaded.sent(), vec![Sent::Pubcomp(9)]);
+    assert_ne!(reloaded.session.pending_changes(), before);
+    assert!(reloaded.session.incoming_qos2_ids().is_empty());
+}
+
+/// Simulator finding (reload): a QoS 0 publish queued offline and sent on connect must leave
+/// the persisted set, or a reload sends it a second time.
+#[test]
+fn a_queued_qos0_publish_leaves_the_persisted_set_when_sent() {
+    let mut h = Harness::new(Harness::options());
+    h.session
+        .publish(h.now, "t", b"q0", QoS::AtMostOnce, false)
+        .unwrap();
+    assert_eq!(h.session.pending_publishes().len(), 1);
+    let before = h.session.pending_changes();
+    h.establish(true);
+    assert!(h.session.pending_publishes().is_empty());
+    assert_ne!(h.session.pending_changes(), before);
+}
+
+/// Simulator finding (misbehaving broker): after a restore, new packet ids continue after the
+/// restored ones, so a late duplicate PUBACK for an id just freed does not complete a new publish
+/// that reused it before the broker even saw it.
+#[test]
+fn ids_after_a_restore_continue_past_the_restored_ones() {
+    let mut h = Harness::new(Harness::options());
+    let stored = vec![
+        PendingPublish {
+            topic: "t".into(),
+            payload: b"restored".to_vec(),
+            qos: QoS::AtLeastOnce,
+            retain: false,
+            packet_id: Some(3),
+            released: false,
+        },
+        PendingPublish {
+            topic: "t".into(),
+            payload: b"queued".to_vec(),
+            qos: QoS::AtLeastOnce,
+            retain: false,
+            packet_id: None,
+            released: false,
+        },
+    ];
+    h.session.restore(crate::persist::Snapshot {
+        pending: stored,
+        incoming_qos2: Vec::new(),
+    });
+    let sent = h.establish(true);
+    let pids: Vec<Option<u16>> = sent
+        .iter()
+        .filter_map(|s| match s {
+            Sent::Publish { pid, .. } => Some(*pid),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(pids, vec![Some(3), Some(4)]);
+}
+
+/// Storage is user-editable: restored rows are checked like user input, and the ones that could
+/// not have come from a session are refused and reported, never resent.
+#[test]
+fn hand_edited_rows_are_refused_and_reported() {
+    let row = |topic: &str, qos, packet_id, released| PendingPublish {
+        topic: topic.into(),
+        payload: b"x".to_vec(),
+        qos,
+        retain: false,
+        packet_id,
+        released,
+    };
+    let mut h = Harness::new(Harness::options());
+    let restored = h.session.restore(crate::persist::Snapshot {
+        pending: vec![
+            row("ok", QoS::AtLeastOnce, Some(5), false),
+            row("a/#", QoS::AtLeastOnce, None, false),
+            row(&"t".repeat(70_000), QoS::ExactlyOnce, None, false),
+            row("t", QoS::AtMostOnce, None, false),
+            row("t", QoS::AtLeastOnce, Some(0), false),
+            row("t", QoS::ExactlyOnce, Some(5), false),
+            row("t", QoS::AtLeastOnce, Some(6), true),
+            row("t", QoS::ExactlyOnce, None, true),
+        ],
+        incoming_qos2: vec![0, 9],
+    });
+    let reasons: Vec<(usize, bool, RowError)> = restored
+        .rejected
+        .into_iter()
+        .map(|r| (r.index, r.incoming, r.reason))
+        .collect();
+    assert_eq!(
+        reasons,
+        vec![
+            (1, false, RowError::Topic(TopicError::WildcardInName)),
+            (2, false, RowError::Topic(TopicError::TooLong(70_000))),
+            (3, false, RowError::QoS0),
+            (4, false, RowError::ZeroPacketId),
+            (5, false, RowError::DuplicatePacketId(5)),
+            (6, false, RowError::ReleasedWithoutQos2Id),
+            (7, false, RowError::ReleasedWithoutQos2Id),
+            (0, true, RowError::ZeroPacketId),
+        ]
+    );
+    assert_eq!(restored.publishes.len(), 1);
+    assert_eq!(h.session.incoming_qos2_ids(), vec![9]);
+    let sent = h.establish(true);
+    assert_eq!(
+        sent.iter()
+            .filter(|s| matches!(s, Sent::Publish { .. }))
+            .count(),
+        1,
+        "{sent:?}"
     );
 }

@@ -102,6 +102,11 @@ pub(super) async fn console(args: ConsoleArgs) -> Result<(), CliError> {
                     out.line("Message successfully sent!")?;
                 }
             }
+            Step::Output(Output::Event(Event::PublishFailed { id, reason })) => {
+                if unacked.remove(&id) {
+                    warn(format_args!("message not delivered: {reason}"));
+                }
+            }
             Step::Output(Output::Event(event)) => {
                 watch.event(&driver, &event)?;
                 if tty && !prompted && matches!(event, Event::Subscribed { .. }) {

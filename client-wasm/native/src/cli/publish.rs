@@ -86,6 +86,12 @@ pub(super) async fn publish(args: PubArgs) -> Result<(), CliError> {
                     driver.disconnect();
                 }
             }
+            Output::Event(Event::PublishFailed { reason, .. }) => {
+                return Err(CliError::new(
+                    Failure::Network,
+                    format!("a message was not delivered: {reason}"),
+                ));
+            }
             Output::Event(event) => watch.event(&driver, &event)?,
             Output::Flow(never) => match never {},
             Output::CommandFailed(_) => {}

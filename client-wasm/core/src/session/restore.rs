@@ -1,0 +1,153 @@
+//! Restoring a [`Snapshot`] into a new session: every row is checked like user input.
+
+use super::outgoing::{Awaiting, InFlight, OutMessage};
+use super::{PublishId, Session};
+use crate::codec::MAX_REMAINING_LENGTH;
+use crate::persist::Snapshot;
+use crate::topic::{self, TopicError};
+use crate::QoS;
+
+/// Why a stored row was refused at restore.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RowError {
+    #[error("invalid topic: {0}")]
+    Topic(#[from] TopicError),
+    #[error("the message is larger than MQTT allows")]
+    TooLarge,
+    #[error("QoS 0 messages are never stored")]
+    QoS0,
+    #[error("packet identifier 0 is not allowed [MQTT-2.3.1-1]")]
+    ZeroPacketId,
+    #[error("packet identifier {0} is already used by another stored row")]
+    DuplicatePacketId(u16),
+    #[error("only a QoS 2 message sent with a packet identifier can be released")]
+    ReleasedWithoutQos2Id,
+    #[error("more rows than the session holds (max_inflight + max_queued)")]
+    OverCapacity,
+}
+
+/// A stored row that was not restored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RejectedRow {
+    /// Index in `Snapshot::pending`, or in `Snapshot::incoming_qos2` for `incoming`.
+    pub index: usize,
+    pub incoming: bool,
+    pub reason: RowError,
+}
+
+/// What `Session::restore` did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Restored {
+    /// The new id of each restored publish, with its index in `Snapshot::pending`.
+    pub publishes: Vec<(usize, PublishId)>,
+    pub rejected: Vec<RejectedRow>,
+}
+
+impl Session {
+    /// Restores a snapshot kept before a reload (see [`crate::persist`]). Call before
+    /// `connect`. Publishes with a packet id are resent under it after connecting (PUBLISH with
+    /// DUP, or PUBREL once released); the others are queued. Rows that could not have come from
+    /// a session (storage is user-editable) are refused and listed, never trusted.
+    pub fn restore(&mut self, snapshot: Snapshot) -> Restored {
+        let mut restored = Restored::default();
+        let capacity = self.options.max_inflight + self.options.max_queued;
+        for (index, row) in snapshot.pending.into_iter().enumerate() {
+            let stage = match check_row(
+                &row.topic,
+                row.payload.len(),
+                row.qos,
+                row.packet_id,
+                row.released,
+            ) {
+                Ok(stage) => stage,
+                Err(reason) => {
+                    restored.rejected.push(RejectedRow {
+                        index,
+                        incoming: false,
+                        reason,
+                    });
+                    continue;
+                }
+            };
+            if self.pending_count() >= capacity {
+                let reason = RowError::OverCapacity;
+                restored.rejected.push(RejectedRow {
+                    index,
+                    incoming: false,
+                    reason,
+                });
+                continue;
+            }
+            let message = OutMessage {
+                topic: row.topic,
+                payload: row.payload,
+                qos: row.qos,
+                retain: row.retain,
+            };
+            let id = self.new_publish_id();
+            match (row.packet_id, stage) {
+                (Some(pid), Some(stage)) => {
+                    if !self.pids.reserve(pid) {
+                        let reason = RowError::DuplicatePacketId(pid);
+                        restored.rejected.push(RejectedRow {
+                            index,
+                            incoming: false,
+                            reason,
+                        });
+                        continue;
+                    }
+                    self.outgoing.inflight.push(InFlight {
+                        id,
+                        pid,
+                        message,
+                        stage,
+                    });
+                }
+                _ => self.outgoing.queue.push_back((id, message)),
+            }
+            restored.publishes.push((index, id));
+        }
+        for (index, pid) in snapshot.incoming_qos2.into_iter().enumerate() {
+            if pid == 0 {
+                let reason = RowError::ZeroPacketId;
+                restored.rejected.push(RejectedRow {
+                    index,
+                    incoming: true,
+                    reason,
+                });
+            } else {
+                self.incoming_qos2.insert(pid);
+            }
+        }
+        self.pending_changes += 1;
+        restored
+    }
+}
+
+/// Checks one stored publish; the stage it resumes at when it carries a packet id.
+fn check_row(
+    topic_name: &str,
+    payload_len: usize,
+    qos: QoS,
+    packet_id: Option<u16>,
+    released: bool,
+) -> Result<Option<Awaiting>, RowError> {
+    topic::validate_name(topic_name)?;
+    if topic_name.len() + payload_len + 4 > MAX_REMAINING_LENGTH {
+        return Err(RowError::TooLarge);
+    }
+    if packet_id == Some(0) {
+        return Err(RowError::ZeroPacketId);
+    }
+    match (qos, released, packet_id) {
+        (QoS::AtMostOnce, _, _) => Err(RowError::QoS0),
+        (QoS::AtLeastOnce, true, _) | (QoS::ExactlyOnce, true, None) => {
+            Err(RowError::ReleasedWithoutQos2Id)
+        }
+        (_, _, None) => Ok(None),
+        (QoS::AtLeastOnce, false, Some(_)) => Ok(Some(Awaiting::Puback)),
+        (QoS::ExactlyOnce, false, Some(_)) => Ok(Some(Awaiting::Pubrec)),
+        (QoS::ExactlyOnce, true, Some(_)) => Ok(Some(Awaiting::Pubcomp)),
+    }
+}
