@@ -36,7 +36,7 @@ core_has_no_io_crates() {
   echo "mqtt-core's tree: no tokio, mio, web-sys, js-sys, wasm-bindgen or socket crate; mqttrs present"
 }
 step "core dependency tree" core_has_no_io_crates
-step "binaries" cargo build -p mqttws -p ws-bridge -p xtask --bins --locked
+step "binaries" cargo build -p mqttws -p ws-bridge -p demo --bins --locked
 if [ -f scripts/build-web.sh ]; then
   step "web app (release wasm)" bash scripts/build-web.sh
 fi
