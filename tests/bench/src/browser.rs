@@ -1,6 +1,6 @@
 //! Scenario 4: the browser client. In headless Chromium, our wasm client (the npm package
 //! `client-wasm/pkg`, through its JavaScript API) against MQTT.js (its browser bundle
-//! `dist/mqtt.min.js`), on the same page (`tests/bench-page`), served by ws-bridge from one
+//! `dist/mqtt.min.js`), on the same page (`tests/bench/page`), served by ws-bridge from one
 //! temporary folder (page + `pkg/` + `mqtt.min.js`, same origin), through that bridge to the same
 //! mosquitto TLS listener.
 //!
@@ -94,12 +94,12 @@ const CASES: [(&str, &str, usize); 3] = [
 
 /// The page's source folder.
 fn page_source() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("bench-page")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("page")
 }
 
 /// The package folder used when `--pkg` is not given.
 pub fn default_pkg() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../client-wasm/pkg")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../client-wasm/pkg")
 }
 
 /// `version` from a package.json, if readable.
