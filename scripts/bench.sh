@@ -21,7 +21,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 echo "== release build"
-cargo build --release --locked -p ws-bridge -p tests --features tests/bench --bin ws-bridge --bin bench
+cargo build --release --locked -p ws-bridge -p bench --bin ws-bridge --bin bench
 
 echo "== core (sans-IO) throughput"
 cargo bench --locked -p mqtt-core --bench core -- "$work/core.json"

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The demo: the whole product on this machine, in one command.
 #
-#   bash scripts/demo.sh [xtask demo options]     e.g. --listen 127.0.0.1:9090, --data-dir DIR,
-#                                                  --upstream HOST:8883 [--ca FILE] [--sni NAME]
+#   bash scripts/demo.sh [demo options]     e.g. --listen 127.0.0.1:9090, --data-dir DIR,
+#                                            --upstream HOST:8883 [--ca FILE] [--sni NAME]
 #
 # Installs the prerequisites (scripts/setup.sh demo), builds the web app (release wasm) and the
 # demo (bridge, embedded broker, TLS front, activation service), then runs it in the foreground:
@@ -21,6 +21,6 @@ else
   log "scripts/build-web.sh is missing: the demo will serve /mqtt without the web app"
 fi
 
-log "building the demo (xtask)"
-cargo build --locked -p xtask
-exec cargo run --locked --quiet -p xtask -- demo "$@"
+log "building the demo"
+cargo build --locked -p demo
+exec cargo run --locked --quiet -p demo -- demo "$@"

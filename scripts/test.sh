@@ -20,7 +20,6 @@ step() {
 
 step "rustfmt" cargo fmt --all -- --check
 step "clippy (native)" cargo clippy --workspace --all-targets --locked -- -D warnings
-step "clippy (bench runner)" cargo clippy -p tests --features bench --bin bench --locked -- -D warnings
 step "clippy (wasm32)" cargo clippy -p mqtt-core -p client-wasm -p web --target wasm32-unknown-unknown --locked -- -D warnings
 step "core (wasm32)" cargo build -p mqtt-core --target wasm32-unknown-unknown --locked
 # The core's whole tree, all features, every target: no runtime, socket or browser crate; mqttrs is
@@ -36,7 +35,7 @@ core_has_no_io_crates() {
   echo "mqtt-core's tree: no tokio, mio, web-sys, js-sys, wasm-bindgen or socket crate; mqttrs present"
 }
 step "core dependency tree" core_has_no_io_crates
-step "binaries" cargo build -p mqttws -p ws-bridge -p xtask --bins --locked
+step "binaries" cargo build -p mqttws -p ws-bridge -p demo --bins --locked
 if [ -f scripts/build-web.sh ]; then
   step "web app (release wasm)" bash scripts/build-web.sh
 fi

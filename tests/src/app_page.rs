@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::webdriver::{Browser, Json};
+use crate::webdriver::Browser;
 
 /// The workspace root.
 pub fn workspace() -> PathBuf {
@@ -40,6 +40,7 @@ pub fn open(browser: &Browser, url: &str) {
 pub fn errors(browser: &Browser) -> Vec<String> {
     let v = browser.eval("return window.__errors || []", vec![]);
     v.as_array()
+        .map(Vec::as_slice)
         .unwrap_or_default()
         .iter()
         .filter_map(|e| e.as_str().map(str::to_string))
@@ -73,8 +74,9 @@ pub fn log_rows(browser: &Browser, log: &str, dir: &str, with_qos: bool) -> Vec<
         "return [...document.querySelectorAll(arguments[0] + ' [data-testid=log-row][data-dir=' + arguments[1] + ']')]\
          .map(r => r.dataset.topic + ' ' + {qos}r.querySelector('.payload').textContent)"
     );
-    let v = browser.eval(&script, vec![Json::str(log), Json::str(dir)]);
+    let v = browser.eval(&script, vec![log.into(), dir.into()]);
     v.as_array()
+        .map(Vec::as_slice)
         .unwrap_or_default()
         .iter()
         .filter_map(|r| r.as_str().map(str::to_string))

@@ -23,7 +23,7 @@ use rcgen::{
 /// The generated PKI. Paths stay valid until it is dropped.
 #[derive(Debug)]
 pub struct TestPki {
-    dir: PathBuf,
+    dir: TempDir,
 }
 
 /// A certificate and its key, as file paths.
@@ -35,40 +35,23 @@ pub struct CertFiles {
     pub key: PathBuf,
 }
 
-fn unique_dir(prefix: &str) -> PathBuf {
-    use std::sync::atomic::{AtomicU32, Ordering};
-    static N: AtomicU32 = AtomicU32::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    std::env::temp_dir().join(format!(
-        "{prefix}-{}-{}-{nanos}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    ))
-}
-
-/// Creates a fresh, unique folder under the system temp dir (removed by [`TempDir`]'s drop).
+/// A fresh, unique folder under the system temp dir, removed on drop (a [`tempfile::TempDir`]
+/// that panics instead of returning an error: this is a test harness).
 #[derive(Debug)]
-pub struct TempDir(PathBuf);
+pub struct TempDir(tempfile::TempDir);
 
 impl TempDir {
-    /// A new empty folder named `<prefix>-<pid>-<n>-<nanos>`.
+    /// A new empty folder whose name starts with `<prefix>-`.
     pub fn new(prefix: &str) -> TempDir {
-        let dir = unique_dir(prefix);
-        std::fs::create_dir_all(&dir).expect("create temp dir");
+        let dir = tempfile::Builder::new()
+            .prefix(&format!("{prefix}-"))
+            .tempdir()
+            .expect("create temp dir");
         TempDir(dir)
     }
     /// The folder.
     pub fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
+        self.0.path()
     }
 }
 
@@ -104,7 +87,6 @@ impl TestPki {
     pub fn generate() -> TestPki {
         let dir = TempDir::new("mqttws-pki");
         let dir_path = dir.path().to_path_buf();
-        std::mem::forget(dir); // ownership moves to TestPki's Drop
         let write = |name: &str, data: String| {
             std::fs::write(dir_path.join(name), data).expect("write pem");
         };
@@ -149,17 +131,17 @@ impl TestPki {
         let other = Issuer::new(other_p, other_key);
         leaf("other", server_params(&["broker.test"], &[]), &other);
 
-        TestPki { dir: dir_path }
+        TestPki { dir }
     }
 
     /// The folder holding every file.
     pub fn dir(&self) -> &Path {
-        &self.dir
+        self.dir.path()
     }
 
     /// Path of a file in the folder (see the table above).
     pub fn path(&self, name: &str) -> PathBuf {
-        self.dir.join(name)
+        self.dir.path().join(name)
     }
 
     /// The test CA certificate.
@@ -202,11 +184,5 @@ impl TestPki {
     /// Client certificate (CN `device-1`) for mutual TLS.
     pub fn client(&self) -> CertFiles {
         self.pair("client")
-    }
-}
-
-impl Drop for TestPki {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }

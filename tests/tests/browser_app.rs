@@ -10,6 +10,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
+use serde_json::Value;
 use tests::app_page::{
     assert_no_errors, log_rows, open, wait_row, wait_state, web_dist as dist, workspace,
 };
@@ -17,7 +18,7 @@ use tests::bridge::BridgeProcess;
 use tests::certs::TestPki;
 use tests::mosquitto::{Mosquitto, MosquittoOptions, PLATFORM_PASSWORD, PLATFORM_USER};
 use tests::responder::{platform_write, Responder};
-use tests::webdriver::{Browser, Json};
+use tests::webdriver::Browser;
 
 const LIMIT: Duration = Duration::from_secs(20);
 
@@ -131,22 +132,22 @@ fn activate_then_console_round_trip_and_platform_writes() {
             vec![],
         )
     };
-    let wait_stored = |b: &Browser, want: Json| {
+    let wait_stored = |b: &Browser, want: Value| {
         b.wait_for(&format!("localStorage = {want:?}"), LIMIT, |b| {
             (stored(b) == want).then_some(())
         })
     };
     assert_eq!(
         stored(&browser),
-        Json::Null,
+        Value::Null,
         "nothing is stored without consent"
     );
     browser.click("#remember");
-    wait_stored(&browser, Json::Str(format!("007\n{password}")));
+    wait_stored(&browser, Value::String(format!("007\n{password}")));
     browser.click("#forget");
-    wait_stored(&browser, Json::Null);
+    wait_stored(&browser, Value::Null);
     browser.click("#remember");
-    wait_stored(&browser, Json::Str(format!("007\n{password}")));
+    wait_stored(&browser, Value::String(format!("007\n{password}")));
     browser.screenshot(&artifact("activate.png"));
 
     // Copy the credentials into the console and connect.
@@ -276,8 +277,8 @@ fn activate_then_console_round_trip_and_platform_writes() {
         vec![],
     );
     assert_eq!(
-        overflow,
-        Json::Num(0.0),
+        overflow.as_f64(),
+        Some(0.0),
         "no horizontal scrolling at 360 px"
     );
     assert_no_errors(&browser, &stack.logs());

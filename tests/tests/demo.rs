@@ -1,15 +1,15 @@
-//! The demo command (`xtask demo`) run as a user runs it: the built binary, a fresh data
+//! The demo command (`demo demo`) run as a user runs it: the built binary, a fresh data
 //! directory, ephemeral ports; the banner read from its stdout. Then:
 //!
 //! * in headless Chromium: activate a device, open the console, publish and receive, see a value
-//!   written by `xtask demo-write` (and by the Platform page) arrive; SIGINT stops the demo
+//!   written by `demo demo-write` (and by the Platform page) arrive; SIGINT stops the demo
 //!   cleanly (exit 0, no child process, ports closed);
 //! * a restart on the same data directory keeps the CA, the platform password and the activated
 //!   device (its saved password still connects, re-activation gets no answer);
 //! * without a browser, the native client through the demo's TLS front: Murano-like refusals.
 //!
-//! The binary belongs to the `xtask` package, so it is found next to the test executable: build
-//! it first with `cargo build -p xtask` (same CARGO_TARGET_DIR). The browser test also needs the
+//! The binary belongs to the `demo` package, so it is found next to the test executable: build
+//! it first with `cargo build -p demo` (same CARGO_TARGET_DIR). The browser test also needs the
 //! web app: `scripts/build-web.sh`.
 
 use std::io::{BufRead, BufReader};
@@ -38,14 +38,14 @@ fn serial() -> MutexGuard<'static, ()> {
     LOCK.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// The `xtask` binary next to the test executable (`<target>/debug/xtask`).
-fn xtask_path() -> PathBuf {
+/// The `demo` binary next to the test executable (`<target>/debug/demo`).
+fn demo_path() -> PathBuf {
     let exe = std::env::current_exe().unwrap_or_default();
     let mut candidates = Vec::new();
     if let Some(deps) = exe.parent() {
-        candidates.push(deps.join("xtask"));
+        candidates.push(deps.join("demo"));
         if let Some(profile) = deps.parent() {
-            candidates.push(profile.join("xtask"));
+            candidates.push(profile.join("demo"));
         }
     }
     candidates
@@ -53,7 +53,7 @@ fn xtask_path() -> PathBuf {
         .find(|p| p.is_file())
         .unwrap_or_else(|| {
             panic!(
-                "the xtask binary was not found next to {}: run `cargo build -p xtask` \
+                "the demo binary was not found next to {}: run `cargo build -p demo` \
              (with the same CARGO_TARGET_DIR) before the tests",
                 exe.display()
             )
@@ -108,7 +108,7 @@ fn parse_banner(lines: &[String]) -> Banner {
     }
 }
 
-/// A running `xtask demo`, killed on drop.
+/// A running `demo demo`, killed on drop.
 struct Demo {
     guard: ChildGuard,
     banner: Banner,
@@ -120,8 +120,8 @@ impl Demo {
     fn start(data_dir: &Path) -> Demo {
         let started = Instant::now();
         let mut guard = ChildGuard::spawn(
-            "xtask demo",
-            Command::new(xtask_path())
+            "demo demo",
+            Command::new(demo_path())
                 .args(["demo", "--listen", "127.0.0.1:0", "--broker-port", "0"])
                 .arg("--data-dir")
                 .arg(data_dir)
@@ -247,15 +247,15 @@ fn children_of(pid: u32) -> Vec<u32> {
         .collect()
 }
 
-/// Runs `xtask demo-write`.
+/// Runs `demo demo-write`.
 fn demo_write(data_dir: &Path, identity: &str, resource: &str, value: &str) {
-    let out = Command::new(xtask_path())
+    let out = Command::new(demo_path())
         .args(["demo-write", "--identity", identity, "--resource", resource])
         .args(["--value", value])
         .arg("--data-dir")
         .arg(data_dir)
         .output()
-        .expect("run xtask demo-write");
+        .expect("run demo demo-write");
     assert!(
         out.status.success(),
         "demo-write failed: {}\n{}",

@@ -173,7 +173,9 @@ impl Transport {
                     let _ = stream.shutdown().await;
                 }
                 Transport::WebSocket { ws, .. } => {
-                    let _ = ws.close(None).await;
+                    // The inherent close (sends a close frame), named: once `Box<_>` is a
+                    // `Sink` (futures' `alloc` feature), `ws.close` would resolve to `SinkExt`.
+                    let _ = WebSocketStream::close(ws, None).await;
                 }
             }
         };

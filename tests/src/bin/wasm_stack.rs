@@ -189,15 +189,14 @@ fn webdriver_json(dir: &TempDir) -> PathBuf {
     let profile = dir.path().join("chromium-profile");
     let mut args: Vec<String> = tests::webdriver::CHROMIUM_FLAGS
         .iter()
-        .map(|a| format!("\"{a}\""))
+        .map(|a| a.to_string())
         .collect();
-    args.push(format!("\"--user-data-dir={}\"", profile.display()));
-    let json = format!(
-        "{{\"goog:chromeOptions\": {{\"binary\": \"/usr/bin/chromium\", \"args\": [{}]}}}}\n",
-        args.join(", ")
-    );
+    args.push(format!("--user-data-dir={}", profile.display()));
+    let json = serde_json::json!({
+        "goog:chromeOptions": { "binary": tests::webdriver::CHROMIUM, "args": args }
+    });
     let path = dir.path().join("webdriver.json");
-    std::fs::write(&path, json).expect("write webdriver.json");
+    std::fs::write(&path, format!("{json}\n")).expect("write webdriver.json");
     path
 }
 

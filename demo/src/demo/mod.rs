@@ -1,4 +1,4 @@
-//! `xtask demo`: the whole product on one machine.
+//! `demo demo`: the whole product on one machine.
 //!
 //! ```text
 //!  browser ──ws──▶ ws-bridge (in process, serves web/dist) ──TLS+SNI──▶ front (127.0.0.1:8883)
@@ -69,7 +69,7 @@ pub enum DemoError {
     Write(String),
 }
 
-/// Options of `xtask demo`.
+/// Options of `demo demo`.
 #[derive(Debug, Clone)]
 pub struct DemoOptions {
     /// Where the CA, certificates, devices and platform password live.
@@ -338,7 +338,7 @@ fn print_banner(
                  the embedded broker (rumqttd) has no ACLs.\n",
             );
             b.push_str(&format!(
-                " Write a value as the platform:\n   cargo run -p xtask -- demo-write --identity 007 --resource temperature --value 212 --data-dir {}\n",
+                " Write a value as the platform:\n   cargo run -p demo -- demo-write --identity 007 --resource temperature --value 212 --data-dir {}\n",
                 options.data_dir.display()
             ));
         }

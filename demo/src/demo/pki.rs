@@ -149,7 +149,7 @@ mod tests {
 
     #[test]
     fn generated_once_then_reused_and_loadable() {
-        let dir = std::env::temp_dir().join(format!("xtask-pki-{}", std::process::id()));
+        let dir = std::env::temp_dir().join(format!("demo-pki-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         let first = Pki::load_or_create(&dir).unwrap();

@@ -1,4 +1,4 @@
-//! `xtask demo-write`: the platform side writes a device resource, as the Murano portal would.
+//! `demo demo-write`: the platform side writes a device resource, as the Murano portal would.
 //!
 //! Connects through the demo's TLS front as `platform` (the password from the data directory),
 //! with the native client of `client_wasm`, and publishes the value on `<identity>/<resource>`
@@ -50,7 +50,7 @@ pub async fn run(options: WriteOptions) -> Result<(), DemoError> {
             let path = state_file(dir);
             let text = std::fs::read_to_string(&path).map_err(|source| match source.kind() {
                 std::io::ErrorKind::NotFound => DemoError::Usage(format!(
-                    "no running demo found in {} (start it with: cargo run -p xtask -- demo)",
+                    "no running demo found in {} (start it with: cargo run -p demo -- demo)",
                     dir.display()
                 )),
                 _ => DemoError::Io { path, source },

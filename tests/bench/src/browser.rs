@@ -1,6 +1,6 @@
 //! Scenario 4: the browser client. In headless Chromium, our wasm client (the npm package
 //! `client-wasm/pkg`, through its JavaScript API) against MQTT.js (its browser bundle
-//! `dist/mqtt.min.js`), on the same page (`tests/bench-page`), served by ws-bridge from one
+//! `dist/mqtt.min.js`), on the same page (`tests/bench/page`), served by ws-bridge from one
 //! temporary folder (page + `pkg/` + `mqtt.min.js`, same origin), through that bridge to the same
 //! mosquitto TLS listener.
 //!
@@ -14,10 +14,11 @@ use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use serde_json::Value;
 use tests::bridge::{toml_for_broker, BridgeProcess};
 use tests::certs::{TempDir, TestPki};
 use tests::mosquitto::{Mosquitto, MosquittoOptions, PLATFORM_PASSWORD, PLATFORM_USER};
-use tests::webdriver::{Browser, Json};
+use tests::webdriver::Browser;
 
 /// Messages outstanding (QoS 0: published and not yet received back; QoS 1: not yet acked).
 pub const WINDOW: usize = 16;
@@ -93,18 +94,18 @@ const CASES: [(&str, &str, usize); 3] = [
 
 /// The page's source folder.
 fn page_source() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("bench-page")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("page")
 }
 
 /// The package folder used when `--pkg` is not given.
 pub fn default_pkg() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../client-wasm/pkg")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../client-wasm/pkg")
 }
 
 /// `version` from a package.json, if readable.
 fn package_version(package_json: &Path) -> Option<String> {
     let text = std::fs::read_to_string(package_json).ok()?;
-    Json::parse(&text)
+    serde_json::from_str::<Value>(&text)
         .ok()?
         .get("version")?
         .as_str()
@@ -264,14 +265,7 @@ fn measure(
     let browser = Browser::start();
     // A page that does not load fails its run within a bounded time (chromedriver's default
     // page-load timeout is 300 s).
-    browser.try_cmd(
-        "POST",
-        "/timeouts",
-        Some(Json::obj([
-            ("pageLoad", Json::Num(30_000.0)),
-            ("script", Json::Num(30_000.0)),
-        ])),
-    )?;
+    browser.set_timeouts(Duration::from_secs(30), Duration::from_secs(30))?;
 
     for (case, mode, size) in CASES {
         let mut row = BrowserRow {
@@ -364,24 +358,19 @@ fn metrics(browser: &Browser) -> Option<Vec<(String, f64)>> {
     let list = reply.get("metrics")?.as_array()?;
     Some(
         list.iter()
-            .filter_map(|m| match (m.get("name")?.as_str(), m.get("value")?) {
-                (Some(name), Json::Num(v)) => Some((name.to_string(), *v)),
-                _ => None,
+            .filter_map(|m| {
+                Some((
+                    m.get("name")?.as_str()?.to_string(),
+                    m.get("value")?.as_f64()?,
+                ))
             })
             .collect(),
     )
 }
 
 /// A parameterless DevTools command on the current page.
-fn cdp(browser: &Browser, cmd: &str) -> Result<Json, String> {
-    browser.try_cmd(
-        "POST",
-        "/goog/cdp/execute",
-        Some(Json::obj([
-            ("cmd", Json::str(cmd)),
-            ("params", Json::obj([])),
-        ])),
-    )
+fn cdp(browser: &Browser, cmd: &str) -> Result<Value, String> {
+    browser.cdp(cmd, serde_json::json!({}))
 }
 
 /// `name`'s increase between two snapshots, in µs per `n` (values are seconds).
@@ -397,22 +386,18 @@ fn per_completion(
 }
 
 /// The page's `[benchResult, benchStatus]`.
-fn page_state(browser: &Browser) -> Result<(Option<Json>, String), String> {
-    let script = Json::obj([
-        (
-            "script",
-            Json::str("return [window.benchResult || null, String(window.benchStatus)];"),
-        ),
-        ("args", Json::Arr(Vec::new())),
-    ]);
-    let value = browser.try_cmd("POST", "/execute/sync", Some(script))?;
-    let items = value.as_array().unwrap_or(&[]);
+fn page_state(browser: &Browser) -> Result<(Option<Value>, String), String> {
+    let value = browser.try_eval(
+        "return [window.benchResult || null, String(window.benchStatus)];",
+        Vec::new(),
+    )?;
+    let items = value.as_array().map(Vec::as_slice).unwrap_or(&[]);
     let status = items
         .get(1)
-        .and_then(Json::as_str)
+        .and_then(Value::as_str)
         .unwrap_or("?")
         .to_string();
-    let result = items.first().filter(|r| matches!(r, Json::Obj(_))).cloned();
+    let result = items.first().filter(|r| r.is_object()).cloned();
     Ok((result, status))
 }
 
@@ -424,19 +409,15 @@ fn one_run(
     limit: Duration,
     profile: Option<&Path>,
 ) -> Result<RunResult, String> {
-    let go = |to: &str| {
-        browser
-            .try_cmd("POST", "/url", Some(Json::obj([("url", Json::str(to))])))
-            .map(|_| ())
-    };
+    let go = |to: &str| browser.try_goto(to);
     // Leave the previous page (closing its WebSocket) before loading the next.
     go("about:blank")?;
     go(url)?;
     let deadline = Instant::now() + limit;
-    let failed = |result: &Json| {
+    let failed = |result: &Value| {
         result
             .get("error")
-            .and_then(Json::as_str)
+            .and_then(Value::as_str)
             .unwrap_or("the page reported a failure without a reason")
             .to_string()
     };
@@ -463,39 +444,32 @@ fn one_run(
         }
     }
     let before = metrics(browser);
-    browser.try_cmd(
-        "POST",
-        "/execute/sync",
-        Some(Json::obj([
-            ("script", Json::str("return window.benchGo();")),
-            ("args", Json::Arr(Vec::new())),
-        ])),
-    )?;
+    browser.try_eval("return window.benchGo();", Vec::new())?;
     loop {
         let (result, status) = page_state(browser)?;
         match result {
-            Some(result) if result.get("ok").and_then(Json::as_bool) == Some(true) => {
+            Some(result) if result.get("ok").and_then(Value::as_bool) == Some(true) => {
                 let after = metrics(browser);
                 if let Some(path) = profile {
                     let reply = cdp(browser, "Profiler.stop")?;
-                    let text = reply.get("profile").map(Json::to_text).unwrap_or_default();
+                    let text = reply
+                        .get("profile")
+                        .map(Value::to_string)
+                        .unwrap_or_default();
                     if let Err(e) = std::fs::create_dir_all(path.parent().unwrap_or(Path::new(".")))
                         .and_then(|()| std::fs::write(path, text))
                     {
                         eprintln!("browser: cannot write {}: {e}", path.display());
                     }
                 }
-                let num = |key: &str| match result.get(key) {
-                    Some(Json::Num(n)) if n.is_finite() => Some(*n),
-                    _ => None,
-                };
+                let num = |key: &str| result.get(key)?.as_f64().filter(|n| n.is_finite());
                 let rate = num("rate").ok_or("the page reported no rate")?;
                 let total = num("total").unwrap_or(0.0);
                 return Ok(RunResult {
                     rate,
                     user_agent: result
                         .get("userAgent")
-                        .and_then(Json::as_str)
+                        .and_then(Value::as_str)
                         .unwrap_or("")
                         .to_string(),
                     cpu_us: per_completion(

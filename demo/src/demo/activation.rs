@@ -127,7 +127,7 @@ mod tests {
 
     #[test]
     fn answers_once() {
-        let dir = std::env::temp_dir().join(format!("xtask-activation-{}", std::process::id()));
+        let dir = std::env::temp_dir().join(format!("demo-activation-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         let store = Mutex::new(Store::load(&dir).unwrap());

@@ -451,7 +451,7 @@ pub fn browser_section(browser: Option<&BrowserReport>) -> String {
     let _ = writeln!(
         md,
         "{} (client-wasm/pkg, through its JavaScript API) and {} (dist/mqtt.min.js), each in a \
-         fresh load of the same page (`tests/bench-page`), served by ws-bridge together with both \
+         fresh load of the same page (`tests/bench/page`), served by ws-bridge together with both \
          clients (same origin), through that bridge to the same mosquitto TLS listener. MQTT \
          3.1.1, clean session, keepalive 60 s, no reconnect, the same Uint8Array payload; {} \
          messages outstanding (QoS 0: published and not yet received back; QoS 1: not yet \

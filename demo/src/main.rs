@@ -1,9 +1,9 @@
-//! `cargo run -p xtask -- <command>`: the demo and its platform-side writer.
+//! `cargo run -p demo -- <command>`: the demo and its platform-side writer.
 //!
 //! ```text
-//! xtask demo [--data-dir .demo] [--listen ADDR] [--broker-port N] [--web-dir DIR]
+//! demo demo [--data-dir .demo] [--listen ADDR] [--broker-port N] [--web-dir DIR]
 //!            [--upstream HOST:PORT [--ca FILE] [--sni NAME]]
-//! xtask demo-write --identity ID --resource NAME --value V [--data-dir .demo] [--broker ADDR]
+//! demo demo-write --identity ID --resource NAME --value V [--data-dir .demo] [--broker ADDR]
 //! ```
 #![forbid(unsafe_code)]
 
@@ -16,7 +16,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 #[derive(Debug, Parser)]
-#[command(name = "xtask", about = "Build orchestration and the one-command demo")]
+#[command(name = "demo", about = "The one-command demo and its platform writer")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -73,7 +73,7 @@ enum Command {
 fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
         // rumqttd logs every client disconnect as an error: silent unless RUST_LOG asks.
-        tracing_subscriber::EnvFilter::new("warn,xtask=info,ws_bridge=info,rumqttd=off")
+        tracing_subscriber::EnvFilter::new("warn,demo=info,ws_bridge=info,rumqttd=off")
     });
     tracing_subscriber::fmt()
         .with_env_filter(filter)
@@ -82,7 +82,7 @@ fn init_logging() {
         .init();
 }
 
-/// The workspace root (xtask lives one level below it).
+/// The workspace root (the demo crate lives one level below it).
 fn workspace_root() -> PathBuf {
     let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     manifest.parent().map(PathBuf::from).unwrap_or(manifest)
@@ -132,7 +132,7 @@ fn main() -> ExitCode {
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("xtask: cannot start the runtime: {e}");
+            eprintln!("demo: cannot start the runtime: {e}");
             return ExitCode::from(1);
         }
     };
@@ -165,11 +165,11 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e @ (demo::DemoError::Usage(_) | demo::DemoError::Bridge(_))) => {
-            eprintln!("xtask: {e}");
+            eprintln!("demo: {e}");
             ExitCode::from(2)
         }
         Err(e) => {
-            eprintln!("xtask: {e}");
+            eprintln!("demo: {e}");
             ExitCode::from(1)
         }
     }

@@ -1,5 +1,5 @@
 // The browser-client benchmark: one run of one client per page load. The runner
-// (tests/src/bin/bench/browser.rs) loads index.html?client=...&mode=... and polls
+// (tests/bench/src/browser.rs) loads index.html?client=...&mode=... and polls
 // `window.benchResult`: `{ ok: true, count, seconds, rate, ... }` or `{ ok: false, error }`.
 // The page connects (and subscribes), sets `window.benchStatus = "ready"` and waits for the runner
 // to call `window.benchGo()`, so that the runner can read Chromium's CPU counters right before.
