@@ -1,6 +1,6 @@
 //! The provider and the layout. Effects live here and only here: the MQTT runtime (`mqtt`),
-//! remembered credentials (`storage`) and the hash route. Pages read [`AppContext`]; leaf
-//! components take props and callbacks.
+//! remembered credentials (`storage`) and the hash route. Each page gets its own state as props,
+//! so it renders only when that state changed; [`use_app`] gives it the way to act.
 
 use std::rc::Rc;
 
@@ -16,29 +16,25 @@ use crate::{format, storage};
 impl Reducible for State {
     type Action = Action;
 
+    /// yew still holds the previous state here, so this clones it: a page, settings and
+    /// connection pointers and a few words. `apply` then copies only the page the action changes.
     fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
         Rc::new(Rc::unwrap_or_clone(self).apply(action))
     }
 }
 
-/// What pages get from the provider.
-#[derive(Clone)]
+/// What pages get from the provider: how to change the state and how to run a connection
+/// command. Both are made once, so the context never changes and never renders a page.
+#[derive(Clone, PartialEq)]
 pub struct AppContext {
-    pub state: UseReducerHandle<State>,
+    dispatch: UseReducerDispatcher<State>,
     pub run: Callback<Op>,
-}
-
-/// Consumers re-render whenever the provider does (that is, on every state change).
-impl PartialEq for AppContext {
-    fn eq(&self, _: &Self) -> bool {
-        false
-    }
 }
 
 impl AppContext {
     /// A callback that dispatches the action made from its argument.
     pub fn on<T: 'static>(&self, make: impl Fn(T) -> Action + 'static) -> Callback<T> {
-        let d = self.state.dispatcher();
+        let d = self.dispatch.clone();
         Callback::from(move |v| d.dispatch(make(v)))
     }
 
@@ -46,14 +42,22 @@ impl AppContext {
         self.on(|(field, value)| Action::Set(field, value))
     }
 
-    pub fn set(&self, field: Field) -> Callback<String> {
-        self.on(move |value| Action::Set(field, value))
-    }
-
     /// A click handler that runs `op`.
     pub fn op(&self, op: Op) -> Callback<MouseEvent> {
         self.run.reform(move |_| op)
     }
+}
+
+/// The app's context, or (outside the provider, a programming error) a page that says so.
+#[hook]
+pub fn use_app() -> Result<AppContext, Html> {
+    use_context::<AppContext>().ok_or_else(|| {
+        html! {
+            <p id="app-error" class="notice" role="alert">
+                { "This page must be shown inside the app (no AppContext provider)." }
+            </p>
+        }
+    })
 }
 
 fn hash() -> String {
@@ -83,8 +87,12 @@ fn initial_state() -> State {
 
 #[component(App)]
 pub fn app() -> Html {
-    let state = use_reducer(initial_state);
+    // Renders only when an action changed the state (`State: PartialEq` by pointers).
+    let state = use_reducer_eq(initial_state);
     let runtime = use_mut_ref(Runtime::default);
+    // The state commands read; kept current on every render so `run` can stay the same callback.
+    let latest = use_mut_ref(|| state.clone());
+    *latest.borrow_mut() = state.clone();
 
     // Hash routing: `#/activate`, `#/console`, `#/echo`, `#/device`, `#/platform`.
     {
@@ -133,23 +141,29 @@ pub fn app() -> Html {
     // Close the connection when the app goes away.
     {
         let runtime = runtime.clone();
-        let state = state.clone();
+        let latest = latest.clone();
         use_effect_with((), move |_| {
-            move || runtime.borrow_mut().run(&state, Op::Stop)
+            move || {
+                let state = latest.borrow().clone();
+                runtime.borrow_mut().run(&state, Op::Stop)
+            }
         });
     }
 
-    let run = {
-        let state = state.clone();
-        Callback::from(move |op: Op| runtime.borrow_mut().run(&state, op))
-    };
-    let context = AppContext {
-        state: state.clone(),
-        run,
-    };
+    let context = use_memo((), {
+        let dispatch = state.dispatcher();
+        move |_| AppContext {
+            dispatch,
+            run: Callback::from(move |op: Op| {
+                let state = latest.borrow().clone();
+                runtime.borrow_mut().run(&state, op)
+            }),
+        }
+    });
     let page = state.page;
+    let s = &*state;
     html! {
-        <ContextProvider<AppContext> {context}>
+        <ContextProvider<AppContext> context={(*context).clone()}>
             <header class="top">
                 <h1>{ "MQTT in the browser" }</h1>
                 <nav aria-label="Pages">
@@ -160,16 +174,30 @@ pub fn app() -> Html {
                         }) }
                     </ul>
                 </nav>
-                <crate::components::status::StatusLine status={state.conn.status.clone()}
-                    purpose={state.conn.purpose} notice={state.notice.clone()} />
+                <crate::components::status::StatusLine status={s.conn.status.clone()}
+                    purpose={s.conn.purpose} notice={s.notice.clone()} />
             </header>
             <main id="page" data-page={page.slug()}>
                 { match page {
-                    Page::Activate => html! { <pages::activate::ActivatePage /> },
-                    Page::Console => html! { <pages::console::ConsolePage /> },
-                    Page::Echo => html! { <pages::echo_host::EchoHostPage /> },
-                    Page::Device => html! { <pages::device::DevicePage /> },
-                    Page::Platform => html! { <pages::platform::PlatformPage /> },
+                    Page::Activate => html! {
+                        <pages::activate::ActivatePage state={s.activation.clone()} settings={s.settings.clone()} />
+                    },
+                    Page::Console => html! {
+                        <pages::console::ConsolePage state={s.console.clone()} settings={s.settings.clone()}
+                            connected={s.conn.purpose == Some(Page::Console)} format={s.format}
+                            tz_offset_min={s.tz_offset_min} />
+                    },
+                    Page::Echo => html! {
+                        <pages::echo_host::EchoHostPage state={s.echo.clone()} settings={s.settings.clone()} />
+                    },
+                    Page::Device => html! {
+                        <pages::device::DevicePage state={s.device.clone()} settings={s.settings.clone()} />
+                    },
+                    Page::Platform => html! {
+                        <pages::platform::PlatformPage state={s.platform.clone()} settings={s.settings.clone()}
+                            connected={s.conn.purpose == Some(Page::Platform)} format={s.format}
+                            tz_offset_min={s.tz_offset_min} />
+                    },
                 } }
             </main>
         </ContextProvider<AppContext>>

@@ -158,7 +158,7 @@ impl Runtime {
                 let (generation, client) = self.open(d, Page::Activate, &url, options)?;
                 let out = d.clone();
                 self.flow = Some(client.attach(flow, move |outcome| {
-                    out.dispatch(Action::Activation {
+                    out.dispatch(Action::Activated {
                         generation,
                         outcome,
                     })
@@ -176,7 +176,7 @@ impl Runtime {
                 let out = d.clone();
                 let flow = Console::new(identity, ConsoleMode::Legacy);
                 self.flow = Some(client.attach(flow, move |output| {
-                    out.dispatch(Action::Console {
+                    out.dispatch(Action::ConsoleOutput {
                         generation,
                         at_ms: wall_ms(),
                         output,
@@ -214,7 +214,7 @@ impl Runtime {
                 let (generation, client) = self.open(d, Page::Echo, &url, options)?;
                 let out = d.clone();
                 self.flow = Some(client.attach(EchoHost::new(config), move |output| {
-                    out.dispatch(Action::Echo { generation, output })
+                    out.dispatch(Action::EchoOutput { generation, output })
                 }));
             }
             Op::StartDevice => {
@@ -238,7 +238,7 @@ impl Runtime {
                 let (generation, client) = self.open(d, Page::Device, &url, options)?;
                 let out = d.clone();
                 self.flow = Some(client.attach(Device::new(config), move |output| {
-                    out.dispatch(Action::Device { generation, output })
+                    out.dispatch(Action::DeviceOutput { generation, output })
                 }));
             }
             Op::ConnectPlatform => {

@@ -1,5 +1,7 @@
 //! Where to connect (bridge URL, route, Murano product) and as whom (identity, credentials).
 
+use std::rc::Rc;
+
 use yew::prelude::*;
 
 use super::field::TextField;
@@ -7,7 +9,7 @@ use crate::state::{Field, Settings};
 
 #[derive(Properties, PartialEq)]
 pub struct Props {
-    pub settings: Settings,
+    pub settings: Rc<Settings>,
     pub onset: Callback<(Field, String)>,
     /// Show identity, user name, password and client id (not on the platform page).
     #[prop_or(true)]

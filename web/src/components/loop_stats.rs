@@ -2,7 +2,8 @@
 
 use yew::prelude::*;
 
-use crate::state::{Dir, LoopStats};
+use crate::state::log::Dir;
+use crate::state::loop_stats::LoopStats;
 
 #[derive(Properties, PartialEq)]
 pub struct Props {

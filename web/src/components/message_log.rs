@@ -5,24 +5,24 @@ use yew::prelude::*;
 
 use super::field::SelectField;
 use crate::format::{self, PayloadFormat};
-use crate::state::{Dir, Log};
+use crate::state::log::{Dir, Log, LogAction, LOG_CAP};
 
 #[derive(Properties, PartialEq)]
 pub struct Props {
     /// Prefix of the element ids.
     pub id: AttrValue,
+    /// Shared with the page's state; compared by identity and version, never row by row.
     pub log: Log,
     pub format: PayloadFormat,
     pub tz_offset_min: i64,
     pub onformat: Callback<PayloadFormat>,
-    pub onpause: Callback<()>,
-    pub onclear: Callback<()>,
+    pub onlog: Callback<LogAction>,
 }
 
 #[component(MessageLog)]
 pub fn message_log(p: &Props) -> Html {
     let id = |name: &str| format!("{}-{name}", p.id);
-    let log = &p.log;
+    let log = p.log.borrow();
     let formats: Vec<(&'static str, &'static str)> = PayloadFormat::ALL
         .iter()
         .map(|f| (f.key(), f.key()))
@@ -39,8 +39,8 @@ pub fn message_log(p: &Props) -> Html {
                 <SelectField id={id("format")} label="Payload as" options={formats} value={p.format.key()}
                     onset={p.onformat.reform(|v: String| PayloadFormat::from_key(&v))} />
                 <button id={id("pause")} data-testid={id("pause")} type="button" aria-pressed={log.paused.to_string()}
-                    onclick={p.onpause.reform(|_| ())}>{ pause_text }</button>
-                <button id={id("clear")} type="button" onclick={p.onclear.reform(|_| ())}>{ "Clear" }</button>
+                    onclick={p.onlog.reform(|_| LogAction::TogglePause)}>{ pause_text }</button>
+                <button id={id("clear")} type="button" onclick={p.onlog.reform(|_| LogAction::Clear)}>{ "Clear" }</button>
             </div>
             <div class="log" id={id("log")} data-testid={id("log")} tabindex="0" role="region" aria-label="Message log">
                 <table>
@@ -60,7 +60,7 @@ pub fn message_log(p: &Props) -> Html {
                     </tbody>
                 </table>
             </div>
-            <small class="log-foot">{ format!("{} shown, newest first; at most {}.", log.entries.len(), crate::state::LOG_CAP) }</small>
+            <small class="log-foot">{ format!("{} shown, newest first; at most {}.", log.entries.len(), LOG_CAP) }</small>
         </section>
     }
 }

@@ -1,4 +1,5 @@
-//! One component per hash route. Pages read the provider's context and pass props down.
+//! One folder per page: its state and reducer (`state.rs`, tested natively next to it) and its
+//! view (`view.rs`, wasm32), which takes its state as props and dispatches through `use_app()`.
 
 pub mod activate;
 pub mod console;

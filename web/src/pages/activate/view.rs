@@ -1,35 +1,46 @@
 //! Murano activation (seed 000), legacy (`activate`) or current (`$provision`): prints the seed's
 //! lines, copies the credentials into the console and offers to remember them.
 
+use std::rc::Rc;
+
 use mqtt_core::flows::ActivationMode;
 use yew::prelude::*;
 
-use crate::app::AppContext;
+use super::state::{Action as Activate, ActivationState};
+use crate::app::use_app;
 use crate::components::connection_panel::ConnectionPanel;
 use crate::components::field::{CheckField, SelectField};
 use crate::mqtt::Op;
-use crate::state::{Action, Page};
+use crate::state::{Action, Page, Settings};
+
+#[derive(Properties, PartialEq)]
+pub struct Props {
+    pub state: Rc<ActivationState>,
+    pub settings: Rc<Settings>,
+}
 
 #[component(ActivatePage)]
-pub fn activate_page() -> Html {
-    let ctx = use_context::<AppContext>().expect("AppContext");
-    let state = &*ctx.state;
-    let a = &state.activation;
+pub fn activate_page(p: &Props) -> Html {
+    let ctx = match use_app() {
+        Ok(ctx) => ctx,
+        Err(error) => return error,
+    };
+    let a = &*p.state;
     let mode = match a.mode {
         ActivationMode::Legacy => "legacy",
         ActivationMode::Provision => "provision",
     };
     let set_mode = ctx.on(|v: String| {
-        Action::SetActivationMode(if v == "provision" {
+        Action::Activate(Activate::SetMode(if v == "provision" {
             ActivationMode::Provision
         } else {
             ActivationMode::Legacy
-        })
+        }))
     });
     html! {
         <>
-            <ConnectionPanel settings={state.settings.clone()} onset={ctx.set_field()}
-                client_id_default={state.settings.default_client_id(Page::Activate)} credentials={false}>
+            <ConnectionPanel settings={p.settings.clone()} onset={ctx.set_field()}
+                client_id_default={p.settings.default_client_id(Page::Activate)} credentials={false}>
                 <SelectField id="activation-mode" label="Activation API" value={mode} onset={set_mode}
                     options={vec![("legacy", "Legacy: activate, activate/<identity>"), ("provision", "Current: $provision/<identity>")]} />
                 <button id="activate" data-testid="activate" class="primary" type="button"
@@ -54,7 +65,7 @@ pub fn activate_page() -> Html {
                 }
                 <div class="actions">
                     <CheckField id="remember" label="Remember the credentials in this browser"
-                        checked={state.settings.remember} onset={ctx.on(Action::SetRemember)} />
+                        checked={p.settings.remember} onset={ctx.on(Action::SetRemember)} />
                     <button id="forget" type="button" onclick={ctx.on(|_: MouseEvent| Action::Forget)}>
                         { "Forget remembered credentials" }
                     </button>

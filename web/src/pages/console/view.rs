@@ -1,22 +1,39 @@
 //! The Murano resource console (seed 000): subscribe `<identity>/#`, publish values, watch the
 //! log and a live chart per numeric resource.
 
+use std::rc::Rc;
+
 use yew::prelude::*;
 
-use crate::app::AppContext;
+use super::state::{Action as Console, ConsoleState, Field};
+use crate::app::use_app;
 use crate::components::chart::Chart;
 use crate::components::connection_panel::ConnectionPanel;
 use crate::components::field::{CheckField, SelectField, TextField};
 use crate::components::message_log::MessageLog;
+use crate::format::PayloadFormat;
 use crate::mqtt::Op;
-use crate::state::{Action, Field, Page};
+use crate::state::{Action, Page, Settings};
+
+#[derive(Properties, PartialEq)]
+pub struct Props {
+    pub state: Rc<ConsoleState>,
+    pub settings: Rc<Settings>,
+    /// The tab's connection is this console's.
+    pub connected: bool,
+    pub format: PayloadFormat,
+    pub tz_offset_min: i64,
+}
 
 #[component(ConsolePage)]
-pub fn console_page() -> Html {
-    let ctx = use_context::<AppContext>().expect("AppContext");
-    let state = &*ctx.state;
-    let c = &state.console;
-    let connected_here = state.conn.purpose == Some(Page::Console);
+pub fn console_page(p: &Props) -> Html {
+    let ctx = match use_app() {
+        Ok(ctx) => ctx,
+        Err(error) => return error,
+    };
+    let c = &*p.state;
+    let connected_here = p.connected;
+    let set = |field: Field| ctx.on(move |v: String| Action::Console(Console::Set(field, v)));
     let onsubmit = {
         let run = ctx.run.clone();
         Callback::from(move |e: SubmitEvent| {
@@ -24,10 +41,11 @@ pub fn console_page() -> Html {
             run.emit(Op::Publish);
         })
     };
+    let charts = c.charts.borrow();
     html! {
         <>
-            <ConnectionPanel settings={state.settings.clone()} onset={ctx.set_field()}
-                client_id_default={state.settings.default_client_id(Page::Console)}>
+            <ConnectionPanel settings={p.settings.clone()} onset={ctx.set_field()}
+                client_id_default={p.settings.default_client_id(Page::Console)}>
                 <button id="connect" data-testid="connect" class="primary" type="button" onclick={ctx.op(Op::ConnectConsole)}>
                     { if connected_here { "Reconnect" } else { "Connect" } }
                 </button>
@@ -38,13 +56,13 @@ pub fn console_page() -> Html {
             <section class="panel" aria-labelledby="publish-title">
                 <h2 id="publish-title">{ "Publish" }</h2>
                 <form class="grid" {onsubmit}>
-                    <TextField id="pub-topic" label="Resource or topic" value={c.topic.clone()} onset={ctx.set(Field::PubTopic)}
+                    <TextField id="pub-topic" label="Resource or topic" value={c.topic.clone()} onset={set(Field::Topic)}
                         hint="temperature → <identity>/temperature" />
-                    <TextField id="pub-message" label="Message" value={c.message.clone()} onset={ctx.set(Field::PubMessage)} />
+                    <TextField id="pub-message" label="Message" value={c.message.clone()} onset={set(Field::Message)} />
                     <SelectField id="pub-qos" label="QoS" value={c.qos.to_string()}
                         options={vec![("0", "0 at most once"), ("1", "1 at least once"), ("2", "2 exactly once")]}
-                        onset={ctx.on(|v: String| Action::SetQos(v.parse().unwrap_or(0)))} />
-                    <CheckField id="pub-retain" label="Retain" checked={c.retain} onset={ctx.on(Action::SetRetain)} />
+                        onset={ctx.on(|v: String| Action::Console(Console::SetQos(v.parse().unwrap_or(0))))} />
+                    <CheckField id="pub-retain" label="Retain" checked={c.retain} onset={ctx.on(|v| Action::Console(Console::SetRetain(v)))} />
                     <div class="actions">
                         <button id="publish" data-testid="publish" class="primary" type="submit">{ "Publish" }</button>
                     </div>
@@ -53,17 +71,16 @@ pub fn console_page() -> Html {
             <section class="panel" aria-labelledby="charts-title">
                 <h2 id="charts-title">{ "Resources" }</h2>
                 <div id="charts" class="charts">
-                    if c.charts.series.is_empty() {
+                    if charts.series.is_empty() {
                         <p class="help">{ "Numeric values appear here as live charts." }</p>
                     }
-                    { for c.charts.series.iter().map(|(name, points)| html! {
+                    { for charts.series.iter().map(|(name, points)| html! {
                         <Chart key={name.clone()} name={name.clone()} points={points.clone()} />
                     }) }
                 </div>
             </section>
-            <MessageLog id="console" log={c.log.clone()} format={c.format} tz_offset_min={state.tz_offset_min}
-                onformat={ctx.on(Action::SetFormat)} onpause={ctx.on(|_| Action::TogglePause)}
-                onclear={ctx.on(|_| Action::ClearLog)} />
+            <MessageLog id="console" log={c.log.clone()} format={p.format} tz_offset_min={p.tz_offset_min}
+                onformat={ctx.on(Action::SetFormat)} onlog={ctx.on(|a| Action::Console(Console::Log(a)))} />
         </>
     }
 }

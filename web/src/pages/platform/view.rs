@@ -2,21 +2,38 @@
 //! `<identity>/<resource>`, which the device's console receives ("if you directly enter values
 //! in the browser, the device will also receive those changes").
 
+use std::rc::Rc;
+
 use yew::prelude::*;
 
-use crate::app::AppContext;
+use super::state::{Action as Platform, Field, PlatformState};
+use crate::app::use_app;
 use crate::components::connection_panel::ConnectionPanel;
 use crate::components::field::TextField;
 use crate::components::message_log::MessageLog;
+use crate::format::PayloadFormat;
 use crate::mqtt::Op;
-use crate::state::{Action, Field, Page};
+use crate::state::{Action, Settings};
+
+#[derive(Properties, PartialEq)]
+pub struct Props {
+    pub state: Rc<PlatformState>,
+    pub settings: Rc<Settings>,
+    /// The tab's connection is this platform's.
+    pub connected: bool,
+    pub format: PayloadFormat,
+    pub tz_offset_min: i64,
+}
 
 #[component(PlatformPage)]
-pub fn platform_page() -> Html {
-    let ctx = use_context::<AppContext>().expect("AppContext");
-    let state = &*ctx.state;
-    let p = &state.platform;
-    let connected_here = state.conn.purpose == Some(Page::Platform);
+pub fn platform_page(props: &Props) -> Html {
+    let ctx = match use_app() {
+        Ok(ctx) => ctx,
+        Err(error) => return error,
+    };
+    let p = &*props.state;
+    let connected_here = props.connected;
+    let set = |field: Field| ctx.on(move |v: String| Action::Platform(Platform::Set(field, v)));
     let onsubmit = {
         let run = ctx.run.clone();
         Callback::from(move |e: SubmitEvent| {
@@ -26,11 +43,11 @@ pub fn platform_page() -> Html {
     };
     html! {
         <>
-            <ConnectionPanel settings={state.settings.clone()} onset={ctx.set_field()} device={false}>
+            <ConnectionPanel settings={props.settings.clone()} onset={ctx.set_field()} device={false}>
                 <TextField id="platform-username" label="Platform user name" value={p.username.clone()}
-                    onset={ctx.set(Field::PlatformUser)} autocomplete="username" />
+                    onset={set(Field::User)} autocomplete="username" />
                 <TextField id="platform-password" label="Platform password" kind="password" value={p.password.clone()}
-                    onset={ctx.set(Field::PlatformPassword)} autocomplete="current-password" />
+                    onset={set(Field::Password)} autocomplete="current-password" />
                 <button id="platform-connect" data-testid="platform-connect" class="primary" type="button"
                     onclick={ctx.op(Op::ConnectPlatform)}>{ if connected_here { "Reconnect" } else { "Connect" } }</button>
                 <button id="platform-disconnect" type="button" disabled={!connected_here} onclick={ctx.op(Op::Stop)}>
@@ -41,9 +58,9 @@ pub fn platform_page() -> Html {
                 <h2 id="write-title">{ "Write a resource value" }</h2>
                 <form class="grid" {onsubmit}>
                     <TextField id="platform-identity" label="Device identity" value={p.identity.clone()}
-                        onset={ctx.set(Field::PlatformIdentity)} placeholder="007" />
-                    <TextField id="platform-resource" label="Resource" value={p.resource.clone()} onset={ctx.set(Field::PlatformResource)} />
-                    <TextField id="platform-value" label="Value" value={p.value.clone()} onset={ctx.set(Field::PlatformValue)} />
+                        onset={set(Field::Identity)} placeholder="007" />
+                    <TextField id="platform-resource" label="Resource" value={p.resource.clone()} onset={set(Field::Resource)} />
+                    <TextField id="platform-value" label="Value" value={p.value.clone()} onset={set(Field::Value)} />
                     <div class="actions">
                         <button id="platform-write" data-testid="platform-write" class="primary" type="submit">
                             { format!("Write to {}", p.topic()) }
@@ -51,9 +68,8 @@ pub fn platform_page() -> Html {
                     </div>
                 </form>
             </section>
-            <MessageLog id="platform" log={p.log.clone()} format={state.console.format} tz_offset_min={state.tz_offset_min}
-                onformat={ctx.on(Action::SetFormat)} onpause={ctx.on(|_| Action::TogglePause)}
-                onclear={ctx.on(|_| Action::ClearLog)} />
+            <MessageLog id="platform" log={p.log.clone()} format={props.format} tz_offset_min={props.tz_offset_min}
+                onformat={ctx.on(Action::SetFormat)} onlog={ctx.on(|a| Action::Platform(Platform::Log(a)))} />
         </>
     }
 }

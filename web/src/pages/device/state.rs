@@ -1,0 +1,77 @@
+//! The device page's state and reducer.
+
+use mqtt_core::flows::DeviceOutput;
+
+use crate::state::log::Dir;
+use crate::state::loop_stats::LoopStats;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceState {
+    pub in_topic: String,
+    pub out_topic: String,
+    pub message: String,
+    pub interval_ms: String,
+    pub stats: LoopStats,
+}
+
+impl Default for DeviceState {
+    fn default() -> Self {
+        Self {
+            in_topic: "azuresphere/sample/device".into(),
+            out_topic: "azuresphere/sample/host".into(),
+            message: "Hello from Azure Sphere".into(),
+            interval_ms: "1000".into(),
+            stats: LoopStats::default(),
+        }
+    }
+}
+
+impl DeviceState {
+    /// The interval, clamped to 100 ms … 1 h; `None` when not a number.
+    pub fn interval(&self) -> Option<u64> {
+        self.interval_ms
+            .trim()
+            .parse::<u64>()
+            .ok()
+            .map(|ms| ms.clamp(100, 3_600_000))
+    }
+}
+
+/// A text input of the device page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    In,
+    Out,
+    Message,
+    Interval,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    Set(Field, String),
+    /// A new device loop began: the counters start over.
+    Started,
+    Running(bool),
+    Output(DeviceOutput),
+    Error(String),
+}
+
+impl DeviceState {
+    pub fn reduce(&mut self, action: Action) {
+        match action {
+            Action::Set(field, value) => {
+                *match field {
+                    Field::In => &mut self.in_topic,
+                    Field::Out => &mut self.out_topic,
+                    Field::Message => &mut self.message,
+                    Field::Interval => &mut self.interval_ms,
+                } = value
+            }
+            Action::Started => self.stats = LoopStats::default(),
+            Action::Running(running) => self.stats.running = running,
+            Action::Output(DeviceOutput::Sent(p)) => self.stats.note(Dir::Out, &p),
+            Action::Output(DeviceOutput::Received(p)) => self.stats.note(Dir::In, &p),
+            Action::Error(reason) => self.stats.error(reason),
+        }
+    }
+}
