@@ -395,6 +395,10 @@ impl Session {
                     }
                 }
                 Ok(None) => break,
+                Err(codec::DecodeError::ClientOnlyPacket { packet }) => {
+                    failure = Some(Error::Violation(format!("a server must not send {packet}")));
+                    break;
+                }
                 Err(e) => {
                     failure = Some(Error::Protocol(e));
                     break;
@@ -663,7 +667,10 @@ impl Session {
                     }
                     Ok(())
                 }
-                other => Err(Error::Violation(format!("{} before CONNACK", other.name()))),
+                other => Err(Error::Violation(format!(
+                    "{} before CONNACK",
+                    crate::packet::name(&other)
+                ))),
             };
         }
         match packet {
@@ -722,7 +729,7 @@ impl Session {
             }
             other => Err(Error::Violation(format!(
                 "a server must not send {}",
-                other.name()
+                crate::packet::name(&other)
             ))),
         }
     }
