@@ -397,7 +397,15 @@ mod tests {
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
+    use crate::packet::{
+        name, Connect, ConnectReturnCode, Protocol, QoS, Subscribe, SubscribeTopic, Unsubscribe,
+    };
+
     const MAX: usize = 1 << 20;
+
+    fn pid(n: u16) -> Pid {
+        Pid::try_from(n).unwrap()
+    }
 
     fn hex(s: &str) -> Vec<u8> {
         s.split_whitespace()
@@ -604,5 +612,134 @@ mod tests {
             decode(&hex("90 03 00 07 80"), MAX),
             Ok(Some((Packet::Suback(_), 5)))
         ));
+    }
+
+    #[test]
+    fn every_packet_type_round_trips() {
+        let big = vec![7u8; 200]; // a two-byte remaining length
+        let packets = [
+            Packet::Connect(Connect {
+                protocol: Protocol::MQTT311,
+                keep_alive: 0,
+                client_id: "",
+                clean_session: false,
+                last_will: None,
+                username: Some("user"),
+                password: None,
+            }),
+            Packet::Connack(Connack {
+                session_present: true,
+                code: ConnectReturnCode::NotAuthorized,
+            }),
+            Packet::Publish(Publish {
+                dup: false,
+                qospid: QosPid::AtMostOnce,
+                retain: false,
+                topic_name: "t",
+                payload: &big,
+            }),
+            Packet::Puback(pid(1)),
+            Packet::Pubrec(pid(2)),
+            Packet::Pubcomp(pid(3)),
+            Packet::Suback(Suback {
+                pid: pid(4),
+                return_codes: vec![
+                    SubscribeReturnCodes::Success(QoS::AtLeastOnce),
+                    SubscribeReturnCodes::Failure,
+                ],
+            }),
+            Packet::Unsuback(pid(5)),
+            Packet::Pingresp,
+            Packet::Pubrel(pid(6)),
+            Packet::Subscribe(Subscribe {
+                pid: pid(7),
+                topics: vec![SubscribeTopic {
+                    topic_path: "a/+".into(),
+                    qos: QoS::ExactlyOnce,
+                }],
+            }),
+            Packet::Unsubscribe(Unsubscribe {
+                pid: pid(8),
+                topics: vec!["a/+".into(), "b".into()],
+            }),
+            Packet::Pingreq,
+            Packet::Disconnect,
+        ];
+        for packet in packets {
+            let bytes = encode(&packet).unwrap();
+            let (decoded, used) = decode_any(&bytes, 1 << 20).unwrap().unwrap();
+            assert_eq!((decoded, used), (packet, bytes.len()));
+        }
+    }
+
+    /// Section 3.1.2: flag combinations a server must treat as malformed.
+    #[test]
+    fn inconsistent_connect_flags_are_refused() {
+        // CONNECT "MQTT" 4, flags, keep alive 0, client id "c", then user "u" when flagged.
+        let connect = |flags: u8| {
+            let mut bytes = vec![
+                0x10, 0, 0, 4, b'M', b'Q', b'T', b'T', 4, flags, 0, 0, 0, 1, b'c',
+            ];
+            if flags & 0x80 != 0 {
+                bytes.extend_from_slice(&[0, 1, b'u']);
+            }
+            if flags & 0x40 != 0 {
+                bytes.extend_from_slice(&[0, 1, b'p']);
+            }
+            bytes[1] = (bytes.len() - 2) as u8;
+            decode_any(&bytes, 1 << 20).map(|p| p.map(|(p, _)| name(&p)))
+        };
+        assert_eq!(connect(0b0000_0010), Ok(Some("CONNECT")));
+        assert_eq!(connect(0b1100_0010), Ok(Some("CONNECT")));
+        for flags in [
+            0b0000_0011,
+            0b0010_0000,
+            0b0000_1000,
+            0b0100_0000,
+            0b0001_1100,
+        ] {
+            assert_eq!(
+                connect(flags),
+                Err(DecodeError::InvalidCode {
+                    packet: "CONNECT",
+                    code: flags
+                }),
+                "{flags:#010b}"
+            );
+        }
+        let mut wrong_level = vec![0x10, 12, 0, 4, b'M', b'Q', b'T', b'T', 5, 2, 0, 0, 0, 0];
+        assert_eq!(
+            decode_any(&wrong_level, 1 << 20),
+            Err(DecodeError::UnknownProtocol { level: 5 })
+        );
+        wrong_level[8] = 4;
+        assert!(decode_any(&wrong_level, 1 << 20).is_ok());
+    }
+
+    /// mqttrs 0.4.1 writes an MQTT 3.1 CONNECT as `00 04 "MQisdp" 04` (wrong length and level),
+    /// so `encode` refuses it; a 3.1 CONNECT from a client still decodes (section 3.1.2.1).
+    #[test]
+    fn mqtt_3_1_connect_is_read_but_not_written() {
+        let connect = Connect {
+            protocol: Protocol::MQIsdp,
+            keep_alive: 0,
+            client_id: "",
+            clean_session: false,
+            last_will: None,
+            username: Some("user"),
+            password: None,
+        };
+        assert_eq!(
+            encode(&Packet::Connect(connect.clone())),
+            Err(EncodeError::UnsupportedProtocol)
+        );
+        let mut bytes = vec![0x10, 20, 0, 6];
+        bytes.extend_from_slice(b"MQIsdp");
+        bytes.extend_from_slice(&[3, 0x80, 0, 0, 0, 0, 0, 4]);
+        bytes.extend_from_slice(b"user");
+        assert_eq!(
+            decode_any(&bytes, 1 << 20),
+            Ok(Some((Packet::Connect(connect), bytes.len())))
+        );
     }
 }
