@@ -7,4 +7,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SIM_SEEDS=${1:-1000000} SIM_FROM=${2:-0} \
-  cargo test --release --locked -p mqtt-core --features server --test simulation -- --nocapture
+  cargo test --release --locked -p mqtt-core --test simulation -- --nocapture

@@ -1,15 +1,24 @@
-//! MQTT 3.1.1 framing and decoding.
+//! MQTT 3.1.1 framing and decoding into `mqttrs`'s packet types.
 //!
 //! [`decode`] is total: any input gives a packet, a request for more bytes, or a typed error,
 //! never a panic (a panic in a browser tab cannot be caught). It refuses a bad first byte before
 //! the length arrives, an oversized frame from its header alone, and reads every field of the
-//! body through a bounds-checked reader that names the field that is wrong.
+//! body through a bounds-checked reader that names the field that is wrong. We build mqttrs's
+//! types ourselves rather than call `mqttrs::decode_slice`: it indexes past its input on
+//! malformed frames (`20 00`, `40 00`, a truncated PUBLISH or CONNECT), and a reader that
+//! already checked every field has nothing left for it to do.
+//!
+//! [`decode`] is the client's: packets a server sends. Packets only a client sends (CONNECT,
+//! SUBSCRIBE, UNSUBSCRIBE, PINGREQ, DISCONNECT) are refused from their first byte; reading them is
+//! [`decode_any`]'s job, built only with the `server` feature (brokers, fronts, tests), so the
+//! browser package carries none of it.
 
-pub use crate::packet::{encode, EncodeError};
+pub use crate::packet::{encode, packet_name, EncodeError};
 use crate::packet::{
-    Connack, Connect, ConnectReturnCode, LastWill, Packet, Pid, Protocol, Publish, QoS, QosPid,
-    Suback, Subscribe, SubscribeReturnCodes, SubscribeTopic, Unsubscribe,
+    pid_from_u16, qos_from_u8, return_code_from_u8, Connack, Packet, Pid, Publish, QosPid, Suback,
+    SubscribeReturnCodes,
 };
+pub use crate::wire::frame::{read_frame_header, FrameHeader, MAX_REMAINING_LENGTH};
 
 /// Why bytes from the peer are not an MQTT 3.1.1 packet. Always the peer's fault: the
 /// connection carrying them should be dropped.
@@ -44,9 +53,10 @@ pub enum DecodeError {
     },
     #[error("CONNECT asks for protocol level {level}, not MQTT 3.1.1 (or 3.1)")]
     UnknownProtocol { level: u8 },
+    /// A server sent a packet only clients send [MQTT-3.1.0-2, 3.8, 3.10, 3.12, 3.14].
+    #[error("a server must not send {packet}")]
+    ClientOnlyPacket { packet: &'static str },
 }
-
-pub use crate::wire::frame::{read_frame_header, FrameHeader, MAX_REMAINING_LENGTH};
 
 impl From<crate::wire::frame::RemainingLengthTooLong> for DecodeError {
     fn from(_: crate::wire::frame::RemainingLengthTooLong) -> DecodeError {
@@ -54,17 +64,43 @@ impl From<crate::wire::frame::RemainingLengthTooLong> for DecodeError {
     }
 }
 
-/// Decodes the first packet in `buf`, if it is complete.
+/// Packet types only a client sends: CONNECT, SUBSCRIBE, UNSUBSCRIBE, PINGREQ, DISCONNECT.
+fn is_client_only(kind: u8) -> bool {
+    matches!(kind, 1 | 8 | 10 | 12 | 14)
+}
+
+/// Decodes the first packet a server sent in `buf`, if it is complete.
 ///
 /// Returns the packet and the bytes it used, `Ok(None)` when more bytes are needed, or an error
-/// for a frame that is malformed or larger than `max_packet` (checked from the header alone, so
-/// an oversized packet is refused before it is buffered).
+/// for a frame that is malformed, only sent by clients, or larger than `max_packet` (checked
+/// from the header alone, so an oversized packet is refused before it is buffered).
 pub fn decode(buf: &[u8], max_packet: usize) -> Result<Option<(Packet<'_>, usize)>, DecodeError> {
-    // The first byte alone can already be wrong: refuse it now rather than wait for a length
-    // that a non-MQTT peer may never send.
+    if let Some(&first_byte) = buf.first() {
+        validate_first_byte(first_byte)?;
+        if is_client_only(first_byte >> 4) {
+            return Err(DecodeError::ClientOnlyPacket {
+                packet: packet_name(first_byte),
+            });
+        }
+    }
+    decode_frame(buf, max_packet)
+}
+
+/// Decodes the first packet in `buf` whichever side sent it: what a broker or a front reads
+/// from clients. As [`decode`] otherwise.
+#[cfg(any(test, feature = "server"))]
+pub fn decode_any(
+    buf: &[u8],
+    max_packet: usize,
+) -> Result<Option<(Packet<'_>, usize)>, DecodeError> {
     if let Some(&first_byte) = buf.first() {
         validate_first_byte(first_byte)?;
     }
+    decode_frame(buf, max_packet)
+}
+
+/// The frame after its first byte was accepted.
+fn decode_frame(buf: &[u8], max_packet: usize) -> Result<Option<(Packet<'_>, usize)>, DecodeError> {
     let Some(header) = read_frame_header(buf)? else {
         return Ok(None);
     };
@@ -112,8 +148,7 @@ impl<'a> Body<'a> {
 
     fn pid(&mut self) -> Result<Pid, DecodeError> {
         let packet = self.packet;
-        Pid::try_from(self.u16("packet identifier")?)
-            .map_err(|_| DecodeError::ZeroPacketId { packet })
+        pid_from_u16(self.u16("packet identifier")?).ok_or(DecodeError::ZeroPacketId { packet })
     }
 
     /// A two-byte length followed by that many bytes.
@@ -128,9 +163,10 @@ impl<'a> Body<'a> {
             .map_err(|_| DecodeError::NotUtf8 { packet, field })
     }
 
-    fn qos(&mut self, field: &'static str) -> Result<QoS, DecodeError> {
+    #[cfg(any(test, feature = "server"))]
+    fn qos(&mut self, field: &'static str) -> Result<crate::packet::QoS, DecodeError> {
         let code = self.u8(field)?;
-        QoS::from_u8(code).ok_or(DecodeError::InvalidCode {
+        qos_from_u8(code).ok_or(DecodeError::InvalidCode {
             packet: self.packet,
             code,
         })
@@ -159,30 +195,6 @@ impl<'a> Body<'a> {
     }
 }
 
-const PACKET_NAMES: [&str; 16] = [
-    "reserved",
-    "CONNECT",
-    "CONNACK",
-    "PUBLISH",
-    "PUBACK",
-    "PUBREC",
-    "PUBREL",
-    "PUBCOMP",
-    "SUBSCRIBE",
-    "SUBACK",
-    "UNSUBSCRIBE",
-    "UNSUBACK",
-    "PINGREQ",
-    "PINGRESP",
-    "DISCONNECT",
-    "reserved",
-];
-
-/// The name of a packet type, from the first byte of its fixed header.
-pub fn packet_name(first_byte: u8) -> &'static str {
-    PACKET_NAMES[usize::from(first_byte >> 4)]
-}
-
 /// Checks the packet type and the fixed header flags (section 2.2).
 pub fn validate_first_byte(first_byte: u8) -> Result<(), DecodeError> {
     let kind = first_byte >> 4;
@@ -207,7 +219,6 @@ fn parse(first_byte: u8, body: &[u8]) -> Result<Packet<'_>, DecodeError> {
     let invalid = |code| DecodeError::InvalidCode { packet, code };
     let mut r = Body { packet, rest: body };
     let parsed = match first_byte >> 4 {
-        1 => Packet::Connect(parse_connect(&mut r)?),
         2 => {
             r.exactly(2)?;
             let ack_flags = r.u8("acknowledge flags")?;
@@ -217,7 +228,7 @@ fn parse(first_byte: u8, body: &[u8]) -> Result<Packet<'_>, DecodeError> {
             }
             Packet::Connack(Connack {
                 session_present: ack_flags == 1,
-                code: ConnectReturnCode::from_u8(code).ok_or(invalid(code))?,
+                code: return_code_from_u8(code).ok_or(invalid(code))?,
             })
         }
         3 => {
@@ -247,19 +258,6 @@ fn parse(first_byte: u8, body: &[u8]) -> Result<Packet<'_>, DecodeError> {
                 _ => Packet::Unsuback(pid),
             }
         }
-        8 => {
-            let pid = r.pid()?;
-            let mut topics = Vec::new();
-            loop {
-                let topic_path = r.utf8("topic filter")?.to_owned();
-                let qos = r.qos("requested QoS")?;
-                topics.push(SubscribeTopic { topic_path, qos });
-                if r.rest.is_empty() {
-                    break;
-                }
-            }
-            Packet::Subscribe(Subscribe { pid, topics })
-        }
         9 => {
             let pid = r.pid()?;
             if r.rest.is_empty() {
@@ -272,87 +270,125 @@ fn parse(first_byte: u8, body: &[u8]) -> Result<Packet<'_>, DecodeError> {
                 .iter()
                 .map(|&code| match code {
                     0x80 => Ok(SubscribeReturnCodes::Failure),
-                    _ => QoS::from_u8(code)
+                    _ => qos_from_u8(code)
                         .map(SubscribeReturnCodes::Success)
                         .ok_or(invalid(code)),
                 })
                 .collect::<Result<_, _>>()?;
             Packet::Suback(Suback { pid, return_codes })
         }
-        10 => {
-            let pid = r.pid()?;
-            let mut topics = Vec::new();
-            loop {
-                topics.push(r.utf8("topic filter")?.to_owned());
-                if r.rest.is_empty() {
-                    break;
-                }
-            }
-            Packet::Unsubscribe(Unsubscribe { pid, topics })
-        }
-        kind => {
+        13 => {
             r.exactly(0)?;
-            match kind {
-                12 => Packet::Pingreq,
-                13 => Packet::Pingresp,
-                _ => Packet::Disconnect,
-            }
+            Packet::Pingresp
         }
+        #[cfg(any(test, feature = "server"))]
+        kind => client_only::parse(kind, &mut r)?,
+        // `decode` refused these from their first byte.
+        #[cfg(not(any(test, feature = "server")))]
+        _ => return Err(DecodeError::ClientOnlyPacket { packet }),
     };
     r.end()?;
     Ok(parsed)
 }
 
-fn parse_connect<'a>(r: &mut Body<'a>) -> Result<Connect<'a>, DecodeError> {
-    let name = r.prefixed("protocol name")?;
-    let level = r.u8("protocol level")?;
-    let protocol = Protocol::of(name, level).ok_or(DecodeError::UnknownProtocol { level })?;
-    let flags = r.u8("connect flags")?;
-    let has_will = flags & 0b100 != 0;
-    let will_qos = QoS::from_u8((flags >> 3) & 0b11);
-    let will_retain = flags & 0b10_0000 != 0;
-    let has_username = flags & 0b1000_0000 != 0;
-    let has_password = flags & 0b0100_0000 != 0;
-    // The reserved bit is 0 [MQTT-3.1.2-3]; without a will, its QoS and retain are 0
-    // [MQTT-3.1.2-13, -15]; a password needs a user name [MQTT-3.1.2-22].
-    let consistent = flags & 1 == 0
-        && will_qos.is_some()
-        && (has_will || flags & 0b11_1000 == 0)
-        && (has_username || !has_password);
-    let (Some(will_qos), true) = (will_qos, consistent) else {
-        return Err(DecodeError::InvalidCode {
-            packet: "CONNECT",
-            code: flags,
-        });
+/// The packets only clients send: CONNECT, SUBSCRIBE, UNSUBSCRIBE, PINGREQ, DISCONNECT.
+#[cfg(any(test, feature = "server"))]
+mod client_only {
+    use super::{Body, DecodeError};
+    use crate::packet::{
+        protocol_of, qos_from_u8, Connect, LastWill, Packet, Subscribe, SubscribeTopic, Unsubscribe,
     };
-    let keep_alive = r.u16("keep alive")?;
-    let client_id = r.utf8("client identifier")?;
-    let last_will = match has_will {
-        true => Some(LastWill {
-            topic: r.utf8("will topic")?,
-            message: r.prefixed("will message")?,
-            qos: will_qos,
-            retain: will_retain,
-        }),
-        false => None,
-    };
-    let username = match has_username {
-        true => Some(r.utf8("user name")?),
-        false => None,
-    };
-    let password = match has_password {
-        true => Some(r.prefixed("password")?),
-        false => None,
-    };
-    Ok(Connect {
-        protocol,
-        keep_alive,
-        client_id,
-        clean_session: flags & 0b10 != 0,
-        last_will,
-        username,
-        password,
-    })
+
+    /// Reads the body of a client-only packet type (1, 8, 10, 12 or 14).
+    pub(super) fn parse<'a>(kind: u8, r: &mut Body<'a>) -> Result<Packet<'a>, DecodeError> {
+        Ok(match kind {
+            1 => Packet::Connect(parse_connect(r)?),
+            8 => {
+                let pid = r.pid()?;
+                let mut topics = Vec::new();
+                loop {
+                    let topic_path = r.utf8("topic filter")?.to_owned();
+                    let qos = r.qos("requested QoS")?;
+                    topics.push(SubscribeTopic { topic_path, qos });
+                    if r.rest.is_empty() {
+                        break;
+                    }
+                }
+                Packet::Subscribe(Subscribe { pid, topics })
+            }
+            10 => {
+                let pid = r.pid()?;
+                let mut topics = Vec::new();
+                loop {
+                    topics.push(r.utf8("topic filter")?.to_owned());
+                    if r.rest.is_empty() {
+                        break;
+                    }
+                }
+                Packet::Unsubscribe(Unsubscribe { pid, topics })
+            }
+            12 => {
+                r.exactly(0)?;
+                Packet::Pingreq
+            }
+            _ => {
+                r.exactly(0)?;
+                Packet::Disconnect
+            }
+        })
+    }
+
+    fn parse_connect<'a>(r: &mut Body<'a>) -> Result<Connect<'a>, DecodeError> {
+        let name = r.prefixed("protocol name")?;
+        let level = r.u8("protocol level")?;
+        let protocol = protocol_of(name, level).ok_or(DecodeError::UnknownProtocol { level })?;
+        let flags = r.u8("connect flags")?;
+        let has_will = flags & 0b100 != 0;
+        let will_qos = qos_from_u8((flags >> 3) & 0b11);
+        let will_retain = flags & 0b10_0000 != 0;
+        let has_username = flags & 0b1000_0000 != 0;
+        let has_password = flags & 0b0100_0000 != 0;
+        // The reserved bit is 0 [MQTT-3.1.2-3]; without a will, its QoS and retain are 0
+        // [MQTT-3.1.2-13, -15]; a password needs a user name [MQTT-3.1.2-22].
+        let consistent = flags & 1 == 0
+            && will_qos.is_some()
+            && (has_will || flags & 0b11_1000 == 0)
+            && (has_username || !has_password);
+        let (Some(will_qos), true) = (will_qos, consistent) else {
+            return Err(DecodeError::InvalidCode {
+                packet: "CONNECT",
+                code: flags,
+            });
+        };
+        let keep_alive = r.u16("keep alive")?;
+        let client_id = r.utf8("client identifier")?;
+        let last_will = match has_will {
+            true => Some(LastWill {
+                topic: r.utf8("will topic")?,
+                message: r.prefixed("will message")?,
+                qos: will_qos,
+                retain: will_retain,
+            }),
+            false => None,
+        };
+        let username = match has_username {
+            true => Some(r.utf8("user name")?),
+            false => None,
+        };
+        let password = match has_password {
+            true => Some(r.prefixed("password")?),
+            false => None,
+        };
+        Ok(Connect {
+            protocol,
+            keep_alive,
+            client_id,
+            clean_session: flags & 0b10 != 0,
+            last_will,
+            username,
+            password,
+        })
+    }
 }
 
 #[cfg(test)]
@@ -361,7 +397,15 @@ mod tests {
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
+    use crate::packet::{
+        name, Connect, ConnectReturnCode, Protocol, QoS, Subscribe, SubscribeTopic, Unsubscribe,
+    };
+
     const MAX: usize = 1 << 20;
+
+    fn pid(n: u16) -> Pid {
+        Pid::try_from(n).unwrap()
+    }
 
     fn hex(s: &str) -> Vec<u8> {
         s.split_whitespace()
@@ -476,11 +520,39 @@ mod tests {
         ];
         for (input, expected) in cases {
             assert_eq!(
-                decode(&hex(input), MAX).map(|_| ()),
+                decode_any(&hex(input), MAX).map(|_| ()),
                 Err(expected.clone()),
                 "{input}"
             );
         }
+    }
+
+    /// A server never sends CONNECT, SUBSCRIBE, UNSUBSCRIBE, PINGREQ or DISCONNECT (3.1, 3.8, 3.10,
+    /// 3.12, 3.14 name the client as sender): the client's decoder refuses them at the first
+    /// byte, whatever follows; the server side reads them.
+    #[test]
+    fn the_client_refuses_client_only_packets_at_their_first_byte() {
+        for (input, packet) in [
+            ("10", "CONNECT"),
+            ("82 05 00 01 00 00", "SUBSCRIBE"),
+            ("a2", "UNSUBSCRIBE"),
+            ("c0 00", "PINGREQ"),
+            ("e0 00", "DISCONNECT"),
+        ] {
+            assert_eq!(
+                decode(&hex(input), MAX).map(|_| ()),
+                Err(DecodeError::ClientOnlyPacket { packet }),
+                "{input}"
+            );
+        }
+        assert_eq!(
+            decode_any(&hex("c0 00"), MAX),
+            Ok(Some((Packet::Pingreq, 2)))
+        );
+        assert_eq!(
+            decode_any(&hex("e0 00"), MAX),
+            Ok(Some((Packet::Disconnect, 2)))
+        );
     }
 
     #[test]
@@ -540,5 +612,134 @@ mod tests {
             decode(&hex("90 03 00 07 80"), MAX),
             Ok(Some((Packet::Suback(_), 5)))
         ));
+    }
+
+    #[test]
+    fn every_packet_type_round_trips() {
+        let big = vec![7u8; 200]; // a two-byte remaining length
+        let packets = [
+            Packet::Connect(Connect {
+                protocol: Protocol::MQTT311,
+                keep_alive: 0,
+                client_id: "",
+                clean_session: false,
+                last_will: None,
+                username: Some("user"),
+                password: None,
+            }),
+            Packet::Connack(Connack {
+                session_present: true,
+                code: ConnectReturnCode::NotAuthorized,
+            }),
+            Packet::Publish(Publish {
+                dup: false,
+                qospid: QosPid::AtMostOnce,
+                retain: false,
+                topic_name: "t",
+                payload: &big,
+            }),
+            Packet::Puback(pid(1)),
+            Packet::Pubrec(pid(2)),
+            Packet::Pubcomp(pid(3)),
+            Packet::Suback(Suback {
+                pid: pid(4),
+                return_codes: vec![
+                    SubscribeReturnCodes::Success(QoS::AtLeastOnce),
+                    SubscribeReturnCodes::Failure,
+                ],
+            }),
+            Packet::Unsuback(pid(5)),
+            Packet::Pingresp,
+            Packet::Pubrel(pid(6)),
+            Packet::Subscribe(Subscribe {
+                pid: pid(7),
+                topics: vec![SubscribeTopic {
+                    topic_path: "a/+".into(),
+                    qos: QoS::ExactlyOnce,
+                }],
+            }),
+            Packet::Unsubscribe(Unsubscribe {
+                pid: pid(8),
+                topics: vec!["a/+".into(), "b".into()],
+            }),
+            Packet::Pingreq,
+            Packet::Disconnect,
+        ];
+        for packet in packets {
+            let bytes = encode(&packet).unwrap();
+            let (decoded, used) = decode_any(&bytes, 1 << 20).unwrap().unwrap();
+            assert_eq!((decoded, used), (packet, bytes.len()));
+        }
+    }
+
+    /// Section 3.1.2: flag combinations a server must treat as malformed.
+    #[test]
+    fn inconsistent_connect_flags_are_refused() {
+        // CONNECT "MQTT" 4, flags, keep alive 0, client id "c", then user "u" when flagged.
+        let connect = |flags: u8| {
+            let mut bytes = vec![
+                0x10, 0, 0, 4, b'M', b'Q', b'T', b'T', 4, flags, 0, 0, 0, 1, b'c',
+            ];
+            if flags & 0x80 != 0 {
+                bytes.extend_from_slice(&[0, 1, b'u']);
+            }
+            if flags & 0x40 != 0 {
+                bytes.extend_from_slice(&[0, 1, b'p']);
+            }
+            bytes[1] = (bytes.len() - 2) as u8;
+            decode_any(&bytes, 1 << 20).map(|p| p.map(|(p, _)| name(&p)))
+        };
+        assert_eq!(connect(0b0000_0010), Ok(Some("CONNECT")));
+        assert_eq!(connect(0b1100_0010), Ok(Some("CONNECT")));
+        for flags in [
+            0b0000_0011,
+            0b0010_0000,
+            0b0000_1000,
+            0b0100_0000,
+            0b0001_1100,
+        ] {
+            assert_eq!(
+                connect(flags),
+                Err(DecodeError::InvalidCode {
+                    packet: "CONNECT",
+                    code: flags
+                }),
+                "{flags:#010b}"
+            );
+        }
+        let mut wrong_level = vec![0x10, 12, 0, 4, b'M', b'Q', b'T', b'T', 5, 2, 0, 0, 0, 0];
+        assert_eq!(
+            decode_any(&wrong_level, 1 << 20),
+            Err(DecodeError::UnknownProtocol { level: 5 })
+        );
+        wrong_level[8] = 4;
+        assert!(decode_any(&wrong_level, 1 << 20).is_ok());
+    }
+
+    /// mqttrs 0.4.1 writes an MQTT 3.1 CONNECT as `00 04 "MQisdp" 04` (wrong length and level),
+    /// so `encode` refuses it; a 3.1 CONNECT from a client still decodes (section 3.1.2.1).
+    #[test]
+    fn mqtt_3_1_connect_is_read_but_not_written() {
+        let connect = Connect {
+            protocol: Protocol::MQIsdp,
+            keep_alive: 0,
+            client_id: "",
+            clean_session: false,
+            last_will: None,
+            username: Some("user"),
+            password: None,
+        };
+        assert_eq!(
+            encode(&Packet::Connect(connect.clone())),
+            Err(EncodeError::UnsupportedProtocol)
+        );
+        let mut bytes = vec![0x10, 20, 0, 6];
+        bytes.extend_from_slice(b"MQIsdp");
+        bytes.extend_from_slice(&[3, 0x80, 0, 0, 0, 0, 0, 4]);
+        bytes.extend_from_slice(b"user");
+        assert_eq!(
+            decode_any(&bytes, 1 << 20),
+            Ok(Some((Packet::Connect(connect), bytes.len())))
+        );
     }
 }

@@ -23,8 +23,9 @@
 //! (tokio; TCP, TLS, WS, WSS; the `mqttws` CLI) and `client-wasm` (web-sys WebSocket; the
 //! JavaScript API). This crate has no IO dependency at all, whatever its features.
 //!
-//! Bytes from the peer never cause a panic: [`codec::decode`] reads every field through a
-//! bounds-checked reader and returns a typed error for anything malformed.
+//! Packets are `mqttrs`'s types, encoded by `mqttrs` behind our size checks ([`packet`]). Bytes
+//! from the peer never cause a panic: [`codec::decode`] reads every field through a
+//! bounds-checked reader into those types and returns a typed error for anything malformed.
 #![forbid(unsafe_code)]
 
 pub mod codec;
@@ -42,7 +43,7 @@ pub use error::{
     CommandError, ConnectRefused, ConnectionError, ProtocolViolation, TlsVerifyKind,
     TransportFailure,
 };
-pub use packet::QoS;
+pub use packet::{qos_from_u8, qos_to_u8, QoS};
 pub use session::{
     Event, Message, Options, PendingPublish, PublishFailure, PublishId, RequestId, Session,
     TransportAction, Will,
@@ -52,13 +53,3 @@ pub use time::Instant;
 // The unit tests also run in headless Chromium (`wasm-pack test --headless --chrome`).
 #[cfg(all(test, target_arch = "wasm32"))]
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
-
-/// QoS from its number (0, 1 or 2).
-pub fn qos_from_u8(value: u8) -> Option<QoS> {
-    QoS::from_u8(value)
-}
-
-/// The number of a QoS.
-pub fn qos_to_u8(qos: QoS) -> u8 {
-    qos.to_u8()
-}

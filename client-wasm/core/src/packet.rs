@@ -1,277 +1,126 @@
-//! MQTT 3.1.1 control packets (section 3 of the spec) as borrowed views, and their encoding.
+//! MQTT 3.1.1 control packets (section 3 of the spec): `mqttrs`'s types, and their encoding
+//! through `mqttrs`'s encoder behind our own checks.
 //!
-//! Decoding lives in [`crate::codec`], which checks a frame's whole structure while it reads it.
-//! Our own types rather than a general-purpose MQTT crate: the browser package pays for every
-//! byte of code, and this is all the client, the demo broker front and the tests need.
+//! Decoding lives in [`crate::codec`], which builds these types with a total, bounds-checked
+//! reader (mqttrs 0.4.1's own decoder panics on some malformed input). mqttrs's error type is only
+//! matched, never formatted: its `Debug`/`Display` would pull `io::ErrorKind` tables into the
+//! browser package.
 
-use core::num::NonZeroU16;
+pub use mqttrs::{
+    Connack, Connect, ConnectReturnCode, LastWill, Packet, Pid, Protocol, Publish, QoS, QosPid,
+    Suback, Subscribe, SubscribeReturnCodes, SubscribeTopic, Unsubscribe,
+};
 
-/// Quality of service (section 4.3).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum QoS {
-    /// At most once: no acknowledgement.
-    AtMostOnce,
-    /// At least once: PUBACK.
-    AtLeastOnce,
-    /// Exactly once: PUBREC, PUBREL, PUBCOMP.
-    ExactlyOnce,
-}
+use crate::wire::frame::write_remaining_length;
 
-impl QoS {
-    /// The QoS of a number (0, 1 or 2).
-    pub fn from_u8(value: u8) -> Option<QoS> {
-        match value {
-            0 => Some(QoS::AtMostOnce),
-            1 => Some(QoS::AtLeastOnce),
-            2 => Some(QoS::ExactlyOnce),
-            _ => None,
-        }
-    }
-
-    /// The number of this QoS.
-    pub fn to_u8(self) -> u8 {
-        self as u8
+/// The QoS of a number (0, 1 or 2).
+pub fn qos_from_u8(value: u8) -> Option<QoS> {
+    match value {
+        0 => Some(QoS::AtMostOnce),
+        1 => Some(QoS::AtLeastOnce),
+        2 => Some(QoS::ExactlyOnce),
+        _ => None,
     }
 }
 
-/// A packet identifier: never 0 (section 2.3.1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Pid(NonZeroU16);
-
-impl Pid {
-    /// The identifier's value.
-    pub fn get(self) -> u16 {
-        self.0.get()
+/// The number of a QoS.
+pub fn qos_to_u8(qos: QoS) -> u8 {
+    match qos {
+        QoS::AtMostOnce => 0,
+        QoS::AtLeastOnce => 1,
+        QoS::ExactlyOnce => 2,
     }
 }
 
-impl Default for Pid {
-    fn default() -> Pid {
-        Pid(NonZeroU16::MIN)
+/// A packet identifier, `None` for 0 (section 2.3.1 forbids it).
+pub fn pid_from_u16(value: u16) -> Option<Pid> {
+    Pid::try_from(value).ok()
+}
+
+/// The CONNACK return code of a byte, if it is one of the six defined (section 3.2.2.3).
+pub fn return_code_from_u8(value: u8) -> Option<ConnectReturnCode> {
+    use ConnectReturnCode::*;
+    Some(match value {
+        0 => Accepted,
+        1 => RefusedProtocolVersion,
+        2 => RefusedIdentifierRejected,
+        3 => ServerUnavailable,
+        4 => BadUsernamePassword,
+        5 => NotAuthorized,
+        _ => return None,
+    })
+}
+
+/// The byte of a CONNACK return code.
+pub fn return_code_to_u8(code: ConnectReturnCode) -> u8 {
+    use ConnectReturnCode::*;
+    match code {
+        Accepted => 0,
+        RefusedProtocolVersion => 1,
+        RefusedIdentifierRejected => 2,
+        ServerUnavailable => 3,
+        BadUsernamePassword => 4,
+        NotAuthorized => 5,
     }
 }
 
-/// Packet identifier 0 is not allowed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ZeroPid;
-
-impl TryFrom<u16> for Pid {
-    type Error = ZeroPid;
-    fn try_from(value: u16) -> Result<Pid, ZeroPid> {
-        NonZeroU16::new(value).map(Pid).ok_or(ZeroPid)
+/// The protocol of a CONNECT's name and level, if we speak it.
+pub fn protocol_of(name: &[u8], level: u8) -> Option<Protocol> {
+    match (name, level) {
+        (b"MQTT", 4) => Some(Protocol::MQTT311),
+        (b"MQIsdp", 3) => Some(Protocol::MQIsdp),
+        _ => None,
     }
 }
 
-/// A PUBLISH's QoS with the identifier that QoS 1 and 2 carry.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum QosPid {
-    /// QoS 0: no identifier.
-    AtMostOnce,
-    /// QoS 1.
-    AtLeastOnce(Pid),
-    /// QoS 2.
-    ExactlyOnce(Pid),
+const PACKET_NAMES: [&str; 16] = [
+    "reserved",
+    "CONNECT",
+    "CONNACK",
+    "PUBLISH",
+    "PUBACK",
+    "PUBREC",
+    "PUBREL",
+    "PUBCOMP",
+    "SUBSCRIBE",
+    "SUBACK",
+    "UNSUBSCRIBE",
+    "UNSUBACK",
+    "PINGREQ",
+    "PINGRESP",
+    "DISCONNECT",
+    "reserved",
+];
+
+/// The name of a packet type as the spec writes it ("CONNACK"), from the first byte of its
+/// fixed header.
+pub fn packet_name(first_byte: u8) -> &'static str {
+    PACKET_NAMES[usize::from(first_byte >> 4)]
 }
 
-impl QosPid {
-    /// The identifier, for QoS 1 and 2.
-    pub fn pid(self) -> Option<Pid> {
-        match self {
-            QosPid::AtMostOnce => None,
-            QosPid::AtLeastOnce(pid) | QosPid::ExactlyOnce(pid) => Some(pid),
-        }
-    }
-
-    /// The QoS alone.
-    pub fn qos(self) -> QoS {
-        match self {
-            QosPid::AtMostOnce => QoS::AtMostOnce,
-            QosPid::AtLeastOnce(_) => QoS::AtLeastOnce,
-            QosPid::ExactlyOnce(_) => QoS::ExactlyOnce,
-        }
-    }
-}
-
-/// The protocol a CONNECT names: 3.1.1, or 3.1 as some brokers still accept.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Protocol {
-    /// "MQTT", level 4.
-    MQTT311,
-    /// "MQIsdp", level 3.
-    MQIsdp,
-}
-
-impl Protocol {
-    fn name(self) -> &'static str {
-        match self {
-            Protocol::MQTT311 => "MQTT",
-            Protocol::MQIsdp => "MQIsdp",
-        }
-    }
-
-    fn level(self) -> u8 {
-        match self {
-            Protocol::MQTT311 => 4,
-            Protocol::MQIsdp => 3,
-        }
-    }
-
-    /// The protocol of a name and level, if we speak it.
-    pub fn of(name: &[u8], level: u8) -> Option<Protocol> {
-        match (name, level) {
-            (b"MQTT", 4) => Some(Protocol::MQTT311),
-            (b"MQIsdp", 3) => Some(Protocol::MQIsdp),
-            _ => None,
-        }
+/// The packet type, the high nibble of the first byte.
+pub fn kind(packet: &Packet<'_>) -> u8 {
+    match packet {
+        Packet::Connect(_) => 1,
+        Packet::Connack(_) => 2,
+        Packet::Publish(_) => 3,
+        Packet::Puback(_) => 4,
+        Packet::Pubrec(_) => 5,
+        Packet::Pubrel(_) => 6,
+        Packet::Pubcomp(_) => 7,
+        Packet::Subscribe(_) => 8,
+        Packet::Suback(_) => 9,
+        Packet::Unsubscribe(_) => 10,
+        Packet::Unsuback(_) => 11,
+        Packet::Pingreq => 12,
+        Packet::Pingresp => 13,
+        Packet::Disconnect => 14,
     }
 }
 
-/// The will of a CONNECT.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LastWill<'a> {
-    pub topic: &'a str,
-    pub message: &'a [u8],
-    pub qos: QoS,
-    pub retain: bool,
-}
-
-/// CONNECT (section 3.1).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Connect<'a> {
-    pub protocol: Protocol,
-    pub keep_alive: u16,
-    pub client_id: &'a str,
-    pub clean_session: bool,
-    pub last_will: Option<LastWill<'a>>,
-    pub username: Option<&'a str>,
-    pub password: Option<&'a [u8]>,
-}
-
-/// CONNACK return codes (section 3.2.2.3).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ConnectReturnCode {
-    Accepted,
-    RefusedProtocolVersion,
-    RefusedIdentifierRejected,
-    ServerUnavailable,
-    BadUsernamePassword,
-    NotAuthorized,
-}
-
-impl ConnectReturnCode {
-    /// The code of a byte, if it is one of the six defined.
-    pub fn from_u8(value: u8) -> Option<ConnectReturnCode> {
-        use ConnectReturnCode::*;
-        Some(match value {
-            0 => Accepted,
-            1 => RefusedProtocolVersion,
-            2 => RefusedIdentifierRejected,
-            3 => ServerUnavailable,
-            4 => BadUsernamePassword,
-            5 => NotAuthorized,
-            _ => return None,
-        })
-    }
-}
-
-/// CONNACK (section 3.2).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Connack {
-    pub session_present: bool,
-    pub code: ConnectReturnCode,
-}
-
-/// PUBLISH (section 3.3).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Publish<'a> {
-    pub dup: bool,
-    pub qospid: QosPid,
-    pub retain: bool,
-    pub topic_name: &'a str,
-    pub payload: &'a [u8],
-}
-
-/// One filter of a SUBSCRIBE.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SubscribeTopic {
-    pub topic_path: String,
-    pub qos: QoS,
-}
-
-/// SUBSCRIBE (section 3.8).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Subscribe {
-    pub pid: Pid,
-    pub topics: Vec<SubscribeTopic>,
-}
-
-/// One return code of a SUBACK.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SubscribeReturnCodes {
-    /// Granted, at this maximum QoS.
-    Success(QoS),
-    /// 0x80.
-    Failure,
-}
-
-/// SUBACK (section 3.9).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Suback {
-    pub pid: Pid,
-    pub return_codes: Vec<SubscribeReturnCodes>,
-}
-
-/// UNSUBSCRIBE (section 3.10).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Unsubscribe {
-    pub pid: Pid,
-    pub topics: Vec<String>,
-}
-
-/// An MQTT 3.1.1 control packet.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Packet<'a> {
-    Connect(Connect<'a>),
-    Connack(Connack),
-    Publish(Publish<'a>),
-    Puback(Pid),
-    Pubrec(Pid),
-    Pubrel(Pid),
-    Pubcomp(Pid),
-    Subscribe(Subscribe),
-    Suback(Suback),
-    Unsubscribe(Unsubscribe),
-    Unsuback(Pid),
-    Pingreq,
-    Pingresp,
-    Disconnect,
-}
-
-impl Packet<'_> {
-    /// The packet type, the high nibble of the first byte.
-    pub fn kind(&self) -> u8 {
-        match self {
-            Packet::Connect(_) => 1,
-            Packet::Connack(_) => 2,
-            Packet::Publish(_) => 3,
-            Packet::Puback(_) => 4,
-            Packet::Pubrec(_) => 5,
-            Packet::Pubrel(_) => 6,
-            Packet::Pubcomp(_) => 7,
-            Packet::Subscribe(_) => 8,
-            Packet::Suback(_) => 9,
-            Packet::Unsubscribe(_) => 10,
-            Packet::Unsuback(_) => 11,
-            Packet::Pingreq => 12,
-            Packet::Pingresp => 13,
-            Packet::Disconnect => 14,
-        }
-    }
-
-    /// The packet's name as the spec writes it ("CONNACK").
-    pub fn name(&self) -> &'static str {
-        crate::codec::packet_name(self.kind() << 4)
-    }
+/// The packet's name as the spec writes it ("CONNACK").
+pub fn name(packet: &Packet<'_>) -> &'static str {
+    packet_name(kind(packet) << 4)
 }
 
 /// Why a packet could not be encoded. The caller's fault (validated inputs never hit it).
@@ -283,34 +132,79 @@ pub enum EncodeError {
     TooLarge,
     #[error("cannot encode packet: a SUBSCRIBE or UNSUBSCRIBE needs at least one filter")]
     NoFilters,
+    /// mqttrs 0.4.1 writes the 3.1 name ("MQIsdp") with a wrong length and level.
+    #[error("cannot encode packet: only MQTT 3.1.1 CONNECTs are sent")]
+    UnsupportedProtocol,
+    /// mqttrs refused a packet our checks passed, or wrote another length than they computed.
+    #[error("cannot encode packet: the encoder disagreed with its checks")]
+    Encoder,
 }
 
-/// The remaining length of a packet's encoding.
-fn body_len(packet: &Packet<'_>) -> usize {
-    let prefixed = |bytes: usize| 2 + bytes;
-    match packet {
+/// A length-prefixed field of `len` bytes: checked, and its encoded size.
+fn prefixed(len: usize, field: &'static str) -> Result<usize, EncodeError> {
+    if len > usize::from(u16::MAX) {
+        return Err(EncodeError::FieldTooLong(field));
+    }
+    Ok(2 + len)
+}
+
+/// The remaining length of a packet's encoding, after checking every field fits its prefix
+/// (mqttrs would silently truncate a longer one to 16 bits).
+fn checked_body_len(packet: &Packet<'_>) -> Result<usize, EncodeError> {
+    Ok(match packet {
         Packet::Connect(c) => {
-            prefixed(c.protocol.name().len())
+            if c.protocol != Protocol::MQTT311 {
+                return Err(EncodeError::UnsupportedProtocol);
+            }
+            let will = match &c.last_will {
+                Some(w) => {
+                    prefixed(w.topic.len(), "will topic")?
+                        + prefixed(w.message.len(), "will message")?
+                }
+                None => 0,
+            };
+            let username = match c.username {
+                Some(u) => prefixed(u.len(), "user name")?,
+                None => 0,
+            };
+            let password = match c.password {
+                Some(p) => prefixed(p.len(), "password")?,
+                None => 0,
+            };
+            // "MQTT", level, flags, keep alive.
+            prefixed(4, "protocol name")?
                 + 4
-                + prefixed(c.client_id.len())
-                + c.last_will
-                    .as_ref()
-                    .map_or(0, |w| prefixed(w.topic.len()) + prefixed(w.message.len()))
-                + c.username.map_or(0, |u| prefixed(u.len()))
-                + c.password.map_or(0, |p| prefixed(p.len()))
+                + prefixed(c.client_id.len(), "client identifier")?
+                + will
+                + username
+                + password
         }
         Packet::Publish(p) => {
-            prefixed(p.topic_name.len()) + p.qospid.pid().map_or(0, |_| 2) + p.payload.len()
+            prefixed(p.topic_name.len(), "topic name")?
+                + p.qospid.pid().map_or(0, |_| 2)
+                + p.payload.len()
         }
         Packet::Subscribe(s) => {
-            2 + s
-                .topics
-                .iter()
-                .map(|t| prefixed(t.topic_path.len()) + 1)
-                .sum::<usize>()
+            if s.topics.is_empty() {
+                return Err(EncodeError::NoFilters);
+            }
+            let mut len = 2;
+            for topic in &s.topics {
+                len += prefixed(topic.topic_path.len(), "topic filter")? + 1;
+            }
+            len
         }
         Packet::Suback(s) => 2 + s.return_codes.len(),
-        Packet::Unsubscribe(u) => 2 + u.topics.iter().map(|t| prefixed(t.len())).sum::<usize>(),
+        Packet::Unsubscribe(u) => {
+            if u.topics.is_empty() {
+                return Err(EncodeError::NoFilters);
+            }
+            let mut len = 2;
+            for topic in &u.topics {
+                len += prefixed(topic.len(), "topic filter")?;
+            }
+            len
+        }
         Packet::Connack(_)
         | Packet::Puback(_)
         | Packet::Pubrec(_)
@@ -318,122 +212,26 @@ fn body_len(packet: &Packet<'_>) -> usize {
         | Packet::Pubcomp(_)
         | Packet::Unsuback(_) => 2,
         Packet::Pingreq | Packet::Pingresp | Packet::Disconnect => 0,
-    }
+    })
 }
 
-/// The fixed header flags (section 2.2.2).
-fn flags(packet: &Packet<'_>) -> u8 {
-    match packet {
-        Packet::Publish(p) => {
-            u8::from(p.dup) << 3 | p.qospid.qos().to_u8() << 1 | u8::from(p.retain)
-        }
-        Packet::Pubrel(_) | Packet::Subscribe(_) | Packet::Unsubscribe(_) => 0b0010,
-        _ => 0,
-    }
-}
-
-struct Writer(Vec<u8>);
-
-impl Writer {
-    fn u8(&mut self, byte: u8) {
-        self.0.push(byte);
-    }
-
-    fn u16(&mut self, value: u16) {
-        self.0.extend_from_slice(&value.to_be_bytes());
-    }
-
-    fn prefixed(&mut self, bytes: &[u8], field: &'static str) -> Result<(), EncodeError> {
-        let len = u16::try_from(bytes.len()).map_err(|_| EncodeError::FieldTooLong(field))?;
-        self.u16(len);
-        self.0.extend_from_slice(bytes);
-        Ok(())
-    }
-}
-
-/// Encodes one packet.
+/// Encodes one packet with `mqttrs::encode_slice`, into a buffer of exactly its size.
 pub fn encode(packet: &Packet<'_>) -> Result<Vec<u8>, EncodeError> {
-    let remaining = body_len(packet);
-    let mut w = Writer(Vec::with_capacity(5 + remaining));
-    w.u8(packet.kind() << 4 | flags(packet));
-    crate::wire::frame::write_remaining_length(remaining, &mut w.0).ok_or(EncodeError::TooLarge)?;
-    match packet {
-        Packet::Connect(c) => {
-            w.prefixed(c.protocol.name().as_bytes(), "protocol name")?;
-            w.u8(c.protocol.level());
-            let will = c.last_will.as_ref();
-            w.u8(u8::from(c.username.is_some()) << 7
-                | u8::from(c.password.is_some()) << 6
-                | u8::from(will.is_some_and(|w| w.retain)) << 5
-                | will.map_or(0, |w| w.qos.to_u8()) << 3
-                | u8::from(will.is_some()) << 2
-                | u8::from(c.clean_session) << 1);
-            w.u16(c.keep_alive);
-            w.prefixed(c.client_id.as_bytes(), "client identifier")?;
-            if let Some(will) = will {
-                w.prefixed(will.topic.as_bytes(), "will topic")?;
-                w.prefixed(will.message, "will message")?;
-            }
-            if let Some(username) = c.username {
-                w.prefixed(username.as_bytes(), "user name")?;
-            }
-            if let Some(password) = c.password {
-                w.prefixed(password, "password")?;
-            }
-        }
-        Packet::Connack(c) => {
-            w.u8(u8::from(c.session_present));
-            w.u8(c.code as u8);
-        }
-        Packet::Publish(p) => {
-            w.prefixed(p.topic_name.as_bytes(), "topic name")?;
-            if let Some(pid) = p.qospid.pid() {
-                w.u16(pid.get());
-            }
-            w.0.extend_from_slice(p.payload);
-        }
-        Packet::Puback(pid)
-        | Packet::Pubrec(pid)
-        | Packet::Pubrel(pid)
-        | Packet::Pubcomp(pid)
-        | Packet::Unsuback(pid) => w.u16(pid.get()),
-        Packet::Subscribe(s) => {
-            if s.topics.is_empty() {
-                return Err(EncodeError::NoFilters);
-            }
-            w.u16(s.pid.get());
-            for topic in &s.topics {
-                w.prefixed(topic.topic_path.as_bytes(), "topic filter")?;
-                w.u8(topic.qos.to_u8());
-            }
-        }
-        Packet::Suback(s) => {
-            w.u16(s.pid.get());
-            for code in &s.return_codes {
-                w.u8(match code {
-                    SubscribeReturnCodes::Success(qos) => qos.to_u8(),
-                    SubscribeReturnCodes::Failure => 0x80,
-                });
-            }
-        }
-        Packet::Unsubscribe(u) => {
-            if u.topics.is_empty() {
-                return Err(EncodeError::NoFilters);
-            }
-            w.u16(u.pid.get());
-            for topic in &u.topics {
-                w.prefixed(topic.as_bytes(), "topic filter")?;
-            }
-        }
-        Packet::Pingreq | Packet::Pingresp | Packet::Disconnect => {}
+    let remaining = checked_body_len(packet)?;
+    // The fixed header as wire::frame writes it, only to size the buffer exactly.
+    let mut header = Vec::with_capacity(crate::wire::frame::MAX_HEADER_LEN);
+    header.push(0);
+    write_remaining_length(remaining, &mut header).ok_or(EncodeError::TooLarge)?;
+    let mut buf = vec![0u8; header.len() + remaining];
+    match mqttrs::encode_slice(packet, &mut buf) {
+        Ok(written) if written == buf.len() => Ok(buf),
+        _ => Err(EncodeError::Encoder),
     }
-    Ok(w.0)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::codec::{decode, DecodeError};
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
@@ -514,92 +312,91 @@ mod tests {
         }
     }
 
+    /// mqttrs writes a field's length as `len as u16`: longer fields must never reach it.
     #[test]
-    fn every_packet_type_round_trips() {
-        let big = vec![7u8; 200]; // a two-byte remaining length
-        let packets = [
-            Packet::Connect(Connect {
-                protocol: Protocol::MQIsdp,
-                keep_alive: 0,
-                client_id: "",
-                clean_session: false,
-                last_will: None,
-                username: Some("user"),
-                password: None,
-            }),
-            Packet::Connack(Connack {
-                session_present: true,
-                code: ConnectReturnCode::NotAuthorized,
-            }),
-            Packet::Publish(Publish {
-                dup: false,
-                qospid: QosPid::AtMostOnce,
-                retain: false,
-                topic_name: "t",
-                payload: &big,
-            }),
-            Packet::Puback(pid(1)),
-            Packet::Pubrec(pid(2)),
-            Packet::Pubcomp(pid(3)),
-            Packet::Suback(Suback {
-                pid: pid(4),
-                return_codes: vec![
-                    SubscribeReturnCodes::Success(QoS::AtLeastOnce),
-                    SubscribeReturnCodes::Failure,
-                ],
-            }),
-            Packet::Unsuback(pid(5)),
-            Packet::Pingresp,
-        ];
-        for packet in packets {
-            let bytes = encode(&packet).unwrap();
-            let (decoded, used) = decode(&bytes, 1 << 20).unwrap().unwrap();
-            assert_eq!((decoded, used), (packet, bytes.len()));
-        }
-    }
-
-    /// Section 3.1.2: flag combinations a server must treat as malformed.
-    #[test]
-    fn inconsistent_connect_flags_are_refused() {
-        // CONNECT "MQTT" 4, flags, keep alive 0, client id "c", then user "u" when flagged.
-        let connect = |flags: u8| {
-            let mut bytes = vec![
-                0x10, 0, 0, 4, b'M', b'Q', b'T', b'T', 4, flags, 0, 0, 0, 1, b'c',
-            ];
-            if flags & 0x80 != 0 {
-                bytes.extend_from_slice(&[0, 1, b'u']);
-            }
-            if flags & 0x40 != 0 {
-                bytes.extend_from_slice(&[0, 1, b'p']);
-            }
-            bytes[1] = (bytes.len() - 2) as u8;
-            decode(&bytes, 1 << 20).map(|p| p.map(|(p, _)| p.name()))
+    fn every_prefixed_field_is_checked_before_mqttrs_sees_it() {
+        let long = "x".repeat(65_536);
+        let base = Connect {
+            protocol: Protocol::MQTT311,
+            keep_alive: 0,
+            client_id: "c",
+            clean_session: true,
+            last_will: None,
+            username: None,
+            password: None,
         };
-        assert_eq!(connect(0b0000_0010), Ok(Some("CONNECT")));
-        assert_eq!(connect(0b1100_0010), Ok(Some("CONNECT")));
-        for flags in [
-            0b0000_0011,
-            0b0010_0000,
-            0b0000_1000,
-            0b0100_0000,
-            0b0001_1100,
-        ] {
+        let cases = [
+            (
+                Connect {
+                    client_id: &long,
+                    ..base.clone()
+                },
+                "client identifier",
+            ),
+            (
+                Connect {
+                    username: Some(&long),
+                    ..base.clone()
+                },
+                "user name",
+            ),
+            (
+                Connect {
+                    username: Some("u"),
+                    password: Some(long.as_bytes()),
+                    ..base.clone()
+                },
+                "password",
+            ),
+            (
+                Connect {
+                    last_will: Some(LastWill {
+                        topic: "w",
+                        message: long.as_bytes(),
+                        qos: QoS::AtMostOnce,
+                        retain: false,
+                    }),
+                    ..base.clone()
+                },
+                "will message",
+            ),
+        ];
+        for (connect, field) in cases {
             assert_eq!(
-                connect(flags),
-                Err(DecodeError::InvalidCode {
-                    packet: "CONNECT",
-                    code: flags
-                }),
-                "{flags:#010b}"
+                encode(&Packet::Connect(connect)),
+                Err(EncodeError::FieldTooLong(field))
             );
         }
-        let mut wrong_level = vec![0x10, 12, 0, 4, b'M', b'Q', b'T', b'T', 5, 2, 0, 0, 0, 0];
+        let subscribe = Packet::Subscribe(Subscribe {
+            pid: pid(1),
+            topics: vec![SubscribeTopic {
+                topic_path: long.clone(),
+                qos: QoS::AtMostOnce,
+            }],
+        });
         assert_eq!(
-            decode(&wrong_level, 1 << 20),
-            Err(DecodeError::UnknownProtocol { level: 5 })
+            encode(&subscribe),
+            Err(EncodeError::FieldTooLong("topic filter"))
         );
-        wrong_level[8] = 4;
-        assert!(decode(&wrong_level, 1 << 20).is_ok());
+        // 65,535 is still a valid length.
+        let max = "x".repeat(65_535);
+        assert!(encode(&Packet::Connect(Connect {
+            client_id: &max,
+            ..base
+        }))
+        .is_ok());
+    }
+
+    #[test]
+    fn qos_and_return_codes_convert_both_ways() {
+        for n in 0..=2 {
+            assert_eq!(qos_from_u8(n).map(qos_to_u8), Some(n));
+        }
+        assert_eq!(qos_from_u8(3), None);
+        for n in 0..=5 {
+            assert_eq!(return_code_from_u8(n).map(return_code_to_u8), Some(n));
+        }
+        assert_eq!(return_code_from_u8(6), None);
     }
 
     #[test]
@@ -621,6 +418,6 @@ mod tests {
             topics: vec![],
         });
         assert_eq!(encode(&empty), Err(EncodeError::NoFilters));
-        assert_eq!(Pid::try_from(0), Err(ZeroPid));
+        assert_eq!(pid_from_u16(0), None);
     }
 }

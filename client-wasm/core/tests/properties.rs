@@ -2,7 +2,7 @@
 //! codec, and topic matching agrees with a straightforward reference implementation.
 #![cfg(not(target_arch = "wasm32"))]
 
-use mqtt_core::codec::{decode, encode};
+use mqtt_core::codec::{decode, decode_any, encode, EncodeError};
 use mqtt_core::packet::{Packet, Pid, QosPid};
 use mqtt_core::{topic, Instant, Options, QoS, Session, TransportAction};
 use proptest::prelude::*;
@@ -165,6 +165,20 @@ fn packet(e: &Emitted) -> Packet<'_> {
     }
 }
 
+/// A decoded packet goes back through mqttrs's encoder and decodes to itself (an MQTT 3.1
+/// CONNECT excepted: mqttrs 0.4.1 cannot write it, and `encode` says so).
+fn reencodes_to_itself(packet: &Packet<'_>) -> Result<(), TestCaseError> {
+    match encode(packet) {
+        Ok(bytes) => {
+            let (again, used) = decode_any(&bytes, usize::MAX).unwrap().unwrap();
+            prop_assert_eq!(used, bytes.len());
+            prop_assert_eq!(&again, packet);
+        }
+        Err(e) => prop_assert_eq!(e, EncodeError::UnsupportedProtocol),
+    }
+    Ok(())
+}
+
 /// The reference: a recursive reading of MQTT 3.1.1 section 4.7.
 fn reference_matches(filter: &[&str], name: &[&str]) -> bool {
     match (filter.split_first(), name.split_first()) {
@@ -190,6 +204,10 @@ proptest! {
     #[test]
     fn decode_is_total_on_arbitrary_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..64), max in 0usize..200) {
         let _ = decode(&bytes, max);
+        // What a broker reads, and mqttrs's encoder on whatever it produced.
+        if let Ok(Some((packet, _))) = decode_any(&bytes, max) {
+            reencodes_to_itself(&packet)?;
+        }
     }
 
     #[test]
@@ -197,6 +215,9 @@ proptest! {
         let mut frame = vec![first, body.len() as u8];
         frame.extend(&body);
         let _ = decode(&frame, 1 << 20);
+        if let Ok(Some((packet, _))) = decode_any(&frame, 1 << 20) {
+            reencodes_to_itself(&packet)?;
+        }
     }
 
     #[test]
@@ -217,7 +238,7 @@ proptest! {
     fn every_packet_the_core_emits_round_trips(e in emitted()) {
         let original = packet(&e);
         let bytes = encode(&original).unwrap();
-        let (decoded, used) = decode(&bytes, usize::MAX).unwrap().unwrap();
+        let (decoded, used) = decode_any(&bytes, usize::MAX).unwrap().unwrap();
         prop_assert_eq!(used, bytes.len());
         prop_assert_eq!(decoded, original);
     }

@@ -118,7 +118,7 @@ async fn connection(tcp: TcpStream, front: &Front) -> Result<(), String> {
     .map_err(|_| "no CONNECT in time".to_string())??
     .ok_or("closed before CONNECT")?;
     let (role, upstream_connect) = {
-        let connect = match codec::decode(&first, MAX_CONNECT) {
+        let connect = match codec::decode_any(&first, MAX_CONNECT) {
             Ok(Some((Packet::Connect(c), _))) => c,
             Ok(_) => return Err("first packet is not CONNECT".into()),
             Err(e) => return Err(format!("bad CONNECT: {e}")),

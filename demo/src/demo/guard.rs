@@ -15,7 +15,8 @@
 //! reserved form and back ([`policy::to_broker`], [`policy::to_client`]).
 //!
 //! Frames are complete (the caller framed them with `codec::read_frame_header`) and are parsed
-//! with `codec::decode`, which never panics; a malformed frame closes the connection.
+//! with `codec::decode_any` (client frames) and `codec::decode` (broker frames: a broker never
+//! sends a client-only packet), which never panic; a malformed frame closes the connection.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -101,15 +102,7 @@ pub fn broker_connect(
 
 /// A CONNACK with `code` (session present false).
 pub fn connack(code: ConnectReturnCode) -> Vec<u8> {
-    let byte = match code {
-        ConnectReturnCode::Accepted => 0,
-        ConnectReturnCode::RefusedProtocolVersion => 1,
-        ConnectReturnCode::RefusedIdentifierRejected => 2,
-        ConnectReturnCode::ServerUnavailable => 3,
-        ConnectReturnCode::BadUsernamePassword => 4,
-        ConnectReturnCode::NotAuthorized => 5,
-    };
-    vec![0x20, 0x02, 0x00, byte]
+    vec![0x20, 0x02, 0x00, mqtt_core::packet::return_code_to_u8(code)]
 }
 
 /// The per-connection state of the front.
@@ -150,7 +143,7 @@ impl Guard {
 
     /// One complete frame from the client.
     pub fn on_client(&mut self, frame: &[u8]) -> Vec<Action> {
-        let packet = match codec::decode(frame, self.max_packet) {
+        let packet = match codec::decode_any(frame, self.max_packet) {
             Ok(Some((packet, used))) if used == frame.len() => packet,
             Ok(_) => return vec![Action::Close("incomplete frame from client".into())],
             Err(e) => return vec![Action::Close(format!("from client: {e}"))],
@@ -181,7 +174,7 @@ impl Guard {
             Packet::Connect(_) => vec![Action::Close("second CONNECT".into())],
             other => vec![Action::Close(format!(
                 "client sent a server packet: {}",
-                other.name()
+                mqtt_core::packet::name(&other)
             ))],
         }
     }
@@ -542,7 +535,7 @@ mod tests {
             "secret",
         )
         .unwrap();
-        let Some((Packet::Connect(c), _)) = codec::decode(&bytes, 1 << 20).unwrap() else {
+        let Some((Packet::Connect(c), _)) = codec::decode_any(&bytes, 1 << 20).unwrap() else {
             panic!()
         };
         assert_eq!(

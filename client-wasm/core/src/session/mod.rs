@@ -356,6 +356,12 @@ impl Session {
                     }
                 }
                 Ok(None) => break,
+                Err(codec::DecodeError::ClientOnlyPacket { packet }) => {
+                    failure = Some(ConnectionError::Violation(
+                        ProtocolViolation::ClientOnlyPacket { packet },
+                    ));
+                    break;
+                }
                 Err(e) => {
                     failure = Some(ConnectionError::Protocol(e));
                     break;
@@ -628,7 +634,7 @@ impl Session {
                     Ok(())
                 }
                 other => Err(ProtocolViolation::BeforeConnack {
-                    packet: other.name(),
+                    packet: crate::packet::name(&other),
                 }),
             };
         }
@@ -687,7 +693,7 @@ impl Session {
             }
             Packet::Connack(_) => Err(ProtocolViolation::SecondConnack),
             other => Err(ProtocolViolation::ClientOnlyPacket {
-                packet: other.name(),
+                packet: crate::packet::name(&other),
             }),
         }
     }

@@ -50,7 +50,7 @@ pub(crate) enum Sent {
 pub(crate) fn parse_sent(mut bytes: &[u8]) -> Vec<Sent> {
     let mut out = Vec::new();
     while !bytes.is_empty() {
-        let (packet, used) = codec::decode(bytes, usize::MAX)
+        let (packet, used) = codec::decode_any(bytes, usize::MAX)
             .expect("client sent valid MQTT")
             .expect("whole packets");
         out.push(match packet {

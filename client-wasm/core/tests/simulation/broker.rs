@@ -8,11 +8,11 @@
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
-use mqtt_core::codec::{decode, encode};
+use mqtt_core::codec::{decode_any, encode};
 use mqtt_core::packet::{
     Connack, ConnectReturnCode, Packet, Pid, Publish, QosPid, Suback, SubscribeReturnCodes,
 };
-use mqtt_core::{topic, QoS};
+use mqtt_core::{qos_to_u8, topic, QoS};
 
 /// mosquitto's `max_inflight_messages`.
 const MAX_INFLIGHT_TO_CLIENT: usize = 20;
@@ -179,11 +179,11 @@ impl Broker {
             .iter()
             .filter(|(f, _)| topic::matches(f, &held.topic))
             .map(|(_, q)| *q)
-            .max_by_key(|q| q.to_u8())
+            .max_by_key(|q| qos_to_u8(*q))
         else {
             return false;
         };
-        let qos = if held.qos.to_u8() < granted.to_u8() {
+        let qos = if qos_to_u8(held.qos) < qos_to_u8(granted) {
             held.qos
         } else {
             granted
@@ -202,7 +202,7 @@ impl Broker {
         let rx = std::mem::take(&mut conn.rx);
         let mut offset = 0;
         while let Some(rest) = rx.get(offset..) {
-            match decode(rest, usize::MAX) {
+            match decode_any(rest, usize::MAX) {
                 Ok(Some((packet, used))) => {
                     offset += used;
                     if !self.handle(packet) {

@@ -13,9 +13,9 @@
 //! - the client never reuses a packet id in flight, nor breaks a rule the broker checks;
 //! - pending publishes stay within `max_inflight + max_queued`; no panic.
 //!
-//! `cargo test -p mqtt-core --features server --test simulation` runs the fixed budget
+//! `cargo test -p mqtt-core --test simulation` runs the fixed budget
 //! (`SIM_SEEDS`, default 5,000). A failing seed prints itself and its trace; replay it with
-//! `SIM_SEED=<seed> cargo test -p mqtt-core --features server --test simulation -- --nocapture`.
+//! `SIM_SEED=<seed> cargo test -p mqtt-core --test simulation -- --nocapture`.
 //! Soak: `SIM_SEEDS=1000000 SIM_FROM=<start> cargo test --release ...` prints seeds per second.
 
 mod broker;
@@ -45,7 +45,7 @@ fn run_seed(seed: u64) -> Result<(), String> {
     let trace: Vec<&str> = trace.into_iter().rev().map(String::as_str).collect();
     Err(format!(
         "seed {seed} broke an invariant: {what}\nscenario: {:?}\nlast events:\n  {}\n\
-         replay: SIM_SEED={seed} cargo test -p mqtt-core --features server --test simulation -- --nocapture",
+         replay: SIM_SEED={seed} cargo test -p mqtt-core --test simulation -- --nocapture",
         world.scenario(),
         trace.join("\n  ")
     ))

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use mqtt_core::persist::Persistence;
 use mqtt_core::{
-    Event, Instant, Options, PendingPublish, PublishId, QoS, Session, TransportAction,
+    qos_to_u8, Event, Instant, Options, PendingPublish, PublishId, QoS, Session, TransportAction,
     TransportFailure,
 };
 
@@ -251,7 +251,7 @@ impl World {
             self.trace.push(format!(
                 "publish {} q{}",
                 String::from_utf8_lossy(&payload),
-                qos.to_u8()
+                qos_to_u8(qos)
             ));
             self.ids.insert(id, (payload.clone(), qos));
             self.outcomes.insert(payload, (qos, Outcome::Pending));
@@ -384,7 +384,7 @@ impl World {
                 format!(
                     "{}:q{}:{:?}:{}",
                     String::from_utf8_lossy(&p.payload),
-                    p.qos.to_u8(),
+                    qos_to_u8(p.qos),
                     p.packet_id,
                     p.released
                 )
@@ -530,7 +530,7 @@ impl World {
                 self.trace.push(format!(
                     "Message {} q{} dup={}",
                     String::from_utf8_lossy(&message.payload),
-                    message.qos.to_u8(),
+                    qos_to_u8(message.qos),
                     message.dup
                 ));
                 *self.received.entry(message.payload.clone()).or_default() += 1;
@@ -575,7 +575,7 @@ impl World {
             if !held {
                 return fail(format!(
                     "`Published` for {name} (QoS {}) but the broker never accepted it",
-                    qos.to_u8()
+                    qos_to_u8(*qos)
                 ));
             }
         }
@@ -593,7 +593,7 @@ impl World {
             if *qos != QoS::AtLeastOnce && count > 1 && !duplicates_allowed {
                 return fail(format!(
                     "QoS {} message {} delivered {count} times",
-                    qos.to_u8(),
+                    qos_to_u8(*qos),
                     String::from_utf8_lossy(payload)
                 ));
             }
@@ -625,7 +625,7 @@ impl World {
                     return fail(format!(
                         "{} (QoS {}) was accepted and is neither published nor pending",
                         String::from_utf8_lossy(payload),
-                        qos.to_u8()
+                        qos_to_u8(*qos)
                     ));
                 }
             }
@@ -643,7 +643,7 @@ impl World {
                 if *qos != QoS::AtMostOnce && count == 0 {
                     return fail(format!(
                         "QoS {} message {} to the client never arrived",
-                        qos.to_u8(),
+                        qos_to_u8(*qos),
                         String::from_utf8_lossy(payload)
                     ));
                 }
