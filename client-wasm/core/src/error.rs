@@ -6,12 +6,14 @@
 
 mod command;
 mod connection;
+mod options;
 mod refused;
 mod transport;
 mod violation;
 
 pub use command::CommandError;
 pub use connection::ConnectionError;
+pub use options::OptionsError;
 pub use refused::ConnectRefused;
 pub use transport::{TlsVerifyKind, TransportFailure};
 pub use violation::ProtocolViolation;

@@ -1,7 +1,7 @@
 //! Topic names and filters (MQTT 3.1.1 section 4.7): validation and matching.
 
 /// Why a topic name or filter was refused. The caller's fault: fix the string.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum TopicError {
     #[error("topic must not be empty")]

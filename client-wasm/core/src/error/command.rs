@@ -1,5 +1,6 @@
 //! Why a call was refused. The caller's business: nothing was sent, the connection is unharmed.
 
+use super::OptionsError;
 use crate::topic::TopicError;
 
 /// Why `subscribe`, `unsubscribe`, `publish` or an adapter's `connect` refused a call.
@@ -23,7 +24,7 @@ pub enum CommandError {
     InvalidUrl { url: String, reason: String },
     /// An option has a value the adapter cannot use (an adapter's `connect`).
     #[error("invalid options: {0}")]
-    InvalidOptions(String),
+    InvalidOptions(#[from] OptionsError),
     /// The client was ended; it takes no more commands.
     #[error("the client was ended")]
     Ended,

@@ -1,7 +1,7 @@
 //! Why a connection died.
 
-use super::{ConnectRefused, ProtocolViolation, TransportFailure};
-use crate::codec::{DecodeError, EncodeError};
+use super::{ConnectRefused, OptionsError, ProtocolViolation, TransportFailure};
+use crate::codec::DecodeError;
 
 /// Why the connection was lost, carried in `Event::ConnectionLost`. Each variant says whose
 /// fault it is; [`ConnectionError::is_retried`] says whether the session reconnects by itself.
@@ -29,8 +29,8 @@ pub enum ConnectionError {
     Transport(#[from] TransportFailure),
     /// The options do not fit in a CONNECT packet (a field over 65,535 bytes). The caller's
     /// fault; not retried.
-    #[error("the options cannot be sent: {0}")]
-    InvalidOptions(EncodeError),
+    #[error("invalid options: {0}")]
+    InvalidOptions(OptionsError),
 }
 
 fn transport_text(failure: &TransportFailure) -> String {

@@ -1,5 +1,7 @@
 //! Valid MQTT at the wrong moment: what the session itself finds wrong with the broker.
 
+use crate::topic::TopicError;
+
 /// A packet that decodes but that a server must not send at this point. The broker's fault;
 /// the connection is dropped and retried.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -24,6 +26,14 @@ pub enum ProtocolViolation {
     /// An UNSUBACK whose packet id belongs to a SUBSCRIBE (MQTT 3.1.1 §3.11).
     #[error("UNSUBACK {pid} answers a SUBSCRIBE")]
     UnsubackForSubscribe { pid: u16 },
+    /// A PUBLISH whose topic name a client must never receive: empty, with a wildcard or
+    /// U+0000 ([MQTT-3.3.2-2], [MQTT-4.7.3-1], [MQTT-1.5.3-2]).
+    #[error("PUBLISH with an invalid topic name: {0}")]
+    InvalidTopicName(TopicError),
+    /// CONNACK says the broker kept a session for a clean-session connection, which it must
+    /// not ([MQTT-3.2.2-1]): the client's state and the broker's would disagree.
+    #[error("CONNACK says session present for a clean session [MQTT-3.2.2-1]")]
+    SessionPresentOnCleanSession,
     /// A SUBACK without one return code per filter (MQTT 3.1.1 §3.9.3, MQTT-3.8.4-5).
     #[error("SUBACK {pid} has {codes} codes for {filters} filters")]
     SubackCountMismatch {

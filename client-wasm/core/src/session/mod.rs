@@ -21,7 +21,9 @@ use std::collections::VecDeque;
 use crate::packet::{Packet, Pid, QosPid};
 
 use crate::codec::{self, MAX_REMAINING_LENGTH};
-use crate::error::{CommandError, ConnectionError, ProtocolViolation, TransportFailure};
+use crate::error::{
+    CommandError, ConnectionError, OptionsError, ProtocolViolation, TransportFailure,
+};
 use crate::reconnect::Backoff;
 use crate::time::Instant;
 use crate::{topic, QoS};
@@ -298,7 +300,10 @@ impl Session {
             username: self.options.username.as_deref(),
             password: self.options.password.as_deref(),
         };
-        match codec::encode(&Packet::Connect(connect)) {
+        let checked = self.options.check().and_then(|()| {
+            codec::encode(&Packet::Connect(connect)).map_err(OptionsError::Unencodable)
+        });
+        match checked {
             Ok(bytes) => self.queue_bytes(now, bytes),
             Err(e) => self.lose_connection(now, ConnectionError::InvalidOptions(e), false),
         }
@@ -629,6 +634,9 @@ impl Session {
                 Packet::Connack(connack) => {
                     match crate::error::ConnectRefused::from_code(connack.code) {
                         Some(refused) => self.lose_connection(now, refused.into(), false),
+                        None if connack.session_present && self.options.clean_session => {
+                            return Err(ProtocolViolation::SessionPresentOnCleanSession);
+                        }
                         None => self.on_connected(now, connack.session_present),
                     }
                     Ok(())
@@ -757,6 +765,7 @@ impl Session {
         now: Instant,
         publish: crate::packet::Publish<'_>,
     ) -> Result<(), ProtocolViolation> {
+        topic::validate_name(publish.topic_name).map_err(ProtocolViolation::InvalidTopicName)?;
         let deliver = match publish.qospid {
             QosPid::AtMostOnce => true,
             QosPid::AtLeastOnce(pid) => {

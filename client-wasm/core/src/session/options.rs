@@ -2,8 +2,9 @@
 
 use core::time::Duration;
 
+use crate::error::OptionsError;
 use crate::reconnect::ReconnectPolicy;
-use crate::QoS;
+use crate::{topic, QoS};
 
 /// A last will: published by the broker if the connection drops without DISCONNECT.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,6 +72,28 @@ impl Options {
         self.username = Some(username.into());
         self.password = Some(password.into());
         self
+    }
+
+    /// Checks the options against CONNECT's rules before anything is sent.
+    pub fn check(&self) -> Result<(), OptionsError> {
+        if self.password.is_some() && self.username.is_none() {
+            return Err(OptionsError::PasswordWithoutUserName);
+        }
+        if self.client_id.is_empty() && !self.clean_session {
+            return Err(OptionsError::EmptyClientIdWithoutCleanSession);
+        }
+        if let Some(will) = &self.will {
+            topic::validate_name(&will.topic).map_err(OptionsError::WillTopic)?;
+        }
+        for (field, value) in [
+            ("client id", Some(self.client_id.as_str())),
+            ("user name", self.username.as_deref()),
+        ] {
+            if value.is_some_and(|v| v.contains('\0')) {
+                return Err(OptionsError::ContainsNul { field });
+            }
+        }
+        Ok(())
     }
 
     pub(crate) fn keep_alive(&self) -> Option<Duration> {

@@ -7,7 +7,8 @@ use crate::packet::{Packet, Pid, QosPid};
 use super::*;
 use crate::codec::{self, DecodeError};
 use crate::error::{
-    CommandError, ConnectRefused, ConnectionError, ProtocolViolation, TransportFailure,
+    CommandError, ConnectRefused, ConnectionError, OptionsError, ProtocolViolation,
+    TransportFailure,
 };
 use crate::topic::TopicError;
 #[cfg(target_arch = "wasm32")]
@@ -152,6 +153,14 @@ impl Harness {
         options.keep_alive_secs = 10;
         options.reconnect.initial_delay = Duration::from_millis(100);
         options.reconnect.max_delay = Duration::from_secs(2);
+        options
+    }
+
+    /// [`Harness::options`] with a persistent session: the only kind a broker may answer with
+    /// "session present" ([MQTT-3.2.2-1]).
+    fn persistent() -> Options {
+        let mut options = Self::options();
+        options.clean_session = false;
         options
     }
 
@@ -718,7 +727,7 @@ fn backoff_grows_and_stops_at_its_cap() {
 
 #[test]
 fn resubscribes_only_when_the_broker_forgot_the_session() {
-    let mut h = Harness::new(Harness::options());
+    let mut h = Harness::new(Harness::persistent());
     h.establish(false);
     h.session
         .subscribe(h.now, &[("007/#", QoS::AtLeastOnce)])
@@ -1280,7 +1289,7 @@ fn inbound_qos2_ids_survive_a_reload() {
 /// the persisted set, or a reload sends it a second time.
 #[test]
 fn a_queued_qos0_publish_leaves_the_persisted_set_when_sent() {
-    let mut h = Harness::new(Harness::options());
+    let mut h = Harness::new(Harness::persistent());
     h.session
         .publish(h.now, "t", b"q0", QoS::AtMostOnce, false)
         .unwrap();
@@ -1296,7 +1305,7 @@ fn a_queued_qos0_publish_leaves_the_persisted_set_when_sent() {
 /// that reused it before the broker even saw it.
 #[test]
 fn ids_after_a_restore_continue_past_the_restored_ones() {
-    let mut h = Harness::new(Harness::options());
+    let mut h = Harness::new(Harness::persistent());
     let stored = vec![
         PendingPublish {
             topic: "t".into(),
@@ -1342,7 +1351,7 @@ fn hand_edited_rows_are_refused_and_reported() {
         packet_id,
         released,
     };
-    let mut h = Harness::new(Harness::options());
+    let mut h = Harness::new(Harness::persistent());
     let restored = h.session.restore(crate::persist::Snapshot {
         pending: vec![
             row("ok", QoS::AtLeastOnce, Some(5), false),
@@ -1384,4 +1393,112 @@ fn hand_edited_rows_are_refused_and_reported() {
         1,
         "{sent:?}"
     );
+}
+
+/// [MQTT-3.2.2-1]: a broker accepting a clean session must answer session present 0. One that
+/// says 1 would have the client resume state the broker does not hold.
+#[test]
+fn session_present_on_a_clean_session_is_a_violation() {
+    let mut h = Harness::new(Harness::options());
+    h.session.connect(h.now);
+    h.actions();
+    h.session.handle_transport_open(h.now);
+    h.sent();
+    h.feed(&connack(true, crate::packet::ConnectReturnCode::Accepted));
+    let events = h.events();
+    assert!(
+        matches!(
+            events.as_slice(),
+            [Event::ConnectionLost {
+                error: ConnectionError::Violation(ProtocolViolation::SessionPresentOnCleanSession),
+                ..
+            }]
+        ),
+        "{events:?}"
+    );
+}
+
+/// [MQTT-3.3.2-2], [MQTT-4.7.3-1], [MQTT-1.5.3-2]: a topic name from the broker with a wildcard,
+/// empty, or with U+0000 is a protocol violation, never delivered.
+#[test]
+fn inbound_topic_names_with_wildcards_or_nul_are_refused() {
+    for bad in ["a/+", "a/#", "", "a\0b"] {
+        let mut h = Harness::new(Harness::options());
+        h.establish(false);
+        h.feed(&publish(bad, b"x", QosPid::AtMostOnce, false));
+        let events = h.events();
+        assert!(
+            matches!(
+                events.as_slice(),
+                [Event::ConnectionLost {
+                    error: ConnectionError::Violation(ProtocolViolation::InvalidTopicName(_)),
+                    ..
+                }]
+            ),
+            "{bad:?}: {events:?}"
+        );
+    }
+}
+
+/// CONNECT's rules are checked before anything is sent: [MQTT-3.1.2-22] (password needs a user
+/// name), [MQTT-3.1.3-7] (an empty client id needs clean session), the will topic is a topic
+/// name, and no U+0000 in strings.
+#[test]
+fn options_that_break_connects_rules_are_refused() {
+    let cases: Vec<(Options, OptionsError)> = vec![
+        (
+            Options {
+                password: Some(b"secret".to_vec()),
+                ..Harness::options()
+            },
+            OptionsError::PasswordWithoutUserName,
+        ),
+        (
+            Options {
+                client_id: String::new(),
+                ..Harness::persistent()
+            },
+            OptionsError::EmptyClientIdWithoutCleanSession,
+        ),
+        (
+            Options {
+                will: Some(Will {
+                    topic: "status/#".into(),
+                    payload: Vec::new(),
+                    qos: QoS::AtMostOnce,
+                    retain: false,
+                }),
+                ..Harness::options()
+            },
+            OptionsError::WillTopic(TopicError::WildcardInName),
+        ),
+        (
+            Options {
+                username: Some("a\0b".into()),
+                ..Harness::options()
+            },
+            OptionsError::ContainsNul { field: "user name" },
+        ),
+    ];
+    for (options, expected) in cases {
+        assert_eq!(options.check(), Err(expected.clone()));
+        let mut h = Harness::new(options);
+        h.session.connect(h.now);
+        h.actions();
+        h.session.handle_transport_open(h.now);
+        assert!(h.sent().is_empty(), "{expected}: no CONNECT goes out");
+        let events = h.events();
+        assert!(
+            matches!(
+                events.as_slice(),
+                [Event::ConnectionLost {
+                    error: ConnectionError::InvalidOptions(e),
+                    reconnect_in: None,
+                    ..
+                }] if *e == expected
+            ),
+            "{events:?}"
+        );
+    }
+    assert_eq!(Harness::options().check(), Ok(()));
 }
