@@ -15,9 +15,11 @@
 //! Promises settle on acknowledgement (SUBACK, UNSUBACK, PUBACK, PUBCOMP; QoS 0: handed to the
 //! WebSocket) and reject on `end()` or when the connection is lost for good. Errors are `Error`s
 //! with a stable `code`: why a call was refused (`CommandError::code` in mqtt-core: `invalid_url`,
-//! `invalid_topic`, `queue_full`, `ended`..., plus `invalid_options`, `invalid_qos`,
-//! `invalid_payload`), or why the connection died (`ConnectionError::code`: `bad_credentials`,
-//! `closed` with a `closeCode`, `transport`...), or `subscription_refused`.
+//! `invalid_topic`, `queue_full`, `storage_full`, `invalid_options`, `ended`..., plus
+//! `invalid_qos`, `invalid_payload`), why the connection died (`ConnectionError::code`:
+//! `bad_credentials`, `closed` with a `closeCode`, `transport`...), why an accepted publish
+//! cannot complete (`session_lost`: the broker dropped the session after PUBREL, delivery
+//! unknown), or `subscription_refused`.
 
 use std::cell::{Cell, OnceCell, RefCell};
 use std::rc::Rc;
@@ -36,12 +38,12 @@ use mqtt_core::{
 const TS_TYPES: &str = r#"
 /** Options of `connect`. */
 export interface ConnectOptions {
-  /** Client identifier; default: "wasm-" and random hex. Also the localStorage key of pending publishes. */
+  /** Client identifier; default: "wasm-" and random hex (required with clean: false). Also the localStorage key of the stored session. */
   clientId?: string;
   username?: string;
   /** Never written to storage by the client. */
   password?: string | Uint8Array;
-  /** Clean session (default true). With false, unacknowledged QoS 1/2 publishes survive a page reload. */
+  /** Clean session (default true). With false (and a clientId), accepted QoS 1/2 publishes are stored before publish resolves its acceptance (a full storage rejects with "storage_full"), survive a page reload, and inbound QoS 2 messages are not delivered twice across one. */
   clean?: boolean;
   /** Keepalive in seconds (default 60; 0 disables). */
   keepalive?: number;
@@ -579,8 +581,18 @@ fn parse_options(js: JsValue) -> Result<Options, JsValue> {
     if !(js.is_undefined() || js.is_null() || js.is_object()) {
         return Err(js_error("invalid_options", "options must be an object"));
     }
+    let clean = get_bool(&js, "clean")?;
     let client_id = match get_string(&js, "clientId")? {
         Some(id) => id,
+        // A random id is new on every page load: a persistent session under it would be
+        // orphaned on the broker and its stored messages never found again.
+        None if clean == Some(false) => {
+            return Err(js_error(
+                "invalid_options",
+                "clean: false needs a clientId (a persistent session must keep its id across \
+                 page loads)",
+            ))
+        }
         None => format!("wasm-{:012x}", random_u64() & 0xffff_ffff_ffff),
     };
     let mut options = Options::new(client_id);
@@ -594,7 +606,7 @@ fn parse_options(js: JsValue) -> Result<Options, JsValue> {
             )
         })?);
     }
-    if let Some(clean) = get_bool(&js, "clean")? {
+    if let Some(clean) = clean {
         options.clean_session = clean;
     }
     if let Some(keepalive) = get_number(&js, "keepalive")? {

@@ -4,7 +4,7 @@
 //! through a [`Persistence`]:
 //! - [`Persistence::publish`] writes ahead: a QoS 1/2 message is in the store before the session
 //!   accepts it, so every accepted publish survives a reload, and a full store refuses the
-//!   publish with [`DurablePublishError::StorageFull`] instead of losing it later;
+//!   publish with [`CommandError::Storage`] (code `storage_full`) instead of losing it later;
 //! - [`Persistence::sync`], after every drain of the session (the same turn in which the bytes
 //!   were written), rewrites the snapshot when [`Session::pending_changes`] moved;
 //! - [`Session::restore`] hands a stored snapshot to a new session; every row is checked like
@@ -59,29 +59,6 @@ pub trait Store {
     fn write(&mut self, snapshot: &Snapshot) -> Result<(), StoreError>;
 }
 
-/// Why a durable publish was not accepted.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum DurablePublishError {
-    /// The session refused it (invalid topic, queue full...).
-    #[error(transparent)]
-    Refused(#[from] CommandError),
-    /// The store cannot hold it; the publish was NOT accepted.
-    #[error("the publish was refused because it cannot be stored: {0}")]
-    Storage(StoreError),
-}
-
-impl DurablePublishError {
-    /// A short stable code for UIs and the JavaScript API.
-    pub fn code(&self) -> &'static str {
-        match self {
-            DurablePublishError::Refused(e) => e.code(),
-            DurablePublishError::Storage(StoreError::Full) => "storage_full",
-            DurablePublishError::Storage(StoreError::Unavailable) => "storage_unavailable",
-        }
-    }
-}
-
 /// A store and the session change it last holds.
 #[derive(Debug)]
 pub struct Persistence<S> {
@@ -115,7 +92,7 @@ impl<S: Store> Persistence<S> {
         payload: &[u8],
         qos: QoS,
         retain: bool,
-    ) -> Result<PublishId, DurablePublishError> {
+    ) -> Result<PublishId, CommandError> {
         if qos != QoS::AtMostOnce {
             let mut ahead = Snapshot::of(session);
             ahead.pending.push(PendingPublish {
@@ -128,14 +105,14 @@ impl<S: Store> Persistence<S> {
             });
             if let Err(e) = self.store.write(&ahead) {
                 // Nothing was accepted; what is stored still describes the session.
-                return Err(DurablePublishError::Storage(e));
+                return Err(CommandError::Storage(e));
             }
             self.written_at = None;
         }
         let result = session.publish(now, topic, payload, qos, retain);
         // Refused: the row written ahead must go. Accepted: the packet id may be assigned.
         let _ = self.sync(session);
-        Ok(result?)
+        result
     }
 
     /// Rewrites the snapshot if the session changed since the last write. On failure the

@@ -11,6 +11,7 @@
 //! call back into the client (subscribe on `Connected`, publish from a message handler): events
 //! raised meanwhile are queued and delivered in order after the current callback returns.
 
+mod console;
 mod flow;
 mod online;
 mod socket;
@@ -24,6 +25,7 @@ use std::rc::{Rc, Weak};
 use wasm_bindgen::prelude::*;
 
 use mqtt_core::flows::{earliest, Flow};
+use mqtt_core::persist::Persistence;
 use mqtt_core::{
     CommandError, Event, Instant, Options, PublishId, QoS, RequestId, Session, TransportAction,
     TransportFailure,
@@ -95,7 +97,10 @@ struct Inner {
     opened: bool,
     timer: Option<Timer>,
     armed: Option<Instant>,
-    store: Option<PendingStore>,
+    /// The snapshot kept in `localStorage` (persistent sessions only).
+    store: Option<Persistence<PendingStore>>,
+    /// A snapshot write failed and was reported; reported again only after one succeeds.
+    store_failing: bool,
     ended: bool,
     /// The `online` listener on the global object (reconnects at once when the network is back).
     online: Option<online::Listener>,
@@ -123,6 +128,7 @@ impl Client {
         on_event: impl FnMut(Event) + 'static,
     ) -> Result<Client, CommandError> {
         check_url(url)?;
+        options.check()?;
         let persist = config.persist && !options.clean_session;
         let mut store = if persist {
             PendingStore::open(&options.client_id)
@@ -131,14 +137,18 @@ impl Client {
         };
         let mut session = Session::new(options);
         if let Some(store) = store.as_mut() {
-            let restored = store.load();
-            if !restored.is_empty() {
-                session.restore(mqtt_core::persist::Snapshot {
-                    pending: restored,
-                    incoming_qos2: Vec::new(),
-                });
+            let snapshot = store.load();
+            if !snapshot.is_empty() {
+                let restored = session.restore(snapshot);
+                for row in &restored.rejected {
+                    console::warn(&format!(
+                        "client-wasm: a stored row was refused ({}): {}",
+                        row.index, row.reason
+                    ));
+                }
             }
         }
+        let store = store.map(Persistence::new);
         let shared = Rc::new(Shared {
             inner: RefCell::new(Inner {
                 session,
@@ -150,6 +160,7 @@ impl Client {
                 timer: None,
                 armed: None,
                 store,
+                store_failing: false,
                 ended: false,
                 online: None,
             }),
@@ -195,7 +206,23 @@ impl Client {
         qos: QoS,
         retain: bool,
     ) -> Result<PublishId, CommandError> {
-        let result = self.with_session(|s, now| s.publish(now, topic, payload, qos, retain));
+        let result = {
+            let mut inner = self.shared.inner.borrow_mut();
+            let Inner {
+                session,
+                store,
+                ended,
+                ..
+            } = &mut *inner;
+            if *ended {
+                Err(CommandError::Ended)
+            } else if let Some(store) = store {
+                // Written ahead: `Ok` means the message survives a reload.
+                store.publish(session, now(), topic, payload, qos, retain)
+            } else {
+                session.publish(now(), topic, payload, qos, retain)
+            }
+        };
         self.shared.drive();
         result
     }
@@ -359,9 +386,25 @@ impl Shared {
                 break;
             }
         }
-        let Inner { session, store, .. } = &mut *inner;
+        // Same turn as the bytes: a reload never sees one without the other.
+        let Inner {
+            session,
+            store,
+            store_failing,
+            ..
+        } = &mut *inner;
         if let Some(store) = store {
-            store.save(session);
+            match store.sync(session) {
+                Ok(()) => *store_failing = false,
+                Err(e) if !*store_failing => {
+                    *store_failing = true;
+                    console::warn(&format!(
+                        "client-wasm: the session could not be stored ({e}); after a reload a \
+                         message may be sent or delivered twice"
+                    ));
+                }
+                Err(_) => {}
+            }
         }
     }
 

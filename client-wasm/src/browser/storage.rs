@@ -1,15 +1,19 @@
-//! Unacknowledged QoS 1/2 publishes kept in `localStorage`, one key per client id, so that a page
-//! reload loses none of them when the session is not clean. Only topic, payload, QoS, retain,
-//! packet id and the QoS 2 stage are written: never credentials.
+//! The session's [`Snapshot`] kept in `localStorage`, one key per client id, so that a page
+//! reload loses no accepted QoS 1/2 publish and delivers no inbound QoS 2 message twice when the
+//! session is not clean. Only topic, payload, QoS, retain, packet id and the QoS 2 stage of
+//! each pending publish, and the inbound QoS 2 ids, are written: never credentials.
 //!
-//! Format: JSON `{"v":1,"p":[[topic, base64 payload, qos, retain 0|1, packet id or 0, released 0|1], ...]}`.
-//! Anything unreadable is ignored (storage is user-editable).
+//! Format: JSON `{"v":2,"p":[[topic, base64 payload, qos, retain 0|1, packet id or 0,
+//! released 0|1], ...],"i":[inbound QoS 2 id, ...]}` (version 1 had no `"i"`). Rows that cannot
+//! be read are skipped here, and rows that read but could not have come from a session are
+//! refused by `Session::restore`: storage is user-editable.
 
 use js_sys::{Array, JsString, Reflect, JSON};
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::Storage;
 
-use mqtt_core::{qos_from_u8, qos_to_u8, PendingPublish, QoS, Session};
+use mqtt_core::persist::{Snapshot, Store, StoreError};
+use mqtt_core::{qos_from_u8, qos_to_u8, PendingPublish};
 
 /// The `localStorage` key for a client id.
 pub fn storage_key(client_id: &str) -> String {
@@ -19,9 +23,8 @@ pub fn storage_key(client_id: &str) -> String {
 pub(crate) struct PendingStore {
     storage: Storage,
     key: String,
+    /// What the key holds, to skip writes that change nothing.
     last: Option<String>,
-    /// `Session::pending_changes` at the last write.
-    written_at: Option<u64>,
 }
 
 impl PendingStore {
@@ -32,49 +35,54 @@ impl PendingStore {
             storage,
             key: storage_key(client_id),
             last: None,
-            written_at: None,
         })
     }
 
-    pub(crate) fn load(&mut self) -> Vec<PendingPublish> {
+    pub(crate) fn load(&mut self) -> Snapshot {
         let text = self.storage.get_item(&self.key).ok().flatten();
-        let list = text.as_deref().map(decode).unwrap_or_default();
+        let snapshot = text.as_deref().map(decode).unwrap_or_default();
         self.last = text;
-        list
-    }
-
-    /// Writes the QoS 1/2 entries of the session's pending publishes if they changed since the
-    /// last write: nothing is copied or serialised while the session's counter stands still.
-    pub(crate) fn save(&mut self, session: &Session) {
-        let changes = session.pending_changes();
-        if self.written_at == Some(changes) {
-            return;
-        }
-        self.written_at = Some(changes);
-        let pending = session.pending_publishes();
-        let kept: Vec<&PendingPublish> = pending
-            .iter()
-            .filter(|p| p.qos != QoS::AtMostOnce)
-            .collect();
-        if kept.is_empty() {
-            if self.last.is_some() {
-                let _ = self.storage.remove_item(&self.key);
-                self.last = None;
-            }
-            return;
-        }
-        let text = encode(&kept);
-        if self.last.as_deref() != Some(text.as_str()) {
-            // A full quota leaves the previous state in storage; nothing better can be done.
-            let _ = self.storage.set_item(&self.key, &text);
-            self.last = Some(text);
-        }
+        snapshot
     }
 }
 
-fn encode(pending: &[&PendingPublish]) -> String {
+impl Store for PendingStore {
+    fn write(&mut self, snapshot: &Snapshot) -> Result<(), StoreError> {
+        if snapshot.is_empty() {
+            if self.last.is_some() {
+                self.storage
+                    .remove_item(&self.key)
+                    .map_err(|_| StoreError::Unavailable)?;
+                self.last = None;
+            }
+            return Ok(());
+        }
+        let text = encode(snapshot);
+        if self.last.as_deref() == Some(text.as_str()) {
+            return Ok(());
+        }
+        // `setItem` throws QuotaExceededError when the origin's quota is used up.
+        self.storage
+            .set_item(&self.key, &text)
+            .map_err(|e| quota_or_unavailable(&e))?;
+        self.last = Some(text);
+        Ok(())
+    }
+}
+
+fn quota_or_unavailable(error: &JsValue) -> StoreError {
+    let name = Reflect::get(error, &"name".into())
+        .ok()
+        .and_then(|n| n.as_string());
+    match name.as_deref() {
+        Some("QuotaExceededError") | Some("NS_ERROR_DOM_QUOTA_REACHED") => StoreError::Full,
+        _ => StoreError::Unavailable,
+    }
+}
+
+fn encode(snapshot: &Snapshot) -> String {
     let list = Array::new();
-    for p in pending {
+    for p in &snapshot.pending {
         let row = Array::new();
         row.push(&JsValue::from_str(&p.topic));
         row.push(&JsValue::from_str(&base64_encode(&p.payload)));
@@ -85,30 +93,52 @@ fn encode(pending: &[&PendingPublish]) -> String {
         list.push(&row);
     }
     let root = js_sys::Object::new();
-    let _ = Reflect::set(&root, &"v".into(), &JsValue::from(1));
+    let incoming: Array = snapshot
+        .incoming_qos2
+        .iter()
+        .map(|id| JsValue::from(*id))
+        .collect();
+    let _ = Reflect::set(&root, &"v".into(), &JsValue::from(2));
     let _ = Reflect::set(&root, &"p".into(), &list);
+    let _ = Reflect::set(&root, &"i".into(), &incoming);
     JSON::stringify(&root).map(String::from).unwrap_or_default()
 }
 
-fn decode(text: &str) -> Vec<PendingPublish> {
+fn decode(text: &str) -> Snapshot {
     let Ok(root) = JSON::parse(text) else {
-        return Vec::new();
+        return Snapshot::default();
     };
     let version = Reflect::get(&root, &"v".into())
         .ok()
         .and_then(|v| v.as_f64());
-    if version != Some(1.0) {
-        return Vec::new();
+    if version != Some(1.0) && version != Some(2.0) {
+        return Snapshot::default();
     }
-    let Some(list) = Reflect::get(&root, &"p".into())
-        .ok()
-        .and_then(|l| l.dyn_into::<Array>().ok())
-    else {
-        return Vec::new();
+    let array = |key: &str| {
+        Reflect::get(&root, &key.into())
+            .ok()
+            .and_then(|l| l.dyn_into::<Array>().ok())
     };
-    list.iter()
-        .filter_map(|row| decode_row(&row.dyn_into::<Array>().ok()?))
-        .collect()
+    let pending = array("p")
+        .map(|list| {
+            list.iter()
+                .filter_map(|row| decode_row(&row.dyn_into::<Array>().ok()?))
+                .collect()
+        })
+        .unwrap_or_default();
+    let incoming_qos2 = array("i")
+        .map(|list| {
+            list.iter()
+                .filter_map(|id| id.as_f64())
+                .filter(|n| n.fract() == 0.0 && (0.0..=65535.0).contains(n))
+                .map(|n| n as u16)
+                .collect()
+        })
+        .unwrap_or_default();
+    Snapshot {
+        pending,
+        incoming_qos2,
+    }
 }
 
 fn decode_row(row: &Array) -> Option<PendingPublish> {

@@ -1,6 +1,7 @@
 //! Why a call was refused. The caller's business: nothing was sent, the connection is unharmed.
 
 use super::OptionsError;
+use crate::persist::StoreError;
 use crate::topic::TopicError;
 
 /// Why `subscribe`, `unsubscribe`, `publish` or an adapter's `connect` refused a call.
@@ -25,6 +26,10 @@ pub enum CommandError {
     /// An option has a value the adapter cannot use (an adapter's `connect`).
     #[error("invalid options: {0}")]
     InvalidOptions(#[from] OptionsError),
+    /// The publish cannot be stored before it is accepted (see [`crate::persist`]); it was NOT
+    /// accepted.
+    #[error("the publish was not accepted because it cannot be stored: {0}")]
+    Storage(StoreError),
     /// The client was ended; it takes no more commands.
     #[error("the client was ended")]
     Ended,
@@ -40,6 +45,8 @@ impl CommandError {
             CommandError::NoFilters => "no_filters",
             CommandError::InvalidUrl { .. } => "invalid_url",
             CommandError::InvalidOptions(_) => "invalid_options",
+            CommandError::Storage(StoreError::Full) => "storage_full",
+            CommandError::Storage(_) => "storage_unavailable",
             CommandError::Ended => "ended",
         }
     }
