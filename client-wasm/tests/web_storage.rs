@@ -140,3 +140,115 @@ async fn a_full_storage_refuses_the_publish_and_loses_nothing_accepted() {
     page2.client.end();
     watcher.client.end();
 }
+
+fn payloads(recorded: &Recorded) -> Vec<Vec<u8>> {
+    recorded
+        .events
+        .borrow()
+        .iter()
+        .filter_map(|e| match e {
+            Event::Message(m) => Some(m.payload.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// A reload with QoS 1 and 2 in flight both ways (persistent session): messages published to
+/// the page while it was gone, and messages the page accepted while offline, all arrive after
+/// the reload, the QoS 2 ones exactly once.
+#[wasm_bindgen_test]
+async fn a_reload_with_qos1_and_qos2_in_flight_both_ways_loses_and_repeats_nothing() {
+    let (Some(url), Some(down)) = (stack_url(WS_URL), stack_url(DOWN_URL)) else {
+        return;
+    };
+    let id = unique();
+    let client_id = format!("both-{id}");
+    let to_page = format!("{USER}/both-{id}/in");
+    let from_page = format!("{USER}/both-{id}/out");
+    let mut o = options(&client_id);
+    o.clean_session = false;
+
+    // Page 1: its persistent session subscribes, then the page goes away.
+    let page1 = Recorded::connect(url, o.clone());
+    page1
+        .client
+        .subscribe(&[(&to_page, QoS::ExactlyOnce)])
+        .expect("subscribe");
+    page1
+        .wait(5_000, |e| matches!(e, Event::Subscribed { .. }))
+        .await;
+    drop(page1);
+    sleep(200).await;
+
+    // While the page is gone: the broker queues QoS 1 and 2 messages for its session.
+    let other = Recorded::connect(url, options(&format!("other-{id}")));
+    let watcher = Recorded::connect(url, options(&format!("watch-{id}")));
+    watcher
+        .client
+        .subscribe(&[(&from_page, QoS::ExactlyOnce)])
+        .expect("subscribe");
+    watcher
+        .wait(5_000, |e| matches!(e, Event::Subscribed { .. }))
+        .await;
+    for (i, qos) in [QoS::AtLeastOnce, QoS::ExactlyOnce]
+        .into_iter()
+        .cycle()
+        .take(6)
+        .enumerate()
+    {
+        other
+            .client
+            .publish(&to_page, format!("in{i}").as_bytes(), qos, false)
+            .expect("publish");
+    }
+    other
+        .wait_n(6, 10_000, |e| matches!(e, Event::Published { .. }))
+        .await;
+
+    // Page 1 again, offline (its route's upstream is down): it accepts four messages, then
+    // reloads before any went out.
+    let offline = Recorded::connect(down, o.clone());
+    for (i, qos) in [QoS::AtLeastOnce, QoS::ExactlyOnce]
+        .into_iter()
+        .cycle()
+        .take(4)
+        .enumerate()
+    {
+        offline
+            .client
+            .publish(&from_page, format!("out{i}").as_bytes(), qos, false)
+            .expect("accepted offline");
+    }
+    drop(offline);
+    sleep(100).await;
+
+    // Page 2, online: both directions complete.
+    let page2 = Recorded::connect(url, o);
+    page2
+        .wait_n(6, 10_000, |e| matches!(e, Event::Message(_)))
+        .await;
+    page2
+        .wait_n(4, 10_000, |e| matches!(e, Event::Published { .. }))
+        .await;
+    watcher
+        .wait_n(4, 10_000, |e| matches!(e, Event::Message(_)))
+        .await;
+    sleep(500).await;
+    let mut inbound = payloads(&page2);
+    inbound.sort();
+    let expected_in: Vec<Vec<u8>> = (0..6).map(|i| format!("in{i}").into_bytes()).collect();
+    assert_eq!(
+        inbound, expected_in,
+        "every message to the page, none twice"
+    );
+    let mut outbound = payloads(&watcher);
+    outbound.sort();
+    let expected_out: Vec<Vec<u8>> = (0..4).map(|i| format!("out{i}").into_bytes()).collect();
+    assert_eq!(
+        outbound, expected_out,
+        "every message from the page, none twice"
+    );
+    for c in [&page2, &other, &watcher] {
+        c.client.end();
+    }
+}
