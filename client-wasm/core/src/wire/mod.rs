@@ -5,6 +5,8 @@
 //! - [`frame`]: the MQTT fixed header and its remaining-length varint, which the bridge needs to
 //!   cut a byte stream into packets without decoding them.
 //! - [`close`]: WebSocket close codes, their classes and the one retry rule.
+//! - [`names`]: the Murano product-id rule (and the hosts it makes) and the route-name rule.
 
 pub mod close;
 pub mod frame;
+pub mod names;
