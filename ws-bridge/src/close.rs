@@ -95,15 +95,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn reason_truncation_respects_char_boundaries() {
-        let long = "é".repeat(100);
-        let t = truncate_reason(&long);
-        assert!(t.len() <= MAX_REASON_BYTES);
-        assert_eq!(t.len() % 2, 0);
-        assert_eq!(truncate_reason("short"), "short");
-    }
-
-    #[test]
     fn metric_labels_tell_idle_from_upstream_close() {
         assert_eq!(
             Close::new(NORMAL, IDLE_TIMEOUT).metric_label(),
