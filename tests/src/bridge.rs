@@ -467,6 +467,8 @@ pub async fn http_get(addr: SocketAddr, path: &str) -> (u16, Vec<u8>) {
 
 /// Hand-encoded MQTT 3.1.1 packets (just enough for raw protocol tests).
 pub mod mqtt {
+    use mqtt_core::wire::frame::{read_frame_header, write_remaining_length};
+
     /// Packet type of a packet's first byte.
     pub fn kind(p: &[u8]) -> u8 {
         p.first().map_or(0, |b| b >> 4)
@@ -482,20 +484,6 @@ pub mod mqtt {
     /// PINGRESP
     pub const PINGRESP: u8 = 13;
 
-    fn remaining(mut len: usize, out: &mut Vec<u8>) {
-        loop {
-            let mut b = (len % 128) as u8;
-            len /= 128;
-            if len > 0 {
-                b |= 0x80;
-            }
-            out.push(b);
-            if len == 0 {
-                break;
-            }
-        }
-    }
-
     fn string(s: &[u8], out: &mut Vec<u8>) {
         out.extend_from_slice(&(s.len() as u16).to_be_bytes());
         out.extend_from_slice(s);
@@ -503,7 +491,8 @@ pub mod mqtt {
 
     fn packet(first: u8, body: Vec<u8>) -> Vec<u8> {
         let mut p = vec![first];
-        remaining(body.len(), &mut p);
+        // Test packets are small; a body over the MQTT maximum would be a bug in the test.
+        write_remaining_length(body.len(), &mut p).expect("test packet within MQTT's maximum");
         p.extend(body);
         p
     }
@@ -561,20 +550,7 @@ pub mod mqtt {
     pub fn split_packets(mut b: &[u8]) -> Option<Vec<Vec<u8>>> {
         let mut out = Vec::new();
         while !b.is_empty() {
-            let mut len = 0usize;
-            let mut i = 1;
-            loop {
-                let byte = *b.get(i)?;
-                len |= usize::from(byte & 0x7f) << (7 * (i - 1));
-                i += 1;
-                if byte & 0x80 == 0 {
-                    break;
-                }
-                if i > 4 {
-                    return None;
-                }
-            }
-            let total = i + len;
+            let total = read_frame_header(b).ok()??.frame_len();
             out.push(b.get(..total)?.to_vec());
             b = b.get(total..)?;
         }
@@ -583,16 +559,8 @@ pub mod mqtt {
 
     /// Length of the first whole packet in `b`, or `None` if `b` does not hold one yet.
     pub fn first_packet_len(b: &[u8]) -> Option<usize> {
-        let mut len = 0usize;
-        for i in 1..5 {
-            let byte = *b.get(i)?;
-            len |= usize::from(byte & 0x7f) << (7 * (i - 1));
-            if byte & 0x80 == 0 {
-                let total = i + 1 + len;
-                return (b.len() >= total).then_some(total);
-            }
-        }
-        None
+        let total = read_frame_header(b).ok()??.frame_len();
+        (b.len() >= total).then_some(total)
     }
 
     /// A raw MQTT connection over plain TCP (for test-side helpers talking to mosquitto's
@@ -654,11 +622,7 @@ pub mod mqtt {
 
     /// Topic and payload of a PUBLISH packet.
     pub fn publish_parts(p: &[u8]) -> Option<(String, Vec<u8>)> {
-        let mut i = 1;
-        while p.get(i)? & 0x80 != 0 {
-            i += 1;
-        }
-        i += 1;
+        let i = read_frame_header(p).ok()??.header_len;
         let tl = usize::from(u16::from_be_bytes([*p.get(i)?, *p.get(i + 1)?]));
         let topic = String::from_utf8(p.get(i + 2..i + 2 + tl)?.to_vec()).ok()?;
         let mut j = i + 2 + tl;

@@ -31,7 +31,10 @@ fn broker() -> (TestPki, Mosquitto) {
 
 /// A subscriber straight to the broker (plain TCP on loopback) that records every payload on
 /// `TOPIC`. Resolves `subscribed` once its SUBACK arrived.
-fn spawn_subscriber(broker: &Mosquitto) -> (oneshot::Receiver<()>, Arc<Mutex<Vec<Vec<u8>>>>) {
+/// Every payload a subscriber received, in order.
+type Received = Arc<Mutex<Vec<Vec<u8>>>>;
+
+fn spawn_subscriber(broker: &Mosquitto) -> (oneshot::Receiver<()>, Received) {
     let url = format!("mqtt://{}", broker.plain_addr());
     let connector =
         Connector::new(url.parse().expect("url"), &TlsOptions::default(), None).expect("connector");

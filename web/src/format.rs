@@ -1,6 +1,8 @@
 //! Pure text helpers for the views: payloads as text, hex or JSON, clock times, bridge URLs.
 //! No browser API here, so all of it is tested natively.
 
+use mqtt_core::wire::names::{validate_product_id, validate_route_name};
+
 /// How the message log shows payloads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum PayloadFormat {
@@ -91,15 +93,12 @@ pub fn endpoint(url: &str, route: &str, product: &str) -> Result<String, String>
     if !(url.starts_with("ws://") || url.starts_with("wss://")) {
         return Err("the bridge URL must start with ws:// or wss://".into());
     }
-    let segment_ok = |s: &str| {
-        s.bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
-    };
-    if !segment_ok(route) {
-        return Err("a route may only contain a-z, 0-9, '_' and '-'".into());
+    // Empty means "not given"; anything else must follow the bridge's own rules.
+    if !route.is_empty() {
+        validate_route_name(route).map_err(|e| e.to_string())?;
     }
-    if !segment_ok(product) {
-        return Err("a product id may only contain a-z and 0-9".into());
+    if !product.is_empty() {
+        validate_product_id(product).map_err(|e| e.to_string())?;
     }
     match (route.is_empty(), product.is_empty()) {
         (true, true) => Ok(url.to_string()),

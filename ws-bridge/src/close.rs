@@ -1,7 +1,8 @@
-//! WebSocket close codes and HTTP statuses the bridge uses, one constant per failure class.
+//! How the bridge refuses and ends sessions: HTTP statuses before the upgrade, close frames after.
 //!
-//! The browser client maps these to typed errors, so they are part of the bridge's public
-//! contract: never renumber a constant, only add new ones.
+//! The close codes, their classes, the retry rule and reason truncation are the contract shared
+//! with the clients, so they are defined once in [`mqtt_core::wire::close`] and re-exported here;
+//! this module adds only what is the bridge's own (the [`Close`] value and its metric labels).
 //!
 //! Before the upgrade (plain HTTP), refusals are HTTP statuses:
 //!
@@ -43,59 +44,12 @@
 //! Why 4502 and not 1014 ("bad gateway"): tungstenite (0.30 and earlier), used by native
 //! clients, treats a received 1014 as a protocol violation and reports 1002 instead.
 
-/// Normal closure: the upstream closed the connection, or the session was idle too long.
-pub const NORMAL: u16 = 1000;
-/// The bridge is shutting down (reason `"going away"`).
-pub const GOING_AWAY: u16 = 1001;
-/// The browser violated the WebSocket protocol or sent a malformed MQTT fixed header.
-pub const PROTOCOL_ERROR: u16 = 1002;
-/// The browser sent a text frame; MQTT over WebSockets uses binary frames only.
-pub const UNSUPPORTED_DATA: u16 = 1003;
-/// An MQTT packet (either direction) or a WebSocket message exceeded the configured maximum.
-pub const MESSAGE_TOO_BIG: u16 = 1009;
-/// Unexpected failure inside the bridge, or the upstream broke the MQTT framing.
-pub const INTERNAL_ERROR: u16 = 1011;
-/// The upstream could not be reached: name resolution, TCP connect or connect timeout
-/// (mirrors HTTP 502; 1014 is avoided because tungstenite clients reject it).
-pub const UPSTREAM_UNREACHABLE: u16 = 4502;
-/// Idle sessions are closed with [`NORMAL`] and this reason.
-pub const IDLE_TIMEOUT: &str = "idle timeout";
-/// The browser did not answer WebSocket pings in time.
-pub const PING_TIMEOUT: u16 = 4000;
-/// The route is unknown (normally refused with HTTP 404 before the upgrade).
-pub const ROUTE_UNKNOWN: u16 = 4001;
-/// The Origin is not allowed (normally refused with HTTP 403 before the upgrade).
-pub const ORIGIN_NOT_ALLOWED: u16 = 4003;
-/// TLS verification of the upstream failed: the certificate's issuer is not trusted by the route's CA.
-pub const TLS_UNKNOWN_ISSUER: u16 = 4010;
-/// TLS verification of the upstream failed: the certificate is not valid for the route's SNI name.
-pub const TLS_NAME_MISMATCH: u16 = 4011;
-/// TLS verification of the upstream failed: the certificate has expired.
-pub const TLS_EXPIRED: u16 = 4012;
-/// TLS verification of the upstream failed: the certificate is not valid yet.
-pub const TLS_NOT_YET_VALID: u16 = 4013;
-/// TLS verification of the upstream failed: the certificate is revoked.
-pub const TLS_REVOKED: u16 = 4014;
-/// TLS verification of the upstream failed for another certificate reason (bad signature, purpose...).
-pub const TLS_BAD_CERTIFICATE: u16 = 4015;
-/// The TLS handshake with the upstream failed for a reason other than certificate verification
-/// (an alert from the broker, e.g. it refused or required a client certificate; protocol mismatch).
-pub const TLS_HANDSHAKE_FAILED: u16 = 4016;
-
-/// Longest close reason the WebSocket protocol allows (125-byte control payload minus the code).
-pub const MAX_REASON_BYTES: usize = 123;
-
-/// Truncates `reason` to at most [`MAX_REASON_BYTES`] bytes on a character boundary.
-pub fn truncate_reason(reason: &str) -> &str {
-    if reason.len() <= MAX_REASON_BYTES {
-        return reason;
-    }
-    let mut end = MAX_REASON_BYTES;
-    while end > 0 && !reason.is_char_boundary(end) {
-        end -= 1;
-    }
-    reason.get(..end).unwrap_or("")
-}
+pub use mqtt_core::wire::close::{
+    truncate_reason, CloseClass, GOING_AWAY, IDLE_TIMEOUT_REASON as IDLE_TIMEOUT, INTERNAL_ERROR,
+    MAX_REASON_BYTES, MESSAGE_TOO_BIG, NORMAL, ORIGIN_NOT_ALLOWED, PING_TIMEOUT, PROTOCOL_ERROR,
+    ROUTE_UNKNOWN, TLS_BAD_CERTIFICATE, TLS_EXPIRED, TLS_HANDSHAKE_FAILED, TLS_NAME_MISMATCH,
+    TLS_NOT_YET_VALID, TLS_REVOKED, TLS_UNKNOWN_ISSUER, UNSUPPORTED_DATA, UPSTREAM_UNREACHABLE,
+};
 
 /// A close code and the reason shown to the person using the browser.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -141,11 +95,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn reason_truncation_respects_char_boundaries() {
-        let long = "é".repeat(100);
-        let t = truncate_reason(&long);
-        assert!(t.len() <= MAX_REASON_BYTES);
-        assert_eq!(t.len() % 2, 0);
-        assert_eq!(truncate_reason("short"), "short");
+    fn metric_labels_tell_idle_from_upstream_close() {
+        assert_eq!(
+            Close::new(NORMAL, IDLE_TIMEOUT).metric_label(),
+            "idle_timeout"
+        );
+        assert_eq!(
+            Close::new(NORMAL, "upstream closed").metric_label(),
+            "normal"
+        );
+        assert_eq!(
+            Close::new(TLS_REVOKED, "x").metric_label(),
+            "tls_verification"
+        );
+        assert_eq!(Close::new(4999, "x").metric_label(), "other");
     }
 }

@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::route::{validate_route_name, Template};
+use crate::route::Template;
+use mqtt_core::wire::names::validate_route_name;
 
 /// A configuration problem, found while parsing, validating or loading files it names.
 #[derive(Debug, thiserror::Error)]

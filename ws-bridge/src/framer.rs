@@ -10,9 +10,9 @@
 //!   arbitrarily across WebSocket messages, so the maximum size is enforced without buffering.
 
 use bytes::{Bytes, BytesMut};
+use mqtt_core::wire::frame::{read_frame_header, RemainingLength, RemainingLengthTooLong};
 
-/// Largest remaining length an MQTT varint can encode (four bytes).
-pub const MAX_REMAINING_LENGTH: usize = 268_435_455;
+pub use mqtt_core::wire::frame::MAX_REMAINING_LENGTH;
 
 /// Why a byte stream is not a valid sequence of MQTT packets.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -34,35 +34,44 @@ pub enum FrameError {
     },
 }
 
-/// Parses a fixed header at the start of `buf`.
+impl From<RemainingLengthTooLong> for FrameError {
+    fn from(_: RemainingLengthTooLong) -> Self {
+        FrameError::MalformedLength
+    }
+}
+
+/// Refuses the reserved packet type 0 (MQTT 3.1.1 §2.2.1), checked on the first byte alone.
+fn check_first_byte(first: u8) -> Result<(), FrameError> {
+    if first >> 4 == 0 {
+        return Err(FrameError::ReservedType);
+    }
+    Ok(())
+}
+
+/// Refuses a packet of `total` bytes over `max_packet`.
+fn check_size(total: usize, max_packet: usize) -> Result<(), FrameError> {
+    if total > max_packet {
+        return Err(FrameError::TooLarge {
+            size: total,
+            max: max_packet,
+        });
+    }
+    Ok(())
+}
+
+/// Parses a fixed header at the start of `buf` (the varint itself is [`mqtt_core::wire::frame`]'s).
 ///
 /// Returns `Ok(None)` when more bytes are needed, or `Ok(Some((header_len, total_len)))`.
 pub fn parse_header(buf: &[u8], max_packet: usize) -> Result<Option<(usize, usize)>, FrameError> {
     let Some(&first) = buf.first() else {
         return Ok(None);
     };
-    if first >> 4 == 0 {
-        return Err(FrameError::ReservedType);
-    }
-    let mut value: usize = 0;
-    for i in 0..4 {
-        let Some(&byte) = buf.get(1 + i) else {
-            return Ok(None);
-        };
-        value |= usize::from(byte & 0x7f) << (7 * i);
-        if byte & 0x80 == 0 {
-            let header_len = 2 + i;
-            let total = header_len + value;
-            if total > max_packet {
-                return Err(FrameError::TooLarge {
-                    size: total,
-                    max: max_packet,
-                });
-            }
-            return Ok(Some((header_len, total)));
-        }
-    }
-    Err(FrameError::MalformedLength)
+    check_first_byte(first)?;
+    let Some(header) = read_frame_header(buf)? else {
+        return Ok(None);
+    };
+    check_size(header.frame_len(), max_packet)?;
+    Ok(Some((header.header_len, header.frame_len())))
 }
 
 /// Buffers a byte stream and yields runs of whole MQTT packets.
@@ -154,8 +163,8 @@ impl Reframer {
 enum SizerState {
     /// Waiting for the first byte of a packet.
     Start,
-    /// Reading the varint: bytes read so far and the value accumulated.
-    Length { read: usize, value: usize },
+    /// Reading the remaining-length varint.
+    Length(RemainingLength),
     /// Skipping the body: bytes still to skip.
     Body { left: usize },
 }
@@ -186,37 +195,24 @@ impl PacketSizer {
         while !data.is_empty() {
             match self.state {
                 SizerState::Start => {
-                    let first = data.first().copied().unwrap_or(0);
-                    if first >> 4 == 0 {
-                        return Err(FrameError::ReservedType);
-                    }
+                    check_first_byte(data.first().copied().unwrap_or(0))?;
                     data = data.get(1..).unwrap_or(&[]);
-                    self.state = SizerState::Length { read: 0, value: 0 };
+                    self.state = SizerState::Length(RemainingLength::default());
                 }
-                SizerState::Length { read, value } => {
+                SizerState::Length(mut length) => {
                     let byte = data.first().copied().unwrap_or(0);
                     data = data.get(1..).unwrap_or(&[]);
-                    let value = value | (usize::from(byte & 0x7f) << (7 * read));
-                    let read = read + 1;
-                    if byte & 0x80 != 0 {
-                        if read == 4 {
-                            return Err(FrameError::MalformedLength);
+                    self.state = match length.push(byte)? {
+                        None => SizerState::Length(length),
+                        Some(value) => {
+                            check_size(1 + length.bytes_read() + value, self.max_packet)?;
+                            if value == 0 {
+                                SizerState::Start
+                            } else {
+                                SizerState::Body { left: value }
+                            }
                         }
-                        self.state = SizerState::Length { read, value };
-                    } else {
-                        let total = 1 + read + value;
-                        if total > self.max_packet {
-                            return Err(FrameError::TooLarge {
-                                size: total,
-                                max: self.max_packet,
-                            });
-                        }
-                        self.state = if value == 0 {
-                            SizerState::Start
-                        } else {
-                            SizerState::Body { left: value }
-                        };
-                    }
+                    };
                 }
                 SizerState::Body { left } => {
                     let n = left.min(data.len());
@@ -233,29 +229,15 @@ impl PacketSizer {
     }
 }
 
-/// Encodes a remaining length as an MQTT varint (used by tests and examples).
-pub fn encode_remaining_length(mut len: usize, out: &mut Vec<u8>) {
-    loop {
-        let mut byte = (len % 128) as u8;
-        len /= 128;
-        if len > 0 {
-            byte |= 0x80;
-        }
-        out.push(byte);
-        if len == 0 {
-            break;
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use mqtt_core::wire::frame::write_remaining_length;
     use proptest::prelude::*;
 
     fn packet(kind: u8, body_len: usize) -> Vec<u8> {
         let mut p = vec![kind << 4];
-        encode_remaining_length(body_len, &mut p);
+        write_remaining_length(body_len, &mut p).unwrap();
         p.extend(std::iter::repeat_n(0xAB, body_len));
         p
     }

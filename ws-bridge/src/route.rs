@@ -2,7 +2,8 @@
 //!
 //! * `/mqtt` -> the `default_route`, if configured;
 //! * `/mqtt/<route>` -> a fixed route;
-//! * `/mqtt/<route>/<product>` -> a template route; `<product>` must match `^[a-z0-9]{1,32}$`.
+//! * `/mqtt/<route>/<product>` -> a template route; `<product>` must be a valid Murano product id
+//!   ([`mqtt_core::wire::names::validate_product_id`]: `^[a-z0-9]{1,32}$`).
 //!
 //! The query string and headers are ignored for routing.
 
@@ -11,6 +12,7 @@ use std::fs;
 use std::path::Path;
 use std::sync::Arc;
 
+use mqtt_core::wire::names::validate_product_id;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
 use rustls::{ClientConfig, RootCertStore};
@@ -18,28 +20,6 @@ use rustls::{ClientConfig, RootCertStore};
 use crate::config::{CaSource, Config, ConfigError, RouteConfig};
 
 const PLACEHOLDER: &str = "{product}";
-
-/// Checks a route name: `^[a-z0-9_-]{1,32}$`.
-pub fn validate_route_name(name: &str) -> Result<(), &'static str> {
-    if name.is_empty() || name.len() > 32 {
-        return Err("route names must be 1 to 32 characters");
-    }
-    if !name
-        .bytes()
-        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
-    {
-        return Err("route names may only contain a-z, 0-9, '_' and '-'");
-    }
-    Ok(())
-}
-
-/// Checks a product id from the URL: `^[a-z0-9]{1,32}$`.
-pub fn validate_product(p: &str) -> bool {
-    !p.is_empty()
-        && p.len() <= 32
-        && p.bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-}
 
 /// A host or SNI name, possibly with one `{product}` placeholder.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -168,7 +148,9 @@ impl Router {
         let route = self.routes.get(name).ok_or(RouteRefusal::NotFound)?;
         match (route.is_template(), product) {
             (true, None) | (false, Some(_)) => return Err(RouteRefusal::NotFound),
-            (true, Some(p)) if !validate_product(p) => return Err(RouteRefusal::BadProduct),
+            (true, Some(p)) if validate_product_id(p).is_err() => {
+                return Err(RouteRefusal::BadProduct)
+            }
             _ => {}
         }
         let host = route.host.render(product);
@@ -367,8 +349,13 @@ host = "mqtt-{product}.hosted.exosite.io"
 
     #[test]
     fn product_validation() {
-        assert!(validate_product("abc123"));
-        assert!(!validate_product("a.b"));
-        assert!(!validate_product(&"a".repeat(40)));
+        let r = router();
+        assert!(r.resolve("/mqtt/murano/abc123").is_ok());
+        assert_eq!(
+            r.resolve("/mqtt/murano/a.b").unwrap_err(),
+            RouteRefusal::BadProduct
+        );
+        let long = format!("/mqtt/murano/{}", "a".repeat(40));
+        assert_eq!(r.resolve(&long).unwrap_err(), RouteRefusal::BadProduct);
     }
 }

@@ -4,7 +4,7 @@
 use std::io;
 use std::time::{Duration, Instant};
 
-use rustls::CertificateError;
+use mqttws::tls_verify::{rustls_error, TlsVerifyError};
 use tokio::net::TcpStream;
 use tokio_rustls::client::TlsStream;
 use tokio_rustls::TlsConnector;
@@ -51,39 +51,25 @@ impl UpstreamError {
     }
 }
 
-/// Maps a rustls certificate error to a close code and a reason naming the check.
-pub fn classify_certificate_error(e: &CertificateError, sni: &str) -> (u16, String) {
-    match e {
-        CertificateError::UnknownIssuer => (close::TLS_UNKNOWN_ISSUER, "unknown issuer".into()),
-        CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. } => (
-            close::TLS_NAME_MISMATCH,
-            format!("certificate not valid for {sni}"),
-        ),
-        CertificateError::Expired | CertificateError::ExpiredContext { .. } => {
-            (close::TLS_EXPIRED, "certificate expired".into())
-        }
-        CertificateError::NotValidYet | CertificateError::NotValidYetContext { .. } => {
-            (close::TLS_NOT_YET_VALID, "certificate not yet valid".into())
-        }
-        CertificateError::Revoked => (close::TLS_REVOKED, "certificate revoked".into()),
-        other => (close::TLS_BAD_CERTIFICATE, format!("{other:?}")),
-    }
-}
-
+/// Sorts a TLS failure with mqttws's one rustls classification; the reason is the bridge's own
+/// short text (a close reason holds at most 123 bytes).
 fn classify_tls(err: io::Error, sni: &str) -> UpstreamError {
-    let inner = err
-        .get_ref()
-        .and_then(|e| e.downcast_ref::<rustls::Error>());
-    match inner {
-        Some(rustls::Error::InvalidCertificate(ce)) => {
-            let (code, reason) = classify_certificate_error(ce, sni);
-            UpstreamError::Verification { code, reason }
-        }
-        Some(rustls::Error::AlertReceived(alert)) => {
-            UpstreamError::Handshake(format!("broker sent alert {alert:?}"))
-        }
-        Some(other) => UpstreamError::Handshake(other.to_string()),
-        None => UpstreamError::Handshake(err.to_string()),
+    let Some(tls) = rustls_error(&err) else {
+        return UpstreamError::Handshake(err.to_string());
+    };
+    match TlsVerifyError::from_rustls(sni, tls) {
+        Some(verify) => UpstreamError::Verification {
+            code: verify.kind().close_code(),
+            reason: match &verify {
+                TlsVerifyError::NameMismatch { .. } => format!("certificate not valid for {sni}"),
+                TlsVerifyError::Other { detail, .. } => detail.clone(),
+                other => other.kind().summary().to_string(),
+            },
+        },
+        None => UpstreamError::Handshake(match tls {
+            rustls::Error::AlertReceived(alert) => format!("broker sent alert {alert:?}"),
+            other => other.to_string(),
+        }),
     }
 }
 
@@ -118,6 +104,18 @@ pub async fn dial(
 mod tests {
     use super::*;
 
+    use rustls::CertificateError;
+
+    /// The close code and reason for a certificate error, as the bridge reports it.
+    fn classify_certificate_error(e: &CertificateError, sni: &str) -> (u16, String) {
+        let io = io::Error::new(
+            io::ErrorKind::InvalidData,
+            rustls::Error::InvalidCertificate(e.clone()),
+        );
+        let close = classify_tls(io, sni).to_close();
+        (close.code, close.reason)
+    }
+
     #[test]
     fn certificate_errors_name_the_check() {
         assert_eq!(
@@ -134,6 +132,14 @@ mod tests {
         assert_eq!(
             classify_certificate_error(&CertificateError::BadSignature, "x").0,
             close::TLS_BAD_CERTIFICATE
+        );
+        let alert = io::Error::new(
+            io::ErrorKind::InvalidData,
+            rustls::Error::AlertReceived(rustls::AlertDescription::CertificateRequired),
+        );
+        assert_eq!(
+            classify_tls(alert, "x").to_close().code,
+            close::TLS_HANDSHAKE_FAILED
         );
         let e = UpstreamError::Unreachable("127.0.0.1:1: refused".into()).to_close();
         assert_eq!(e.code, close::UPSTREAM_UNREACHABLE);

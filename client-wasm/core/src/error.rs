@@ -15,7 +15,7 @@ pub use command::CommandError;
 pub use connection::ConnectionError;
 pub use options::OptionsError;
 pub use refused::ConnectRefused;
-pub use transport::{TlsVerifyKind, TransportFailure};
+pub use transport::TransportFailure;
 pub use violation::ProtocolViolation;
 
 #[cfg(test)]

@@ -40,7 +40,7 @@ pub mod topic;
 pub mod wire;
 
 pub use error::{
-    CommandError, ConnectRefused, ConnectionError, OptionsError, ProtocolViolation, TlsVerifyKind,
+    CommandError, ConnectRefused, ConnectionError, OptionsError, ProtocolViolation,
     TransportFailure,
 };
 pub use packet::{qos_from_u8, qos_to_u8, QoS};

@@ -2,7 +2,10 @@
 
 use std::io;
 
-use mqtt_core::{TlsVerifyKind, TransportFailure};
+use mqtt_core::TransportFailure;
+
+use crate::tls_verify::rustls_error;
+pub use crate::tls_verify::TlsVerifyError;
 
 /// A local file or setting the transport could not use. The caller's fault.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -22,49 +25,6 @@ pub enum ConfigError {
     ServerName(String),
     #[error("TLS set-up failed: {0}")]
     Tls(String),
-}
-
-/// Which check of the server's certificate failed.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum TlsVerifyError {
-    #[error("certificate of {server} is signed by an unknown issuer (not in the trusted CA set)")]
-    UnknownIssuer { server: String },
-    #[error("certificate is not valid for the name {server}{}", presented_names(.presented))]
-    NameMismatch {
-        server: String,
-        presented: Vec<String>,
-    },
-    #[error("certificate of {server} has expired")]
-    Expired { server: String },
-    #[error("certificate of {server} is not valid yet")]
-    NotYetValid { server: String },
-    #[error("certificate of {server} is revoked")]
-    Revoked { server: String },
-    #[error("certificate of {server} is invalid: {detail}")]
-    Other { server: String, detail: String },
-}
-
-impl TlsVerifyError {
-    /// Which check failed, as the core (and ws-bridge's close codes 4010-4015) name it.
-    pub fn kind(&self) -> TlsVerifyKind {
-        match self {
-            TlsVerifyError::UnknownIssuer { .. } => TlsVerifyKind::UnknownIssuer,
-            TlsVerifyError::NameMismatch { .. } => TlsVerifyKind::NameMismatch,
-            TlsVerifyError::Expired { .. } => TlsVerifyKind::Expired,
-            TlsVerifyError::NotYetValid { .. } => TlsVerifyKind::NotYetValid,
-            TlsVerifyError::Revoked { .. } => TlsVerifyKind::Revoked,
-            TlsVerifyError::Other { .. } => TlsVerifyKind::Other,
-        }
-    }
-}
-
-fn presented_names(names: &[String]) -> String {
-    if names.is_empty() {
-        String::new()
-    } else {
-        format!(" (it is for {})", names.join(", "))
-    }
 }
 
 /// Why a transport could not be opened, or failed while open.
@@ -111,39 +71,18 @@ impl TransportError {
     /// Classifies an error from the TLS layer (tokio-rustls reports rustls errors inside
     /// `io::Error`).
     pub fn from_tls_io(server: &str, error: &io::Error) -> Self {
-        match error
-            .get_ref()
-            .and_then(|inner| inner.downcast_ref::<rustls::Error>())
-        {
+        match rustls_error(error) {
             Some(tls) => Self::from_rustls(server, tls),
             None => TransportError::Tls(error.to_string()),
         }
     }
 
+    /// Classifies a rustls error (the check itself is [`crate::tls_verify`]'s).
     pub fn from_rustls(server: &str, error: &rustls::Error) -> Self {
-        use rustls::CertificateError as C;
-        let server = server.to_string();
+        if let Some(verify) = TlsVerifyError::from_rustls(server, error) {
+            return TransportError::TlsVerify(verify);
+        }
         match error {
-            rustls::Error::InvalidCertificate(cert) => TransportError::TlsVerify(match cert {
-                C::UnknownIssuer => TlsVerifyError::UnknownIssuer { server },
-                C::NotValidForName => TlsVerifyError::NameMismatch {
-                    server,
-                    presented: Vec::new(),
-                },
-                C::NotValidForNameContext { presented, .. } => TlsVerifyError::NameMismatch {
-                    server,
-                    presented: presented.clone(),
-                },
-                C::Expired | C::ExpiredContext { .. } => TlsVerifyError::Expired { server },
-                C::NotValidYet | C::NotValidYetContext { .. } => {
-                    TlsVerifyError::NotYetValid { server }
-                }
-                C::Revoked => TlsVerifyError::Revoked { server },
-                other => TlsVerifyError::Other {
-                    server,
-                    detail: format!("{other:?}"),
-                },
-            }),
             rustls::Error::AlertReceived(alert) => {
                 TransportError::TlsRefused(format!("alert {alert:?}"))
             }
@@ -179,6 +118,7 @@ impl From<TransportError> for TransportFailure {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use mqtt_core::wire::tls::TlsFailure;
 
     #[test]
     fn tls_errors_say_which_check_failed() {
@@ -219,7 +159,7 @@ mod tests {
         assert_eq!(
             TransportFailure::from(unknown_issuer),
             TransportFailure::TlsVerification {
-                kind: TlsVerifyKind::UnknownIssuer,
+                kind: TlsFailure::UnknownIssuer,
                 detail: words
             }
         );

@@ -16,6 +16,7 @@ pub mod credentials;
 mod driver;
 mod errors;
 mod tls;
+pub mod tls_verify;
 mod transport;
 mod url;
 

@@ -7,6 +7,8 @@
 use core::fmt;
 use core::str::FromStr;
 
+use mqtt_core::wire::names::{legacy_murano_host, ProductIdError};
+
 /// The transport a URL asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scheme {
@@ -68,6 +70,8 @@ pub enum UrlError {
     PathNotAllowed(String),
     #[error("invalid --connect-to '{0}': expected HOST:PORT")]
     InvalidConnectTo(String),
+    #[error("invalid Murano product id: {0}")]
+    InvalidProductId(#[from] ProductIdError),
 }
 
 /// A parsed broker URL.
@@ -230,15 +234,11 @@ fn join_host_port(host: &str, port: u16) -> String {
     }
 }
 
-/// The Murano MQTT endpoint of a product id, as in the seed: `mqtts://mqtt-<id>.hosted.exosite.io:8883`.
+/// The Murano MQTT endpoint of a product id, as in the seed: `mqtts://mqtt-<id>.hosted.exosite.io:8883`
+/// (the id is checked by [`mqtt_core::wire::names::validate_product_id`]).
 pub fn murano_product_url(product_id: &str) -> Result<BrokerUrl, UrlError> {
-    let valid = !product_id.is_empty() && product_id.chars().all(|c| c.is_ascii_alphanumeric());
-    if !valid {
-        return Err(UrlError::InvalidHost(format!(
-            "mqtt-{product_id}.hosted.exosite.io"
-        )));
-    }
-    format!("mqtts://mqtt-{product_id}.hosted.exosite.io:8883").parse()
+    let host = legacy_murano_host(product_id).map_err(UrlError::InvalidProductId)?;
+    format!("mqtts://{host}:8883").parse()
 }
 
 #[cfg(test)]
@@ -339,5 +339,11 @@ mod tests {
             Ok("mqtts://mqtt-x2lmj5npsktbuik9.hosted.exosite.io:8883".to_string())
         );
         assert!(murano_product_url("evil.com/").is_err());
+        assert!(matches!(
+            murano_product_url("X2"),
+            Err(UrlError::InvalidProductId(ProductIdError::InvalidChar {
+                found: 'X'
+            }))
+        ));
     }
 }

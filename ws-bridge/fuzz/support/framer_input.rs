@@ -3,12 +3,15 @@
 // Byte 0 picks the maximum packet size, byte 1 the batch size; the rest is a sequence of
 // (length byte, chunk) pairs: the stream as the bridge reads it, split at arbitrary points.
 // The same chunks go to the broker->browser `Reframer` and the browser->broker `PacketSizer`,
-// checked against a reference parser written independently here:
+// checked against a reference that reads whole headers at once with mqtt-core's
+// `wire::frame::read_frame_header` (the one varint definition; the bridge's incremental paths
+// must agree with it however the stream is cut):
 // * neither panics; both accept or refuse at the same chunk, for the same reason;
 // * the concatenated batches equal the accepted prefix of the stream, each batch is a run of
 //   whole packets, no larger than the batch size unless it is a single packet;
 // * what stays buffered is less than one maximum packet (plus a partial header): memory per
 //   session is bounded by the configuration, whatever the peer sends.
+use mqtt_core::wire::frame::read_frame_header;
 use ws_bridge::framer::{FrameError, PacketSizer, Reframer};
 
 /// The reference: splits `stream` into whole packets; the error of the first bad header.
@@ -23,23 +26,12 @@ fn reference(stream: &[u8], max: usize) -> (Vec<usize>, usize, Option<FrameError
         if rest[0] >> 4 == 0 {
             return (sizes, at, Some(FrameError::ReservedType));
         }
-        let mut value = 0usize;
-        let mut header = None;
-        for i in 0..4 {
-            let Some(&b) = rest.get(1 + i) else { break };
-            value += usize::from(b & 0x7f) << (7 * i);
-            if b & 0x80 == 0 {
-                header = Some(2 + i);
-                break;
-            }
-            if i == 3 {
-                return (sizes, at, Some(FrameError::MalformedLength));
-            }
-        }
-        let Some(h) = header else {
-            return (sizes, at, None);
+        let header = match read_frame_header(rest) {
+            Ok(Some(header)) => header,
+            Ok(None) => return (sizes, at, None),
+            Err(_) => return (sizes, at, Some(FrameError::MalformedLength)),
         };
-        let total = h + value;
+        let total = header.frame_len();
         if total > max {
             return (sizes, at, Some(FrameError::TooLarge { size: total, max }));
         }

@@ -13,7 +13,8 @@ use std::future::Future;
 use std::task::{Context, Poll, Waker};
 
 use ws_bridge::handshake::{check_upgrade, read_head, reason_phrase, SUBPROTOCOLS};
-use ws_bridge::route::{validate_product, RouteRefusal, Router};
+use mqtt_core::wire::names::validate_product_id;
+use ws_bridge::route::{RouteRefusal, Router};
 use ws_bridge::Config;
 
 fn head_of(bytes: &[u8]) -> Option<ws_bridge::handshake::RequestHead> {
@@ -74,7 +75,10 @@ fn check_resolution(config: &Config, router: &Router, path: &str) {
             assert_eq!(target.sni.to_str(), sni.as_str());
         }
         Some(p) => {
-            assert!(validate_product(p), "invalid product {p:?} accepted");
+            assert!(
+                validate_product_id(p).is_ok(),
+                "invalid product {p:?} accepted"
+            );
             assert!(
                 rc.host.contains("{product}") || sni.contains("{product}"),
                 "a product given to a fixed route"

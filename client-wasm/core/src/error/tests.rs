@@ -1,5 +1,6 @@
 use super::*;
 use crate::wire::close;
+use crate::wire::tls::TlsFailure;
 #[cfg(target_arch = "wasm32")]
 use wasm_bindgen_test::wasm_bindgen_test as test;
 
@@ -63,12 +64,12 @@ fn a_close_frame_is_retried_by_the_wire_rule() {
 #[test]
 fn tls_failures_are_permanent_like_their_close_codes() {
     for kind in [
-        TlsVerifyKind::UnknownIssuer,
-        TlsVerifyKind::NameMismatch,
-        TlsVerifyKind::Expired,
-        TlsVerifyKind::NotYetValid,
-        TlsVerifyKind::Revoked,
-        TlsVerifyKind::Other,
+        TlsFailure::UnknownIssuer,
+        TlsFailure::NameMismatch,
+        TlsFailure::Expired,
+        TlsFailure::NotYetValid,
+        TlsFailure::Revoked,
+        TlsFailure::BadCertificate,
     ] {
         let failure = TransportFailure::TlsVerification {
             kind,

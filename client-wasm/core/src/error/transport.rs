@@ -1,6 +1,7 @@
 //! Transport failures, as the runtime adapters report them to the session.
 
 use crate::wire::close;
+use crate::wire::tls::TlsFailure;
 
 /// Why the transport failed to open, or failed while open. Adapters fill it (native: from
 /// their typed TCP/TLS/WebSocket errors; browser: from the `CloseEvent`); the session decides
@@ -31,7 +32,7 @@ pub enum TransportFailure {
     /// The server's certificate failed verification (as ws-bridge's close 4010-4015). Not
     /// retried: it will not change by itself.
     #[error("{detail}")]
-    TlsVerification { kind: TlsVerifyKind, detail: String },
+    TlsVerification { kind: TlsFailure, detail: String },
     /// The TLS handshake failed otherwise, e.g. the server refused us with an alert (as
     /// ws-bridge's close 4016). Not retried.
     #[error("{0}")]
@@ -83,32 +84,6 @@ impl TransportFailure {
         TransportFailure::Closed {
             code,
             reason: reason.to_string(),
-        }
-    }
-}
-
-/// Which check of the server's certificate failed; ws-bridge reports the same as 4010-4015.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum TlsVerifyKind {
-    UnknownIssuer,
-    NameMismatch,
-    Expired,
-    NotYetValid,
-    Revoked,
-    Other,
-}
-
-impl TlsVerifyKind {
-    /// The close code ws-bridge sends for this failure.
-    pub fn close_code(self) -> u16 {
-        match self {
-            TlsVerifyKind::UnknownIssuer => close::TLS_UNKNOWN_ISSUER,
-            TlsVerifyKind::NameMismatch => close::TLS_NAME_MISMATCH,
-            TlsVerifyKind::Expired => close::TLS_EXPIRED,
-            TlsVerifyKind::NotYetValid => close::TLS_NOT_YET_VALID,
-            TlsVerifyKind::Revoked => close::TLS_REVOKED,
-            TlsVerifyKind::Other => close::TLS_BAD_CERTIFICATE,
         }
     }
 }

@@ -1,0 +1,95 @@
+//! Which check failed when TLS to the broker failed, independent of the TLS library: the bridge
+//! reports it to its clients as a close code, the native CLI as an error and exit code. The
+//! mapping from a library's errors lives next to that library (mqttws's `tls_verify`), once.
+
+use super::close;
+
+/// Why a TLS session with the broker could not be established.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TlsFailure {
+    /// The certificate's issuer is not in the trusted CA set.
+    UnknownIssuer,
+    /// The certificate is not valid for the server name (SNI) asked for.
+    NameMismatch,
+    /// The certificate has expired.
+    Expired,
+    /// The certificate is not valid yet.
+    NotYetValid,
+    /// The certificate is revoked.
+    Revoked,
+    /// The certificate failed another check (signature, purpose, encoding...).
+    BadCertificate,
+    /// The handshake failed for a reason other than the server's certificate (an alert from the
+    /// server, e.g. a refused or missing client certificate; a protocol mismatch).
+    HandshakeFailed,
+}
+
+impl TlsFailure {
+    /// The close code the bridge sends for it (4010-4016, see [`close`]).
+    pub fn close_code(self) -> u16 {
+        match self {
+            TlsFailure::UnknownIssuer => close::TLS_UNKNOWN_ISSUER,
+            TlsFailure::NameMismatch => close::TLS_NAME_MISMATCH,
+            TlsFailure::Expired => close::TLS_EXPIRED,
+            TlsFailure::NotYetValid => close::TLS_NOT_YET_VALID,
+            TlsFailure::Revoked => close::TLS_REVOKED,
+            TlsFailure::BadCertificate => close::TLS_BAD_CERTIFICATE,
+            TlsFailure::HandshakeFailed => close::TLS_HANDSHAKE_FAILED,
+        }
+    }
+
+    /// True when the server's certificate failed verification (everything but
+    /// [`TlsFailure::HandshakeFailed`]).
+    pub fn is_verification(self) -> bool {
+        self != TlsFailure::HandshakeFailed
+    }
+
+    /// A few words naming the failed check, for close reasons and messages.
+    pub fn summary(self) -> &'static str {
+        match self {
+            TlsFailure::UnknownIssuer => "unknown issuer",
+            TlsFailure::NameMismatch => "certificate not valid for the name",
+            TlsFailure::Expired => "certificate expired",
+            TlsFailure::NotYetValid => "certificate not yet valid",
+            TlsFailure::Revoked => "certificate revoked",
+            TlsFailure::BadCertificate => "bad certificate",
+            TlsFailure::HandshakeFailed => "handshake failed",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::close::CloseClass;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    const ALL: [TlsFailure; 7] = [
+        TlsFailure::UnknownIssuer,
+        TlsFailure::NameMismatch,
+        TlsFailure::Expired,
+        TlsFailure::NotYetValid,
+        TlsFailure::Revoked,
+        TlsFailure::BadCertificate,
+        TlsFailure::HandshakeFailed,
+    ];
+
+    #[test]
+    fn each_failure_has_its_own_code_of_the_matching_class() {
+        let mut codes: Vec<u16> = ALL.iter().map(|f| f.close_code()).collect();
+        codes.dedup();
+        assert_eq!(codes, (4010..=4016).collect::<Vec<u16>>());
+        for failure in ALL {
+            let class = CloseClass::of(failure.close_code());
+            let expected = if failure.is_verification() {
+                CloseClass::TlsVerification
+            } else {
+                CloseClass::TlsHandshake
+            };
+            assert_eq!(class, expected, "{failure:?}");
+            assert!(!class.is_retried(), "{failure:?}");
+        }
+    }
+}
