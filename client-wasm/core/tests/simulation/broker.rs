@@ -33,6 +33,9 @@ pub struct Misbehaviour {
     pub duplicate_puback: bool,
     /// A PUBACK for an id the client never used, after every real one.
     pub puback_unknown_id: bool,
+    /// The acknowledgements (PUBACK, PUBREC, PUBCOMP) of one batch of packets in reverse order
+    /// (§4.6 asks for them in order).
+    pub reversed_acks: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,7 +82,8 @@ pub struct Broker {
     pub misbehaviour: Misbehaviour,
     sessions: HashMap<String, SessionState>,
     connection: Option<Connection>,
-    out: Vec<u8>,
+    /// Packets for the client, in sending order, until `take_output`.
+    out: Vec<Vec<u8>>,
     /// The client's messages the broker accepted, and how often each was forwarded.
     pub forwarded: HashMap<Vec<u8>, u32>,
     /// QoS 1 messages of the client's that got a PUBACK.
@@ -160,7 +164,11 @@ impl Broker {
 
     /// Bytes for the client.
     pub fn take_output(&mut self) -> Vec<u8> {
-        std::mem::take(&mut self.out)
+        let mut packets = std::mem::take(&mut self.out);
+        if self.misbehaviour.reversed_acks {
+            reverse_acks(&mut packets);
+        }
+        packets.concat()
     }
 
     /// Whether the broker hung up on the client (it then needs `drop_connection`).
@@ -226,7 +234,7 @@ impl Broker {
 
     fn send(&mut self, packet: &Packet<'_>) {
         match encode(packet) {
-            Ok(bytes) => self.out.extend_from_slice(&bytes),
+            Ok(bytes) => self.out.push(bytes),
             Err(e) => self
                 .violations
                 .push(format!("broker could not encode: {e}")),
@@ -470,5 +478,18 @@ impl Broker {
             };
             self.send_publish(pid, &held, false);
         }
+    }
+}
+
+/// Reverses the order of the acknowledgements among `packets`, leaving every other packet where
+/// it is.
+fn reverse_acks(packets: &mut [Vec<u8>]) {
+    let is_ack = |p: &Vec<u8>| matches!(p.first().map(|b| b >> 4), Some(4 | 5 | 7));
+    let slots: Vec<usize> = (0..packets.len())
+        .filter(|&i| is_ack(&packets[i]))
+        .collect();
+    let acks: Vec<Vec<u8>> = slots.iter().map(|&i| packets[i].clone()).collect();
+    for (slot, ack) in slots.iter().zip(acks.into_iter().rev()) {
+        packets[*slot] = ack;
     }
 }

@@ -2,13 +2,15 @@
 //! FoundationDB- and TigerBeetle-style): each seed draws a scenario (clean or persistent session,
 //! a broker with or without persistence, misbehaving acks) and a schedule of steps (publishes both
 //! ways, bytes cut at any offset, link drops, time jumps, page reloads, broker restarts,
-//! takeovers), runs the real `Session` against a model broker on virtual time, and checks the
+//! takeovers, storage quota and failing writes, forged stored rows, duplicate, unknown and
+//! reordered acks), runs the real `Session` against a model broker on virtual time, and checks the
 //! invariants after every step and at the end (see `World::check` and `World::check_end`):
 //!
 //! - `Published` only for a message the broker accepted (QoS 1: PUBACK; QoS 2: released and
 //!   forwarded), and at most once per publish;
 //! - QoS 2 forwarded by the broker at most once; QoS 0 and 2 delivered to the client at most once;
-//! - every accepted QoS 1/2 publish ends `Published` or still pending, never silently gone;
+//! - every accepted QoS 1/2 publish ends `Published`, `PublishFailed` (typed) or still pending,
+//!   never silently gone;
 //! - with a session the broker keeps, QoS 1/2 to the client arrive, QoS 1 in order;
 //! - the client never reuses a packet id in flight, nor breaks a rule the broker checks;
 //! - pending publishes stay within `max_inflight + max_queued`; no panic.

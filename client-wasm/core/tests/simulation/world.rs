@@ -38,6 +38,7 @@ impl Scenario {
             misbehaviour: Misbehaviour {
                 duplicate_puback: rng.chance(1, 8),
                 puback_unknown_id: rng.chance(1, 8),
+                reversed_acks: rng.chance(1, 8),
             },
             reloads: rng.chance(1, 2),
             takeovers: rng.chance(1, 4),
