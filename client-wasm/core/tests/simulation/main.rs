@@ -19,6 +19,9 @@
 //! (`SIM_SEEDS`, default 5,000). A failing seed prints itself and its trace; replay it with
 //! `SIM_SEED=<seed> cargo test -p mqtt-core --test simulation -- --nocapture`.
 //! Soak: `SIM_SEEDS=1000000 SIM_FROM=<start> cargo test --release ...` prints seeds per second.
+// Native only: the model broker decodes client packets (mqtt-core's `server` feature, a native
+// dev-dependency), and the fixed seed budget runs once, not again in the browser.
+#![cfg(not(target_arch = "wasm32"))]
 
 mod broker;
 mod rng;
