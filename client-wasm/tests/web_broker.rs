@@ -245,14 +245,12 @@ async fn unacknowledged_qos1_survives_a_page_reload() {
     let id = unique();
     let client_id = format!("reload-{id}");
     let topic = format!("{USER}/reload-{id}");
-    let watcher = Recorded::connect(url, options(&format!("watch-{id}")));
-    watcher
-        .client
-        .subscribe(&[(&topic, QoS::AtLeastOnce)])
-        .expect("subscribe");
-    watcher
-        .wait(5_000, |e| matches!(e, Event::Subscribed { .. }))
-        .await;
+    let watcher = Recorded::subscribed(
+        url,
+        options(&format!("watch-{id}")),
+        &[(&topic, QoS::AtLeastOnce)],
+    )
+    .await;
 
     // "Page 1": offline (the route's upstream is down), three QoS 1 messages accepted.
     let mut o = options(&client_id);

@@ -77,14 +77,12 @@ async fn a_full_storage_refuses_the_publish_and_loses_nothing_accepted() {
     let id = unique();
     let client_id = format!("quota-{id}");
     let topic = format!("{USER}/quota-{id}");
-    let watcher = Recorded::connect(url, options(&format!("watch-{id}")));
-    watcher
-        .client
-        .subscribe(&[(&topic, QoS::AtLeastOnce)])
-        .expect("subscribe");
-    watcher
-        .wait(5_000, |e| matches!(e, Event::Subscribed { .. }))
-        .await;
+    let watcher = Recorded::subscribed(
+        url,
+        options(&format!("watch-{id}")),
+        &[(&topic, QoS::AtLeastOnce)],
+    )
+    .await;
 
     // Offline (the route's upstream is down): one message accepted, then the quota runs out.
     let mut o = options(&client_id);
@@ -123,34 +121,13 @@ async fn a_full_storage_refuses_the_publish_and_loses_nothing_accepted() {
         .wait(10_000, |e| matches!(e, Event::Message(_)))
         .await;
     sleep(300).await;
-    let payloads: Vec<Vec<u8>> = watcher
-        .events
-        .borrow()
-        .iter()
-        .filter_map(|e| match e {
-            Event::Message(m) => Some(m.payload.clone()),
-            _ => None,
-        })
-        .collect();
-    assert_eq!(payloads, vec![b"accepted".to_vec()]);
+    assert_eq!(watcher.payloads(), vec![b"accepted".to_vec()]);
     assert_eq!(
         storage.get_item(&storage_key(&client_id)).ok().flatten(),
         None
     );
     page2.client.end();
     watcher.client.end();
-}
-
-fn payloads(recorded: &Recorded) -> Vec<Vec<u8>> {
-    recorded
-        .events
-        .borrow()
-        .iter()
-        .filter_map(|e| match e {
-            Event::Message(m) => Some(m.payload.clone()),
-            _ => None,
-        })
-        .collect()
 }
 
 /// A reload with QoS 1 and 2 in flight both ways (persistent session): messages published to
@@ -169,27 +146,18 @@ async fn a_reload_with_qos1_and_qos2_in_flight_both_ways_loses_and_repeats_nothi
     o.clean_session = false;
 
     // Page 1: its persistent session subscribes, then the page goes away.
-    let page1 = Recorded::connect(url, o.clone());
-    page1
-        .client
-        .subscribe(&[(&to_page, QoS::ExactlyOnce)])
-        .expect("subscribe");
-    page1
-        .wait(5_000, |e| matches!(e, Event::Subscribed { .. }))
-        .await;
+    let page1 = Recorded::subscribed(url, o.clone(), &[(&to_page, QoS::ExactlyOnce)]).await;
     drop(page1);
     sleep(200).await;
 
     // While the page is gone: the broker queues QoS 1 and 2 messages for its session.
     let other = Recorded::connect(url, options(&format!("other-{id}")));
-    let watcher = Recorded::connect(url, options(&format!("watch-{id}")));
-    watcher
-        .client
-        .subscribe(&[(&from_page, QoS::ExactlyOnce)])
-        .expect("subscribe");
-    watcher
-        .wait(5_000, |e| matches!(e, Event::Subscribed { .. }))
-        .await;
+    let watcher = Recorded::subscribed(
+        url,
+        options(&format!("watch-{id}")),
+        &[(&from_page, QoS::ExactlyOnce)],
+    )
+    .await;
     for (i, qos) in [QoS::AtLeastOnce, QoS::ExactlyOnce]
         .into_iter()
         .cycle()
@@ -234,14 +202,14 @@ async fn a_reload_with_qos1_and_qos2_in_flight_both_ways_loses_and_repeats_nothi
         .wait_n(4, 10_000, |e| matches!(e, Event::Message(_)))
         .await;
     sleep(500).await;
-    let mut inbound = payloads(&page2);
+    let mut inbound = page2.payloads();
     inbound.sort();
     let expected_in: Vec<Vec<u8>> = (0..6).map(|i| format!("in{i}").into_bytes()).collect();
     assert_eq!(
         inbound, expected_in,
         "every message to the page, none twice"
     );
-    let mut outbound = payloads(&watcher);
+    let mut outbound = watcher.payloads();
     outbound.sort();
     let expected_out: Vec<Vec<u8>> = (0..4).map(|i| format!("out{i}").into_bytes()).collect();
     assert_eq!(

@@ -174,6 +174,17 @@ fn passwd(file: &Path, create: bool, user: &str, password: &str) {
 }
 
 impl Mosquitto {
+    /// A fresh PKI and a broker with one password user and the default listeners.
+    pub fn with_user(user: &str, password: &str) -> (TestPki, Mosquitto) {
+        let pki = TestPki::generate();
+        let opts = MosquittoOptions {
+            users: vec![(user.into(), password.into())],
+            ..MosquittoOptions::default()
+        };
+        let broker = Mosquitto::start(&pki, opts);
+        (pki, broker)
+    }
+
     /// Starts a broker with the given options; waits until every listener accepts. Retries
     /// with fresh ports (up to 3 times) if a port was taken between picking and binding.
     pub fn start(pki: &TestPki, opts: MosquittoOptions) -> Mosquitto {

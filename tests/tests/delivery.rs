@@ -12,7 +12,7 @@ use mqtt_core::{
 use mqttws::{Connector, Driver, Output, TlsOptions};
 use tests::bridge::{read_packets, send_bin, ws_connect, BridgeProcess, Ws, WsOptions};
 use tests::certs::TestPki;
-use tests::mosquitto::{Mosquitto, MosquittoOptions};
+use tests::mosquitto::Mosquitto;
 use tokio::sync::oneshot;
 
 const USER: &str = "delivery";
@@ -20,13 +20,7 @@ const PASSWORD: &str = "delivery-secret";
 const TOPIC: &str = "delivery/q2";
 
 fn broker() -> (TestPki, Mosquitto) {
-    let pki = TestPki::generate();
-    let opts = MosquittoOptions {
-        users: vec![(USER.into(), PASSWORD.into())],
-        ..MosquittoOptions::default()
-    };
-    let broker = Mosquitto::start(&pki, opts);
-    (pki, broker)
+    Mosquitto::with_user(USER, PASSWORD)
 }
 
 /// A subscriber straight to the broker (plain TCP on loopback) that records every payload on

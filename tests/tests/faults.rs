@@ -25,7 +25,7 @@ use mqtt_core::{CommandError, Event, Options, QoS, Session};
 use mqttws::{BrokerUrl, ConnectTo, Connector, Driver, NoFlow, Output, Step, TlsOptions};
 use tests::bridge::{toml_for_broker, BridgeProcess};
 use tests::certs::TestPki;
-use tests::mosquitto::{Mosquitto, MosquittoOptions, BROKER_NAME};
+use tests::mosquitto::{Mosquitto, BROKER_NAME};
 use tests::procs::free_port;
 use tests::stall_proxy::StallProxy;
 use tokio::sync::mpsc::{unbounded_channel, UnboundedSender};
@@ -41,13 +41,7 @@ const Q2: &str = "faults/q2";
 static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 fn broker() -> (TestPki, Mosquitto) {
-    let pki = TestPki::generate();
-    let opts = MosquittoOptions {
-        users: vec![(USER.into(), PASSWORD.into())],
-        ..MosquittoOptions::default()
-    };
-    let broker = Mosquitto::start(&pki, opts);
-    (pki, broker)
+    Mosquitto::with_user(USER, PASSWORD)
 }
 
 fn options(client_id: &str, keep_alive_secs: u16, seed: u64) -> Options {

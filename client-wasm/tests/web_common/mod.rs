@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use client_wasm::browser::{BrowserConfig, Client};
 use js_sys::{Function, Promise, Reflect};
-use mqtt_core::{Event, Options};
+use mqtt_core::{Event, Options, QoS};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
@@ -106,6 +106,28 @@ impl Recorded {
         let client = Client::connect_with(url, options, config, move |e| sink.borrow_mut().push(e))
             .expect("a ws:// URL");
         Recorded { client, events }
+    }
+
+    /// Connects and subscribes; returns once the SUBACK arrived.
+    pub async fn subscribed(url: &str, options: Options, filters: &[(&str, QoS)]) -> Recorded {
+        let recorded = Recorded::connect(url, options);
+        recorded.client.subscribe(filters).expect("subscribe");
+        recorded
+            .wait(5_000, |e| matches!(e, Event::Subscribed { .. }))
+            .await;
+        recorded
+    }
+
+    /// The payloads of the messages received so far, in order.
+    pub fn payloads(&self) -> Vec<Vec<u8>> {
+        self.events
+            .borrow()
+            .iter()
+            .filter_map(|e| match e {
+                Event::Message(m) => Some(m.payload.clone()),
+                _ => None,
+            })
+            .collect()
     }
 
     pub fn count(&self, pred: impl Fn(&Event) -> bool) -> usize {

@@ -63,14 +63,7 @@ fn a_close_frame_is_retried_by_the_wire_rule() {
 
 #[test]
 fn tls_failures_are_permanent_like_their_close_codes() {
-    for kind in [
-        TlsFailure::UnknownIssuer,
-        TlsFailure::NameMismatch,
-        TlsFailure::Expired,
-        TlsFailure::NotYetValid,
-        TlsFailure::Revoked,
-        TlsFailure::BadCertificate,
-    ] {
+    for kind in TlsFailure::ALL.into_iter().filter(|k| k.is_verification()) {
         let failure = TransportFailure::TlsVerification {
             kind,
             detail: String::new(),

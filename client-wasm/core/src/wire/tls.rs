@@ -26,6 +26,17 @@ pub enum TlsFailure {
 }
 
 impl TlsFailure {
+    /// Every kind, verification failures first.
+    pub const ALL: [TlsFailure; 7] = [
+        TlsFailure::UnknownIssuer,
+        TlsFailure::NameMismatch,
+        TlsFailure::Expired,
+        TlsFailure::NotYetValid,
+        TlsFailure::Revoked,
+        TlsFailure::BadCertificate,
+        TlsFailure::HandshakeFailed,
+    ];
+
     /// The close code the bridge sends for it (4010-4016, see [`close`]).
     pub fn close_code(self) -> u16 {
         match self {
@@ -66,22 +77,12 @@ mod tests {
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
-    const ALL: [TlsFailure; 7] = [
-        TlsFailure::UnknownIssuer,
-        TlsFailure::NameMismatch,
-        TlsFailure::Expired,
-        TlsFailure::NotYetValid,
-        TlsFailure::Revoked,
-        TlsFailure::BadCertificate,
-        TlsFailure::HandshakeFailed,
-    ];
-
     #[test]
     fn each_failure_has_its_own_code_of_the_matching_class() {
-        let mut codes: Vec<u16> = ALL.iter().map(|f| f.close_code()).collect();
+        let mut codes: Vec<u16> = TlsFailure::ALL.iter().map(|f| f.close_code()).collect();
         codes.dedup();
         assert_eq!(codes, (4010..=4016).collect::<Vec<u16>>());
-        for failure in ALL {
+        for failure in TlsFailure::ALL {
             let class = CloseClass::of(failure.close_code());
             let expected = if failure.is_verification() {
                 CloseClass::TlsVerification

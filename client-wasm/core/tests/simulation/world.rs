@@ -485,48 +485,12 @@ impl World {
 
     fn book(&mut self, event: Event) {
         match event {
-            Event::Published { id } => {
-                let Some((payload, qos)) = self.ids.get(&id).cloned() else {
-                    self.misreport = Some(format!("`Published` for an id never accepted: {id:?}"));
-                    return;
-                };
-                self.trace
-                    .push(format!("Published {}", String::from_utf8_lossy(&payload)));
-                let entry = self
-                    .outcomes
-                    .entry(payload.clone())
-                    .or_insert((qos, Outcome::Pending));
-                if entry.1 != Outcome::Pending {
-                    self.misreport = Some(format!(
-                        "`Published` after another outcome for {}",
-                        String::from_utf8_lossy(&payload)
-                    ));
-                }
-                entry.1 = Outcome::Published;
-            }
-            Event::PublishFailed { id, reason } => {
-                let Some((payload, qos)) = self.ids.get(&id).cloned() else {
-                    self.misreport =
-                        Some(format!("`PublishFailed` for an id never accepted: {id:?}"));
-                    return;
-                };
-                self.trace.push(format!(
-                    "PublishFailed {} ({})",
-                    String::from_utf8_lossy(&payload),
-                    reason.code()
-                ));
-                let entry = self
-                    .outcomes
-                    .entry(payload.clone())
-                    .or_insert((qos, Outcome::Pending));
-                if entry.1 != Outcome::Pending {
-                    self.misreport = Some(format!(
-                        "a second outcome for {}",
-                        String::from_utf8_lossy(&payload)
-                    ));
-                }
-                entry.1 = Outcome::Failed;
-            }
+            Event::Published { id } => self.settle(id, Outcome::Published, "Published"),
+            Event::PublishFailed { id, reason } => self.settle(
+                id,
+                Outcome::Failed,
+                &format!("PublishFailed ({})", reason.code()),
+            ),
             Event::Message(message) => {
                 self.trace.push(format!(
                     "Message {} q{} dup={}",
@@ -549,6 +513,24 @@ impl World {
             }
             _ => {}
         }
+    }
+
+    /// Records the one outcome of the publish behind `id`.
+    fn settle(&mut self, id: PublishId, outcome: Outcome, label: &str) {
+        let Some((payload, qos)) = self.ids.get(&id).cloned() else {
+            self.misreport = Some(format!("{label} for an id never accepted: {id:?}"));
+            return;
+        };
+        let name = String::from_utf8_lossy(&payload).into_owned();
+        self.trace.push(format!("{label} {name}"));
+        let entry = self
+            .outcomes
+            .entry(payload)
+            .or_insert((qos, Outcome::Pending));
+        if entry.1 != Outcome::Pending {
+            self.misreport = Some(format!("{label} after another outcome for {name}"));
+        }
+        entry.1 = outcome;
     }
 
     /// Invariants after every step.
