@@ -221,3 +221,95 @@ async fn qos2_released_then_bridge_killed_reports_publish_failed_not_published()
 async fn qos2_unreleased_then_bridge_killed_reports_publish_failed_not_published() {
     qos2_across_a_bridge_kill(false).await;
 }
+
+/// What a broker sends a persistent session right after CONNACK: the flows it still holds
+/// half-done for that client id (raw TCP, so nothing answers them).
+fn resumed_session_backlog(addr: std::net::SocketAddr, client_id: &str) -> Vec<Vec<u8>> {
+    use mqtt_core::codec::{decode, encode};
+    use mqtt_core::packet::{Connect, Packet, Protocol};
+    use std::io::{Read, Write};
+    let connect = encode(&Packet::Connect(Connect {
+        protocol: Protocol::MQTT311,
+        keep_alive: 30,
+        client_id,
+        clean_session: false,
+        last_will: None,
+        username: Some(USER),
+        password: Some(PASSWORD.as_bytes()),
+    }))
+    .expect("CONNECT");
+    let mut stream = std::net::TcpStream::connect(addr).expect("broker reachable");
+    stream
+        .set_read_timeout(Some(Duration::from_millis(500)))
+        .expect("timeout");
+    stream.write_all(&connect).expect("send CONNECT");
+    let mut received = Vec::new();
+    let mut buf = [0u8; 4096];
+    while let Ok(n @ 1..) = stream.read(&mut buf) {
+        received.extend_from_slice(&buf[..n]);
+    }
+    let mut packets = Vec::new();
+    let mut rest = received.as_slice();
+    while let Ok(Some((_, used))) = decode(rest, usize::MAX) {
+        packets.push(rest[..used].to_vec());
+        rest = &rest[used..];
+    }
+    packets
+}
+
+/// `mqttws sub -C 1` on a persistent session exits right after its QoS 2 message. The broker's
+/// PUBREL for it must still get its PUBCOMP before DISCONNECT: otherwise mosquitto keeps the
+/// flow half-done and sends PUBREL again to the next connection with that client id.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_answers_pubrel_before_it_exits() {
+    let (_pki, broker) = broker();
+    let client_id = "delivery-cli";
+    let url = format!("mqtt://{}", broker.plain_addr());
+    let args = [
+        "sub",
+        "--url",
+        &url,
+        "-t",
+        TOPIC,
+        "-q",
+        "2",
+        "-C",
+        "1",
+        "-i",
+        client_id,
+        "--no-clean",
+        "-u",
+        USER,
+        "-P",
+        PASSWORD,
+        "-d",
+    ];
+    let mut sub = tests::cli::spawn(&args);
+    sub.wait_stderr(Duration::from_secs(10), |l| l.contains("subscribed"))
+        .expect("subscribed");
+    let connector =
+        Connector::new(url.parse().expect("url"), &TlsOptions::default(), None).expect("connector");
+    let options = Options::new("delivery-cli-pub").with_credentials(USER, PASSWORD);
+    let mut publisher = Driver::plain(connector, Session::new(options));
+    publisher.connect();
+    publisher
+        .publish(TOPIC, b"exactly once", QoS::ExactlyOnce, false)
+        .expect("publish");
+    while let Some(output) = publisher.next().await {
+        if let Output::Event(Event::Published { .. }) = output {
+            publisher.disconnect();
+        }
+    }
+    let finished = tokio::task::block_in_place(|| sub.wait(Duration::from_secs(10)));
+    assert_eq!(finished.code, Some(0), "{}", finished.stderr);
+    assert_eq!(finished.lines(), vec!["exactly once"]);
+
+    let backlog =
+        tokio::task::block_in_place(|| resumed_session_backlog(broker.plain_addr(), client_id));
+    let pubrels = backlog.iter().filter(|p| p.first() == Some(&0x62)).count();
+    assert_eq!(backlog.first().map(|p| p[0]), Some(0x20), "CONNACK first");
+    assert_eq!(
+        pubrels, 0,
+        "the broker still waits for a PUBCOMP: {backlog:?}"
+    );
+}

@@ -273,7 +273,8 @@ impl Client {
             if inner.ended {
                 return;
             }
-            inner.session.disconnect(now());
+            // The socket closes below: no waiting for PUBRELs (see `Session::disconnect`).
+            inner.session.disconnect_now(now());
         }
         self.shared.drive();
         let flows = std::mem::take(&mut *self.shared.flows.borrow_mut());

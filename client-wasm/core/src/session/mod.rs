@@ -94,6 +94,8 @@ pub struct Session {
     next_request_id: u64,
     /// Bumped whenever what `pending_publishes` returns changes.
     pending_changes: u64,
+    /// `disconnect` was asked while inbound QoS 2 messages awaited PUBREL: until then.
+    draining_until: Option<Instant>,
 }
 
 impl Session {
@@ -119,6 +121,7 @@ impl Session {
             next_publish_id: 1,
             next_request_id: 1,
             pending_changes: 0,
+            draining_until: None,
         }
     }
 
@@ -254,13 +257,34 @@ impl Session {
     }
 
     /// Send DISCONNECT (if connected), close the transport, and stop reconnecting. Unacknowledged
-    /// publishes stay pending (see `pending_publishes`) for a later `connect`.
+    /// publishes stay pending (see `pending_publishes`) for a later `connect`. Inbound QoS 2
+    /// messages already delivered get their PUBCOMP first: while their PUBREL is awaited (at
+    /// most `drain_timeout`), nothing new is delivered and only PUBREL is answered.
     pub fn disconnect(&mut self, now: Instant) {
+        let drain = self.options.drain_timeout;
+        if self.link == Link::Up && self.incoming_qos2.len() > 0 && !drain.is_zero() {
+            self.draining_until.get_or_insert(now + drain);
+            return;
+        }
+        self.disconnect_now(now);
+    }
+
+    /// [`Session::disconnect`] without waiting for PUBRELs: for callers that tear the transport
+    /// down at once (a page closing).
+    pub fn disconnect_now(&mut self, now: Instant) {
+        self.draining_until = None;
         let link = self.link;
         if link == Link::Idle {
             return;
         }
+        // Bytes already queued on a live link (a PUBCOMP, say) still go out, before DISCONNECT.
+        let queued = if link == Link::Up {
+            core::mem::take(&mut self.tx)
+        } else {
+            VecDeque::new()
+        };
         self.reset_link_state();
+        self.tx = queued;
         self.link = Link::Idle;
         match link {
             Link::Up => {
@@ -273,6 +297,15 @@ impl Session {
             Link::Idle | Link::Backoff { .. } => {}
         }
         self.events.push_back(Event::Disconnected);
+    }
+
+    /// While draining: disconnect once the last awaited PUBREL was answered or time is up.
+    fn finish_draining(&mut self, now: Instant) {
+        if let Some(until) = self.draining_until {
+            if self.incoming_qos2.len() == 0 || now >= until {
+                self.disconnect_now(now);
+            }
+        }
     }
 
     // ---- inputs from the adapter ---------------------------------------------------------
@@ -383,6 +416,7 @@ impl Session {
 
     /// A timer armed from `poll_timeout` fired (or any time: only what is due acts).
     pub fn handle_timeout(&mut self, now: Instant) {
+        self.finish_draining(now);
         match self.link {
             Link::Opening { deadline } | Link::AwaitConnack { deadline } if now >= deadline => {
                 let ms = self.options.connect_timeout.as_millis() as u64;
@@ -435,7 +469,10 @@ impl Session {
         match self.link {
             Link::Opening { deadline } | Link::AwaitConnack { deadline } => Some(deadline),
             Link::Backoff { until } => Some(until),
-            Link::Up => self.ping_deadline.or_else(|| self.next_ping()),
+            Link::Up => {
+                let keepalive = self.ping_deadline.or_else(|| self.next_ping());
+                crate::flows::earliest(keepalive, self.draining_until)
+            }
             Link::Idle => None,
         }
     }
@@ -610,6 +647,18 @@ impl Session {
     }
 
     fn lose_connection(&mut self, now: Instant, error: ConnectionError, transport_closed: bool) {
+        if self.draining_until.is_some() {
+            // The caller asked to disconnect: the link ending early ends the drain, no retry.
+            if transport_closed {
+                self.link = Link::Idle;
+                self.reset_link_state();
+                self.draining_until = None;
+                self.events.push_back(Event::Disconnected);
+            } else {
+                self.disconnect_now(now);
+            }
+            return;
+        }
         if !transport_closed {
             self.actions.push_back(TransportAction::Close);
         }
@@ -647,6 +696,9 @@ impl Session {
             };
         }
         match packet {
+            // Draining before DISCONNECT: new messages are neither delivered nor acknowledged
+            // (the broker keeps them for the next session, or drops them with a clean one).
+            Packet::Publish(_) if self.draining_until.is_some() => Ok(()),
             Packet::Publish(publish) => self.on_publish(now, publish),
             Packet::Puback(pid) => {
                 self.complete(now, pid.get(), Awaiting::Puback);
@@ -669,6 +721,7 @@ impl Session {
                     self.pending_changes += 1;
                 }
                 self.send_pid_packet(now, pid.get(), Packet::Pubcomp);
+                self.finish_draining(now);
                 Ok(())
             }
             Packet::Pubcomp(pid) => {

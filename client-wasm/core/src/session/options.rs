@@ -43,6 +43,10 @@ pub struct Options {
     /// `DecodeError::TooLarge` before they are buffered.
     pub max_incoming_packet: usize,
     pub reconnect: ReconnectPolicy,
+    /// How long `disconnect` waits for the broker's PUBREL of inbound QoS 2 messages already
+    /// delivered, so each gets its PUBCOMP before DISCONNECT (the broker would otherwise keep
+    /// them half-done). Zero disconnects at once.
+    pub drain_timeout: Duration,
 }
 
 impl Options {
@@ -60,6 +64,7 @@ impl Options {
             max_queued: 1_000,
             max_incoming_packet: 1 << 20,
             reconnect: ReconnectPolicy::default(),
+            drain_timeout: Duration::from_secs(2),
         }
     }
 

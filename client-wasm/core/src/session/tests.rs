@@ -1502,3 +1502,38 @@ fn options_that_break_connects_rules_are_refused() {
     }
     assert_eq!(Harness::options().check(), Ok(()));
 }
+
+/// A PUBREL for an inbound QoS 2 message gets its PUBCOMP even when the caller disconnects
+/// right after the message was delivered (the CLI's `sub -C 1`): DISCONNECT waits for it, at
+/// most `drain_timeout`, delivering nothing new meanwhile.
+#[test]
+fn disconnect_waits_for_the_pubrel_of_delivered_qos2_messages() {
+    let mut h = Harness::new(Harness::options());
+    h.establish(false);
+    h.feed(&publish("t", b"once", QosPid::ExactlyOnce(pid(5)), false));
+    assert_eq!(h.sent(), vec![Sent::Pubrec(5)]);
+    h.events();
+    h.session.disconnect(h.now);
+    assert!(h.sent().is_empty(), "DISCONNECT waits for PUBREL 5");
+    h.feed(&publish("t", b"later", QosPid::AtLeastOnce(pid(6)), false));
+    assert!(
+        h.sent().is_empty(),
+        "nothing new is acknowledged while draining"
+    );
+    h.feed(&bytes(Packet::Pubrel(pid(5))));
+    assert_eq!(h.sent(), vec![Sent::Pubcomp(5), Sent::Disconnect]);
+    assert_eq!(h.actions(), vec![TransportAction::Close]);
+    assert_eq!(h.events(), vec![Event::Disconnected]);
+
+    // No PUBREL: DISCONNECT after `drain_timeout`.
+    let mut h = Harness::new(Harness::options());
+    h.establish(false);
+    h.feed(&publish("t", b"once", QosPid::ExactlyOnce(pid(7)), false));
+    h.sent();
+    let asked = h.now;
+    h.session.disconnect(h.now);
+    h.fire_timer();
+    assert_eq!(h.now, asked + Duration::from_secs(2));
+    assert_eq!(h.sent(), vec![Sent::Disconnect]);
+    assert!(h.events().contains(&Event::Disconnected));
+}
