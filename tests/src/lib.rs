@@ -1,4 +1,5 @@
 //! The cross-component test harness: real mosquitto, real bridge, real headless Chromium.
+#![forbid(unsafe_code)]
 pub mod app_page;
 pub mod bridge;
 pub mod certs;

@@ -14,6 +14,7 @@
 //! runs one scenario on a subset of paths and prints it (see `scenarios::run_only`);
 //! `bench idle --url U --count N`
 //! is the separate process holding idle sessions for the memory scenario.
+#![forbid(unsafe_code)]
 
 mod browser;
 mod load;
