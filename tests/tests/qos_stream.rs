@@ -78,7 +78,7 @@ async fn stream(addr: SocketAddr, qos: QoS, topic: &str) -> (Vec<u32>, u64, Dura
                     seen[index] += 1;
                     dups += u64::from(m.dup);
                     let count = counter.fetch_add(1, Ordering::Relaxed) + 1;
-                    if count % 100 == 0 {
+                    if count.is_multiple_of(100) {
                         let _ = progress_tx.send(()); // wakes a publisher waiting for us
                     }
                     if count >= MESSAGES && seen.iter().all(|&n| n > 0) {
