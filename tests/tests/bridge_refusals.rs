@@ -132,6 +132,43 @@ async fn http_refusals_before_upgrade() {
         resp.headers().get("sec-websocket-protocol").unwrap(),
         "mqttv3.1"
     );
+    // RFC 6455 4.1: the subprotocol comes back as the client spelled it, or the client fails.
+    let upper = WsOptions {
+        subprotocol: Some("MQTT".into()),
+        ..opts()
+    };
+    let (_ws, resp) = ws_connect(&format!("{base}/mqtt"), &upper)
+        .await
+        .expect("MQTT offered");
+    assert_eq!(
+        resp.headers().get("sec-websocket-protocol").unwrap(),
+        "MQTT"
+    );
+    // RFC 6455 4.2.1: HTTP/1.1 or later, a Host header, a key of 16 bytes in base64.
+    let upgrade = |version: &str, extra: &str| {
+        format!(
+            "GET /mqtt HTTP/{version}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+             Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: mqtt\r\n{extra}\r\n"
+        )
+    };
+    let good_key = "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n";
+    for (what, request) in [
+        ("no Host", upgrade("1.1", good_key)),
+        (
+            "HTTP/1.0",
+            upgrade("1.0", &format!("Host: x\r\n{good_key}")),
+        ),
+        (
+            "a 24-character key that is not 16 bytes",
+            upgrade(
+                "1.1",
+                "Host: x\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQAA\r\n",
+            ),
+        ),
+    ] {
+        let (status, body) = http_request(addr, &request).await;
+        assert_eq!(status, 400, "{what}: {}", String::from_utf8_lossy(&body));
+    }
     // not an upgrade
     let (status, body) = http_request(addr, "GET /mqtt HTTP/1.1\r\nHost: x\r\n\r\n").await;
     assert_eq!(status, 426, "{}", String::from_utf8_lossy(&body));

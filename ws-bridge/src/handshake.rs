@@ -14,6 +14,8 @@ pub struct RequestHead {
     pub method: String,
     /// Request target as sent (path and query).
     pub path: String,
+    /// HTTP/1.x minor version: 0 for HTTP/1.0, 1 for HTTP/1.1.
+    pub version: u8,
     /// Headers, names lower-cased.
     pub headers: Vec<(String, String)>,
     /// Bytes read after the head (a client may pipeline its first frames).
@@ -58,6 +60,7 @@ pub async fn read_head<S: AsyncRead + Unpin>(
                 let head = RequestHead {
                     method: req.method.unwrap_or("").to_string(),
                     path: req.path.unwrap_or("").to_string(),
+                    version: req.version.unwrap_or(0),
                     headers: req
                         .headers
                         .iter()
@@ -135,8 +138,9 @@ impl Refusal {
 pub struct Upgrade {
     /// `Sec-WebSocket-Accept` value.
     pub accept: String,
-    /// Subprotocol chosen, if the client offered any.
-    pub protocol: Option<&'static str>,
+    /// Subprotocol chosen, spelled as the client offered it (RFC 6455 §4.1: the client fails
+    /// the connection unless the answer is one of its own values).
+    pub protocol: Option<String>,
 }
 
 /// Checks a WebSocket upgrade request (method, headers, version, subprotocol).
@@ -160,6 +164,16 @@ pub fn check_upgrade(head: &RequestHead) -> Result<Upgrade, Refusal> {
         r.headers.push(("Upgrade", "websocket".into()));
         return Err(r);
     }
+    // RFC 6455 §4.2.1 items 1 and 2: an HTTP/1.1 (or later) GET with a Host header.
+    if head.version < 1 {
+        return Err(Refusal::new(
+            400,
+            "a WebSocket upgrade needs HTTP/1.1 (RFC 6455 4.2.1)",
+        ));
+    }
+    if head.header("host").map(str::trim).is_none_or(str::is_empty) {
+        return Err(Refusal::new(400, "missing Host header (RFC 6455 4.2.1)"));
+    }
     if head.header("sec-websocket-version").map(str::trim) != Some("13") {
         let mut r = Refusal::new(426, "unsupported WebSocket version: use 13");
         r.headers.push(("Sec-WebSocket-Version", "13".into()));
@@ -168,17 +182,25 @@ pub fn check_upgrade(head: &RequestHead) -> Result<Upgrade, Refusal> {
     let key = head
         .header("sec-websocket-key")
         .map(str::trim)
-        .filter(|k| k.len() == 24)
-        .ok_or_else(|| Refusal::new(400, "missing or invalid Sec-WebSocket-Key"))?;
+        .filter(|k| is_websocket_key(k))
+        .ok_or_else(|| {
+            Refusal::new(
+                400,
+                "missing or invalid Sec-WebSocket-Key: it must be 16 bytes in base64 \
+                 (RFC 6455 4.2.1)",
+            )
+        })?;
     let offered: Vec<&str> = head.tokens("sec-websocket-protocol").collect();
     let protocol = if offered.is_empty() {
         None
     } else {
+        // Our preference order, the client's spelling: a client offering "MQTT" must get
+        // "MQTT" back, or it fails the connection.
         let chosen = SUBPROTOCOLS
             .iter()
-            .find(|p| offered.iter().any(|o| o.eq_ignore_ascii_case(p)));
+            .find_map(|p| offered.iter().find(|o| o.eq_ignore_ascii_case(p)));
         match chosen {
-            Some(p) => Some(*p),
+            Some(o) => Some(o.to_string()),
             None => {
                 return Err(Refusal::new(
                     400,
@@ -196,13 +218,25 @@ pub fn check_upgrade(head: &RequestHead) -> Result<Upgrade, Refusal> {
     })
 }
 
+/// RFC 6455 §4.2.1 item 5: the key is a nonce of 16 bytes, base64-encoded, so 22 characters of
+/// the base64 alphabet and `==`.
+fn is_websocket_key(key: &str) -> bool {
+    let bytes = key.as_bytes();
+    bytes.len() == 24
+        && bytes.ends_with(b"==")
+        && bytes
+            .iter()
+            .take(22)
+            .all(|b| b.is_ascii_alphanumeric() || *b == b'+' || *b == b'/')
+}
+
 /// Writes the `101 Switching Protocols` answer.
 pub async fn write_101<S: AsyncWrite + Unpin>(s: &mut S, up: &Upgrade) -> std::io::Result<()> {
     let mut r = format!(
         "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {}\r\n",
         up.accept
     );
-    if let Some(p) = up.protocol {
+    if let Some(p) = &up.protocol {
         r.push_str("Sec-WebSocket-Protocol: ");
         r.push_str(p);
         r.push_str("\r\n");
@@ -281,6 +315,7 @@ mod tests {
             ("upgrade".to_string(), "websocket".to_string()),
             ("connection".to_string(), "keep-alive, Upgrade".to_string()),
             ("sec-websocket-version".to_string(), "13".to_string()),
+            ("host".to_string(), "bridge.test".to_string()),
             (
                 "sec-websocket-key".to_string(),
                 "dGhlIHNhbXBsZSBub25jZQ==".to_string(),
@@ -290,6 +325,7 @@ mod tests {
         RequestHead {
             method: "GET".into(),
             path: "/mqtt".into(),
+            version: 1,
             headers,
             leftover: vec![],
         }
@@ -299,10 +335,51 @@ mod tests {
     fn accepts_mqtt_subprotocols() {
         let u = check_upgrade(&head(&[("sec-websocket-protocol", "mqtt")])).unwrap();
         assert_eq!(u.accept, "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
-        assert_eq!(u.protocol, Some("mqtt"));
+        assert_eq!(u.protocol.as_deref(), Some("mqtt"));
         let u = check_upgrade(&head(&[("sec-websocket-protocol", "foo, mqttv3.1")])).unwrap();
-        assert_eq!(u.protocol, Some("mqttv3.1"));
+        assert_eq!(u.protocol.as_deref(), Some("mqttv3.1"));
         assert_eq!(check_upgrade(&head(&[])).unwrap().protocol, None);
+    }
+
+    /// RFC 6455 §4.1: the client fails the connection unless the server answers one of the
+    /// values it offered, as it spelled it.
+    #[test]
+    fn the_subprotocol_is_echoed_as_offered() {
+        let u = check_upgrade(&head(&[("sec-websocket-protocol", "MQTT")])).unwrap();
+        assert_eq!(u.protocol.as_deref(), Some("MQTT"));
+        let u = check_upgrade(&head(&[("sec-websocket-protocol", "MQTTv3.1, Mqtt")])).unwrap();
+        assert_eq!(
+            u.protocol.as_deref(),
+            Some("Mqtt"),
+            "our preference, their spelling"
+        );
+    }
+
+    /// RFC 6455 §4.2.1: HTTP/1.1 or later, a Host header, and a key that is 16 bytes in base64.
+    #[test]
+    fn handshakes_outside_rfc_6455_are_refused() {
+        let with_key = |key: &str| {
+            let mut h = head(&[]);
+            h.headers.retain(|(n, _)| n != "sec-websocket-key");
+            h.headers.push(("sec-websocket-key".into(), key.into()));
+            check_upgrade(&h)
+        };
+        for bad in [
+            "short==",
+            "dGhlIHNhbXBsZSBub25jZQ",
+            "dGhlIHNhbXBsZSBub25jZQ!=",
+            "dGhlIHNhbXBsZSBub25j*Q==",
+            "dGhlIHNhbXBsZSBub25jZQAA",
+        ] {
+            assert_eq!(with_key(bad).unwrap_err().status, 400, "{bad}");
+        }
+        assert!(with_key("AAAAAAAAAAAAAAAAAAAAAA==").is_ok());
+        let mut no_host = head(&[]);
+        no_host.headers.retain(|(n, _)| n != "host");
+        assert_eq!(check_upgrade(&no_host).unwrap_err().status, 400);
+        let mut http10 = head(&[]);
+        http10.version = 0;
+        assert_eq!(check_upgrade(&http10).unwrap_err().status, 400);
     }
 
     #[test]
