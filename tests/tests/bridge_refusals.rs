@@ -28,8 +28,13 @@ fn opts() -> WsOptions {
     WsOptions::default()
 }
 
-/// Connects and completes an MQTT CONNECT as the platform user.
+/// Connects and completes an MQTT CONNECT as the platform user (keepalive 30 s).
 async fn connected(url: &str) -> tests::bridge::Ws {
+    connected_with_keepalive(url, 30).await
+}
+
+/// As [`connected`], announcing `keepalive` seconds in CONNECT.
+async fn connected_with_keepalive(url: &str, keepalive: u16) -> tests::bridge::Ws {
     static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
     let id = format!(
         "refusals-{}",
@@ -38,7 +43,7 @@ async fn connected(url: &str) -> tests::bridge::Ws {
     let (mut ws, _) = ws_connect(url, &opts()).await.expect("upgrade");
     send_bin(
         &mut ws,
-        mqtt::connect(&id, Some((PLATFORM_USER, PLATFORM_PASSWORD)), 30),
+        mqtt::connect(&id, Some((PLATFORM_USER, PLATFORM_PASSWORD)), keepalive),
     )
     .await;
     let p = read_packets(&mut ws, 1, T).await;
@@ -407,7 +412,8 @@ async fn idle_sessions_are_closed() {
     let mut config = config_for(route_to_broker(&m));
     config.limits.idle_timeout_ms = 700;
     let (addr, h) = start_in_process(config).await;
-    let mut ws = connected(&format!("ws://{addr}/mqtt")).await;
+    // No keepalive announced: the configured limit applies.
+    let mut ws = connected_with_keepalive(&format!("ws://{addr}/mqtt"), 0).await;
     let start = Instant::now();
     let (code, reason) = expect_close(&mut ws, T).await;
     assert_eq!(
@@ -415,6 +421,26 @@ async fn idle_sessions_are_closed() {
         (close::NORMAL, close::IDLE_TIMEOUT)
     );
     assert!(start.elapsed() < Duration::from_secs(3));
+    h.shutdown().await;
+}
+
+/// [MQTT-3.1.2-24]: the broker allows 1.5 keepalives of silence, so the bridge does too: a
+/// session announcing 2 s outlives a configured idle limit of 700 ms.
+#[tokio::test]
+async fn the_idle_limit_follows_the_connect_keepalive() {
+    let (_pki, m) = broker();
+    let mut config = config_for(route_to_broker(&m));
+    config.limits.idle_timeout_ms = 700;
+    let (addr, h) = start_in_process(config).await;
+    let mut ws = connected_with_keepalive(&format!("ws://{addr}/mqtt"), 2).await;
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    send_bin(&mut ws, mqtt::pingreq()).await;
+    let p = read_packets(&mut ws, 1, T).await;
+    assert_eq!(
+        p[0],
+        vec![0xd0, 0x00],
+        "PINGRESP: still open after 1.5 s of silence"
+    );
     h.shutdown().await;
 }
 

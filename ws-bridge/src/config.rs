@@ -72,8 +72,13 @@ pub struct Limits {
     pub handshake_timeout_ms: u64,
     /// Time allowed to connect to the upstream, TLS handshake included. Default 10 s.
     pub connect_timeout_ms: u64,
-    /// A session with no MQTT data in either direction for this long is closed. Default 10 min.
+    /// A session with no MQTT data in either direction for this long is closed, when its CONNECT
+    /// announced no keepalive (0). With a keepalive, the limit is 1.5 times it, as a broker's
+    /// ([MQTT-3.1.2-24]), at most `max_idle_timeout_ms`. Default 10 min.
     pub idle_timeout_ms: u64,
+    /// The longest idle time a CONNECT's keepalive can ask for. Default 1.5 x 65,535 s, the
+    /// longest keepalive MQTT can express.
+    pub max_idle_timeout_ms: u64,
     /// WebSocket ping interval; a browser silent for two intervals is closed. Default 30 s.
     pub ping_interval_ms: u64,
     /// Time sessions get to close on shutdown. Default 5 s.
@@ -99,6 +104,7 @@ impl Default for Limits {
             handshake_timeout_ms: 10_000,
             connect_timeout_ms: 10_000,
             idle_timeout_ms: 600_000,
+            max_idle_timeout_ms: 98_302_500,
             ping_interval_ms: 30_000,
             drain_timeout_ms: 5_000,
             max_connections: 10_000,
@@ -299,6 +305,7 @@ impl Config {
             (l.handshake_timeout_ms, "handshake_timeout_ms"),
             (l.connect_timeout_ms, "connect_timeout_ms"),
             (l.idle_timeout_ms, "idle_timeout_ms"),
+            (l.max_idle_timeout_ms, "max_idle_timeout_ms"),
             (l.ping_interval_ms, "ping_interval_ms"),
         ] {
             if v == 0 {

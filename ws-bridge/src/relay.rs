@@ -59,6 +59,8 @@ struct Clocks {
     start: Instant,
     last_data: AtomicU64,
     last_seen: AtomicU64,
+    /// The idle limit in force: the configured one, then the one the CONNECT's keepalive asks.
+    idle_ms: AtomicU64,
 }
 
 impl Clocks {
@@ -129,6 +131,7 @@ where
         start: Instant::now(),
         last_data: AtomicU64::new(0),
         last_seen: AtomicU64::new(0),
+        idle_ms: AtomicU64::new(limits.idle_timeout_ms),
     };
     let end = tokio::select! {
         e = uplink(&mut rx, &mut up_wr, &limits, &metrics, &clocks) => e,
@@ -266,12 +269,19 @@ where
     W: AsyncWrite + Unpin,
 {
     let mut sizer = PacketSizer::new(limits.max_packet_size);
+    let mut connect_seen = false;
     loop {
         let first = match inbound(rx.next().await, &mut sizer, clocks) {
             Inbound::Data(data) => data,
             Inbound::Skip => continue,
             Inbound::End(end) => return end,
         };
+        if !connect_seen {
+            connect_seen = true;
+            if let Some(idle) = idle_for_keepalive(&first, limits) {
+                clocks.idle_ms.store(idle, Relaxed);
+            }
+        }
         let mut total = first.len();
         let mut ended = None;
         // Further messages ready now are copied here with the first and written as one.
@@ -415,19 +425,75 @@ impl Drop for BufferedGuard<'_> {
     }
 }
 
+/// The idle limit the first client packet asks for: 1.5 times the keepalive of a CONNECT
+/// ([MQTT-3.1.2-24]), capped by the configuration; `None` when it is no CONNECT (whole in this
+/// message) or announces no keepalive, and the configured limit stays.
+fn idle_for_keepalive(first: &[u8], limits: &Limits) -> Option<u64> {
+    use mqtt_core::packet::Packet;
+    let Ok(Some((Packet::Connect(connect), _))) = mqtt_core::codec::decode_any(first, first.len())
+    else {
+        return None;
+    };
+    let keepalive_ms = u64::from(connect.keep_alive) * 1000;
+    (keepalive_ms > 0).then(|| (keepalive_ms + keepalive_ms / 2).min(limits.max_idle_timeout_ms))
+}
+
 /// Idle and ping timeouts.
 async fn watchdog(limits: &Limits, clocks: &Clocks) -> End {
-    let idle = limits.idle_timeout_ms;
     let dead = limits.ping_interval_ms.saturating_mul(2);
-    let step = Duration::from_millis((idle.min(limits.ping_interval_ms) / 4).clamp(10, 1000));
+    let step = Duration::from_millis(
+        (limits.idle_timeout_ms.min(limits.ping_interval_ms) / 4).clamp(10, 1000),
+    );
     loop {
         tokio::time::sleep(step).await;
         let now = clocks.now();
+        let idle = clocks.idle_ms.load(Relaxed);
         if now.saturating_sub(clocks.last_data.load(Relaxed)) >= idle {
             return End::Close(Close::new(close::NORMAL, close::IDLE_TIMEOUT));
         }
         if now.saturating_sub(clocks.last_seen.load(Relaxed)) >= dead {
             return End::Close(Close::new(close::PING_TIMEOUT, "ping timeout"));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mqtt_core::codec::encode;
+    use mqtt_core::packet::{Connect, Packet, Protocol};
+
+    fn connect(keep_alive: u16) -> Vec<u8> {
+        encode(&Packet::Connect(Connect {
+            protocol: Protocol::MQTT311,
+            keep_alive,
+            client_id: "c",
+            clean_session: true,
+            last_will: None,
+            username: None,
+            password: None,
+        }))
+        .expect("CONNECT")
+    }
+
+    /// [MQTT-3.1.2-24]: a broker waits 1.5 keepalives; the bridge does not close sooner, and
+    /// falls back to its configured limit without a keepalive (or without a whole CONNECT).
+    #[test]
+    fn the_idle_limit_follows_the_connect_keepalive() {
+        let limits = Limits::default();
+        assert_eq!(idle_for_keepalive(&connect(900), &limits), Some(1_350_000));
+        assert_eq!(
+            idle_for_keepalive(&connect(65_535), &limits),
+            Some(98_302_500)
+        );
+        assert_eq!(idle_for_keepalive(&connect(0), &limits), None);
+        let whole = connect(60);
+        assert_eq!(idle_for_keepalive(&whole[..whole.len() - 1], &limits), None);
+        assert_eq!(idle_for_keepalive(&[0xc0, 0x00], &limits), None, "PINGREQ");
+        let capped = Limits {
+            max_idle_timeout_ms: 60_000,
+            ..Limits::default()
+        };
+        assert_eq!(idle_for_keepalive(&connect(900), &capped), Some(60_000));
     }
 }
