@@ -486,7 +486,7 @@ mod tests {
 
     #[test]
     fn authentication() {
-        let dir = std::env::temp_dir().join(format!("xtask-guard-{}", std::process::id()));
+        let dir = std::env::temp_dir().join(format!("demo-guard-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         let mut store = Store::load(&dir).unwrap();
