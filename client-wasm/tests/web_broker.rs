@@ -180,16 +180,14 @@ async fn reconnects_after_a_bridge_restart_without_losing_qos1() {
     let Some(url) = stack_url(WS_URL) else { return };
     let id = unique();
     let topic = format!("{USER}/restart-{id}");
-    let mut so = options(&format!("sub-{id}"));
-    so.clean_session = false;
+    let so = persistent_options(&format!("sub-{id}"));
     let sub = Recorded::connect(url, so);
     sub.client
         .subscribe(&[(&topic, QoS::AtLeastOnce)])
         .expect("subscribe");
     sub.wait(5_000, |e| matches!(e, Event::Subscribed { .. }))
         .await;
-    let mut po = options(&format!("pub-{id}"));
-    po.clean_session = false;
+    let po = persistent_options(&format!("pub-{id}"));
     let publisher = Recorded::connect(url, po);
     publisher.wait(5_000, is_connected).await;
 
@@ -253,8 +251,7 @@ async fn unacknowledged_qos1_survives_a_page_reload() {
     .await;
 
     // "Page 1": offline (the route's upstream is down), three QoS 1 messages accepted.
-    let mut o = options(&client_id);
-    o.clean_session = false;
+    let o = persistent_options(&client_id);
     let page1 = Recorded::connect(down, o.clone());
     for i in 0..3 {
         page1

@@ -85,8 +85,7 @@ async fn a_full_storage_refuses_the_publish_and_loses_nothing_accepted() {
     .await;
 
     // Offline (the route's upstream is down): one message accepted, then the quota runs out.
-    let mut o = options(&client_id);
-    o.clean_session = false;
+    let o = persistent_options(&client_id);
     let page1 = Recorded::connect(down, o.clone());
     page1
         .client
@@ -142,8 +141,7 @@ async fn a_reload_with_qos1_and_qos2_in_flight_both_ways_loses_and_repeats_nothi
     let client_id = format!("both-{id}");
     let to_page = format!("{USER}/both-{id}/in");
     let from_page = format!("{USER}/both-{id}/out");
-    let mut o = options(&client_id);
-    o.clean_session = false;
+    let o = persistent_options(&client_id);
 
     // Page 1: its persistent session subscribes, then the page goes away.
     let page1 = Recorded::subscribed(url, o.clone(), &[(&to_page, QoS::ExactlyOnce)]).await;

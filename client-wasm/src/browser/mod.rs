@@ -206,23 +206,11 @@ impl Client {
         qos: QoS,
         retain: bool,
     ) -> Result<PublishId, CommandError> {
-        let result = {
-            let mut inner = self.shared.inner.borrow_mut();
-            let Inner {
-                session,
-                store,
-                ended,
-                ..
-            } = &mut *inner;
-            if *ended {
-                Err(CommandError::Ended)
-            } else if let Some(store) = store {
-                // Written ahead: `Ok` means the message survives a reload.
-                store.publish(session, now(), topic, payload, qos, retain)
-            } else {
-                session.publish(now(), topic, payload, qos, retain)
-            }
-        };
+        let result = self.with_inner(|inner, now| match inner.store.as_mut() {
+            // Written ahead: `Ok` means the message survives a reload.
+            Some(store) => store.publish(&mut inner.session, now, topic, payload, qos, retain),
+            None => inner.session.publish(now, topic, payload, qos, retain),
+        });
         self.shared.drive();
         result
     }
@@ -315,11 +303,19 @@ impl Client {
         &self,
         f: impl FnOnce(&mut Session, Instant) -> Result<T, CommandError>,
     ) -> Result<T, CommandError> {
+        self.with_inner(|inner, now| f(&mut inner.session, now))
+    }
+
+    /// Runs a command on the client's state, unless the client was ended.
+    fn with_inner<T>(
+        &self,
+        f: impl FnOnce(&mut Inner, Instant) -> Result<T, CommandError>,
+    ) -> Result<T, CommandError> {
         let mut inner = self.shared.inner.borrow_mut();
         if inner.ended {
             return Err(CommandError::Ended);
         }
-        f(&mut inner.session, now())
+        f(&mut inner, now())
     }
 }
 

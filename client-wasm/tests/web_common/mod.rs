@@ -89,6 +89,14 @@ pub fn options(client_id: &str) -> Options {
     o
 }
 
+/// [`options`] with a persistent session (`clean_session = false`).
+pub fn persistent_options(client_id: &str) -> Options {
+    Options {
+        clean_session: false,
+        ..options(client_id)
+    }
+}
+
 /// A client whose events are recorded.
 pub struct Recorded {
     pub client: Client,

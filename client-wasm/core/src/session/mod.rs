@@ -20,7 +20,7 @@ use std::collections::VecDeque;
 
 use crate::packet::{Packet, Pid, QosPid};
 
-use crate::codec::{self, MAX_REMAINING_LENGTH};
+use crate::codec;
 use crate::error::{
     CommandError, ConnectionError, OptionsError, ProtocolViolation, TransportFailure,
 };
@@ -31,7 +31,7 @@ use crate::{topic, QoS};
 pub use event::{Event, Message, PublishFailure, PublishId, RequestId, TransportAction};
 pub use options::{Options, Will};
 pub use outgoing::PendingPublish;
-use outgoing::{Awaiting, InFlight, OutMessage, Outgoing, PacketIds, PidSet};
+use outgoing::{fits_one_packet, Awaiting, InFlight, OutMessage, Outgoing, PacketIds, PidSet};
 pub use restore::{RejectedRow, Restored, RowError};
 
 /// The state of the link to the broker.
@@ -229,8 +229,7 @@ impl Session {
         retain: bool,
     ) -> Result<PublishId, CommandError> {
         topic::validate_name(topic_name)?;
-        let size = topic_name.len() + payload.len() + 4;
-        if size > MAX_REMAINING_LENGTH {
+        if !fits_one_packet(topic_name, payload.len()) {
             return Err(CommandError::PayloadTooLarge(payload.len()));
         }
         let message = OutMessage {

@@ -15,6 +15,12 @@ pub struct OutMessage {
     pub retain: bool,
 }
 
+/// Whether a PUBLISH of `topic` with `payload_len` bytes fits MQTT's remaining length (the
+/// topic's length prefix and a packet id included).
+pub fn fits_one_packet(topic: &str, payload_len: usize) -> bool {
+    topic.len() + payload_len + 4 <= crate::wire::frame::MAX_REMAINING_LENGTH
+}
+
 /// Where a QoS 1/2 publish is in its acknowledgement flow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Awaiting {

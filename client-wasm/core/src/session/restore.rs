@@ -1,8 +1,7 @@
 //! Restoring a [`Snapshot`] into a new session: every row is checked like user input.
 
-use super::outgoing::{Awaiting, InFlight, OutMessage};
+use super::outgoing::{fits_one_packet, Awaiting, InFlight, OutMessage, PendingPublish};
 use super::{PublishId, Session};
-use crate::codec::MAX_REMAINING_LENGTH;
 use crate::persist::Snapshot;
 use crate::topic::{self, TopicError};
 use crate::QoS;
@@ -51,16 +50,9 @@ impl Session {
     /// a session (storage is user-editable) are refused and listed, never trusted.
     pub fn restore(&mut self, snapshot: Snapshot) -> Restored {
         let mut restored = Restored::default();
-        let capacity = self.options.max_inflight + self.options.max_queued;
         for (index, row) in snapshot.pending.into_iter().enumerate() {
-            let stage = match check_row(
-                &row.topic,
-                row.payload.len(),
-                row.qos,
-                row.packet_id,
-                row.released,
-            ) {
-                Ok(stage) => stage,
+            let slot = match self.admit(&row) {
+                Ok(slot) => slot,
                 Err(reason) => {
                     restored.rejected.push(RejectedRow {
                         index,
@@ -70,51 +62,30 @@ impl Session {
                     continue;
                 }
             };
-            if self.pending_count() >= capacity {
-                let reason = RowError::OverCapacity;
-                restored.rejected.push(RejectedRow {
-                    index,
-                    incoming: false,
-                    reason,
-                });
-                continue;
-            }
+            let id = self.new_publish_id();
             let message = OutMessage {
                 topic: row.topic,
                 payload: row.payload,
                 qos: row.qos,
                 retain: row.retain,
             };
-            let id = self.new_publish_id();
-            match (row.packet_id, stage) {
-                (Some(pid), Some(stage)) => {
-                    if !self.pids.reserve(pid) {
-                        let reason = RowError::DuplicatePacketId(pid);
-                        restored.rejected.push(RejectedRow {
-                            index,
-                            incoming: false,
-                            reason,
-                        });
-                        continue;
-                    }
-                    self.outgoing.inflight.push(InFlight {
-                        id,
-                        pid,
-                        message,
-                        stage,
-                    });
-                }
-                _ => self.outgoing.queue.push_back((id, message)),
+            match slot {
+                Some((pid, stage)) => self.outgoing.inflight.push(InFlight {
+                    id,
+                    pid,
+                    message,
+                    stage,
+                }),
+                None => self.outgoing.queue.push_back((id, message)),
             }
             restored.publishes.push((index, id));
         }
         for (index, pid) in snapshot.incoming_qos2.into_iter().enumerate() {
             if pid == 0 {
-                let reason = RowError::ZeroPacketId;
                 restored.rejected.push(RejectedRow {
                     index,
                     incoming: true,
-                    reason,
+                    reason: RowError::ZeroPacketId,
                 });
             } else {
                 self.incoming_qos2.insert(pid);
@@ -123,24 +94,32 @@ impl Session {
         self.pending_changes += 1;
         restored
     }
+
+    /// Whether a stored row may join the session: its packet id (reserved now) and the stage
+    /// it resumes at, or `None` to queue it.
+    fn admit(&mut self, row: &PendingPublish) -> Result<Option<(u16, Awaiting)>, RowError> {
+        let stage = check_row(row)?;
+        if self.pending_count() >= self.options.max_inflight + self.options.max_queued {
+            return Err(RowError::OverCapacity);
+        }
+        match (row.packet_id, stage) {
+            (Some(pid), Some(stage)) if self.pids.reserve(pid) => Ok(Some((pid, stage))),
+            (Some(pid), Some(_)) => Err(RowError::DuplicatePacketId(pid)),
+            _ => Ok(None),
+        }
+    }
 }
 
 /// Checks one stored publish; the stage it resumes at when it carries a packet id.
-fn check_row(
-    topic_name: &str,
-    payload_len: usize,
-    qos: QoS,
-    packet_id: Option<u16>,
-    released: bool,
-) -> Result<Option<Awaiting>, RowError> {
-    topic::validate_name(topic_name)?;
-    if topic_name.len() + payload_len + 4 > MAX_REMAINING_LENGTH {
+fn check_row(row: &PendingPublish) -> Result<Option<Awaiting>, RowError> {
+    topic::validate_name(&row.topic)?;
+    if !fits_one_packet(&row.topic, row.payload.len()) {
         return Err(RowError::TooLarge);
     }
-    if packet_id == Some(0) {
+    if row.packet_id == Some(0) {
         return Err(RowError::ZeroPacketId);
     }
-    match (qos, released, packet_id) {
+    match (row.qos, row.released, row.packet_id) {
         (QoS::AtMostOnce, _, _) => Err(RowError::QoS0),
         (QoS::AtLeastOnce, true, _) | (QoS::ExactlyOnce, true, None) => {
             Err(RowError::ReleasedWithoutQos2Id)
