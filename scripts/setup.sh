@@ -14,7 +14,7 @@ log() { printf '\033[1msetup:\033[0m %s\n' "$*"; }
 # --- Debian packages ------------------------------------------------------------------------
 debs=(binaryen)
 if [ "$what" = all ]; then
-  debs+=(mosquitto mosquitto-clients chromium chromium-driver)
+  debs+=(mosquitto mosquitto-clients chromium chromium-driver openssl)
 fi
 missing=()
 for pkg in "${debs[@]}"; do

@@ -23,6 +23,15 @@ pub fn failure(code: u16, reason: &str, opened: bool) -> TransportFailure {
     }
 }
 
+/// The close code and reason the browser sends when the server sent a text frame.
+pub const TEXT_FRAME_REFUSED: (u16, &str) = (close::CLIENT_TEXT_FRAME, "text frames are not MQTT");
+
+/// Whether a page may pass `code` to `WebSocket.close` (WHATWG WebSockets, `close()` step 1:
+/// otherwise it throws `InvalidAccessError` and the peer sees 1005).
+pub fn page_may_send(code: u16) -> bool {
+    code == close::NORMAL || (3000..=4999).contains(&code)
+}
+
 /// Whether the browser adapter reconnects after a `CloseEvent` with `code` on an open socket.
 pub fn is_retried(code: u16) -> bool {
     failure(code, "", true).is_retried()
@@ -44,6 +53,17 @@ mod tests {
         for code in [1000, 1001, 1011, 1014, 4000, 4502] {
             assert!(is_retried(code), "{code}");
         }
+    }
+
+    /// Issue 16: the adapter called `close(1003, ...)`, which throws; the peer saw 1005.
+    #[test]
+    fn codes_the_browser_sends_are_ones_the_websocket_api_allows() {
+        assert!(
+            page_may_send(TEXT_FRAME_REFUSED.0),
+            "{TEXT_FRAME_REFUSED:?}"
+        );
+        assert!(TEXT_FRAME_REFUSED.1.len() <= close::MAX_REASON_BYTES);
+        assert!(!page_may_send(close::UNSUPPORTED_DATA));
     }
 
     #[test]

@@ -96,6 +96,7 @@ impl TestPki {
         let ca_p = ca_params("mqttws test CA");
         let ca_cert = ca_p.self_signed(&ca_key).expect("ca");
         write("ca.pem", ca_cert.pem());
+        write("ca.key", ca_key.serialize_pem());
         let ca = Issuer::new(ca_p, ca_key);
 
         let leaf = |name: &str, params: CertificateParams, issuer: &Issuer<'_, KeyPair>| {
@@ -184,5 +185,65 @@ impl TestPki {
     /// Client certificate (CN `device-1`) for mutual TLS.
     pub fn client(&self) -> CertFiles {
         self.pair("client")
+    }
+
+    /// A client certificate made as seed 003 and most how-tos make one: `openssl genrsa`,
+    /// `openssl req -new`, `openssl x509 -req` signed by the test CA. Without an extensions file
+    /// that is an X.509 **v1** certificate (checked here, so the tests cannot silently test v3).
+    pub fn openssl_v1_client(&self) -> CertFiles {
+        let files = self.pair("client-v1");
+        let csr = self.path("client-v1.csr");
+        let (ca, ca_key) = (self.ca(), self.path("ca.key"));
+        let steps: [Vec<&std::ffi::OsStr>; 3] = [
+            vec![
+                "genrsa".as_ref(),
+                "-out".as_ref(),
+                files.key.as_os_str(),
+                "2048".as_ref(),
+            ],
+            vec![
+                "req".as_ref(),
+                "-new".as_ref(),
+                "-key".as_ref(),
+                files.key.as_os_str(),
+                "-subj".as_ref(),
+                "/CN=device-v1".as_ref(),
+                "-out".as_ref(),
+                csr.as_os_str(),
+            ],
+            vec![
+                "x509".as_ref(),
+                "-req".as_ref(),
+                "-in".as_ref(),
+                csr.as_os_str(),
+                "-CA".as_ref(),
+                ca.as_os_str(),
+                "-CAkey".as_ref(),
+                ca_key.as_os_str(),
+                "-CAcreateserial".as_ref(),
+                "-days".as_ref(),
+                "2".as_ref(),
+                "-out".as_ref(),
+                files.cert.as_os_str(),
+            ],
+        ];
+        for args in steps {
+            let out = std::process::Command::new("openssl")
+                .args(&args)
+                .output()
+                .expect("run openssl (Debian package openssl)");
+            assert!(out.status.success(), "openssl {args:?}: {out:?}");
+        }
+        let text = std::process::Command::new("openssl")
+            .args(["x509", "-noout", "-text", "-in"])
+            .arg(&files.cert)
+            .output()
+            .expect("openssl x509 -text");
+        let text = String::from_utf8_lossy(&text.stdout);
+        assert!(
+            text.contains("Version: 1 (0x0)"),
+            "not a v1 certificate: {text}"
+        );
+        files
     }
 }

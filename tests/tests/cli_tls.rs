@@ -335,3 +335,41 @@ fn bridge_tls_failure_upstream_exits_4() {
     let run = cli::run(&["pub", "--url", &b.url, "-t", "a", "-m", "b"], "", LIMIT);
     assert_error(&run, 4, "closed by the server (4011)");
 }
+
+/// Issue 16: an X.509 v1 client certificate made with the `openssl req` + `openssl x509 -req`
+/// recipe (seed 003) is presented, as mosquitto and paho present it, by `mqttws` and by a bridge
+/// route's `client_cert`, to a broker with `require_certificate true`. rustls' own
+/// `with_client_auth_cert` refused it (`UnsupportedCertVersion`); the key must still match.
+#[test]
+fn openssl_v1_client_certificates_work_for_the_cli_and_a_bridge_route() {
+    let s = setup();
+    let mtls = s.broker.ports().mtls;
+    let v1 = s._pki.openssl_v1_client();
+    let (cert, key) = (v1.cert.display().to_string(), v1.key.display().to_string());
+    let ok = publish(
+        mtls,
+        &["--cafile", &s.pki_ca, "--cert", &cert, "--key", &key],
+    );
+    assert_eq!(ok.code, Some(0), "{ok:?}");
+    // The v1 certificate with another key: refused before dialling, saying why.
+    let wrong_key = s.client.1.clone();
+    let mismatch = publish(
+        mtls,
+        &["--cafile", &s.pki_ca, "--cert", &cert, "--key", &wrong_key],
+    );
+    assert_error(&mismatch, 2, "does not belong to the certificate");
+
+    let toml = format!(
+        "listen = \"127.0.0.1:0\"\ndefault_route = \"mtls\"\n[routes.mtls]\nhost = \"127.0.0.1\"\n\
+         port = {mtls}\nsni = \"{BROKER_NAME}\"\nca_file = \"{}\"\nclient_cert = \"{cert}\"\n\
+         client_key = \"{key}\"\n",
+        s.broker.ca_path().display()
+    );
+    let b = tests::bridge::BridgeProcess::with_config_toml(&toml);
+    let through = cli::run(
+        &["pub", "--url", &b.url, "-t", "tls/v1", "-m", "x", "-q", "1"],
+        "",
+        LIMIT,
+    );
+    assert_eq!(through.code, Some(0), "{through:?} {}", b.log_text());
+}

@@ -13,6 +13,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use mqtt_core::wire::names::validate_product_id;
+use mqttws::client_cert::client_cert_resolver;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
 use rustls::{ClientConfig, RootCertStore};
@@ -209,21 +210,21 @@ fn build_route(name: &str, rc: &RouteConfig) -> Result<Route, ConfigError> {
             }
         }
     }
-    let builder =
-        ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-            .with_safe_default_protocol_versions()
-            .map_err(|e| bad(format!("TLS setup: {e}")))?
-            .with_root_certificates(roots);
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let builder = ClientConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .map_err(|e| bad(format!("TLS setup: {e}")))?
+        .with_root_certificates(roots);
     let tls = match (&rc.client_cert, &rc.client_key) {
         (Some(cert), Some(key)) => {
             let chain = load_certs(cert)?;
             let key_der = load_key(key)?;
-            builder
-                .with_client_auth_cert(chain, key_der)
-                .map_err(|e| ConfigError::Pem {
+            let resolver =
+                client_cert_resolver(&provider, chain, key_der).map_err(|e| ConfigError::Pem {
                     path: key.clone(),
                     reason: format!("client certificate and key refused: {e}"),
-                })?
+                })?;
+            builder.with_client_cert_resolver(resolver)
         }
         _ => builder.with_no_client_auth(),
     };

@@ -12,6 +12,7 @@
 //! [`TlsVerifyError`]); the `mqttws` binary maps them to its exit codes.
 #![forbid(unsafe_code)]
 
+pub mod client_cert;
 pub mod credentials;
 mod driver;
 mod errors;

@@ -9,6 +9,7 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
 use rustls::{ClientConfig, RootCertStore};
 
+use super::client_cert::client_cert_resolver;
 use super::errors::ConfigError;
 
 /// A client certificate chain and its private key, both PEM files.
@@ -37,7 +38,7 @@ impl TlsOptions {
             },
         };
         let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let builder = ClientConfig::builder_with_provider(provider)
+        let builder = ClientConfig::builder_with_provider(provider.clone())
             .with_safe_default_protocol_versions()
             .map_err(|e| ConfigError::Tls(e.to_string()))?
             .with_root_certificates(roots);
@@ -54,9 +55,9 @@ impl TlsOptions {
                         reason: e.to_string(),
                     }
                 })?;
-                builder
-                    .with_client_auth_cert(chain, key)
-                    .map_err(|e| ConfigError::ClientAuth(e.to_string()))?
+                let resolver = client_cert_resolver(&provider, chain, key)
+                    .map_err(|e| ConfigError::ClientAuth(e.to_string()))?;
+                builder.with_client_cert_resolver(resolver)
             }
         };
         Ok(Arc::new(config))

@@ -444,7 +444,8 @@ impl Shared {
                 SocketEvent::Text => {
                     inner.generation += 1;
                     if let Some(socket) = inner.socket.take() {
-                        socket.close(1003, "text frames are not MQTT");
+                        let (code, reason) = close::TEXT_FRAME_REFUSED;
+                        socket.close(code, reason);
                     }
                     let failure =
                         TransportFailure::WebSocketProtocol("the server sent a text frame".into());

@@ -24,6 +24,11 @@
 //! | 4502 | [`UPSTREAM_UNREACHABLE`] | broker unreachable (resolve, connect, timeout) | yes |
 //! | any other | | unknown | yes, with backoff |
 //!
+//! Sent by a browser client (never by the bridge): [`CLIENT_TEXT_FRAME`] (4903) when the server
+//! sends a text frame. The WebSocket API's `close(code)` throws `InvalidAccessError` for any
+//! code other than 1000 and 3000-4999, so a browser cannot send 1003; 4903 reads as "1003, from
+//! the client". The bridge reads it like any code it does not know.
+//!
 //! Why 4502 and not 1014 ("bad gateway"): tungstenite (0.30 and earlier), used by native
 //! clients, treats a received 1014 as a protocol violation and reports 1002 instead.
 //!
@@ -69,6 +74,10 @@ pub const TLS_BAD_CERTIFICATE: u16 = 4015;
 pub const TLS_HANDSHAKE_FAILED: u16 = 4016;
 /// The upstream could not be reached: name resolution, TCP connect or connect timeout.
 pub const UPSTREAM_UNREACHABLE: u16 = 4502;
+
+/// A browser client closes with this when the server sent a text frame (1003 in the 4xxx range
+/// the WebSocket API lets a page send).
+pub const CLIENT_TEXT_FRAME: u16 = 4903;
 
 /// Idle sessions are closed with [`NORMAL`] and this reason.
 pub const IDLE_TIMEOUT_REASON: &str = "idle timeout";
