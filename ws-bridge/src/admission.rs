@@ -336,6 +336,53 @@ mod tests {
     }
 
     #[test]
+    fn route_keys_come_from_the_route_or_the_top_level_and_rotate() {
+        let dir = std::env::temp_dir().join(format!("ws-bridge-keys-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let write = |name: &str, text: &str| std::fs::write(dir.join(name), text).unwrap();
+        write("global.key", "  global-key-global-key-global-key-0001\n");
+        write("own.key", "own-key-own-key-own-key-own-key-0001");
+        write("old.key", "old-key-old-key-old-key-old-key-0001\n");
+        write("short.key", "short\n");
+        let toml = "listen=\"127.0.0.1:1\"\n[admission]\nkey_file=\"global.key\"\n\
+                    [routes.g]\nhost=\"h\"\n[routes.g.admission]\n\
+                    [routes.own]\nhost=\"h\"\n[routes.own.admission]\nkey_file=\"own.key\"\n\
+                    previous_key_file=\"old.key\"\n\
+                    [routes.short]\nhost=\"h\"\n[routes.short.admission]\nkey_file=\"short.key\"\n\
+                    [routes.open]\nhost=\"h\"\n";
+        write("b.toml", toml);
+        let config = Config::load(&dir.join("b.toml")).unwrap();
+        let claims = |route: &str| Claims {
+            route: route.into(),
+            expires_at: 10,
+            client_id: None,
+        };
+        // The file's surrounding whitespace is not part of the key.
+        let global = TokenKeys::new(b"global-key-global-key-global-key-0001", None).unwrap();
+        let g = route_keys(&config, "g").unwrap().unwrap();
+        assert!(g
+            .verify(&global.mint(&claims("g")).unwrap(), "g", 0)
+            .is_ok());
+        let own = route_keys(&config, "own").unwrap().unwrap();
+        let old = TokenKeys::new(b"old-key-old-key-old-key-old-key-0001", None).unwrap();
+        assert!(own
+            .verify(&old.mint(&claims("own")).unwrap(), "own", 0)
+            .is_ok());
+        assert!(own
+            .verify(&global.mint(&claims("own")).unwrap(), "own", 0)
+            .is_err());
+        let e = route_keys(&config, "short").unwrap_err();
+        assert!(e.to_string().contains("at least 32 bytes"), "{e}");
+        assert!(route_keys(&config, "open").unwrap().is_none());
+        assert!(route_keys(&config, "unknown").unwrap().is_none());
+        assert!(
+            crate::route::Router::new(&config).is_err(),
+            "a short key stops the start"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
     fn the_first_packet_gate_checks_the_bound_client_id() {
         use mqtt_core::codec::encode;
         use mqtt_core::packet::{Connect, Packet, Protocol};

@@ -487,6 +487,52 @@ host = "mqtt-{product}.hosted.exosite.io"
     }
 
     #[test]
+    fn admission_keys_and_rate_limits_are_checked() {
+        let base = "listen=\"127.0.0.1:1\"\n[routes.a]\nhost=\"h\"\n";
+        let parse = |extra: &str| Config::from_toml_str(&format!("{base}{extra}"), "t");
+        let e = parse("[routes.a.admission]\n").unwrap_err();
+        assert!(e.to_string().contains("key_file"), "{e}");
+        let e = parse("[routes.a.admission]\nprevious_key_file=\"old\"\n").unwrap_err();
+        assert!(e.to_string().contains("previous_key_file"), "{e}");
+        let c = parse("[routes.a.admission]\nkey_file=\"k\"\n").unwrap();
+        assert!(c.routes["a"].admission.is_some());
+        let global = "listen=\"127.0.0.1:1\"\n[admission]\nkey_file=\"k\"\n[routes.a]\nhost=\"h\"\n[routes.a.admission]\n";
+        assert!(Config::from_toml_str(global, "t").is_ok());
+        let e = Config::from_toml_str(
+            "listen=\"127.0.0.1:1\"\n[admission]\nprevious_key_file=\"o\"\n",
+            "t",
+        )
+        .unwrap_err();
+        assert!(matches!(e, ConfigError::Invalid(_)), "{e}");
+        let e = parse("[limits]\nconnects_per_minute=5\nconnect_burst=0\n").unwrap_err();
+        assert!(e.to_string().contains("connect_burst"), "{e}");
+        let c = parse("[limits]\nconnects_per_minute=5\n").unwrap();
+        assert_eq!(
+            (c.limits.connect_burst, c.limits.connect_rate_max_addresses),
+            (10, 65_536)
+        );
+        assert_eq!(Limits::default().connects_per_minute, 0, "off by default");
+    }
+
+    #[test]
+    fn admission_key_paths_are_relative_to_the_file() {
+        let dir = std::env::temp_dir().join(format!("ws-bridge-cfg-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("b.toml");
+        std::fs::write(
+            &path,
+            "listen=\"127.0.0.1:1\"\n[admission]\nkey_file=\"g.key\"\n\
+             [routes.a]\nhost=\"h\"\n[routes.a.admission]\nkey_file=\"a.key\"\n",
+        )
+        .unwrap();
+        let c = Config::load(&path).unwrap();
+        assert_eq!(c.admission.key_file, Some(dir.join("g.key")));
+        let own = c.routes["a"].admission.as_ref().unwrap();
+        assert_eq!(own.key_file, Some(dir.join("a.key")));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
     fn host_port_split() {
         assert_eq!(
             split_host_port("broker.test:8883").unwrap(),

@@ -152,7 +152,8 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    // Cross-site WebSocket hijacking: any web page may open a route without an Origin list.
+    // Cross-site WebSocket hijacking: any web page may open a route without an Origin list;
+    // password guessing through the bridge: nothing slows it without a CONNECT rate limit.
     if !config.listen.ip().is_loopback() {
         for (name, route) in &config.routes {
             if route.allowed_origins.is_empty() || route.allowed_origins.iter().any(|o| o == "*") {
