@@ -75,7 +75,7 @@ fn token(route: &str, ttl: i64, client_id: Option<&str>) -> String {
 /// A broker, a config file in `dir` (key file next to it) and the bridge running it.
 struct Setup {
     _pki: TestPki,
-    _broker: Mosquitto,
+    broker: Mosquitto,
     dir: TempDir,
     config: PathBuf,
     bridge: BridgeProcess,
@@ -113,7 +113,7 @@ fn setup(limits: &str) -> Setup {
     let bridge = BridgeProcess::spawn(&["--config".as_ref(), config.as_os_str()]);
     Setup {
         _pki: pki,
-        _broker: broker,
+        broker,
         dir,
         config,
         bridge,
@@ -262,6 +262,9 @@ async fn a_protected_route_refuses_missing_bad_expired_and_foreign_tokens() {
             body.contains(text),
             "{what}: {body:?} should contain {text:?}"
         );
+        if let Some((_, t)) = target.split_once("token=").filter(|(_, t)| t.len() > 12) {
+            assert!(!body.contains(t), "{what}: the answer echoes the token");
+        }
     }
     // The same refusals with the token in a header.
     let (status, body) = s
@@ -488,6 +491,13 @@ async fn the_connect_rate_limit_closes_with_4029_after_the_burst() {
     )
     .await;
     assert_eq!(expect_close(&mut ws, T).await.0, close::RATE_LIMITED);
+    // The broker answered the three allowed guesses; the refused CONNECTs never reached it.
+    let broker_log = s.broker.log_text();
+    assert_eq!(
+        broker_log.matches("disconnected, not authorised").count(),
+        3,
+        "{broker_log}"
+    );
     let m = s.metrics().await;
     assert_eq!(
         metric(&m, "ws_bridge_connects_rate_limited_total"),
