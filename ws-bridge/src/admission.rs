@@ -233,7 +233,8 @@ impl FirstPacketGate {
                 self.metrics
                     .connects_rate_limited
                     .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                tracing::info!(peer = %ip, "CONNECT rate limited");
+                // Debug, not info: an attack would otherwise write one log line per attempt.
+                tracing::debug!(peer = %ip, "CONNECT rate limited");
                 return Err(Close::new(
                     close::RATE_LIMITED,
                     format!(
