@@ -310,6 +310,18 @@ mod tests {
         assert_eq!(request_token(&head("/mqtt", Some("Bearer"))), None);
     }
 
+    proptest::proptest! {
+        /// Any request target and `Authorization` value: an answer, never a panic, and never
+        /// admission without a token the key signed.
+        #[test]
+        fn any_request_is_answered_without_panic(path in ".{0,120}", auth in proptest::option::of(".{0,80}")) {
+            let keys = TokenKeys::new(&[9u8; 32], None).unwrap();
+            let h = head(&path, auth.as_deref());
+            let _ = request_token(&h);
+            proptest::prop_assert!(admit(Some(&keys), &h, "r", 0).is_err());
+        }
+    }
+
     #[test]
     fn admission_refusals_are_401_with_a_bearer_challenge() {
         let keys = TokenKeys::new(&[7u8; 32], None).unwrap();
