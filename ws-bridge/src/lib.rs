@@ -55,7 +55,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio_rustls::TlsAcceptor;
 
-pub use config::{Config, ConfigError, Limits, RouteConfig, ServerTls};
+pub use config::{AdmissionKeys, Config, ConfigError, Limits, RouteConfig, ServerTls};
 pub use metrics::Metrics;
 
 /// Why the bridge could not start.
