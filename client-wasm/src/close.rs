@@ -16,8 +16,8 @@ pub fn failure(code: u16, reason: &str, opened: bool) -> TransportFailure {
         )),
         close::NO_STATUS | close::ABNORMAL | 0 => TransportFailure::HandshakeRefused(format!(
             "WebSocket handshake failed (close {code}): the bridge refused the upgrade \
-             (e.g. HTTP 403 Origin not allowed or 404 unknown route; browsers hide the \
-             status) or it is unreachable"
+             (e.g. HTTP 401 admission token refused, 403 Origin not allowed or 404 unknown \
+             route; browsers hide the status) or it is unreachable"
         )),
         _ => TransportFailure::closed(code, reason),
     }
@@ -47,10 +47,12 @@ mod tests {
     /// it permanent (the bridge sends it for bytes the client itself produced).
     #[test]
     fn refusals_are_permanent_and_outages_are_retried() {
-        for code in [1002, 1003, 1008, 1009, 4001, 4003, 4010, 4016, 4400, 4499] {
+        for code in [
+            1002, 1003, 1008, 1009, 4001, 4003, 4010, 4016, 4400, 4401, 4499,
+        ] {
             assert!(!is_retried(code), "{code}");
         }
-        for code in [1000, 1001, 1011, 1014, 4000, 4502] {
+        for code in [1000, 1001, 1011, 1014, 4000, 4029, 4502] {
             assert!(is_retried(code), "{code}");
         }
     }

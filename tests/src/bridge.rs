@@ -53,6 +53,7 @@ pub fn route_to_port(port: u16, ca: &Path) -> RouteConfig {
         client_cert: None,
         client_key: None,
         allowed_origins: Vec::new(),
+        admission: None,
     }
 }
 

@@ -9,6 +9,7 @@
 //! | HTTP | when |
 //! |---|---|
 //! | 400 | malformed request, bad product id in a template route, missing `Sec-WebSocket-Key`, unsupported subprotocol |
+//! | 401 | admission token missing, invalid, expired or for another route (see [`crate::admission`]) |
 //! | 403 | `Origin` not in the route's allow-list |
 //! | 404 | unknown route, unknown path, static file not found |
 //! | 405 | method other than `GET` (or `HEAD` for static files) |
@@ -39,16 +40,19 @@
 //! | 4014 | [`TLS_REVOKED`] | `"TLS verification failed: certificate revoked"` |
 //! | 4015 | [`TLS_BAD_CERTIFICATE`] | `"TLS verification failed: ..."` (any other certificate problem) |
 //! | 4016 | [`TLS_HANDSHAKE_FAILED`] | `"TLS handshake failed: ..."` (alert from the broker, e.g. client certificate refused) |
+//! | 4029 | [`RATE_LIMITED`] | `"rate limited: ..."`: too many CONNECTs from the address (see [`crate::rate_limit`]) |
+//! | 4401 | [`ADMISSION_REFUSED`] | `"admission refused: ..."`: the CONNECT's client id is not the token's (see [`crate::admission`]) |
 //! | 4502 | [`UPSTREAM_UNREACHABLE`] | `"upstream unreachable: ..."` (resolve, connect, timeout) |
 //!
 //! Why 4502 and not 1014 ("bad gateway"): tungstenite (0.30 and earlier), used by native
 //! clients, treats a received 1014 as a protocol violation and reports 1002 instead.
 
 pub use mqtt_core::wire::close::{
-    truncate_reason, CloseClass, GOING_AWAY, IDLE_TIMEOUT_REASON as IDLE_TIMEOUT, INTERNAL_ERROR,
-    MAX_REASON_BYTES, MESSAGE_TOO_BIG, NORMAL, ORIGIN_NOT_ALLOWED, PING_TIMEOUT, PROTOCOL_ERROR,
-    ROUTE_UNKNOWN, TLS_BAD_CERTIFICATE, TLS_EXPIRED, TLS_HANDSHAKE_FAILED, TLS_NAME_MISMATCH,
-    TLS_NOT_YET_VALID, TLS_REVOKED, TLS_UNKNOWN_ISSUER, UNSUPPORTED_DATA, UPSTREAM_UNREACHABLE,
+    truncate_reason, CloseClass, ADMISSION_REFUSED, GOING_AWAY,
+    IDLE_TIMEOUT_REASON as IDLE_TIMEOUT, INTERNAL_ERROR, MAX_REASON_BYTES, MESSAGE_TOO_BIG, NORMAL,
+    ORIGIN_NOT_ALLOWED, PING_TIMEOUT, PROTOCOL_ERROR, RATE_LIMITED, ROUTE_UNKNOWN,
+    TLS_BAD_CERTIFICATE, TLS_EXPIRED, TLS_HANDSHAKE_FAILED, TLS_NAME_MISMATCH, TLS_NOT_YET_VALID,
+    TLS_REVOKED, TLS_UNKNOWN_ISSUER, UNSUPPORTED_DATA, UPSTREAM_UNREACHABLE,
 };
 
 /// A close code and the reason shown to the person using the browser.
@@ -83,6 +87,8 @@ impl Close {
             PING_TIMEOUT => "ping_timeout",
             ROUTE_UNKNOWN => "route_unknown",
             ORIGIN_NOT_ALLOWED => "origin_not_allowed",
+            ADMISSION_REFUSED => "admission_refused",
+            RATE_LIMITED => "rate_limited",
             TLS_UNKNOWN_ISSUER..=TLS_BAD_CERTIFICATE => "tls_verification",
             TLS_HANDSHAKE_FAILED => "tls_handshake",
             _ => "other",

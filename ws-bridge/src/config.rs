@@ -95,6 +95,15 @@ pub struct Limits {
     /// batched up to this; a larger packet goes alone), or browser messages already received,
     /// joined into one TLS write to the broker. Default 64 KiB.
     pub max_batch: usize,
+    /// MQTT CONNECTs allowed per client address and minute, on average (a token bucket; see
+    /// [`crate::rate_limit`]); over it a session is closed with 4029 before its CONNECT reaches
+    /// the broker. IPv6 addresses count per /64. Default 0: no limit.
+    pub connects_per_minute: u32,
+    /// CONNECTs an address may make at once before `connects_per_minute` applies. Default 10.
+    pub connect_burst: u32,
+    /// Addresses the rate limit remembers at most (least recently seen forgotten first).
+    /// Default 65,536 (about 4 MiB).
+    pub connect_rate_max_addresses: usize,
 }
 
 impl Default for Limits {
@@ -112,8 +121,25 @@ impl Default for Limits {
             max_request_head: 8 * 1024,
             ws_buffer_size: 4 * 1024,
             max_batch: 64 * 1024,
+            connects_per_minute: 0,
+            connect_burst: 10,
+            connect_rate_max_addresses: 65_536,
         }
     }
+}
+
+/// Keys of admission tokens ([`crate::admission`]): files holding at least 32 bytes (ASCII
+/// whitespace at either end is not part of the key), e.g. `openssl rand -base64 32`.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct AdmissionKeys {
+    /// The current key: signs new tokens and verifies.
+    #[serde(default)]
+    pub key_file: Option<PathBuf>,
+    /// The key before the last rotation: still verifies (tokens made before the rotation stay
+    /// good until they expire); never signs.
+    #[serde(default)]
+    pub previous_key_file: Option<PathBuf>,
 }
 
 /// Where a route's trusted CA certificates come from.
@@ -150,6 +176,10 @@ pub struct RouteConfig {
     /// header (non-browser clients) are always allowed.
     #[serde(default)]
     pub allowed_origins: Vec<String>,
+    /// Present: sessions need an admission token for this route (`[routes.NAME.admission]`),
+    /// signed with these keys, or with the top-level `[admission]` keys when it names none.
+    #[serde(default)]
+    pub admission: Option<AdmissionKeys>,
 }
 
 fn default_port() -> u16 {
@@ -187,6 +217,9 @@ pub struct Config {
     /// Limits and timeouts.
     #[serde(default)]
     pub limits: Limits,
+    /// Keys of the routes whose `admission` table names none.
+    #[serde(default)]
+    pub admission: AdmissionKeys,
     /// Named routes, served at `/mqtt/<name>` (or `/mqtt/<name>/<product>` for templates).
     #[serde(default)]
     pub routes: BTreeMap<String, RouteConfig>,
@@ -234,12 +267,24 @@ impl Config {
         if let Some(d) = &mut self.static_dir {
             fix(d);
         }
+        let keys = |a: &mut AdmissionKeys| {
+            for p in [&mut a.key_file, &mut a.previous_key_file]
+                .into_iter()
+                .flatten()
+            {
+                fix(p);
+            }
+        };
+        keys(&mut self.admission);
         for r in self.routes.values_mut() {
             for p in [&mut r.ca_file, &mut r.client_cert, &mut r.client_key]
                 .into_iter()
                 .flatten()
             {
                 fix(p);
+            }
+            if let Some(a) = &mut r.admission {
+                keys(a);
             }
         }
     }
@@ -255,6 +300,7 @@ impl Config {
             observability: true,
             default_route: Some("default".to_string()),
             limits: Limits::default(),
+            admission: AdmissionKeys::default(),
             routes,
         };
         config.validate()?;
@@ -287,6 +333,25 @@ impl Config {
                     )));
                 }
             }
+            if let Some(a) = &route.admission {
+                if a.key_file.is_none() && a.previous_key_file.is_some() {
+                    return Err(bad(
+                        "admission.previous_key_file needs admission.key_file".into()
+                    ));
+                }
+                if a.key_file.is_none() && self.admission.key_file.is_none() {
+                    return Err(bad(
+                        "admission needs a key_file: in the route's \
+                                    [routes.NAME.admission] or in the top-level [admission]"
+                            .into(),
+                    ));
+                }
+            }
+        }
+        if self.admission.key_file.is_none() && self.admission.previous_key_file.is_some() {
+            return Err(ConfigError::Invalid(
+                "admission.previous_key_file needs admission.key_file".into(),
+            ));
         }
         if let Some(d) = &self.default_route {
             if !self.routes.contains_key(d) {
@@ -315,6 +380,16 @@ impl Config {
         if l.max_connections == 0 || l.max_connections_per_ip == 0 {
             return Err(ConfigError::Invalid(
                 "limits.max_connections and max_connections_per_ip must be > 0".into(),
+            ));
+        }
+        if l.connects_per_minute > 0 && l.connect_burst == 0 {
+            return Err(ConfigError::Invalid(
+                "limits.connect_burst must be > 0 when connects_per_minute is set".into(),
+            ));
+        }
+        if l.connect_rate_max_addresses == 0 {
+            return Err(ConfigError::Invalid(
+                "limits.connect_rate_max_addresses must be > 0".into(),
             ));
         }
         if l.ws_buffer_size < 256 || l.max_request_head < 256 || l.max_batch < 256 {
@@ -409,6 +484,52 @@ host = "mqtt-{product}.hosted.exosite.io"
             .expect("examples/bridge.toml");
         assert_eq!(c.routes.len(), 3);
         assert_eq!(c.default_route.as_deref(), Some("murano"));
+    }
+
+    #[test]
+    fn admission_keys_and_rate_limits_are_checked() {
+        let base = "listen=\"127.0.0.1:1\"\n[routes.a]\nhost=\"h\"\n";
+        let parse = |extra: &str| Config::from_toml_str(&format!("{base}{extra}"), "t");
+        let e = parse("[routes.a.admission]\n").unwrap_err();
+        assert!(e.to_string().contains("key_file"), "{e}");
+        let e = parse("[routes.a.admission]\nprevious_key_file=\"old\"\n").unwrap_err();
+        assert!(e.to_string().contains("previous_key_file"), "{e}");
+        let c = parse("[routes.a.admission]\nkey_file=\"k\"\n").unwrap();
+        assert!(c.routes["a"].admission.is_some());
+        let global = "listen=\"127.0.0.1:1\"\n[admission]\nkey_file=\"k\"\n[routes.a]\nhost=\"h\"\n[routes.a.admission]\n";
+        assert!(Config::from_toml_str(global, "t").is_ok());
+        let e = Config::from_toml_str(
+            "listen=\"127.0.0.1:1\"\n[admission]\nprevious_key_file=\"o\"\n",
+            "t",
+        )
+        .unwrap_err();
+        assert!(matches!(e, ConfigError::Invalid(_)), "{e}");
+        let e = parse("[limits]\nconnects_per_minute=5\nconnect_burst=0\n").unwrap_err();
+        assert!(e.to_string().contains("connect_burst"), "{e}");
+        let c = parse("[limits]\nconnects_per_minute=5\n").unwrap();
+        assert_eq!(
+            (c.limits.connect_burst, c.limits.connect_rate_max_addresses),
+            (10, 65_536)
+        );
+        assert_eq!(Limits::default().connects_per_minute, 0, "off by default");
+    }
+
+    #[test]
+    fn admission_key_paths_are_relative_to_the_file() {
+        let dir = std::env::temp_dir().join(format!("ws-bridge-cfg-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("b.toml");
+        std::fs::write(
+            &path,
+            "listen=\"127.0.0.1:1\"\n[admission]\nkey_file=\"g.key\"\n\
+             [routes.a]\nhost=\"h\"\n[routes.a.admission]\nkey_file=\"a.key\"\n",
+        )
+        .unwrap();
+        let c = Config::load(&path).unwrap();
+        assert_eq!(c.admission.key_file, Some(dir.join("g.key")));
+        let own = c.routes["a"].admission.as_ref().unwrap();
+        assert_eq!(own.key_file, Some(dir.join("a.key")));
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

@@ -11,6 +11,9 @@
 //! * The relay ([`relay`]) is bounded both ways with backpressure; upstream bytes are re-framed
 //!   ([`framer`]) so each WebSocket message carries whole MQTT packets; packet size is capped
 //!   in both directions.
+//! * Optional admission ([`admission`]): a route may require a signed token (HMAC, expiry,
+//!   route, optional client id), and a per-address CONNECT rate limit ([`rate_limit`]) slows
+//!   password guessing.
 //! * Every refusal has a precise HTTP status (before the upgrade) or WebSocket close code
 //!   (after it): the table is in [`close`].
 //! * `/healthz`, `/metrics` (Prometheus text, [`metrics`]) and an optional static folder
@@ -28,6 +31,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod admission;
 pub mod close;
 pub mod config;
 pub mod framer;
@@ -36,6 +40,7 @@ pub mod limits;
 mod listener;
 pub mod metrics;
 pub mod pool;
+pub mod rate_limit;
 pub mod readahead;
 pub mod relay;
 pub mod route;
@@ -50,7 +55,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio_rustls::TlsAcceptor;
 
-pub use config::{Config, ConfigError, Limits, RouteConfig, ServerTls};
+pub use config::{AdmissionKeys, Config, ConfigError, Limits, RouteConfig, ServerTls};
 pub use metrics::Metrics;
 
 /// Why the bridge could not start.
@@ -111,6 +116,12 @@ impl Bridge {
                 config.limits.max_connections,
                 config.limits.max_connections_per_ip,
             ),
+            connect_rate: rate_limit::ConnectRateLimiter::new(
+                config.limits.connects_per_minute,
+                config.limits.connect_burst,
+                config.limits.connect_rate_max_addresses,
+            )
+            .map(Arc::new),
             limits: config.limits.clone(),
             metrics: metrics.clone(),
             static_dir: config.static_dir.clone(),

@@ -16,10 +16,12 @@ use tokio_rustls::TlsAcceptor;
 use tokio_tungstenite::WebSocketStream;
 use tungstenite::protocol::{Role, WebSocketConfig};
 
+use crate::admission::{self, FirstPacketGate};
 use crate::config::Limits;
 use crate::handshake::{self, HeadError, Refusal};
 use crate::limits::{CapRefusal, ConnLimiter, ConnPermit};
 use crate::metrics::Metrics;
+use crate::rate_limit::ConnectRateLimiter;
 use crate::readahead::ReadAhead;
 use crate::relay::{self, SessionCtx};
 use crate::route::{RouteRefusal, Router};
@@ -38,6 +40,8 @@ pub(crate) struct Shared {
     pub static_dir: Option<PathBuf>,
     pub observability: bool,
     pub limiter: Arc<ConnLimiter>,
+    /// The per-address CONNECT rate limit, if configured.
+    pub connect_rate: Option<Arc<ConnectRateLimiter>>,
     pub refusals: Arc<Semaphore>,
     pub tls: Option<TlsAcceptor>,
     pub shutdown: watch::Receiver<bool>,
@@ -277,6 +281,24 @@ async fn serve<S>(
             Ok(u) => u,
             Err(r) => return refuse(&mut s, r, &metrics).await,
         };
+        let route = &target.route;
+        let admitted = match admission::admit(
+            route.admission.as_deref(),
+            &head,
+            &route.name,
+            admission::unix_now(),
+        ) {
+            Ok(claims) => claims,
+            Err(r) => {
+                metrics.admission_refused(r);
+                let token = admission::request_token(&head).map(admission::redact);
+                tracing::info!(%peer, route = %route.name, reason = r.label(), token = token.as_deref().unwrap_or("none"), "admission refused");
+                return refuse(&mut s, admission::refusal(r), &metrics).await;
+            }
+        };
+        if admitted.is_some() {
+            metrics.admission_accepted.fetch_add(1, Relaxed);
+        }
         if !matches!(
             timeout_at(deadline, handshake::write_101(&mut s, &up)).await,
             Ok(Ok(()))
@@ -297,6 +319,11 @@ async fn serve<S>(
             limits: shared.limits.clone(),
             metrics: metrics.clone(),
             shutdown: shared.shutdown.clone(),
+            first_packet: FirstPacketGate {
+                bound_client_id: admitted.and_then(|c| c.client_id),
+                rate_limit: shared.connect_rate.clone().map(|l| (l, peer.ip())),
+                metrics: metrics.clone(),
+            },
         };
         relay::run_session(ws, target, ctx).await;
         metrics.sessions_open.fetch_sub(1, Relaxed);

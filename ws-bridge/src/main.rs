@@ -1,6 +1,8 @@
 //! `ws-bridge` command line: see `ws-bridge --help` and the crate docs.
 #![forbid(unsafe_code)]
 
+mod token_cmd;
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -12,9 +14,12 @@ use ws_bridge::{Bridge, BridgeError, Config, ConfigError, RouteConfig, ServerTls
 /// A WebSocket (MQTT over WebSockets) to TLS+SNI relay.
 ///
 /// Quick form: one route served at /mqtt. Full form: --config bridge.toml.
+/// `ws-bridge token --config bridge.toml --route R` mints an admission token.
 #[derive(Parser, Debug)]
-#[command(version, about)]
+#[command(version, about, args_conflicts_with_subcommands = true)]
 struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
     /// TOML configuration (named routes at /mqtt/<route>); excludes the quick-form flags.
     #[arg(long, conflicts_with_all = ["upstream", "sni", "ca", "cert", "key", "allow_origin"])]
     config: Option<PathBuf>,
@@ -53,6 +58,12 @@ struct Cli {
     log_format: LogFormat,
 }
 
+#[derive(clap::Subcommand, Debug)]
+enum Command {
+    /// Mint an admission token for a route (printed on stdout).
+    Token(token_cmd::TokenArgs),
+}
+
 #[derive(clap::ValueEnum, Clone, Copy, Debug)]
 enum LogFormat {
     Text,
@@ -83,6 +94,7 @@ fn build_config(cli: &Cli) -> Result<Config, ConfigError> {
                     client_cert: cli.cert.clone(),
                     client_key: cli.key.clone(),
                     allowed_origins: cli.allow_origin.clone(),
+                    admission: None,
                 },
             )?
         }
@@ -119,6 +131,9 @@ fn init_logging(format: LogFormat) {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(Command::Token(args)) = &cli.command {
+        return token_cmd::run(args);
+    }
     init_logging(cli.log_format);
     let config = match build_config(&cli) {
         Ok(c) => c,
@@ -137,12 +152,16 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    // Cross-site WebSocket hijacking: any web page may open a route without an Origin list.
+    // Cross-site WebSocket hijacking: any web page may open a route without an Origin list;
+    // password guessing through the bridge: nothing slows it without a CONNECT rate limit.
     if !config.listen.ip().is_loopback() {
         for (name, route) in &config.routes {
             if route.allowed_origins.is_empty() || route.allowed_origins.iter().any(|o| o == "*") {
                 tracing::warn!(route = %name, "route accepts WebSockets from any web page: set allowed_origins (--allow-origin)");
             }
+        }
+        if config.limits.connects_per_minute == 0 {
+            tracing::warn!("no CONNECT rate limit: set limits.connects_per_minute to slow password guessing through the bridge");
         }
     }
     rt.block_on(async move {

@@ -5,6 +5,8 @@ use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
 use std::sync::Mutex;
 use std::time::Duration;
 
+use crate::admission::Refused;
+
 /// Upper bounds (seconds) of the upstream connect latency histogram.
 pub const LATENCY_BUCKETS: [f64; 11] = [
     0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
@@ -29,6 +31,11 @@ pub struct Metrics {
     pub bytes_down: AtomicU64,
     /// Bytes held now in the bridge's relay buffers (all sessions).
     pub buffered_bytes: AtomicI64,
+    /// Upgrades admitted with a valid admission token.
+    pub admission_accepted: AtomicU64,
+    /// Sessions closed by the per-address CONNECT rate limit.
+    pub connects_rate_limited: AtomicU64,
+    admission_refused: [AtomicU64; Refused::ALL.len()],
     latency_buckets: [AtomicU64; LATENCY_BUCKETS.len()],
     latency_count: AtomicU64,
     latency_sum_us: AtomicU64,
@@ -53,6 +60,26 @@ impl Metrics {
             .ok()
             .and_then(|f| f.iter().find(|(l, _)| *l == label).map(|(_, n)| *n))
             .unwrap_or(0)
+    }
+
+    /// Records a session refused by admission.
+    pub fn admission_refused(&self, reason: Refused) {
+        if let Some(c) = Refused::ALL
+            .iter()
+            .position(|r| *r == reason)
+            .and_then(|i| self.admission_refused.get(i))
+        {
+            c.fetch_add(1, Relaxed);
+        }
+    }
+
+    /// Sessions refused by admission for `reason`.
+    pub fn admission_refusals(&self, reason: Refused) -> u64 {
+        Refused::ALL
+            .iter()
+            .position(|r| *r == reason)
+            .and_then(|i| self.admission_refused.get(i))
+            .map_or(0, |c| c.load(Relaxed))
     }
 
     /// Records one successful upstream connect (TCP + TLS).
@@ -127,6 +154,30 @@ impl Metrics {
             "Bytes held in relay buffers now, all sessions.",
             self.buffered_bytes.load(Relaxed).to_string(),
         );
+        g(
+            "ws_bridge_admission_accepted_total",
+            "counter",
+            "Upgrades admitted with a valid admission token.",
+            self.admission_accepted.load(Relaxed).to_string(),
+        );
+        g(
+            "ws_bridge_connects_rate_limited_total",
+            "counter",
+            "Sessions closed (4029) by the per-address CONNECT rate limit.",
+            self.connects_rate_limited.load(Relaxed).to_string(),
+        );
+        let _ = write!(
+            s,
+            "# HELP ws_bridge_admission_refused_total Sessions refused by a route's admission, by reason.\n# TYPE ws_bridge_admission_refused_total counter\n"
+        );
+        for r in Refused::ALL {
+            let _ = writeln!(
+                s,
+                "ws_bridge_admission_refused_total{{reason=\"{}\"}} {}",
+                r.label(),
+                self.admission_refusals(r)
+            );
+        }
         let _ = write!(
             s,
             "# HELP ws_bridge_session_end_total Sessions ended, by reason.\n# TYPE ws_bridge_session_end_total counter\n"
@@ -178,5 +229,10 @@ mod tests {
         assert!(t.contains("ws_bridge_upstream_connect_seconds_bucket{le=\"0.01\"} 0"));
         assert!(t.contains("ws_bridge_upstream_connect_seconds_count 1"));
         assert_eq!(m.failures_of("too_large"), 2);
+        m.admission_refused(Refused::WrongRoute);
+        let t = m.render();
+        assert!(t.contains("ws_bridge_admission_refused_total{reason=\"wrong_route\"} 1"));
+        assert!(t.contains("ws_bridge_admission_refused_total{reason=\"missing_token\"} 0"));
+        assert!(t.contains("ws_bridge_connects_rate_limited_total 0"));
     }
 }

@@ -86,6 +86,8 @@ pub struct SessionCtx {
     pub metrics: Arc<Metrics>,
     /// Becomes `true` when the bridge shuts down.
     pub shutdown: watch::Receiver<bool>,
+    /// Admission's checks of the first packet (the CONNECT), before it is relayed.
+    pub first_packet: crate::admission::FirstPacketGate,
 }
 
 async fn wait_shutdown(rx: &mut watch::Receiver<bool>) {
@@ -134,7 +136,7 @@ where
         idle_ms: AtomicU64::new(limits.idle_timeout_ms),
     };
     let end = tokio::select! {
-        e = uplink(&mut rx, &mut up_wr, &limits, &metrics, &clocks) => e,
+        e = uplink(&mut rx, &mut up_wr, &limits, &metrics, &clocks, &ctx.first_packet) => e,
         e = downlink(&mut tx, &mut up_rd, &limits, &metrics, &clocks) => e,
         e = watchdog(&limits, &clocks) => e,
         _ = wait_shutdown(&mut ctx.shutdown) => End::Close(going_away()),
@@ -263,6 +265,7 @@ async fn uplink<S, W>(
     limits: &Limits,
     metrics: &Metrics,
     clocks: &Clocks,
+    gate: &crate::admission::FirstPacketGate,
 ) -> End
 where
     S: AsyncRead + AsyncWrite + Unpin + Send,
@@ -280,6 +283,9 @@ where
             connect_seen = true;
             if let Some(idle) = idle_for_keepalive(&first, limits) {
                 clocks.idle_ms.store(idle, Relaxed);
+            }
+            if let Err(close) = gate.check(&first) {
+                return End::Close(close);
             }
         }
         let mut total = first.len();

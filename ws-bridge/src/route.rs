@@ -18,6 +18,7 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
 use rustls::{ClientConfig, RootCertStore};
 
+use crate::admission::{self, TokenKeys};
 use crate::config::{CaSource, Config, ConfigError, RouteConfig};
 
 const PLACEHOLDER: &str = "{product}";
@@ -73,6 +74,8 @@ pub struct Route {
     /// Port to dial.
     pub port: u16,
     allowed_origins: Vec<String>,
+    /// The keys of its admission tokens; `None`: no token needed.
+    pub admission: Option<Arc<TokenKeys>>,
     /// The TLS client configuration (ring provider, the route's CA, optional client cert).
     pub tls: Arc<ClientConfig>,
 }
@@ -111,7 +114,8 @@ impl Router {
     pub fn new(config: &Config) -> Result<Router, ConfigError> {
         let mut routes = BTreeMap::new();
         for (name, rc) in &config.routes {
-            routes.insert(name.clone(), Arc::new(build_route(name, rc)?));
+            let keys = admission::route_keys(config, name)?.map(Arc::new);
+            routes.insert(name.clone(), Arc::new(build_route(name, rc, keys)?));
         }
         Ok(Router {
             routes,
@@ -191,7 +195,11 @@ fn strip_query(path: &str) -> &str {
     path.split(['?', '#']).next().unwrap_or("")
 }
 
-fn build_route(name: &str, rc: &RouteConfig) -> Result<Route, ConfigError> {
+fn build_route(
+    name: &str,
+    rc: &RouteConfig,
+    admission: Option<Arc<TokenKeys>>,
+) -> Result<Route, ConfigError> {
     let bad = |reason: String| ConfigError::Route {
         route: name.to_string(),
         reason,
@@ -234,6 +242,7 @@ fn build_route(name: &str, rc: &RouteConfig) -> Result<Route, ConfigError> {
         sni,
         port: rc.port,
         allowed_origins: rc.allowed_origins.clone(),
+        admission,
         tls: Arc::new(tls),
     })
 }

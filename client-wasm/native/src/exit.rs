@@ -50,11 +50,11 @@ impl Failure {
   1  local I/O failure (cannot write output or the credentials file)
   2  usage or local configuration (bad flag, URL, CA/certificate/key file)
   3  network: DNS failure, connection refused or lost, WebSocket upgrade refused,
-     ws-bridge's upstream unreachable (close 4502)
+     ws-bridge's upstream unreachable (close 4502) or rate limit (close 4029)
   4  TLS: server certificate not trusted / wrong name / expired, or the server refused us
      (also when ws-bridge reports it: close 4010-4016)
   5  bad user name or password, or not authorised (CONNACK 4/5, SUBACK 0x80, ws-bridge
-     route unknown or Origin not allowed: close 4001/4003)
+     route unknown, Origin not allowed or admission refused: close 4001/4003/4401)
   6  protocol error: the broker sent malformed MQTT or broke the protocol
   7  timeout: no connection, CONNACK or PINGRESP in time, or --timeout elapsed
   8  activation failed: no reply (identity unknown or already activated) or bad reply";

@@ -193,6 +193,7 @@ fn route(upstream: &Upstream) -> ws_bridge::RouteConfig {
         client_cert: None,
         client_key: None,
         allowed_origins: Vec::new(),
+        admission: None,
     }
 }
 

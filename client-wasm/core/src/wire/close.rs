@@ -20,6 +20,8 @@
 //! | 4003 | [`ORIGIN_NOT_ALLOWED`] | Origin not in the route's allow-list | no |
 //! | 4010-4015 | [`TLS_UNKNOWN_ISSUER`]..[`TLS_BAD_CERTIFICATE`] | the broker's certificate failed verification | no |
 //! | 4016 | [`TLS_HANDSHAKE_FAILED`] | TLS handshake with the broker failed (alert) | no |
+//! | 4029 | [`RATE_LIMITED`] | too many MQTT CONNECTs from the client's address | yes, with backoff |
+//! | 4401 | [`ADMISSION_REFUSED`] | the route's admission token does not admit this CONNECT | no |
 //! | 4400-4499 | | refusals, by analogy with HTTP 4xx | no |
 //! | 4502 | [`UPSTREAM_UNREACHABLE`] | broker unreachable (resolve, connect, timeout) | yes |
 //! | any other | | unknown | yes, with backoff |
@@ -31,6 +33,9 @@
 //!
 //! Why 4502 and not 1014 ("bad gateway"): tungstenite (0.30 and earlier), used by native
 //! clients, treats a received 1014 as a protocol violation and reports 1002 instead.
+//!
+//! Why 4029 and not 4429: the 4400-4499 range is permanent refusals, and a rate limit is the
+//! opposite, a "come back later" (the 29 of HTTP 429 kept).
 //!
 //! Why 1002 is not retried: the bridge sends it for bytes the client itself produced; the same
 //! session would send them again.
@@ -72,6 +77,12 @@ pub const TLS_BAD_CERTIFICATE: u16 = 4015;
 /// The TLS handshake with the upstream failed for a reason other than certificate verification
 /// (an alert from the broker, e.g. it refused or required a client certificate).
 pub const TLS_HANDSHAKE_FAILED: u16 = 4016;
+/// Too many MQTT CONNECTs from the client's address (the bridge's per-address rate limit):
+/// come back later, with backoff.
+pub const RATE_LIMITED: u16 = 4029;
+/// The route's admission refused the session's CONNECT: its client id is not the one the
+/// admission token was issued for (other admission refusals are HTTP 401 before the upgrade).
+pub const ADMISSION_REFUSED: u16 = 4401;
 /// The upstream could not be reached: name resolution, TCP connect or connect timeout.
 pub const UPSTREAM_UNREACHABLE: u16 = 4502;
 
@@ -105,7 +116,9 @@ pub enum CloseClass {
     PingTimeout,
     /// 4001: no such route on the bridge.
     RouteUnknown,
-    /// 4003, 1008, 4400-4499: the bridge refused this client.
+    /// 4029: too many CONNECTs from this address; come back later.
+    RateLimited,
+    /// 4003, 1008, 4400-4499 (4401 included): the bridge refused this client.
     NotAllowed,
     /// 4010-4015: the broker's certificate failed verification.
     TlsVerification,
@@ -129,7 +142,8 @@ impl CloseClass {
             INTERNAL_ERROR => CloseClass::Internal,
             PING_TIMEOUT => CloseClass::PingTimeout,
             ROUTE_UNKNOWN => CloseClass::RouteUnknown,
-            ORIGIN_NOT_ALLOWED | 1008 | 4400..=4499 => CloseClass::NotAllowed,
+            RATE_LIMITED => CloseClass::RateLimited,
+            ORIGIN_NOT_ALLOWED | ADMISSION_REFUSED | 1008 | 4400..=4499 => CloseClass::NotAllowed,
             TLS_UNKNOWN_ISSUER..=TLS_BAD_CERTIFICATE => CloseClass::TlsVerification,
             TLS_HANDSHAKE_FAILED => CloseClass::TlsHandshake,
             UPSTREAM_UNREACHABLE | 1014 => CloseClass::UpstreamUnreachable,
@@ -163,6 +177,7 @@ impl CloseClass {
             CloseClass::Internal => "internal",
             CloseClass::PingTimeout => "ping_timeout",
             CloseClass::RouteUnknown => "route_unknown",
+            CloseClass::RateLimited => "rate_limited",
             CloseClass::NotAllowed => "not_allowed",
             CloseClass::TlsVerification => "tls_verification",
             CloseClass::TlsHandshake => "tls_handshake",
@@ -191,6 +206,8 @@ pub fn default_reason(code: u16) -> &'static str {
         PING_TIMEOUT => "ping timeout",
         ROUTE_UNKNOWN => "route unknown",
         ORIGIN_NOT_ALLOWED => "origin not allowed",
+        RATE_LIMITED => "rate limited: too many connects, try again later",
+        ADMISSION_REFUSED => "admission refused",
         TLS_UNKNOWN_ISSUER..=TLS_BAD_CERTIFICATE => "TLS verification failed",
         TLS_HANDSHAKE_FAILED => "TLS handshake failed",
         UPSTREAM_UNREACHABLE => "upstream unreachable",
@@ -220,12 +237,12 @@ mod tests {
     #[test]
     fn refusals_are_permanent_and_outages_are_retried() {
         for code in [
-            1002, 1003, 1007, 1008, 1009, 1010, 4001, 4003, 4010, 4016, 4400, 4499,
+            1002, 1003, 1007, 1008, 1009, 1010, 4001, 4003, 4010, 4016, 4400, 4401, 4499,
         ] {
             assert!(!is_retried(code), "{code}");
         }
         for code in [
-            1000, 1001, 1005, 1006, 1011, 1012, 1013, 1014, 4000, 4502, 4999, 3000,
+            1000, 1001, 1005, 1006, 1011, 1012, 1013, 1014, 4000, 4029, 4502, 4999, 3000,
         ] {
             assert!(is_retried(code), "{code}");
         }
