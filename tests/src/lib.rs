@@ -4,6 +4,7 @@ pub mod app_page;
 pub mod bridge;
 pub mod certs;
 pub mod cli;
+pub mod haproxy;
 pub mod mosquitto;
 pub mod procs;
 pub mod responder;

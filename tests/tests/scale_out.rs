@@ -1,0 +1,1072 @@
+//! Scale-out with real parts: HAProxy (configured from `ws-bridge/deploy/haproxy.cfg`) in front
+//! of three ws-bridge processes, TLS to mosquitto with persistence. Each scenario runs one
+//! client with a persistent session (clean session off, fixed client id) that sends and
+//! receives QoS 1 and QoS 2 through HAProxy, while a broker-side feeder publishes into its
+//! topics and a broker-side observer counts what the broker accepted:
+//!
+//! 1. only bridge 1 runs: the client connects there (checked on the bridge's `/metrics`);
+//! 2. scale out: bridges 2 and 3 start and HAProxy's health checks (`/healthz`) see them up;
+//! 3. SIGKILL bridge 1: the client reconnects through HAProxy to bridge 2 or 3 and resumes its
+//!    session (CONNACK session present, MQTT-3.2.2-2);
+//! 4. SIGTERM (drain) the bridge now carrying it: it closes with 1001 and the client moves to
+//!    the last bridge;
+//! 5. every message id is counted on both sides: nothing lost, no QoS 2 duplicate (MQTT-4.3.3,
+//!    exactly once), QoS 1 duplicates only as MQTT-4.3.2 permits (reported).
+//!
+//! Clients: client-wasm's JavaScript API in headless Chromium, the `mqttws` CLI, paho-mqtt 2.1.0
+//! over WebSockets. Figures (sent, received, lost, duplicated, reconnect time) are printed.
+//!
+//! Needs: `cargo build -p ws-bridge -p mqttws --bins`, `scripts/build-pkg.sh` (client-wasm/pkg),
+//! Debian's haproxy, nginx-light, mosquitto, chromium (`bash scripts/setup.sh all`).
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use mqtt_core::{qos_from_u8, Event, Options};
+use mqttws::{Connector, Driver, Output, Step, TlsOptions};
+use serde_json::Value;
+use tests::bridge::BridgeProcess;
+use tests::certs::{TempDir, TestPki};
+use tests::cli;
+use tests::haproxy::{self, http_get_text, Haproxy, Setup};
+use tests::mosquitto::{
+    Mosquitto, MosquittoOptions, BROKER_NAME, PLATFORM_PASSWORD, PLATFORM_USER,
+};
+use tests::procs::{free_port, loopback};
+use tests::webdriver::Browser;
+use tokio::sync::mpsc::{unbounded_channel, UnboundedSender};
+
+const BRIDGES: usize = 3;
+/// Feed messages per QoS published from the broker side into the client's topics.
+const FEED: u32 = 60;
+const FEED_INTERVAL: Duration = Duration::from_millis(25);
+const LIMIT: Duration = Duration::from_secs(20);
+/// The clients' broker user: the harness ACL lets a user read and write `<user>/#`, so every
+/// topic here is under `scale/`.
+const USER: &str = "scale";
+const PASSWORD: &str = "scale-secret";
+
+/// One farm at a time: two cores.
+fn serial() -> MutexGuard<'static, ()> {
+    static LOCK: Mutex<()> = Mutex::new(());
+    LOCK.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+fn wait_until(
+    what: &str,
+    limit: Duration,
+    mut check: impl FnMut() -> bool,
+    context: impl Fn() -> String,
+) {
+    let deadline = Instant::now() + limit;
+    while !check() {
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {limit:?} waiting for {what}\n{}",
+            context()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+// --- the broker side: feeder and observer ------------------------------------------------------
+
+enum FeedCommand {
+    Publish(String, String, u8),
+}
+
+/// A platform client straight to mosquitto (plain TCP): records every payload under
+/// `scale/#` and publishes what it is told to.
+struct BrokerSide {
+    tx: UnboundedSender<FeedCommand>,
+    received: Arc<Mutex<Vec<String>>>,
+    _thread: std::thread::JoinHandle<()>,
+}
+
+impl BrokerSide {
+    fn start(broker: &Mosquitto) -> BrokerSide {
+        let url = format!("mqtt://{}", broker.plain_addr());
+        let connector = Connector::new(url.parse().expect("url"), &TlsOptions::default(), None)
+            .expect("connector");
+        let options =
+            Options::new("scale-observer").with_credentials(PLATFORM_USER, PLATFORM_PASSWORD);
+        let received = Arc::new(Mutex::new(Vec::new()));
+        let (tx, mut rx) = unbounded_channel();
+        let (ready_tx, ready) = mpsc::channel();
+        let seen = received.clone();
+        let thread = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            rt.block_on(async move {
+                let mut driver = Driver::plain(connector, mqtt_core::Session::new(options));
+                driver
+                    .subscribe(&[("scale/#", mqtt_core::QoS::ExactlyOnce)])
+                    .expect("subscribe");
+                driver.connect();
+                while let Some(step) = driver.next_or(&mut rx).await {
+                    match step {
+                        Step::Output(Output::Event(Event::Subscribed { .. })) => {
+                            let _ = ready_tx.send(());
+                        }
+                        Step::Output(Output::Event(Event::Message(m))) => {
+                            let text = String::from_utf8_lossy(&m.payload).to_string();
+                            seen.lock().expect("received").push(text);
+                        }
+                        Step::External(Some(FeedCommand::Publish(topic, body, qos))) => {
+                            let qos = qos_from_u8(qos).expect("qos");
+                            driver
+                                .publish(&topic, body.as_bytes(), qos, false)
+                                .expect("feed publish");
+                        }
+                        Step::External(None) => driver.disconnect(),
+                        _ => {}
+                    }
+                }
+            });
+        });
+        ready
+            .recv_timeout(Duration::from_secs(10))
+            .expect("observer subscribed");
+        BrokerSide {
+            tx,
+            received,
+            _thread: thread,
+        }
+    }
+
+    /// Publishes "feed1 <n>" (QoS 1) on `base/feed1` and "feed2 <n>" (QoS 2) on `base/feed2`,
+    /// n = 1..=FEED, a pair every FEED_INTERVAL, from a thread of its own.
+    fn feed(&self, base: &str) -> std::thread::JoinHandle<()> {
+        let tx = self.tx.clone();
+        let base = base.to_string();
+        std::thread::spawn(move || {
+            for n in 1..=FEED {
+                for q in [1u8, 2] {
+                    let _ = tx.send(FeedCommand::Publish(
+                        format!("{base}/feed{q}"),
+                        format!("feed{q} {n}"),
+                        q,
+                    ));
+                }
+                std::thread::sleep(FEED_INTERVAL);
+            }
+        })
+    }
+
+    fn received(&self) -> Vec<String> {
+        self.received.lock().expect("received").clone()
+    }
+}
+
+// --- the farm: broker, bridges, HAProxy -------------------------------------------------------
+
+struct Farm {
+    broker: Mosquitto,
+    ports: Vec<u16>,
+    bridges: Vec<Option<BridgeProcess>>,
+    lb: Haproxy,
+    observer: BrokerSide,
+    site: Option<PathBuf>,
+    _pki: TestPki,
+}
+
+impl Farm {
+    /// mosquitto (TLS, persistence), bridge 1 of three, HAProxy with all three; bridges 2 and 3
+    /// are down until [`Farm::scale_out`].
+    fn start(site: Option<&Path>) -> Farm {
+        let pki = TestPki::generate();
+        let broker = Mosquitto::start(
+            &pki,
+            MosquittoOptions {
+                users: vec![(USER.into(), PASSWORD.into())],
+                ..MosquittoOptions::default()
+            },
+        );
+        assert!(
+            std::fs::read_to_string(broker.dir().join("mosquitto.conf"))
+                .unwrap_or_default()
+                .contains("persistence true"),
+            "the broker keeps sessions on disk"
+        );
+        let observer = BrokerSide::start(&broker);
+        let ports: Vec<u16> = (0..BRIDGES).map(|_| free_port()).collect();
+        let servers = ports
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (format!("bridge{}", i + 1), loopback(*p)))
+            .collect();
+        let lb = Haproxy::start(&Setup::new(servers));
+        let mut farm = Farm {
+            broker,
+            ports,
+            bridges: (0..BRIDGES).map(|_| None).collect(),
+            lb,
+            observer,
+            site: site.map(Path::to_path_buf),
+            _pki: pki,
+        };
+        farm.start_bridge(0);
+        farm.lb.wait_state("bridge1", "UP", LIMIT);
+        farm.lb.wait_state("bridge2", "DOWN", LIMIT);
+        farm.lb.wait_state("bridge3", "DOWN", LIMIT);
+        farm
+    }
+
+    fn start_bridge(&mut self, i: usize) {
+        let static_line = self
+            .site
+            .as_ref()
+            .map(|d| format!("static_dir = \"{}\"\n", d.display()))
+            .unwrap_or_default();
+        let toml = format!(
+            "listen = \"127.0.0.1:{port}\"\ndefault_route = \"local\"\n{static_line}\
+             [limits]\ndrain_timeout_ms = 2000\n\
+             [routes.local]\nhost = \"127.0.0.1\"\nport = {up}\nsni = \"{BROKER_NAME}\"\nca_file = \"{ca}\"\n",
+            port = self.ports[i],
+            up = self.broker.tls_addr().port(),
+            ca = self.broker.ca_path().display(),
+        );
+        self.bridges[i] = Some(BridgeProcess::with_config_toml(&toml));
+    }
+
+    /// Starts bridges 2 and 3 and waits until HAProxy's health checks see them up.
+    fn scale_out(&mut self) {
+        for i in 1..BRIDGES {
+            self.start_bridge(i);
+        }
+        for i in 1..BRIDGES {
+            self.lb.wait_state(&format!("bridge{}", i + 1), "UP", LIMIT);
+        }
+    }
+
+    fn ws_url(&self) -> String {
+        format!("ws://{}/mqtt", self.lb.addr())
+    }
+
+    fn bridge_addr(&self, i: usize) -> SocketAddr {
+        loopback(self.ports[i])
+    }
+
+    /// `ws_bridge_sessions_open` of a running bridge (0 when it is not running).
+    fn sessions(&self, i: usize) -> i64 {
+        if self.bridges[i].is_none() {
+            return 0;
+        }
+        http_get_text(self.bridge_addr(i), "/metrics")
+            .and_then(|m| {
+                m.lines()
+                    .find_map(|l| l.strip_prefix("ws_bridge_sessions_open "))
+                    .and_then(|v| v.trim().parse().ok())
+            })
+            .unwrap_or(0)
+    }
+
+    fn placement(&self) -> Vec<i64> {
+        (0..BRIDGES).map(|i| self.sessions(i)).collect()
+    }
+
+    fn wait_placement(&self, what: &str, check: impl Fn(&[i64]) -> bool) -> Vec<i64> {
+        let mut last = Vec::new();
+        wait_until(
+            what,
+            LIMIT,
+            || {
+                last = self.placement();
+                check(&last)
+            },
+            || {
+                format!(
+                    "sessions per bridge: {:?}\n{}",
+                    self.placement(),
+                    self.logs()
+                )
+            },
+        );
+        last
+    }
+
+    /// SIGKILL: no close frame, no drain; HAProxy sees the server connection reset.
+    fn kill(&mut self, i: usize) {
+        if let Some(mut b) = self.bridges[i].take() {
+            b.child.kill();
+        }
+    }
+
+    /// SIGTERM: the bridge stops listening, closes its sessions with 1001 and exits.
+    fn drain(&mut self, i: usize) -> String {
+        let mut b = self.bridges[i].take().expect("bridge running");
+        b.child.signal("TERM");
+        let status = b.child.wait_timeout(Duration::from_secs(10));
+        assert!(
+            status.is_some_and(|s| s.success()),
+            "bridge {} did not exit cleanly after SIGTERM: {status:?}\n{}",
+            i + 1,
+            b.log_text()
+        );
+        b.log_text()
+    }
+
+    fn logs(&self) -> String {
+        let mut s = String::new();
+        for (i, b) in self.bridges.iter().enumerate() {
+            if let Some(b) = b {
+                s.push_str(&format!(
+                    "--- bridge{} ---\n{}\n",
+                    i + 1,
+                    tail(&b.log_text(), 30)
+                ));
+            }
+        }
+        s.push_str(&format!(
+            "--- haproxy ---\n{}\n",
+            tail(&self.lb.log_text(), 30)
+        ));
+        s.push_str(&format!(
+            "--- mosquitto ---\n{}\n",
+            tail(&self.broker.log_text(), 40)
+        ));
+        s
+    }
+}
+
+fn tail(text: &str, n: usize) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(n)..].join("\n")
+}
+
+// --- the failover choreography -----------------------------------------------------------------
+
+/// What the scenario reads from its client.
+trait Probe {
+    /// Wall-clock times (ms) of the client's connections so far, with session present.
+    fn connections(&mut self) -> Vec<(u64, bool)>;
+    /// Messages acknowledged or received so far (traffic is flowing while it grows).
+    fn progress(&mut self) -> usize;
+    /// `progress` once everything is done.
+    fn total(&self) -> usize;
+    /// WebSocket sessions the scenario's clients hold now.
+    fn sessions(&mut self) -> i64 {
+        1
+    }
+    /// Pauses (true) or resumes the clients' sending, so that a fast sender is still sending
+    /// when its bridge is killed.
+    fn hold(&mut self, _on: bool) {}
+}
+
+/// Waits until `probe` shows 20 more messages, or all of them.
+fn wait_traffic(what: &str, farm: &Farm, probe: &mut dyn Probe) {
+    let (base, total) = (probe.progress(), probe.total());
+    wait_until(
+        what,
+        LIMIT,
+        || {
+            let p = probe.progress();
+            p >= base + 20 || p >= total
+        },
+        || farm.logs(),
+    );
+}
+
+struct Failover {
+    after_kill_ms: u64,
+    after_drain_ms: u64,
+    drained: usize,
+}
+
+/// Steps 1-4 of the module docs.
+fn fail_over(farm: &mut Farm, probe: &mut dyn Probe) -> Failover {
+    let sessions = probe.sessions();
+    let placed = farm.wait_placement("the clients on bridge 1", |p| p[0] == sessions);
+    assert_eq!(placed, vec![sessions, 0, 0]);
+    wait_traffic("traffic", farm, probe);
+    probe.hold(true);
+    farm.scale_out();
+    probe.hold(false);
+
+    let killed_at = now_ms();
+    farm.kill(0);
+    wait_until(
+        "a reconnection after SIGKILL",
+        LIMIT,
+        || probe.connections().len() >= 2,
+        || farm.logs(),
+    );
+    let (back, present) = probe.connections()[1];
+    assert!(present, "session present after the failover (MQTT-3.2.2-2)");
+    let after_kill_ms = back.saturating_sub(killed_at);
+    let placed = wait_sessions(farm, probe, "the clients on bridges 2 and 3", |p, n| {
+        p[0] == 0 && p[1] + p[2] == n
+    });
+    // Drain a bridge carrying the client (the one with most sessions when there are several).
+    let drained = if placed[1] >= placed[2] { 1 } else { 2 };
+    wait_traffic("traffic after the failover", farm, probe);
+
+    let drained_at = now_ms();
+    let log = farm.drain(drained);
+    assert!(
+        log.contains("draining sessions"),
+        "the bridge drained:\n{log}"
+    );
+    let last = 3 - drained;
+    wait_sessions(farm, probe, "the clients on the last bridge", |p, n| {
+        p[drained] == 0 && p[last] == n
+    });
+    let moved_at = now_ms();
+    // The primary client's own reconnection time when it was on the drained bridge; else when
+    // every session had moved.
+    let connections = probe.connections();
+    let after_drain_ms = match connections.get(2) {
+        Some(&(back, present)) => {
+            assert!(present, "session present after the drain (MQTT-3.2.2-2)");
+            back.saturating_sub(drained_at)
+        }
+        None => moved_at.saturating_sub(drained_at),
+    };
+    Failover {
+        after_kill_ms,
+        after_drain_ms,
+        drained: drained + 1,
+    }
+}
+
+/// Waits until the placement of sessions satisfies `check(placement, live sessions)`.
+fn wait_sessions(
+    farm: &Farm,
+    probe: &mut dyn Probe,
+    what: &str,
+    check: impl Fn(&[i64], i64) -> bool,
+) -> Vec<i64> {
+    let mut last = Vec::new();
+    wait_until(
+        what,
+        LIMIT,
+        || {
+            last = farm.placement();
+            check(&last, probe.sessions())
+        },
+        || {
+            format!(
+                "sessions per bridge: {:?}\n{}",
+                farm.placement(),
+                farm.logs()
+            )
+        },
+    );
+    last
+}
+
+// --- counting ------------------------------------------------------------------------------
+
+/// Counts of each id per class ("q1", "q2", "feed1", "feed2") from payloads "<class> <n>".
+fn tally(payloads: &[String]) -> BTreeMap<String, BTreeMap<u32, u32>> {
+    let mut t: BTreeMap<String, BTreeMap<u32, u32>> = BTreeMap::new();
+    for p in payloads {
+        let (class, n) = p.split_once(' ').unwrap_or((p.as_str(), ""));
+        let n: u32 = n.trim().parse().unwrap_or(0);
+        *t.entry(class.to_string())
+            .or_default()
+            .entry(n)
+            .or_default() += 1;
+    }
+    t
+}
+
+#[derive(Debug, Default)]
+struct Figures {
+    received: u64,
+    lost: u64,
+    dup_qos1: u64,
+    dup_qos2: u64,
+}
+
+/// Checks `payloads` against ids 1..=count of each class: none missing, none unexpected, no
+/// duplicate in a QoS 2 class (its name ends in '2'). Returns the figures.
+fn check(side: &str, payloads: &[String], classes: &[(&str, u32)]) -> Figures {
+    let t = tally(payloads);
+    let mut f = Figures::default();
+    let mut problems = Vec::new();
+    for (class, count) in classes {
+        let empty = BTreeMap::new();
+        let ids = t.get(*class).unwrap_or(&empty);
+        let missing: Vec<u32> = (1..=*count).filter(|n| !ids.contains_key(n)).collect();
+        let unexpected: Vec<u32> = ids
+            .keys()
+            .copied()
+            .filter(|n| *n == 0 || n > count)
+            .collect();
+        let dups: u64 = ids.values().map(|c| u64::from(c.saturating_sub(1))).sum();
+        f.received += ids.values().map(|c| u64::from(*c)).sum::<u64>();
+        f.lost += missing.len() as u64;
+        if class.ends_with('2') {
+            f.dup_qos2 += dups;
+            if dups > 0 {
+                let twice: Vec<u32> = ids
+                    .iter()
+                    .filter(|(_, c)| **c > 1)
+                    .map(|(n, _)| *n)
+                    .collect();
+                problems.push(format!(
+                    "{class}: delivered more than once (MQTT-4.3.3): {twice:?}"
+                ));
+            }
+        } else {
+            f.dup_qos1 += dups;
+        }
+        if !missing.is_empty() {
+            problems.push(format!("{class}: lost {} ids: {missing:?}", missing.len()));
+        }
+        if !unexpected.is_empty() {
+            problems.push(format!("{class}: unexpected ids {unexpected:?}"));
+        }
+    }
+    let others: Vec<&String> = t
+        .keys()
+        .filter(|k| !classes.iter().any(|(c, _)| c == k))
+        .collect();
+    assert!(
+        others.is_empty(),
+        "{side}: unexpected payload classes {others:?}"
+    );
+    assert!(problems.is_empty(), "{side}:\n{}", problems.join("\n"));
+    f
+}
+
+fn report(client: &str, sent: u32, side: &Figures, broker: &Figures, fo: &Failover) {
+    println!(
+        "scale-out {client}: sent {sent} QoS 1 + {sent} QoS 2; the broker passed on {} (QoS 2 duplicates {}, QoS 1 duplicates {}); \
+         the client received {} of {} (lost {}, QoS 2 duplicates {}, QoS 1 duplicates {}); \
+         reconnect after SIGKILL {} ms, after SIGTERM of bridge{} {} ms",
+        broker.received,
+        broker.dup_qos2,
+        broker.dup_qos1,
+        side.received,
+        2 * (sent + FEED),
+        side.lost,
+        side.dup_qos2,
+        side.dup_qos1,
+        fo.after_kill_ms,
+        fo.drained,
+        fo.after_drain_ms,
+    );
+}
+
+/// The broker side saw each of the client's publishes (ids 1..=sent) and each feed message.
+fn check_broker_side(farm: &Farm, base: &str, sent: u32) -> Figures {
+    let _ = base;
+    check(
+        "the broker-side observer",
+        &farm.observer.received(),
+        &[("q1", sent), ("q2", sent), ("feed1", FEED), ("feed2", FEED)],
+    )
+}
+
+fn client_classes(sent: u32) -> [(&'static str, u32); 4] {
+    [("q1", sent), ("q2", sent), ("feed1", FEED), ("feed2", FEED)]
+}
+
+// --- the deployment examples ----------------------------------------------------------------
+
+#[test]
+fn the_haproxy_example_is_valid_as_committed_and_as_the_tests_run_it() {
+    haproxy::check_config(&haproxy::example_path())
+        .unwrap_or_else(|e| panic!("haproxy -c refused ws-bridge/deploy/haproxy.cfg:\n{e}"));
+    let example = std::fs::read_to_string(haproxy::example_path()).expect("example");
+    let setup = Setup::new(vec![
+        ("bridge1".into(), loopback(9001)),
+        ("bridge2".into(), loopback(9002)),
+    ]);
+    let text = haproxy::render(&example, &setup, 9000, 9009);
+    for line in [
+        "bind 127.0.0.1:9000",
+        "server bridge1 127.0.0.1:9001",
+        "server bridge2 127.0.0.1:9002",
+        "default-server check inter 200ms",
+        "http-check send meth GET uri /healthz",
+        "balance leastconn",
+        "timeout tunnel 120s",
+    ] {
+        assert!(text.contains(line), "{line:?} missing from\n{text}");
+    }
+    let dir = TempDir::new("haproxy-render");
+    let file = dir.path().join("haproxy.cfg");
+    std::fs::write(&file, text).expect("write");
+    haproxy::check_config(&file).unwrap_or_else(|e| panic!("rendered config refused:\n{e}"));
+}
+
+#[test]
+fn the_nginx_example_passes_nginx_t() {
+    let nginx = Path::new("/usr/sbin/nginx");
+    assert!(
+        nginx.exists(),
+        "/usr/sbin/nginx not found: install Debian's nginx-light (`bash scripts/setup.sh all`)"
+    );
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../ws-bridge/deploy/nginx.conf");
+    let dir = TempDir::new("nginx-t");
+    // -p: relative paths (none in the example) resolve in a temp folder.
+    std::fs::create_dir_all(dir.path().join("logs")).expect("logs dir");
+    let out = Command::new(nginx)
+        .arg("-t")
+        .arg("-p")
+        .arg(dir.path())
+        .arg("-c")
+        .arg(&example)
+        .output()
+        .expect("run nginx -t");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.status.success() && text.contains("test is successful"),
+        "{text}"
+    );
+}
+
+// --- the scenarios ----------------------------------------------------------------------------
+
+/// client-wasm's JavaScript API in headless Chromium, its page and package served by the bridges
+/// through HAProxy.
+#[test]
+fn browser_session_survives_bridge_kill_and_drain_behind_haproxy() {
+    let _serial = serial();
+    const SENT: u32 = 150;
+    let pkg = Path::new(env!("CARGO_MANIFEST_DIR")).join("../client-wasm/pkg");
+    assert!(
+        pkg.join("client_wasm.js").is_file() && pkg.join("client_wasm_bg.wasm").is_file(),
+        "{} is missing: build it first with `bash scripts/build-pkg.sh`",
+        pkg.display()
+    );
+    let site = TempDir::new("scale-out-site");
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("clients/scale_out_page.html"),
+        site.path().join("index.html"),
+    )
+    .expect("copy page");
+    std::fs::create_dir_all(site.path().join("pkg")).expect("pkg dir");
+    for file in ["client_wasm.js", "client_wasm_bg.wasm"] {
+        std::fs::copy(pkg.join(file), site.path().join("pkg").join(file)).expect("copy pkg");
+    }
+    let mut farm = Farm::start(Some(site.path()));
+    let browser = Browser::start();
+    browser
+        .set_timeouts(Duration::from_secs(20), Duration::from_secs(10))
+        .expect("timeouts");
+    browser.goto(&format!("http://{}/index.html", farm.lb.addr()));
+    browser.wait_text("#ready", "ready", LIMIT);
+    let client_id = "scale-browser";
+    let base = format!("scale/{client_id}");
+    browser.eval(
+        "window.startScale({ clientId: arguments[0], topic: arguments[1], count: arguments[2], intervalMs: 15, username: arguments[3], password: arguments[4] })",
+        vec![client_id.into(), base.clone().into(), SENT.into(), USER.into(), PASSWORD.into()],
+    );
+    wait_until(
+        "the browser subscribed",
+        LIMIT,
+        || browser.eval("return window.scale.subscribed", vec![]) == Value::Bool(true),
+        || {
+            format!(
+                "{:?}\n{}",
+                browser.eval("return window.scale", vec![]),
+                farm.logs()
+            )
+        },
+    );
+    let feeder = farm.observer.feed(&base);
+
+    struct Page<'a>(&'a Browser);
+    impl Probe for Page<'_> {
+        fn connections(&mut self) -> Vec<(u64, bool)> {
+            let v = self.0.eval(
+                "return window.scale.states.filter(s => s.state === 'connected').map(s => [s.at, !!s.sessionPresent])",
+                vec![],
+            );
+            v.as_array()
+                .map(|a| {
+                    a.iter()
+                        .map(|p| (p[0].as_u64().unwrap_or(0), p[1].as_bool().unwrap_or(false)))
+                        .collect()
+                })
+                .unwrap_or_default()
+        }
+        fn progress(&mut self) -> usize {
+            self.0
+                .eval(
+                    "return window.scale.acked.q1.length + window.scale.acked.q2.length + window.scale.received.length",
+                    vec![],
+                )
+                .as_u64()
+                .unwrap_or(0) as usize
+        }
+        fn total(&self) -> usize {
+            (2 * SENT + 2 * (SENT + FEED)) as usize
+        }
+    }
+    let mut page = Page(&browser);
+    let fo = fail_over(&mut farm, &mut page);
+    feeder.join().expect("feeder");
+
+    let expected = (2 * (SENT + FEED)) as usize;
+    wait_until(
+        "every message acknowledged and received in the browser",
+        LIMIT,
+        || {
+            let s = browser.eval("return window.scale", vec![]);
+            let acked = s["acked"]["q1"].as_array().map_or(0, Vec::len)
+                + s["acked"]["q2"].as_array().map_or(0, Vec::len);
+            let got = check_quiet(&s["received"]);
+            acked == 2 * SENT as usize && got >= expected
+        },
+        || {
+            format!(
+                "{}\n{}",
+                browser.eval("return JSON.stringify(window.scale)", vec![]),
+                farm.logs()
+            )
+        },
+    );
+    std::thread::sleep(Duration::from_millis(300)); // late duplicates, if any
+    let s = browser.eval("return window.scale", vec![]);
+    let errors = s["errors"].as_array().cloned().unwrap_or_default();
+    assert!(errors.is_empty(), "page errors: {errors:?}");
+    let received = strings(&s["received"]);
+    let side = check("the browser", &received, &client_classes(SENT));
+    let broker = check_broker_side(&farm, &base, SENT);
+    for q in ["q1", "q2"] {
+        let mut acked: Vec<u64> = s["acked"][q]
+            .as_array()
+            .map(|a| a.iter().filter_map(Value::as_u64).collect())
+            .unwrap_or_default();
+        acked.sort_unstable();
+        assert_eq!(
+            acked,
+            (1..=u64::from(SENT)).collect::<Vec<_>>(),
+            "{q}: every publish resolved once"
+        );
+    }
+    report(
+        "browser (client-wasm in Chromium)",
+        SENT,
+        &side,
+        &broker,
+        &fo,
+    );
+}
+
+fn strings(v: &Value) -> Vec<String> {
+    v.as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Unique payloads in a JSON array.
+fn check_quiet(v: &Value) -> usize {
+    let mut s = strings(v);
+    s.sort();
+    s.dedup();
+    s.len()
+}
+
+/// paho-mqtt 2.1.0 over WebSockets, reconnecting by itself.
+#[test]
+fn paho_session_survives_bridge_kill_and_drain_behind_haproxy() {
+    let _serial = serial();
+    tests::bridge::require_paho();
+    const SENT: u32 = 150;
+    let mut farm = Farm::start(None);
+    let client_id = "scale-paho";
+    let base = format!("scale/{client_id}");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("clients/scale_out_paho.py");
+    let mut paho = cli::spawn_command(
+        "paho scale-out client",
+        Command::new("python3").arg(&script).args([
+            "--port",
+            &farm.lb.addr().port().to_string(),
+            "--client-id",
+            client_id,
+            "--topic",
+            &base,
+            "--count",
+            &SENT.to_string(),
+            "--feed",
+            &FEED.to_string(),
+            "--interval",
+            "0.015",
+            "--username",
+            USER,
+            "--password",
+            PASSWORD,
+        ]),
+    );
+    paho.wait_line(LIMIT, |l| l.contains("\"subscribed\""))
+        .unwrap_or_else(|| panic!("paho did not subscribe: {:?}\n{}", paho.seen(), farm.logs()));
+    let feeder = farm.observer.feed(&base);
+
+    struct Paho<'a>(&'a mut cli::Running);
+    impl Probe for Paho<'_> {
+        fn connections(&mut self) -> Vec<(u64, bool)> {
+            let _ = self.0.wait_line(Duration::from_millis(10), |_| false);
+            self.0
+                .seen()
+                .iter()
+                .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+                .filter(|v| v["event"] == "connected")
+                .map(|v| {
+                    (
+                        v["at"].as_u64().unwrap_or(0),
+                        v["session_present"].as_bool().unwrap_or(false),
+                    )
+                })
+                .collect()
+        }
+        fn progress(&mut self) -> usize {
+            let _ = self.0.wait_line(Duration::from_millis(10), |_| false);
+            self.0
+                .seen()
+                .iter()
+                .rev()
+                .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+                .find(|v| v["event"] == "progress")
+                .and_then(|v| v["n"].as_u64())
+                .unwrap_or(0) as usize
+        }
+        fn total(&self) -> usize {
+            (2 * SENT + 2 * (SENT + FEED)) as usize
+        }
+    }
+    let fo = fail_over(&mut farm, &mut Paho(&mut paho));
+    feeder.join().expect("feeder");
+    let done = paho
+        .wait_line(Duration::from_secs(45), |l| l.contains("\"done\""))
+        .unwrap_or_else(|| panic!("paho did not finish: {:?}\n{}", paho.seen(), farm.logs()));
+    let done: Value = serde_json::from_str(&done).expect("done line");
+    assert_eq!(
+        done["complete"],
+        Value::Bool(true),
+        "paho: {done}\n{}",
+        farm.logs()
+    );
+    let side = check("paho", &strings(&done["received"]), &client_classes(SENT));
+    let broker = check_broker_side(&farm, &base, SENT);
+    for q in ["q1", "q2"] {
+        let mut acked: Vec<u64> = done["acked"][q]
+            .as_array()
+            .map(|a| a.iter().filter_map(Value::as_u64).collect())
+            .unwrap_or_default();
+        acked.sort_unstable();
+        assert_eq!(
+            acked,
+            (1..=u64::from(SENT)).collect::<Vec<_>>(),
+            "{q}: every publish acknowledged once"
+        );
+    }
+    report("paho-mqtt 2.1.0", SENT, &side, &broker, &fo);
+}
+
+/// The `mqttws` CLI: `sub --no-clean` receives, two `pub --no-clean -n N` (QoS 1 and QoS 2) send.
+#[test]
+fn cli_sessions_survive_bridge_kill_and_drain_behind_haproxy() {
+    let _serial = serial();
+    const SENT: u32 = 5000;
+    let mut farm = Farm::start(None);
+    let url = farm.ws_url();
+    let base = "scale/cli";
+    let filter = format!("{base}/#");
+    let mut sub = cli::spawn(&[
+        "sub",
+        "--url",
+        &url,
+        "-t",
+        &filter,
+        "-q",
+        "2",
+        "-i",
+        "scale-cli-sub",
+        "--no-clean",
+        "-d",
+        "-u",
+        USER,
+        "-P",
+        PASSWORD,
+    ]);
+    sub.wait_stderr(LIMIT, |l| l.contains("subscribed"))
+        .unwrap_or_else(|| panic!("sub did not subscribe\n{}", farm.logs()));
+    let pub_args = |q: &str, id: &str| -> Vec<String> {
+        [
+            "pub",
+            "--url",
+            &url,
+            "-t",
+            &format!("{base}/q{q}"),
+            "-m",
+            &format!("q{q}"),
+            "-n",
+            &SENT.to_string(),
+            "-q",
+            q,
+            "-i",
+            id,
+            "--no-clean",
+            "-d",
+            "-u",
+            USER,
+            "-P",
+            PASSWORD,
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+    };
+    let a1 = pub_args("1", "scale-cli-pub1");
+    let a2 = pub_args("2", "scale-cli-pub2");
+    let pub1 = cli::spawn(&a1.iter().map(String::as_str).collect::<Vec<_>>());
+    let pub2 = cli::spawn(&a2.iter().map(String::as_str).collect::<Vec<_>>());
+    let feeder = farm.observer.feed(base);
+
+    struct Clients<'a> {
+        sub: &'a mut cli::Running,
+        pubs: Vec<cli::Running>,
+        connected_at: Vec<(u64, bool)>,
+    }
+    impl Probe for Clients<'_> {
+        /// The subscriber's connections (`-d` prints one line each).
+        fn connections(&mut self) -> Vec<(u64, bool)> {
+            let _ = self.sub.wait_stderr(Duration::from_millis(10), |_| false);
+            let lines: Vec<bool> = self
+                .sub
+                .seen_stderr()
+                .iter()
+                .filter(|l| l.contains("connected to "))
+                .map(|l| l.contains("session present: true"))
+                .collect();
+            while self.connected_at.len() < lines.len() {
+                let present = lines[self.connected_at.len()];
+                self.connected_at.push((now_ms(), present));
+            }
+            self.connected_at.clone()
+        }
+        fn progress(&mut self) -> usize {
+            let _ = self.sub.wait_line(Duration::from_millis(5), |_| false);
+            self.sub.seen().len()
+        }
+        fn total(&self) -> usize {
+            2 * (SENT + FEED) as usize
+        }
+        fn sessions(&mut self) -> i64 {
+            1 + self
+                .pubs
+                .iter_mut()
+                .map(|p| i64::from(p.is_running()))
+                .sum::<i64>()
+        }
+        fn hold(&mut self, on: bool) {
+            for p in &self.pubs {
+                p.signal(if on { "STOP" } else { "CONT" });
+            }
+        }
+    }
+    let mut probe = Clients {
+        sub: &mut sub,
+        pubs: vec![pub1, pub2],
+        connected_at: Vec::new(),
+    };
+    let fo = fail_over(&mut farm, &mut probe);
+    let mut pubs = std::mem::take(&mut probe.pubs);
+    feeder.join().expect("feeder");
+    let pub2 = pubs.pop().expect("pub2");
+    let pub1 = pubs.pop().expect("pub1");
+    let p1 = pub1.wait(Duration::from_secs(40));
+    let p2 = pub2.wait(Duration::from_secs(40));
+    assert_eq!(
+        p1.code,
+        Some(0),
+        "pub QoS 1 failed:\n{}\n{}",
+        p1.stderr,
+        farm.logs()
+    );
+    assert_eq!(
+        p2.code,
+        Some(0),
+        "pub QoS 2 failed:\n{}\n{}",
+        p2.stderr,
+        farm.logs()
+    );
+    let expected = 2 * (SENT + FEED) as usize;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let _ = sub.wait_line(Duration::from_millis(50), |_| false);
+        let mut unique: Vec<&String> = sub.seen().iter().collect();
+        unique.sort();
+        unique.dedup();
+        if unique.len() >= expected {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the subscriber received {} of {expected} distinct messages\n{}",
+            unique.len(),
+            farm.logs()
+        );
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    sub.signal("INT");
+    let finished = sub.wait(Duration::from_secs(10));
+    let side = check(
+        "mqttws sub",
+        &finished
+            .lines()
+            .iter()
+            .map(|s| s.to_string())
+            .collect::<Vec<_>>(),
+        &client_classes(SENT),
+    );
+    let broker = check_broker_side(&farm, base, SENT);
+    let moved = |stderr: &str| {
+        stderr
+            .lines()
+            .filter(|l| l.contains("connected to "))
+            .count()
+    };
+    for (name, run) in [("pub QoS 1", &p1), ("pub QoS 2", &p2), ("sub", &finished)] {
+        assert!(
+            moved(&run.stderr) >= 2,
+            "{name} was on the killed bridge and reconnected:\n{}",
+            run.stderr
+        );
+        let fresh = run
+            .stderr
+            .lines()
+            .filter(|l| l.contains("connected to ") && l.contains("session present: false"))
+            .count();
+        assert_eq!(
+            fresh, 1,
+            "{name}: only the first CONNACK without a session:\n{}",
+            run.stderr
+        );
+    }
+    println!(
+        "scale-out mqttws: connections: sub {}, pub QoS 1 {}, pub QoS 2 {}",
+        moved(&finished.stderr),
+        moved(&p1.stderr),
+        moved(&p2.stderr)
+    );
+    report("mqttws CLI (pub + sub)", SENT, &side, &broker, &fo);
+}
