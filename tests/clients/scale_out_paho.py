@@ -47,6 +47,7 @@ def main():
     ap.add_argument("--password")
     ap.add_argument("--timeout", type=float, default=40)
     ap.add_argument("--grace", type=float, default=0.5)
+    ap.add_argument("--hold", type=float, default=0, help="seconds to stay connected at the end")
     args = ap.parse_args()
 
     acked = {"q1": [], "q2": []}
@@ -138,7 +139,7 @@ def main():
                     mids[info.mid] = (f"q{q}", n)
         time.sleep(args.interval)
     complete.wait(max(0.0, deadline - time.time()))
-    time.sleep(args.grace)
+    time.sleep(args.grace + args.hold)
     c.disconnect()
     c.loop_stop()
     with lock:
