@@ -6,6 +6,7 @@ pub mod certs;
 pub mod cli;
 pub mod haproxy;
 pub mod mosquitto;
+pub mod nginx;
 pub mod procs;
 pub mod responder;
 pub mod stall_proxy;

@@ -30,13 +30,14 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use mqtt_core::{qos_from_u8, Event, Options};
 use mqttws::{Connector, Driver, Output, Step, TlsOptions};
 use serde_json::Value;
-use tests::bridge::BridgeProcess;
+use tests::bridge::{mqtt, read_packets, send_bin, ws_connect, BridgeProcess, WsOptions};
 use tests::certs::{TempDir, TestPki};
 use tests::cli;
 use tests::haproxy::{self, http_get_text, Haproxy, Setup};
 use tests::mosquitto::{
     Mosquitto, MosquittoOptions, BROKER_NAME, PLATFORM_PASSWORD, PLATFORM_USER,
 };
+use tests::nginx::Nginx;
 use tests::procs::{free_port, loopback};
 use tests::webdriver::Browser;
 use tokio::sync::mpsc::{unbounded_channel, UnboundedSender};
@@ -634,6 +635,58 @@ fn the_nginx_example_passes_nginx_t() {
         out.status.success() && text.contains("test is successful"),
         "{text}"
     );
+}
+
+/// The nginx example, run: WebSocket upgrade with the `mqtt` subprotocol through to a bridge,
+/// `/healthz` through, and a dead bridge skipped (`proxy_next_upstream`).
+#[test]
+fn the_nginx_example_relays_websockets_and_skips_a_dead_bridge() {
+    let _serial = serial();
+    let pki = TestPki::generate();
+    let broker = Mosquitto::start(
+        &pki,
+        MosquittoOptions {
+            users: vec![(USER.into(), PASSWORD.into())],
+            ..MosquittoOptions::default()
+        },
+    );
+    let mut bridges: Vec<BridgeProcess> = (0..2)
+        .map(|_| BridgeProcess::with_config_toml(&tests::bridge::toml_for_broker(&broker, "")))
+        .collect();
+    let front = Nginx::start(&bridges.iter().map(|b| b.addr).collect::<Vec<_>>());
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let url = format!("ws://{}/mqtt", front.addr());
+    let round_trip = |id: &str| {
+        rt.block_on(async {
+            let (mut ws, response) = ws_connect(&url, &WsOptions::default())
+                .await
+                .unwrap_or_else(|e| panic!("upgrade through nginx: {e}\n{}", front.log_text()));
+            assert_eq!(
+                response
+                    .headers()
+                    .get("sec-websocket-protocol")
+                    .and_then(|v| v.to_str().ok()),
+                Some("mqtt"),
+                "the subprotocol comes back through nginx"
+            );
+            send_bin(&mut ws, mqtt::connect(id, Some((USER, PASSWORD)), 30)).await;
+            let ack = read_packets(&mut ws, 1, Duration::from_secs(10)).await;
+            assert_eq!(ack[0], vec![0x20, 2, 0, 0], "CONNACK accepted");
+        })
+    };
+    for i in 0..4 {
+        round_trip(&format!("nginx-{i}"));
+    }
+    let health = http_get_text(front.addr(), "/healthz");
+    assert_eq!(health.as_deref(), Some("ok\n"), "{}", front.log_text());
+    let mut dead = bridges.remove(0);
+    dead.child.kill();
+    for i in 0..4 {
+        round_trip(&format!("nginx-after-{i}"));
+    }
 }
 
 // --- the scenarios ----------------------------------------------------------------------------
