@@ -14,7 +14,7 @@ log() { printf '\033[1msetup:\033[0m %s\n' "$*"; }
 # --- Debian packages ------------------------------------------------------------------------
 debs=(binaryen)
 if [ "$what" = all ]; then
-  debs+=(mosquitto mosquitto-clients chromium chromium-driver openssl)
+  debs+=(mosquitto mosquitto-clients chromium chromium-driver openssl haproxy nginx-light)
 fi
 missing=()
 for pkg in "${debs[@]}"; do
@@ -33,9 +33,17 @@ if [ ${#missing[@]} -gt 0 ]; then
 else
   log "Debian packages present: ${debs[*]}"
 fi
-# The Debian mosquitto package starts a system broker on 1883; the tests start their own.
-if [ "$what" = all ] && command -v systemctl >/dev/null && systemctl is-active --quiet mosquitto 2>/dev/null; then
-  systemctl stop mosquitto || true
+# The Debian mosquitto, haproxy and nginx packages start system services (mosquitto on 1883,
+# nginx on 80); the tests start their own instances on free loopback ports.
+if [ "$what" = all ]; then
+  for svc in mosquitto haproxy nginx; do
+    if command -v systemctl >/dev/null && systemctl is-active --quiet "$svc" 2>/dev/null; then
+      systemctl stop "$svc" || true
+      systemctl disable "$svc" >/dev/null 2>&1 || true
+    elif [ -x "/etc/init.d/$svc" ] && "/etc/init.d/$svc" status >/dev/null 2>&1; then
+      "/etc/init.d/$svc" stop >/dev/null 2>&1 || true
+    fi
+  done
 fi
 
 # --- Rust target and pinned cargo tools ------------------------------------------------------

@@ -39,6 +39,8 @@ step "binaries" cargo build -p mqttws -p ws-bridge -p demo --bins --locked
 if [ -f scripts/build-web.sh ]; then
   step "web app (release wasm)" bash scripts/build-web.sh
 fi
+# client-wasm's npm package: the scale-out test (tests/tests/scale_out.rs) runs it in Chromium.
+step "npm package (release wasm)" bash scripts/build-pkg.sh
 step "native tests" cargo test --workspace --locked
 if [ -f scripts/wasm-test.sh ]; then
   step "wasm tests (headless Chromium)" bash scripts/wasm-test.sh

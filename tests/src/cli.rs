@@ -70,10 +70,17 @@ pub struct Running {
 
 /// Starts `mqttws ARGS` with piped stdin, stdout and stderr.
 pub fn spawn(args: &[&str]) -> Running {
-    let mut guard = ChildGuard::spawn(
+    spawn_command(
         &format!("mqttws {}", args.first().copied().unwrap_or_default()),
-        Command::new(mqttws_path())
-            .args(args)
+        Command::new(mqttws_path()).args(args),
+    )
+}
+
+/// Starts any program the same way (piped stdin, stdout and stderr; lines collected).
+pub fn spawn_command(name: &str, command: &mut Command) -> Running {
+    let mut guard = ChildGuard::spawn(
+        name,
+        command
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped()),
@@ -139,9 +146,19 @@ impl Running {
         &self.seen
     }
 
+    /// The stderr lines seen so far (by `wait_stderr`).
+    pub fn seen_stderr(&self) -> &[String] {
+        &self.seen_err
+    }
+
     /// Sends a signal (`INT`, `TERM`...).
     pub fn signal(&self, sig: &str) {
         self.guard.signal(sig);
+    }
+
+    /// True while the process runs.
+    pub fn is_running(&mut self) -> bool {
+        self.guard.is_running()
     }
 
     /// Waits for the exit (killing it after `limit`) and collects the rest of its output.

@@ -43,7 +43,8 @@ pub(crate) struct PubArgs {
     /// Start a clean session (the default)
     #[arg(long, overrides_with = "no_clean")]
     clean: bool,
-    /// Keep the session on the broker (resume in-flight messages)
+    /// Keep the session on the broker and reconnect when the link drops, resending what was
+    /// not acknowledged
     #[arg(long, overrides_with = "clean")]
     no_clean: bool,
 }
@@ -57,7 +58,9 @@ pub(super) async fn publish(args: PubArgs) -> Result<(), CliError> {
         check_topic(will)?;
     }
     let (mut watch, connector, mut options) = args.link.start(Vec::new(), !args.no_clean)?;
-    options.reconnect.enabled = false;
+    // A kept session (--no-clean) outlives a dropped link: reconnect and let the session resend
+    // what was not acknowledged (MQTT-4.4.0-1), as `sub` does. A clean one would lose it anyway.
+    options.reconnect.enabled = args.no_clean;
     options.will = args.will_topic.as_ref().map(|topic| Will {
         topic: topic.clone(),
         payload: args.will_payload.clone().into_bytes(),
