@@ -161,7 +161,9 @@ async fn connection(tcp: TcpStream, front: &Front) -> Result<(), String> {
     let guard = Mutex::new(Guard::new(role, front.max_packet));
     let (mut client_rx, client_tx) = tokio::io::split(tls);
     let client_tx = tokio::sync::Mutex::new(client_tx);
-    let (mut broker_rx, mut broker_tx) = broker.into_split();
+    let (mut broker_rx, broker_tx) = broker.into_split();
+    // Both directions write to rumqttd: the guard acknowledges the messages it drops.
+    let broker_tx = tokio::sync::Mutex::new(broker_tx);
 
     let upward = async {
         loop {
@@ -176,6 +178,8 @@ async fn connection(tcp: TcpStream, front: &Front) -> Result<(), String> {
             for action in actions {
                 match action {
                     Action::ToBroker(bytes) => broker_tx
+                        .lock()
+                        .await
                         .write_all(&bytes)
                         .await
                         .map_err(|e| e.to_string())?,
@@ -208,7 +212,12 @@ async fn connection(tcp: TcpStream, front: &Front) -> Result<(), String> {
                         .write_all(&bytes)
                         .await
                         .map_err(|e| e.to_string())?,
-                    Action::ToBroker(_) => {}
+                    Action::ToBroker(bytes) => broker_tx
+                        .lock()
+                        .await
+                        .write_all(&bytes)
+                        .await
+                        .map_err(|e| e.to_string())?,
                     Action::Close(reason) => return Err(reason),
                 }
             }
