@@ -734,6 +734,24 @@ mod tests {
             ),
             Err(ConnectReturnCode::NotAuthorized)
         );
+        // An anonymous will on `activate` is an activation request like any other.
+        let anonymous = Role::Anonymous {
+            client_id: "007".into(),
+        };
+        let will = |message: &'static [u8]| Connect {
+            last_will: Some(LastWill {
+                topic: "activate",
+                message,
+                qos: QoS::AtMostOnce,
+                retain: false,
+            }),
+            ..connect(None, None, None)
+        };
+        assert!(broker_connect(&will(b"007"), &anonymous, "f", "s").is_ok());
+        assert_eq!(
+            broker_connect(&will(b"008"), &anonymous, "f", "s"),
+            Err(ConnectReturnCode::NotAuthorized)
+        );
         assert_eq!(
             connack(ConnectReturnCode::BadUsernamePassword),
             vec![0x20, 2, 0, 4]
