@@ -603,5 +603,23 @@ fn dollar_topics_are_not_matched_by_leading_wildcards() {
             assert_eq!(topic, "007/temperature", "a wildcard received a `$` topic");
         }
         anon.disconnect().await;
+
+        // A kept session (clean session 0) keeps its `$` filter: resumed without subscribing
+        // again, it still receives (and `#` still does not).
+        let mut kept = Client::admitted(&demo, "platform-kept", Some(platform_login), false).await;
+        assert_eq!(kept.subscribe("$demo/+").await, 1);
+        kept.disconnect().await;
+        let (mut kept, present, code) =
+            Client::connect(&demo, "platform-kept", Some(platform_login), false)
+                .await
+                .expect("a CONNACK");
+        assert_eq!((present, code), (true, 0));
+        dollar.publish("$demo/y", b"e").await;
+        assert_eq!(
+            kept.message(LIMIT).await,
+            Ok(("$demo/y".to_string(), b"e".to_vec())),
+            "the resumed session's `$` filter"
+        );
+        assert_eq!(all.message(QUIET).await.map(|(t, _)| t), Err(Ended::Quiet));
     });
 }

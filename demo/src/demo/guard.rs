@@ -26,6 +26,7 @@
 //! sends a client-only packet), which never panic; a malformed frame closes the connection.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use mqtt_core::codec;
 use mqtt_core::packet::{
@@ -131,6 +132,29 @@ pub fn connack(code: ConnectReturnCode) -> Vec<u8> {
     vec![0x20, 0x02, 0x00, mqtt_core::packet::return_code_to_u8(code)]
 }
 
+/// The `$…` filters of one broker session, shared by its connections: a session kept with clean
+/// session 0 outlives its connection, and rumqttd keeps its subscriptions.
+pub type DollarFilters = Arc<Mutex<BTreeSet<String>>>;
+
+/// The `$…` filters of the sessions rumqttd keeps (clean session 0), by broker client id.
+#[derive(Debug, Default)]
+pub struct Sessions(Mutex<BTreeMap<String, DollarFilters>>);
+
+impl Sessions {
+    /// The `$…` filters for a new connection: its kept session's, or a fresh set; a clean
+    /// session forgets the kept one, as rumqttd does [MQTT-3.1.2-6].
+    pub fn open(&self, broker_client_id: &str, clean_session: bool) -> DollarFilters {
+        let mut kept = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if clean_session {
+            kept.remove(broker_client_id);
+            return DollarFilters::default();
+        }
+        kept.entry(broker_client_id.to_string())
+            .or_default()
+            .clone()
+    }
+}
+
 /// The per-connection state of the front.
 #[derive(Debug)]
 pub struct Guard {
@@ -140,8 +164,8 @@ pub struct Guard {
     denied_qos2: BTreeSet<u16>,
     /// SUBSCRIBEs forwarded with some filters removed: per original filter, allowed or not.
     splices: BTreeMap<u16, Vec<bool>>,
-    /// The `$…` filters the client subscribed (as it sent them): the only way to a `$…` topic.
-    dollar_filters: BTreeSet<String>,
+    /// The `$…` filters the client's session subscribed (as sent): the only way to a `$…` topic.
+    dollar_filters: DollarFilters,
     /// QoS 2 `$…` messages from rumqttd dropped here and answered with PUBREC: their PUBREL is ours.
     dropped_qos2: BTreeSet<u16>,
 }
@@ -161,14 +185,21 @@ fn to_client(action: Action) -> Action {
 }
 
 impl Guard {
-    /// A guard for an admitted client.
+    /// A guard for an admitted client with a fresh session.
+    #[cfg(test)]
     pub fn new(role: Role, max_packet: usize) -> Guard {
+        Guard::in_session(role, max_packet, DollarFilters::default())
+    }
+
+    /// A guard for an admitted client whose broker session has these `$…` filters
+    /// ([`Sessions::open`]).
+    pub fn in_session(role: Role, max_packet: usize, dollar_filters: DollarFilters) -> Guard {
         Guard {
             role,
             max_packet,
             denied_qos2: BTreeSet::new(),
             splices: BTreeMap::new(),
-            dollar_filters: BTreeSet::new(),
+            dollar_filters,
             dropped_qos2: BTreeSet::new(),
         }
     }
@@ -187,9 +218,11 @@ impl Guard {
             }
             Packet::Subscribe(s) => self.client_subscribe(&s),
             Packet::Unsubscribe(u) => {
+                let mut filters = self.filters();
                 for t in &u.topics {
-                    self.dollar_filters.remove(t);
+                    filters.remove(t);
                 }
+                drop(filters);
                 let topics = u
                     .topics
                     .iter()
@@ -264,11 +297,13 @@ impl Guard {
             })
             .collect();
         let allowed = s.topics.iter().zip(&mask).filter(|(_, a)| **a);
+        let mut filters = self.filters();
         for (t, _) in allowed {
             if t.topic_path.starts_with('$') {
-                self.dollar_filters.insert(t.topic_path.clone());
+                filters.insert(t.topic_path.clone());
             }
         }
+        drop(filters);
         if mask.contains(&false) {
             self.splices.insert(s.pid.get(), mask);
         } else {
@@ -323,9 +358,16 @@ impl Guard {
     fn receives(&self, topic: &str) -> bool {
         !topic.starts_with('$')
             || self
-                .dollar_filters
+                .filters()
                 .iter()
                 .any(|filter| mqtt_core::topic::matches(filter, topic))
+    }
+
+    /// The session's `$…` filters (a panic elsewhere while holding them left a usable set).
+    fn filters(&self) -> std::sync::MutexGuard<'_, BTreeSet<String>> {
+        self.dollar_filters
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -652,6 +694,32 @@ mod tests {
             g.on_client(&other),
             vec![Action::ToClient(enc(&Packet::Puback(pid(2))))]
         );
+    }
+
+    #[test]
+    fn a_kept_session_keeps_its_dollar_filters() {
+        let sessions = Sessions::default();
+        let kept =
+            || Guard::in_session(Role::Platform, 1 << 20, sessions.open("~platform~p", false));
+        let mut first = kept();
+        first.on_client(&subscribe(1, &["$demo/+"]));
+        drop(first);
+        let dollar = publish("~$demo/x", QosPid::AtMostOnce);
+        let delivered = vec![Action::ToClient(publish("$demo/x", QosPid::AtMostOnce))];
+        // Resumed without subscribing again: rumqttd still has `$demo/+` for it.
+        assert_eq!(kept().on_broker(&dollar), delivered);
+        // Another client id, or a clean session (which also ends the kept one), starts empty.
+        let other = sessions.open("~platform~q", false);
+        assert_eq!(
+            Guard::in_session(Role::Platform, 1 << 20, other).on_broker(&dollar),
+            vec![]
+        );
+        let clean = sessions.open("~platform~p", true);
+        assert_eq!(
+            Guard::in_session(Role::Platform, 1 << 20, clean).on_broker(&dollar),
+            vec![]
+        );
+        assert_eq!(kept().on_broker(&dollar), vec![]);
     }
 
     #[test]
