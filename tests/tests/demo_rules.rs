@@ -362,11 +362,11 @@ fn reserved_identities_are_refused_at_activation_and_at_login() {
                 "anonymous CONNECT with client id {name:?}"
             );
         }
-        // A NUL in the client id is malformed UTF-8 for MQTT [MQTT-1.5.3-2]: never admitted.
-        assert_ne!(
+        // U+0000 is not allowed in an MQTT string [MQTT-1.5.3-2]; nor in an identity.
+        assert_eq!(
             Client::connack_code(&demo, "a\0b", None).await,
-            Some(0),
-            "client id with NUL admitted"
+            Some(NOT_AUTHORIZED),
+            "client id with NUL"
         );
         // An anonymous client cannot ask for a reserved identity in the payload either.
         let mut anon = Client::admitted(&demo, "007", None, true).await;
