@@ -5,12 +5,13 @@
 //!  client ──CONNECT──▶ authenticate() ─▶ Role, or CONNACK 4/5 and close
 //!                      broker_connect() ─▶ CONNECT for rumqttd (front's own login, will checked)
 //!  client ──frame──▶ Guard::on_client ─▶ [ToBroker | ToClient | Close]
-//!  broker ──frame──▶ Guard::on_broker ─▶ [ToClient | ToBroker (acks of dropped `$` messages) | Close]
+//!  broker ──frame──▶ Guard::on_broker ─▶ [ToClient | ToBroker (acks of dropped) | Close]
 //! ```
 //!
 //! A CONNECT is refused with CONNACK 5 (not authorized) for a reserved or invalid device name
 //! and for a client id its role may not use ([`policy::may_use_client_id`]); with 4 for a
-//! wrong login. rumqttd gets the client id in the role's namespace ([`policy::broker_client_id`]).
+//! wrong login. rumqttd gets the client id in the role's namespace
+//! ([`policy::broker_client_id`]).
 //!
 //! Denied PUBLISHes are dropped but acknowledged as mosquitto does (PUBACK; PUBREC, then the
 //! PUBREL is answered with PUBCOMP here). Denied SUBSCRIBE filters get 0x80: the SUBSCRIBE
@@ -166,7 +167,7 @@ pub struct Guard {
     splices: BTreeMap<u16, Vec<bool>>,
     /// The `$…` filters the client's session subscribed (as sent): the only way to a `$…` topic.
     dollar_filters: DollarFilters,
-    /// QoS 2 `$…` messages from rumqttd dropped here and answered with PUBREC: their PUBREL is ours.
+    /// QoS 2 `$…` messages from rumqttd dropped and answered with PUBREC: their PUBREL is ours.
     dropped_qos2: BTreeSet<u16>,
 }
 
@@ -321,7 +322,8 @@ impl Guard {
         };
         match packet {
             Packet::Publish(p) if !self.receives(&policy::to_client(p.topic_name)) => {
-                tracing::debug!(role = %self.role.describe(), topic = p.topic_name, "`$` message matched only by a wildcard: dropped");
+                let role = self.role.describe();
+                tracing::debug!(%role, topic = p.topic_name, "`$` message without a `$` filter: dropped");
                 match p.qospid {
                     QosPid::AtMostOnce => vec![],
                     QosPid::AtLeastOnce(pid) => vec![encode(&Packet::Puback(pid))],

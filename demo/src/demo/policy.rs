@@ -6,9 +6,9 @@
 //! | `Device(id)` | `<id>` or `<id>-<suffix>` | `<id>/…` | filters inside `<id>/` (`<id>/#`, `<id>/+`, `<id>/temp`) |
 //! | `Platform` | any plain name but the services' | anything | anything |
 //!
-//! Device identities exclude the demo's own names ([`super::store::reserved_name`]). Inside rumqttd every
-//! client id is put in its role's namespace ([`broker_client_id`]), so no client can take over
-//! (or inherit the session of) another role's client, nor the services' in-process link.
+//! Device identities exclude the demo's own names ([`super::store::reserved_name`]). Inside
+//! rumqttd every client id is put in its role's namespace ([`broker_client_id`]), so no client
+//! can take over (or inherit the session of) another role's client, nor the services' link.
 //!
 //! rumqttd refuses subscriptions to `$…` filters and never matches `$…` topics, so the front
 //! stores them in the broker under a reserved prefix: `$provision/007` is `~$provision/007`
