@@ -29,7 +29,7 @@ pub enum Request {
 pub fn classify(topic: &str, payload: &[u8]) -> Option<Request> {
     let topic = policy::to_client(topic);
     if topic == "activate" {
-        let identity = std::str::from_utf8(payload).ok()?.trim();
+        let identity = policy::legacy_activation_identity(payload)?;
         return Some(Request::Legacy(identity.to_string()));
     }
     let identity = topic.strip_prefix("$provision/")?;

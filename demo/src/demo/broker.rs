@@ -12,6 +12,8 @@ use super::DemoError;
 
 /// The user name the front logs in with.
 pub const FRONT_USER: &str = "demo-front";
+/// The client id of the activation service's in-process link.
+pub const ACTIVATION_LINK: &str = "demo-activation";
 
 /// A started embedded broker.
 pub struct Embedded {
@@ -69,7 +71,7 @@ pub fn start(front_password: &str, max_packet: usize) -> Result<Embedded, DemoEr
     };
     let mut broker = Broker::new(config);
     let link = broker
-        .link("demo-activation")
+        .link(ACTIVATION_LINK)
         .map_err(|e| DemoError::Embedded(format!("in-process link: {e}")))?;
     std::thread::Builder::new()
         .name("rumqttd".to_string())

@@ -19,6 +19,7 @@ use tokio_rustls::TlsAcceptor;
 
 use super::broker::FRONT_USER;
 use super::guard::{self, Action, Guard};
+use super::policy;
 use super::store::Store;
 
 /// The largest CONNECT accepted (user name, password, will included).
@@ -40,6 +41,8 @@ pub struct Front {
     pub max_packet: usize,
     /// Time for the TLS handshake, and then for the CONNECT.
     pub handshake_timeout: Duration,
+    /// The `$…` filters of the sessions rumqttd keeps.
+    pub sessions: guard::Sessions,
 }
 
 /// Accepts until `shutdown` turns true, then drops every connection.
@@ -117,7 +120,7 @@ async fn connection(tcp: TcpStream, front: &Front) -> Result<(), String> {
     .await
     .map_err(|_| "no CONNECT in time".to_string())??
     .ok_or("closed before CONNECT")?;
-    let (role, upstream_connect) = {
+    let (role, upstream_connect, dollar_filters) = {
         let connect = match codec::decode_any(&first, MAX_CONNECT) {
             Ok(Some((Packet::Connect(c), _))) => c,
             Ok(_) => return Err("first packet is not CONNECT".into()),
@@ -136,7 +139,11 @@ async fn connection(tcp: TcpStream, front: &Front) -> Result<(), String> {
             }
         };
         match guard::broker_connect(&connect, &role, FRONT_USER, &front.front_password) {
-            Ok(bytes) => (role, bytes),
+            Ok(bytes) => {
+                let broker_id = policy::broker_client_id(&role, connect.client_id);
+                let filters = front.sessions.open(&broker_id, connect.clean_session);
+                (role, bytes, filters)
+            }
             Err(code) => {
                 tracing::info!(role = %role.describe(), "will refused");
                 refuse(&mut tls, code).await;
@@ -158,10 +165,12 @@ async fn connection(tcp: TcpStream, front: &Front) -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     tracing::info!(role = %role.describe(), "client admitted");
 
-    let guard = Mutex::new(Guard::new(role, front.max_packet));
+    let guard = Mutex::new(Guard::in_session(role, front.max_packet, dollar_filters));
     let (mut client_rx, client_tx) = tokio::io::split(tls);
     let client_tx = tokio::sync::Mutex::new(client_tx);
-    let (mut broker_rx, mut broker_tx) = broker.into_split();
+    let (mut broker_rx, broker_tx) = broker.into_split();
+    // Both directions write to rumqttd: the guard acknowledges the messages it drops.
+    let broker_tx = tokio::sync::Mutex::new(broker_tx);
 
     let upward = async {
         loop {
@@ -176,6 +185,8 @@ async fn connection(tcp: TcpStream, front: &Front) -> Result<(), String> {
             for action in actions {
                 match action {
                     Action::ToBroker(bytes) => broker_tx
+                        .lock()
+                        .await
                         .write_all(&bytes)
                         .await
                         .map_err(|e| e.to_string())?,
@@ -208,7 +219,12 @@ async fn connection(tcp: TcpStream, front: &Front) -> Result<(), String> {
                         .write_all(&bytes)
                         .await
                         .map_err(|e| e.to_string())?,
-                    Action::ToBroker(_) => {}
+                    Action::ToBroker(bytes) => broker_tx
+                        .lock()
+                        .await
+                        .write_all(&bytes)
+                        .await
+                        .map_err(|e| e.to_string())?,
                     Action::Close(reason) => return Err(reason),
                 }
             }

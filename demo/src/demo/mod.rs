@@ -171,6 +171,7 @@ async fn start_embedded(options: &DemoOptions) -> Result<Embedded, DemoError> {
         store,
         max_packet: MAX_PACKET,
         handshake_timeout: Duration::from_secs(10),
+        sessions: Default::default(),
     });
     let (stop, stopped) = watch::channel(false);
     tasks.push(tokio::spawn(front::serve(listener, front, stopped)));

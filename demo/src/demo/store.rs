@@ -20,15 +20,35 @@ const SALT_LEN: usize = 16;
 /// Bytes of randomness in a password: 20 bytes, 40 hex characters (like Murano's tokens).
 const PASSWORD_BYTES: usize = 20;
 
-/// Whether `id` can be a device identity: 1 to 64 of `A-Z a-z 0-9 - _ . :`, not the platform
-/// user. Excludes `/`, `+`, `#`, `$` and spaces, so `activate/<id>` and `<id>/#` never hold a
-/// wildcard or another level.
-pub fn valid_identity(id: &str) -> bool {
-    (1..=64).contains(&id.len())
-        && id != PLATFORM_USER
-        && id
+/// Identities that name the demo itself, never a device: `activate` (a device `activate` would
+/// own `activate/#`, every later device's password) and the platform user.
+const RESERVED_IDENTITIES: &[&str] = &["activate", PLATFORM_USER];
+/// The prefix of the services' ids (`demo-activation`, `demo-front`): no client may use one.
+pub const SERVICE_PREFIX: &str = "demo-";
+/// The prefix of the platform's client ids (`platform-portal`, `platform-writer-<pid>`).
+const PLATFORM_PREFIX: &str = "platform-";
+
+/// Whether `name` is 1 to `max` of `A-Z a-z 0-9 - _ . :`: no `/`, `+`, `#`, `$`, space or NUL,
+/// so it is one topic level without wildcards, and a client id rumqttd accepts.
+pub fn plain_name(name: &str, max: usize) -> bool {
+    (1..=max).contains(&name.len())
+        && name
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
+}
+
+/// Whether `name` is kept for the demo itself: `activate`, the platform's names, the services'.
+pub fn reserved_name(name: &str) -> bool {
+    RESERVED_IDENTITIES.contains(&name)
+        || name.starts_with(SERVICE_PREFIX)
+        || name.starts_with(PLATFORM_PREFIX)
+}
+
+/// Whether `id` can be a device identity: a [`plain_name`] of up to 64 characters, not
+/// [`reserved_name`]. So `activate/<id>` and `<id>/#` never hold a wildcard or another level, and
+/// no device owns a service's topics or client id.
+pub fn valid_identity(id: &str) -> bool {
+    plain_name(id, 64) && !reserved_name(id)
 }
 
 /// `len` random bytes as lowercase hex.
@@ -225,10 +245,25 @@ mod tests {
             "#",
             "$x",
             "a b",
+            "a\0b",
             &"x".repeat(65),
+            "activate",
+            "platform-portal",
+            "platform-writer-12",
+            "demo-activation",
+            "demo-front",
         ] {
             assert!(!valid_identity(bad), "{bad:?}");
         }
+        // The services' real ids are covered.
+        for service in [
+            super::super::broker::FRONT_USER,
+            super::super::broker::ACTIVATION_LINK,
+        ] {
+            assert!(reserved_name(service), "{service}");
+        }
+        assert!(valid_identity("activated"));
+        assert!(valid_identity("my-platform"));
     }
 
     #[test]
@@ -245,6 +280,7 @@ mod tests {
         assert!(!store.check("008", pw.as_bytes()));
         assert_eq!(store.activate("007").unwrap(), Activation::AlreadyActivated);
         assert_eq!(store.activate("a/b").unwrap(), Activation::Invalid);
+        assert_eq!(store.activate("activate").unwrap(), Activation::Invalid);
         let text = std::fs::read_to_string(dir.join("devices.txt")).unwrap();
         assert!(!text.contains(&pw), "password stored in clear");
 
@@ -259,7 +295,7 @@ mod tests {
         let dir = temp("malformed");
         std::fs::write(
             dir.join("devices.txt"),
-            "x/y 00 00\nok zz 00\n\nfine 0a 0b\n",
+            "x/y 00 00\nok zz 00\n\nfine 0a 0b\nactivate 0a 0b\n",
         )
         .unwrap();
         let store = Store::load(&dir).unwrap();
