@@ -620,6 +620,9 @@ fn dollar_topics_are_not_matched_by_leading_wildcards() {
             Ok(("$demo/y".to_string(), b"e".to_vec())),
             "the resumed session's `$` filter"
         );
-        assert_eq!(all.message(QUIET).await.map(|(t, _)| t), Err(Ended::Quiet));
+        // Under load the `+/+` copy of 007/temperature may arrive this late; no `$` topic may.
+        while let Ok((topic, _)) = all.message(QUIET).await {
+            assert!(!topic.starts_with('$'), "a wildcard received {topic}");
+        }
     });
 }
