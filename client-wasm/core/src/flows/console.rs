@@ -55,6 +55,10 @@ impl Console {
         console
     }
 
+    pub fn mode(&self) -> ConsoleMode {
+        self.mode
+    }
+
     pub fn filter(&self) -> String {
         match self.mode {
             ConsoleMode::Legacy => format!("{}/#", self.identity),
