@@ -14,6 +14,7 @@ mod front;
 pub mod guard;
 pub mod pki;
 pub mod policy;
+pub mod resource;
 pub mod store;
 pub mod write;
 
