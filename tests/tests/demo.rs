@@ -913,3 +913,211 @@ fn current_api_with_mqttws_through_the_demo() {
     assert!(log.contains("QoS 2 is not supported"), "{log}");
     assert!(log.contains("batch accepted"), "{log}");
 }
+
+/// Sets an input's value in one step (typing a megabyte through WebDriver would take minutes)
+/// and fires `input`, as typing does.
+fn set_value(browser: &Browser, css: &str, value: &str) {
+    browser.eval(
+        "const e = document.querySelector(arguments[0]); e.value = arguments[1];\
+         e.dispatchEvent(new InputEvent('input', { bubbles: true }));",
+        vec![css.into(), value.into()],
+    );
+}
+
+/// The web app on the demo with Murano's current API: provisioning in each reply style
+/// (subscribed, pushed) and log-in style (identity, token-only), `data_in` up, platform writes
+/// down on `$resource/<alias>/<µs>` listed with their time and charted, a batch of three values
+/// accepted, QoS 2 and a value over 1 MiB refused with the core's messages.
+#[test]
+fn current_api_in_the_browser_on_the_demo() {
+    use tests::cli;
+    let _serial = serial();
+    dist();
+    let data = TempDir::new("demo-current-api-web");
+    let demo = Demo::start(data.path());
+    let browser = Browser::start();
+    let page = |route: &str| format!("{}{route}", demo.banner.url);
+    open(&browser, &page("#/activate"));
+    browser.select("#activation-mode", "provision");
+    let mut subscribed = true;
+    for (identity, login, subscribe, user_line) in [
+        ("web-a", "identity", true, "username = web-a"),
+        ("web-b", "identity", false, "username = web-b"),
+        ("web-c", "token-only", true, "username ="),
+        ("web-d", "token-only", false, "username ="),
+    ] {
+        browser.select("#activation-login", login);
+        if subscribe != subscribed {
+            browser.click("#activation-subscribe");
+            subscribed = subscribe;
+        }
+        browser.fill("#identity", identity);
+        browser.click("#activate");
+        let output = browser.wait_text("#activation-output", "password = ", LIMIT);
+        let lines: Vec<&str> = output.trim().lines().map(str::trim).collect();
+        assert_eq!(
+            &lines[..2],
+            ["Activation succeeded!", user_line],
+            "{identity}: {output}\n{}",
+            demo.stderr_text()
+        );
+    }
+
+    // The platform watches web-d's resources.
+    let front = demo.banner.front.to_string();
+    let url = format!("mqtts://{SERVER_NAME}:{}", demo.banner.front.port());
+    let ca = data.path().join("ca.pem").display().to_string();
+    let platform_password = demo.banner.platform_password.clone();
+    let as_platform = |args: &[&str]| -> Vec<String> {
+        let mut all: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        all.extend(["-u", "platform", "-P", &platform_password].map(String::from));
+        all.extend(["--url", &url, "--connect-to", &front, "--cafile", &ca].map(String::from));
+        all
+    };
+    let watch_args = as_platform(&[
+        "sub", "-t", "web-d/#", "-v", "-C", "4", "-d", "-i", "portal",
+    ]);
+    let mut watch = cli::spawn(&watch_args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(
+        watch
+            .wait_stderr(LIMIT, |l| l.contains("subscribed"))
+            .is_some(),
+        "{:?}",
+        watch.seen()
+    );
+
+    // The console opens on the current API in the style web-d was provisioned with.
+    browser.click("#use-credentials");
+    browser.wait_for("the console page", LIMIT, |b| {
+        (b.attr("#page", "data-page").as_deref() == Some("console")).then_some(())
+    });
+    let chosen = |css: &str| {
+        browser
+            .eval(
+                "return document.querySelector(arguments[0]).value",
+                vec![css.into()],
+            )
+            .as_str()
+            .map(str::to_string)
+    };
+    assert_eq!(chosen("#console-api").as_deref(), Some("resource"));
+    assert_eq!(chosen("#console-login").as_deref(), Some("token-only"));
+    browser.click("#connect");
+    wait_state(&browser, "connected", LIMIT);
+    browser.fill("#pub-topic", "data_in");
+    browser.fill("#pub-message", "21.5");
+    browser.click("#publish");
+    wait_row(
+        &browser,
+        "#console-log",
+        "out",
+        "$resource/data_in 21.5",
+        false,
+        LIMIT,
+    );
+
+    // Platform writes: stamped by the front, and with the platform's own µs timestamp.
+    let out = Command::new(demo_path())
+        .args(["demo-write", "--current-api", "--identity", "web-d"])
+        .args(["--resource", "temperature", "--value", "212", "--data-dir"])
+        .arg(data.path())
+        .output()
+        .expect("demo-write");
+    assert!(out.status.success(), "{out:?}");
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0);
+    let today = mqtt_core::flows::resource::format_utc(now_ms)[..10].to_string();
+    browser.wait_text(
+        "#platform-writes",
+        &format!("temperature = 212 at {today}"),
+        LIMIT,
+    );
+    let pub_args = as_platform(&[
+        "pub",
+        "-t",
+        "$resource/web-d/humidity/1700000000000000",
+        "-m",
+        "40",
+        "-q",
+        "1",
+        "-i",
+        "portal-2",
+    ]);
+    let done = cli::run(
+        &pub_args.iter().map(String::as_str).collect::<Vec<_>>(),
+        "",
+        LIMIT,
+    );
+    assert_eq!(done.code, Some(0), "{done:?}");
+    browser.wait_text(
+        "#platform-writes",
+        "humidity = 40 at 2023-11-14 22:13:20.000 UTC",
+        LIMIT,
+    );
+    wait_row(
+        &browser,
+        "#console-log",
+        "in",
+        "$resource/humidity/1700000000000000 40",
+        false,
+        LIMIT,
+    );
+    for (chart, last) in [("temperature", "212"), ("humidity", "40")] {
+        let seen = browser.wait_for("the chart", LIMIT, |b| {
+            b.attr(&format!("[data-testid=chart-{chart}]"), "data-last")
+        });
+        assert_eq!(seen, last, "{chart}");
+    }
+
+    // A batch of three values.
+    browser.fill(
+        "#batch-values",
+        "1700000000 temperature=20; 1700000001 temperature=21; 1700000002 temperature=22",
+    );
+    browser.click("#send-batch");
+    let watched = watch.wait(LIMIT);
+    assert_eq!(watched.code, Some(0), "{watched:?}\n{}", demo.stderr_text());
+    assert_eq!(
+        watched.lines(),
+        [
+            "web-d/data_in 21.5",
+            "web-d/temperature 20",
+            "web-d/temperature 21",
+            "web-d/temperature 22"
+        ]
+    );
+    browser.screenshot(&workspace().join("tests/artifacts/console-current-api.png"));
+
+    // Refused before sending, with the core's words.
+    browser.select("#pub-qos", "2");
+    browser.click("#publish");
+    browser.wait_text(
+        "#notice",
+        "QoS 2 is not supported by Murano's $resource API: use QoS 0 or 1",
+        LIMIT,
+    );
+    browser.select("#pub-qos", "1");
+    set_value(&browser, "#pub-message", &"x".repeat(1_048_577));
+    browser.click("#publish");
+    browser.wait_text(
+        "#notice",
+        "a value of 1048577 bytes exceeds Murano's limit of 1048576 bytes per resource",
+        LIMIT,
+    );
+    assert!(
+        !log_rows_out_contain_big(&browser),
+        "the oversized value was not sent"
+    );
+    assert_no_errors(&browser, &demo.stderr_text());
+    drop(browser);
+    demo.interrupt_and_check();
+}
+
+/// Whether an outgoing log row holds the megabyte value.
+fn log_rows_out_contain_big(browser: &Browser) -> bool {
+    tests::app_page::log_rows(browser, "#console-log", "out", false)
+        .iter()
+        .any(|r| r.len() > 1_000_000)
+}
