@@ -274,8 +274,8 @@ impl State {
         self
     }
 
-    /// Copies activated credentials into the connection panel; after a `$provision`
-    /// activation the console uses the current API and the same log-in style. An empty user
+    /// Copies activated credentials into the connection panel; the console follows the
+    /// activation's API (`$provision`: `$resource`) and log-in style. An empty user
     /// name (token-only style) keeps the identity typed.
     fn use_credentials(&mut self, c: Credentials) {
         let settings = Rc::make_mut(&mut self.settings);
@@ -284,11 +284,12 @@ impl State {
         }
         settings.username = c.username;
         settings.password = c.password;
-        if self.activation.mode == ActivationMode::Provision {
-            let console = Rc::make_mut(&mut self.console);
-            console.mode = ConsoleMode::Resource;
-            console.login = self.activation.login;
-        }
+        let console = Rc::make_mut(&mut self.console);
+        console.mode = match self.activation.mode {
+            ActivationMode::Provision => ConsoleMode::Resource,
+            ActivationMode::Legacy => ConsoleMode::Legacy,
+        };
+        console.login = self.activation.login;
     }
 
     fn started(&mut self, generation: u64, purpose: Purpose) {

@@ -231,4 +231,21 @@ fn a_provision_activation_opens_the_current_api_console_in_its_log_in_style() {
     assert_eq!(state.settings.password, "tok");
     assert_eq!(state.console.mode, ConsoleMode::Resource);
     assert_eq!(state.console.login, LoginStyle::TokenOnly);
+    // A legacy activation afterwards brings the legacy console back.
+    let state = run(
+        state,
+        [
+            Action::Activate(Activate::SetMode(ActivationMode::Legacy)),
+            Action::Activate(Activate::SetLogin(LoginStyle::Identity)),
+            Action::Started {
+                generation: 2,
+                purpose: Page::Activate,
+            },
+            Action::Activated {
+                generation: 2,
+                outcome: Ok(crate::state::test_support::creds()),
+            },
+        ],
+    );
+    assert_eq!(state.console.mode, ConsoleMode::Legacy);
 }
