@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Args;
-use mqtt_core::flows::{Activation, ActivationError, ActivationMode, LoginStyle};
+use mqtt_core::flows::{Activation, ActivationError, ActivationMode, Credentials, LoginStyle};
 use mqtt_core::{Event, Session};
 use mqttws::{credentials, murano_m2_url, murano_product_url, BrokerUrl, Driver, Output};
 
@@ -102,8 +102,13 @@ pub(super) async fn activate(args: ActivateArgs) -> Result<(), CliError> {
                 out.line("Activation succeeded!")?;
                 out.line(format!("username = {}", credentials.username).trim_end())?;
                 out.line(format_args!("password = {}", credentials.password))?;
+                // The file names the identity whatever the log-in style (`console --login`).
+                let saved = Credentials {
+                    username: args.identity.clone(),
+                    password: credentials.password.clone(),
+                };
                 result = match &args.save {
-                    Some(path) => credentials::save(path, &credentials)
+                    Some(path) => credentials::save(path, &saved)
                         .map_err(|e| CliError::new(Failure::Local, e)),
                     None => Ok(()),
                 };
