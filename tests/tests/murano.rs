@@ -445,6 +445,8 @@ fn current_api_provisions_in_both_login_styles_and_runs_the_resource_console() {
         murano_current_api: true,
         ..MosquittoOptions::default()
     });
+    let dir = tests::certs::TempDir::new("murano-current-creds");
+    let creds_b = dir.path().join("dev-b.creds").display().to_string();
     // Identity style (Exosite's documentation): client id = identity, subscribed reply.
     let run = cli::run(
         &m.tls(&["activate", "--identity", "dev-a", "--provision"]),
@@ -466,6 +468,8 @@ fn current_api_provisions_in_both_login_styles_and_runs_the_resource_console() {
             "--provision",
             "--login",
             "token-only",
+            "--save",
+            &creds_b,
         ]),
         "",
         LIMIT,
@@ -524,10 +528,8 @@ fn current_api_provisions_in_both_login_styles_and_runs_the_resource_console() {
         "--resource",
         "--login",
         "token-only",
-        "--identity",
-        "dev-b",
-        "--password",
-        &token_b,
+        "--credentials",
+        &creds_b,
         "-d",
     ]));
     assert!(
