@@ -886,6 +886,10 @@ fn current_api_with_mqttws_through_the_demo() {
         done.lines().contains(&"Message successfully sent!"),
         "{done:?}"
     );
+    // Exactly Murano's limit passes (the front relays it whole).
+    let done = run(device(&[]), &format!("data_in\n{}\n", "y".repeat(1_048_576)));
+    assert_eq!(done.code, Some(0), "{done:?}");
+    assert!(done.lines().contains(&"Message successfully sent!"), "{done:?}");
     let done = run(device(&["-q", "2"]), "data_in\n7\n");
     assert_eq!(done.code, Some(2), "{done:?}");
     assert_eq!(
