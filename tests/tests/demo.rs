@@ -887,9 +887,15 @@ fn current_api_with_mqttws_through_the_demo() {
         "{done:?}"
     );
     // Exactly Murano's limit passes (the front relays it whole).
-    let done = run(device(&[]), &format!("data_in\n{}\n", "y".repeat(1_048_576)));
+    let done = run(
+        device(&[]),
+        &format!("data_in\n{}\n", "y".repeat(1_048_576)),
+    );
     assert_eq!(done.code, Some(0), "{done:?}");
-    assert!(done.lines().contains(&"Message successfully sent!"), "{done:?}");
+    assert!(
+        done.lines().contains(&"Message successfully sent!"),
+        "{done:?}"
+    );
     let done = run(device(&["-q", "2"]), "data_in\n7\n");
     assert_eq!(done.code, Some(2), "{done:?}");
     assert_eq!(
@@ -1093,6 +1099,35 @@ fn current_api_in_the_browser_on_the_demo() {
         ]
     );
     browser.screenshot(&workspace().join("tests/artifacts/console-current-api.png"));
+
+    // The Platform page writes through the current API too (a second tab).
+    let console_tab = browser.window();
+    let platform_tab = browser.new_tab();
+    browser.switch_to(&platform_tab);
+    open(&browser, &page("#/platform"));
+    browser.fill("#platform-username", "platform");
+    browser.fill("#platform-password", &platform_password);
+    browser.click("#platform-connect");
+    wait_state(&browser, "connected", LIMIT);
+    browser.fill("#platform-identity", "web-d");
+    browser.fill("#platform-resource", "setpoint");
+    browser.fill("#platform-value", "5");
+    browser.click("#platform-current-api");
+    browser.click("#platform-write");
+    wait_row(
+        &browser,
+        "#platform-log",
+        "out",
+        "$resource/web-d/setpoint 5",
+        false,
+        LIMIT,
+    );
+    browser.switch_to(&console_tab);
+    browser.wait_text(
+        "#platform-writes",
+        &format!("setpoint = 5 at {today}"),
+        LIMIT,
+    );
 
     // Refused before sending, with the core's words.
     browser.select("#pub-qos", "2");
