@@ -646,3 +646,67 @@ fn current_api_provisions_in_both_login_styles_and_runs_the_resource_console() {
         "nothing oversized reached the broker"
     );
 }
+
+/// Murano's subscriptions are hardcoded: a broker may refuse `$resource/#` (SUBACK 0x80) and
+/// still push platform writes. The `--resource` console warns and goes on, and prints the
+/// pushed write with its time (a scripted broker on loopback plays Murano).
+#[test]
+fn resource_console_survives_a_refused_subscription_and_takes_pushed_writes() {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let server = std::thread::spawn(move || {
+        let Ok((mut s, _)) = listener.accept() else {
+            return;
+        };
+        let _ = s.set_read_timeout(Some(Duration::from_secs(10)));
+        let mut buf = [0u8; 1024];
+        let _ = s.read(&mut buf); // CONNECT
+        let _ = s.write_all(&[0x20, 0x02, 0x00, 0x00]); // CONNACK accepted
+        let mut got = Vec::new();
+        while got.len() < 4 {
+            match s.read(&mut buf) {
+                Ok(0) | Err(_) => return,
+                Ok(n) => got.extend_from_slice(&buf[..n]),
+            }
+        }
+        let (hi, lo) = (got[2], got[3]);
+        let _ = s.write_all(&[0x90, 0x03, hi, lo, 0x80]); // SUBACK: refused
+        let topic = b"$resource/temperature/1700000000000000";
+        let mut publish = vec![0x30, (2 + topic.len() + 1) as u8, 0x00, topic.len() as u8];
+        publish.extend_from_slice(topic);
+        publish.push(b'5');
+        let _ = s.write_all(&publish);
+        while let Ok(n) = s.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+        }
+    });
+    let url = format!("mqtt://{addr}");
+    let mut console = cli::spawn(&[
+        "console",
+        "--resource",
+        "--url",
+        &url,
+        "--identity",
+        "dev1",
+        "--password",
+        "token",
+    ]);
+    let time = console.wait_line(LIMIT, |l| l.starts_with("time = "));
+    console.close_stdin();
+    let done = console.wait(LIMIT);
+    let _ = server.join();
+    assert_eq!(
+        time.as_deref(),
+        Some("time = 2023-11-14 22:13:20.000 UTC"),
+        "{done:?}"
+    );
+    assert_eq!(done.code, Some(0), "{done:?}");
+    assert!(
+        done.stderr
+            .contains("the broker refused $resource/# (SUBACK 0x80)"),
+        "{done:?}"
+    );
+}

@@ -140,6 +140,20 @@ pub(super) async fn console(args: ConsoleArgs) -> Result<(), CliError> {
                     warn(format_args!("message not delivered: {reason}"));
                 }
             }
+            // Murano pushes platform writes without a subscription: a refused `$resource/#`
+            // is worth a warning, not the end.
+            Step::Output(Output::Event(Event::Subscribed { granted, .. }))
+                if mode == ConsoleMode::Resource && granted.iter().any(Option::is_none) =>
+            {
+                warn(format_args!(
+                    "the broker refused {} (SUBACK 0x80); platform writes still arrive if it pushes them, as Murano does",
+                    driver.flow().filter()
+                ));
+                if tty && !prompted {
+                    prompted = true;
+                    out.prompt("Topic? ")?;
+                }
+            }
             Step::Output(Output::Event(event)) => {
                 watch.event(&driver, &event)?;
                 if tty && !prompted && matches!(event, Event::Subscribed { .. }) {
