@@ -483,6 +483,17 @@ fn current_api_provisions_in_both_login_styles_and_runs_the_resource_console() {
         "an empty client id (mosquitto assigns one):\n{}",
         m.log()
     );
+    // The log-in styles and a pushed reply are the current API's.
+    let run = cli::run(
+        &m.tls(&["activate", "--identity", "dev-x", "--login", "token-only"]),
+        "",
+        LIMIT,
+    );
+    assert_eq!(run.code, Some(2), "{run:?}");
+    assert_eq!(
+        run.stderr.trim(),
+        "mqttws: error: --login token-only and --no-subscribe are for the current API: add --provision"
+    );
     // Without subscribing: mosquitto delivers only to subscribers, so no reply comes.
     let run = cli::run(
         &m.tls(&[

@@ -6,7 +6,8 @@ use core::time::Duration;
 
 use client_wasm::browser::{Client, FlowHandle};
 use mqtt_core::flows::{
-    Activation, Console, ConsoleMode, Device, DeviceConfig, EchoHost, EchoHostConfig,
+    Activation, ActivationMode, Console, ConsoleMode, Device, DeviceConfig, EchoHost,
+    EchoHostConfig, LoginStyle,
 };
 use mqtt_core::{qos_from_u8, Options, QoS};
 use yew::{UseReducerDispatcher, UseReducerHandle};
@@ -156,9 +157,15 @@ impl Runtime {
                 let identity = required(&s.identity, "device identity")?;
                 let url = s.endpoint()?;
                 let a = &state.activation;
+                // The log-in styles and a pushed reply belong to the current API.
+                let current = a.mode == ActivationMode::Provision;
                 let flow = Activation::new(identity, a.mode)
-                    .with_login(a.login)
-                    .subscribing(a.subscribe);
+                    .with_login(if current {
+                        a.login
+                    } else {
+                        LoginStyle::Identity
+                    })
+                    .subscribing(a.subscribe || !current);
                 let options = flow.session_options();
                 let (generation, client) = self.open(d, Page::Activate, &url, options)?;
                 let out = d.clone();

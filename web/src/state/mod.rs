@@ -21,7 +21,7 @@ use std::rc::Rc;
 
 use mqtt_core::flows::{
     resource, ActivationError, ActivationMode, ConsoleMode, ConsoleOutput, Credentials,
-    DeviceOutput, EchoOutput,
+    DeviceOutput, EchoOutput, LoginStyle,
 };
 use mqtt_core::Event;
 
@@ -285,11 +285,10 @@ impl State {
         settings.username = c.username;
         settings.password = c.password;
         let console = Rc::make_mut(&mut self.console);
-        console.mode = match self.activation.mode {
-            ActivationMode::Provision => ConsoleMode::Resource,
-            ActivationMode::Legacy => ConsoleMode::Legacy,
+        (console.mode, console.login) = match self.activation.mode {
+            ActivationMode::Provision => (ConsoleMode::Resource, self.activation.login),
+            ActivationMode::Legacy => (ConsoleMode::Legacy, LoginStyle::Identity),
         };
-        console.login = self.activation.login;
     }
 
     fn started(&mut self, generation: u64, purpose: Purpose) {

@@ -76,6 +76,12 @@ pub(super) async fn activate(args: ActivateArgs) -> Result<(), CliError> {
             format!("invalid identity '{}'", args.identity),
         ));
     }
+    if !args.provision && (args.login == LoginStyle::TokenOnly || args.no_subscribe) {
+        return Err(CliError::new(
+            Failure::Usage,
+            "--login token-only and --no-subscribe are for the current API: add --provision",
+        ));
+    }
     let mut watch = Watch::new(&args.run, &url, Vec::new());
     let connector = connector(url, &args.tls)?;
     let mode = if args.provision {

@@ -48,10 +48,12 @@ pub fn activate_page(p: &Props) -> Html {
                 client_id_default={p.settings.default_client_id(Page::Activate)} credentials={false}>
                 <SelectField id="activation-mode" label="Activation API" value={mode} onset={set_mode}
                     options={vec![("legacy", "Legacy: activate, activate/<identity>"), ("provision", "Current: $provision/<identity>")]} />
-                <SelectField id="activation-login" label="Log-in style" value={a.login.key()} onset={set_login}
-                    options={vec![("identity", "Identity + token (documented)"), ("token-only", "Empty client id and user name + token")]} />
-                <CheckField id="activation-subscribe" label="Subscribe to the reply topic first"
-                    checked={a.subscribe} onset={ctx.on(|v| Action::Activate(Activate::SetSubscribe(v)))} />
+                if a.mode == ActivationMode::Provision {
+                    <SelectField id="activation-login" label="Log-in style" value={a.login.key()} onset={set_login}
+                        options={vec![("identity", "Identity + token (documented)"), ("token-only", "Empty client id and user name + token")]} />
+                    <CheckField id="activation-subscribe" label="Subscribe to the reply topic first"
+                        checked={a.subscribe} onset={ctx.on(|v| Action::Activate(Activate::SetSubscribe(v)))} />
+                }
                 <button id="activate" data-testid="activate" class="primary" type="button"
                     disabled={a.running} onclick={ctx.op(Op::Activate)}>
                     { if a.running { "Activating…" } else { "Activate" } }

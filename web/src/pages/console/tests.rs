@@ -236,7 +236,6 @@ fn a_provision_activation_opens_the_current_api_console_in_its_log_in_style() {
         state,
         [
             Action::Activate(Activate::SetMode(ActivationMode::Legacy)),
-            Action::Activate(Activate::SetLogin(LoginStyle::Identity)),
             Action::Started {
                 generation: 2,
                 purpose: Page::Activate,
@@ -248,4 +247,5 @@ fn a_provision_activation_opens_the_current_api_console_in_its_log_in_style() {
         ],
     );
     assert_eq!(state.console.mode, ConsoleMode::Legacy);
+    assert_eq!(state.console.login, LoginStyle::Identity);
 }
