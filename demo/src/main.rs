@@ -3,7 +3,7 @@
 //! ```text
 //! demo demo [--data-dir .demo] [--listen ADDR] [--broker-port N] [--web-dir DIR]
 //!            [--upstream HOST:PORT [--ca FILE] [--sni NAME]]
-//! demo demo-write --identity ID --resource NAME --value V [--data-dir .demo] [--broker ADDR]
+//! demo demo-write --identity ID --resource NAME --value V [--data-dir .demo] [--broker ADDR] [--current-api]
 //! ```
 #![forbid(unsafe_code)]
 
@@ -67,6 +67,9 @@ enum Command {
         /// The TLS front's address (default: read from the data directory).
         #[arg(long)]
         broker: Option<String>,
+        /// Murano's current API: the device receives the value on $resource/<resource>/<µs>
+        #[arg(long)]
+        current_api: bool,
     },
 }
 
@@ -144,6 +147,7 @@ fn main() -> ExitCode {
                 value,
                 data_dir,
                 broker,
+                current_api,
             } => {
                 demo::write::run(demo::write::WriteOptions {
                     data_dir,
@@ -151,6 +155,7 @@ fn main() -> ExitCode {
                     resource,
                     value,
                     broker,
+                    current_api,
                 })
                 .await
             }

@@ -13,7 +13,13 @@
 //!   `activate/<client id>` and `$provision/<client id>` (Murano activation);
 //! * a device (any user) may read and write `<its username>/#`;
 //! * the user [`PLATFORM_USER`] (password [`PLATFORM_PASSWORD`]) may read and write everything,
-//!   `$provision/#` and `$resource/#` included: it plays the Murano platform.
+//!   `$provision/#`, `$resource/#` and `$resource.batch` included: it plays the Murano platform;
+//! * with [`MosquittoOptions::murano_current_api`]: everyone may use `$resource/#` and
+//!   `$resource.batch`, and anonymous clients may provision any identity on `$provision/+`.
+//!   mosquitto keeps one `$resource` tree for all and reads an empty user name as anonymous
+//!   (2.0.11: it cannot check a token alone, nor tie a reply to an empty client id), so this
+//!   models the current API's topics and log-in styles, not its per-device isolation (the
+//!   demo's front models that).
 //!
 //! ```no_run
 //! use tests::certs::TestPki;
@@ -58,6 +64,8 @@ pub struct MosquittoOptions {
     pub other_issuer_listener: bool,
     /// Users (name, password) in the password file from the start.
     pub users: Vec<(String, String)>,
+    /// Murano's current API for everyone (see the module's notes).
+    pub murano_current_api: bool,
 }
 
 impl MosquittoOptions {
@@ -70,6 +78,7 @@ impl MosquittoOptions {
             expired_listener: true,
             other_issuer_listener: true,
             users: Vec::new(),
+            murano_current_api: false,
         }
     }
 }
@@ -114,12 +123,19 @@ user platform
 topic readwrite #
 topic readwrite $provision/#
 topic readwrite $resource/#
+topic readwrite $resource.batch
 
 # Everyone (patterns): own activation topics, and a device's own tree.
 pattern write $provision/%c
 pattern read $provision/%c
 pattern read activate/%c
 pattern readwrite %u/#
+";
+
+/// Added with [`MosquittoOptions::murano_current_api`] (patterns apply to every client).
+const CURRENT_API_ACL: &str = "\
+pattern readwrite $resource/#
+pattern write $resource.batch
 ";
 
 /// True when this mosquitto build can open a WebSockets listener here (probed once by
@@ -224,7 +240,18 @@ impl Mosquitto {
             passwd(&passwd_file, false, u, p);
         }
         let acl = d.join("acl");
-        std::fs::write(&acl, ACL).expect("acl");
+        let acl_text = match opts.murano_current_api {
+            // Anonymous lines must come before the first `user` line.
+            true => {
+                ACL.replacen(
+                    "topic write activate\n",
+                    "topic write activate\ntopic readwrite $provision/+\n",
+                    1,
+                ) + CURRENT_API_ACL
+            }
+            false => ACL.to_string(),
+        };
+        std::fs::write(&acl, acl_text).expect("acl");
         let log = d.join("mosquitto.log");
 
         let mut ports = Ports {

@@ -669,3 +669,494 @@ fn the_front_enforces_murano_like_rules() {
         "the front logs refusals:\n{stderr_before_stop}"
     );
 }
+
+// --- Murano's current API through the demo, with the real `mqttws` -----------------------------
+
+/// `mqttws` arguments that reach the demo's TLS front (SNI `broker.demo.localhost`, the demo CA).
+fn front_args<'a>(front: &'a str, url: &'a str, ca: &'a str, args: &[&'a str]) -> Vec<&'a str> {
+    let mut all = args.to_vec();
+    all.extend(["--url", url, "--connect-to", front, "--cafile", ca]);
+    all
+}
+
+fn password_line(run: &tests::cli::Finished) -> String {
+    run.lines()
+        .iter()
+        .find_map(|l| l.strip_prefix("password = "))
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// The demo models Murano's current API: provisioning answered whether or not the device
+/// subscribed, in both log-in styles (identity; empty client id and user name with the token),
+/// `data_in` up, platform writes down on `$resource/<alias>/<µs>` printed with their time, a
+/// batch of three values, and QoS 2 refused (by the client up front, and by the front, which
+/// closes the connection of a raw QoS 2 PUBLISH) as well as a value over 1 MiB.
+#[test]
+fn current_api_with_mqttws_through_the_demo() {
+    use tests::cli;
+    let _serial = serial();
+    let data = TempDir::new("demo-current-api");
+    let demo = Demo::start(data.path());
+    let front = demo.banner.front.to_string();
+    let url = format!("mqtts://{SERVER_NAME}:{}", demo.banner.front.port());
+    let ca = data.path().join("ca.pem").display().to_string();
+    let at = |args: &[&'static str]| -> Vec<String> {
+        front_args(&front, &url, &ca, args)
+            .into_iter()
+            .map(str::to_string)
+            .collect()
+    };
+    let run = |args: Vec<String>, stdin: &str| {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        cli::run(&args, stdin, LIMIT)
+    };
+    // Each reply style (subscribed, pushed) in each log-in style.
+    let mut tokens = Vec::new();
+    for (identity, extra, user_line) in [
+        ("dev-a", &[][..], "username = dev-a"),
+        ("dev-b", &["--no-subscribe"][..], "username = dev-b"),
+        ("dev-c", &["--login", "token-only"][..], "username ="),
+        (
+            "dev-d",
+            &["--login", "token-only", "--no-subscribe"][..],
+            "username =",
+        ),
+    ] {
+        let mut args = at(&["activate", "--provision", "--identity", identity]);
+        args.extend(extra.iter().map(|s| s.to_string()));
+        let done = run(args, "");
+        assert_eq!(
+            done.code,
+            Some(0),
+            "{identity}: {done:?}\n{}",
+            demo.stderr_text()
+        );
+        assert_eq!(&done.lines()[..2], ["Activation succeeded!", user_line]);
+        let token = password_line(&done);
+        assert_eq!(token.len(), 40, "{done:?}");
+        tokens.push(token);
+    }
+    let token_d = tokens[3].clone();
+    let platform_password = demo.banner.platform_password.clone();
+
+    // The platform watches dev-d's resources (data up and the batch land on dev-d/<alias>).
+    let watch_args = {
+        let mut a = at(&[
+            "sub", "-t", "dev-d/#", "-v", "-C", "4", "-d", "-i", "portal",
+        ]);
+        a.extend([
+            "-u".into(),
+            "platform".into(),
+            "-P".into(),
+            platform_password.clone(),
+        ]);
+        a
+    };
+    let mut watch = cli::spawn(&watch_args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(
+        watch
+            .wait_stderr(LIMIT, |l| l.contains("subscribed"))
+            .is_some(),
+        "{:?}",
+        watch.seen()
+    );
+
+    // The token-only device's console.
+    let console_args = {
+        let mut a = at(&["console", "--resource", "--login", "token-only", "-d"]);
+        a.extend([
+            "--identity".into(),
+            "dev-d".into(),
+            "--password".into(),
+            token_d.clone(),
+        ]);
+        a
+    };
+    let mut console = cli::spawn(&console_args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(
+        console
+            .wait_stderr(LIMIT, |l| l.contains("subscribed"))
+            .is_some(),
+        "{:?}\n{}",
+        console.seen(),
+        demo.stderr_text()
+    );
+    console.write_stdin("data_in\n21.5\n");
+    assert!(
+        console
+            .wait_line(LIMIT, |l| l == "Message successfully sent!")
+            .is_some(),
+        "{:?}",
+        console.seen()
+    );
+    // A platform write stamped by the front, and one with its own (µs) timestamp.
+    let out = Command::new(demo_path())
+        .args(["demo-write", "--current-api", "--identity", "dev-d"])
+        .args(["--resource", "temperature", "--value", "212", "--data-dir"])
+        .arg(data.path())
+        .output()
+        .expect("demo-write");
+    assert!(out.status.success(), "{out:?}");
+    let today = mqtt_core::flows::resource::format_utc(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as u64)
+            .unwrap_or(0),
+    );
+    assert!(
+        console
+            .wait_line(LIMIT, |l| l
+                .starts_with(&format!("time = {}", &today[..10])))
+            .is_some(),
+        "{:?}",
+        console.seen()
+    );
+    let mut write = at(&[
+        "pub",
+        "-t",
+        "$resource/dev-d/humidity/1700000000000000",
+        "-m",
+        "40",
+    ]);
+    write.extend(["-q".into(), "1".into(), "-i".into(), "portal-2".into()]);
+    write.extend([
+        "-u".into(),
+        "platform".into(),
+        "-P".into(),
+        platform_password.clone(),
+    ]);
+    let done = run(write, "");
+    assert_eq!(done.code, Some(0), "{done:?}");
+    assert!(
+        console
+            .wait_line(LIMIT, |l| l == "time = 2023-11-14 22:13:20.000 UTC")
+            .is_some(),
+        "{:?}",
+        console.seen()
+    );
+    // A batch of three values.
+    console.write_stdin(
+        "$resource.batch\n1700000000 temperature=20; 1700000000001 temperature=21; 1700000000000002 temperature=22\n",
+    );
+    let watched = watch.wait(LIMIT);
+    assert_eq!(watched.code, Some(0), "{watched:?}");
+    assert_eq!(
+        watched.lines(),
+        [
+            "dev-d/data_in 21.5",
+            "dev-d/temperature 20",
+            "dev-d/temperature 21",
+            "dev-d/temperature 22"
+        ]
+    );
+    console.close_stdin();
+    let done = console.wait(LIMIT);
+    assert_eq!(done.code, Some(0), "{done:?}");
+    let lines = done.lines();
+    let at_write = lines
+        .iter()
+        .position(|l| *l == "topic = $resource/humidity/1700000000000000")
+        .unwrap_or_else(|| panic!("{done:?}"));
+    assert_eq!(
+        lines[at_write..at_write + 3],
+        [
+            "topic = $resource/humidity/1700000000000000",
+            "payload = 40",
+            "time = 2023-11-14 22:13:20.000 UTC"
+        ]
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("topic = $resource/temperature/")),
+        "{done:?}"
+    );
+
+    // The identity-style device: data_in up; QoS 2 and a value over 1 MiB refused up front.
+    let device = |extra: &[&str]| {
+        let mut a = at(&["console", "--resource", "--identity", "dev-a"]);
+        a.extend(["--password".into(), tokens[0].clone()]);
+        a.extend(extra.iter().map(|s| s.to_string()));
+        a
+    };
+    let done = run(device(&[]), "data_in\n7\n");
+    assert_eq!(done.code, Some(0), "{done:?}");
+    assert!(
+        done.lines().contains(&"Message successfully sent!"),
+        "{done:?}"
+    );
+    // Exactly Murano's limit passes (the front relays it whole).
+    let done = run(
+        device(&[]),
+        &format!("data_in\n{}\n", "y".repeat(1_048_576)),
+    );
+    assert_eq!(done.code, Some(0), "{done:?}");
+    assert!(
+        done.lines().contains(&"Message successfully sent!"),
+        "{done:?}"
+    );
+    let done = run(device(&["-q", "2"]), "data_in\n7\n");
+    assert_eq!(done.code, Some(2), "{done:?}");
+    assert_eq!(
+        done.stderr.trim(),
+        "mqttws: error: QoS 2 is not supported by Murano's $resource API: use QoS 0 or 1"
+    );
+    let done = run(
+        device(&[]),
+        &format!("data_in\n{}\n", "x".repeat(1_048_577)),
+    );
+    assert_eq!(done.code, Some(2), "{done:?}");
+    assert!(
+        done.stderr
+            .contains("exceeds Murano's limit of 1048576 bytes"),
+        "{done:?}"
+    );
+    // A raw QoS 2 PUBLISH (plain `pub` knows no Murano rules): the front closes the connection.
+    let mut raw = at(&["pub", "-t", "$resource/data_in", "-m", "1", "-q", "2"]);
+    raw.extend(["-i".into(), "dev-a".into(), "-u".into(), "dev-a".into()]);
+    raw.extend(["-P".into(), tokens[0].clone()]);
+    let done = run(raw, "");
+    assert_eq!(done.code, Some(3), "{done:?}");
+    let log = demo.stderr_text();
+    demo.interrupt_and_check();
+    assert!(log.contains("QoS 2 is not supported"), "{log}");
+    assert!(log.contains("batch accepted"), "{log}");
+}
+
+/// Sets an input's value in one step (typing a megabyte through WebDriver would take minutes)
+/// and fires `input`, as typing does.
+fn set_value(browser: &Browser, css: &str, value: &str) {
+    browser.eval(
+        "const e = document.querySelector(arguments[0]); e.value = arguments[1];\
+         e.dispatchEvent(new InputEvent('input', { bubbles: true }));",
+        vec![css.into(), value.into()],
+    );
+}
+
+/// The web app on the demo with Murano's current API: provisioning in each reply style
+/// (subscribed, pushed) and log-in style (identity, token-only), `data_in` up, platform writes
+/// down on `$resource/<alias>/<µs>` listed with their time and charted, a batch of three values
+/// accepted, QoS 2 and a value over 1 MiB refused with the core's messages.
+#[test]
+fn current_api_in_the_browser_on_the_demo() {
+    use tests::cli;
+    let _serial = serial();
+    dist();
+    let data = TempDir::new("demo-current-api-web");
+    let demo = Demo::start(data.path());
+    let browser = Browser::start();
+    let page = |route: &str| format!("{}{route}", demo.banner.url);
+    open(&browser, &page("#/activate"));
+    browser.select("#activation-mode", "provision");
+    let mut subscribed = true;
+    for (identity, login, subscribe, user_line) in [
+        ("web-a", "identity", true, "username = web-a"),
+        ("web-b", "identity", false, "username = web-b"),
+        ("web-c", "token-only", true, "username ="),
+        ("web-d", "token-only", false, "username ="),
+    ] {
+        browser.select("#activation-login", login);
+        if subscribe != subscribed {
+            browser.click("#activation-subscribe");
+            subscribed = subscribe;
+        }
+        browser.fill("#identity", identity);
+        browser.click("#activate");
+        let output = browser.wait_text("#activation-output", "password = ", LIMIT);
+        let lines: Vec<&str> = output.trim().lines().map(str::trim).collect();
+        assert_eq!(
+            &lines[..2],
+            ["Activation succeeded!", user_line],
+            "{identity}: {output}\n{}",
+            demo.stderr_text()
+        );
+    }
+
+    // The platform watches web-d's resources.
+    let front = demo.banner.front.to_string();
+    let url = format!("mqtts://{SERVER_NAME}:{}", demo.banner.front.port());
+    let ca = data.path().join("ca.pem").display().to_string();
+    let platform_password = demo.banner.platform_password.clone();
+    let as_platform = |args: &[&str]| -> Vec<String> {
+        let mut all: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        all.extend(["-u", "platform", "-P", &platform_password].map(String::from));
+        all.extend(["--url", &url, "--connect-to", &front, "--cafile", &ca].map(String::from));
+        all
+    };
+    let watch_args = as_platform(&[
+        "sub", "-t", "web-d/#", "-v", "-C", "4", "-d", "-i", "portal",
+    ]);
+    let mut watch = cli::spawn(&watch_args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(
+        watch
+            .wait_stderr(LIMIT, |l| l.contains("subscribed"))
+            .is_some(),
+        "{:?}",
+        watch.seen()
+    );
+
+    // The console opens on the current API in the style web-d was provisioned with.
+    browser.click("#use-credentials");
+    browser.wait_for("the console page", LIMIT, |b| {
+        (b.attr("#page", "data-page").as_deref() == Some("console")).then_some(())
+    });
+    let chosen = |css: &str| {
+        browser
+            .eval(
+                "return document.querySelector(arguments[0]).value",
+                vec![css.into()],
+            )
+            .as_str()
+            .map(str::to_string)
+    };
+    assert_eq!(chosen("#console-api").as_deref(), Some("resource"));
+    assert_eq!(chosen("#console-login").as_deref(), Some("token-only"));
+    browser.click("#connect");
+    wait_state(&browser, "connected", LIMIT);
+    browser.fill("#pub-topic", "data_in");
+    browser.fill("#pub-message", "21.5");
+    browser.click("#publish");
+    wait_row(
+        &browser,
+        "#console-log",
+        "out",
+        "$resource/data_in 21.5",
+        false,
+        LIMIT,
+    );
+
+    // Platform writes: stamped by the front, and with the platform's own µs timestamp.
+    let out = Command::new(demo_path())
+        .args(["demo-write", "--current-api", "--identity", "web-d"])
+        .args(["--resource", "temperature", "--value", "212", "--data-dir"])
+        .arg(data.path())
+        .output()
+        .expect("demo-write");
+    assert!(out.status.success(), "{out:?}");
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0);
+    let today = mqtt_core::flows::resource::format_utc(now_ms)[..10].to_string();
+    browser.wait_text(
+        "#platform-writes",
+        &format!("temperature = 212 at {today}"),
+        LIMIT,
+    );
+    let pub_args = as_platform(&[
+        "pub",
+        "-t",
+        "$resource/web-d/humidity/1700000000000000",
+        "-m",
+        "40",
+        "-q",
+        "1",
+        "-i",
+        "portal-2",
+    ]);
+    let done = cli::run(
+        &pub_args.iter().map(String::as_str).collect::<Vec<_>>(),
+        "",
+        LIMIT,
+    );
+    assert_eq!(done.code, Some(0), "{done:?}");
+    browser.wait_text(
+        "#platform-writes",
+        "humidity = 40 at 2023-11-14 22:13:20.000 UTC",
+        LIMIT,
+    );
+    wait_row(
+        &browser,
+        "#console-log",
+        "in",
+        "$resource/humidity/1700000000000000 40",
+        false,
+        LIMIT,
+    );
+    for (chart, last) in [("temperature", "212"), ("humidity", "40")] {
+        let seen = browser.wait_for("the chart", LIMIT, |b| {
+            b.attr(&format!("[data-testid=chart-{chart}]"), "data-last")
+        });
+        assert_eq!(seen, last, "{chart}");
+    }
+
+    // A batch of three values.
+    browser.fill(
+        "#batch-values",
+        "1700000000 temperature=20; 1700000001 temperature=21; 1700000002 temperature=22",
+    );
+    browser.click("#send-batch");
+    let watched = watch.wait(LIMIT);
+    assert_eq!(watched.code, Some(0), "{watched:?}\n{}", demo.stderr_text());
+    assert_eq!(
+        watched.lines(),
+        [
+            "web-d/data_in 21.5",
+            "web-d/temperature 20",
+            "web-d/temperature 21",
+            "web-d/temperature 22"
+        ]
+    );
+    browser.screenshot(&workspace().join("tests/artifacts/console-current-api.png"));
+
+    // The Platform page writes through the current API too (a second tab).
+    let console_tab = browser.window();
+    let platform_tab = browser.new_tab();
+    browser.switch_to(&platform_tab);
+    open(&browser, &page("#/platform"));
+    browser.fill("#platform-username", "platform");
+    browser.fill("#platform-password", &platform_password);
+    browser.click("#platform-connect");
+    wait_state(&browser, "connected", LIMIT);
+    browser.fill("#platform-identity", "web-d");
+    browser.fill("#platform-resource", "setpoint");
+    browser.fill("#platform-value", "5");
+    browser.click("#platform-current-api");
+    browser.click("#platform-write");
+    wait_row(
+        &browser,
+        "#platform-log",
+        "out",
+        "$resource/web-d/setpoint 5",
+        false,
+        LIMIT,
+    );
+    browser.switch_to(&console_tab);
+    browser.wait_text(
+        "#platform-writes",
+        &format!("setpoint = 5 at {today}"),
+        LIMIT,
+    );
+
+    // Refused before sending, with the core's words.
+    browser.select("#pub-qos", "2");
+    browser.click("#publish");
+    browser.wait_text(
+        "#notice",
+        "QoS 2 is not supported by Murano's $resource API: use QoS 0 or 1",
+        LIMIT,
+    );
+    browser.select("#pub-qos", "1");
+    set_value(&browser, "#pub-message", &"x".repeat(1_048_577));
+    browser.click("#publish");
+    browser.wait_text(
+        "#notice",
+        "a value of 1048577 bytes exceeds Murano's limit of 1048576 bytes per resource",
+        LIMIT,
+    );
+    assert!(
+        !log_rows_out_contain_big(&browser),
+        "the oversized value was not sent"
+    );
+    assert_no_errors(&browser, &demo.stderr_text());
+    drop(browser);
+    demo.interrupt_and_check();
+}
+
+/// Whether an outgoing log row holds the megabyte value.
+fn log_rows_out_contain_big(browser: &Browser) -> bool {
+    tests::app_page::log_rows(browser, "#console-log", "out", false)
+        .iter()
+        .any(|r| r.len() > 1_000_000)
+}

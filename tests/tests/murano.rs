@@ -22,8 +22,12 @@ struct Murano {
 }
 
 fn murano() -> Murano {
+    murano_with(MosquittoOptions::default())
+}
+
+fn murano_with(options: MosquittoOptions) -> Murano {
     let pki = TestPki::generate();
-    let broker = Mosquitto::start(&pki, MosquittoOptions::default());
+    let broker = Mosquitto::start(&pki, options);
     let (url, connect_to) = tls_url(&broker);
     let ca = broker.ca_path().display().to_string();
     let plain = broker.plain_addr();
@@ -428,4 +432,292 @@ fn refused_subscription_exits_5_and_names_the_filter() {
         "mqttws: error: not authorised to subscribe to 008/# (SUBACK 0x80)"
     );
     // The console reports the same for its `<identity>/#` subscription.
+}
+
+/// Murano's current API (`$provision`, `$resource`) through the real `mqttws`: provisioning in
+/// both log-in styles, data up on `$resource/data_in`, a platform write down on
+/// `$resource/<alias>/<µs>` printed with its time, a batch of three values, and QoS 2 and an
+/// oversized value refused before sending (exit 2). On mosquitto a reply is delivered only to a
+/// subscriber, so `--no-subscribe` gets no reply here (the demo pushes it: tests/tests/demo.rs).
+#[test]
+fn current_api_provisions_in_both_login_styles_and_runs_the_resource_console() {
+    let m = murano_with(MosquittoOptions {
+        murano_current_api: true,
+        ..MosquittoOptions::default()
+    });
+    let dir = tests::certs::TempDir::new("murano-current-creds");
+    let creds_b = dir.path().join("dev-b.creds").display().to_string();
+    // Identity style (Exosite's documentation): client id = identity, subscribed reply.
+    let run = cli::run(
+        &m.tls(&["activate", "--identity", "dev-a", "--provision"]),
+        "",
+        LIMIT,
+    );
+    assert_eq!(run.code, Some(0), "{run:?}\nbroker log:\n{}", m.log());
+    assert_eq!(
+        &run.lines()[..2],
+        ["Activation succeeded!", "username = dev-a"]
+    );
+    let password_a = password_of(&run);
+    // Token-only style (examples): empty client id while provisioning, empty user name after.
+    let run = cli::run(
+        &m.tls(&[
+            "activate",
+            "--identity",
+            "dev-b",
+            "--provision",
+            "--login",
+            "token-only",
+            "--save",
+            &creds_b,
+        ]),
+        "",
+        LIMIT,
+    );
+    assert_eq!(run.code, Some(0), "{run:?}\nbroker log:\n{}", m.log());
+    assert_eq!(&run.lines()[..2], ["Activation succeeded!", "username ="]);
+    let token_b = password_of(&run);
+    assert_eq!(token_b.len(), 40);
+    assert!(
+        !m.log().contains(" as dev-b "),
+        "an empty client id (mosquitto assigns one):\n{}",
+        m.log()
+    );
+    // The log-in styles and a pushed reply are the current API's.
+    let run = cli::run(
+        &m.tls(&["activate", "--identity", "dev-x", "--login", "token-only"]),
+        "",
+        LIMIT,
+    );
+    assert_eq!(run.code, Some(2), "{run:?}");
+    assert_eq!(
+        run.stderr.trim(),
+        "mqttws: error: --login token-only and --no-subscribe are for the current API: add --provision"
+    );
+    // Without subscribing: mosquitto delivers only to subscribers, so no reply comes.
+    let run = cli::run(
+        &m.tls(&[
+            "activate",
+            "--identity",
+            "dev-c",
+            "--provision",
+            "--no-subscribe",
+            "--reply-timeout",
+            "2",
+        ]),
+        "",
+        LIMIT,
+    );
+    assert_eq!(run.code, Some(8), "{run:?}");
+
+    // The platform watches batches.
+    let mut batches = cli::spawn(&m.tls(&[
+        "sub",
+        "-t",
+        "$resource.batch",
+        "-C",
+        "1",
+        "-i",
+        "platform-batches",
+        "-u",
+        tests::mosquitto::PLATFORM_USER,
+        "-P",
+        tests::mosquitto::PLATFORM_PASSWORD,
+        "-d",
+    ]));
+    assert!(
+        batches
+            .wait_stderr(LIMIT, |l| l.contains("subscribed"))
+            .is_some(),
+        "{:?}",
+        batches.seen()
+    );
+
+    // The token-only device's console: data_in up, a platform write down, a batch.
+    let mut console = cli::spawn(&m.tls(&[
+        "console",
+        "--resource",
+        "--login",
+        "token-only",
+        "--credentials",
+        &creds_b,
+        "-d",
+    ]));
+    assert!(
+        console
+            .wait_stderr(LIMIT, |l| l.contains("subscribed"))
+            .is_some(),
+        "{:?}",
+        console.seen()
+    );
+    console.write_stdin("data_in\n21.5\n");
+    assert!(
+        console
+            .wait_line(LIMIT, |l| l == "Message successfully sent!")
+            .is_some(),
+        "{:?}",
+        console.seen()
+    );
+    platform_write(m.plain, "$resource/temperature/1700000000000000", "212");
+    assert!(
+        console
+            .wait_line(LIMIT, |l| l == "time = 2023-11-14 22:13:20.000 UTC")
+            .is_some(),
+        "{:?}",
+        console.seen()
+    );
+    console.write_stdin(
+        "$resource.batch\n1700000000 temperature=20; 1700000001 temperature=21; 1700000002 temperature=22\n",
+    );
+    let batch = batches.wait(LIMIT);
+    assert_eq!(batch.code, Some(0), "{batch:?}");
+    assert_eq!(
+        batch.stdout,
+        "[{\"timestamp\":1700000000,\"values\":{\"temperature\":20}},\
+         {\"timestamp\":1700000001,\"values\":{\"temperature\":21}},\
+         {\"timestamp\":1700000002,\"values\":{\"temperature\":22}}]\n"
+    );
+    console.close_stdin();
+    let done = console.wait(LIMIT);
+    assert_eq!(done.code, Some(0), "{done:?}");
+    let lines = done.lines();
+    let write = lines
+        .iter()
+        .position(|l| *l == "topic = $resource/temperature/1700000000000000")
+        .unwrap_or_else(|| panic!("no platform write in {done:?}"));
+    assert_eq!(
+        lines[write..write + 3],
+        [
+            "topic = $resource/temperature/1700000000000000",
+            "payload = 212",
+            "time = 2023-11-14 22:13:20.000 UTC"
+        ]
+    );
+    assert!(lines.contains(&"topic = $resource/data_in"), "{done:?}");
+
+    // The identity-style device publishes data_in as well.
+    let run = cli::run(
+        &m.tls(&[
+            "console",
+            "--resource",
+            "--identity",
+            "dev-a",
+            "--password",
+            &password_a,
+        ]),
+        "data_in\n7\n",
+        LIMIT,
+    );
+    assert_eq!(run.code, Some(0), "{run:?}");
+    assert!(
+        run.lines().contains(&"Message successfully sent!"),
+        "{run:?}"
+    );
+
+    // Refused before anything is sent: QoS 2, and a value over 1 MiB.
+    let run = cli::run(
+        &m.tls(&[
+            "console",
+            "--resource",
+            "-q",
+            "2",
+            "--identity",
+            "dev-a",
+            "--password",
+            &password_a,
+        ]),
+        "data_in\n1\n",
+        LIMIT,
+    );
+    assert_eq!(run.code, Some(2), "{run:?}");
+    assert_eq!(
+        run.stderr.trim(),
+        "mqttws: error: QoS 2 is not supported by Murano's $resource API: use QoS 0 or 1"
+    );
+    let big = format!("data_in\n{}\n", "x".repeat(1_048_577));
+    let run = cli::run(
+        &m.tls(&[
+            "console",
+            "--resource",
+            "--identity",
+            "dev-a",
+            "--password",
+            &password_a,
+        ]),
+        &big,
+        LIMIT,
+    );
+    assert_eq!(run.code, Some(2), "{run:?}");
+    assert_eq!(
+        run.stderr.trim(),
+        "mqttws: error: not sent to 'data_in': a value of 1048577 bytes exceeds Murano's limit of 1048576 bytes per resource"
+    );
+    assert!(
+        !m.log().contains("1048577"),
+        "nothing oversized reached the broker"
+    );
+}
+
+/// Murano's subscriptions are hardcoded: a broker may refuse `$resource/#` (SUBACK 0x80) and
+/// still push platform writes. The `--resource` console warns and goes on, and prints the
+/// pushed write with its time (a scripted broker on loopback plays Murano).
+#[test]
+fn resource_console_survives_a_refused_subscription_and_takes_pushed_writes() {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let server = std::thread::spawn(move || {
+        let Ok((mut s, _)) = listener.accept() else {
+            return;
+        };
+        let _ = s.set_read_timeout(Some(Duration::from_secs(10)));
+        let mut buf = [0u8; 1024];
+        let _ = s.read(&mut buf); // CONNECT
+        let _ = s.write_all(&[0x20, 0x02, 0x00, 0x00]); // CONNACK accepted
+        let mut got = Vec::new();
+        while got.len() < 4 {
+            match s.read(&mut buf) {
+                Ok(0) | Err(_) => return,
+                Ok(n) => got.extend_from_slice(&buf[..n]),
+            }
+        }
+        let (hi, lo) = (got[2], got[3]);
+        let _ = s.write_all(&[0x90, 0x03, hi, lo, 0x80]); // SUBACK: refused
+        let topic = b"$resource/temperature/1700000000000000";
+        let mut publish = vec![0x30, (2 + topic.len() + 1) as u8, 0x00, topic.len() as u8];
+        publish.extend_from_slice(topic);
+        publish.push(b'5');
+        let _ = s.write_all(&publish);
+        while let Ok(n) = s.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+        }
+    });
+    let url = format!("mqtt://{addr}");
+    let mut console = cli::spawn(&[
+        "console",
+        "--resource",
+        "--url",
+        &url,
+        "--identity",
+        "dev1",
+        "--password",
+        "token",
+    ]);
+    let time = console.wait_line(LIMIT, |l| l.starts_with("time = "));
+    console.close_stdin();
+    let done = console.wait(LIMIT);
+    let _ = server.join();
+    assert_eq!(
+        time.as_deref(),
+        Some("time = 2023-11-14 22:13:20.000 UTC"),
+        "{done:?}"
+    );
+    assert_eq!(done.code, Some(0), "{done:?}");
+    assert!(
+        done.stderr
+            .contains("the broker refused $resource/# (SUBACK 0x80)"),
+        "{done:?}"
+    );
 }

@@ -6,7 +6,8 @@ use core::time::Duration;
 
 use client_wasm::browser::{Client, FlowHandle};
 use mqtt_core::flows::{
-    Activation, Console, ConsoleMode, Device, DeviceConfig, EchoHost, EchoHostConfig,
+    Activation, ActivationMode, Console, ConsoleMode, Device, DeviceConfig, EchoHost,
+    EchoHostConfig, LoginStyle,
 };
 use mqtt_core::{qos_from_u8, Options, QoS};
 use yew::{UseReducerDispatcher, UseReducerHandle};
@@ -19,6 +20,8 @@ pub enum Op {
     Activate,
     ConnectConsole,
     Publish,
+    /// `$resource.batch` from the console's batch field (current API).
+    SendBatch,
     StartEcho,
     StartDevice,
     ConnectPlatform,
@@ -153,7 +156,16 @@ impl Runtime {
             Op::Activate => {
                 let identity = required(&s.identity, "device identity")?;
                 let url = s.endpoint()?;
-                let flow = Activation::new(identity, state.activation.mode);
+                let a = &state.activation;
+                // The log-in styles and a pushed reply belong to the current API.
+                let current = a.mode == ActivationMode::Provision;
+                let flow = Activation::new(identity, a.mode)
+                    .with_login(if current {
+                        a.login
+                    } else {
+                        LoginStyle::Identity
+                    })
+                    .subscribing(a.subscribe || !current);
                 let options = flow.session_options();
                 let (generation, client) = self.open(d, Page::Activate, &url, options)?;
                 let out = d.clone();
@@ -167,14 +179,19 @@ impl Runtime {
             Op::ConnectConsole => {
                 let identity = required(&s.identity, "device identity")?;
                 let url = s.endpoint()?;
-                let options = with_credentials(
-                    Options::new(s.client_id_for(Page::Console)),
-                    &s.username,
-                    &s.password,
-                );
+                let c = &state.console;
+                let options = match c.mode {
+                    ConsoleMode::Legacy => with_credentials(
+                        Options::new(s.client_id_for(Page::Console)),
+                        &s.username,
+                        &s.password,
+                    ),
+                    // The current API: the log-in style decides client id and user name.
+                    ConsoleMode::Resource => c.login.login_options(identity, &s.password),
+                };
                 let (generation, client) = self.open(d, Page::Console, &url, options)?;
                 let out = d.clone();
-                let flow = Console::new(identity, ConsoleMode::Legacy);
+                let flow = Console::new(identity, c.mode);
                 self.flow = Some(client.attach(flow, move |output| {
                     out.dispatch(Action::ConsoleOutput {
                         generation,
@@ -185,9 +202,12 @@ impl Runtime {
             }
             Op::Publish => {
                 let resource = required(&state.console.topic, "topic")?;
-                let topic =
-                    Console::new(s.identity.trim(), ConsoleMode::Legacy).topic_for(resource);
+                let console = Console::new(s.identity.trim(), state.console.mode);
+                let topic = console.topic_for(resource);
                 let qos = qos_from_u8(state.console.qos).unwrap_or(QoS::AtMostOnce);
+                console
+                    .check(qos, state.console.message.as_bytes())
+                    .map_err(|e| e.to_string())?;
                 self.publish(
                     d,
                     Page::Console,
@@ -196,6 +216,17 @@ impl Runtime {
                     qos,
                     state.console.retain,
                 )?;
+            }
+            Op::SendBatch => {
+                let c = &state.console;
+                let qos = qos_from_u8(c.qos).unwrap_or(QoS::AtMostOnce);
+                let now_us = (js_sys::Date::now().max(0.0) as u64).saturating_mul(1000);
+                Console::new(s.identity.trim(), ConsoleMode::Resource)
+                    .check(qos, b"")
+                    .map_err(|e| e.to_string())?;
+                let (topic, body) = Console::batch(&c.batch, now_us).map_err(|e| e.to_string())?;
+                let body = String::from_utf8(body).map_err(|e| e.to_string())?;
+                self.publish(d, Page::Console, topic, &body, qos, false)?;
             }
             Op::StartEcho => {
                 let e = &state.echo;

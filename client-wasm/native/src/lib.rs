@@ -25,4 +25,4 @@ pub use driver::{close_failure, Driver, NoFlow, Output, Step};
 pub use errors::{ConfigError, TlsVerifyError, TransportError};
 pub use tls::{server_name, ClientAuth, TlsOptions};
 pub use transport::{ByteStream, Connector, Incoming, Transport};
-pub use url::{murano_product_url, BrokerUrl, ConnectTo, Scheme, UrlError};
+pub use url::{murano_m2_url, murano_product_url, BrokerUrl, ConnectTo, Scheme, UrlError};

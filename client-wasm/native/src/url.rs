@@ -7,7 +7,7 @@
 use core::fmt;
 use core::str::FromStr;
 
-use mqtt_core::wire::names::{legacy_murano_host, ProductIdError};
+use mqtt_core::wire::names::{legacy_murano_host, murano_host, ProductIdError};
 
 /// The transport a URL asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -241,6 +241,12 @@ pub fn murano_product_url(product_id: &str) -> Result<BrokerUrl, UrlError> {
     format!("mqtts://{host}:8883").parse()
 }
 
+/// The current Murano MQTT endpoint of a product id: `mqtts://<id>.m2.exosite.io:8883`.
+pub fn murano_m2_url(product_id: &str) -> Result<BrokerUrl, UrlError> {
+    let host = murano_host(product_id).map_err(UrlError::InvalidProductId)?;
+    format!("mqtts://{host}:8883").parse()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -337,6 +343,10 @@ mod tests {
         assert_eq!(
             murano_product_url("x2lmj5npsktbuik9").map(|u| u.to_string()),
             Ok("mqtts://mqtt-x2lmj5npsktbuik9.hosted.exosite.io:8883".to_string())
+        );
+        assert_eq!(
+            murano_m2_url("x2lmj5npsktbuik9").map(|u| u.to_string()),
+            Ok("mqtts://x2lmj5npsktbuik9.m2.exosite.io:8883".to_string())
         );
         assert!(murano_product_url("evil.com/").is_err());
         assert!(matches!(

@@ -1,9 +1,11 @@
 //! The MQTT-aware TLS front: rustls on the public port, rumqttd behind it on loopback.
 //!
 //! Per connection: TLS handshake (bounded time), then the client's CONNECT (bounded size and
-//! time) is authenticated ([`guard::authenticate`]); an admitted client is connected to rumqttd
-//! with the front's own login and every packet both ways goes through its [`Guard`]. Frames are
-//! cut with `codec::read_frame_header`, with a size cap, before anything is buffered whole.
+//! time) is authenticated ([`resource::token_login`], else [`guard::authenticate`]); an admitted
+//! client is connected to rumqttd with the front's own login and every packet both ways goes
+//! through Murano's current API layer ([`CurrentApi`]) and then, unless that handled it, its
+//! [`Guard`]. Frames are cut with `codec::read_frame_header`, with a size cap, before anything
+//! is buffered whole.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -19,7 +21,8 @@ use tokio_rustls::TlsAcceptor;
 
 use super::broker::FRONT_USER;
 use super::guard::{self, Action, Guard};
-use super::policy;
+use super::policy::{self, Role};
+use super::resource::{self, CurrentApi};
 use super::store::Store;
 
 /// The largest CONNECT accepted (user name, password, will included).
@@ -100,6 +103,12 @@ async fn read_frame<R: AsyncRead + Unpin>(
     }
 }
 
+/// A number for each anonymous client that came without a client id.
+fn unnamed_client_number() -> u64 {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+}
+
 async fn refuse<W: AsyncWrite + Unpin>(writer: &mut W, code: ConnectReturnCode) {
     let _ = writer.write_all(&guard::connack(code)).await;
     let _ = writer.shutdown().await;
@@ -128,7 +137,10 @@ async fn connection(tcp: TcpStream, front: &Front) -> Result<(), String> {
         };
         let role = {
             let store = front.store.lock().map_err(|_| "store poisoned")?;
-            guard::authenticate(&connect, &store, &front.platform_password)
+            match resource::token_login(&connect, &store) {
+                Some(identity) => Ok(Role::Device { identity }),
+                None => guard::authenticate(&connect, &store, &front.platform_password),
+            }
         };
         let role = match role {
             Ok(role) => role,
@@ -137,6 +149,17 @@ async fn connection(tcp: TcpStream, front: &Front) -> Result<(), String> {
                 refuse(&mut tls, code).await;
                 return Ok(());
             }
+        };
+        // rumqttd needs a client id: a device's is its identity, an anonymous client's a name
+        // no identity can take (`~` is not valid in one).
+        let client_id = match (&role, connect.client_id) {
+            (Role::Device { identity }, "") => identity.clone(),
+            (_, "") => format!("~anonymous-{}", unnamed_client_number()),
+            (_, id) => id.to_string(),
+        };
+        let connect = mqtt_core::packet::Connect {
+            client_id: &client_id,
+            ..connect
         };
         match guard::broker_connect(&connect, &role, FRONT_USER, &front.front_password) {
             Ok(bytes) => {
@@ -165,6 +188,13 @@ async fn connection(tcp: TcpStream, front: &Front) -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     tracing::info!(role = %role.describe(), "client admitted");
 
+    let (api, hidden) = CurrentApi::new(role.clone(), front.max_packet);
+    for action in hidden {
+        if let Action::ToBroker(bytes) = action {
+            broker.write_all(&bytes).await.map_err(|e| e.to_string())?;
+        }
+    }
+    let api = Mutex::new(api);
     let guard = Mutex::new(Guard::in_session(role, front.max_packet, dollar_filters));
     let (mut client_rx, client_tx) = tokio::io::split(tls);
     let client_tx = tokio::sync::Mutex::new(client_tx);
@@ -178,10 +208,14 @@ async fn connection(tcp: TcpStream, front: &Front) -> Result<(), String> {
             else {
                 return Ok::<(), String>(());
             };
-            let actions = guard
-                .lock()
-                .map_err(|_| "guard poisoned")?
-                .on_client(&frame);
+            let handled = api.lock().map_err(|_| "api poisoned")?.on_client(&frame);
+            let actions = match handled {
+                Some(actions) => actions,
+                None => guard
+                    .lock()
+                    .map_err(|_| "guard poisoned")?
+                    .on_client(&frame),
+            };
             for action in actions {
                 match action {
                     Action::ToBroker(bytes) => broker_tx
@@ -207,10 +241,14 @@ async fn connection(tcp: TcpStream, front: &Front) -> Result<(), String> {
             let Some(frame) = read_frame(&mut broker_rx, &mut buf, front.max_packet).await? else {
                 return Ok::<(), String>(());
             };
-            let actions = guard
-                .lock()
-                .map_err(|_| "guard poisoned")?
-                .on_broker(&frame);
+            let handled = api.lock().map_err(|_| "api poisoned")?.on_broker(&frame);
+            let actions = match handled {
+                Some(actions) => actions,
+                None => guard
+                    .lock()
+                    .map_err(|_| "guard poisoned")?
+                    .on_broker(&frame),
+            };
             for action in actions {
                 match action {
                     Action::ToClient(bytes) => client_tx

@@ -14,6 +14,7 @@ mod front;
 pub mod guard;
 pub mod pki;
 pub mod policy;
+pub mod resource;
 pub mod store;
 pub mod write;
 
@@ -102,7 +103,9 @@ pub fn state_file(data_dir: &Path) -> PathBuf {
     data_dir.join("demo.state")
 }
 
-const MAX_PACKET: usize = 1 << 20;
+/// The largest packet the front relays: Murano's largest resource value (1 MiB) with room for
+/// its topic and header.
+const MAX_PACKET: usize = mqtt_core::flows::resource::MAX_VALUE + 64 * 1024;
 
 /// Binds `preferred`, or an ephemeral port on the same address when it is taken and the user did
 /// not ask for it explicitly.

@@ -2,7 +2,9 @@
 //!
 //! Connects through the demo's TLS front as `platform` (the password from the data directory),
 //! with the native client of `client_wasm`, and publishes the value on `<identity>/<resource>`
-//! at QoS 1; returns once the front acknowledged it.
+//! at QoS 1 (legacy API), or with `--current-api` on `$resource/<identity>/<resource>`, which
+//! the device receives on `$resource/<resource>/<µs>` (see `resource`); returns once the front
+//! acknowledged it.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -26,6 +28,8 @@ pub struct WriteOptions {
     pub value: String,
     /// The front's address; `None`: read from the data directory's `demo.state`.
     pub broker: Option<String>,
+    /// Murano's current API (`$resource`) rather than the legacy `<identity>/<resource>`.
+    pub current_api: bool,
 }
 
 fn io(path: PathBuf) -> impl FnOnce(std::io::Error) -> DemoError {
@@ -40,7 +44,10 @@ pub async fn run(options: WriteOptions) -> Result<(), DemoError> {
             options.identity
         )));
     }
-    let topic = format!("{}/{}", options.identity, options.resource);
+    let topic = match options.current_api {
+        true => format!("$resource/{}/{}", options.identity, options.resource),
+        false => format!("{}/{}", options.identity, options.resource),
+    };
     mqtt_core::topic::validate_name(&topic)
         .map_err(|e| DemoError::Usage(format!("topic {topic:?}: {e}")))?;
     let dir = &options.data_dir;

@@ -19,7 +19,10 @@ pub mod shared;
 
 use std::rc::Rc;
 
-use mqtt_core::flows::{ActivationError, ConsoleOutput, Credentials, DeviceOutput, EchoOutput};
+use mqtt_core::flows::{
+    resource, ActivationError, ActivationMode, ConsoleMode, ConsoleOutput, Credentials,
+    DeviceOutput, EchoOutput, LoginStyle,
+};
 use mqtt_core::Event;
 
 use crate::format::{self, PayloadFormat};
@@ -205,14 +208,27 @@ impl State {
                 if let (
                     Some(Page::Console),
                     ConsoleOutput::Received {
-                        resource, payload, ..
+                        resource,
+                        payload,
+                        timestamp,
+                        ..
                     },
                 ) = (self.conn.current(generation), output)
                 {
+                    // A platform write is charted and listed at its platform time.
+                    let stamped = timestamp.as_deref().and_then(resource::timestamp_ms);
+                    let console = Rc::make_mut(&mut self.console);
+                    if let Some(platform_ms) = stamped {
+                        console.reduce(console::Action::PlatformWrite(console::PlatformWrite {
+                            resource: resource.clone(),
+                            value: String::from_utf8_lossy(&payload).into_owned(),
+                            at_ms: platform_ms,
+                        }));
+                    }
                     if let Some(value) = format::number(&payload) {
-                        Rc::make_mut(&mut self.console).reduce(console::Action::Value {
+                        console.reduce(console::Action::Value {
                             resource,
-                            at_ms,
+                            at_ms: stamped.unwrap_or(at_ms),
                             value,
                         });
                     }
@@ -258,11 +274,21 @@ impl State {
         self
     }
 
+    /// Copies activated credentials into the connection panel; the console follows the
+    /// activation's API (`$provision`: `$resource`) and log-in style. An empty user
+    /// name (token-only style) keeps the identity typed.
     fn use_credentials(&mut self, c: Credentials) {
         let settings = Rc::make_mut(&mut self.settings);
-        settings.identity = c.username.clone();
+        if !c.username.is_empty() {
+            settings.identity = c.username.clone();
+        }
         settings.username = c.username;
         settings.password = c.password;
+        let console = Rc::make_mut(&mut self.console);
+        (console.mode, console.login) = match self.activation.mode {
+            ActivationMode::Provision => (ConsoleMode::Resource, self.activation.login),
+            ActivationMode::Legacy => (ConsoleMode::Legacy, LoginStyle::Identity),
+        };
     }
 
     fn started(&mut self, generation: u64, purpose: Purpose) {

@@ -3,7 +3,14 @@
 //! Legacy: connect anonymously with client id = identity, subscribe `activate/<identity>`,
 //! publish the identity to `activate`; the reply's payload is the password.
 //! Current (`$provision`): subscribe `$provision/<identity>`, publish an empty message to
-//! `$provision/<identity>`; the token comes back as a message on that topic.
+//! `$provision/<identity>` at QoS 1; the token comes back as a message on that topic. Some
+//! Murano versions push the reply without a subscription, so the subscription can be left out
+//! ([`Activation::subscribing`]) and a reply is taken whenever it comes; a refused subscription
+//! is not fatal in this mode.
+//!
+//! Log-in styles ([`LoginStyle`]): Exosite's documentation logs in with the identity as user
+//! name and the token as password; some published examples connect with an empty client id and
+//! log in with an empty user name and the token alone.
 
 use core::time::Duration;
 use std::collections::VecDeque;
@@ -20,7 +27,59 @@ pub enum ActivationMode {
     Provision,
 }
 
-/// What activation gives: the device's credentials from now on.
+/// How a device provisions and then logs in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LoginStyle {
+    /// Client id = identity; log in with user name = identity, password = token (the docs).
+    #[default]
+    Identity,
+    /// Empty client id; log in with an empty user name and the token as password (examples).
+    TokenOnly,
+}
+
+impl LoginStyle {
+    /// The command-line spelling.
+    pub fn key(self) -> &'static str {
+        match self {
+            LoginStyle::Identity => "identity",
+            LoginStyle::TokenOnly => "token-only",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<Self> {
+        match key {
+            "identity" => Some(LoginStyle::Identity),
+            "token-only" => Some(LoginStyle::TokenOnly),
+            _ => None,
+        }
+    }
+
+    /// The client id this style connects with.
+    pub fn client_id(self, identity: &str) -> String {
+        match self {
+            LoginStyle::Identity => identity.into(),
+            LoginStyle::TokenOnly => String::new(),
+        }
+    }
+
+    /// Session options for a device that logs in with `token` (an empty client id needs a
+    /// clean session, [MQTT-3.1.3-7]).
+    pub fn login_options(self, identity: &str, token: &str) -> Options {
+        let user = match self {
+            LoginStyle::Identity => identity,
+            LoginStyle::TokenOnly => "",
+        };
+        let mut options = Options::new(self.client_id(identity))
+            .with_credentials(user, token.as_bytes().to_vec());
+        if self == LoginStyle::TokenOnly {
+            options.clean_session = true;
+        }
+        options
+    }
+}
+
+/// What activation gives: what the device logs in with from now on (the user name is empty in
+/// the [`LoginStyle::TokenOnly`] style).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Credentials {
     pub username: String,
@@ -46,6 +105,8 @@ pub enum ActivationError {
 pub struct Activation {
     identity: String,
     mode: ActivationMode,
+    login: LoginStyle,
+    subscribe: bool,
     reply_timeout: Duration,
     deadline: Option<Instant>,
     commands: VecDeque<Command>,
@@ -58,6 +119,8 @@ impl Activation {
         Self {
             identity: identity.into(),
             mode,
+            login: LoginStyle::Identity,
+            subscribe: true,
             reply_timeout: Duration::from_secs(10),
             deadline: None,
             commands: VecDeque::new(),
@@ -71,11 +134,37 @@ impl Activation {
         self
     }
 
-    /// Session options for activation: anonymous, client id = identity, one attempt only.
+    /// How the device logs in afterwards (and which client id it provisions with).
+    pub fn with_login(mut self, login: LoginStyle) -> Self {
+        self.login = login;
+        self
+    }
+
+    /// Whether to subscribe to the reply topic before asking (default: yes). Without it the
+    /// request goes out as soon as the session is up and the reply must be pushed.
+    pub fn subscribing(mut self, subscribe: bool) -> Self {
+        self.subscribe = subscribe;
+        self
+    }
+
+    /// Session options for activation: anonymous, client id = identity (empty in the token-only
+    /// style), one attempt only.
     pub fn session_options(&self) -> Options {
-        let mut options = Options::new(self.identity.clone());
+        let mut options = Options::new(self.login.client_id(&self.identity));
+        options.clean_session = true;
         options.reconnect.enabled = false;
         options
+    }
+
+    fn ask(&mut self, now: Instant) {
+        let (topic, payload) = self.request();
+        self.commands.push_back(Command::Publish {
+            topic,
+            payload,
+            qos: QoS::AtLeastOnce,
+            retain: false,
+        });
+        self.deadline = Some(now + self.reply_timeout);
     }
 
     /// The topic the reply arrives on.
@@ -115,31 +204,31 @@ impl Flow for Activation {
             return;
         }
         match event {
-            Event::Connected { .. } => {
+            Event::Connected { .. } if self.subscribe => {
                 self.commands.push_back(Command::Subscribe(vec![(
                     self.reply_topic(),
                     QoS::AtLeastOnce,
                 )]));
             }
-            Event::Subscribed { granted, .. } => {
-                if granted.iter().any(Option::is_none) {
+            Event::Connected { .. } => self.ask(now),
+            Event::Subscribed { granted, .. } if self.deadline.is_none() => {
+                // A pushed reply may still come on the current API; the legacy one needs the
+                // subscription.
+                let refused = granted.iter().any(Option::is_none);
+                if refused && self.mode == ActivationMode::Legacy {
                     self.finish(Err(ActivationError::NotAuthorized(self.reply_topic())));
                 } else {
-                    let (topic, payload) = self.request();
-                    self.commands.push_back(Command::Publish {
-                        topic,
-                        payload,
-                        qos: QoS::AtLeastOnce,
-                        retain: false,
-                    });
-                    self.deadline = Some(now + self.reply_timeout);
+                    self.ask(now);
                 }
             }
             // The provision request is published on the reply topic: skip its empty echo.
             Event::Message(m) if m.topic == self.reply_topic() && !m.payload.is_empty() => {
                 let outcome = match String::from_utf8(m.payload.clone()) {
                     Ok(password) => Ok(Credentials {
-                        username: self.identity.clone(),
+                        username: match self.login {
+                            LoginStyle::Identity => self.identity.clone(),
+                            LoginStyle::TokenOnly => String::new(),
+                        },
                         password,
                     }),
                     Err(_) => Err(ActivationError::BadReply),

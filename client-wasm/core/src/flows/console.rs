@@ -3,6 +3,7 @@
 
 use std::collections::VecDeque;
 
+use super::resource::{self, ResourceError};
 use super::{Command, Flow};
 use crate::{Event, Instant, QoS};
 
@@ -11,7 +12,9 @@ pub enum ConsoleMode {
     /// `<identity>/<resource>`, as in the seed's publish.py.
     #[default]
     Legacy,
-    /// `$resource/<alias>`; platform writes arrive on `$resource/<alias>/<timestamp>`.
+    /// `$resource/<alias>`; platform writes arrive on `$resource/<alias>/<timestamp>` (pushed;
+    /// the console subscribes `$resource/#` too, for brokers that only deliver to subscribers).
+    /// QoS 2 and values over 1 MiB are refused before sending ([`resource::check`]).
     Resource,
 }
 
@@ -52,6 +55,10 @@ impl Console {
         console
     }
 
+    pub fn mode(&self) -> ConsoleMode {
+        self.mode
+    }
+
     pub fn filter(&self) -> String {
         match self.mode {
             ConsoleMode::Legacy => format!("{}/#", self.identity),
@@ -71,10 +78,25 @@ impl Console {
         }
     }
 
-    /// Publishes a value to a resource.
-    pub fn publish(&mut self, resource: &str, payload: impl Into<Vec<u8>>, qos: QoS, retain: bool) {
+    /// What Murano's `$resource` API would refuse (nothing in the legacy mode).
+    pub fn check(&self, qos: QoS, payload: &[u8]) -> Result<(), ResourceError> {
+        match self.mode {
+            ConsoleMode::Legacy => Ok(()),
+            ConsoleMode::Resource => resource::check(qos, payload),
+        }
+    }
+
+    /// Publishes a value to a resource, unless [`Console::check`] refuses it.
+    pub fn publish(
+        &mut self,
+        resource: &str,
+        payload: impl Into<Vec<u8>>,
+        qos: QoS,
+        retain: bool,
+    ) -> Result<(), ResourceError> {
         let topic = self.topic_for(resource);
         let payload = payload.into();
+        self.check(qos, &payload)?;
         self.outputs.push_back(ConsoleOutput::Sent {
             topic: topic.clone(),
             payload: payload.clone(),
@@ -85,6 +107,20 @@ impl Console {
             qos,
             retain,
         });
+        Ok(())
+    }
+
+    /// The topic and JSON body of a batch typed as `[TIMESTAMP] alias=value ...` lines
+    /// ([`resource::parse_batch`]); a JSON array (starting with `[`) is sent as typed.
+    pub fn batch(text: &str, now_us: u64) -> Result<(String, Vec<u8>), ResourceError> {
+        let text = text.trim();
+        let body = if text.starts_with('[') {
+            resource::check(QoS::AtMostOnce, text.as_bytes())?;
+            text.to_string()
+        } else {
+            resource::batch_payload(&resource::parse_batch(text, now_us)?)
+        };
+        Ok((resource::BATCH_TOPIC.into(), body.into_bytes()))
     }
 
     /// Splits a topic into resource name and optional platform timestamp.

@@ -8,9 +8,10 @@ mod activation;
 mod console;
 mod device;
 mod echo_host;
+pub mod resource;
 pub mod rotate;
 
-pub use activation::{Activation, ActivationError, ActivationMode, Credentials};
+pub use activation::{Activation, ActivationError, ActivationMode, Credentials, LoginStyle};
 pub use console::{Console, ConsoleMode, ConsoleOutput};
 pub use device::{Device, DeviceConfig, DeviceOutput};
 pub use echo_host::{EchoHost, EchoHostConfig, EchoOutput};

@@ -217,8 +217,11 @@ fn console_subscribes_publishes_and_reports_platform_writes() {
         }]
     );
     d.flow
-        .publish("007/temperature", "32", QoS::AtMostOnce, false);
-    d.flow.publish("humidity", "40", QoS::AtMostOnce, false);
+        .publish("007/temperature", "32", QoS::AtMostOnce, false)
+        .unwrap();
+    d.flow
+        .publish("humidity", "40", QoS::ExactlyOnce, false)
+        .unwrap();
     d.step();
     let topics: Vec<String> = d
         .sent()
@@ -260,6 +263,182 @@ fn resource_console_parses_platform_timestamps() {
         d.outputs.last(),
         Some(ConsoleOutput::Received { resource, timestamp: Some(ts), .. }) if resource == "temperature" && ts == "1700000000000"
     ));
+}
+
+#[test]
+fn provision_publishes_at_qos_1_and_takes_a_pushed_reply_without_subscribing() {
+    let flow = Activation::new("dev1", ActivationMode::Provision).subscribing(false);
+    let mut d = Driver::new(flow.session_options(), flow);
+    d.accept();
+    // No SUBSCRIBE: the request goes out at once, QoS 1, empty payload.
+    assert_eq!(
+        d.sent(),
+        vec![Sent::Publish {
+            topic: "$provision/dev1".into(),
+            payload: vec![],
+            qos: 1,
+            pid: Some(1),
+            retain: false,
+            dup: false,
+        }]
+    );
+    d.broker_sends(message("$provision/dev1", b"token-1"));
+    assert_eq!(
+        d.outputs,
+        vec![Ok(Credentials {
+            username: "dev1".into(),
+            password: "token-1".into()
+        })]
+    );
+}
+
+#[test]
+fn provision_takes_a_reply_before_the_suback_and_survives_a_refused_subscription() {
+    // The reply overtakes the SUBACK.
+    let mut d = Driver::new(
+        Options::new("dev1"),
+        Activation::new("dev1", ActivationMode::Provision),
+    );
+    d.accept();
+    d.sent();
+    d.broker_sends(message("$provision/dev1", b"early"));
+    assert!(matches!(&d.outputs[..], [Ok(c)] if c.password == "early"));
+
+    // A refused subscription: the request still goes, and a pushed reply is taken.
+    let mut d = Driver::new(
+        Options::new("dev1"),
+        Activation::new("dev1", ActivationMode::Provision),
+    );
+    d.accept();
+    d.sent();
+    d.broker_sends(Packet::Suback(crate::packet::Suback {
+        pid: pid(1),
+        return_codes: vec![crate::packet::SubscribeReturnCodes::Failure],
+    }));
+    assert!(
+        matches!(&d.sent()[..], [Sent::Publish { topic, qos: 1, .. }] if topic == "$provision/dev1")
+    );
+    assert!(d.outputs.is_empty());
+    d.broker_sends(message("$provision/dev1", b"pushed"));
+    assert!(matches!(&d.outputs[..], [Ok(c)] if c.password == "pushed"));
+}
+
+#[test]
+fn token_only_style_provisions_with_an_empty_client_id_and_logs_in_with_the_token_alone() {
+    let flow = Activation::new("dev1", ActivationMode::Provision)
+        .with_login(LoginStyle::TokenOnly)
+        .with_reply_timeout(Duration::from_secs(3));
+    let options = flow.session_options();
+    assert_eq!(options.client_id, "");
+    assert!(options.clean_session, "[MQTT-3.1.3-7]");
+    let mut d = Driver::new(options, flow);
+    assert!(
+        matches!(&d.sent()[..], [Sent::Connect { client_id, username: None, .. }] if client_id.is_empty())
+    );
+    d.accept();
+    suback_ok(&mut d, 1);
+    d.broker_sends(message("$provision/dev1", b"tok"));
+    assert_eq!(
+        d.outputs,
+        vec![Ok(Credentials {
+            username: String::new(),
+            password: "tok".into()
+        })]
+    );
+    let login = LoginStyle::TokenOnly.login_options("dev1", "tok");
+    assert_eq!(
+        (login.client_id.as_str(), login.username.as_deref()),
+        ("", Some(""))
+    );
+    assert_eq!(login.password.as_deref(), Some(&b"tok"[..]));
+    let login = LoginStyle::Identity.login_options("dev1", "tok");
+    assert_eq!(
+        (login.client_id.as_str(), login.username.as_deref()),
+        ("dev1", Some("dev1"))
+    );
+    assert_eq!(
+        LoginStyle::from_key("token-only"),
+        Some(LoginStyle::TokenOnly)
+    );
+    assert_eq!(LoginStyle::default().key(), "identity");
+
+    // No reply (simulated time jumps to the deadline).
+    let flow = Activation::new("dev2", ActivationMode::Provision)
+        .with_login(LoginStyle::TokenOnly)
+        .subscribing(false)
+        .with_reply_timeout(Duration::from_secs(3));
+    let mut d = Driver::new(flow.session_options(), flow);
+    d.accept();
+    d.advance_to_next_timer();
+    assert_eq!(d.now, Instant::from_millis(3_000));
+    assert_eq!(d.outputs, vec![Err(ActivationError::NoReply(3))]);
+}
+
+#[test]
+fn resource_console_refuses_qos_2_and_oversized_values_before_sending() {
+    use super::resource::{ResourceError, MAX_VALUE};
+    let mut d = Driver::new(
+        LoginStyle::TokenOnly.login_options("dev1", "tok"),
+        Console::new("dev1", ConsoleMode::Resource),
+    );
+    d.accept();
+    d.sent();
+    assert_eq!(
+        d.flow.publish("data_in", "1", QoS::ExactlyOnce, false),
+        Err(ResourceError::QosNotSupported)
+    );
+    let big = vec![b'x'; MAX_VALUE + 1];
+    assert_eq!(
+        d.flow.publish("data_in", big, QoS::AtLeastOnce, false),
+        Err(ResourceError::ValueTooLarge { len: MAX_VALUE + 1 })
+    );
+    assert_eq!(
+        ResourceError::ValueTooLarge { len: MAX_VALUE + 1 }.to_string(),
+        "a value of 1048577 bytes exceeds Murano's limit of 1048576 bytes per resource"
+    );
+    d.step();
+    assert!(d.sent().is_empty(), "nothing refused was sent");
+    d.flow
+        .publish("data_in", vec![b'x'; MAX_VALUE], QoS::AtLeastOnce, false)
+        .unwrap();
+    d.step();
+    assert!(
+        matches!(&d.sent()[..], [Sent::Publish { topic, qos: 1, payload, .. }] if topic == "$resource/data_in" && payload.len() == MAX_VALUE)
+    );
+    // The legacy console is not Murano's current API: no such limits.
+    let legacy = Console::new("007", ConsoleMode::Legacy);
+    assert_eq!(legacy.check(QoS::ExactlyOnce, b"1"), Ok(()));
+}
+
+#[test]
+fn resource_batches_and_timestamps() {
+    use super::resource::{format_utc, timestamp_ms};
+    let (topic, body) = Console::batch(
+        "temperature=20 humidity=40.5\n1700000000 status=on",
+        1_700_000_000_000_000,
+    )
+    .unwrap();
+    assert_eq!(topic, "$resource.batch");
+    assert_eq!(
+        String::from_utf8(body).unwrap(),
+        r#"[{"timestamp":1700000000000000,"values":{"temperature":20,"humidity":40.5}},{"timestamp":1700000000,"values":{"status":"on"}}]"#
+    );
+    let (_, raw) = Console::batch(r#" [{"timestamp":1,"values":{"a":1}}] "#, 0).unwrap();
+    assert_eq!(raw, br#"[{"timestamp":1,"values":{"a":1}}]"#);
+    assert!(Console::batch("", 0).is_err());
+    assert!(Console::batch("temperature", 0).is_err());
+    assert!(Console::batch("1 a=\"q\\", 0)
+        .is_ok_and(|(_, b)| b == br#"[{"timestamp":1,"values":{"a":"\"q\\"}}]"#));
+    // Seconds, milliseconds and microseconds, told apart by magnitude.
+    for t in ["1700000000", "1700000000000", "1700000000000000"] {
+        assert_eq!(timestamp_ms(t), Some(1_700_000_000_000), "{t}");
+    }
+    assert_eq!(timestamp_ms("1700000000123456"), Some(1_700_000_000_123));
+    assert_eq!(timestamp_ms("x1"), None);
+    assert_eq!(timestamp_ms("100000000000000000"), None);
+    assert_eq!(format_utc(1_700_000_000_123), "2023-11-14 22:13:20.123 UTC");
+    assert_eq!(format_utc(0), "1970-01-01 00:00:00.000 UTC");
+    assert_eq!(format_utc(951_782_400_000), "2000-02-29 00:00:00.000 UTC");
 }
 
 #[test]

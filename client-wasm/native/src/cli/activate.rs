@@ -4,9 +4,9 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Args;
-use mqtt_core::flows::{Activation, ActivationError, ActivationMode};
+use mqtt_core::flows::{Activation, ActivationError, ActivationMode, Credentials, LoginStyle};
 use mqtt_core::{Event, Session};
-use mqttws::{credentials, murano_product_url, BrokerUrl, Driver, Output};
+use mqttws::{credentials, murano_m2_url, murano_product_url, BrokerUrl, Driver, Output};
 
 use super::connect::{connector, RunArgs, TlsArgs};
 use super::io::{debug, Out};
@@ -23,15 +23,26 @@ pub(crate) struct ActivateArgs {
         conflicts_with = "murano_product"
     )]
     url: Option<BrokerUrl>,
-    /// Murano product id: connects to mqtts://mqtt-<ID>.hosted.exosite.io:8883
+    /// Murano product id: connects to mqtts://mqtt-<ID>.hosted.exosite.io:8883, or with
+    /// --provision to the current endpoint mqtts://<ID>.m2.exosite.io:8883
     #[arg(long, value_name = "ID")]
     murano_product: Option<String>,
     /// The device identity (also the client id and, afterwards, the user name)
     #[arg(long, value_name = "ID")]
     identity: String,
-    /// Use the current Murano API ($provision/<identity>) instead of activate / activate/<identity>
+    /// Use the current Murano API ($provision/<identity>, empty request at QoS 1) instead of
+    /// activate / activate/<identity>
     #[arg(long)]
     provision: bool,
+    /// How the device logs in afterwards: `identity` (client id and user name = identity,
+    /// password = token; Exosite's documentation) or `token-only` (empty client id, also while
+    /// provisioning; empty user name, password = token; some published examples)
+    #[arg(long, value_name = "STYLE", default_value = "identity", value_parser = login_style)]
+    login: LoginStyle,
+    /// Publish the request without subscribing to the reply topic first (the reply must be
+    /// pushed, as some Murano versions do); a reply is taken either way
+    #[arg(long)]
+    no_subscribe: bool,
     /// Also write the credentials to FILE (mode 0600; read back with `console --credentials`)
     #[arg(long, value_name = "FILE")]
     save: Option<PathBuf>,
@@ -47,9 +58,11 @@ pub(crate) struct ActivateArgs {
 pub(super) async fn activate(args: ActivateArgs) -> Result<(), CliError> {
     let url = match (args.url, &args.murano_product) {
         (Some(url), _) => url,
-        (None, Some(product)) => {
-            murano_product_url(product).map_err(|e| CliError::new(Failure::Usage, e))?
+        (None, Some(product)) => match args.provision {
+            true => murano_m2_url(product),
+            false => murano_product_url(product),
         }
+        .map_err(|e| CliError::new(Failure::Usage, e))?,
         (None, None) => {
             return Err(CliError::new(
                 Failure::Usage,
@@ -63,6 +76,12 @@ pub(super) async fn activate(args: ActivateArgs) -> Result<(), CliError> {
             format!("invalid identity '{}'", args.identity),
         ));
     }
+    if !args.provision && (args.login == LoginStyle::TokenOnly || args.no_subscribe) {
+        return Err(CliError::new(
+            Failure::Usage,
+            "--login token-only and --no-subscribe are for the current API: add --provision",
+        ));
+    }
     let mut watch = Watch::new(&args.run, &url, Vec::new());
     let connector = connector(url, &args.tls)?;
     let mode = if args.provision {
@@ -71,6 +90,8 @@ pub(super) async fn activate(args: ActivateArgs) -> Result<(), CliError> {
         ActivationMode::Legacy
     };
     let flow = Activation::new(args.identity.clone(), mode)
+        .with_login(args.login)
+        .subscribing(!args.no_subscribe)
         .with_reply_timeout(Duration::from_secs(args.reply_timeout));
     let mut options = flow.session_options();
     args.run.apply(&mut options);
@@ -85,10 +106,15 @@ pub(super) async fn activate(args: ActivateArgs) -> Result<(), CliError> {
         match output {
             Output::Flow(Ok(credentials)) => {
                 out.line("Activation succeeded!")?;
-                out.line(format_args!("username = {}", credentials.username))?;
+                out.line(format!("username = {}", credentials.username).trim_end())?;
                 out.line(format_args!("password = {}", credentials.password))?;
+                // The file names the identity whatever the log-in style (`console --login`).
+                let saved = Credentials {
+                    username: args.identity.clone(),
+                    password: credentials.password.clone(),
+                };
                 result = match &args.save {
-                    Some(path) => credentials::save(path, &credentials)
+                    Some(path) => credentials::save(path, &saved)
                         .map_err(|e| CliError::new(Failure::Local, e)),
                     None => Ok(()),
                 };
@@ -108,4 +134,9 @@ pub(super) async fn activate(args: ActivateArgs) -> Result<(), CliError> {
         }
     }
     result
+}
+
+/// Parses `--login`.
+pub(super) fn login_style(value: &str) -> Result<LoginStyle, String> {
+    LoginStyle::from_key(value).ok_or_else(|| format!("{value:?}: expected identity or token-only"))
 }

@@ -5,10 +5,12 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use clap::Args;
-use mqtt_core::flows::{Console, ConsoleMode, ConsoleOutput};
-use mqtt_core::{Event, Session};
+use mqtt_core::flows::resource::{self, ResourceError};
+use mqtt_core::flows::{Console, ConsoleMode, ConsoleOutput, LoginStyle};
+use mqtt_core::{Event, QoS, Session};
 use mqttws::{credentials, BrokerUrl, Driver, Output, Step};
 
+use super::activate::login_style;
 use super::connect::{start, AuthArgs, RunArgs, TlsArgs};
 use super::io::{inputs, text, warn, Input, Out};
 use super::topics::qos;
@@ -20,6 +22,14 @@ pub(super) const CONSOLE_HELP: &str = "INPUT:
   A topic not starting with '<identity>/' names a resource of the device: 'temperature' means
   '<identity>/temperature' (devices may only use their own topics).
   An empty topic line or the end of input finishes: pending messages are acknowledged first.
+
+MURANO'S CURRENT API (--resource):
+  'data_in' means '$resource/data_in'. The topic '$resource.batch' takes one line of
+  '[TIMESTAMP] alias=value alias=value' entries separated by ';' (no timestamp: now, in
+  microseconds), or a JSON array as is. Platform writes arrive on
+  '$resource/<alias>/<timestamp>' and are printed with 'time = ' (the timestamp read as seconds,
+  milliseconds or microseconds by its magnitude). QoS 2 (-q 2) and values over 1048576 bytes
+  are refused before anything is sent (exit status 2).
 
 EXIT STATUS: see 'mqttws --help'.";
 
@@ -42,6 +52,14 @@ pub(crate) struct ConsoleArgs {
     /// Read identity and password from a file written by `activate --save`
     #[arg(long, value_name = "FILE", conflicts_with_all = ["identity", "password"])]
     credentials: Option<PathBuf>,
+    /// Murano's current API: publish on $resource/<alias>, receive platform writes on
+    /// $resource/<alias>/<timestamp>, batches on $resource.batch
+    #[arg(long)]
+    resource: bool,
+    /// How to log in: `identity` (client id and user name = identity) or `token-only` (empty
+    /// client id and user name, the password alone)
+    #[arg(long, value_name = "STYLE", default_value = "identity", value_parser = login_style)]
+    login: LoginStyle,
     /// Quality of service of publishes and of the subscription
     #[arg(short = 'q', long, value_name = "0|1|2", default_value_t = 1, value_parser = clap::value_parser!(u8).range(0..=2))]
     qos: u8,
@@ -65,10 +83,18 @@ pub(super) async fn console(args: ConsoleArgs) -> Result<(), CliError> {
             ))
         }
     };
-    let flow = Console::new(identity.clone(), ConsoleMode::Legacy);
+    let mode = match args.resource {
+        true => ConsoleMode::Resource,
+        false => ConsoleMode::Legacy,
+    };
+    let flow = Console::new(identity.clone(), mode);
+    let qos = qos(args.qos);
+    flow.check(qos, b"")
+        .map_err(|e| CliError::new(Failure::Usage, e))?;
+    let login = args.login.login_options(&identity, &password);
     let auth = AuthArgs {
-        id: Some(identity.clone()),
-        username: Some(identity),
+        id: Some(login.client_id),
+        username: login.username,
         password: Some(password),
     };
     let (mut watch, connector, options) = start(
@@ -84,17 +110,24 @@ pub(super) async fn console(args: ConsoleArgs) -> Result<(), CliError> {
     let tty = std::io::stdin().is_terminal();
     let (_keep, mut input) = inputs(true);
     let out = Out;
-    let qos = qos(args.qos);
     let mut topic: Option<String> = None;
     let mut unacked = BTreeSet::new();
     let mut closing = false;
     let mut prompted = false;
     while let Some(step) = driver.next_or(&mut input).await {
         match step {
-            Step::Output(Output::Flow(ConsoleOutput::Received { topic, payload, .. })) => {
+            Step::Output(Output::Flow(ConsoleOutput::Received {
+                topic,
+                payload,
+                timestamp,
+                ..
+            })) => {
                 out.line("Message received!")?;
                 out.line(format_args!("topic = {topic}"))?;
                 out.line(format_args!("payload = {}", text(&payload)))?;
+                if let Some(ms) = timestamp.as_deref().and_then(resource::timestamp_ms) {
+                    out.line(format_args!("time = {}", resource::format_utc(ms)))?;
+                }
             }
             Step::Output(Output::Flow(ConsoleOutput::Sent { .. })) => {}
             Step::Output(Output::Event(Event::Published { id })) => {
@@ -105,6 +138,20 @@ pub(super) async fn console(args: ConsoleArgs) -> Result<(), CliError> {
             Step::Output(Output::Event(Event::PublishFailed { id, reason })) => {
                 if unacked.remove(&id) {
                     warn(format_args!("message not delivered: {reason}"));
+                }
+            }
+            // Murano pushes platform writes without a subscription: a refused `$resource/#`
+            // is worth a warning, not the end.
+            Step::Output(Output::Event(Event::Subscribed { granted, .. }))
+                if mode == ConsoleMode::Resource && granted.iter().any(Option::is_none) =>
+            {
+                warn(format_args!(
+                    "the broker refused {} (SUBACK 0x80); platform writes still arrive if it pushes them, as Murano does",
+                    driver.flow().filter()
+                ));
+                if tty && !prompted {
+                    prompted = true;
+                    out.prompt("Topic? ")?;
                 }
             }
             Step::Output(Output::Event(event)) => {
@@ -126,8 +173,17 @@ pub(super) async fn console(args: ConsoleArgs) -> Result<(), CliError> {
                     }
                 }
                 Some(resource) => {
-                    let name = driver.flow().topic_for(&resource);
-                    match driver.publish(&name, line.as_bytes(), qos, false) {
+                    let (name, payload) = match outgoing(driver.flow(), &resource, &line, qos) {
+                        Ok(message) => message,
+                        Err(e) => {
+                            out.line("Failed to send message...")?;
+                            return Err(CliError::new(
+                                Failure::Usage,
+                                format!("not sent to '{resource}': {e}"),
+                            ));
+                        }
+                    };
+                    match driver.publish(&name, &payload, qos, false) {
                         Ok(id) => {
                             unacked.insert(id);
                         }
@@ -149,4 +205,23 @@ pub(super) async fn console(args: ConsoleArgs) -> Result<(), CliError> {
         }
     }
     Ok(())
+}
+
+/// The topic and payload for a topic line and a message line, or why Murano's `$resource` API
+/// would refuse them (checked before sending).
+fn outgoing(
+    console: &Console,
+    resource: &str,
+    line: &str,
+    qos: QoS,
+) -> Result<(String, Vec<u8>), ResourceError> {
+    if console.mode() == ConsoleMode::Resource && resource == resource::BATCH_TOPIC {
+        let now_us = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_micros() as u64)
+            .unwrap_or(0);
+        return Console::batch(line, now_us);
+    }
+    console.check(qos, line.as_bytes())?;
+    Ok((console.topic_for(resource), line.as_bytes().to_vec()))
 }

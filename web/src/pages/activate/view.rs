@@ -3,7 +3,7 @@
 
 use std::rc::Rc;
 
-use mqtt_core::flows::ActivationMode;
+use mqtt_core::flows::{ActivationMode, LoginStyle};
 use yew::prelude::*;
 
 use super::state::{Action as Activate, ActivationState};
@@ -37,12 +37,23 @@ pub fn activate_page(p: &Props) -> Html {
             ActivationMode::Legacy
         }))
     });
+    let set_login = ctx.on(|v: String| {
+        Action::Activate(Activate::SetLogin(
+            LoginStyle::from_key(&v).unwrap_or_default(),
+        ))
+    });
     html! {
         <>
             <ConnectionPanel settings={p.settings.clone()} onset={ctx.set_field()}
                 client_id_default={p.settings.default_client_id(Page::Activate)} credentials={false}>
                 <SelectField id="activation-mode" label="Activation API" value={mode} onset={set_mode}
                     options={vec![("legacy", "Legacy: activate, activate/<identity>"), ("provision", "Current: $provision/<identity>")]} />
+                if a.mode == ActivationMode::Provision {
+                    <SelectField id="activation-login" label="Log-in style" value={a.login.key()} onset={set_login}
+                        options={vec![("identity", "Identity + token (documented)"), ("token-only", "Empty client id and user name + token")]} />
+                    <CheckField id="activation-subscribe" label="Subscribe to the reply topic first"
+                        checked={a.subscribe} onset={ctx.on(|v| Action::Activate(Activate::SetSubscribe(v)))} />
+                }
                 <button id="activate" data-testid="activate" class="primary" type="button"
                     disabled={a.running} onclick={ctx.op(Op::Activate)}>
                     { if a.running { "Activating…" } else { "Activate" } }
@@ -50,8 +61,9 @@ pub fn activate_page(p: &Props) -> Html {
             </ConnectionPanel>
             <section class="panel" aria-labelledby="activation-title">
                 <h2 id="activation-title">{ "Activation" }</h2>
-                <p class="help">{ "Connects anonymously with client id = identity, subscribes to the reply topic and \
-                    asks the platform for this identity's password." }</p>
+                <p class="help">{ "Connects anonymously with client id = identity (empty in the token-only style), \
+                    subscribes to the reply topic (unless unticked: some Murano versions push the reply) and \
+                    asks the platform for this identity's password, at QoS 1." }</p>
                 <pre id="activation-output" data-testid="activation-output" class="output" aria-live="polite">
                     { a.lines.join("\n") }
                 </pre>

@@ -2,11 +2,24 @@
 
 use std::collections::{BTreeMap, VecDeque};
 
+use mqtt_core::flows::{ConsoleMode, LoginStyle};
+
 use crate::state::log::{Log, LogAction, Row};
 use crate::state::shared::Shared;
 
 /// Points kept per chart.
 pub const CHART_POINTS: usize = 120;
+
+/// Platform writes listed (newest first).
+pub const WRITES_SHOWN: usize = 20;
+
+/// A value written on the platform side (`$resource/<alias>/<timestamp>`), at its platform time.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlatformWrite {
+    pub resource: String,
+    pub value: String,
+    pub at_ms: u64,
+}
 
 /// Numeric values per resource for the charts.
 #[derive(Debug, Default)]
@@ -26,6 +39,10 @@ impl Charts {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConsoleState {
+    /// Legacy `<identity>/<resource>` or Murano's current `$resource/<alias>`.
+    pub mode: ConsoleMode,
+    /// How to log in with the current API.
+    pub login: LoginStyle,
     /// A resource (`temperature`) or a full topic (`007/temperature`), as in the seed.
     pub topic: String,
     pub message: String,
@@ -34,17 +51,25 @@ pub struct ConsoleState {
     pub log: Log,
     /// Shared and changed in place like the log: a value per message must not copy them all.
     pub charts: Shared<Charts>,
+    /// `$resource.batch` lines: `[TIMESTAMP] alias=value ...`, entries separated by `;`.
+    pub batch: String,
+    /// Newest first.
+    pub writes: VecDeque<PlatformWrite>,
 }
 
 impl Default for ConsoleState {
     fn default() -> Self {
         Self {
+            mode: ConsoleMode::default(),
+            login: LoginStyle::default(),
             topic: "temperature".into(),
             message: String::new(),
             qos: 1,
             retain: false,
             log: Log::default(),
             charts: Shared::default(),
+            batch: String::new(),
+            writes: VecDeque::new(),
         }
     }
 }
@@ -54,10 +79,13 @@ impl Default for ConsoleState {
 pub enum Field {
     Topic,
     Message,
+    Batch,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action {
+    SetMode(ConsoleMode),
+    SetLogin(LoginStyle),
     Set(Field, String),
     SetQos(u8),
     SetRetain(bool),
@@ -72,17 +100,29 @@ pub enum Action {
         at_ms: u64,
         value: f64,
     },
+    /// A platform write arrived with its platform time.
+    PlatformWrite(PlatformWrite),
 }
 
 impl ConsoleState {
     pub fn reduce(&mut self, action: Action) {
         match action {
+            Action::SetMode(mode) => self.mode = mode,
+            Action::SetLogin(login) => self.login = login,
             Action::Set(Field::Topic, value) => self.topic = value,
             Action::Set(Field::Message, value) => self.message = value,
+            Action::Set(Field::Batch, value) => self.batch = value,
+            Action::PlatformWrite(write) => {
+                self.writes.push_front(write);
+                self.writes.truncate(WRITES_SHOWN);
+            }
             Action::SetQos(qos) => self.qos = qos.min(2),
             Action::SetRetain(retain) => self.retain = retain,
             Action::Log(action) => self.log.update(|log| log.apply(action)),
-            Action::Started => self.charts = Shared::default(),
+            Action::Started => {
+                self.charts = Shared::default();
+                self.writes.clear();
+            }
             Action::Logged(row) => self.log.update(|log| log.push(row)),
             Action::Value {
                 resource,

@@ -174,3 +174,78 @@ fn a_value_updates_its_chart_in_place() {
     assert!(restarted.console.charts.borrow().series.is_empty());
     assert_eq!(state.console.charts.borrow().series.len(), 1);
 }
+
+#[test]
+fn platform_writes_are_listed_and_charted_at_their_platform_time() {
+    let state = started(Page::Console);
+    let state = state.apply(Action::ConsoleOutput {
+        generation: 1,
+        at_ms: 99,
+        output: ConsoleOutput::Received {
+            topic: "$resource/temperature/1700000000000000".into(),
+            resource: "temperature".into(),
+            payload: b"212".to_vec(),
+            timestamp: Some("1700000000000000".into()),
+        },
+    });
+    assert_eq!(
+        state.console.writes.front(),
+        Some(&super::state::PlatformWrite {
+            resource: "temperature".into(),
+            value: "212".into(),
+            at_ms: 1_700_000_000_000,
+        })
+    );
+    let charts = state.console.charts.borrow();
+    assert_eq!(
+        charts.series["temperature"].back(),
+        Some(&(1_700_000_000_000, 212.0)),
+        "charted on the platform's time, not the arrival's"
+    );
+}
+
+#[test]
+fn a_provision_activation_opens_the_current_api_console_in_its_log_in_style() {
+    use crate::pages::activate::state::Action as Activate;
+    use mqtt_core::flows::{ActivationMode, ConsoleMode, Credentials, LoginStyle};
+    let state = started(Page::Activate);
+    let state = run(
+        state,
+        [
+            Action::Activate(Activate::SetMode(ActivationMode::Provision)),
+            Action::Activate(Activate::SetLogin(LoginStyle::TokenOnly)),
+            Action::Activated {
+                generation: 1,
+                outcome: Ok(Credentials {
+                    username: String::new(),
+                    password: "tok".into(),
+                }),
+            },
+        ],
+    );
+    assert_eq!(
+        state.activation.lines,
+        ["Activation succeeded!", "username =", "password = tok"]
+    );
+    assert_eq!(state.settings.identity, "007", "the identity stays");
+    assert_eq!(state.settings.password, "tok");
+    assert_eq!(state.console.mode, ConsoleMode::Resource);
+    assert_eq!(state.console.login, LoginStyle::TokenOnly);
+    // A legacy activation afterwards brings the legacy console back.
+    let state = run(
+        state,
+        [
+            Action::Activate(Activate::SetMode(ActivationMode::Legacy)),
+            Action::Started {
+                generation: 2,
+                purpose: Page::Activate,
+            },
+            Action::Activated {
+                generation: 2,
+                outcome: Ok(crate::state::test_support::creds()),
+            },
+        ],
+    );
+    assert_eq!(state.console.mode, ConsoleMode::Legacy);
+    assert_eq!(state.console.login, LoginStyle::Identity);
+}

@@ -1,8 +1,11 @@
 //! The Murano resource console (seed 000): subscribe `<identity>/#`, publish values, watch the
-//! log and a live chart per numeric resource.
+//! log and a live chart per numeric resource. With Murano's current API: `$resource/<alias>`,
+//! batches, and platform writes listed and charted at their platform time.
 
 use std::rc::Rc;
 
+use mqtt_core::flows::resource::format_utc;
+use mqtt_core::flows::{ConsoleMode, LoginStyle};
 use yew::prelude::*;
 
 use super::state::{Action as Console, ConsoleState, Field};
@@ -42,10 +45,34 @@ pub fn console_page(p: &Props) -> Html {
         })
     };
     let charts = c.charts.borrow();
+    let current = c.mode == ConsoleMode::Resource;
+    let set_mode = ctx.on(|v: String| {
+        Action::Console(Console::SetMode(match v.as_str() {
+            "resource" => ConsoleMode::Resource,
+            _ => ConsoleMode::Legacy,
+        }))
+    });
+    let set_login = ctx.on(|v: String| {
+        Action::Console(Console::SetLogin(
+            LoginStyle::from_key(&v).unwrap_or_default(),
+        ))
+    });
+    let mode = if current { "resource" } else { "legacy" };
+    let hint = if current {
+        "data_in → $resource/data_in (QoS 0 or 1, at most 1 MiB)"
+    } else {
+        "temperature → <identity>/temperature"
+    };
     html! {
         <>
             <ConnectionPanel settings={p.settings.clone()} onset={ctx.set_field()}
                 client_id_default={p.settings.default_client_id(Page::Console)}>
+                <SelectField id="console-api" label="API" value={mode} onset={set_mode}
+                    options={vec![("legacy", "Legacy: <identity>/<resource>"), ("resource", "Current: $resource/<alias>")]} />
+                if current {
+                    <SelectField id="console-login" label="Log-in style" value={c.login.key()} onset={set_login}
+                        options={vec![("identity", "Identity + token"), ("token-only", "Empty client id and user name + token")]} />
+                }
                 <button id="connect" data-testid="connect" class="primary" type="button" onclick={ctx.op(Op::ConnectConsole)}>
                     { if connected_here { "Reconnect" } else { "Connect" } }
                 </button>
@@ -57,7 +84,7 @@ pub fn console_page(p: &Props) -> Html {
                 <h2 id="publish-title">{ "Publish" }</h2>
                 <form class="grid" {onsubmit}>
                     <TextField id="pub-topic" label="Resource or topic" value={c.topic.clone()} onset={set(Field::Topic)}
-                        hint="temperature → <identity>/temperature" />
+                        hint={hint} />
                     <TextField id="pub-message" label="Message" value={c.message.clone()} onset={set(Field::Message)} />
                     <SelectField id="pub-qos" label="QoS" value={c.qos.to_string()}
                         options={vec![("0", "0 at most once"), ("1", "1 at least once"), ("2", "2 exactly once")]}
@@ -68,6 +95,25 @@ pub fn console_page(p: &Props) -> Html {
                     </div>
                 </form>
             </section>
+            if current {
+                <section class="panel" aria-labelledby="batch-title">
+                    <h2 id="batch-title">{ "Batch and platform writes" }</h2>
+                    <div class="grid">
+                        <TextField id="batch-values" label="Batch ($resource.batch)" value={c.batch.clone()} onset={set(Field::Batch)}
+                            hint="[timestamp] alias=value …, entries separated by ';' (timestamp in s, ms or µs; none: now, in µs)" />
+                        <div class="actions">
+                            <button id="send-batch" data-testid="send-batch" type="button" onclick={ctx.op(Op::SendBatch)}>{ "Send batch" }</button>
+                        </div>
+                    </div>
+                    <ul id="platform-writes" class="writes" aria-live="polite">
+                        { for c.writes.iter().map(|w| html! {
+                            <li data-resource={w.resource.clone()} data-at-ms={w.at_ms.to_string()}>
+                                { format!("{} = {} at {}", w.resource, w.value, format_utc(w.at_ms)) }
+                            </li>
+                        }) }
+                    </ul>
+                </section>
+            }
             <section class="panel" aria-labelledby="charts-title">
                 <h2 id="charts-title">{ "Resources" }</h2>
                 <div id="charts" class="charts">

@@ -9,6 +9,8 @@ pub struct PlatformState {
     pub identity: String,
     pub resource: String,
     pub value: String,
+    /// Write through Murano's current API: the device gets `$resource/<alias>/<µs>`.
+    pub current_api: bool,
     pub log: Log,
 }
 
@@ -20,15 +22,19 @@ impl Default for PlatformState {
             identity: String::new(),
             resource: "temperature".into(),
             value: "212".into(),
+            current_api: false,
             log: Log::default(),
         }
     }
 }
 
 impl PlatformState {
-    /// `<identity>/<resource>`, where the device console receives platform writes.
+    /// `<identity>/<resource>`, where the device console receives platform writes; with the
+    /// current API, `$resource/<identity>/<resource>`, which the demo's front delivers to the
+    /// device as `$resource/<resource>/<µs>`.
     pub fn topic(&self) -> String {
-        format!("{}/{}", self.identity.trim(), self.resource.trim())
+        let prefix = if self.current_api { "$resource/" } else { "" };
+        format!("{prefix}{}/{}", self.identity.trim(), self.resource.trim())
     }
 }
 
@@ -45,6 +51,7 @@ pub enum Field {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action {
     Set(Field, String),
+    SetCurrentApi(bool),
     Log(LogAction),
     /// A message went out or came in.
     Logged(Row),
@@ -62,6 +69,7 @@ impl PlatformState {
                     Field::Value => &mut self.value,
                 } = value
             }
+            Action::SetCurrentApi(on) => self.current_api = on,
             Action::Log(action) => self.log.update(|log| log.apply(action)),
             Action::Logged(row) => self.log.update(|log| log.push(row)),
         }

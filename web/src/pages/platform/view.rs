@@ -9,7 +9,7 @@ use yew::prelude::*;
 use super::state::{Action as Platform, Field, PlatformState};
 use crate::app::use_app;
 use crate::components::connection_panel::ConnectionPanel;
-use crate::components::field::TextField;
+use crate::components::field::{CheckField, TextField};
 use crate::components::message_log::MessageLog;
 use crate::format::PayloadFormat;
 use crate::mqtt::Op;
@@ -61,6 +61,8 @@ pub fn platform_page(props: &Props) -> Html {
                         onset={set(Field::Identity)} placeholder="007" />
                     <TextField id="platform-resource" label="Resource" value={p.resource.clone()} onset={set(Field::Resource)} />
                     <TextField id="platform-value" label="Value" value={p.value.clone()} onset={set(Field::Value)} />
+                    <CheckField id="platform-current-api" label="Murano's current API ($resource, demo)" checked={p.current_api}
+                        onset={ctx.on(|v| Action::Platform(Platform::SetCurrentApi(v)))} />
                     <div class="actions">
                         <button id="platform-write" data-testid="platform-write" class="primary" type="submit">
                             { format!("Write to {}", p.topic()) }
