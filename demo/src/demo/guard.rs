@@ -655,7 +655,7 @@ mod tests {
                 "{user}"
             );
         }
-        for id in ["activate", "demo-activation", "platform-portal", "a/b", ""] {
+        for id in ["activate", "demo-activation", "platform-portal", "a/b"] {
             assert_eq!(
                 auth(with_id(id, connect(None, None, None))),
                 no,

@@ -110,14 +110,15 @@ const MAX_CLIENT_SUFFIX: usize = 32;
 
 /// Whether `role` may connect with `client_id` and this clean session flag:
 /// * anonymous: the client id is the identity being activated, with a clean session (nothing
-///   of a session survives the activation);
+///   of a session survives the activation); or no client id at all, the current API's
+///   token-only style, which may then provision exactly one identity (`resource.rs`);
 /// * a device: its identity, or `<identity>-<suffix>` (one more connection, e.g. the web app's
 ///   `007-echo-host` and `007-device`), the suffix 1 to 32 identity characters;
 /// * the platform: any plain name of up to 64 characters, but not the services' ids.
 pub fn may_use_client_id(role: &Role, client_id: &str, clean_session: bool) -> bool {
     match role {
         Role::Anonymous { client_id: cid } => {
-            cid == client_id && valid_identity(client_id) && clean_session
+            cid == client_id && (valid_identity(client_id) || client_id.is_empty()) && clean_session
         }
         Role::Device { identity } => {
             valid_identity(identity)
@@ -242,8 +243,12 @@ mod tests {
             !may_use_client_id(&a, "007", false),
             "anonymous keeps no session"
         );
+        assert!(
+            may_use_client_id(&anon(""), "", true),
+            "token-only provisioning"
+        );
+        assert!(!may_use_client_id(&anon(""), "", false));
         for cid in [
-            "",
             "activate",
             "demo-activation",
             "demo-front",

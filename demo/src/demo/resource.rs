@@ -306,17 +306,29 @@ impl CurrentApi {
                 Some(vec![])
             }
             Packet::Publish(p) => {
-                let Role::Device { identity } = &self.role else {
-                    return None;
-                };
-                let rest = p
-                    .topic_name
-                    .strip_prefix("~$resource/")?
-                    .strip_prefix(identity.as_str())?
-                    .strip_prefix('/')?;
-                let topic = match rest.split_once('/') {
-                    Some((alias, stamp)) => format!("$resource/{alias}/{stamp}"),
-                    None => format!("$resource/{rest}/{}", now_us()),
+                let topic = match &self.role {
+                    Role::Device { identity } => {
+                        let rest = p
+                            .topic_name
+                            .strip_prefix("~$resource/")?
+                            .strip_prefix(identity.as_str())?
+                            .strip_prefix('/')?;
+                        match rest.split_once('/') {
+                            Some((alias, stamp)) => format!("$resource/{alias}/{stamp}"),
+                            None => format!("$resource/{rest}/{}", now_us()),
+                        }
+                    }
+                    // The pushed provision reply: delivered here, since the subscription that
+                    // brings it never passed the guard (which keeps `$` topics to `$` filters).
+                    Role::Anonymous { client_id } => {
+                        let identity = self.bound.as_deref().unwrap_or(client_id);
+                        let reply = p.topic_name.strip_prefix('~')?;
+                        if reply.strip_prefix("$provision/")? != identity {
+                            return None;
+                        }
+                        reply.to_string()
+                    }
+                    Role::Platform => return None,
                 };
                 Some(collect(
                     vec![encode(&Packet::Publish(Publish {
