@@ -25,6 +25,7 @@ use crate::error::{
     CommandError, ConnectionError, OptionsError, ProtocolViolation, TransportFailure,
 };
 use crate::reconnect::Backoff;
+use crate::takeover::TakeoverDetector;
 use crate::time::Instant;
 use crate::{topic, QoS};
 
@@ -73,6 +74,7 @@ pub struct Session {
     options: Options,
     link: Link,
     backoff: Backoff,
+    takeovers: TakeoverDetector,
     rx: Vec<u8>,
     tx: VecDeque<Vec<u8>>,
     actions: VecDeque<TransportAction>,
@@ -101,10 +103,12 @@ pub struct Session {
 impl Session {
     pub fn new(options: Options) -> Self {
         let backoff = Backoff::new(options.reconnect.clone());
+        let takeovers = TakeoverDetector::new(options.reconnect.takeover);
         Self {
             options,
             link: Link::Idle,
             backoff,
+            takeovers,
             rx: Vec::new(),
             tx: VecDeque::new(),
             actions: VecDeque::new(),
@@ -172,7 +176,12 @@ impl Session {
     // ---- commands ------------------------------------------------------------------------
 
     /// Start connecting (or skip the remaining reconnect delay). No-op while connecting or up.
+    /// After [`ConnectionError::ConnectedElsewhere`] this takes the client id over: the
+    /// takeover rule counts afresh.
     pub fn connect(&mut self, now: Instant) {
+        if self.link == Link::Idle {
+            self.takeovers.reset();
+        }
         if matches!(self.link, Link::Idle | Link::Backoff { .. }) {
             self.open_transport(now);
         }
@@ -662,6 +671,14 @@ impl Session {
             self.actions.push_back(TransportAction::Close);
         }
         self.reset_link_state();
+        let by_peer = matches!(&error, ConnectionError::Transport(f) if f.is_retried());
+        let error = if self.takeovers.dropped(now, by_peer) {
+            ConnectionError::ConnectedElsewhere {
+                drops: self.takeovers.short_drops(),
+            }
+        } else {
+            error
+        };
         let retry = self.options.reconnect.enabled && error.is_retried();
         let reconnect_in = retry.then(|| self.backoff.next_delay());
         self.link = match reconnect_in {
@@ -762,6 +779,7 @@ impl Session {
         self.link = Link::Up;
         self.last_received = now;
         self.backoff.reset();
+        self.takeovers.connected(now);
         self.events.push_back(Event::Connected { session_present });
         if !session_present {
             // A new broker session: its QoS 2 ids start afresh, and it has no subscriptions.

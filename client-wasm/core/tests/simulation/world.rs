@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use mqtt_core::persist::Persistence;
 use mqtt_core::{
-    qos_to_u8, Event, Instant, Options, PendingPublish, PublishId, QoS, Session, TransportAction,
-    TransportFailure,
+    qos_to_u8, ConnectionError, Event, Instant, Options, PendingPublish, PublishId, QoS, Session,
+    TransportAction, TransportFailure,
 };
 
 use crate::broker::{Broker, Held, Misbehaviour};
@@ -99,6 +99,8 @@ pub struct World {
     /// Client payloads numbered below this were accepted before a lost fresh-session CONNACK
     /// (see `note_unseen_fresh_session`).
     ambiguous_before: u64,
+    /// The session stopped as "connected elsewhere": the user takes the id over next step.
+    take_over: bool,
     pub trace: Vec<String>,
 }
 
@@ -149,6 +151,7 @@ impl World {
             misreport: None,
             storage_degraded: false,
             ambiguous_before: 0,
+            take_over: false,
             trace: Vec::new(),
         }
     }
@@ -201,6 +204,11 @@ impl World {
     }
 
     fn step(&mut self, faults: bool) {
+        if std::mem::take(&mut self.take_over) {
+            self.trace.push("take over".into());
+            let now = self.instant();
+            self.session.connect(now);
+        }
         let roll = self.rng.below(100);
         match roll {
             0..=19 if faults => self.client_publish(),
@@ -503,6 +511,10 @@ impl World {
             }
             Event::ConnectionLost { error, .. } => {
                 self.trace.push(format!("ConnectionLost: {error}"));
+                if let ConnectionError::ConnectedElsewhere { .. } = error {
+                    // The user presses "take over".
+                    self.take_over = true;
+                }
             }
             Event::Connected { session_present } => {
                 if let Some(link) = self.link.as_mut() {
