@@ -237,31 +237,88 @@ impl Session {
         qos: QoS,
         retain: bool,
     ) -> Result<PublishId, CommandError> {
+        self.check_publish(topic_name, payload.len(), qos, 0)?;
+        let id = self.new_publish_id();
+        self.accept_publish(now, id, topic_name, payload, qos, retain);
+        Ok(id)
+    }
+
+    /// What [`Session::publish`] would refuse, with `ahead` more publishes still to be accepted
+    /// before this one (an adapter that writes each row to its store first: see
+    /// [`crate::persist`]).
+    pub fn check_publish(
+        &self,
+        topic_name: &str,
+        payload_len: usize,
+        qos: QoS,
+        ahead: usize,
+    ) -> Result<(), CommandError> {
         topic::validate_name(topic_name)?;
-        if !fits_one_packet(topic_name, payload.len()) {
-            return Err(CommandError::PayloadTooLarge(payload.len()));
+        if !fits_one_packet(topic_name, payload_len) {
+            return Err(CommandError::PayloadTooLarge(payload_len));
         }
+        let queued = self.outgoing.queue.len() + ahead;
+        if !self.can_send_now(qos, ahead) && queued >= self.options.max_queued {
+            return Err(CommandError::QueueFull(queued));
+        }
+        Ok(())
+    }
+
+    /// An id for a publish that [`Session::publish_reserved`] accepts (or
+    /// [`Session::refuse_reserved`] refuses) later, once its row is in the store.
+    pub fn reserve_publish_id(&mut self) -> PublishId {
+        self.new_publish_id()
+    }
+
+    /// Accepts a publish under an id from [`Session::reserve_publish_id`], checked again.
+    pub fn publish_reserved(
+        &mut self,
+        now: Instant,
+        id: PublishId,
+        topic_name: &str,
+        payload: &[u8],
+        qos: QoS,
+        retain: bool,
+    ) -> Result<(), CommandError> {
+        self.check_publish(topic_name, payload.len(), qos, 0)?;
+        self.accept_publish(now, id, topic_name, payload, qos, retain);
+        Ok(())
+    }
+
+    /// A reserved publish will not be accepted: reported as [`Event::PublishFailed`].
+    pub fn refuse_reserved(&mut self, id: PublishId, reason: PublishFailure) {
+        self.events.push_back(Event::PublishFailed { id, reason });
+    }
+
+    fn can_send_now(&self, qos: QoS, ahead: usize) -> bool {
+        self.link == Link::Up
+            && (qos == QoS::AtMostOnce
+                || (ahead == 0
+                    && self.outgoing.queue.is_empty()
+                    && self.outgoing.inflight.len() < self.options.max_inflight))
+    }
+
+    fn accept_publish(
+        &mut self,
+        now: Instant,
+        id: PublishId,
+        topic_name: &str,
+        payload: &[u8],
+        qos: QoS,
+        retain: bool,
+    ) {
         let message = OutMessage {
             topic: topic_name.to_string(),
             payload: payload.to_vec(),
             qos,
             retain,
         };
-        let can_send_now = self.link == Link::Up
-            && (qos == QoS::AtMostOnce
-                || (self.outgoing.queue.is_empty()
-                    && self.outgoing.inflight.len() < self.options.max_inflight));
-        if !can_send_now && self.outgoing.queue.len() >= self.options.max_queued {
-            return Err(CommandError::QueueFull(self.outgoing.queue.len()));
-        }
-        let id = self.new_publish_id();
-        if can_send_now {
+        if self.can_send_now(qos, 0) {
             self.send_new_publish(now, id, message);
         } else {
             self.outgoing.queue.push_back((id, message));
         }
         self.pending_changes += 1;
-        Ok(id)
     }
 
     /// Send DISCONNECT (if connected), close the transport, and stop reconnecting. Unacknowledged
