@@ -62,6 +62,11 @@ impl TakeoverDetector {
         };
         let short = by_peer && now.saturating_duration_since(since) < self.rule.window;
         self.short_drops = if short { self.short_drops + 1 } else { 0 };
+        self.tripped()
+    }
+
+    /// Whether the last drop tripped the rule (until `reset` or a connection that lasts).
+    pub fn tripped(&self) -> bool {
         self.rule.drops > 0 && self.short_drops >= self.rule.drops
     }
 

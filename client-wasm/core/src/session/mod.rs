@@ -142,6 +142,12 @@ impl Session {
         self.link == Link::Up
     }
 
+    /// Stopped by the takeover rule ([`ConnectionError::ConnectedElsewhere`]) and not asked to
+    /// connect since.
+    pub fn is_connected_elsewhere(&self) -> bool {
+        self.link == Link::Idle && self.takeovers.tripped()
+    }
+
     /// The filters the session subscribes to (and resubscribes to after a reconnect).
     pub fn subscriptions(&self) -> &[(String, QoS)] {
         &self.subscriptions

@@ -1588,11 +1588,13 @@ fn repeated_takeovers_end_in_connected_elsewhere_and_connect_takes_over() {
         Some("connected_elsewhere")
     );
     assert!(h.actions().is_empty(), "no reconnect is scheduled");
+    assert!(h.session.is_connected_elsewhere());
     h.advance(Duration::from_secs(60));
     assert!(h.actions().is_empty(), "still none a minute later");
 
     // The user takes the id over: it connects, and two more short drops do not trip the rule.
     h.establish(false);
+    assert!(!h.session.is_connected_elsewhere());
     for _ in 0..2 {
         h.advance(Duration::from_millis(300));
         h.drop_and_wait_reopen();
