@@ -76,6 +76,35 @@ pub fn restart_bridge(down_ms: u32) -> JsFuture {
     JsFuture::from(js_fetch(&url))
 }
 
+/// `GET` on the stack's control endpoint; the response's text.
+pub async fn control(path_and_query: &str) -> String {
+    let url = format!("{}{path_and_query}", CONTROL_URL.expect("control url"));
+    let response = JsFuture::from(js_fetch(&url)).await.expect("fetch");
+    let text = Reflect::get(&response, &"text".into())
+        .expect("text")
+        .unchecked_into::<Function>()
+        .call0(&response)
+        .expect("text()");
+    JsFuture::from(Promise::from(text))
+        .await
+        .ok()
+        .and_then(|t| t.as_string())
+        .unwrap_or_default()
+}
+
+/// Polls `done` every 20 ms for up to `ms`; whether it came true.
+pub async fn eventually(ms: u32, mut done: impl FnMut() -> bool) -> bool {
+    let mut waited = 0;
+    while !done() {
+        if waited >= ms {
+            return false;
+        }
+        sleep(20).await;
+        waited += 20;
+    }
+    true
+}
+
 /// A unique suffix for client ids and topics.
 pub fn unique() -> String {
     format!("{:x}", (js_sys::Math::random() * 4_294_967_295.0) as u64)
