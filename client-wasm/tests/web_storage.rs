@@ -54,30 +54,6 @@ fn local_storage() -> Storage {
         .expect("localStorage")
 }
 
-/// The client's IndexedDB record for `client_id` (its JSON text), or `None`; never creates the
-/// database.
-async fn stored_record(client_id: &str) -> Option<String> {
-    let read = js_sys::Function::new_with_args(
-        "key",
-        "return new Promise((resolve, reject) => {
-           const open = indexedDB.open('client-wasm');
-           open.onupgradeneeded = () => open.transaction.abort();
-           open.onerror = () => resolve(undefined);
-           open.onsuccess = () => {
-             const db = open.result;
-             if (!db.objectStoreNames.contains('sessions')) { db.close(); resolve(undefined); return; }
-             const get = db.transaction('sessions').objectStore('sessions').get(key);
-             get.onsuccess = () => { db.close(); resolve(get.result); };
-             get.onerror = () => { db.close(); reject(get.error); };
-           };
-         })",
-    );
-    let promise = read
-        .call1(&JsValue::NULL, &client_id.into())
-        .expect("read IndexedDB");
-    settle(promise).await.ok().and_then(|v| v.as_string())
-}
-
 fn is_storage_full(e: &Event) -> bool {
     matches!(e, Event::PublishFailed { reason, .. } if reason.code() == "storage_full")
 }

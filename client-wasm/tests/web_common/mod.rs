@@ -105,6 +105,30 @@ pub async fn eventually(ms: u32, mut done: impl FnMut() -> bool) -> bool {
     true
 }
 
+/// The client's IndexedDB record for `client_id` (its JSON text), or `None`; never creates the
+/// database.
+pub async fn stored_record(client_id: &str) -> Option<String> {
+    let read = js_sys::Function::new_with_args(
+        "key",
+        "return new Promise((resolve, reject) => {
+           const open = indexedDB.open('client-wasm');
+           open.onupgradeneeded = () => open.transaction.abort();
+           open.onerror = () => resolve(undefined);
+           open.onsuccess = () => {
+             const db = open.result;
+             if (!db.objectStoreNames.contains('sessions')) { db.close(); resolve(undefined); return; }
+             const get = db.transaction('sessions').objectStore('sessions').get(key);
+             get.onsuccess = () => { db.close(); resolve(get.result); };
+             get.onerror = () => { db.close(); reject(get.error); };
+           };
+         })",
+    );
+    let promise = read
+        .call1(&JsValue::NULL, &client_id.into())
+        .expect("read IndexedDB");
+    settle(promise).await.ok().and_then(|v| v.as_string())
+}
+
 /// A unique suffix for client ids and topics.
 pub fn unique() -> String {
     format!("{:x}", (js_sys::Math::random() * 4_294_967_295.0) as u64)
