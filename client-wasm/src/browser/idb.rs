@@ -40,7 +40,7 @@ pub(crate) async fn open() -> Result<IdbDatabase, JsValue> {
 /// The record under `key` (`undefined` when there is none).
 pub(crate) async fn get(database: &IdbDatabase, key: &str) -> Result<JsValue, JsValue> {
     let request = database
-        .transaction_with_str(SESSIONS)?
+        .transaction_with_str_and_mode(SESSIONS, IdbTransactionMode::Readonly)?
         .object_store(SESSIONS)?
         .get(&key.into())?;
     settled(&request).await?;

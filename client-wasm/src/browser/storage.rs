@@ -44,11 +44,11 @@ impl SessionStore {
     pub(crate) async fn open(client_id: &str, quota: Option<usize>) -> (SessionStore, Snapshot) {
         let database = match idb::open().await {
             Ok(database) => Some(database),
-            Err(e) => {
-                console::warn(&format!(
-                    "client-wasm: IndexedDB is unavailable ({e:?}); the session is not kept \
-                     across a reload"
-                ));
+            Err(_) => {
+                console::warn(
+                    "client-wasm: IndexedDB is unavailable; the session is not kept across a \
+                     reload",
+                );
                 None
             }
         };
