@@ -96,3 +96,20 @@ pub(crate) fn store_error(error: Option<DomException>) -> StoreError {
         _ => StoreError::Unavailable,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    /// The error an aborted transaction carries when the origin's quota is used up is a full
+    /// store (`storage_full`); any other is an unavailable one.
+    #[test]
+    fn quota_exceeded_is_a_full_store() {
+        let named = |name| DomException::new_with_message_and_name("test", name).ok();
+        assert_eq!(store_error(named("QuotaExceededError")), StoreError::Full);
+        assert_eq!(store_error(named("UnknownError")), StoreError::Unavailable);
+        assert_eq!(store_error(None), StoreError::Unavailable);
+    }
+}
