@@ -5,7 +5,9 @@
 //! forever. The rule: a connection dropped by the peer within [`TakeoverRule::window`] of its
 //! CONNACK, [`TakeoverRule::drops`] times in a row, means the id is in use elsewhere; the
 //! session stops reconnecting and reports [`crate::ConnectionError::ConnectedElsewhere`] until
-//! the user asks to take the id over (`Session::connect`).
+//! the user asks to take the id over (`Session::connect`). A broker that drops every connection
+//! soon after CONNACK for another reason (say, on a queued packet it refuses) trips the rule as
+//! well: the label is then a guess, but not reconnecting forever is right there too.
 
 use core::time::Duration;
 
