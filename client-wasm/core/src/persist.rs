@@ -29,7 +29,9 @@
 //! What this does not cover: an inbound QoS 2 message is delivered to the page in the turn it
 //! arrives, before its id is committed; its PUBREC waits for the commit, so a reload in those
 //! few milliseconds gets the broker's resend delivered again (as QoS 1 would).
-//! QoS 0 messages are not kept: at most once may lose one on a reload, never send it twice.
+//! QoS 0 messages are not kept: at most once may lose one on a reload, never send it twice. They
+//! do not wait for the store either, so one may overtake a QoS 1/2 publish whose row is still
+//! being written (MQTT 3.1.1 section 4.6 orders messages of one QoS only).
 
 use crate::session::{PendingPublish, PublishFailure, PublishId, Session};
 use crate::time::Instant;
