@@ -1,27 +1,34 @@
-//! IndexedDB as futures: one database (`client-wasm`) with one object store (`sessions`), one
-//! record per client id. A read is one request; a write is one readwrite transaction that
+//! IndexedDB with callbacks: one database (`client-wasm`) with one object store (`sessions`),
+//! one record per client id. A read is one request; a write is one readwrite transaction that
 //! settles on the transaction's `complete` (committed) or `abort` (with its error, e.g.
 //! `QuotaExceededError`), never on the request's `success`, which comes before the commit.
+//! Callbacks instead of futures: no async runtime in the package.
 
-use js_sys::Promise;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::JsFuture;
-use web_sys::{DomException, IdbDatabase, IdbRequest, IdbTransaction, IdbTransactionMode};
+use web_sys::{DomException, IdbDatabase, IdbRequest, IdbTransactionMode};
 
 use mqtt_core::persist::StoreError;
 
 const DATABASE: &str = "client-wasm";
 const SESSIONS: &str = "sessions";
 
-/// Opens (and on first use creates) the database. `Err`: no IndexedDB here (some privacy
+/// A handler for both outcomes of a request or transaction (exactly one of them fires):
+/// `done(true)` on the event named `success`.
+fn settled(success: &'static str, done: impl FnOnce(bool) + 'static) -> js_sys::Function {
+    Closure::once_into_js(move |event: web_sys::Event| done(event.type_() == success))
+        .unchecked_into()
+}
+
+/// Opens (and on first use creates) the database; `None`: no IndexedDB here (some privacy
 /// modes, sandboxed frames) or it failed.
-pub(crate) async fn open() -> Result<IdbDatabase, JsValue> {
-    let factory = web_sys::window()
-        .ok_or_else(|| JsValue::from_str("no window"))?
-        .indexed_db()?
-        .ok_or_else(|| JsValue::from_str("no IndexedDB"))?;
-    let request = factory.open_with_u32(DATABASE, 1)?;
+pub(crate) fn open(done: impl FnOnce(Option<IdbDatabase>) + 'static) {
+    let request = web_sys::window()
+        .and_then(|w| w.indexed_db().ok().flatten())
+        .and_then(|factory| factory.open_with_u32(DATABASE, 1).ok());
+    let Some(request) = request else {
+        return done(None);
+    };
     let upgrade = Closure::once_into_js(|event: web_sys::Event| {
         let database = event
             .target()
@@ -33,59 +40,66 @@ pub(crate) async fn open() -> Result<IdbDatabase, JsValue> {
         }
     });
     request.set_onupgradeneeded(Some(upgrade.unchecked_ref()));
-    settled(&request).await?;
-    request.result()?.dyn_into::<IdbDatabase>()
+    let opened = request.clone();
+    let handler = settled("success", move |ok| {
+        let database = opened.result().ok().and_then(|d| d.dyn_into().ok());
+        done(database.filter(|_| ok))
+    });
+    request.set_onsuccess(Some(&handler));
+    request.set_onerror(Some(&handler));
 }
 
-/// The record under `key` (`undefined` when there is none).
-pub(crate) async fn get(database: &IdbDatabase, key: &str) -> Result<JsValue, JsValue> {
+/// The record under `key`, if it is a string.
+pub(crate) fn get(database: &IdbDatabase, key: &str, done: impl FnOnce(Option<String>) + 'static) {
     let request = database
-        .transaction_with_str_and_mode(SESSIONS, IdbTransactionMode::Readonly)?
-        .object_store(SESSIONS)?
-        .get(&key.into())?;
-    settled(&request).await?;
-    request.result()
+        .transaction_with_str_and_mode(SESSIONS, IdbTransactionMode::Readonly)
+        .and_then(|t| t.object_store(SESSIONS))
+        .and_then(|s| s.get(&key.into()));
+    let Ok(request) = request else {
+        return done(None);
+    };
+    let read = request.clone();
+    let handler = settled("success", move |ok| {
+        done(
+            read.result()
+                .ok()
+                .and_then(|v| v.as_string())
+                .filter(|_| ok),
+        )
+    });
+    request.set_onsuccess(Some(&handler));
+    request.set_onerror(Some(&handler));
 }
 
-/// Puts `value` under `key`, or deletes the record (`None`), in one transaction; `Ok` once it
-/// is committed.
-pub(crate) async fn put(
+/// Puts `value` under `key`, or deletes the record (`None`), in one transaction: `done` gets
+/// `Ok` once it is committed. `Err` here, and no call of `done`, when it cannot even start.
+pub(crate) fn put(
     database: &IdbDatabase,
     key: &str,
     value: Option<&JsValue>,
+    done: impl FnOnce(Result<(), StoreError>) + 'static,
 ) -> Result<(), StoreError> {
     let transaction = database
         .transaction_with_str_and_mode(SESSIONS, IdbTransactionMode::Readwrite)
         .map_err(|_| StoreError::Unavailable)?;
-    let store = transaction
+    transaction
         .object_store(SESSIONS)
-        .map_err(|_| StoreError::Unavailable)?;
-    let request = match value {
-        Some(value) => store.put_with_key(value, &key.into()),
-        None => store.delete(&key.into()),
-    };
-    request.map_err(|e| store_error(e.dyn_into().ok()))?;
-    committed(&transaction)
-        .await
-        .map_err(|_| store_error(transaction.error()))
-}
-
-/// A request's `success` or `error`.
-async fn settled(request: &IdbRequest) -> Result<(), JsValue> {
-    let promise = Promise::new(&mut |resolve, reject| {
-        request.set_onsuccess(Some(&resolve));
-        request.set_onerror(Some(&reject));
+        .and_then(|store| match value {
+            Some(value) => store.put_with_key(value, &key.into()),
+            None => store.delete(&key.into()),
+        })
+        .map_err(|e| store_error(e.dyn_into().ok()))?;
+    let aborted = transaction.clone();
+    let handler = settled("complete", move |ok| {
+        done(if ok {
+            Ok(())
+        } else {
+            Err(store_error(aborted.error()))
+        })
     });
-    JsFuture::from(promise).await.map(drop)
-}
-
-/// A transaction's `complete` or `abort`.
-async fn committed(transaction: &IdbTransaction) -> Result<(), JsValue> {
-    let promise = Promise::new(&mut |resolve, reject| {
-        transaction.set_oncomplete(Some(&resolve));
-        transaction.set_onabort(Some(&reject));
-    });
-    JsFuture::from(promise).await.map(drop)
+    transaction.set_oncomplete(Some(&handler));
+    transaction.set_onabort(Some(&handler));
+    Ok(())
 }
 
 /// `QuotaExceededError` (on the request or the aborted transaction) is a full store; anything

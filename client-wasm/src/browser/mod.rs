@@ -191,8 +191,7 @@ impl Client {
         });
         if persist {
             let weak = Rc::downgrade(&shared);
-            wasm_bindgen_futures::spawn_local(async move {
-                let (store, snapshot) = SessionStore::open(&client_id, config.store_quota).await;
+            SessionStore::open(&client_id, config.store_quota, move |store, snapshot| {
                 if let Some(shared) = weak.upgrade() {
                     shared.store_opened(store, snapshot);
                 }
@@ -402,6 +401,16 @@ impl Shared {
     fn drain_session(self: &Rc<Self>) {
         let mut inner = self.inner.borrow_mut();
         loop {
+            self.drain_outputs(&mut inner);
+            // A write decided at once (nothing changed...) may have moved the session.
+            if !self.start_write(&mut inner) {
+                break;
+            }
+        }
+    }
+
+    fn drain_outputs(self: &Rc<Self>, inner: &mut Inner) {
+        loop {
             let mut progressed = false;
             while let Some(bytes) = inner.session.poll_transmit() {
                 inner.post(&bytes);
@@ -414,7 +423,7 @@ impl Shared {
                 inner.outbox.clear();
                 inner.batches.clear();
                 match action {
-                    TransportAction::Open => self.open_socket(&mut inner),
+                    TransportAction::Open => self.open_socket(inner),
                     TransportAction::Close => {
                         inner.generation += 1;
                         if let Some(socket) = inner.socket.take() {
@@ -433,11 +442,11 @@ impl Shared {
                 break;
             }
         }
-        self.start_write(&mut inner);
     }
 
-    /// Starts the next snapshot write, if one is due and none is in progress.
-    fn start_write(self: &Rc<Self>, inner: &mut Inner) {
+    /// Starts the next snapshot write, if one is due and none is in progress. Returns whether
+    /// it was decided at once (and its outcome applied).
+    fn start_write(self: &Rc<Self>, inner: &mut Inner) -> bool {
         let Inner {
             session, stored, ..
         } = inner;
@@ -447,40 +456,28 @@ impl Shared {
             ..
         }) = stored
         else {
-            return;
+            return false;
         };
         let Some(snapshot) = persistence.poll_write(session) else {
-            return;
+            return false;
         };
-        let store = store.clone();
         let weak = Rc::downgrade(self);
-        wasm_bindgen_futures::spawn_local(async move {
-            let result = store.write(&snapshot).await;
+        let decided = store.clone().write(&snapshot, move |result| {
             if let Some(shared) = weak.upgrade() {
                 shared.write_done(result);
             }
         });
+        match decided {
+            Some(result) => {
+                inner.settle_write(result);
+                true
+            }
+            None => false,
+        }
     }
 
     fn write_done(self: &Rc<Self>, result: Result<(), StoreError>) {
-        {
-            let mut inner = self.inner.borrow_mut();
-            let Inner {
-                session, stored, ..
-            } = &mut *inner;
-            let Some(stored) = stored else { return };
-            match stored.persistence.write_done(session, now(), result) {
-                Ok(()) => stored.failing = false,
-                Err(e) if !stored.failing => {
-                    stored.failing = true;
-                    console::warn(&format!(
-                        "client-wasm: the session could not be stored ({e}); after a reload a \
-                         message may be sent or delivered twice"
-                    ));
-                }
-                Err(_) => {}
-            }
-        }
+        self.inner.borrow_mut().settle_write(result);
         self.drive();
     }
 
@@ -632,6 +629,25 @@ fn check_url(url: &str) -> Result<(), CommandError> {
 const MAX_BATCH: usize = 16 * 1024;
 
 impl Inner {
+    /// Applies the outcome of a snapshot write; a failed one is reported once per run.
+    fn settle_write(&mut self, result: Result<(), StoreError>) {
+        let Inner {
+            session, stored, ..
+        } = self;
+        let Some(stored) = stored else { return };
+        match stored.persistence.write_done(session, now(), result) {
+            Ok(()) => stored.failing = false,
+            Err(e) if !stored.failing => {
+                stored.failing = true;
+                console::warn(&format!(
+                    "client-wasm: the session could not be stored ({e}); after a reload a \
+                     message may be sent or delivered twice"
+                ));
+            }
+            Err(_) => {}
+        }
+    }
+
     /// Whether the stored session is still being read.
     fn loading(&self) -> bool {
         self.stored.as_ref().is_some_and(|s| s.store.is_none())

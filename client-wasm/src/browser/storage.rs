@@ -13,6 +13,7 @@
 //! `Session::restore`: storage is user-editable.
 
 use std::cell::RefCell;
+use std::rc::Rc;
 
 use js_sys::{Array, JsString, Reflect, JSON};
 use wasm_bindgen::{JsCast, JsValue};
@@ -40,73 +41,113 @@ pub(crate) struct SessionStore {
 
 impl SessionStore {
     /// Opens the store of `client_id` and reads its snapshot, moving a `localStorage` entry of
-    /// an earlier version into it first.
-    pub(crate) async fn open(client_id: &str, quota: Option<usize>) -> (SessionStore, Snapshot) {
-        let database = match idb::open().await {
-            Ok(database) => Some(database),
-            Err(_) => {
+    /// an earlier version into it first; then calls `done`.
+    pub(crate) fn open(
+        client_id: &str,
+        quota: Option<usize>,
+        done: impl FnOnce(SessionStore, Snapshot) + 'static,
+    ) {
+        let key = client_id.to_string();
+        idb::open(move |database| {
+            if database.is_none() {
                 console::warn(
                     "client-wasm: IndexedDB is unavailable; the session is not kept across a \
                      reload",
                 );
-                None
             }
-        };
-        let store = SessionStore {
-            database,
-            key: client_id.to_string(),
-            last: RefCell::new(None),
-            quota,
-        };
-        let text = store.read().await;
-        let snapshot = text.as_deref().map(decode).unwrap_or_default();
-        *store.last.borrow_mut() = text;
-        (store, snapshot)
+            let store = SessionStore {
+                database,
+                key,
+                last: RefCell::new(None),
+                quota,
+            };
+            store.read(move |store, text| {
+                let snapshot = text.as_deref().map(decode).unwrap_or_default();
+                *store.last.borrow_mut() = text;
+                done(store, snapshot)
+            });
+        });
     }
 
     /// The record's text, after moving a `localStorage` entry into an empty record.
-    async fn read(&self) -> Option<String> {
-        let database = self.database.as_ref()?;
-        let stored = idb::get(database, &self.key).await.ok()?.as_string();
-        let local = web_sys::window()?.local_storage().ok()??;
-        let old_key = storage_key(&self.key);
-        let Some(old) = local.get_item(&old_key).ok().flatten() else {
-            return stored;
+    fn read(self, done: impl FnOnce(SessionStore, Option<String>) + 'static) {
+        let Some(database) = self.database.clone() else {
+            return done(self, None);
         };
-        if stored.is_some() {
-            // Already moved (another tab, or an interrupted migration): IndexedDB is newer.
-            let _ = local.remove_item(&old_key);
-            return stored;
-        }
-        match idb::put(database, &self.key, Some(&JsValue::from_str(&old))).await {
-            Ok(()) => {
+        let key = self.key.clone();
+        idb::get(&database.clone(), &key.clone(), move |stored| {
+            let local = web_sys::window().and_then(|w| w.local_storage().ok().flatten());
+            let old_key = storage_key(&self.key);
+            let old = local
+                .as_ref()
+                .and_then(|l| l.get_item(&old_key).ok().flatten());
+            let (Some(local), Some(old)) = (local, old) else {
+                return done(self, stored);
+            };
+            if stored.is_some() {
+                // Already moved (another tab, or an interrupted migration): IndexedDB is newer.
                 let _ = local.remove_item(&old_key);
+                return done(self, stored);
             }
-            Err(e) => console::warn(&format!(
-                "client-wasm: the session stored by an earlier version stays in localStorage \
-                 ({e}); it is used this time and moved next time"
-            )),
-        }
-        Some(old)
+            let value = JsValue::from_str(&old);
+            let moved = move |result: Result<(), StoreError>| {
+                match result {
+                    Ok(()) => {
+                        let _ = local.remove_item(&old_key);
+                    }
+                    Err(e) => console::warn(&format!(
+                        "client-wasm: the session stored by an earlier version stays in \
+                         localStorage ({e}); it is used this time and moved next time"
+                    )),
+                }
+                done(self, Some(old))
+            };
+            let pending = Rc::new(RefCell::new(Some(moved)));
+            let later = pending.clone();
+            let started = idb::put(&database, &key, Some(&value), move |result| {
+                if let Some(moved) = later.borrow_mut().take() {
+                    moved(result)
+                }
+            });
+            if let Err(e) = started {
+                if let Some(moved) = pending.borrow_mut().take() {
+                    moved(Err(e))
+                }
+            }
+        });
     }
 
-    /// Replaces the record with `snapshot` (an empty one deletes it): `Ok` once committed.
-    pub(crate) async fn write(&self, snapshot: &Snapshot) -> Result<(), StoreError> {
+    /// Replaces the record with `snapshot` (an empty one deletes it). `None`: the transaction
+    /// runs, and `done` gets its outcome once it is committed or aborted. `Some(outcome)`: decided
+    /// at once (nothing changed, over the test quota, no IndexedDB, cannot start), `done` is
+    /// not called.
+    pub(crate) fn write(
+        self: &Rc<Self>,
+        snapshot: &Snapshot,
+        done: impl FnOnce(Result<(), StoreError>) + 'static,
+    ) -> Option<Result<(), StoreError>> {
         let text = (!snapshot.is_empty()).then(|| encode(snapshot));
         if *self.last.borrow() == text {
-            return Ok(());
+            return Some(Ok(()));
         }
         if let (Some(quota), Some(text)) = (self.quota, &text) {
             if text.len() > quota {
-                return Err(StoreError::Full);
+                return Some(Err(StoreError::Full));
             }
         }
-        if let Some(database) = &self.database {
-            let value = text.as_deref().map(JsValue::from_str);
-            idb::put(database, &self.key, value.as_ref()).await?;
-        }
-        *self.last.borrow_mut() = text;
-        Ok(())
+        let Some(database) = &self.database else {
+            *self.last.borrow_mut() = text;
+            return Some(Ok(()));
+        };
+        let value = text.as_deref().map(JsValue::from_str);
+        let store = self.clone();
+        let started = idb::put(database, &self.key, value.as_ref(), move |result| {
+            if result.is_ok() {
+                *store.last.borrow_mut() = text;
+            }
+            done(result)
+        });
+        started.err().map(Err)
     }
 }
 
