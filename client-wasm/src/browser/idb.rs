@@ -14,15 +14,15 @@ const DATABASE: &str = "client-wasm";
 const SESSIONS: &str = "sessions";
 
 /// A handler for both outcomes of a request or transaction (exactly one of them fires):
-/// `done(true)` on the event named `success`.
-fn settled(success: &'static str, done: impl FnOnce(bool) + 'static) -> js_sys::Function {
+/// `done(true)` on the event named `success`. Boxed: one closure shim for every caller.
+fn settled(success: &'static str, done: Box<dyn FnOnce(bool)>) -> js_sys::Function {
     Closure::once_into_js(move |event: web_sys::Event| done(event.type_() == success))
         .unchecked_into()
 }
 
 /// Opens (and on first use creates) the database; `None`: no IndexedDB here (some privacy
 /// modes, sandboxed frames) or it failed.
-pub(crate) fn open(done: impl FnOnce(Option<IdbDatabase>) + 'static) {
+pub(crate) fn open(done: Box<dyn FnOnce(Option<IdbDatabase>)>) {
     let request = web_sys::window()
         .and_then(|w| w.indexed_db().ok().flatten())
         .and_then(|factory| factory.open_with_u32(DATABASE, 1).ok());
@@ -41,16 +41,19 @@ pub(crate) fn open(done: impl FnOnce(Option<IdbDatabase>) + 'static) {
     });
     request.set_onupgradeneeded(Some(upgrade.unchecked_ref()));
     let opened = request.clone();
-    let handler = settled("success", move |ok| {
-        let database = opened.result().ok().and_then(|d| d.dyn_into().ok());
-        done(database.filter(|_| ok))
-    });
+    let handler = settled(
+        "success",
+        Box::new(move |ok| {
+            let database = opened.result().ok().and_then(|d| d.dyn_into().ok());
+            done(database.filter(|_| ok))
+        }),
+    );
     request.set_onsuccess(Some(&handler));
     request.set_onerror(Some(&handler));
 }
 
 /// The record under `key`, if it is a string.
-pub(crate) fn get(database: &IdbDatabase, key: &str, done: impl FnOnce(Option<String>) + 'static) {
+pub(crate) fn get(database: &IdbDatabase, key: &str, done: Box<dyn FnOnce(Option<String>)>) {
     let request = database
         .transaction_with_str_and_mode(SESSIONS, IdbTransactionMode::Readonly)
         .and_then(|t| t.object_store(SESSIONS))
@@ -59,14 +62,17 @@ pub(crate) fn get(database: &IdbDatabase, key: &str, done: impl FnOnce(Option<St
         return done(None);
     };
     let read = request.clone();
-    let handler = settled("success", move |ok| {
-        done(
-            read.result()
-                .ok()
-                .and_then(|v| v.as_string())
-                .filter(|_| ok),
-        )
-    });
+    let handler = settled(
+        "success",
+        Box::new(move |ok| {
+            done(
+                read.result()
+                    .ok()
+                    .and_then(|v| v.as_string())
+                    .filter(|_| ok),
+            )
+        }),
+    );
     request.set_onsuccess(Some(&handler));
     request.set_onerror(Some(&handler));
 }
@@ -77,7 +83,7 @@ pub(crate) fn put(
     database: &IdbDatabase,
     key: &str,
     value: Option<&JsValue>,
-    done: impl FnOnce(Result<(), StoreError>) + 'static,
+    done: Box<dyn FnOnce(Result<(), StoreError>)>,
 ) -> Result<(), StoreError> {
     let transaction = database
         .transaction_with_str_and_mode(SESSIONS, IdbTransactionMode::Readwrite)
@@ -90,13 +96,16 @@ pub(crate) fn put(
         })
         .map_err(|e| store_error(e.dyn_into().ok()))?;
     let aborted = transaction.clone();
-    let handler = settled("complete", move |ok| {
-        done(if ok {
-            Ok(())
-        } else {
-            Err(store_error(aborted.error()))
-        })
-    });
+    let handler = settled(
+        "complete",
+        Box::new(move |ok| {
+            done(if ok {
+                Ok(())
+            } else {
+                Err(store_error(aborted.error()))
+            })
+        }),
+    );
     transaction.set_oncomplete(Some(&handler));
     transaction.set_onabort(Some(&handler));
     Ok(())

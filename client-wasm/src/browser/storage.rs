@@ -48,7 +48,7 @@ impl SessionStore {
         done: impl FnOnce(SessionStore, Snapshot) + 'static,
     ) {
         let key = client_id.to_string();
-        idb::open(move |database| {
+        idb::open(Box::new(move |database| {
             if database.is_none() {
                 console::warn(
                     "client-wasm: IndexedDB is unavailable; the session is not kept across a \
@@ -66,7 +66,7 @@ impl SessionStore {
                 *store.last.borrow_mut() = text;
                 done(store, snapshot)
             });
-        });
+        }));
     }
 
     /// The record's text, after moving a `localStorage` entry into an empty record.
@@ -75,46 +75,55 @@ impl SessionStore {
             return done(self, None);
         };
         let key = self.key.clone();
-        idb::get(&database.clone(), &key.clone(), move |stored| {
-            let local = web_sys::window().and_then(|w| w.local_storage().ok().flatten());
-            let old_key = storage_key(&self.key);
-            let old = local
-                .as_ref()
-                .and_then(|l| l.get_item(&old_key).ok().flatten());
-            let (Some(local), Some(old)) = (local, old) else {
-                return done(self, stored);
-            };
-            if stored.is_some() {
-                // Already moved (another tab, or an interrupted migration): IndexedDB is newer.
-                let _ = local.remove_item(&old_key);
-                return done(self, stored);
-            }
-            let value = JsValue::from_str(&old);
-            let moved = move |result: Result<(), StoreError>| {
-                match result {
-                    Ok(()) => {
-                        let _ = local.remove_item(&old_key);
-                    }
-                    Err(e) => console::warn(&format!(
-                        "client-wasm: the session stored by an earlier version stays in \
+        idb::get(
+            &database.clone(),
+            &key.clone(),
+            Box::new(move |stored| {
+                let local = web_sys::window().and_then(|w| w.local_storage().ok().flatten());
+                let old_key = storage_key(&self.key);
+                let old = local
+                    .as_ref()
+                    .and_then(|l| l.get_item(&old_key).ok().flatten());
+                let (Some(local), Some(old)) = (local, old) else {
+                    return done(self, stored);
+                };
+                if stored.is_some() {
+                    // Already moved (another tab, or an interrupted migration): IndexedDB is newer.
+                    let _ = local.remove_item(&old_key);
+                    return done(self, stored);
+                }
+                let value = JsValue::from_str(&old);
+                let moved = move |result: Result<(), StoreError>| {
+                    match result {
+                        Ok(()) => {
+                            let _ = local.remove_item(&old_key);
+                        }
+                        Err(e) => console::warn(&format!(
+                            "client-wasm: the session stored by an earlier version stays in \
                          localStorage ({e}); it is used this time and moved next time"
-                    )),
+                        )),
+                    }
+                    done(self, Some(old))
+                };
+                let pending = Rc::new(RefCell::new(Some(moved)));
+                let later = pending.clone();
+                let started = idb::put(
+                    &database,
+                    &key,
+                    Some(&value),
+                    Box::new(move |result| {
+                        if let Some(moved) = later.borrow_mut().take() {
+                            moved(result)
+                        }
+                    }),
+                );
+                if let Err(e) = started {
+                    if let Some(moved) = pending.borrow_mut().take() {
+                        moved(Err(e))
+                    }
                 }
-                done(self, Some(old))
-            };
-            let pending = Rc::new(RefCell::new(Some(moved)));
-            let later = pending.clone();
-            let started = idb::put(&database, &key, Some(&value), move |result| {
-                if let Some(moved) = later.borrow_mut().take() {
-                    moved(result)
-                }
-            });
-            if let Err(e) = started {
-                if let Some(moved) = pending.borrow_mut().take() {
-                    moved(Err(e))
-                }
-            }
-        });
+            }),
+        );
     }
 
     /// Replaces the record with `snapshot` (an empty one deletes it). `None`: the transaction
@@ -141,12 +150,17 @@ impl SessionStore {
         };
         let value = text.as_deref().map(JsValue::from_str);
         let store = self.clone();
-        let started = idb::put(database, &self.key, value.as_ref(), move |result| {
-            if result.is_ok() {
-                *store.last.borrow_mut() = text;
-            }
-            done(result)
-        });
+        let started = idb::put(
+            database,
+            &self.key,
+            value.as_ref(),
+            Box::new(move |result| {
+                if result.is_ok() {
+                    *store.last.borrow_mut() = text;
+                }
+                done(result)
+            }),
+        );
         started.err().map(Err)
     }
 }
