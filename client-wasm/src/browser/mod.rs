@@ -129,8 +129,8 @@ impl Client {
     /// `options`; every session event goes to `on_event`. Reconnects by itself per
     /// `options.reconnect`. With `clean_session` off, unacknowledged QoS 1/2 publishes left by an
     /// earlier page (same client id) are restored from IndexedDB and resent: the client connects
-    /// once they are read. A URL the
-    /// browser cannot open a WebSocket to is refused here ([`CommandError::InvalidUrl`]).
+    /// once they are read. A URL the browser cannot open a WebSocket to is refused here
+    /// ([`CommandError::InvalidUrl`]).
     pub fn connect(
         url: &str,
         options: Options,
@@ -215,6 +215,9 @@ impl Client {
         result
     }
 
+    /// Publishes. With a stored session, a QoS 1/2 message is checked now and accepted once its
+    /// row is committed to IndexedDB; a store that cannot hold it ends it with
+    /// `Event::PublishFailed` (code `storage_full`) and it is never sent.
     pub fn publish(
         &self,
         topic: &str,
