@@ -12,6 +12,10 @@
 //! client.end();
 //! ```
 //!
+//! When another client (a device, the CLI, another browser) keeps taking the client id over,
+//! the state becomes `{ state: "elsewhere", at }` instead of a reconnect loop (see
+//! `mqtt_core::takeover`); `client.takeOver()` connects again and takes it back.
+//!
 //! Promises settle on acknowledgement (SUBACK, UNSUBACK, PUBACK, PUBCOMP; QoS 0: handed to the
 //! WebSocket) and reject on `end()` or when the connection is lost for good. Errors are `Error`s
 //! with a stable `code`: why a call was refused (`CommandError::code` in mqtt-core: `invalid_url`,
@@ -38,12 +42,12 @@ use mqtt_core::{
 const TS_TYPES: &str = r#"
 /** Options of `connect`. */
 export interface ConnectOptions {
-  /** Client identifier; default: "wasm-" and random hex (required with clean: false). Also the localStorage key of the stored session. */
+  /** Client identifier; default: "wasm-" and random hex (required with clean: false). Also the IndexedDB key of the stored session. */
   clientId?: string;
   username?: string;
   /** Never written to storage by the client. */
   password?: string | Uint8Array;
-  /** Clean session (default true). With false (and a clientId), accepted QoS 1/2 publishes are stored before publish resolves its acceptance (a full storage rejects with "storage_full"), survive a page reload, and inbound QoS 2 messages are not delivered twice across one. */
+  /** Clean session (default true). With false (and a clientId), a QoS 1/2 publish is accepted once its row is committed to IndexedDB (a full storage rejects it with "storage_full"; nothing accepted earlier is lost), survives a page reload, and inbound QoS 2 messages are not delivered twice across one. */
   clean?: boolean;
   /** Keepalive in seconds (default 60; 0 disables). */
   keepalive?: number;
@@ -82,7 +86,9 @@ export type MqttState =
   | { state: "connecting"; attempt: number }
   | { state: "connected"; sessionPresent: boolean }
   | { state: "reconnecting"; inMs: number; attempt: number; error: MqttError }
-  | { state: "closed"; code: string; reason: string; closeCode?: number; error?: MqttError };
+  | { state: "closed"; code: string; reason: string; closeCode?: number; error?: MqttError }
+  /** Another client uses this client id: the broker dropped 3 connections in a row within 5 s of accepting them. No more reconnects until `takeOver()`; `at` is when (Date.now()). */
+  | { state: "elsewhere"; at: number; error: MqttError };
 "#;
 
 #[wasm_bindgen]
@@ -272,6 +278,16 @@ impl Shared {
                     ],
                 ));
             }
+            Event::ConnectionLost {
+                error: error @ ConnectionError::ConnectedElsewhere { .. },
+                ..
+            } => self.set_state(state_object(
+                "elsewhere",
+                &[
+                    ("at", js_sys::Date::now().into()),
+                    ("error", connection_error(&error)),
+                ],
+            )),
             Event::ConnectionLost {
                 error,
                 reconnect_in: None,
@@ -465,6 +481,13 @@ impl MqttClient {
     #[wasm_bindgen(getter, js_name = timerInWorker)]
     pub fn timer_in_worker(&self) -> bool {
         self.client.timer_uses_worker()
+    }
+
+    /// After the "elsewhere" state: connects again, taking the client id over from the other
+    /// client. Pending publishes were kept and go out once connected.
+    #[wasm_bindgen(js_name = takeOver)]
+    pub fn take_over(&self) {
+        self.client.take_over();
     }
 
     /// Sends DISCONNECT, closes the WebSocket and stops reconnecting; pending promises reject

@@ -4,7 +4,6 @@
 
 mod web_common;
 
-use client_wasm::browser::storage_key;
 use mqtt_core::{ConnectionError, Event, QoS, TransportFailure};
 use wasm_bindgen_test::*;
 use web_common::*;
@@ -259,14 +258,10 @@ async fn unacknowledged_qos1_survives_a_page_reload() {
             .publish(&topic, format!("r{i}").as_bytes(), QoS::AtLeastOnce, false)
             .expect("queued");
     }
-    let storage = web_sys::window()
-        .and_then(|w| w.local_storage().ok().flatten())
-        .expect("localStorage");
-    let saved = storage
-        .get_item(&storage_key(&client_id))
-        .ok()
-        .flatten()
-        .expect("pending publishes saved");
+    assert!(eventually(5_000, || page1.client.pending_count() == 3).await);
+    let saved = stored_record(&client_id)
+        .await
+        .expect("pending publishes saved (IndexedDB)");
     assert!(!saved.contains(PASSWORD), "credentials are never stored");
     // The page goes away without end() (a reload): drop every handle.
     drop(page1);
@@ -280,8 +275,10 @@ async fn unacknowledged_qos1_survives_a_page_reload() {
     watcher
         .wait_n(3, 10_000, |e| matches!(e, Event::Message(_)))
         .await;
+    assert!(eventually(5_000, || page2.client.pending_count() == 0).await);
+    sleep(200).await;
     assert_eq!(
-        storage.get_item(&storage_key(&client_id)).ok().flatten(),
+        stored_record(&client_id).await,
         None,
         "storage cleared once acknowledged"
     );

@@ -1,11 +1,12 @@
-//! The stored session in a real browser (headless Chromium's `localStorage`): options that
-//! would break it are refused at `connect`, and a full storage refuses a publish with
-//! `storage_full` while every message accepted before it still goes out after a reload.
+//! The stored session in a real browser (headless Chromium's IndexedDB): options that would
+//! break it are refused at `connect`, a full store refuses a publish with `storage_full` while
+//! every message accepted before it still goes out after a reload, pending messages survive a
+//! reload, and a session an earlier version kept in `localStorage` is moved once.
 #![cfg(target_arch = "wasm32")]
 
 mod web_common;
 
-use client_wasm::browser::storage_key;
+use client_wasm::browser::{storage_key, BrowserConfig};
 use client_wasm::js::connect;
 use js_sys::{Object, Reflect};
 use mqtt_core::{Event, QoS};
@@ -53,24 +54,18 @@ fn local_storage() -> Storage {
         .expect("localStorage")
 }
 
-/// Fills the origin's storage quota with filler keys; returns them, to remove afterwards.
-fn fill_storage(storage: &Storage) -> Vec<String> {
-    let mut keys = Vec::new();
-    for size in [1 << 20, 1 << 16, 1 << 12, 1 << 8, 16] {
-        let filler = "x".repeat(size);
-        loop {
-            let key = format!("filler-{}", keys.len());
-            if storage.set_item(&key, &filler).is_err() {
-                break;
-            }
-            keys.push(key);
-        }
-    }
-    keys
+fn is_storage_full(e: &Event) -> bool {
+    matches!(e, Event::PublishFailed { reason, .. } if reason.code() == "storage_full")
 }
 
+/// With the store's quota exhausted, a QoS 2 publish ends in `PublishFailed` with code
+/// `storage_full` (the JS `publish` promise rejects with it) and is never sent; the message
+/// accepted before it is committed and goes out after a reload. The quota is the client's test
+/// hook (`BrowserConfig::store_quota`): headless Chromium's IndexedDB quota is a share of the
+/// disk, too large to fill in a test; the hook refuses the write where a `QuotaExceededError`
+/// on the transaction would, and both become `StoreError::Full`.
 #[wasm_bindgen_test]
-async fn a_full_storage_refuses_the_publish_and_loses_nothing_accepted() {
+async fn a_full_store_refuses_the_publish_and_loses_nothing_accepted() {
     let (Some(url), Some(down)) = (stack_url(WS_URL), stack_url(DOWN_URL)) else {
         return;
     };
@@ -86,27 +81,35 @@ async fn a_full_storage_refuses_the_publish_and_loses_nothing_accepted() {
 
     // Offline (the route's upstream is down): one message accepted, then the quota runs out.
     let o = persistent_options(&client_id);
-    let page1 = Recorded::connect(down, o.clone());
+    let tight = BrowserConfig {
+        store_quota: Some(300),
+        ..BrowserConfig::default()
+    };
+    let page1 = Recorded::connect_with(down, o.clone(), tight);
     page1
         .client
         .publish(&topic, b"accepted", QoS::AtLeastOnce, false)
-        .expect("accepted while there is room");
-    let storage = local_storage();
-    let filler = fill_storage(&storage);
-    assert!(!filler.is_empty(), "the quota was reached");
-    let refused = page1
+        .expect("checked and waiting for the store");
+    assert!(
+        eventually(5_000, || page1.client.pending_count() == 1).await,
+        "accepted once committed"
+    );
+    page1
         .client
         .publish(&topic, &[b'r'; 4096], QoS::ExactlyOnce, false)
-        .expect_err("no room to store it");
-    assert_eq!(refused.code(), "storage_full");
+        .expect("checked and waiting for the store");
+    page1.wait(5_000, is_storage_full).await;
     assert_eq!(
         page1.client.pending_count(),
         1,
         "the refused one was not accepted"
     );
-    for key in &filler {
-        let _ = storage.remove_item(key);
-    }
+    let record = stored_record(&client_id).await.expect("a record");
+    assert!(
+        record.contains("YWNjZXB0ZWQ="),
+        "the accepted row: {record}"
+    );
+    assert!(!record.contains("cnJy"), "no refused row: {record}");
     // The page goes away without end() (a reload): drop every handle.
     drop(page1);
     sleep(100).await;
@@ -121,11 +124,139 @@ async fn a_full_storage_refuses_the_publish_and_loses_nothing_accepted() {
         .await;
     sleep(300).await;
     assert_eq!(watcher.payloads(), vec![b"accepted".to_vec()]);
-    assert_eq!(
-        storage.get_item(&storage_key(&client_id)).ok().flatten(),
-        None
+    assert!(
+        eventually(5_000, || page2.client.pending_count() == 0).await,
+        "acknowledged"
     );
     page2.client.end();
+    watcher.client.end();
+}
+
+/// Pending messages are kept in IndexedDB, not localStorage: after the page accepted them
+/// offline, the record is there, and a reload sends them.
+#[wasm_bindgen_test]
+async fn a_reload_keeps_pending_messages_in_indexeddb() {
+    let (Some(url), Some(down)) = (stack_url(WS_URL), stack_url(DOWN_URL)) else {
+        return;
+    };
+    let id = unique();
+    let client_id = format!("idb-{id}");
+    let topic = format!("{USER}/idb-{id}");
+    let watcher = Recorded::subscribed(
+        url,
+        options(&format!("watch-{id}")),
+        &[(&topic, QoS::ExactlyOnce)],
+    )
+    .await;
+    let o = persistent_options(&client_id);
+    let offline = Recorded::connect(down, o.clone());
+    for (i, qos) in [QoS::AtLeastOnce, QoS::ExactlyOnce, QoS::AtLeastOnce]
+        .into_iter()
+        .enumerate()
+    {
+        offline
+            .client
+            .publish(&topic, format!("kept{i}").as_bytes(), qos, false)
+            .expect("checked");
+    }
+    assert!(eventually(5_000, || offline.client.pending_count() == 3).await);
+    let record = stored_record(&client_id).await;
+    assert!(
+        record.as_deref().is_some_and(|r| r.contains("a2VwdDI=")),
+        "the record in IndexedDB holds the third message: {record:?}"
+    );
+    assert_eq!(
+        local_storage()
+            .get_item(&storage_key(&client_id))
+            .ok()
+            .flatten(),
+        None,
+        "nothing in localStorage"
+    );
+    drop(offline);
+    sleep(100).await;
+
+    let page2 = Recorded::connect(url, o);
+    page2
+        .wait_n(3, 10_000, |e| matches!(e, Event::Published { .. }))
+        .await;
+    watcher
+        .wait_n(3, 10_000, |e| matches!(e, Event::Message(_)))
+        .await;
+    sleep(300).await;
+    // QoS 1 and QoS 2 flows are not ordered against each other (MQTT 3.1.1 section 4.6).
+    let mut received = watcher.payloads();
+    received.sort();
+    assert_eq!(
+        received,
+        vec![b"kept0".to_vec(), b"kept1".to_vec(), b"kept2".to_vec()]
+    );
+    assert!(
+        eventually(5_000, || page2.client.pending_count() == 0).await,
+        "acknowledged"
+    );
+    page2.client.end();
+    watcher.client.end();
+}
+
+/// A session an earlier version kept in localStorage is moved to IndexedDB once (read,
+/// written and committed, then removed) and its message goes out once.
+#[wasm_bindgen_test]
+async fn a_localstorage_session_is_moved_to_indexeddb_once() {
+    let (Some(url), Some(down)) = (stack_url(WS_URL), stack_url(DOWN_URL)) else {
+        return;
+    };
+    let id = unique();
+    let client_id = format!("move-{id}");
+    let topic = format!("{USER}/move-{id}");
+    let watcher = Recorded::subscribed(
+        url,
+        options(&format!("watch-{id}")),
+        &[(&topic, QoS::AtLeastOnce)],
+    )
+    .await;
+    let storage = local_storage();
+    // Version 2 of the stored format: one QoS 1 row ("migrated"), no packet id yet.
+    let old = format!(r#"{{"v":2,"p":[["{topic}","bWlncmF0ZWQ=",1,0,0,0]],"i":[]}}"#);
+    storage
+        .set_item(&storage_key(&client_id), &old)
+        .expect("setItem");
+
+    let o = persistent_options(&client_id);
+    let offline = Recorded::connect(down, o.clone());
+    assert!(
+        eventually(5_000, || storage
+            .get_item(&storage_key(&client_id))
+            .ok()
+            .flatten()
+            .is_none())
+        .await,
+        "the localStorage entry is removed"
+    );
+    assert_eq!(offline.client.pending_count(), 1, "its row was restored");
+    assert_eq!(
+        stored_record(&client_id).await.as_deref(),
+        Some(old.as_str())
+    );
+    drop(offline);
+    sleep(100).await;
+
+    let page2 = Recorded::connect(url, o.clone());
+    page2
+        .wait(10_000, |e| matches!(e, Event::Published { .. }))
+        .await;
+    watcher
+        .wait(10_000, |e| matches!(e, Event::Message(_)))
+        .await;
+    page2.client.end();
+    drop(page2);
+    // Another page with the id: nothing left to move or send.
+    let page3 = Recorded::connect(url, o);
+    page3.wait(10_000, is_connected).await;
+    sleep(500).await;
+    assert_eq!(watcher.payloads(), vec![b"migrated".to_vec()], "once");
+    assert_eq!(stored_record(&client_id).await, None);
+    page3.client.end();
     watcher.client.end();
 }
 
@@ -185,6 +316,7 @@ async fn a_reload_with_qos1_and_qos2_in_flight_both_ways_loses_and_repeats_nothi
             .publish(&from_page, format!("out{i}").as_bytes(), qos, false)
             .expect("accepted offline");
     }
+    assert!(eventually(5_000, || offline.client.pending_count() == 4).await);
     drop(offline);
     sleep(100).await;
 

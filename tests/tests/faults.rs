@@ -55,6 +55,7 @@ fn options(client_id: &str, keep_alive_secs: u16, seed: u64) -> Options {
         initial_delay: Duration::from_millis(100),
         max_delay: Duration::from_millis(800),
         seed,
+        ..ReconnectPolicy::default()
     };
     o
 }

@@ -28,6 +28,8 @@ pub enum Op {
     WritePlatform,
     /// Disconnect whatever runs (console, echo host, device, platform, activation).
     Stop,
+    /// After "connected elsewhere": connect again, taking the client id over.
+    TakeOver,
 }
 
 /// The tab's client and the flow attached to it.
@@ -296,6 +298,11 @@ impl Runtime {
             Op::Stop => {
                 self.stop();
                 d.dispatch(Action::Stopped);
+            }
+            Op::TakeOver => {
+                if let Some(client) = &self.client {
+                    client.take_over();
+                }
             }
         }
         Ok(())

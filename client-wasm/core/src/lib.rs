@@ -35,6 +35,7 @@ pub mod packet;
 pub mod persist;
 pub mod reconnect;
 pub mod session;
+pub mod takeover;
 pub mod time;
 pub mod topic;
 pub mod wire;

@@ -1,18 +1,39 @@
 //! What survives a page reload or a process restart, and the one way to keep it.
 //!
-//! An adapter keeps a [`Snapshot`] of the session in a [`Store`] (localStorage in the browser)
-//! through a [`Persistence`]:
-//! - [`Persistence::publish`] writes ahead: a QoS 1/2 message is in the store before the session
-//!   accepts it, so every accepted publish survives a reload, and a full store refuses the
-//!   publish with [`CommandError::Storage`] (code `storage_full`) instead of losing it later;
-//! - [`Persistence::sync`], after every drain of the session (the same turn in which the bytes
-//!   were written), rewrites the snapshot when [`Session::pending_changes`] moved;
+//! An adapter keeps a [`Snapshot`] of the session in a store (IndexedDB in the browser) through
+//! a [`Persistence`], a sans-IO handshake: the store may take its time (IndexedDB commits
+//! asynchronously), the rules stay here.
+//!
+//! ```text
+//!  publish(QoS 1/2) ──▶ reserved id, row waits ──▶ poll_write() ──▶ adapter writes (one
+//!                                                  transaction per snapshot) ──▶ write_done()
+//!  session changed (ack, packet id, PUBREC...) ──▶ poll_write() ──▶ ...          ──▶ write_done()
+//!  poll_transmit() bytes ──▶ held by the adapter until may_transmit()
+//! ```
+//! - [`Persistence::publish`] checks a QoS 1/2 publish like the session would and reserves its
+//!   id; the session accepts it only in [`Persistence::write_done`], once the store committed a
+//!   snapshot holding its row. A store that cannot hold it (quota) ends it with
+//!   [`crate::Event::PublishFailed`] ([`PublishFailure::NotStored`], code `storage_full`): it
+//!   was never accepted, and nothing accepted earlier is touched. Rows are written one at a
+//!   time, in call order, so a refusal names exactly one message;
+//! - every other change of the session ([`Session::pending_changes`]) is written as one
+//!   snapshot, and the adapter holds the session's bytes until [`Persistence::may_transmit`]:
+//!   nothing leaves for the broker (a PUBLISH with its packet id, a PUBREL, a PUBREC) before the
+//!   state it depends on is committed, so a reload never sees a message sent but not stored;
+//! - a failed write of such a change is reported and the bytes go anyway (the previous snapshot
+//!   still holds every accepted publish, but after a reload a message could go or arrive twice);
+//!   the next change writes again;
 //! - [`Session::restore`] hands a stored snapshot to a new session; every row is checked like
 //!   user input (storage is user-editable) and refused rows are reported, never trusted.
 //!
-//! QoS 0 messages are not kept: at most once may lose one on a reload, never send it twice.
+//! What this does not cover: an inbound QoS 2 message is delivered to the page in the turn it
+//! arrives, before its id is committed; its PUBREC waits for the commit, so a reload in those
+//! few milliseconds gets the broker's resend delivered again (as QoS 1 would).
+//! QoS 0 messages are not kept: at most once may lose one on a reload, never send it twice. They
+//! do not wait for the store either, so one may overtake a QoS 1/2 publish whose row is still
+//! being written (MQTT 3.1.1 section 4.6 orders messages of one QoS only).
 
-use crate::session::{PendingPublish, PublishId, Session};
+use crate::session::{PendingPublish, PublishFailure, PublishId, Session};
 use crate::time::Instant;
 use crate::{CommandError, QoS};
 
@@ -54,36 +75,49 @@ pub enum StoreError {
     Unavailable,
 }
 
-/// Where snapshots are kept: replaced whole on each write.
+/// A store that writes at once (tests, native tools): [`Persistence::write_all`] drives the
+/// handshake with it.
 pub trait Store {
     fn write(&mut self, snapshot: &Snapshot) -> Result<(), StoreError>;
 }
 
-/// A store and the session change it last holds.
-#[derive(Debug)]
-pub struct Persistence<S> {
-    store: S,
-    written_at: Option<u64>,
+/// A publish waiting for its row to be committed.
+#[derive(Debug, Clone)]
+struct Waiting {
+    id: PublishId,
+    row: PendingPublish,
 }
 
-impl<S: Store> Persistence<S> {
-    pub fn new(store: S) -> Persistence<S> {
+#[derive(Debug, Clone)]
+enum Writing {
+    /// A snapshot with this publish's row ahead of the session.
+    Row(Waiting),
+    /// The session as of this change.
+    Change(u64),
+}
+
+/// The handshake between a session and its store: what to write next, and what may be sent.
+#[derive(Debug, Default)]
+pub struct Persistence {
+    /// The session change the store holds (or a failed write gave up on, reported).
+    settled_at: Option<u64>,
+    writing: Option<Writing>,
+    /// In call order (a short list: a Vec is smaller code in the browser package).
+    waiting: Vec<Waiting>,
+}
+
+impl Persistence {
+    /// For a session that the store already describes (new, or restored from it).
+    pub fn new(session: &Session) -> Persistence {
         Persistence {
-            store,
-            written_at: None,
+            settled_at: Some(session.pending_changes()),
+            writing: None,
+            waiting: Vec::new(),
         }
     }
 
-    pub fn store(&self) -> &S {
-        &self.store
-    }
-
-    pub fn store_mut(&mut self) -> &mut S {
-        &mut self.store
-    }
-
-    /// Publishes with the message written ahead to the store (QoS 1/2), so that `Ok` means
-    /// the message survives a reload.
+    /// Publishes through the store: QoS 0 goes to the session at once; QoS 1/2 is checked,
+    /// gets its id, and is accepted once its row is committed (see the module).
     pub fn publish(
         &mut self,
         session: &mut Session,
@@ -93,48 +127,125 @@ impl<S: Store> Persistence<S> {
         qos: QoS,
         retain: bool,
     ) -> Result<PublishId, CommandError> {
-        if qos != QoS::AtMostOnce {
-            let mut ahead = Snapshot::of(session);
-            ahead.pending.push(PendingPublish {
+        if qos == QoS::AtMostOnce {
+            return session.publish(now, topic, payload, qos, retain);
+        }
+        session.check_publish(topic, payload.len(), qos, self.waiting.len())?;
+        let id = session.reserve_publish_id();
+        self.waiting.push(Waiting {
+            id,
+            row: PendingPublish {
                 topic: topic.to_string(),
                 payload: payload.to_vec(),
                 qos,
                 retain,
                 packet_id: None,
                 released: false,
-            });
-            if let Err(e) = self.store.write(&ahead) {
-                // Nothing was accepted; what is stored still describes the session.
-                return Err(CommandError::Storage(e));
-            }
-            self.written_at = None;
-        }
-        let result = session.publish(now, topic, payload, qos, retain);
-        // Refused: the row written ahead must go. Accepted: the packet id may be assigned.
-        let _ = self.sync(session);
-        result
+            },
+        });
+        Ok(id)
     }
 
-    /// Rewrites the snapshot if the session changed since the last write. On failure the
-    /// previous snapshot stays: it still holds every accepted publish (they are written ahead),
-    /// but it may also hold some already completed, or miss an inbound QoS 2 id, so after a
-    /// reload a message could go or arrive twice. The adapter must report the error (the
-    /// browser client emits a `storage` error); the next call tries again.
-    pub fn sync(&mut self, session: &Session) -> Result<(), StoreError> {
-        let change = session.pending_changes();
-        if self.written_at == Some(change) {
-            return Ok(());
+    /// The next snapshot to write, when no write is in progress: the session with the first
+    /// waiting row ahead of it, or the session itself when it changed since the last write.
+    /// The adapter writes it in one transaction and reports with [`Persistence::write_done`].
+    pub fn poll_write(&mut self, session: &Session) -> Option<Snapshot> {
+        if self.writing.is_some() {
+            return None;
         }
-        self.store.write(&Snapshot::of(session))?;
-        self.written_at = Some(change);
-        Ok(())
+        let mut snapshot = Snapshot::of(session);
+        if !self.waiting.is_empty() {
+            let waiting = self.waiting.remove(0);
+            snapshot.pending.push(waiting.row.clone());
+            self.writing = Some(Writing::Row(waiting));
+            return Some(snapshot);
+        }
+        let change = session.pending_changes();
+        if self.settled_at == Some(change) {
+            return None;
+        }
+        self.writing = Some(Writing::Change(change));
+        Some(snapshot)
+    }
+
+    /// The write from [`Persistence::poll_write`] ended. A committed row's publish is accepted
+    /// by the session now (or ends in `PublishFailed`); an error returned is a failed write of
+    /// the session's state, for the adapter to report.
+    pub fn write_done(
+        &mut self,
+        session: &mut Session,
+        now: Instant,
+        result: Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        match self.writing.take() {
+            None => Ok(()),
+            Some(Writing::Row(Waiting { id, row })) => {
+                match result {
+                    Ok(()) => {
+                        let accepted = session.publish_reserved(
+                            now,
+                            id,
+                            &row.topic,
+                            &row.payload,
+                            row.qos,
+                            row.retain,
+                        );
+                        if let Err(refused) = accepted {
+                            // Only the queue can have filled meanwhile (QoS 0 while offline).
+                            session.refuse_reserved(id, PublishFailure::Refused(refused));
+                        }
+                        // The stored row must now follow the session (a packet id, or gone).
+                        self.settled_at = None;
+                    }
+                    Err(e) => session.refuse_reserved(id, PublishFailure::NotStored(e)),
+                }
+                Ok(())
+            }
+            Some(Writing::Change(change)) => {
+                self.settled_at = Some(change);
+                result
+            }
+        }
+    }
+
+    /// Whether the bytes the session produced may go to the transport: no write is in
+    /// progress and the store holds the session's current state.
+    pub fn may_transmit(&self, session: &Session) -> bool {
+        self.writing.is_none() && self.settled_at == Some(session.pending_changes())
+    }
+
+    /// Publishes with an id whose row is not committed yet: lost with the page if it goes.
+    pub fn uncommitted(&self) -> impl Iterator<Item = PublishId> + '_ {
+        let writing = match &self.writing {
+            Some(Writing::Row(w)) => Some(w.id),
+            _ => None,
+        };
+        writing.into_iter().chain(self.waiting.iter().map(|w| w.id))
+    }
+
+    /// Drives the handshake with a store that writes at once, until nothing is left to write.
+    /// Returns the last failed write of the session's state, if any.
+    pub fn write_all(
+        &mut self,
+        session: &mut Session,
+        now: Instant,
+        store: &mut impl Store,
+    ) -> Result<(), StoreError> {
+        let mut outcome = Ok(());
+        while let Some(snapshot) = self.poll_write(session) {
+            let result = store.write(&snapshot);
+            if let Err(e) = self.write_done(session, now, result) {
+                outcome = Err(e);
+            }
+        }
+        outcome
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Options;
+    use crate::{Event, Options};
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
@@ -156,34 +267,50 @@ mod tests {
         }
     }
 
-    fn stored_payloads(p: &Persistence<QuotaStore>) -> Vec<Vec<u8>> {
-        let kept = p.store().kept.clone().unwrap_or_default();
+    fn stored_payloads(store: &QuotaStore) -> Vec<Vec<u8>> {
+        let kept = store.kept.clone().unwrap_or_default();
         kept.pending.into_iter().map(|p| p.payload).collect()
+    }
+
+    fn events(session: &mut Session) -> Vec<Event> {
+        std::iter::from_fn(|| session.poll_event()).collect()
     }
 
     #[test]
     fn a_publish_the_store_cannot_hold_is_refused_and_nothing_accepted_is_lost() {
         let mut session = Session::new(Options::new("t"));
-        let mut persistence = Persistence::new(QuotaStore {
+        let mut persistence = Persistence::new(&session);
+        let mut store = QuotaStore {
             quota: 10,
             kept: None,
-        });
+        };
         let now = Instant::from_millis(0);
         let first = persistence.publish(&mut session, now, "t", b"12345", QoS::AtLeastOnce, false);
-        assert!(first.is_ok());
         let second =
             persistence.publish(&mut session, now, "t", b"678901", QoS::ExactlyOnce, false);
+        let (Ok(_), Ok(second)) = (first, second) else {
+            panic!("both are checked and wait for the store")
+        };
         assert_eq!(
-            second.map_err(|e| e.code()),
-            Err("storage_full"),
+            session.pending_count(),
+            0,
+            "nothing accepted before a commit"
+        );
+        assert_eq!(persistence.write_all(&mut session, now, &mut store), Ok(()));
+        assert_eq!(
+            events(&mut session),
+            vec![Event::PublishFailed {
+                id: second,
+                reason: PublishFailure::NotStored(StoreError::Full),
+            }],
             "5 + 6 bytes is over the quota"
         );
         assert_eq!(
-            session.pending_count(),
-            1,
-            "the refused publish was not accepted"
+            PublishFailure::NotStored(StoreError::Full).code(),
+            "storage_full"
         );
-        assert_eq!(stored_payloads(&persistence), vec![b"12345".to_vec()]);
+        assert_eq!(session.pending_count(), 1, "only the first was accepted");
+        assert_eq!(stored_payloads(&store), vec![b"12345".to_vec()]);
         let qos0 = persistence.publish(
             &mut session,
             now,
@@ -198,36 +325,76 @@ mod tests {
     #[test]
     fn a_refused_publish_leaves_no_row_behind() {
         let mut session = Session::new(Options::new("t"));
-        let mut persistence = Persistence::new(QuotaStore {
-            quota: 100,
-            kept: None,
-        });
+        let mut persistence = Persistence::new(&session);
         let now = Instant::from_millis(0);
         let refused = persistence.publish(&mut session, now, "a/#", b"x", QoS::AtLeastOnce, false);
         assert_eq!(refused.map_err(|e| e.code()), Err("invalid_topic"));
-        assert!(stored_payloads(&persistence).is_empty());
+        assert_eq!(persistence.poll_write(&session), None);
+    }
+
+    /// The store is asynchronous: the session accepts the publish, and its bytes may leave,
+    /// only after the commit. A reload before the commit loses only the uncommitted publish,
+    /// which was never accepted.
+    #[test]
+    fn the_session_accepts_a_publish_and_may_send_only_after_its_row_is_committed() {
+        let mut session = Session::new(Options::new("t"));
+        let mut persistence = Persistence::new(&session);
+        let now = Instant::from_millis(0);
+        assert!(persistence.may_transmit(&session));
+        let id = persistence
+            .publish(&mut session, now, "t", b"a", QoS::ExactlyOnce, false)
+            .unwrap();
+        let ahead = persistence
+            .poll_write(&session)
+            .expect("its row is written first");
+        assert_eq!(ahead.pending.len(), 1);
+        assert_eq!(
+            persistence.poll_write(&session),
+            None,
+            "one write at a time"
+        );
+        assert!(!persistence.may_transmit(&session));
+        assert_eq!(persistence.uncommitted().collect::<Vec<_>>(), vec![id]);
+        assert_eq!(session.pending_count(), 0);
+        assert_eq!(persistence.write_done(&mut session, now, Ok(())), Ok(()));
+        assert_eq!(session.pending_count(), 1, "accepted at the commit");
+        assert_eq!(persistence.uncommitted().count(), 0);
+        assert!(
+            !persistence.may_transmit(&session),
+            "the session changed (its row as the session holds it): written again first"
+        );
+        assert!(persistence.poll_write(&session).is_some());
+        assert_eq!(persistence.write_done(&mut session, now, Ok(())), Ok(()));
+        assert!(persistence.may_transmit(&session));
     }
 
     #[test]
-    fn a_failed_write_keeps_the_previous_snapshot_and_the_next_sync_retries() {
+    fn a_failed_write_is_reported_keeps_the_previous_snapshot_and_the_next_change_retries() {
         let mut session = Session::new(Options::new("t"));
-        let mut persistence = Persistence::new(QuotaStore {
+        let mut persistence = Persistence::new(&session);
+        let mut store = QuotaStore {
             quota: 100,
             kept: None,
-        });
+        };
         let now = Instant::from_millis(0);
         persistence
             .publish(&mut session, now, "t", b"abc", QoS::AtLeastOnce, false)
             .unwrap();
-        persistence.store_mut().quota = 0;
+        assert_eq!(persistence.write_all(&mut session, now, &mut store), Ok(()));
+        store.quota = 0;
         let _ = session.publish(now, "t", b"d", QoS::AtLeastOnce, false);
-        assert_eq!(persistence.sync(&session), Err(StoreError::Full));
-        assert_eq!(stored_payloads(&persistence), vec![b"abc".to_vec()]);
-        persistence.store_mut().quota = 100;
-        assert_eq!(persistence.sync(&session), Ok(()));
         assert_eq!(
-            stored_payloads(&persistence),
-            vec![b"abc".to_vec(), b"d".to_vec()]
+            persistence.write_all(&mut session, now, &mut store),
+            Err(StoreError::Full)
+        );
+        assert!(persistence.may_transmit(&session), "reported; the bytes go");
+        assert_eq!(stored_payloads(&store), vec![b"abc".to_vec()]);
+        store.quota = 100;
+        let _ = session.publish(now, "t", b"e", QoS::AtLeastOnce, false);
+        assert_eq!(persistence.write_all(&mut session, now, &mut store), Ok(()));
+        assert_eq!(
+            stored_payloads(&store),
+            vec![b"abc".to_vec(), b"d".to_vec(), b"e".to_vec()]
         );
     }
 }

@@ -3,6 +3,8 @@
 
 use core::time::Duration;
 
+use crate::takeover::TakeoverRule;
+
 /// When and whether the session reconnects after losing its connection.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReconnectPolicy {
@@ -15,6 +17,8 @@ pub struct ReconnectPolicy {
     /// Seed of the jitter generator. Give each client its own (e.g. from `Math.random()` or the
     /// process id) so that a fleet does not reconnect in lock step after a broker restart.
     pub seed: u64,
+    /// When short-lived connections mean "connected elsewhere" and reconnecting stops.
+    pub takeover: TakeoverRule,
 }
 
 impl Default for ReconnectPolicy {
@@ -24,6 +28,7 @@ impl Default for ReconnectPolicy {
             initial_delay: Duration::from_millis(500),
             max_delay: Duration::from_secs(30),
             seed: 0x5eed,
+            takeover: TakeoverRule::default(),
         }
     }
 }
@@ -105,6 +110,7 @@ mod tests {
             initial_delay: Duration::from_millis(100),
             max_delay: Duration::from_secs(5),
             seed,
+            ..ReconnectPolicy::default()
         }
     }
 

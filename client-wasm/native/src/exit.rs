@@ -28,6 +28,9 @@ pub(crate) enum Failure {
     Timeout,
     /// 8: activation failed (no reply: identity unknown or already activated; bad reply).
     Activation,
+    /// 9: the client id is in use by another client (connected elsewhere: the broker dropped
+    /// the connection right after accepting it, again and again; see `mqtt_core::takeover`).
+    Elsewhere,
 }
 
 impl Failure {
@@ -41,6 +44,7 @@ impl Failure {
             Failure::Protocol => 6,
             Failure::Timeout => 7,
             Failure::Activation => 8,
+            Failure::Elsewhere => 9,
         }
     }
 
@@ -57,7 +61,9 @@ impl Failure {
      route unknown, Origin not allowed or admission refused: close 4001/4003/4401)
   6  protocol error: the broker sent malformed MQTT or broke the protocol
   7  timeout: no connection, CONNACK or PINGRESP in time, or --timeout elapsed
-  8  activation failed: no reply (identity unknown or already activated) or bad reply";
+  8  activation failed: no reply (identity unknown or already activated) or bad reply
+  9  connected elsewhere: another client uses this client id (the broker dropped 3
+     connections in a row within 5 s of accepting them)";
 
     /// Why the connection died, straight from the session's typed error.
     pub(crate) fn of_connection(error: &ConnectionError) -> Self {
@@ -74,6 +80,7 @@ impl Failure {
             }
             ConnectionError::Transport(failure) => Failure::of_transport_failure(failure),
             ConnectionError::InvalidOptions(_) => Failure::Usage,
+            ConnectionError::ConnectedElsewhere { .. } => Failure::Elsewhere,
             _ => Failure::Local,
         }
     }
@@ -159,9 +166,10 @@ mod tests {
             Failure::Protocol,
             Failure::Timeout,
             Failure::Activation,
+            Failure::Elsewhere,
         ];
         let codes: Vec<u8> = all.iter().map(|f| f.exit_code()).collect();
-        assert_eq!(codes, [1, 2, 3, 4, 5, 6, 7, 8]);
+        assert_eq!(codes, [1, 2, 3, 4, 5, 6, 7, 8, 9]);
         for code in codes {
             assert!(
                 Failure::TABLE.contains(&format!("\n  {code}  ")),
@@ -172,6 +180,10 @@ mod tests {
 
     #[test]
     fn session_errors_map_to_classes() {
+        assert_eq!(
+            Failure::of_connection(&ConnectionError::ConnectedElsewhere { drops: 3 }),
+            Failure::Elsewhere
+        );
         let refused = |r| Failure::of_connection(&ConnectionError::Refused(r));
         assert_eq!(
             refused(ConnectRefused::BadUserNameOrPassword),

@@ -1,11 +1,15 @@
 //! The browser runtime adapter: the sans-IO [`Session`] on a `web_sys::WebSocket`, one timer and
-//! `localStorage`.
+//! IndexedDB.
 //!
 //! ```text
 //!  WebSocket (subprotocol "mqtt", arraybuffer) ──open/bytes/close──▶ Session ──▶ events ──▶ on_event, flows
 //!  Worker timer (setTimeout fallback) ──tick──▶ handle_timeout        │
-//!  localStorage ◀── pending QoS 1/2 publishes (clean session off) ◀───┘
+//!  IndexedDB ◀── pending QoS 1/2 publishes (clean session off) ◀──────┘
 //! ```
+//!
+//! With a stored session, bytes and events wait for the commit of the state they depend on
+//! (`mqtt_core::persist`): a QoS 1/2 publish is accepted once its row is committed, and nothing
+//! goes to the WebSocket before the store holds what it implies.
 //!
 //! Everything runs on the page's event loop; [`Client`] is a cheap `Rc` handle. Callbacks may
 //! call back into the client (subscribe on `Connected`, publish from a message handler): events
@@ -13,6 +17,7 @@
 
 mod console;
 mod flow;
+mod idb;
 mod online;
 mod socket;
 mod storage;
@@ -25,7 +30,7 @@ use std::rc::{Rc, Weak};
 use wasm_bindgen::prelude::*;
 
 use mqtt_core::flows::{earliest, Flow};
-use mqtt_core::persist::Persistence;
+use mqtt_core::persist::{Persistence, Snapshot, StoreError};
 use mqtt_core::{
     CommandError, Event, Instant, Options, PublishId, QoS, RequestId, Session, TransportAction,
     TransportFailure,
@@ -37,7 +42,7 @@ pub use storage::storage_key;
 use crate::close;
 use flow::ErasedFlow;
 use socket::{Socket, SocketEvent};
-use storage::PendingStore;
+use storage::SessionStore;
 use timer::Timer;
 
 #[wasm_bindgen]
@@ -54,8 +59,11 @@ pub fn now() -> Instant {
 /// Adapter settings that are not MQTT options.
 #[derive(Debug, Clone)]
 pub struct BrowserConfig {
-    /// Keep unacknowledged QoS 1/2 publishes in `localStorage` when the session is not clean.
+    /// Keep unacknowledged QoS 1/2 publishes in IndexedDB when the session is not clean.
     pub persist: bool,
+    /// Refuse stored records longer than this many bytes, as a full store would (tests; the
+    /// browser's own quota applies anyway).
+    pub store_quota: Option<usize>,
     /// Run the timer in a Worker so that hidden tabs keep keepalive and reconnect timing.
     pub worker_timer: bool,
 }
@@ -65,6 +73,7 @@ impl Default for BrowserConfig {
         Self {
             persist: true,
             worker_timer: true,
+            store_quota: None,
         }
     }
 }
@@ -90,28 +99,38 @@ struct Inner {
     url: String,
     socket: Option<Socket>,
     /// Packets not yet handed to the socket: everything one turn of the event loop produces goes
-    /// out as one WebSocket message (MQTT over WebSockets lets a message carry several packets).
+    /// out as one WebSocket message (MQTT over WebSockets lets a message carry several packets),
+    /// or several of at most `MAX_BATCH` bytes (`batches`) when they waited for the store.
     outbox: Vec<u8>,
+    batches: Vec<Vec<u8>>,
     /// Bumped for every socket; callbacks of older sockets are ignored.
     generation: u64,
     opened: bool,
     timer: Option<Timer>,
     armed: Option<Instant>,
-    /// The snapshot kept in `localStorage` (persistent sessions only).
-    store: Option<Persistence<PendingStore>>,
-    /// A snapshot write failed and was reported; reported again only after one succeeds.
-    store_failing: bool,
+    /// The stored session (persistent sessions only).
+    stored: Option<Stored>,
     ended: bool,
     /// The `online` listener on the global object (reconnects at once when the network is back).
     online: Option<online::Listener>,
+}
+
+/// A persistent session's store and the write handshake with it.
+struct Stored {
+    persistence: Persistence,
+    /// `None` while the store opens and reads (the session connects after it is restored).
+    store: Option<Rc<SessionStore>>,
+    /// A snapshot write failed and was reported; reported again only after one succeeds.
+    failing: bool,
 }
 
 impl Client {
     /// Opens `url` (ws:// or wss://, subprotocol "mqtt", binaryType arraybuffer) and connects with
     /// `options`; every session event goes to `on_event`. Reconnects by itself per
     /// `options.reconnect`. With `clean_session` off, unacknowledged QoS 1/2 publishes left by an
-    /// earlier page (same client id) are restored from `localStorage` and resent. A URL the
-    /// browser cannot open a WebSocket to is refused here ([`CommandError::InvalidUrl`]).
+    /// earlier page (same client id) are restored from IndexedDB and resent: the client connects
+    /// once they are read. A URL the browser cannot open a WebSocket to is refused here
+    /// ([`CommandError::InvalidUrl`]).
     pub fn connect(
         url: &str,
         options: Options,
@@ -130,37 +149,25 @@ impl Client {
         check_url(url)?;
         options.check()?;
         let persist = config.persist && !options.clean_session;
-        let mut store = if persist {
-            PendingStore::open(&options.client_id)
-        } else {
-            None
-        };
-        let mut session = Session::new(options);
-        if let Some(store) = store.as_mut() {
-            let snapshot = store.load();
-            if !snapshot.is_empty() {
-                let restored = session.restore(snapshot);
-                for row in &restored.rejected {
-                    console::warn(&format!(
-                        "client-wasm: a stored row was refused ({}): {}",
-                        row.index, row.reason
-                    ));
-                }
-            }
-        }
-        let store = store.map(Persistence::new);
+        let client_id = options.client_id.clone();
+        let session = Session::new(options);
+        let stored = persist.then(|| Stored {
+            persistence: Persistence::new(&session),
+            store: None,
+            failing: false,
+        });
         let shared = Rc::new(Shared {
             inner: RefCell::new(Inner {
                 session,
                 url: url.to_string(),
                 socket: None,
                 outbox: Vec::new(),
+                batches: Vec::new(),
                 generation: 0,
                 opened: false,
                 timer: None,
                 armed: None,
-                store,
-                store_failing: false,
+                stored,
                 ended: false,
                 online: None,
             }),
@@ -182,8 +189,17 @@ impl Client {
                 Client { shared }.reconnect_now();
             }
         });
-        shared.inner.borrow_mut().session.connect(now());
-        shared.drive();
+        if persist {
+            let weak = Rc::downgrade(&shared);
+            SessionStore::open(&client_id, config.store_quota, move |store, snapshot| {
+                if let Some(shared) = weak.upgrade() {
+                    shared.store_opened(store, snapshot);
+                }
+            });
+        } else {
+            shared.inner.borrow_mut().session.connect(now());
+            shared.drive();
+        }
         Ok(Client { shared })
     }
 
@@ -199,6 +215,9 @@ impl Client {
         result
     }
 
+    /// Publishes. With a stored session, a QoS 1/2 message is checked now and accepted once its
+    /// row is committed to IndexedDB; a store that cannot hold it ends it with
+    /// `Event::PublishFailed` (code `storage_full`) and it is never sent.
     pub fn publish(
         &self,
         topic: &str,
@@ -206,9 +225,14 @@ impl Client {
         qos: QoS,
         retain: bool,
     ) -> Result<PublishId, CommandError> {
-        let result = self.with_inner(|inner, now| match inner.store.as_mut() {
-            // Written ahead: `Ok` means the message survives a reload.
-            Some(store) => store.publish(&mut inner.session, now, topic, payload, qos, retain),
+        let result = self.with_inner(|inner, now| match inner.stored.as_mut() {
+            // Accepted once its row is committed, or `PublishFailed` (`storage_full`).
+            Some(stored) => {
+                let session = &mut inner.session;
+                stored
+                    .persistence
+                    .publish(session, now, topic, payload, qos, retain)
+            }
             None => inner.session.publish(now, topic, payload, qos, retain),
         });
         self.shared.drive();
@@ -244,17 +268,38 @@ impl Client {
         change(self.shared.inner.borrow_mut().session.options_mut());
     }
 
-    /// Skip the remaining reconnect delay (e.g. on the `online` event). No-op while connected.
+    /// Skip the remaining reconnect delay (e.g. on the `online` event). No-op while connected,
+    /// while the stored session is read, and after [`Client::connected_elsewhere`].
     pub fn reconnect_now(&self) {
-        let _ = self.with_session(|s, now| {
-            s.connect(now);
+        let _ = self.with_inner(|inner, now| {
+            if !inner.loading() && !inner.session.is_connected_elsewhere() {
+                inner.session.connect(now);
+            }
+            Ok(())
+        });
+        self.shared.drive();
+    }
+
+    /// Whether the session stopped because another client uses its client id
+    /// ([`mqtt_core::ConnectionError::ConnectedElsewhere`]).
+    pub fn connected_elsewhere(&self) -> bool {
+        self.shared.inner.borrow().session.is_connected_elsewhere()
+    }
+
+    /// Connects again after "connected elsewhere", taking the client id over (the other client
+    /// is disconnected by the broker). Also skips a reconnect delay.
+    pub fn take_over(&self) {
+        let _ = self.with_inner(|inner, now| {
+            if !inner.loading() {
+                inner.session.connect(now);
+            }
             Ok(())
         });
         self.shared.drive();
     }
 
     /// DISCONNECT, close, stop timers; drops attached flows. Unacknowledged QoS 1/2 publishes
-    /// stay in `localStorage` (clean session off) for the next page with this client id.
+    /// stay in IndexedDB (clean session off) for the next page with this client id.
     pub fn end(&self) {
         {
             let mut inner = self.shared.inner.borrow_mut();
@@ -328,6 +373,10 @@ impl Shared {
             return;
         }
         loop {
+            // Events wait, like bytes, for the store to hold the state they report.
+            if !self.inner.borrow().may_transmit() {
+                break;
+            }
             let event = self.queue.borrow_mut().pop_front();
             let Some(event) = event else { break };
             let now = now();
@@ -355,16 +404,29 @@ impl Shared {
     fn drain_session(self: &Rc<Self>) {
         let mut inner = self.inner.borrow_mut();
         loop {
+            self.drain_outputs(&mut inner);
+            // A write decided at once (nothing changed...) may have moved the session.
+            if !self.start_write(&mut inner) {
+                break;
+            }
+        }
+    }
+
+    fn drain_outputs(self: &Rc<Self>, inner: &mut Inner) {
+        loop {
             let mut progressed = false;
             while let Some(bytes) = inner.session.poll_transmit() {
                 inner.post(&bytes);
             }
             while let Some(action) = inner.session.poll_transport() {
                 progressed = true;
-                // What was sent on the old socket (a DISCONNECT) goes before it closes.
+                // What was sent on the old socket (a DISCONNECT) goes before it closes, if the
+                // store allows; what waits for the store is for the old socket only.
                 inner.flush_outbox();
+                inner.outbox.clear();
+                inner.batches.clear();
                 match action {
-                    TransportAction::Open => self.open_socket(&mut inner),
+                    TransportAction::Open => self.open_socket(inner),
                     TransportAction::Close => {
                         inner.generation += 1;
                         if let Some(socket) = inner.socket.take() {
@@ -383,26 +445,66 @@ impl Shared {
                 break;
             }
         }
-        // Same turn as the bytes: a reload never sees one without the other.
+    }
+
+    /// Starts the next snapshot write, if one is due and none is in progress. Returns whether
+    /// it was decided at once (and its outcome applied).
+    fn start_write(self: &Rc<Self>, inner: &mut Inner) -> bool {
         let Inner {
-            session,
-            store,
-            store_failing,
+            session, stored, ..
+        } = inner;
+        let Some(Stored {
+            persistence,
+            store: Some(store),
             ..
-        } = &mut *inner;
-        if let Some(store) = store {
-            match store.sync(session) {
-                Ok(()) => *store_failing = false,
-                Err(e) if !*store_failing => {
-                    *store_failing = true;
+        }) = stored
+        else {
+            return false;
+        };
+        let Some(snapshot) = persistence.poll_write(session) else {
+            return false;
+        };
+        let weak = Rc::downgrade(self);
+        let decided = store.clone().write(&snapshot, move |result| {
+            if let Some(shared) = weak.upgrade() {
+                shared.write_done(result);
+            }
+        });
+        match decided {
+            Some(result) => {
+                inner.settle_write(result);
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn write_done(self: &Rc<Self>, result: Result<(), StoreError>) {
+        self.inner.borrow_mut().settle_write(result);
+        self.drive();
+    }
+
+    /// The store is open and read: restore what it held, then connect.
+    fn store_opened(self: &Rc<Self>, store: SessionStore, snapshot: Snapshot) {
+        {
+            let mut inner = self.inner.borrow_mut();
+            if !snapshot.is_empty() {
+                let restored = inner.session.restore(snapshot);
+                for row in &restored.rejected {
                     console::warn(&format!(
-                        "client-wasm: the session could not be stored ({e}); after a reload a \
-                         message may be sent or delivered twice"
+                        "client-wasm: a stored row was refused ({}): {}",
+                        row.index, row.reason
                     ));
                 }
-                Err(_) => {}
+            }
+            if let Some(stored) = inner.stored.as_mut() {
+                stored.store = Some(Rc::new(store));
+            }
+            if !inner.ended {
+                inner.session.connect(now());
             }
         }
+        self.drive();
     }
 
     fn open_socket(self: &Rc<Self>, inner: &mut Inner) {
@@ -531,6 +633,37 @@ fn check_url(url: &str) -> Result<(), CommandError> {
 const MAX_BATCH: usize = 16 * 1024;
 
 impl Inner {
+    /// Applies the outcome of a snapshot write; a failed one is reported once per run.
+    fn settle_write(&mut self, result: Result<(), StoreError>) {
+        let Inner {
+            session, stored, ..
+        } = self;
+        let Some(stored) = stored else { return };
+        match stored.persistence.write_done(session, now(), result) {
+            Ok(()) => stored.failing = false,
+            Err(e) if !stored.failing => {
+                stored.failing = true;
+                console::warn(&format!(
+                    "client-wasm: the session could not be stored ({e}); after a reload a \
+                     message may be sent or delivered twice"
+                ));
+            }
+            Err(_) => {}
+        }
+    }
+
+    /// Whether the stored session is still being read.
+    fn loading(&self) -> bool {
+        self.stored.as_ref().is_some_and(|s| s.store.is_none())
+    }
+
+    /// Whether bytes and events may go out: the store holds the state they depend on.
+    fn may_transmit(&self) -> bool {
+        self.stored
+            .as_ref()
+            .is_none_or(|s| s.store.is_some() && s.persistence.may_transmit(&self.session))
+    }
+
     /// Queues a packet for the current socket; without one it is dropped, as the session
     /// resends what needs resending on the next connection.
     fn post(&mut self, bytes: &[u8]) {
@@ -538,18 +671,23 @@ impl Inner {
             return;
         }
         if !self.outbox.is_empty() && self.outbox.len() + bytes.len() > MAX_BATCH {
-            self.flush_outbox();
+            let full = std::mem::take(&mut self.outbox);
+            self.batches.push(full);
         }
         self.outbox.extend_from_slice(bytes);
     }
 
     fn flush_outbox(&mut self) {
-        if self.outbox.is_empty() {
+        if self.outbox.is_empty() || !self.may_transmit() {
             return;
         }
         if let Some(socket) = &self.socket {
+            for batch in self.batches.drain(..) {
+                socket.send(&batch);
+            }
             socket.send(&self.outbox);
         }
+        self.batches.clear();
         self.outbox.clear();
         if self.outbox.capacity() > MAX_BATCH {
             self.outbox.shrink_to(MAX_BATCH);

@@ -1,82 +1,167 @@
-//! The session's [`Snapshot`] kept in `localStorage`, one key per client id, so that a page
-//! reload loses no accepted QoS 1/2 publish and delivers no inbound QoS 2 message twice when the
-//! session is not clean. Only topic, payload, QoS, retain, packet id and the QoS 2 stage of
-//! each pending publish, and the inbound QoS 2 ids, are written: never credentials.
+//! The session's [`Snapshot`] kept in IndexedDB (see [`super::idb`]), one record per client id,
+//! so that a page reload loses no accepted QoS 1/2 publish and delivers no inbound QoS 2 message
+//! twice when the session is not clean. Only topic, payload, QoS, retain, packet id and the QoS 2
+//! stage of each pending publish, and the inbound QoS 2 ids, are written: never credentials.
+//! Each write is one transaction, committed before the session's bytes go out
+//! (`mqtt_core::persist`).
 //!
-//! Format: JSON `{"v":2,"p":[[topic, base64 payload, qos, retain 0|1, packet id or 0,
-//! released 0|1], ...],"i":[inbound QoS 2 id, ...]}` (version 1 had no `"i"`). Rows that cannot
-//! be read are skipped here, and rows that read but could not have come from a session are
-//! refused by `Session::restore`: storage is user-editable.
+//! Record: the JSON text `{"v":2,"p":[[topic, base64 payload, qos, retain 0|1, packet id or 0,
+//! released 0|1], ...],"i":[inbound QoS 2 id, ...]}` (version 1 had no `"i"`), the format
+//! earlier versions kept in `localStorage` under [`storage_key`]: such an entry is moved to
+//! IndexedDB once (read, written, committed, then removed). Rows that cannot be read are skipped
+//! here, and rows that read but could not have come from a session are refused by
+//! `Session::restore`: storage is user-editable.
+
+use std::cell::RefCell;
+use std::rc::Rc;
 
 use js_sys::{Array, JsString, Reflect, JSON};
 use wasm_bindgen::{JsCast, JsValue};
-use web_sys::Storage;
+use web_sys::IdbDatabase;
 
-use mqtt_core::persist::{Snapshot, Store, StoreError};
+use super::{console, idb};
+use mqtt_core::persist::{Snapshot, StoreError};
 use mqtt_core::{qos_from_u8, qos_to_u8, PendingPublish};
 
-/// The `localStorage` key for a client id.
+/// The `localStorage` key earlier versions kept a client id's session under (migrated once).
 pub fn storage_key(client_id: &str) -> String {
     format!("client-wasm:pending:{client_id}")
 }
 
-pub(crate) struct PendingStore {
-    storage: Storage,
+/// One client id's stored session: `open` reads it, `write` replaces it.
+pub(crate) struct SessionStore {
+    /// `None`: IndexedDB is unavailable here; the session is kept in memory only.
+    database: Option<IdbDatabase>,
     key: String,
-    /// What the key holds, to skip writes that change nothing.
-    last: Option<String>,
+    /// What the record holds, to skip writes that change nothing.
+    last: RefCell<Option<String>>,
+    /// For tests: a record longer than this is refused as a full store would refuse it.
+    quota: Option<usize>,
 }
 
-impl PendingStore {
-    /// `None` when `localStorage` is unavailable (workers, privacy modes).
-    pub(crate) fn open(client_id: &str) -> Option<PendingStore> {
-        let storage = web_sys::window()?.local_storage().ok()??;
-        Some(PendingStore {
-            storage,
-            key: storage_key(client_id),
-            last: None,
-        })
-    }
-
-    pub(crate) fn load(&mut self) -> Snapshot {
-        let text = self.storage.get_item(&self.key).ok().flatten();
-        let snapshot = text.as_deref().map(decode).unwrap_or_default();
-        self.last = text;
-        snapshot
-    }
-}
-
-impl Store for PendingStore {
-    fn write(&mut self, snapshot: &Snapshot) -> Result<(), StoreError> {
-        if snapshot.is_empty() {
-            if self.last.is_some() {
-                self.storage
-                    .remove_item(&self.key)
-                    .map_err(|_| StoreError::Unavailable)?;
-                self.last = None;
+impl SessionStore {
+    /// Opens the store of `client_id` and reads its snapshot, moving a `localStorage` entry of
+    /// an earlier version into it first; then calls `done`.
+    pub(crate) fn open(
+        client_id: &str,
+        quota: Option<usize>,
+        done: impl FnOnce(SessionStore, Snapshot) + 'static,
+    ) {
+        let key = client_id.to_string();
+        idb::open(Box::new(move |database| {
+            if database.is_none() {
+                console::warn(
+                    "client-wasm: IndexedDB is unavailable; the session is not kept across a \
+                     reload",
+                );
             }
-            return Ok(());
-        }
-        let text = encode(snapshot);
-        if self.last.as_deref() == Some(text.as_str()) {
-            return Ok(());
-        }
-        // `setItem` throws QuotaExceededError when the origin's quota is used up.
-        self.storage
-            .set_item(&self.key, &text)
-            .map_err(|e| quota_or_unavailable(&e))?;
-        self.last = Some(text);
-        Ok(())
+            let store = SessionStore {
+                database,
+                key,
+                last: RefCell::new(None),
+                quota,
+            };
+            store.read(move |store, text| {
+                let snapshot = text.as_deref().map(decode).unwrap_or_default();
+                *store.last.borrow_mut() = text;
+                done(store, snapshot)
+            });
+        }));
     }
-}
 
-fn quota_or_unavailable(error: &JsValue) -> StoreError {
-    let name = Reflect::get(error, &"name".into())
-        .ok()
-        .and_then(|n| n.as_string());
-    match name.as_deref() {
-        Some("QuotaExceededError") | Some("NS_ERROR_DOM_QUOTA_REACHED") => StoreError::Full,
-        _ => StoreError::Unavailable,
+    /// The record's text, after moving a `localStorage` entry into an empty record.
+    fn read(self, done: impl FnOnce(SessionStore, Option<String>) + 'static) {
+        let Some(database) = self.database.clone() else {
+            return done(self, None);
+        };
+        let key = self.key.clone();
+        idb::get(
+            &database.clone(),
+            &key.clone(),
+            Box::new(move |stored| {
+                let local = web_sys::window().and_then(|w| w.local_storage().ok().flatten());
+                let old_key = storage_key(&self.key);
+                let old = local
+                    .as_ref()
+                    .and_then(|l| l.get_item(&old_key).ok().flatten());
+                let (Some(local), Some(old)) = (local, old) else {
+                    return done(self, stored);
+                };
+                if stored.is_some() {
+                    // Already moved (another tab, or an interrupted migration): IndexedDB is newer.
+                    let _ = local.remove_item(&old_key);
+                    return done(self, stored);
+                }
+                let value = JsValue::from_str(&old);
+                let moved = move |result: Result<(), StoreError>| {
+                    match result {
+                        Ok(()) => {
+                            let _ = local.remove_item(&old_key);
+                        }
+                        Err(e) => console::warn(&format!(
+                            "client-wasm: the session stored by an earlier version stays in \
+                         localStorage ({e}); it is used this time and moved next time"
+                        )),
+                    }
+                    done(self, Some(old))
+                };
+                let pending = Rc::new(RefCell::new(Some(moved)));
+                let later = pending.clone();
+                let started = idb::put(
+                    &database,
+                    &key,
+                    Some(&value),
+                    Box::new(move |result| {
+                        if let Some(moved) = later.borrow_mut().take() {
+                            moved(result)
+                        }
+                    }),
+                );
+                if let Err(e) = started {
+                    if let Some(moved) = pending.borrow_mut().take() {
+                        moved(Err(e))
+                    }
+                }
+            }),
+        );
+    }
+
+    /// Replaces the record with `snapshot` (an empty one deletes it). `None`: the transaction
+    /// runs, and `done` gets its outcome once it is committed or aborted. `Some(outcome)`: decided
+    /// at once (nothing changed, over the test quota, no IndexedDB, cannot start), `done` is
+    /// not called.
+    pub(crate) fn write(
+        self: &Rc<Self>,
+        snapshot: &Snapshot,
+        done: impl FnOnce(Result<(), StoreError>) + 'static,
+    ) -> Option<Result<(), StoreError>> {
+        let text = (!snapshot.is_empty()).then(|| encode(snapshot));
+        if *self.last.borrow() == text {
+            return Some(Ok(()));
+        }
+        if let (Some(quota), Some(text)) = (self.quota, &text) {
+            if text.len() > quota {
+                return Some(Err(StoreError::Full));
+            }
+        }
+        let Some(database) = &self.database else {
+            *self.last.borrow_mut() = text;
+            return Some(Ok(()));
+        };
+        let value = text.as_deref().map(JsValue::from_str);
+        let store = self.clone();
+        let started = idb::put(
+            database,
+            &self.key,
+            value.as_ref(),
+            Box::new(move |result| {
+                if result.is_ok() {
+                    *store.last.borrow_mut() = text;
+                }
+                done(result)
+            }),
+        );
+        started.err().map(Err)
     }
 }
 

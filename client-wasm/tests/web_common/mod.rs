@@ -76,6 +76,59 @@ pub fn restart_bridge(down_ms: u32) -> JsFuture {
     JsFuture::from(js_fetch(&url))
 }
 
+/// `GET` on the stack's control endpoint; the response's text.
+pub async fn control(path_and_query: &str) -> String {
+    let url = format!("{}{path_and_query}", CONTROL_URL.expect("control url"));
+    let response = JsFuture::from(js_fetch(&url)).await.expect("fetch");
+    let text = Reflect::get(&response, &"text".into())
+        .expect("text")
+        .unchecked_into::<Function>()
+        .call0(&response)
+        .expect("text()");
+    JsFuture::from(Promise::from(text))
+        .await
+        .ok()
+        .and_then(|t| t.as_string())
+        .unwrap_or_default()
+}
+
+/// Polls `done` every 20 ms for up to `ms`; whether it came true.
+pub async fn eventually(ms: u32, mut done: impl FnMut() -> bool) -> bool {
+    let mut waited = 0;
+    while !done() {
+        if waited >= ms {
+            return false;
+        }
+        sleep(20).await;
+        waited += 20;
+    }
+    true
+}
+
+/// The client's IndexedDB record for `client_id` (its JSON text), or `None`; never creates the
+/// database.
+pub async fn stored_record(client_id: &str) -> Option<String> {
+    let read = js_sys::Function::new_with_args(
+        "key",
+        "return new Promise((resolve, reject) => {
+           const open = indexedDB.open('client-wasm');
+           open.onupgradeneeded = () => open.transaction.abort();
+           open.onerror = () => resolve(undefined);
+           open.onsuccess = () => {
+             const db = open.result;
+             if (!db.objectStoreNames.contains('sessions')) { db.close(); resolve(undefined); return; }
+             const get = db.transaction('sessions').objectStore('sessions').get(key);
+             get.onsuccess = () => { db.close(); resolve(get.result); };
+             get.onerror = () => { db.close(); reject(get.error); };
+           };
+         })",
+    );
+    let promise = read
+        .call1(&JsValue::NULL, &client_id.into())
+        .expect("read IndexedDB");
+    settle(promise).await.ok().and_then(|v| v.as_string())
+}
+
 /// A unique suffix for client ids and topics.
 pub fn unique() -> String {
     format!("{:x}", (js_sys::Math::random() * 4_294_967_295.0) as u64)

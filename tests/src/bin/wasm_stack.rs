@@ -13,7 +13,7 @@
 //! | `MQTT_WS_BADTLS_URL` | `/mqtt/badtls`: a route trusting another CA (close 4010, permanent) |
 //! | `MQTT_WS_DOWN_URL` | `/mqtt/down`: a route to a closed port (close 4502, retried) |
 //! | `MQTT_WS_UNKNOWN_URL` | `/mqtt/nope`: refused with HTTP 404 (the browser sees close 1006) |
-//! | `MQTT_CONTROL_URL` | `http://127.0.0.1:C`: `GET /restart-bridge?down_ms=N` restarts the bridge on the same port |
+//! | `MQTT_CONTROL_URL` | `http://127.0.0.1:C`: `GET /restart-bridge?down_ms=N` restarts the bridge on the same port; `GET /take-over?client_id=ID&ms=N` runs a client outside the browser (raw MQTT over TCP to mosquitto) that connects as ID and reconnects 100 ms after each drop, for N ms, answering `connects=K`; `GET /connects?client_id=ID` answers how many CONNECTs with that id mosquitto logged |
 //! | `MQTT_TEST_USER`, `MQTT_TEST_PASSWORD` | a broker user; it may use `<user>/#` |
 //! | `WASM_BINDGEN_TEST_WEBDRIVER_JSON` | Chromium's flags (headless, no sandbox, fresh profile...) |
 //!
@@ -119,13 +119,14 @@ async fn bind(config: &Config) -> BridgeHandle {
 type Slot = Arc<Mutex<Option<BridgeHandle>>>;
 
 /// A tiny HTTP control endpoint for the browser tests (CORS open, loopback only).
-async fn control(listener: TcpListener, config: Config, bridge: Slot) {
+async fn control(listener: TcpListener, config: Config, bridge: Slot, broker: BrokerInfo) {
     loop {
         let Ok((mut stream, _)) = listener.accept().await else {
             continue;
         };
         let config = config.clone();
         let bridge = bridge.clone();
+        let broker = broker.clone();
         tokio::spawn(async move {
             let mut buf = vec![0u8; 4096];
             let n = stream.read(&mut buf).await.unwrap_or(0);
@@ -145,11 +146,25 @@ async fn control(listener: TcpListener, config: Config, bridge: Slot) {
                 tokio::time::sleep(Duration::from_millis(down_ms)).await;
                 *slot = Some(bind(&config).await);
                 eprintln!("wasm_stack: bridge restarted");
-                ("200 OK", "restarted")
+                ("200 OK", "restarted".to_string())
+            } else if path.starts_with("/take-over") {
+                let client_id = query(&path, "client_id").unwrap_or_default();
+                let ms = query(&path, "ms").and_then(|v| v.parse().ok()).unwrap_or(0);
+                let connects = take_over(&broker, &client_id, ms).await;
+                ("200 OK", format!("connects={connects}"))
+            } else if path.starts_with("/connects") {
+                let client_id = query(&path, "client_id").unwrap_or_default();
+                let log = std::fs::read_to_string(&broker.log).unwrap_or_default();
+                let needle = format!(" as {client_id} (");
+                let count = log
+                    .lines()
+                    .filter(|l| l.contains("New client connected") && l.contains(&needle))
+                    .count();
+                ("200 OK", count.to_string())
             } else if path.starts_with("/health") {
-                ("200 OK", "ok")
+                ("200 OK", "ok".to_string())
             } else {
-                ("404 Not Found", "not found")
+                ("404 Not Found", "not found".to_string())
             };
             let response = format!(
                 "HTTP/1.1 {status}\r\nContent-Type: text/plain\r\nAccess-Control-Allow-Origin: *\r\n\
@@ -160,6 +175,50 @@ async fn control(listener: TcpListener, config: Config, bridge: Slot) {
             let _ = stream.shutdown().await;
         });
     }
+}
+
+/// Where the control endpoint reaches the broker: its plain listener and its log.
+#[derive(Clone)]
+struct BrokerInfo {
+    plain: SocketAddr,
+    log: PathBuf,
+}
+
+/// The value of `key` in a request path's query string.
+fn query(path: &str, key: &str) -> Option<String> {
+    let (_, q) = path.split_once('?')?;
+    q.split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .find(|(k, _)| *k == key)
+        .map(|(_, v)| v.to_string())
+}
+
+/// A client outside the browser that keeps its client id: raw MQTT 3.1.1 over TCP, CONNECT as
+/// `client_id`, stay until the broker drops it (another CONNECT with the id, [MQTT-3.1.4-2]),
+/// reconnect 100 ms later; for `ms`. Returns how many CONNECTs it sent.
+async fn take_over(broker: &BrokerInfo, client_id: &str, ms: u64) -> u32 {
+    use tests::bridge::mqtt;
+    let deadline = tokio::time::Instant::now() + Duration::from_millis(ms);
+    let mut connects = 0;
+    while tokio::time::Instant::now() < deadline {
+        if let Ok(mut stream) = tokio::net::TcpStream::connect(broker.plain).await {
+            let connect = mqtt::connect(client_id, Some((USER, PASSWORD)), 30);
+            if stream.write_all(&connect).await.is_ok() {
+                connects += 1;
+                let mut buf = [0u8; 256];
+                // Until dropped (EOF or error) or the time is up.
+                while let Ok(Ok(n)) = tokio::time::timeout_at(deadline, stream.read(&mut buf)).await
+                {
+                    if n == 0 {
+                        break;
+                    }
+                }
+                let _ = stream.write_all(&mqtt::disconnect()).await;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    connects
 }
 
 /// Drives `client-wasm/examples/plain/index.html` (served by the bridge) like a user would.
@@ -228,7 +287,11 @@ fn main() -> ExitCode {
             .await
             .expect("control listener");
         let control_addr = control_listener.local_addr().expect("control addr");
-        tokio::spawn(control(control_listener, config, bridge.clone()));
+        let info = BrokerInfo {
+            plain: broker.plain_addr(),
+            log: broker.dir().join("mosquitto.log"),
+        };
+        tokio::spawn(control(control_listener, config, bridge.clone(), info));
 
         let env = [
             ("MQTT_WS_URL", format!("ws://{listen}/mqtt")),

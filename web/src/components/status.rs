@@ -1,8 +1,11 @@
 //! The connection status line, always visible: connecting, connected, reconnecting in N s
-//! (attempt k), or the bridge's or broker's reason in words.
+//! (attempt k), the bridge's or broker's reason in words, or "connected elsewhere" with a
+//! "Take over" button.
 
 use yew::prelude::*;
 
+use crate::app::use_app;
+use crate::mqtt::Op;
 use crate::state::{Page, Status};
 
 #[derive(Properties, PartialEq)]
@@ -14,6 +17,7 @@ pub struct Props {
 
 #[component(StatusLine)]
 pub fn status_line(p: &Props) -> Html {
+    let app = use_app().ok();
     let key = p.status.key();
     let what = p
         .purpose
@@ -25,6 +29,10 @@ pub fn status_line(p: &Props) -> Html {
                 role="status" aria-live="polite">
                 <span class="dot" aria-hidden="true"></span>
                 <span>{ what }{ p.status.text() }</span>
+                if let (Status::Elsewhere { .. }, Some(app)) = (&p.status, &app) {
+                    <button id="take-over" data-testid="take-over" type="button"
+                        onclick={app.op(Op::TakeOver)}>{ "Take over" }</button>
+                }
             </p>
             if let Some(notice) = &p.notice {
                 <p id="notice" data-testid="notice" class="notice" role="alert">{ notice.clone() }</p>

@@ -25,6 +25,11 @@ pub enum Status {
         reason: String,
     },
     Disconnected,
+    /// Another client (a device, the CLI, another browser) keeps taking this client id: the
+    /// session stopped reconnecting at `since` (local clock) until the user takes it over.
+    Elsewhere {
+        since: String,
+    },
 }
 
 impl Status {
@@ -37,6 +42,7 @@ impl Status {
             Status::Reconnecting { .. } => "reconnecting",
             Status::Failed { .. } => "error",
             Status::Disconnected => "disconnected",
+            Status::Elsewhere { .. } => "elsewhere",
         }
     }
 
@@ -55,6 +61,9 @@ impl Status {
             }
             Status::Failed { code, reason } => format!("Error: {reason}{}", hint(code)),
             Status::Disconnected => "Disconnected".into(),
+            Status::Elsewhere { since } => {
+                format!("Connected elsewhere since {since}: another client uses this client id")
+            }
         }
     }
 }

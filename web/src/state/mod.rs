@@ -360,6 +360,16 @@ impl State {
             Event::Connected { .. } => self.set_status(Status::Connected),
             Event::Reconnecting { attempt } => self.set_status(Status::Connecting { attempt }),
             Event::ConnectionLost {
+                error: mqtt_core::ConnectionError::ConnectedElsewhere { .. },
+                ..
+            } => {
+                // The client stays: "take over" connects it again.
+                let since = format::clock(at_ms, self.tz_offset_min);
+                self.set_status(Status::Elsewhere {
+                    since: since.get(..8).unwrap_or(&since).to_string(),
+                });
+            }
+            Event::ConnectionLost {
                 error,
                 reconnect_in,
                 attempt,

@@ -98,6 +98,27 @@ fn refused_credentials_show_the_brokers_words() {
     assert!(matches!(&state.conn.status, Status::Failed { code, .. } if code == "bad_credentials"));
 }
 
+/// Repeated takeovers by another client: the status says so, with the time, and the
+/// connection comes back (Connected) after "Take over".
+#[test]
+fn connected_elsewhere_shows_when_and_take_over_reconnects() {
+    let state = started(Page::Console).apply(ev(Event::ConnectionLost {
+        error: ConnectionError::ConnectedElsewhere { drops: 3 },
+        reconnect_in: None,
+        attempt: 0,
+    }));
+    assert_eq!(state.conn.status.key(), "elsewhere");
+    assert_eq!(
+        state.conn.status.text(),
+        "Connected elsewhere since 00:00:01: another client uses this client id"
+    );
+    assert_eq!(state.conn.purpose, Some(Page::Console), "the client stays");
+    let state = state.apply(ev(Event::Connected {
+        session_present: false,
+    }));
+    assert_eq!(state.conn.status, Status::Connected);
+}
+
 #[test]
 fn events_of_an_old_connection_are_ignored() {
     let state = started(Page::Console).apply(Action::Started {

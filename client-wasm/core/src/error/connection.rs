@@ -31,6 +31,11 @@ pub enum ConnectionError {
     /// fault; not retried.
     #[error("invalid options: {0}")]
     InvalidOptions(OptionsError),
+    /// The broker dropped `drops` connections in a row soon after accepting them: the client
+    /// id is in use elsewhere (see [`crate::takeover`]). Not retried, so the two do not take
+    /// the id from each other forever; `Session::connect` takes it over.
+    #[error("connected elsewhere: the broker dropped {drops} connections in a row soon after accepting them (the client id is in use by another client)")]
+    ConnectedElsewhere { drops: u32 },
 }
 
 fn transport_text(failure: &TransportFailure) -> String {
@@ -46,7 +51,9 @@ impl ConnectionError {
         match self {
             ConnectionError::Refused(refused) => refused.is_transient(),
             ConnectionError::Transport(failure) => failure.is_retried(),
-            ConnectionError::InvalidOptions(_) => false,
+            ConnectionError::InvalidOptions(_) | ConnectionError::ConnectedElsewhere { .. } => {
+                false
+            }
             ConnectionError::Protocol(_)
             | ConnectionError::Violation(_)
             | ConnectionError::ConnectTimeout(_)
@@ -64,6 +71,7 @@ impl ConnectionError {
             ConnectionError::KeepaliveTimeout(_) => "keepalive_timeout",
             ConnectionError::Transport(failure) => failure.code(),
             ConnectionError::InvalidOptions(_) => "invalid_options",
+            ConnectionError::ConnectedElsewhere { .. } => "connected_elsewhere",
         }
     }
 

@@ -2,7 +2,8 @@
 
 use core::time::Duration;
 
-use crate::{ConnectionError, QoS};
+use crate::persist::StoreError;
+use crate::{CommandError, ConnectionError, QoS};
 
 /// Identifies one `publish` call until its `Published` event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -65,7 +66,7 @@ pub enum Event {
 }
 
 /// Why an accepted publish could not be completed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum PublishFailure {
     /// QoS 2: PUBREC had arrived and PUBREL was sent, then the broker came back without the
@@ -74,13 +75,23 @@ pub enum PublishFailure {
     /// sending it again could deliver it twice.
     #[error("the broker discarded the session before confirming this QoS 2 message (PUBCOMP): it may or may not have been delivered")]
     SessionLostBeforePubcomp,
+    /// Its row could not be written to the store before acceptance (see [`crate::persist`]):
+    /// the message was never accepted, is not sent, and nothing accepted before it is lost.
+    #[error("the publish was not accepted because it cannot be stored: {0}")]
+    NotStored(StoreError),
+    /// Refused when its row was committed (the queue filled meanwhile): never accepted.
+    #[error("the publish was not accepted: {0}")]
+    Refused(CommandError),
 }
 
 impl PublishFailure {
     /// A short stable code for UIs and the JavaScript API.
-    pub fn code(self) -> &'static str {
+    pub fn code(&self) -> &'static str {
         match self {
             PublishFailure::SessionLostBeforePubcomp => "session_lost",
+            PublishFailure::NotStored(StoreError::Full) => "storage_full",
+            PublishFailure::NotStored(_) => "storage_unavailable",
+            PublishFailure::Refused(e) => e.code(),
         }
     }
 }

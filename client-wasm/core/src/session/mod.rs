@@ -25,6 +25,7 @@ use crate::error::{
     CommandError, ConnectionError, OptionsError, ProtocolViolation, TransportFailure,
 };
 use crate::reconnect::Backoff;
+use crate::takeover::TakeoverDetector;
 use crate::time::Instant;
 use crate::{topic, QoS};
 
@@ -73,6 +74,7 @@ pub struct Session {
     options: Options,
     link: Link,
     backoff: Backoff,
+    takeovers: TakeoverDetector,
     rx: Vec<u8>,
     tx: VecDeque<Vec<u8>>,
     actions: VecDeque<TransportAction>,
@@ -101,10 +103,12 @@ pub struct Session {
 impl Session {
     pub fn new(options: Options) -> Self {
         let backoff = Backoff::new(options.reconnect.clone());
+        let takeovers = TakeoverDetector::new(options.reconnect.takeover);
         Self {
             options,
             link: Link::Idle,
             backoff,
+            takeovers,
             rx: Vec::new(),
             tx: VecDeque::new(),
             actions: VecDeque::new(),
@@ -136,6 +140,12 @@ impl Session {
 
     pub fn is_connected(&self) -> bool {
         self.link == Link::Up
+    }
+
+    /// Stopped by the takeover rule ([`ConnectionError::ConnectedElsewhere`]) and not asked to
+    /// connect since.
+    pub fn is_connected_elsewhere(&self) -> bool {
+        self.link == Link::Idle && self.takeovers.tripped()
     }
 
     /// The filters the session subscribes to (and resubscribes to after a reconnect).
@@ -172,7 +182,12 @@ impl Session {
     // ---- commands ------------------------------------------------------------------------
 
     /// Start connecting (or skip the remaining reconnect delay). No-op while connecting or up.
+    /// After [`ConnectionError::ConnectedElsewhere`] this takes the client id over: the
+    /// takeover rule counts afresh.
     pub fn connect(&mut self, now: Instant) {
+        if self.link == Link::Idle {
+            self.takeovers.reset();
+        }
         if matches!(self.link, Link::Idle | Link::Backoff { .. }) {
             self.open_transport(now);
         }
@@ -228,31 +243,88 @@ impl Session {
         qos: QoS,
         retain: bool,
     ) -> Result<PublishId, CommandError> {
+        self.check_publish(topic_name, payload.len(), qos, 0)?;
+        let id = self.new_publish_id();
+        self.accept_publish(now, id, topic_name, payload, qos, retain);
+        Ok(id)
+    }
+
+    /// What [`Session::publish`] would refuse, with `ahead` more publishes still to be accepted
+    /// before this one (an adapter that writes each row to its store first: see
+    /// [`crate::persist`]).
+    pub fn check_publish(
+        &self,
+        topic_name: &str,
+        payload_len: usize,
+        qos: QoS,
+        ahead: usize,
+    ) -> Result<(), CommandError> {
         topic::validate_name(topic_name)?;
-        if !fits_one_packet(topic_name, payload.len()) {
-            return Err(CommandError::PayloadTooLarge(payload.len()));
+        if !fits_one_packet(topic_name, payload_len) {
+            return Err(CommandError::PayloadTooLarge(payload_len));
         }
+        let queued = self.outgoing.queue.len() + ahead;
+        if !self.can_send_now(qos, ahead) && queued >= self.options.max_queued {
+            return Err(CommandError::QueueFull(queued));
+        }
+        Ok(())
+    }
+
+    /// An id for a publish that [`Session::publish_reserved`] accepts (or
+    /// [`Session::refuse_reserved`] refuses) later, once its row is in the store.
+    pub fn reserve_publish_id(&mut self) -> PublishId {
+        self.new_publish_id()
+    }
+
+    /// Accepts a publish under an id from [`Session::reserve_publish_id`], checked again.
+    pub fn publish_reserved(
+        &mut self,
+        now: Instant,
+        id: PublishId,
+        topic_name: &str,
+        payload: &[u8],
+        qos: QoS,
+        retain: bool,
+    ) -> Result<(), CommandError> {
+        self.check_publish(topic_name, payload.len(), qos, 0)?;
+        self.accept_publish(now, id, topic_name, payload, qos, retain);
+        Ok(())
+    }
+
+    /// A reserved publish will not be accepted: reported as [`Event::PublishFailed`].
+    pub fn refuse_reserved(&mut self, id: PublishId, reason: PublishFailure) {
+        self.events.push_back(Event::PublishFailed { id, reason });
+    }
+
+    fn can_send_now(&self, qos: QoS, ahead: usize) -> bool {
+        self.link == Link::Up
+            && (qos == QoS::AtMostOnce
+                || (ahead == 0
+                    && self.outgoing.queue.is_empty()
+                    && self.outgoing.inflight.len() < self.options.max_inflight))
+    }
+
+    fn accept_publish(
+        &mut self,
+        now: Instant,
+        id: PublishId,
+        topic_name: &str,
+        payload: &[u8],
+        qos: QoS,
+        retain: bool,
+    ) {
         let message = OutMessage {
             topic: topic_name.to_string(),
             payload: payload.to_vec(),
             qos,
             retain,
         };
-        let can_send_now = self.link == Link::Up
-            && (qos == QoS::AtMostOnce
-                || (self.outgoing.queue.is_empty()
-                    && self.outgoing.inflight.len() < self.options.max_inflight));
-        if !can_send_now && self.outgoing.queue.len() >= self.options.max_queued {
-            return Err(CommandError::QueueFull(self.outgoing.queue.len()));
-        }
-        let id = self.new_publish_id();
-        if can_send_now {
+        if self.can_send_now(qos, 0) {
             self.send_new_publish(now, id, message);
         } else {
             self.outgoing.queue.push_back((id, message));
         }
         self.pending_changes += 1;
-        Ok(id)
     }
 
     /// Send DISCONNECT (if connected), close the transport, and stop reconnecting. Unacknowledged
@@ -662,6 +734,14 @@ impl Session {
             self.actions.push_back(TransportAction::Close);
         }
         self.reset_link_state();
+        let by_peer = matches!(&error, ConnectionError::Transport(f) if f.is_retried());
+        let error = if self.takeovers.dropped(now, by_peer) {
+            ConnectionError::ConnectedElsewhere {
+                drops: self.takeovers.short_drops(),
+            }
+        } else {
+            error
+        };
         let retry = self.options.reconnect.enabled && error.is_retried();
         let reconnect_in = retry.then(|| self.backoff.next_delay());
         self.link = match reconnect_in {
@@ -762,6 +842,7 @@ impl Session {
         self.link = Link::Up;
         self.last_received = now;
         self.backoff.reset();
+        self.takeovers.connected(now);
         self.events.push_back(Event::Connected { session_present });
         if !session_present {
             // A new broker session: its QoS 2 ids start afresh, and it has no subscriptions.

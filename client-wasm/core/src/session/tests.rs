@@ -1537,3 +1537,70 @@ fn disconnect_waits_for_the_pubrel_of_delivered_qos2_messages() {
     assert_eq!(h.sent(), vec![Sent::Disconnect]);
     assert!(h.events().contains(&Event::Disconnected));
 }
+
+/// [MQTT-3.1.4-2]: another client with this id makes the broker drop the older connection.
+/// When that happens right after each CONNACK, three times in a row, the session stops
+/// reconnecting (no storm of CONNECTs), reports `ConnectedElsewhere`, and `connect` takes the
+/// id over with a fresh count.
+#[test]
+fn repeated_takeovers_end_in_connected_elsewhere_and_connect_takes_over() {
+    let mut h = Harness::new(Harness::options());
+    let mut connects = 0;
+    let mut last = None;
+    for _ in 0..10 {
+        h.establish(false);
+        connects += 1;
+        h.advance(Duration::from_millis(300));
+        h.session.handle_transport_closed(
+            h.now,
+            TransportFailure::Closed {
+                code: crate::wire::close::NORMAL,
+                reason: "upstream closed".into(),
+            },
+        );
+        last = h.events().pop();
+        if h.session.poll_timeout().is_none() {
+            break;
+        }
+        h.fire_timer();
+        h.events();
+    }
+    assert_eq!(
+        connects, 3,
+        "stopped after the third short-lived connection"
+    );
+    assert!(
+        matches!(
+            &last,
+            Some(Event::ConnectionLost {
+                error: ConnectionError::ConnectedElsewhere { drops: 3 },
+                reconnect_in: None,
+                ..
+            })
+        ),
+        "{last:?}"
+    );
+    assert_eq!(
+        last.map(|e| match e {
+            Event::ConnectionLost { error, .. } => error.code(),
+            _ => "",
+        }),
+        Some("connected_elsewhere")
+    );
+    assert!(h.actions().is_empty(), "no reconnect is scheduled");
+    assert!(h.session.is_connected_elsewhere());
+    h.advance(Duration::from_secs(60));
+    assert!(h.actions().is_empty(), "still none a minute later");
+
+    // The user takes the id over: it connects, and two more short drops do not trip the rule.
+    h.establish(false);
+    assert!(!h.session.is_connected_elsewhere());
+    for _ in 0..2 {
+        h.advance(Duration::from_millis(300));
+        h.drop_and_wait_reopen();
+        h.session.handle_transport_open(h.now);
+        h.sent();
+        h.feed(&connack(false, crate::packet::ConnectReturnCode::Accepted));
+        h.events();
+    }
+}

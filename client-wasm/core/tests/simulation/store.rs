@@ -1,11 +1,15 @@
-//! The simulated browser storage: a quota in bytes, writes that fail now and then (another tab
-//! or site filled the quota), and rows a user can edit by hand.
+//! The simulated browser storage: asynchronous like IndexedDB (a write commits in a later turn,
+//! or never if the page goes first), a quota in bytes, writes that fail now and then (another
+//! tab or site filled the quota), and rows a user can edit by hand.
 
-use mqtt_core::persist::{Snapshot, Store, StoreError};
+use mqtt_core::persist::{Snapshot, StoreError};
 
 #[derive(Debug, Default)]
 pub struct SimStore {
+    /// What the store holds: the last committed snapshot.
     pub kept: Option<Snapshot>,
+    /// A write started and not committed yet.
+    pub writing: Option<Snapshot>,
     /// Bytes of topic and payload the store holds at most.
     pub quota: usize,
     /// The next write fails (and the one after it succeeds).
@@ -22,13 +26,17 @@ fn size(snapshot: &Snapshot) -> usize {
         + 2 * snapshot.incoming_qos2.len()
 }
 
-impl Store for SimStore {
-    fn write(&mut self, snapshot: &Snapshot) -> Result<(), StoreError> {
-        if std::mem::take(&mut self.fail_next_write) || size(snapshot) > self.quota {
+impl SimStore {
+    /// The write in progress commits, or fails as a whole (the transaction aborts).
+    pub fn commit(&mut self) -> Result<(), StoreError> {
+        let Some(snapshot) = self.writing.take() else {
+            return Ok(());
+        };
+        if std::mem::take(&mut self.fail_next_write) || size(&snapshot) > self.quota {
             self.writes_refused += 1;
             return Err(StoreError::Full);
         }
-        self.kept = Some(snapshot.clone());
+        self.kept = Some(snapshot);
         Ok(())
     }
 }

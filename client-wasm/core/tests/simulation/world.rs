@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use mqtt_core::persist::Persistence;
 use mqtt_core::{
-    qos_to_u8, Event, Instant, Options, PendingPublish, PublishId, QoS, Session, TransportAction,
-    TransportFailure,
+    qos_to_u8, ConnectionError, Event, Instant, Options, PendingPublish, PublishFailure, PublishId,
+    QoS, Session, TransportAction, TransportFailure,
 };
 
 use crate::broker::{Broker, Held, Misbehaviour};
@@ -76,8 +76,12 @@ pub struct World {
     scenario: Scenario,
     now: u64,
     session: Session,
-    /// The adapter's persisted copy of `pending_publishes`, rewritten when it changes.
-    persistence: Persistence<SimStore>,
+    /// The handshake with the store, and the store (asynchronous, like IndexedDB).
+    persistence: Persistence,
+    store: SimStore,
+    /// The session's bytes and events, held until the store holds the state they depend on.
+    held_bytes: Vec<u8>,
+    held_events: Vec<Event>,
     broker: Broker,
     link: Option<Link>,
     next_link: u64,
@@ -99,6 +103,8 @@ pub struct World {
     /// Client payloads numbered below this were accepted before a lost fresh-session CONNACK
     /// (see `note_unseen_fresh_session`).
     ambiguous_before: u64,
+    /// The session stopped as "connected elsewhere": the user takes the id over next step.
+    take_over: bool,
     pub trace: Vec<String>,
 }
 
@@ -122,6 +128,7 @@ impl World {
         let scenario = Scenario::draw(&mut rng);
         let broker = Broker::new(scenario.persistent_broker, scenario.misbehaviour);
         let session = Session::new(Self::options(&scenario, seed));
+        let persistence = Persistence::new(&session);
         // Mostly roomy; sometimes a quota a few messages fill.
         let quota = if rng.chance(1, 4) {
             60 + rng.below(300) as usize
@@ -133,10 +140,13 @@ impl World {
             scenario,
             now: 0,
             session,
-            persistence: Persistence::new(SimStore {
+            persistence,
+            store: SimStore {
                 quota,
                 ..SimStore::default()
-            }),
+            },
+            held_bytes: Vec::new(),
+            held_events: Vec::new(),
             broker,
             link: None,
             next_link: 1,
@@ -149,6 +159,7 @@ impl World {
             misreport: None,
             storage_degraded: false,
             ambiguous_before: 0,
+            take_over: false,
             trace: Vec::new(),
         }
     }
@@ -201,6 +212,11 @@ impl World {
     }
 
     fn step(&mut self, faults: bool) {
+        if std::mem::take(&mut self.take_over) {
+            self.trace.push("take over".into());
+            let now = self.instant();
+            self.session.connect(now);
+        }
         let roll = self.rng.below(100);
         match roll {
             0..=19 if faults => self.client_publish(),
@@ -230,7 +246,11 @@ impl World {
             .link
             .as_ref()
             .is_none_or(|l| l.to_broker.is_empty() && l.to_client.is_empty());
-        self.session.is_connected() && self.session.pending_count() == 0 && link_idle
+        self.session.is_connected()
+            && self.session.pending_count() == 0
+            && link_idle
+            && self.store.writing.is_none()
+            && self.held_bytes.is_empty()
     }
 
     fn client_publish(&mut self) {
@@ -243,7 +263,7 @@ impl World {
         self.next_payload += 1;
         let now = self.instant();
         if self.rng.chance(1, 30) {
-            self.persistence.store_mut().fail_next_write = true;
+            self.store.fail_next_write = true;
         }
         let result = self
             .persistence
@@ -363,9 +383,37 @@ impl World {
                 self.broker.drop_connection();
             }
         }
+        // What the store had not committed is gone with the page: publishes still waiting for
+        // their row were never accepted; held bytes and events never left.
+        for id in self.persistence.uncommitted().collect::<Vec<_>>() {
+            if let Some((payload, _)) = self.ids.remove(&id) {
+                self.trace.push(format!(
+                    "{} never accepted (row not committed)",
+                    String::from_utf8_lossy(&payload)
+                ));
+                self.outcomes.remove(&payload);
+            }
+        }
+        // A refusal the page never heard of: the publish was never accepted either.
+        for event in &self.held_events {
+            if let Event::PublishFailed {
+                id,
+                reason: PublishFailure::NotStored(_) | PublishFailure::Refused(_),
+            } = event
+            {
+                if let Some((payload, _)) = self.ids.remove(id) {
+                    self.outcomes.remove(&payload);
+                }
+            }
+        }
+        if self.store.writing.take().is_some() {
+            self.trace.push("uncommitted write lost".into());
+        }
+        self.held_bytes.clear();
+        self.held_events.clear();
         let seed = self.rng.next();
         self.session = Session::new(Self::options(&self.scenario, seed));
-        let mut snapshot = self.persistence.store().kept.clone().unwrap_or_default();
+        let mut snapshot = self.store.kept.clone().unwrap_or_default();
         let forged = self.rng.chance(1, 4);
         if forged {
             // A hand-edited row: it must be refused, never sent.
@@ -395,6 +443,7 @@ impl World {
         let pending = snapshot.pending.clone();
         let forged_index = pending.len().wrapping_sub(1);
         let restored = self.session.restore(snapshot);
+        self.persistence = Persistence::new(&self.session);
         if forged && !restored.rejected.iter().any(|r| r.index == forged_index) {
             self.misreport = Some("a forged row was restored".into());
         }
@@ -421,12 +470,13 @@ impl World {
             let mut progressed = false;
             while let Some(bytes) = self.session.poll_transmit() {
                 progressed = true;
-                if let Some(link) = self.link.as_mut() {
-                    link.to_broker.extend(bytes);
-                }
+                self.held_bytes.extend(bytes);
             }
             while let Some(action) = self.session.poll_transport() {
                 progressed = true;
+                // Bytes for the old link go before it changes, if the store allows; else never.
+                self.release_held();
+                self.held_bytes.clear();
                 match action {
                     TransportAction::Open => {
                         let id = self.next_link;
@@ -456,8 +506,31 @@ impl World {
             }
             while let Some(event) = self.session.poll_event() {
                 progressed = true;
-                self.book(event);
+                if let (Event::Connected { .. }, Some(link)) = (&event, self.link.as_mut()) {
+                    // What the session saw on this link, whenever the page hears of it.
+                    link.connected = true;
+                }
+                self.held_events.push(event);
             }
+            // The store: one write at a time; it commits now or in a later turn.
+            if self.store.writing.is_none() {
+                if let Some(snapshot) = self.persistence.poll_write(&self.session) {
+                    self.store.writing = Some(snapshot);
+                }
+            }
+            if self.store.writing.is_some() && self.rng.chance(2, 3) {
+                progressed = true;
+                let result = self.store.commit();
+                let now = self.instant();
+                if let Err(e) = self.persistence.write_done(&mut self.session, now, result) {
+                    if !self.storage_degraded {
+                        self.trace
+                            .push(format!("storage write failed, reported: {e}"));
+                    }
+                    self.storage_degraded = true;
+                }
+            }
+            progressed |= self.release_held();
             let out = self.broker.take_output();
             if !out.is_empty() {
                 progressed = true;
@@ -469,18 +542,31 @@ impl World {
                 progressed = true;
                 self.drop_link("broker closed the connection");
             }
-            // Same turn as the bytes: a reload never sees one without the other.
-            if let Err(e) = self.persistence.sync(&self.session) {
-                if !self.storage_degraded {
-                    self.trace
-                        .push(format!("storage write failed, reported: {e}"));
-                }
-                self.storage_degraded = true;
-            }
             if !progressed {
                 return;
             }
         }
+    }
+
+    /// Once the store holds the session's state: its bytes go to the link, its events to the
+    /// page. Returns whether anything moved.
+    fn release_held(&mut self) -> bool {
+        if !self.persistence.may_transmit(&self.session) {
+            return false;
+        }
+        let mut moved = false;
+        if !self.held_bytes.is_empty() {
+            moved = true;
+            let bytes = std::mem::take(&mut self.held_bytes);
+            if let Some(link) = self.link.as_mut() {
+                link.to_broker.extend(bytes);
+            }
+        }
+        for event in std::mem::take(&mut self.held_events) {
+            moved = true;
+            self.book(event);
+        }
+        moved
     }
 
     fn book(&mut self, event: Event) {
@@ -503,11 +589,12 @@ impl World {
             }
             Event::ConnectionLost { error, .. } => {
                 self.trace.push(format!("ConnectionLost: {error}"));
+                if let ConnectionError::ConnectedElsewhere { .. } = error {
+                    // The user presses "take over".
+                    self.take_over = true;
+                }
             }
             Event::Connected { session_present } => {
-                if let Some(link) = self.link.as_mut() {
-                    link.connected = true;
-                }
                 self.trace
                     .push(format!("Connected session_present={session_present}"));
             }
