@@ -734,7 +734,10 @@ impl Session {
             self.actions.push_back(TransportAction::Close);
         }
         self.reset_link_state();
-        let by_peer = matches!(&error, ConnectionError::Transport(f) if f.is_retried());
+        // Closed by the peer as a takeover closes: a retried failure, and through a bridge its
+        // "upstream closed" 1000 (a 1001 drain or a 1011 failure is no takeover).
+        let by_peer = matches!(&error, ConnectionError::Transport(f) if f.is_retried()
+            && !matches!(f, TransportFailure::Closed { code, .. } if *code != crate::wire::close::NORMAL));
         let error = if self.takeovers.dropped(now, by_peer) {
             ConnectionError::ConnectedElsewhere {
                 drops: self.takeovers.short_drops(),
