@@ -9,18 +9,16 @@
 //!
 //! Build the binary first: `cargo build -p demo` (same CARGO_TARGET_DIR).
 
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use mqtt_core::wire::frame::read_frame_header;
 use tests::bridge::mqtt::{self, CONNACK, PINGRESP, PUBACK, PUBLISH, SUBACK};
 use tests::bridge::{send_bin, ws_connect, Ws, WsOptions};
 use tests::certs::TempDir;
-use tests::procs::ChildGuard;
+use tests::demo_proc::Demo;
 use tungstenite::Message;
 
 const LIMIT: Duration = Duration::from_secs(15);
@@ -35,75 +33,9 @@ fn serial() -> MutexGuard<'static, ()> {
     LOCK.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// The `demo` binary next to the test executable (`<target>/debug/demo`).
-fn demo_path() -> PathBuf {
-    let exe = std::env::current_exe().unwrap_or_default();
-    let deps = exe.parent().map(Path::to_path_buf).unwrap_or_default();
-    [deps.join("demo"), deps.join("../demo")]
-        .into_iter()
-        .find(|p| p.is_file())
-        .unwrap_or_else(|| {
-            panic!(
-                "the demo binary was not found next to {}: run `cargo build -p demo` first",
-                exe.display()
-            )
-        })
-}
-
-/// A running `demo demo` on `dir`, killed on drop.
-struct Demo {
-    _child: ChildGuard,
-    /// `ws://127.0.0.1:PORT/mqtt`: the bridge.
-    ws_url: String,
-    platform_password: String,
-}
-
-impl Demo {
-    fn start(dir: &Path) -> Demo {
-        let mut child = ChildGuard::spawn(
-            "demo demo",
-            Command::new(demo_path())
-                .args(["demo", "--listen", "127.0.0.1:0", "--broker-port", "0"])
-                .arg("--data-dir")
-                .arg(dir)
-                .arg("--web-dir")
-                .arg(dir.join("no-web-app"))
-                .stdin(Stdio::null())
-                .stdout(Stdio::piped())
-                .stderr(Stdio::null()),
-        );
-        let stdout = child
-            .child_mut()
-            .and_then(|c| c.stdout.take())
-            .expect("piped stdout");
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let (mut ws_url, mut platform_password) = (None, None);
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while ws_url.is_none() || platform_password.is_none() {
-            let line = rx
-                .recv_timeout(deadline.saturating_duration_since(Instant::now()))
-                .expect("the demo's banner within 60 s");
-            let line = line.trim();
-            if let Some(url) = line.strip_prefix("MQTT over WS:") {
-                ws_url = Some(url.trim().to_string());
-            }
-            if let Some(login) = line.strip_prefix("Platform login:") {
-                platform_password = login.split('"').nth(3).map(str::to_string);
-            }
-        }
-        Demo {
-            _child: child,
-            ws_url: ws_url.unwrap_or_default(),
-            platform_password: platform_password.unwrap_or_default(),
-        }
-    }
+/// A running `demo demo` on `dir` (no web app: these tests speak MQTT only), killed on drop.
+fn start_demo(dir: &Path) -> Demo {
+    Demo::start_with(dir, &dir.join("no-web-app"))
 }
 
 /// CONNECT (MQTT 3.1.1) with the clean session flag given.
@@ -142,7 +74,7 @@ impl Client {
         login: Option<(&str, &str)>,
         clean: bool,
     ) -> Result<(Client, bool, u8), Ended> {
-        let (ws, _) = ws_connect(&demo.ws_url, &WsOptions::default())
+        let (ws, _) = ws_connect(&demo.banner.ws_url, &WsOptions::default())
             .await
             .expect("WebSocket to the demo's bridge");
         let mut c = Client {
@@ -328,7 +260,7 @@ fn reserved_identities_are_refused_at_activation_and_at_login() {
     // A password for `seed`, then copied to reserved names in devices.txt (as a data directory
     // from an older demo could hold): loading skips them, logging in as them is refused.
     let password = {
-        let demo = Demo::start(dir);
+        let demo = start_demo(dir);
         runtime()
             .block_on(activate(&demo, "seed"))
             .expect("seed activated")
@@ -341,7 +273,7 @@ fn reserved_identities_are_refused_at_activation_and_at_login() {
     text.push_str(&(planted.join("\n") + "\n"));
     std::fs::write(dir.join("devices.txt"), text).expect("write devices.txt");
 
-    let demo = Demo::start(dir);
+    let demo = start_demo(dir);
     runtime().block_on(async {
         // Anonymous: the client id is the identity to activate; reserved ones get CONNACK 5
         // (so `activate` can never be activated and own `activate/#`).
@@ -397,7 +329,7 @@ fn reserved_identities_are_refused_at_activation_and_at_login() {
 fn an_anonymous_client_activates_only_its_own_client_id() {
     let _serial = serial();
     let data = TempDir::new("demo-rules-own-id");
-    let demo = Demo::start(data.path());
+    let demo = start_demo(data.path());
     runtime().block_on(async {
         // `mallory` asks for 007's activation: acknowledged and dropped by the front.
         let mut mallory = Client::admitted(&demo, "mallory", None, true).await;
@@ -418,8 +350,8 @@ fn an_anonymous_client_activates_only_its_own_client_id() {
 fn service_and_platform_client_ids_cannot_be_used_by_clients() {
     let _serial = serial();
     let data = TempDir::new("demo-rules-service-ids");
-    let demo = Demo::start(data.path());
-    let platform_login = ("platform", demo.platform_password.as_str());
+    let demo = start_demo(data.path());
+    let platform_login = ("platform", demo.banner.platform_password.as_str());
     runtime().block_on(async {
         // The activation service's link is `demo-activation` inside rumqttd: a client using
         // that id would knock it off until restart.
@@ -471,7 +403,7 @@ fn service_and_platform_client_ids_cannot_be_used_by_clients() {
 fn a_device_client_id_must_be_its_identity() {
     let _serial = serial();
     let data = TempDir::new("demo-rules-device-ids");
-    let demo = Demo::start(data.path());
+    let demo = start_demo(data.path());
     runtime().block_on(async {
         let pw7 = activate(&demo, "007").await.expect("007");
         let pw8 = activate(&demo, "008").await.expect("008");
@@ -522,8 +454,8 @@ fn a_device_client_id_must_be_its_identity() {
 fn anonymous_cannot_take_over_or_inherit_a_device_session() {
     let _serial = serial();
     let data = TempDir::new("demo-rules-session");
-    let demo = Demo::start(data.path());
-    let platform_login = ("platform", demo.platform_password.as_str());
+    let demo = start_demo(data.path());
+    let platform_login = ("platform", demo.banner.platform_password.as_str());
     runtime().block_on(async {
         let pw7 = activate(&demo, "007").await.expect("007");
         // 007 keeps a session with `007/#`, and goes away.
@@ -571,8 +503,8 @@ fn anonymous_cannot_take_over_or_inherit_a_device_session() {
 fn dollar_topics_are_not_matched_by_leading_wildcards() {
     let _serial = serial();
     let data = TempDir::new("demo-rules-dollar");
-    let demo = Demo::start(data.path());
-    let platform_login = ("platform", demo.platform_password.as_str());
+    let demo = start_demo(data.path());
+    let platform_login = ("platform", demo.banner.platform_password.as_str());
     runtime().block_on(async {
         // [MQTT-4.7.2-1]: `#` and `+/…` never match a topic starting with `$`.
         let mut all = Client::admitted(&demo, "platform-all", Some(platform_login), true).await;
