@@ -30,6 +30,7 @@
 
 pub mod close;
 pub mod config;
+pub mod frame_cutter;
 pub mod framer;
 pub mod handshake;
 pub mod limits;

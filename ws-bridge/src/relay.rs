@@ -26,7 +26,7 @@ use std::sync::Arc;
 use std::task::Poll;
 use std::time::{Duration, Instant};
 
-use bytes::BytesMut;
+use bytes::{BufMut, BytesMut};
 use futures_util::{SinkExt, StreamExt};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::watch;
@@ -37,12 +37,14 @@ use tungstenite::{Bytes, Message};
 
 use crate::close::{self, truncate_reason, Close};
 use crate::config::Limits;
+use crate::frame_cutter::Refusal;
 use crate::framer::{FrameError, PacketSizer, Reframer};
 use crate::metrics::Metrics;
 use crate::route::Target;
 use crate::upstream;
 
-const READ_CHUNK: usize = 4096;
+/// One upstream read (a TLS record's plaintext is at most 16 KiB).
+const READ_CHUNK: usize = crate::pool::SIZE;
 const CLOSE_GRACE: Duration = Duration::from_millis(1000);
 
 /// How a session ended.
@@ -239,6 +241,12 @@ fn inbound(
         Some(Err(tungstenite::Error::Protocol(e))) => {
             return Inbound::End(End::Close(Close::new(close::PROTOCOL_ERROR, e.to_string())))
         }
+        Some(Err(tungstenite::Error::Io(e))) => {
+            return Inbound::End(match Refusal::of(&e) {
+                Some(r) => End::Close(Close::new(r.code, r.reason)),
+                None => End::BrowserGone,
+            })
+        }
         Some(Err(_)) => return Inbound::End(End::BrowserGone),
     };
     clocks.seen();
@@ -332,21 +340,31 @@ where
     S: AsyncRead + AsyncWrite + Unpin + Send,
     R: AsyncRead + Unpin,
 {
-    let mut reframer = Reframer::new(limits.max_packet_size);
+    let mut reframer = Reframer::new(limits.max_packet_size, limits.max_batch);
     let guard = BufferedGuard { metrics, held: 0 };
     let mut guard = guard;
     let mut ping = tokio::time::interval(Duration::from_millis(limits.ping_interval_ms));
     ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     ping.tick().await;
     let mut ended = None;
+    let mut large_packets = 0;
     loop {
-        // Every whole packet buffered goes out (whole-packet messages of up to `max_batch`
-        // bytes), with one flush for all of them.
+        // Everything ready goes out (runs of whole packets, or pieces of a large one, of up to
+        // `max_batch` bytes each), with one flush for all of it.
         let mut sent = 0;
-        while let Some(batch) = reframer.take_batch(limits.max_batch) {
-            sent += batch.len();
+        loop {
+            let piece = match reframer.take() {
+                Ok(Some(piece)) => piece,
+                Ok(None) => break,
+                Err(e) => {
+                    // The framing error says more than the upstream close that may follow it.
+                    ended = Some(too_large(e, "from broker"));
+                    break;
+                }
+            };
+            sent += piece.len();
             guard.set(reframer.buffered());
-            if tx.feed(Message::Binary(batch)).await.is_err() {
+            if tx.feed(Message::Binary(piece)).await.is_err() {
                 return End::BrowserGone;
             }
         }
@@ -355,6 +373,11 @@ where
                 return End::BrowserGone;
             }
             metrics.bytes_down.fetch_add(sent as u64, Relaxed);
+            let large = reframer.large_packets();
+            metrics
+                .large_packets_down
+                .fetch_add(large - large_packets, Relaxed);
+            large_packets = large;
             clocks.data();
         }
         if let Some(end) = ended {
@@ -363,13 +386,13 @@ where
         reframer.shrink_if_empty();
         tokio::select! {
             r = read_some(up, &mut reframer) => {
-                ended = after_read(r, &mut reframer, &mut guard);
+                ended = after_read(r, &reframer, &mut guard);
                 // Take whatever else the broker already sent, up to one batch, before writing.
                 while ended.is_none() && reframer.buffered() < limits.max_batch {
                     let Some(r) = ready_now(read_some(up, &mut reframer)).await else {
                         break;
                     };
-                    ended = after_read(r, &mut reframer, &mut guard);
+                    ended = after_read(r, &reframer, &mut guard);
                 }
             },
             _ = ping.tick() => {
@@ -381,28 +404,30 @@ where
     }
 }
 
-/// Accounts for one upstream read; `Some` when the session must end (after relaying the whole
-/// packets read before that point).
+/// Accounts for one upstream read; `Some` when the upstream is gone (what was read before is
+/// still relayed).
 fn after_read(
     r: std::io::Result<usize>,
-    reframer: &mut Reframer,
+    reframer: &Reframer,
     guard: &mut BufferedGuard<'_>,
 ) -> Option<End> {
     match r {
         Ok(0) | Err(_) => Some(End::Close(Close::new(close::NORMAL, "upstream closed"))),
         Ok(_) => {
             guard.set(reframer.buffered());
-            reframer.scan().err().map(|e| too_large(e, "from broker"))
+            None
         }
     }
 }
 
+/// Reads at most [`READ_CHUNK`] bytes, so the buffer stays under one batch plus one read.
 async fn read_some<R: AsyncRead + Unpin>(
     up: &mut R,
     reframer: &mut Reframer,
 ) -> std::io::Result<usize> {
     reframer.reserve(READ_CHUNK);
-    up.read_buf(reframer.buffer_mut()).await
+    let mut room = reframer.buffer_mut().limit(READ_CHUNK);
+    up.read_buf(&mut room).await
 }
 
 /// Keeps `Metrics::buffered_bytes` in step with one session's reframer.
