@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::thread;
 use std::time::Duration;
 
-use tests::bridge::{run_python_client, toml_for_broker, BridgeProcess};
+use tests::bridge::{http_get, run_python_client, toml_for_broker, BridgeProcess};
 use tests::certs::TestPki;
 use tests::mosquitto::{Mosquitto, MosquittoOptions};
 use tests::procs::rss_kib;
@@ -174,5 +174,75 @@ fn a_16_mib_payload_streams_through_with_bounded_memory_per_session() {
     assert!(
         per_session < 2 * 1024,
         "8 concurrent 16 MiB publishes grew the bridge by {eight} KiB ({per_session} KiB per session; the bound is 2 MiB)"
+    );
+}
+
+/// Our own native client (`mqttws`, the same sans-IO core as the browser client) reassembles a
+/// packet that the bridge streams as several WebSocket messages: the core's decoder reads the
+/// MQTT byte stream across reads (MQTT 3.1.1 §6.0). 600 KiB stays under the core's default
+/// `max_incoming_packet` (1 MiB).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_native_client_reassembles_a_packet_streamed_in_several_messages() {
+    let (_pki, m) = broker();
+    let b = BridgeProcess::with_config_toml(&toml_for_broker(&m, ""));
+    let url = format!("ws://{}/mqtt", b.addr);
+    let args = [
+        "sub",
+        "--url",
+        &url,
+        "-t",
+        "paho/native",
+        "-q",
+        "1",
+        "-C",
+        "1",
+        "-u",
+        "paho",
+        "-P",
+        "paho-secret",
+        "-d",
+    ];
+    let mut sub = tests::cli::spawn(&args);
+    tokio::task::block_in_place(|| {
+        sub.wait_stderr(Duration::from_secs(15), |l| l.contains("subscribed"))
+    })
+    .expect("subscribed");
+    let payload: String = (0..600 * 1024)
+        .map(|i| char::from(b'a' + (i % 26) as u8))
+        .collect();
+    let dir = tests::certs::TempDir::new("large-native");
+    let file = dir.path().join("payload");
+    std::fs::write(&file, &payload).expect("payload file");
+    let status = std::process::Command::new("mosquitto_pub")
+        .args(["-h", "127.0.0.1", "-p", &m.plain_addr().port().to_string()])
+        .args([
+            "-u",
+            "paho",
+            "-P",
+            "paho-secret",
+            "-t",
+            "paho/native",
+            "-q",
+            "1",
+        ])
+        .arg("-f")
+        .arg(&file)
+        .status()
+        .expect("mosquitto_pub");
+    assert!(status.success());
+    let finished = tokio::task::block_in_place(|| sub.wait(Duration::from_secs(20)));
+    assert_eq!(finished.code, Some(0), "{}", finished.stderr);
+    let lines = finished.lines();
+    assert_eq!(lines.len(), 1, "one message");
+    assert!(
+        lines[0] == payload,
+        "payload differs ({} bytes)",
+        lines[0].len()
+    );
+    let (_, body) = http_get(b.addr, "/metrics").await;
+    let text = String::from_utf8_lossy(&body);
+    assert!(
+        text.contains("ws_bridge_large_packets_down_total 1"),
+        "the packet went out in pieces: {text}"
     );
 }

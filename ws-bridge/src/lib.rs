@@ -9,8 +9,9 @@
 //!   port, SNI name, CA and optional client certificate; a route may be a template whose
 //!   `{product}` comes from the URL and is validated (`^[a-z0-9]{1,32}$`). See [`route`].
 //! * The relay ([`relay`]) is bounded both ways with backpressure; upstream bytes are re-framed
-//!   ([`framer`]) so each WebSocket message carries whole MQTT packets; packet size is capped
-//!   in both directions.
+//!   ([`framer`]) so each WebSocket message carries whole MQTT packets, or a bounded piece of a
+//!   large one; browser frames are read in bounded pieces ([`frame_cutter`]); packet size is
+//!   capped in both directions, and memory per session does not grow with it.
 //! * Every refusal has a precise HTTP status (before the upgrade) or WebSocket close code
 //!   (after it): the table is in [`close`].
 //! * `/healthz`, `/metrics` (Prometheus text, [`metrics`]) and an optional static folder

@@ -1,8 +1,10 @@
 //! One session: dial the upstream, then relay both ways until one side ends.
 //!
 //! ```text
-//!  browser --ws binary (any split)--> PacketSizer (max size) --write_all--> upstream TLS
-//!  browser <--ws binary (whole packets)-- Reframer <--read (4 KiB chunks)-- upstream TLS
+//!  browser --ws frames--> CutFrames (pieces <= max_batch) --> tungstenite --> PacketSizer
+//!          (max size, from each header) --write_all--> upstream TLS
+//!  browser <--ws binary: whole small packets, or pieces <= max_batch of a large one-- Reframer
+//!          <--read (16 KiB at a time)-- upstream TLS
 //! ```
 //!
 //! Batching: each direction waits for its first piece of data, then takes whatever else is
@@ -13,12 +15,18 @@
 //! unchanged. Both sockets sit on a [`crate::readahead::ReadAhead`]: one `recv` of up to 16 KiB
 //! serves the small reads tungstenite (frame header, then payload) and rustls (4 KiB) make.
 //!
+//! Large packets stream (MQTT 3.1.1 §6.0: a packet may span WebSocket frames and messages): a
+//! browser frame is read in pieces of at most `max_batch` bytes ([`crate::frame_cutter`]), and
+//! a broker packet larger than `max_batch` goes to the browser as several messages as it
+//! arrives ([`Reframer`]). The packet size limit is still enforced from each packet's header.
+//!
 //! Backpressure: each direction awaits its write before reading more, so a slow browser stops
 //! the upstream read (and the broker's TCP window fills), and a slow broker stops the browser
-//! read. Per-session memory is bounded by one maximum packet plus one batch plus a read chunk
-//! per direction, plus tungstenite's small buffers; the batch and read-ahead buffers exist only
-//! while data is flowing (an idle session holds none; freed buffers go to a small per-thread
-//! stock, [`crate::pool`], at most 512 KiB per worker thread).
+//! read. Per-session memory is bounded by constants, not by the packet size: about one
+//! `max_batch` piece and one batch per direction, a 16 KiB read, plus tungstenite's and rustls'
+//! buffers; the batch and read-ahead buffers exist only while data is flowing (an idle session
+//! holds none; freed buffers go to a small per-thread stock, [`crate::pool`], at most 512 KiB
+//! per worker thread).
 
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
