@@ -15,10 +15,15 @@ use std::sync::Arc;
 use std::thread;
 use std::time::Duration;
 
-use tests::bridge::{http_get, run_python_client, toml_for_broker, BridgeProcess};
+use tests::bridge::{
+    expect_close, http_get, mqtt, read_packets, run_python_client, send_bin, toml_for_broker,
+    ws_connect, BridgeProcess, WsOptions,
+};
 use tests::certs::TestPki;
 use tests::mosquitto::{Mosquitto, MosquittoOptions};
 use tests::procs::rss_kib;
+use tokio::io::AsyncWriteExt;
+use ws_bridge::close;
 
 const MIB: usize = 1 << 20;
 
@@ -245,4 +250,37 @@ async fn the_native_client_reassembles_a_packet_streamed_in_several_messages() {
         text.contains("ws_bridge_large_packets_down_total 1"),
         "the packet went out in pieces: {text}"
     );
+}
+
+/// One WebSocket frame announcing 1 GiB whose MQTT packet announces more than the limit: the
+/// bridge closes 1009 from the packet's header as soon as the piece carrying it (at most
+/// `max_batch` bytes) is in, without waiting for (or buffering) the rest of the frame (RFC 6455
+/// §5.2 allows the 64-bit length; the size limit is MQTT's, checked per packet).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_huge_frame_carrying_an_oversized_packet_is_refused_from_its_header() {
+    let (_pki, m) = broker();
+    let b = BridgeProcess::with_config_toml(&toml_for_broker(&m, ""));
+    let (mut ws, _) = ws_connect(&b.url, &WsOptions::default())
+        .await
+        .expect("upgrade");
+    send_bin(
+        &mut ws,
+        mqtt::connect("huge", Some(("paho", "paho-secret")), 30),
+    )
+    .await;
+    assert_eq!(
+        mqtt::kind(&read_packets(&mut ws, 1, Duration::from_secs(10)).await[0]),
+        mqtt::CONNACK
+    );
+    // A masked binary frame header with a 64-bit length, then the start of its payload: a
+    // PUBLISH announcing 200 MiB (mask key 0: the payload bytes are sent as they are).
+    let mut raw = vec![0x82, 0x80 | 127];
+    raw.extend((1u64 << 30).to_be_bytes());
+    raw.extend([0, 0, 0, 0]);
+    raw.extend([0x30, 0x80, 0x80, 0xC0, 0x64]);
+    raw.extend(vec![0u8; 70_000]);
+    ws.get_mut().write_all(&raw).await.expect("raw frame");
+    let (code, reason) = expect_close(&mut ws, Duration::from_secs(10)).await;
+    assert_eq!(code, close::MESSAGE_TOO_BIG, "{reason}");
+    assert!(reason.contains("packet too large"), "{reason}");
 }

@@ -29,8 +29,11 @@ fn push(events: &mut Vec<Event>, e: Event) {
     }
 }
 
-/// A frame header: (fin, rsv, opcode, mask, payload length, header length), `None` if cut off.
-fn header(w: &[u8]) -> Option<(bool, u8, u8, Option<[u8; 4]>, u64, usize)> {
+/// A frame header: (fin, rsv, opcode, mask, payload length, header length).
+type Header = (bool, u8, u8, Option<[u8; 4]>, u64, usize);
+
+/// The header at the start of `w`, `None` if cut off.
+fn header(w: &[u8]) -> Option<Header> {
     let (&b0, &b1) = (w.first()?, w.get(1)?);
     let (len, mut at) = match b1 & 0x7F {
         126 => (u64::from(u16::from_be_bytes(w.get(2..4)?.try_into().ok()?)), 4),
@@ -57,11 +60,12 @@ fn reference(mut w: &[u8]) -> (Vec<Event>, Option<u16>) {
     let mut in_message = false;
     while let Some((fin, rsv, op, mask, len, at)) = header(w) {
         let control = op >= 8;
-        let refusal = if matches!(op, 3..=7 | 11..=15) || rsv != 0 || len >> 63 != 0 {
-            Some(1002)
-        } else if mask.is_none() {
-            Some(1002)
-        } else if control && (!fin || len > 125) {
+        let refusal = if matches!(op, 3..=7 | 11..=15)
+            || rsv != 0
+            || len >> 63 != 0
+            || mask.is_none()
+            || (control && (!fin || len > 125))
+        {
             Some(1002)
         } else if op == 1 {
             Some(1003)
@@ -166,7 +170,7 @@ pub fn run(data: &[u8]) {
                 cutter.payload_passed(n);
             }
             Ok(Need::Header(want)) => {
-                assert!(want >= 1 && want <= 14);
+                assert!((1..=14).contains(&want));
                 let n = want.min(step).min(rest.len());
                 cutter.header_room()[..n].copy_from_slice(&rest[..n]);
                 rest = &rest[n..];
