@@ -3,7 +3,8 @@
 //!
 //! Why the bridge reads frame headers itself: tungstenite 0.30 (and tokio-tungstenite) buffer a
 //! whole frame, then a whole message, before handing it out (`max_frame_size`,
-//! `max_message_size`); there is no incremental payload API. A standard client (paho-mqtt's
+//! `max_message_size`); there is no incremental payload API (asked upstream: tungstenite-rs
+//! issues 303 and 304, async-tungstenite issue 108). A standard client (paho-mqtt's
 //! websockets transport, tungstenite clients, our own) sends each MQTT packet as one frame, so a
 //! 16 MiB PUBLISH is one 16 MiB frame. MQTT over WebSockets is a byte stream (MQTT 3.1.1 §6.0:
 //! a packet may span frames and messages), so message boundaries mean nothing to the relay and
