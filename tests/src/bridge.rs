@@ -172,7 +172,10 @@ impl BridgeProcess {
             "ws-bridge",
             Command::new(bridge_binary())
                 .args(args)
-                .env("RUST_LOG", "info")
+                .env(
+                    "RUST_LOG",
+                    std::env::var("WS_BRIDGE_LOG").unwrap_or_else(|_| "info".into()),
+                )
                 .stdin(Stdio::null())
                 .stdout(Stdio::piped())
                 .stderr(Stdio::from(stderr)),

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::route::Template;
+use mqtt_core::wire::frame::{MAX_HEADER_LEN, MAX_REMAINING_LENGTH};
 use mqtt_core::wire::names::validate_route_name;
 
 /// A configuration problem, found while parsing, validating or loading files it names.
@@ -62,11 +63,18 @@ pub struct ServerTls {
     pub key: PathBuf,
 }
 
+/// The largest MQTT packet the protocol can express: a 5-byte fixed header and the largest
+/// remaining length (MQTT 3.1.1 §2.2.3), 256 MiB plus 4 bytes.
+pub const MAX_PACKET_SIZE: usize = MAX_HEADER_LEN + MAX_REMAINING_LENGTH;
+
 /// Limits and timeouts. Every field has a default.
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields, default)]
 pub struct Limits {
-    /// Largest MQTT packet (fixed header included) relayed either way. Default 1 MiB.
+    /// Largest MQTT packet (fixed header included) relayed either way, refused from its header
+    /// (close 1009) before its body is read. Default 2 MiB: a 1 MiB payload with any topic fits.
+    /// At most [`MAX_PACKET_SIZE`] (the protocol's 256 MiB). Memory per session does not depend
+    /// on it: packets larger than `max_batch` are streamed in pieces.
     pub max_packet_size: usize,
     /// Time allowed from accept to a complete request head (TLS handshake included). Default 10 s.
     pub handshake_timeout_ms: u64,
@@ -91,9 +99,11 @@ pub struct Limits {
     pub max_request_head: usize,
     /// tungstenite read and write buffer size per session. Default 4 KiB.
     pub ws_buffer_size: usize,
-    /// Largest batch relayed in one write: a WebSocket message to the browser (whole packets are
-    /// batched up to this; a larger packet goes alone), or browser messages already received,
-    /// joined into one TLS write to the broker. Default 64 KiB.
+    /// Largest batch relayed in one write, and the piece size of large packets: a WebSocket
+    /// message to the browser (whole packets are batched up to this; a larger packet is streamed
+    /// in messages of up to this size), the largest piece of a browser frame held at once
+    /// (larger frames are read in pieces), and browser data already received, joined into one
+    /// TLS write to the broker. Default 64 KiB.
     pub max_batch: usize,
     /// MQTT CONNECTs allowed per client address and minute, on average (a token bucket; see
     /// [`crate::rate_limit`]); over it a session is closed with 4029 before its CONNECT reaches
@@ -109,7 +119,7 @@ pub struct Limits {
 impl Default for Limits {
     fn default() -> Self {
         Limits {
-            max_packet_size: 1 << 20,
+            max_packet_size: 2 << 20,
             handshake_timeout_ms: 10_000,
             connect_timeout_ms: 10_000,
             idle_timeout_ms: 600_000,
@@ -361,10 +371,10 @@ impl Config {
             }
         }
         let l = &self.limits;
-        if l.max_packet_size < 2 {
-            return Err(ConfigError::Invalid(
-                "limits.max_packet_size must be at least 2".into(),
-            ));
+        if !(2..=MAX_PACKET_SIZE).contains(&l.max_packet_size) {
+            return Err(ConfigError::Invalid(format!(
+                "limits.max_packet_size must be from 2 to {MAX_PACKET_SIZE} (MQTT's largest packet)"
+            )));
         }
         for (v, n) in [
             (l.handshake_timeout_ms, "handshake_timeout_ms"),
@@ -476,6 +486,22 @@ host = "mqtt-{product}.hosted.exosite.io"
         let e = Config::from_toml_str("listen=\"127.0.0.1:1\"\ndefault_route=\"z\"\n", "t")
             .unwrap_err();
         assert!(matches!(e, ConfigError::Invalid(_)));
+    }
+
+    #[test]
+    fn max_packet_size_goes_up_to_the_protocol_maximum() {
+        let with = |v: usize| {
+            Config::from_toml_str(
+                &format!("listen=\"127.0.0.1:1\"\n[limits]\nmax_packet_size={v}\n"),
+                "t",
+            )
+        };
+        assert_eq!(MAX_PACKET_SIZE, 268_435_460);
+        assert!(with(MAX_PACKET_SIZE).is_ok());
+        let e = with(MAX_PACKET_SIZE + 1).unwrap_err();
+        assert!(e.to_string().contains("268435460"), "{e}");
+        assert!(with(1).is_err());
+        assert!(Limits::default().max_packet_size > (1 << 20) + 65_535 + 9);
     }
 
     #[test]

@@ -4,8 +4,9 @@
 //! four bytes, and a packet whose total size (fixed header plus remaining length) exceeds the
 //! configured maximum is refused as soon as its header is known, before its body is buffered.
 //!
-//! * [`Reframer`] (broker -> browser) buffers bytes and hands out runs of whole packets, so every
-//!   WebSocket message carries complete MQTT packets.
+//! * [`Reframer`] (broker -> browser) hands out runs of whole packets (small packets keep their
+//!   boundaries) and streams a packet larger than one piece in bounded pieces, so what it holds
+//!   does not grow with the packet size.
 //! * [`PacketSizer`] (browser -> broker) only tracks packet boundaries in a byte stream split
 //!   arbitrarily across WebSocket messages, so the maximum size is enforced without buffering.
 
@@ -74,33 +75,56 @@ pub fn parse_header(buf: &[u8], max_packet: usize) -> Result<Option<(usize, usiz
     Ok(Some((header.header_len, header.frame_len())))
 }
 
-/// Buffers a byte stream and yields runs of whole MQTT packets.
+/// Cuts the broker's byte stream into WebSocket message payloads (broker -> browser).
+///
+/// A packet of at most `max_piece` bytes goes out whole, batched with the whole packets after
+/// it up to `max_piece` bytes: small packets keep their boundaries, as before. A larger packet
+/// is streamed: each piece holds at most `max_piece` bytes of it and nothing else, handed out
+/// as soon as it is read (MQTT 3.1.1 §6.0: a packet may span WebSocket messages; the clients
+/// reassemble the byte stream). So what is held stays under `max_piece` plus one read, whatever
+/// the packet size; the size limit is still checked from each packet's header, before its body.
 #[derive(Debug)]
 pub struct Reframer {
     buf: BytesMut,
     max_packet: usize,
-    /// Length of the prefix of `buf` already known to be whole packets.
-    complete: usize,
+    max_piece: usize,
+    /// Bytes of a large packet still to hand out; its beginning already went out.
+    large_left: usize,
+    /// Large packets begun so far (for metrics).
+    large_packets: u64,
 }
 
 impl Reframer {
-    /// A reframer refusing packets larger than `max_packet` bytes in total.
-    pub fn new(max_packet: usize) -> Self {
+    /// A reframer refusing packets larger than `max_packet` bytes in total, and handing out at
+    /// most `max_piece` bytes at a time (at least 1).
+    pub fn new(max_packet: usize, max_piece: usize) -> Self {
         Reframer {
             buf: BytesMut::new(),
             max_packet,
-            complete: 0,
+            max_piece: max_piece.max(1),
+            large_left: 0,
+            large_packets: 0,
         }
     }
 
-    /// The buffer to read into (call [`Reframer::scan`] after filling it).
+    /// The buffer to read into (call [`Reframer::take`] after filling it).
     pub fn buffer_mut(&mut self) -> &mut BytesMut {
         &mut self.buf
     }
 
-    /// Bytes currently held (whole packets not yet taken plus a partial packet).
+    /// Bytes currently held (not yet handed out).
     pub fn buffered(&self) -> usize {
         self.buf.len()
+    }
+
+    /// True between packets: nothing held and no large packet under way.
+    pub fn at_boundary(&self) -> bool {
+        self.buf.is_empty() && self.large_left == 0
+    }
+
+    /// Packets larger than one piece begun so far.
+    pub fn large_packets(&self) -> u64 {
+        self.large_packets
     }
 
     /// Appends bytes (convenience for tests; the relay reads straight into [`Self::buffer_mut`]).
@@ -108,43 +132,44 @@ impl Reframer {
         self.buf.extend_from_slice(data);
     }
 
-    /// Scans new bytes for packet boundaries; errors if a packet is malformed or too large.
-    pub fn scan(&mut self) -> Result<(), FrameError> {
-        loop {
-            let rest = self.buf.get(self.complete..).unwrap_or(&[]);
-            match parse_header(rest, self.max_packet)? {
-                Some((_, total)) if total <= rest.len() => self.complete += total,
-                _ => return Ok(()),
+    /// The next message payload: the next piece of a large packet, or a run of whole small
+    /// packets. `Ok(None)` when more bytes are needed; an error when the packet at the front is
+    /// malformed or too large (everything before it was handed out already).
+    pub fn take(&mut self) -> Result<Option<Bytes>, FrameError> {
+        if self.large_left > 0 {
+            let n = self.large_left.min(self.buf.len()).min(self.max_piece);
+            if n == 0 {
+                return Ok(None);
+            }
+            self.large_left -= n;
+            return Ok(Some(self.buf.split_to(n).freeze()));
+        }
+        let Some((_, total)) = parse_header(&self.buf, self.max_packet)? else {
+            return Ok(None);
+        };
+        if total > self.max_piece {
+            self.large_packets += 1;
+            let n = total.min(self.buf.len()).min(self.max_piece);
+            self.large_left = total - n;
+            return Ok(Some(self.buf.split_to(n).freeze()));
+        }
+        if total > self.buf.len() {
+            return Ok(None);
+        }
+        // A run of whole small packets; a bad header after it is reported by the next call.
+        let mut end = total;
+        while let Some(rest) = self.buf.get(end..) {
+            match parse_header(rest, self.max_packet) {
+                Ok(Some((_, next))) if end + next <= self.max_piece && next <= rest.len() => {
+                    end += next
+                }
+                _ => break,
             }
         }
+        Ok(Some(self.buf.split_to(end).freeze()))
     }
 
-    /// Takes whole packets from the front of the buffer: at least one packet, and further ones
-    /// while the run stays within `max_batch` bytes. `None` when no whole packet is buffered.
-    pub fn take_batch(&mut self, max_batch: usize) -> Option<Bytes> {
-        if self.complete == 0 {
-            return None;
-        }
-        let mut end = 0;
-        while end < self.complete {
-            let rest = self.buf.get(end..self.complete).unwrap_or(&[]);
-            let Ok(Some((_, total))) = parse_header(rest, self.max_packet) else {
-                break;
-            };
-            if end > 0 && end + total > max_batch {
-                break;
-            }
-            end += total;
-        }
-        if end == 0 {
-            return None;
-        }
-        self.complete -= end;
-        Some(self.buf.split_to(end).freeze())
-    }
-
-    /// Ensures room for `n` more bytes, but never lets the buffer hold more than one maximum
-    /// packet plus `n` bytes, so a session's memory stays bounded.
+    /// Ensures room for `n` more bytes.
     pub fn reserve(&mut self, n: usize) {
         if self.buf.capacity() - self.buf.len() < n {
             self.buf.reserve(n);
@@ -265,35 +290,69 @@ mod tests {
         );
     }
 
+    /// Every payload handed out until more bytes are needed.
+    fn drain(r: &mut Reframer) -> Vec<Bytes> {
+        std::iter::from_fn(|| r.take().unwrap()).collect()
+    }
+
     #[test]
     fn reframer_batches_whole_packets() {
-        let mut r = Reframer::new(1000);
+        let mut r = Reframer::new(1000, 1 << 20);
         let mut stream = packet(3, 10);
         stream.extend(packet(13, 0));
         stream.extend(packet(3, 20));
         r.push(&stream[..5]);
-        r.scan().unwrap();
-        assert_eq!(r.take_batch(1 << 20), None);
+        assert_eq!(r.take(), Ok(None));
         r.push(&stream[5..20]);
-        r.scan().unwrap();
-        let b = r.take_batch(1 << 20).unwrap();
-        assert_eq!(&b[..], &stream[..14]);
+        assert_eq!(drain(&mut r), vec![Bytes::copy_from_slice(&stream[..14])]);
         r.push(&stream[20..]);
-        r.scan().unwrap();
-        assert_eq!(&r.take_batch(1 << 20).unwrap()[..], &stream[14..]);
-        assert_eq!(r.buffered(), 0);
+        assert_eq!(drain(&mut r), vec![Bytes::copy_from_slice(&stream[14..])]);
+        assert!(r.at_boundary());
     }
 
     #[test]
-    fn reframer_respects_batch_limit_but_always_yields_one() {
-        let mut r = Reframer::new(1000);
+    fn reframer_batches_up_to_one_piece() {
+        let mut r = Reframer::new(1000, 210);
         let mut stream = packet(3, 100);
         stream.extend(packet(3, 100));
+        stream.extend(packet(3, 100));
         r.push(&stream);
-        r.scan().unwrap();
-        assert_eq!(r.take_batch(10).unwrap().len(), 102);
-        assert_eq!(r.take_batch(10).unwrap().len(), 102);
-        assert!(r.take_batch(10).is_none());
+        let lens: Vec<usize> = drain(&mut r).iter().map(Bytes::len).collect();
+        assert_eq!(lens, vec![204, 102]);
+    }
+
+    /// MQTT 3.1.1 §6.0: a packet may span WebSocket messages. A packet larger than one piece
+    /// goes out in pieces as it arrives, alone in its messages; the next packet starts a new one.
+    #[test]
+    fn reframer_streams_a_large_packet_in_bounded_pieces() {
+        let mut r = Reframer::new(100_000, 64);
+        let big = packet(3, 1000);
+        let mut stream = big.clone();
+        stream.extend(packet(13, 0));
+        let mut out = Vec::new();
+        for chunk in stream.chunks(50) {
+            r.push(chunk);
+            for piece in drain(&mut r) {
+                assert!(piece.len() <= 64);
+                out.push(piece);
+            }
+            assert!(r.buffered() < 64);
+        }
+        assert_eq!(r.large_packets(), 1);
+        let last = out.pop().unwrap();
+        assert_eq!(&last[..], &[0xD0, 0]);
+        assert_eq!(out.concat(), big);
+        assert!(r.at_boundary());
+    }
+
+    #[test]
+    fn reframer_refuses_from_the_header_after_handing_out_what_came_before() {
+        let mut r = Reframer::new(50, 1 << 20);
+        let mut stream = packet(3, 10);
+        stream.extend([0x30, 100]);
+        r.push(&stream);
+        assert_eq!(r.take().unwrap().unwrap().len(), 12);
+        assert_eq!(r.take(), Err(FrameError::TooLarge { size: 102, max: 50 }));
     }
 
     #[test]
@@ -317,10 +376,9 @@ mod tests {
     proptest! {
         #[test]
         fn never_panics_on_arbitrary_bytes(data in proptest::collection::vec(any::<u8>(), 0..512), max in 0usize..10_000) {
-            let mut r = Reframer::new(max);
+            let mut r = Reframer::new(max, 64);
             r.push(&data);
-            let _ = r.scan();
-            while r.take_batch(64).is_some() {}
+            while let Ok(Some(_)) = r.take() {}
             let mut s = PacketSizer::new(max);
             let _ = s.feed(&data);
             let _ = parse_header(&data, max);
@@ -333,23 +391,21 @@ mod tests {
             let mut points: Vec<usize> = cuts.iter().map(|i| i.index(stream.len() + 1)).collect();
             points.push(0); points.push(stream.len());
             points.sort_unstable(); points.dedup();
-            let mut r = Reframer::new(10_000);
+            let mut r = Reframer::new(10_000, 512);
             let mut s = PacketSizer::new(10_000);
             let mut out = Vec::new();
             for w in points.windows(2) {
                 let chunk = &stream[w[0]..w[1]];
                 s.feed(chunk).unwrap();
                 r.push(chunk);
-                r.scan().unwrap();
-                while let Some(b) = r.take_batch(512) {
-                    // every batch is a run of whole packets
-                    let mut rr = Reframer::new(10_000);
-                    rr.push(&b); rr.scan().unwrap();
-                    prop_assert_eq!(rr.take_batch(usize::MAX).map(|x| x.len()), Some(b.len()));
+                while let Some(b) = r.take().unwrap() {
+                    prop_assert!(b.len() <= 512);
                     out.extend_from_slice(&b);
                 }
+                prop_assert!(r.buffered() < 512);
             }
             prop_assert!(s.at_boundary());
+            prop_assert!(r.at_boundary());
             prop_assert_eq!(out, stream);
         }
 
@@ -357,10 +413,10 @@ mod tests {
         fn sizer_and_reframer_agree_on_limit(body in 0usize..2000, max in 2usize..2100) {
             let p = packet(3, body);
             let mut s = PacketSizer::new(max);
-            let mut r = Reframer::new(max);
+            let mut r = Reframer::new(max, 64);
             r.push(&p);
             let sized = s.feed(&p).is_ok();
-            let scanned = r.scan().is_ok();
+            let scanned = r.take().is_ok();
             prop_assert_eq!(sized, scanned);
             prop_assert_eq!(sized, p.len() <= max);
         }

@@ -9,8 +9,9 @@
 //!   port, SNI name, CA and optional client certificate; a route may be a template whose
 //!   `{product}` comes from the URL and is validated (`^[a-z0-9]{1,32}$`). See [`route`].
 //! * The relay ([`relay`]) is bounded both ways with backpressure; upstream bytes are re-framed
-//!   ([`framer`]) so each WebSocket message carries whole MQTT packets; packet size is capped
-//!   in both directions.
+//!   ([`framer`]) so each WebSocket message carries whole MQTT packets, or a bounded piece of a
+//!   large one; browser frames are read in bounded pieces ([`frame_cutter`]); packet size is
+//!   capped in both directions, and memory per session does not grow with it.
 //! * Optional admission ([`admission`]): a route may require a signed token (HMAC, expiry,
 //!   route, optional client id), and a per-address CONNECT rate limit ([`rate_limit`]) slows
 //!   password guessing.
@@ -34,6 +35,7 @@
 pub mod admission;
 pub mod close;
 pub mod config;
+pub mod frame_cutter;
 pub mod framer;
 pub mod handshake;
 pub mod limits;

@@ -18,6 +18,7 @@ use tungstenite::protocol::{Role, WebSocketConfig};
 
 use crate::admission::{self, FirstPacketGate};
 use crate::config::Limits;
+use crate::frame_cutter::CutFrames;
 use crate::handshake::{self, HeadError, Refusal};
 use crate::limits::{CapRefusal, ConnLimiter, ConnPermit};
 use crate::metrics::Metrics;
@@ -52,20 +53,21 @@ impl Shared {
         Arc::new(Semaphore::new(MAX_CONCURRENT_REFUSALS))
     }
 
+    /// tungstenite reads only pieces of at most `max_batch` bytes ([`CutFrames`] cuts larger data
+    /// frames) and writes messages of at most `max_batch` bytes ([`crate::framer::Reframer`]), so
+    /// its buffers are bounded by the batch size, not by the packet size.
     fn ws_config(&self) -> WebSocketConfig {
         let l = &self.limits;
-        let max_message = l.max_packet_size.saturating_add(l.max_batch);
         WebSocketConfig::default()
             .read_buffer_size(l.ws_buffer_size)
             .write_buffer_size(l.ws_buffer_size)
             .max_write_buffer_size(
                 l.max_batch
-                    .saturating_add(l.max_packet_size)
                     .saturating_add(l.ws_buffer_size)
                     .saturating_add(1024),
             )
-            .max_message_size(Some(max_message))
-            .max_frame_size(Some(max_message))
+            .max_message_size(Some(l.max_batch))
+            .max_frame_size(Some(l.max_batch))
     }
 }
 
@@ -305,13 +307,15 @@ async fn serve<S>(
         ) {
             return;
         }
-        let ws = WebSocketStream::from_partially_read(
+        // The bytes read past the request head are the first frame bytes: through the cutter.
+        let cut = CutFrames::new(
             ReadAhead::new(s),
             head.leftover,
-            Role::Server,
-            Some(shared.ws_config()),
-        )
-        .await;
+            shared.limits.max_batch,
+            metrics.clone(),
+        );
+        let ws =
+            WebSocketStream::from_raw_socket(cut, Role::Server, Some(shared.ws_config())).await;
         metrics.sessions_open.fetch_add(1, Relaxed);
         metrics.sessions_total.fetch_add(1, Relaxed);
         tracing::info!(%peer, route = %target.route.name, host = %target.host, "session open");

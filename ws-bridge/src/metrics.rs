@@ -36,6 +36,10 @@ pub struct Metrics {
     /// Sessions closed by the per-address CONNECT rate limit.
     pub connects_rate_limited: AtomicU64,
     admission_refused: [AtomicU64; Refused::ALL.len()],
+    /// Browser data frames larger than one piece, relayed in bounded pieces.
+    pub large_frames_up: AtomicU64,
+    /// Broker packets larger than one message, streamed to browsers in bounded pieces.
+    pub large_packets_down: AtomicU64,
     latency_buckets: [AtomicU64; LATENCY_BUCKETS.len()],
     latency_count: AtomicU64,
     latency_sum_us: AtomicU64,
@@ -153,6 +157,18 @@ impl Metrics {
             "gauge",
             "Bytes held in relay buffers now, all sessions.",
             self.buffered_bytes.load(Relaxed).to_string(),
+        );
+        g(
+            "ws_bridge_large_frames_up_total",
+            "counter",
+            "Browser WebSocket data frames larger than max_batch, relayed in pieces.",
+            self.large_frames_up.load(Relaxed).to_string(),
+        );
+        g(
+            "ws_bridge_large_packets_down_total",
+            "counter",
+            "Broker MQTT packets larger than max_batch, streamed to browsers in pieces.",
+            self.large_packets_down.load(Relaxed).to_string(),
         );
         g(
             "ws_bridge_admission_accepted_total",

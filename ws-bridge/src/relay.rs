@@ -1,8 +1,10 @@
 //! One session: dial the upstream, then relay both ways until one side ends.
 //!
 //! ```text
-//!  browser --ws binary (any split)--> PacketSizer (max size) --write_all--> upstream TLS
-//!  browser <--ws binary (whole packets)-- Reframer <--read (4 KiB chunks)-- upstream TLS
+//!  browser --ws frames--> CutFrames (pieces <= max_batch) --> tungstenite --> PacketSizer
+//!          (max size, from each header) --write_all--> upstream TLS
+//!  browser <--ws binary: whole small packets, or pieces <= max_batch of a large one-- Reframer
+//!          <--read (16 KiB at a time)-- upstream TLS
 //! ```
 //!
 //! Batching: each direction waits for its first piece of data, then takes whatever else is
@@ -13,12 +15,18 @@
 //! unchanged. Both sockets sit on a [`crate::readahead::ReadAhead`]: one `recv` of up to 16 KiB
 //! serves the small reads tungstenite (frame header, then payload) and rustls (4 KiB) make.
 //!
+//! Large packets stream (MQTT 3.1.1 §6.0: a packet may span WebSocket frames and messages): a
+//! browser frame is read in pieces of at most `max_batch` bytes ([`crate::frame_cutter`]), and
+//! a broker packet larger than `max_batch` goes to the browser as several messages as it
+//! arrives ([`Reframer`]). The packet size limit is still enforced from each packet's header.
+//!
 //! Backpressure: each direction awaits its write before reading more, so a slow browser stops
 //! the upstream read (and the broker's TCP window fills), and a slow broker stops the browser
-//! read. Per-session memory is bounded by one maximum packet plus one batch plus a read chunk
-//! per direction, plus tungstenite's small buffers; the batch and read-ahead buffers exist only
-//! while data is flowing (an idle session holds none; freed buffers go to a small per-thread
-//! stock, [`crate::pool`], at most 512 KiB per worker thread).
+//! read. Per-session memory is bounded by constants, not by the packet size: about one
+//! `max_batch` piece and one batch per direction, a 16 KiB read, plus tungstenite's and rustls'
+//! buffers; the batch and read-ahead buffers exist only while data is flowing (an idle session
+//! holds none; freed buffers go to a small per-thread stock, [`crate::pool`], at most 512 KiB
+//! per worker thread).
 
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
@@ -26,7 +34,7 @@ use std::sync::Arc;
 use std::task::Poll;
 use std::time::{Duration, Instant};
 
-use bytes::BytesMut;
+use bytes::{BufMut, BytesMut};
 use futures_util::{SinkExt, StreamExt};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::watch;
@@ -37,12 +45,14 @@ use tungstenite::{Bytes, Message};
 
 use crate::close::{self, truncate_reason, Close};
 use crate::config::Limits;
+use crate::frame_cutter::Refusal;
 use crate::framer::{FrameError, PacketSizer, Reframer};
 use crate::metrics::Metrics;
 use crate::route::Target;
 use crate::upstream;
 
-const READ_CHUNK: usize = 4096;
+/// One upstream read (a TLS record's plaintext is at most 16 KiB).
+const READ_CHUNK: usize = crate::pool::SIZE;
 const CLOSE_GRACE: Duration = Duration::from_millis(1000);
 
 /// How a session ended.
@@ -241,6 +251,12 @@ fn inbound(
         Some(Err(tungstenite::Error::Protocol(e))) => {
             return Inbound::End(End::Close(Close::new(close::PROTOCOL_ERROR, e.to_string())))
         }
+        Some(Err(tungstenite::Error::Io(e))) => {
+            return Inbound::End(match Refusal::of(&e) {
+                Some(r) => End::Close(Close::new(r.code, r.reason)),
+                None => End::BrowserGone,
+            })
+        }
         Some(Err(_)) => return Inbound::End(End::BrowserGone),
     };
     clocks.seen();
@@ -338,21 +354,31 @@ where
     S: AsyncRead + AsyncWrite + Unpin + Send,
     R: AsyncRead + Unpin,
 {
-    let mut reframer = Reframer::new(limits.max_packet_size);
+    let mut reframer = Reframer::new(limits.max_packet_size, limits.max_batch);
     let guard = BufferedGuard { metrics, held: 0 };
     let mut guard = guard;
     let mut ping = tokio::time::interval(Duration::from_millis(limits.ping_interval_ms));
     ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     ping.tick().await;
     let mut ended = None;
+    let mut large_packets = 0;
     loop {
-        // Every whole packet buffered goes out (whole-packet messages of up to `max_batch`
-        // bytes), with one flush for all of them.
+        // Everything ready goes out (runs of whole packets, or pieces of a large one, of up to
+        // `max_batch` bytes each), with one flush for all of it.
         let mut sent = 0;
-        while let Some(batch) = reframer.take_batch(limits.max_batch) {
-            sent += batch.len();
+        loop {
+            let piece = match reframer.take() {
+                Ok(Some(piece)) => piece,
+                Ok(None) => break,
+                Err(e) => {
+                    // The framing error says more than the upstream close that may follow it.
+                    ended = Some(too_large(e, "from broker"));
+                    break;
+                }
+            };
+            sent += piece.len();
             guard.set(reframer.buffered());
-            if tx.feed(Message::Binary(batch)).await.is_err() {
+            if tx.feed(Message::Binary(piece)).await.is_err() {
                 return End::BrowserGone;
             }
         }
@@ -361,6 +387,11 @@ where
                 return End::BrowserGone;
             }
             metrics.bytes_down.fetch_add(sent as u64, Relaxed);
+            let large = reframer.large_packets();
+            metrics
+                .large_packets_down
+                .fetch_add(large - large_packets, Relaxed);
+            large_packets = large;
             clocks.data();
         }
         if let Some(end) = ended {
@@ -369,13 +400,13 @@ where
         reframer.shrink_if_empty();
         tokio::select! {
             r = read_some(up, &mut reframer) => {
-                ended = after_read(r, &mut reframer, &mut guard);
+                ended = after_read(r, &reframer, &mut guard);
                 // Take whatever else the broker already sent, up to one batch, before writing.
                 while ended.is_none() && reframer.buffered() < limits.max_batch {
                     let Some(r) = ready_now(read_some(up, &mut reframer)).await else {
                         break;
                     };
-                    ended = after_read(r, &mut reframer, &mut guard);
+                    ended = after_read(r, &reframer, &mut guard);
                 }
             },
             _ = ping.tick() => {
@@ -387,28 +418,30 @@ where
     }
 }
 
-/// Accounts for one upstream read; `Some` when the session must end (after relaying the whole
-/// packets read before that point).
+/// Accounts for one upstream read; `Some` when the upstream is gone (what was read before is
+/// still relayed).
 fn after_read(
     r: std::io::Result<usize>,
-    reframer: &mut Reframer,
+    reframer: &Reframer,
     guard: &mut BufferedGuard<'_>,
 ) -> Option<End> {
     match r {
         Ok(0) | Err(_) => Some(End::Close(Close::new(close::NORMAL, "upstream closed"))),
         Ok(_) => {
             guard.set(reframer.buffered());
-            reframer.scan().err().map(|e| too_large(e, "from broker"))
+            None
         }
     }
 }
 
+/// Reads at most [`READ_CHUNK`] bytes, so the buffer stays under one batch plus one read.
 async fn read_some<R: AsyncRead + Unpin>(
     up: &mut R,
     reframer: &mut Reframer,
 ) -> std::io::Result<usize> {
     reframer.reserve(READ_CHUNK);
-    up.read_buf(reframer.buffer_mut()).await
+    let mut room = reframer.buffer_mut().limit(READ_CHUNK);
+    up.read_buf(&mut room).await
 }
 
 /// Keeps `Metrics::buffered_bytes` in step with one session's reframer.

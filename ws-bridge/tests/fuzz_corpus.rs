@@ -6,6 +6,10 @@ mod framer_support {
     include!("../fuzz/support/framer_input.rs");
 }
 
+mod frame_cutter_support {
+    include!("../fuzz/support/frame_cutter_input.rs");
+}
+
 mod route_config_support {
     include!("../fuzz/support/route_config_input.rs");
 }
@@ -51,5 +55,14 @@ fn route_config_corpus_replays_without_panicking() {
     assert!(
         n >= 6,
         "the route/config corpus holds the seed and regression inputs ({n} found)"
+    );
+}
+
+#[test]
+fn frame_cutter_corpus_replays_without_panicking() {
+    let n = replay("frame_cutter", frame_cutter_support::run);
+    assert!(
+        n >= 6,
+        "the frame cutter corpus holds the seed inputs ({n} found)"
     );
 }

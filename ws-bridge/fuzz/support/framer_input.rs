@@ -1,16 +1,18 @@
 // One framer fuzz input (shared by fuzz_targets/framer.rs and ws-bridge/tests/fuzz_corpus.rs).
 //
-// Byte 0 picks the maximum packet size, byte 1 the batch size; the rest is a sequence of
-// (length byte, chunk) pairs: the stream as the bridge reads it, split at arbitrary points.
+// Byte 0 picks the maximum packet size, byte 1 the piece (batch) size; the rest is a sequence
+// of (length byte, chunk) pairs: the stream as the bridge reads it, split at arbitrary points.
 // The same chunks go to the broker->browser `Reframer` and the browser->broker `PacketSizer`,
 // checked against a reference that reads whole headers at once with mqtt-core's
 // `wire::frame::read_frame_header` (the one varint definition; the bridge's incremental paths
 // must agree with it however the stream is cut):
 // * neither panics; both accept or refuse at the same chunk, for the same reason;
-// * the concatenated batches equal the accepted prefix of the stream, each batch is a run of
-//   whole packets, no larger than the batch size unless it is a single packet;
-// * what stays buffered is less than one maximum packet (plus a partial header): memory per
-//   session is bounded by the configuration, whatever the peer sends.
+// * the concatenated pieces equal the handed-out prefix of the stream: every whole packet, and
+//   every byte of a packet larger than one piece as soon as it is read (MQTT 3.1.1 §6.0);
+// * each piece is either a run of whole packets of at most one piece in total, or part of one
+//   larger packet, at most one piece long;
+// * what stays held is less than one piece (or a partial 4-byte header): memory per session is
+//   bounded by `max_batch`, not by the packet size, whatever the peer sends.
 use mqtt_core::wire::frame::read_frame_header;
 use ws_bridge::framer::{FrameError, PacketSizer, Reframer};
 
@@ -43,13 +45,26 @@ fn reference(stream: &[u8], max: usize) -> (Vec<usize>, usize, Option<FrameError
     }
 }
 
+/// Where the reframer may have handed out up to: every whole packet, plus what was read of a
+/// packet larger than one piece (its header known).
+fn handed_out(stream: &[u8], max: usize, piece: usize) -> usize {
+    let (_, whole, _) = reference(stream, max);
+    let rest = &stream[whole..];
+    match read_frame_header(rest) {
+        Ok(Some(h)) if rest[0] >> 4 != 0 && h.frame_len() <= max && h.frame_len() > piece => {
+            stream.len()
+        }
+        _ => whole,
+    }
+}
+
 pub fn run(data: &[u8]) {
     let (Some(&m), Some(&b)) = (data.first(), data.get(1)) else {
         return;
     };
     let max_packet = 2 + usize::from(m) * 9;
-    let max_batch = 1 + usize::from(b) * 5;
-    let mut reframer = Reframer::new(max_packet);
+    let max_piece = 1 + usize::from(b) * 5;
+    let mut reframer = Reframer::new(max_packet, max_piece);
     let mut sizer = PacketSizer::new(max_packet);
     let mut stream: Vec<u8> = Vec::new();
     let mut out: Vec<u8> = Vec::new();
@@ -62,37 +77,54 @@ pub fn run(data: &[u8]) {
         let (_, _, expected_err) = reference(&stream, max_packet);
         reframer.reserve(chunk.len());
         reframer.buffer_mut().extend_from_slice(chunk);
-        let scanned = reframer.scan();
         let sized = sizer.feed(chunk);
-        assert_eq!(scanned.clone().err(), expected_err, "reframer vs reference");
         assert_eq!(sized.err(), expected_err, "sizer vs reference");
-        if scanned.is_err() {
+        let mut taken = Ok(());
+        loop {
+            let piece = match reframer.take() {
+                Ok(Some(piece)) => piece,
+                Ok(None) => break,
+                Err(e) => {
+                    taken = Err(e);
+                    break;
+                }
+            };
+            assert!(!piece.is_empty() && piece.len() <= max_piece.max(1), "piece of {}", piece.len());
+            let start = out.len();
+            out.extend_from_slice(&piece);
+            // A run of whole small packets, or a part of one large packet.
+            let (before, _, _) = reference(&stream[..start], max_packet);
+            let at_boundary = before.iter().sum::<usize>() == start;
+            let (sizes, used, err) = reference(&piece, max_packet);
+            let whole_run = at_boundary && err.is_none() && used == piece.len()
+                && sizes.iter().all(|s| *s <= max_piece);
+            if !whole_run {
+                // Inside one packet larger than a piece: the stream's packets up to its end.
+                let (all, _, _) = reference(&stream, max_packet);
+                let mut packet_start: usize = 0;
+                let mut inside = false;
+                for size in all.iter().copied().chain(std::iter::once(usize::MAX)) {
+                    let end = packet_start.saturating_add(size);
+                    if start >= packet_start && start < end {
+                        inside = size > max_piece && out.len() <= end;
+                        break;
+                    }
+                    packet_start = end;
+                }
+                assert!(inside, "piece at {start}..{} is neither whole packets nor part of one large packet", out.len());
+            }
+        }
+        assert_eq!(taken.err(), expected_err, "reframer vs reference");
+        if expected_err.is_some() {
             // The relay closes the session here; nothing more is read.
             return;
         }
-        while let Some(batch) = reframer.take_batch(max_batch) {
-            let (sizes, used, err) = reference(&batch, max_packet);
-            assert_eq!(err, None, "a batch holds only valid packets");
-            assert_eq!(used, batch.len(), "a batch is a run of whole packets");
-            assert!(!sizes.is_empty());
-            assert!(
-                sizes.len() == 1 || batch.len() <= max_batch,
-                "batch of {} packets, {} bytes > {max_batch}",
-                sizes.len(),
-                batch.len()
-            );
-            out.extend_from_slice(&batch);
-        }
         reframer.shrink_if_empty();
-        let (_, whole, _) = reference(&stream, max_packet);
-        assert_eq!(out.len(), whole, "every whole packet was handed out");
-        assert_eq!(
-            &out[..],
-            &stream[..whole],
-            "batches are the stream, in order"
-        );
-        assert_eq!(reframer.buffered(), stream.len() - whole);
-        assert!(reframer.buffered() < max_packet.max(5), "bounded buffer");
-        assert_eq!(sizer.at_boundary(), reframer.buffered() == 0);
+        let handed = handed_out(&stream, max_packet, max_piece);
+        assert_eq!(out.len(), handed, "everything that may go out went out");
+        assert_eq!(&out[..], &stream[..handed], "pieces are the stream, in order");
+        assert_eq!(reframer.buffered(), stream.len() - handed);
+        assert!(reframer.buffered() < max_piece.max(5), "bounded buffer");
+        assert_eq!(sizer.at_boundary(), reframer.at_boundary());
     }
 }
