@@ -8,6 +8,8 @@ Modes:
              arrives with QoS min(pub, sub).
   flood      one subscriber (QoS 1) and one publisher; publish --count QoS 1 messages and check
              every one arrives (none lost; duplicates tolerated and reported).
+  steady     stay connected for --seconds (keepalive 2 s), then publish one QoS 1 message to
+             itself; fails on any disconnect (paho answers WebSocket pings with unmasked pongs).
 Prints one JSON line with the result; exit status 0 on success, 1 on failure, 2 on usage.
 """
 import argparse
@@ -146,9 +148,33 @@ def flood(args):
     return 0
 
 
+def steady(args):
+    c = make_client(args, "steady")
+    drops = []
+    got = threading.Event()
+    c.on_disconnect = lambda client, userdata, flags, rc, properties: drops.append(str(rc))
+    c.on_message = lambda client, userdata, msg: got.set()
+    connected = threading.Event()
+    c.on_connect = lambda client, userdata, flags, rc, properties: connected.set()
+    c.connect(args.host, args.port, keepalive=2)
+    c.loop_start()
+    if not connected.wait(args.timeout):
+        return fail("connect timed out")
+    topic = f"{args.topic}/steady-{uuid.uuid4().hex[:6]}"
+    c.subscribe(topic, 1)
+    time.sleep(args.seconds)
+    c.publish(topic, b"still here", qos=1)
+    arrived = got.wait(10)
+    c.loop_stop()
+    if drops or not arrived:
+        return fail("connection dropped", drops=drops, arrived=arrived)
+    print(json.dumps({"ok": True, "seconds": args.seconds}))
+    return 0
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("mode", choices=["roundtrip", "flood"])
+    ap.add_argument("mode", choices=["roundtrip", "flood", "steady"])
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--port", type=int, required=True)
     ap.add_argument("--path", default="/mqtt")
@@ -159,8 +185,9 @@ def main():
     ap.add_argument("--count", type=int, default=10000)
     ap.add_argument("--size", type=int, default=32)
     ap.add_argument("--timeout", type=float, default=90)
+    ap.add_argument("--seconds", type=float, default=3)
     args = ap.parse_args()
-    return roundtrip(args) if args.mode == "roundtrip" else flood(args)
+    return {"roundtrip": roundtrip, "flood": flood, "steady": steady}[args.mode](args)
 
 
 if __name__ == "__main__":

@@ -421,3 +421,15 @@ fn cli_refuses_bad_configuration_with_exit_status_2() {
         assert!(err.contains(want), "{err:?} should contain {want:?}");
     }
 }
+
+/// paho-mqtt 2.1.0 answers WebSocket pings with unmasked pongs, which RFC 6455 §5.1 makes the
+/// server close (1002): every paho session through the bridge died at its first ping. A session
+/// whose CONNECT announced a keepalive gets no WebSocket pings: the MQTT keepalive already finds
+/// a dead peer (the broker drops a client silent for 1.5 keepalives [MQTT-3.1.2-24]).
+#[test]
+fn paho_with_a_keepalive_outlives_many_ping_intervals() {
+    let (_pki, m) = broker_with_paho_user();
+    let b = BridgeProcess::with_config_toml(&toml_for_broker(&m, "ping_interval_ms = 300"));
+    let out = paho("steady", &b, None, &["--seconds", "3"]);
+    assert!(out.contains("\"ok\": true"), "{out}");
+}

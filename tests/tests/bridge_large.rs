@@ -184,8 +184,9 @@ fn a_16_mib_payload_streams_through_with_bounded_memory_per_session() {
 
 /// Our own native client (`mqttws`, the same sans-IO core as the browser client) reassembles a
 /// packet that the bridge streams as several WebSocket messages: the core's decoder reads the
-/// MQTT byte stream across reads (MQTT 3.1.1 §6.0). 600 KiB stays under the core's default
-/// `max_incoming_packet` (1 MiB).
+/// MQTT byte stream across reads (MQTT 3.1.1 §6.0). A 1 MiB payload (Murano's largest value),
+/// under the core's default `max_incoming_packet` (2 MiB, the bridge's default packet limit; it
+/// was 1 MiB, which refused this packet).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_native_client_reassembles_a_packet_streamed_in_several_messages() {
     let (_pki, m) = broker();
@@ -212,7 +213,7 @@ async fn the_native_client_reassembles_a_packet_streamed_in_several_messages() {
         sub.wait_stderr(Duration::from_secs(15), |l| l.contains("subscribed"))
     })
     .expect("subscribed");
-    let payload: String = (0..600 * 1024)
+    let payload: String = (0..1024 * 1024)
         .map(|i| char::from(b'a' + (i % 26) as u8))
         .collect();
     let dir = tests::certs::TempDir::new("large-native");

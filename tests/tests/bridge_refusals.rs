@@ -451,7 +451,9 @@ async fn pings_keep_a_responsive_client_alive() {
     let mut config = config_for(route_to_broker(&m));
     config.limits.ping_interval_ms = 100;
     let (addr, h) = start_in_process(config).await;
-    let mut ws = connected(&format!("ws://{addr}/mqtt")).await;
+    // Keepalive 0: pings are how the bridge finds a dead client (with a keepalive, MQTT does;
+    // see bridge.rs::paho_with_a_keepalive_outlives_many_ping_intervals).
+    let mut ws = connected_with_keepalive(&format!("ws://{addr}/mqtt"), 0).await;
     let mut pings = 0;
     let end = Instant::now() + Duration::from_millis(1200);
     while Instant::now() < end {

@@ -29,7 +29,7 @@
 //! per worker thread).
 
 use std::future::Future;
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
 use std::task::Poll;
 use std::time::{Duration, Instant};
@@ -71,6 +71,11 @@ struct Clocks {
     last_seen: AtomicU64,
     /// The idle limit in force: the configured one, then the one the CONNECT's keepalive asks.
     idle_ms: AtomicU64,
+    /// Whether WebSocket pings find a dead browser. Off once the CONNECT announced a keepalive:
+    /// MQTT then finds it (the broker drops a client silent for 1.5 keepalives), and some
+    /// clients answer pings wrongly (paho-mqtt 2.1.0 sends unmasked pongs, which RFC 6455 §5.1
+    /// makes us close with 1002).
+    pinging: AtomicBool,
 }
 
 impl Clocks {
@@ -144,6 +149,7 @@ where
         last_data: AtomicU64::new(0),
         last_seen: AtomicU64::new(0),
         idle_ms: AtomicU64::new(limits.idle_timeout_ms),
+        pinging: AtomicBool::new(true),
     };
     let end = tokio::select! {
         e = uplink(&mut rx, &mut up_wr, &limits, &metrics, &clocks, &ctx.first_packet) => e,
@@ -299,6 +305,7 @@ where
             connect_seen = true;
             if let Some(idle) = idle_for_keepalive(&first, limits) {
                 clocks.idle_ms.store(idle, Relaxed);
+                clocks.pinging.store(false, Relaxed);
             }
             if let Err(close) = gate.check(&first) {
                 return End::Close(close);
@@ -410,7 +417,7 @@ where
                 }
             },
             _ = ping.tick() => {
-                if tx.send(Message::Ping(Bytes::new())).await.is_err() {
+                if clocks.pinging.load(Relaxed) && tx.send(Message::Ping(Bytes::new())).await.is_err() {
                     return End::BrowserGone;
                 }
             }
@@ -490,7 +497,9 @@ async fn watchdog(limits: &Limits, clocks: &Clocks) -> End {
         if now.saturating_sub(clocks.last_data.load(Relaxed)) >= idle {
             return End::Close(Close::new(close::NORMAL, close::IDLE_TIMEOUT));
         }
-        if now.saturating_sub(clocks.last_seen.load(Relaxed)) >= dead {
+        if clocks.pinging.load(Relaxed)
+            && now.saturating_sub(clocks.last_seen.load(Relaxed)) >= dead
+        {
             return End::Close(Close::new(close::PING_TIMEOUT, "ping timeout"));
         }
     }

@@ -40,7 +40,8 @@ pub struct Options {
     /// refuses new messages with `Error::QueueFull`; accepted messages are never dropped.
     pub max_queued: usize,
     /// Incoming packets larger than this (whole frame, bytes) close the connection with
-    /// `DecodeError::TooLarge` before they are buffered.
+    /// `DecodeError::TooLarge` before they are buffered. Default 2 MiB, ws-bridge's default
+    /// packet limit: a 1 MiB payload (Murano's largest resource value) fits with any topic.
     pub max_incoming_packet: usize,
     pub reconnect: ReconnectPolicy,
     /// How long `disconnect` waits for the broker's PUBREL of inbound QoS 2 messages already
@@ -62,7 +63,7 @@ impl Options {
             will: None,
             max_inflight: 20,
             max_queued: 1_000,
-            max_incoming_packet: 1 << 20,
+            max_incoming_packet: 2 << 20,
             reconnect: ReconnectPolicy::default(),
             drain_timeout: Duration::from_secs(2),
         }
