@@ -475,20 +475,30 @@ fn idle_section(md: &mut String, report: &Report) {
          shared pages count once). A run with fewer sessions open than asked for is FAILED.\n"
     );
     if let Some(run) = report.idle.iter().find(|r| r.relay == "ws-bridge") {
-        let capacity = crate::idle::Layout::bridge_capacity(run.nofile);
+        let ceiling = run
+            .ceilings
+            .iter()
+            .find(|c| c.1.starts_with("open files of one relay"))
+            .map_or("(not measured)".to_string(), |c| c.0.to_string());
+        let spread = report
+            .idle
+            .iter()
+            .find(|r| r.relay == "ws-bridge" && r.relays > 1);
         let _ = writeln!(
             md,
             "Every process ran with an open-file limit of {} (`RLIMIT_NOFILE`; the bench raises \
-             it as far as it may: to `fs.nr_open` with CAP_SYS_RESOURCE, else to the hard limit). \
-             A bridge needs two descriptors per session, so one bridge process holds at most \
-             about {capacity} sessions here{}.\n",
+             it as far as it may: to `fs.nr_open` with CAP_SYS_RESOURCE, else to the hard limit, \
+             which here it may not exceed). A bridge needs two descriptors per session, so one \
+             bridge process holds at most {ceiling} sessions here{}.\n",
             run.nofile,
-            if capacity < crate::scenarios::SCALE_SESSIONS {
-                "; the 50,000 sessions therefore ran on several bridge processes (a deployment \
-                 would raise `LimitNOFILE` in the systemd unit instead), and the one-bridge row \
-                 shows one bridge at its limit"
-            } else {
-                ""
+            match spread {
+                Some(r) => format!(
+                    "; the {} sessions therefore ran on {} bridge processes (a deployment raises \
+                     `LimitNOFILE` in the systemd unit instead), and the one-bridge row shows one \
+                     bridge near its limit",
+                    r.requested, r.relays
+                ),
+                None => String::new(),
             }
         );
     }
