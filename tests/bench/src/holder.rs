@@ -44,6 +44,10 @@ pub struct Plan {
     /// Relay URLs (`ws://host:port/path`); session `i` uses `urls[i % len]`.
     pub urls: Vec<String>,
     pub count: usize,
+    /// Index of this holder's first session: sessions are numbered across holders, so client
+    /// ids stay unique (a second CONNECT with a client id already connected makes the broker
+    /// close the first, [MQTT-3.1.4-2]) and addresses and routes keep rotating.
+    pub first: usize,
     /// Source addresses 127.0.0.2 ... 127.0.0.(1 + sources); session `i` uses `i % sources`.
     pub sources: usize,
     pub subprotocol: bool,
@@ -208,7 +212,7 @@ pub async fn run(plan: Plan) {
     let start = Instant::now();
     let deadline = start + plan.allowance;
     let last_connect = Arc::new(Mutex::new(Duration::ZERO));
-    for i in 0..plan.count {
+    for i in plan.first..plan.first + plan.count {
         let url = plan.urls[i % plan.urls.len()].clone();
         let from = source(i, plan.sources);
         let (shared, gate, last_connect) = (shared.clone(), gate.clone(), last_connect.clone());

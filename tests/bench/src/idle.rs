@@ -279,11 +279,12 @@ struct Holder {
 }
 
 impl Holder {
-    fn spawn(plan: &Plan, count: usize) -> Result<Holder, String> {
+    fn spawn(plan: &Plan, first: usize, count: usize) -> Result<Holder, String> {
         let exe = std::env::current_exe().map_err(|e| format!("the bench executable: {e}"))?;
         let mut cmd = Command::new(exe);
         cmd.args(["idle", "--urls", &plan.urls.join(",")])
             .args(["--count", &count.to_string()])
+            .args(["--first", &first.to_string()])
             .args(["--sources", &plan.sources.to_string()])
             .args(["--allowance", &plan.allowance.as_secs().to_string()]);
         if !plan.subprotocol {
@@ -355,10 +356,13 @@ pub fn measure(
     let fds_before = sum(&pids.relays, |p| fd_count(p) as u64) as usize;
     let started = Instant::now();
     let mut procs = Vec::new();
+    let mut first = plan.first;
     for h in 0..run.holders {
         // The first holders take the remainder.
         let count = plan.count / run.holders + usize::from(h < plan.count % run.holders);
-        match Holder::spawn(plan, count) {
+        let spawned = Holder::spawn(plan, first, count);
+        first += count;
+        match spawned {
             Ok(holder) => procs.push(holder),
             Err(why) => {
                 run.failed = Some(why);

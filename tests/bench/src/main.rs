@@ -94,12 +94,13 @@ fn main() {
                 value("--urls"),
                 value("--count").and_then(|c| c.parse().ok()),
             ) else {
-                eprintln!("usage: bench idle --urls URL[,URL...] --count N [--sources N] [--allowance SECS] [--no-subprotocol]");
+                eprintln!("usage: bench idle --urls URL[,URL...] --count N [--first I] [--sources N] [--allowance SECS] [--no-subprotocol]");
                 std::process::exit(2);
             };
             let plan = holder::Plan {
                 urls: urls.split(',').map(str::to_string).collect(),
                 count,
+                first: value("--first").and_then(|n| n.parse().ok()).unwrap_or(0),
                 sources: value("--sources").and_then(|n| n.parse().ok()).unwrap_or(1),
                 subprotocol: !args.iter().any(|a| a == "--no-subprotocol"),
                 allowance: std::time::Duration::from_secs(

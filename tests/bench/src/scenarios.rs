@@ -242,8 +242,15 @@ async fn throughput(
     }
     let secs = until.duration_since(from).as_secs_f64();
     let relay_us = cpu::per_message_us(before.0.as_ref(), after.0.as_ref(), messages);
-    if target.relay_pid.is_some() && relay_us.is_none() {
-        return Err("the relay's CPU time could not be read (process gone?)".into());
+    match relay_us {
+        None if target.relay_pid.is_some() => {
+            return Err("the relay's CPU time could not be read (process gone?)".into());
+        }
+        // A relay cannot carry messages for free: a zero is a sampling fault, not a figure.
+        Some(us) if us <= 0.0 => {
+            return Err("the relay's CPU time did not move during the measurement".into());
+        }
+        _ => {}
     }
     Ok(Figures {
         messages_per_s: messages as f64 / secs,
@@ -280,6 +287,7 @@ pub async fn run_only(args: &[String]) -> bool {
             layout.bridges = bridges;
         }
         layout.sources = num("--sources", layout.sources);
+        layout.holders = num("--holders", layout.holders);
         let allowance =
             Duration::from_secs(num("--allowance", IDLE_ALLOWANCE.as_secs() as usize) as u64);
         let run = tokio::task::block_in_place(|| scale(count, layout, allowance));
@@ -391,6 +399,7 @@ fn scale(count: usize, layout: Layout, allowance: Duration) -> IdleRun {
     let plan = Plan {
         urls: rig.urls.clone(),
         count,
+        first: 0,
         sources: layout.sources,
         subprotocol: true,
         allowance,
@@ -487,6 +496,7 @@ pub async fn run_all(quick: bool, browser: &crate::browser::Inputs) -> Report {
     let plan = Plan {
         urls: vec![format!("ws://127.0.0.1:{}/", paths.websockify_port)],
         count: if quick { 100 } else { WEBSOCKIFY_IDLE },
+        first: 0,
         sources: 1,
         subprotocol: false,
         allowance: IDLE_ALLOWANCE,
