@@ -71,6 +71,11 @@ fn options(id: &str) -> Options {
     options
 }
 
+/// Sessions stay open this long after the measurement ends: the runner reads the relay's CPU
+/// time at `until`, and websockify's child for a session takes its CPU time with it when it
+/// exits (closing right at `until` raced the reading: 0 µs/msg at times).
+const LINGER: Duration = Duration::from_millis(500);
+
 /// When a throughput run measures: `(from, until)`, sent once every session is running (or the
 /// setup time is up), so no session's connect falls inside the measurement.
 pub type Schedule = tokio::sync::mpsc::UnboundedReceiver<(Instant, Instant)>;
@@ -108,7 +113,7 @@ pub async fn round_trip_session(
         // Until the schedule is known, the setup deadline (plus the time the runner takes to
         // announce the schedule) bounds the wait. `next_or` races only the transport's receive
         // (cancel-safe) against the schedule, never a send or a connect.
-        let deadline = times.map_or(setup_by + Duration::from_secs(5), |t| t.1);
+        let deadline = times.map_or(setup_by + Duration::from_secs(5), |t| t.1 + LINGER);
         let next = if times.is_none() {
             tokio::time::timeout_at(deadline.into(), driver.next_or(&mut schedule)).await
         } else {

@@ -248,7 +248,10 @@ async fn throughput(
         }
         // A relay cannot carry messages for free: a zero is a sampling fault, not a figure.
         Some(us) if us <= 0.0 => {
-            return Err("the relay's CPU time did not move during the measurement".into());
+            return Err(format!(
+                "the relay's CPU time did not move during the measurement ({:?} -> {:?})",
+                before.0, after.0
+            ));
         }
         _ => {}
     }
