@@ -58,6 +58,17 @@ fn children(pid: u32) -> Vec<u32> {
 #[derive(Debug, Clone, Default)]
 pub struct Sample(BTreeMap<u32, u64>);
 
+impl std::fmt::Display for Sample {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} processes, {} ticks",
+            self.0.len(),
+            self.0.values().sum::<u64>()
+        )
+    }
+}
+
 /// Samples `pid` and its children; `None` when the process is gone.
 pub fn tree_cpu(pid: u32) -> Option<Sample> {
     let mut ticks = BTreeMap::new();

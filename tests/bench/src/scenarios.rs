@@ -248,9 +248,11 @@ async fn throughput(
         }
         // A relay cannot carry messages for free: a zero is a sampling fault, not a figure.
         Some(us) if us <= 0.0 => {
+            let text = |s: &Option<cpu::Sample>| s.as_ref().map_or("-".into(), |s| s.to_string());
             return Err(format!(
-                "the relay's CPU time did not move during the measurement ({:?} -> {:?})",
-                before.0, after.0
+                "the relay's CPU time did not move during the measurement ({} -> {})",
+                text(&before.0),
+                text(&after.0)
             ));
         }
         _ => {}
