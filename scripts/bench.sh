@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The bench command: builds in release mode, runs every scenario side by side on loopback
 # against a real mosquitto TLS listener, and writes BENCHMARKS.md plus SVG plots in docs/bench/.
-# Not part of the test command. Takes about 10 minutes on 2 cores.
+# Not part of the test command. Takes about 15 minutes on 2 cores (--quick: about 5).
+# Exits with status 3 when a measurement FAILED (listed at the top of BENCHMARKS.md); the report
+# is written either way.
 # The browser-client scenario runs client-wasm/pkg (built below) and the npm-packed MQTT.js bundle
 # (also used for the size table) in headless Chromium; when either is missing its row says why.
 #   bash scripts/bench.sh [--quick]
@@ -55,8 +57,11 @@ fi
 cat "$sizes"
 
 echo "== paths: direct TLS, ws-bridge, websockify, mosquitto websockets; browser client vs MQTT.js"
-# 5,000 idle sessions need two sockets each in the bridge and one in the load process.
+# 50,000 idle sessions need two descriptors each in the bridge: the bench raises RLIMIT_NOFILE
+# itself (to fs.nr_open when allowed, else to the hard limit) and spreads the sessions over as
+# many bridge processes as that limit requires.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
-WS_BRIDGE_BIN="$PWD/target/release/ws-bridge" target/release/bench run \
+release="${CARGO_TARGET_DIR:-$PWD/target}/release"
+WS_BRIDGE_BIN="$release/ws-bridge" "$release/bench" run \
   --out BENCHMARKS.md --plots docs/bench --core-json "$work/core.json" --sizes-json "$sizes" \
   --pkg client-wasm/pkg --mqttjs "$work/mqtt-5.16.0/dist/mqtt.min.js" "$@"

@@ -12,11 +12,19 @@
 //!
 //! `bench run --out BENCHMARKS.md --plots docs/bench [--quick]`; `bench run --only throughput|latency|idle`
 //! runs one scenario on a subset of paths and prints it (see `scenarios::run_only`);
-//! `bench idle --url U --count N`
-//! is the separate process holding idle sessions for the memory scenario.
+//! `bench idle --urls U[,U...] --count N --sources N` is the separate process holding idle
+//! sessions for the memory scenario (see `holder.rs`).
+//!
+//! A measurement that failed (a session that never ran, lost its connection or got nothing
+//! back; missing latency samples; fewer idle sessions open than asked for) is reported as
+//! FAILED with its reason, never as a figure, and the run exits with status 3.
 #![forbid(unsafe_code)]
 
 mod browser;
+mod cpu;
+mod figures;
+mod holder;
+mod idle;
 mod load;
 mod report;
 mod scenarios;
@@ -24,7 +32,21 @@ mod svg;
 
 use std::path::PathBuf;
 
+/// Raises the open-file limit for this process and the ones it starts (bridge, mosquitto,
+/// websockify, the idle-session holder): 50,000 idle sessions need about 100,000 descriptors in
+/// the bridge. Root may raise the hard limit up to `fs.nr_open`; others get their hard limit.
+fn raise_open_files() {
+    let nr_open = std::fs::read_to_string("/proc/sys/fs/nr_open")
+        .ok()
+        .and_then(|t| t.trim().parse::<u64>().ok())
+        .unwrap_or(1 << 20);
+    if rlimit::setrlimit(rlimit::Resource::NOFILE, nr_open, nr_open).is_err() {
+        let _ = rlimit::increase_nofile_limit(u64::MAX);
+    }
+}
+
 fn main() {
+    raise_open_files();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let value = |flag: &str| {
         args.iter()
@@ -68,18 +90,32 @@ fn main() {
             }
         }
         Some("idle") => {
-            let (Some(url), Some(count)) = (
-                value("--url"),
+            let (Some(urls), Some(count)) = (
+                value("--urls"),
                 value("--count").and_then(|c| c.parse().ok()),
             ) else {
-                eprintln!("usage: bench idle --url URL --count N [--no-subprotocol] [--cafile F --connect-to H:P]");
+                eprintln!("usage: bench idle --urls URL[,URL...] --count N [--first I] [--sources N] [--allowance SECS] [--no-subprotocol]");
                 std::process::exit(2);
             };
-            let no_subprotocol = args.iter().any(|a| a == "--no-subprotocol");
-            runtime.block_on(scenarios::idle_client(&url, count, no_subprotocol));
+            let plan = holder::Plan {
+                urls: urls.split(',').map(str::to_string).collect(),
+                count,
+                first: value("--first").and_then(|n| n.parse().ok()).unwrap_or(0),
+                sources: value("--sources").and_then(|n| n.parse().ok()).unwrap_or(1),
+                subprotocol: !args.iter().any(|a| a == "--no-subprotocol"),
+                allowance: std::time::Duration::from_secs(
+                    value("--allowance")
+                        .and_then(|n| n.parse().ok())
+                        .unwrap_or(300),
+                ),
+            };
+            runtime.block_on(holder::run(plan));
         }
         Some("run") if args.iter().any(|a| a == "--only") => {
-            runtime.block_on(scenarios::run_only(&args));
+            if !runtime.block_on(scenarios::run_only(&args)) {
+                eprintln!("bench: FAILED runs above");
+                std::process::exit(3);
+            }
         }
         Some("run") => {
             let out = PathBuf::from(value("--out").unwrap_or_else(|| "BENCHMARKS.md".into()));
@@ -99,9 +135,20 @@ fn main() {
                 std::process::exit(1);
             }
             println!("wrote {} and plots in {}", out.display(), plots.display());
+            let failures = report.failures();
+            if !failures.is_empty() {
+                eprintln!(
+                    "bench: {} FAILED measurements (listed in the report):",
+                    failures.len()
+                );
+                for f in &failures {
+                    eprintln!("  FAILED {f}");
+                }
+                std::process::exit(3);
+            }
         }
         _ => {
-            eprintln!("usage: bench run [--out FILE] [--plots DIR] [--core-json F] [--sizes-json F] [--pkg DIR] [--mqttjs FILE] [--browser-profile DIR] [--quick] [--only browser] | bench idle ...");
+            eprintln!("usage: bench run [--out FILE] [--plots DIR] [--core-json F] [--sizes-json F] [--pkg DIR] [--mqttjs FILE] [--browser-profile DIR] [--quick] [--only browser|throughput|latency|idle] | bench idle ...");
             std::process::exit(2);
         }
     }

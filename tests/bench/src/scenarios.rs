@@ -1,25 +1,56 @@
 //! Sets up the paths and runs each scenario, bounded in time.
 
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use mqttws::{ConnectTo, Connector, TlsOptions};
 use tests::bridge::{toml_for_broker, BridgeProcess};
-use tests::certs::TestPki;
+use tests::certs::{TempDir, TestPki};
 use tests::mosquitto::{supports_websockets, Mosquitto, MosquittoOptions};
 use tests::procs::{free_port, loopback, rss_kib, wait_for_port, ChildGuard};
 
+use crate::cpu;
+use crate::holder::Plan;
+use crate::idle::{self, IdleRun, Layout, Pids, ScaleRig};
 use crate::load::{self, Target, Totals};
-use crate::report::{IdleRow, LatencyRow, Report, ThroughputRow};
+use crate::report::{Figures, LatencyRow, Report, ThroughputRow};
 
 pub const SESSIONS: [usize; 3] = [1, 10, 100];
 pub const SIZES: [usize; 3] = [64, 1024, 16 * 1024];
 const WINDOW: usize = 8;
+/// Time every session of a throughput run gets to connect and subscribe.
+const SETUP: Duration = Duration::from_secs(15);
+/// From the schedule to the start of the measurement: the windows fill.
+const WARMUP: Duration = Duration::from_millis(500);
+/// Idle sessions on the bridge tier (the `--quick` run: 2,000).
+pub const SCALE_SESSIONS: usize = 50_000;
+/// websockify forks a Python process (about 6 MiB) per connection: a few hundred show its cost.
+const WEBSOCKIFY_IDLE: usize = 300;
+/// Time allowed to open the idle sessions.
+const IDLE_ALLOWANCE: Duration = Duration::from_secs(300);
+
+/// OpenSSL configuration for websockify's process: its upstream TLS capped at 1.2.
+///
+/// websockify 0.10 (Debian's) reads its TLS target with a blocking `recv` whenever `select`
+/// says the socket is readable. With TLS 1.3 the broker sends its session tickets right after
+/// the handshake; when they arrive together with the client's CONNECT, websockify queues the
+/// CONNECT, then blocks in `recv` on the tickets waiting for application data that only its
+/// queued CONNECT would bring: no CONNACK, until mosquitto drops the connection 30 s later
+/// (seen with strace: `read(target)` blocked, CONNECT still queued). That was half of its
+/// connections here, and the "0 msg/s at 1 session" rows. TLS 1.2 sends nothing after the
+/// handshake, so websockify is measured over TLS 1.2 (same AES-GCM records; the handshake is
+/// not in the measurement).
+const WEBSOCKIFY_OPENSSL_CONF: &str = "openssl_conf = bench_init\n\
+    [bench_init]\nssl_conf = bench_ssl\n\
+    [bench_ssl]\nsystem_default = bench_tls\n\
+    [bench_tls]\nMaxProtocol = TLSv1.2\n";
 
 /// Everything the paths need, kept alive for the run.
 struct Paths {
     _pki: TestPki,
+    _websockify_dir: TempDir,
     broker: Mosquitto,
     bridge: BridgeProcess,
     websockify: ChildGuard,
@@ -62,9 +93,14 @@ impl Paths {
             "max_connections = 20000\nmax_connections_per_ip = 20000\nidle_timeout_ms = 600000";
         let bridge = BridgeProcess::with_config_toml(&toml_for_broker(&broker, limits));
         let websockify_port = free_port();
+        let websockify_dir = TempDir::new("bench-websockify");
+        let openssl_conf = websockify_dir.path().join("openssl.cnf");
+        std::fs::write(&openssl_conf, WEBSOCKIFY_OPENSSL_CONF)
+            .unwrap_or_else(|e| panic!("write {}: {e}", openssl_conf.display()));
         let websockify = ChildGuard::spawn(
             "websockify",
             Command::new("websockify")
+                .env("OPENSSL_CONF", &openssl_conf)
                 .arg("--ssl-target")
                 .arg(format!("127.0.0.1:{websockify_port}"))
                 .arg(broker.tls_addr().to_string())
@@ -74,6 +110,7 @@ impl Paths {
         wait_for_port(loopback(websockify_port), Duration::from_secs(10));
         Paths {
             _pki: pki,
+            _websockify_dir: websockify_dir,
             broker,
             bridge,
             websockify,
@@ -91,6 +128,7 @@ impl Paths {
         let mut targets = vec![
             Target {
                 name: "direct TLS",
+                relay_pid: None,
                 connector: connector(
                     &format!("mqtts://broker.test:{tls_port}"),
                     Some(ca),
@@ -100,10 +138,12 @@ impl Paths {
             },
             Target {
                 name: "ws-bridge",
+                relay_pid: Some(self.bridge.child.pid()),
                 connector: connector(&self.bridge.url, None, None, true),
             },
             Target {
                 name: "websockify",
+                relay_pid: Some(self.websockify.pid()),
                 connector: connector(
                     &format!("ws://127.0.0.1:{}/", self.websockify_port),
                     None,
@@ -115,6 +155,7 @@ impl Paths {
         if let Some(ws) = self.broker.ws_addr().filter(|_| supports_websockets()) {
             targets.push(Target {
                 name: "mosquitto websockets",
+                relay_pid: None,
                 connector: connector(&format!("ws://{ws}/mqtt"), None, None, true),
             });
         }
@@ -122,58 +163,142 @@ impl Paths {
     }
 }
 
+/// One throughput run: `sessions` sessions connect and subscribe, then all measure together
+/// for `duration`. Any failed session fails the run, with its reason.
 async fn throughput(
     target: &Target,
+    broker_pid: u32,
     sessions: usize,
     size: usize,
     duration: Duration,
-) -> (f64, f64, u64) {
+) -> Result<Figures, String> {
     let totals = Arc::new(Totals::default());
+    let ready = Arc::new(AtomicU64::new(0));
     let start = Instant::now();
-    let from = start + Duration::from_millis(500);
-    let until = from + duration;
+    let setup_by = start + SETUP;
     let mut tasks = Vec::with_capacity(sessions);
+    let mut schedules = Vec::with_capacity(sessions);
     for i in 0..sessions {
+        // Unique per run: a session taking over a previous run's client id would be a failure
+        // of the bench, not of the path.
         let id = format!(
             "tp-{}-{i}-{}",
             target.name.replace(' ', "-"),
-            start.elapsed().as_nanos()
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos())
         );
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        schedules.push(tx);
         tasks.push(tokio::spawn(load::round_trip_session(
             target.clone(),
             id,
             size,
             WINDOW,
-            from,
-            until,
+            rx,
+            setup_by,
+            ready.clone(),
             totals.clone(),
         )));
     }
-    for task in tasks {
-        let _ = task.await;
+    while (ready.load(Ordering::Relaxed) as usize) + totals.failed().0 < sessions
+        && Instant::now() < setup_by
+    {
+        tokio::time::sleep(Duration::from_millis(5)).await;
     }
-    let secs = duration.as_secs_f64();
-    let messages = totals.messages.load(std::sync::atomic::Ordering::Relaxed) as f64 / secs;
-    let mbytes = totals.bytes.load(std::sync::atomic::Ordering::Relaxed) as f64 / secs / 1e6;
-    (
-        messages,
-        mbytes,
-        totals.failures.load(std::sync::atomic::Ordering::Relaxed),
-    )
+    let from = Instant::now() + WARMUP;
+    let until = from + duration;
+    for tx in &schedules {
+        let _ = tx.send((from, until));
+    }
+    let sample = || {
+        (
+            target.relay_pid.and_then(cpu::tree_cpu),
+            cpu::tree_cpu(broker_pid),
+        )
+    };
+    tokio::time::sleep_until(from.into()).await;
+    let before = sample();
+    tokio::time::sleep_until(until.into()).await;
+    let after = sample();
+    for task in tasks {
+        if let Err(e) = task.await {
+            if let Ok(mut f) = totals.failures.lock() {
+                f.push(format!("session task: {e}"));
+            }
+        }
+    }
+    drop(schedules);
+    let messages = totals.messages.load(Ordering::Relaxed);
+    let (failed, first) = totals.failed();
+    if failed > 0 {
+        return Err(format!(
+            "{failed} of {sessions} sessions failed: {}",
+            first.unwrap_or_default()
+        ));
+    }
+    if messages == 0 {
+        return Err("0 messages measured".into());
+    }
+    let secs = until.duration_since(from).as_secs_f64();
+    let relay_us = cpu::per_message_us(before.0.as_ref(), after.0.as_ref(), messages);
+    match relay_us {
+        None if target.relay_pid.is_some() => {
+            return Err("the relay's CPU time could not be read (process gone?)".into());
+        }
+        // A relay cannot carry messages for free: a zero is a sampling fault, not a figure.
+        Some(us) if us <= 0.0 => {
+            let text = |s: &Option<cpu::Sample>| s.as_ref().map_or("-".into(), |s| s.to_string());
+            return Err(format!(
+                "the relay's CPU time did not move during the measurement ({} -> {})",
+                text(&before.0),
+                text(&after.0)
+            ));
+        }
+        _ => {}
+    }
+    Ok(Figures {
+        messages_per_s: messages as f64 / secs,
+        mbytes_per_s: totals.bytes.load(Ordering::Relaxed) as f64 / secs / 1e6,
+        relay_us,
+        broker_us: cpu::per_message_us(before.1.as_ref(), after.1.as_ref(), messages),
+    })
+}
+
+/// Latency runs, one per round, each a failure or sorted samples.
+async fn latency(target: &Target, samples: usize) -> Result<Vec<Duration>, String> {
+    let mut l = load::latency_samples(target.clone(), samples, Duration::from_secs(60)).await?;
+    l.sort();
+    Ok(l)
 }
 
 /// `bench run --only throughput|latency|idle`: one scenario on a subset of paths, printed (no
 /// report).
 /// Flags: `--sessions N`, `--size B`, `--paths ws-bridge,direct-TLS,...` (names with `-` for
-/// spaces), `--runs N` (interleaved across paths, so noise hits every path alike), `--secs S`,
-/// `--samples N` (latency), `--count N` (idle sessions).
-pub async fn run_only(args: &[String]) {
+/// spaces), `--runs N` (alternating across paths, so noise hits every path alike), `--secs S`,
+/// `--samples N` (latency), `--count N` and `--sources N` (idle sessions on the scale rig).
+pub async fn run_only(args: &[String]) -> bool {
     let value = |flag: &str| {
         let i = args.iter().position(|a| a == flag)?;
         args.get(i + 1).cloned()
     };
     let num =
         |flag: &str, default: usize| value(flag).and_then(|v| v.parse().ok()).unwrap_or(default);
+    if value("--only").as_deref() == Some("idle") {
+        let count = num("--count", 5_000);
+        let mut layout = Layout::for_count(count, open_files());
+        // `--bridges 1`: all on one bridge, past its open-file limit if asked (to see it stop).
+        if let Some(bridges) = value("--bridges").and_then(|b| b.parse().ok()) {
+            layout.bridges = bridges;
+        }
+        layout.sources = num("--sources", layout.sources);
+        layout.holders = num("--holders", layout.holders);
+        let allowance =
+            Duration::from_secs(num("--allowance", IDLE_ALLOWANCE.as_secs() as usize) as u64);
+        let run = tokio::task::block_in_place(|| scale(count, layout, allowance));
+        println!("{}", crate::report::idle_summary(&run));
+        return run.failed.is_none();
+    }
     let paths = Paths::start();
     let wanted = value("--paths");
     let targets: Vec<Target> = paths
@@ -185,192 +310,217 @@ pub async fn run_only(args: &[String]) {
                 .is_none_or(|w| w.split(',').any(|n| n == t.name.replace(' ', "-")))
         })
         .collect();
+    let broker = paths.broker.pid();
+    let mut ok = true;
     match value("--only").as_deref() {
         Some("latency") => {
             for target in &targets {
-                let mut l = load::latency_samples(
-                    target.clone(),
-                    num("--samples", 5_000),
-                    Duration::from_secs(60),
-                )
-                .await;
-                l.sort();
-                let at = |p: f64| {
-                    let i = ((l.len().saturating_sub(1)) as f64 * p).round() as usize;
-                    l.get(i).map_or(0, |d| d.as_micros())
-                };
-                println!(
-                    "latency {:<22} {} samples: p50 {} us, p99 {} us",
-                    target.name,
-                    l.len(),
-                    at(0.5),
-                    at(0.99)
-                );
-            }
-        }
-        Some("idle") => {
-            let pid = paths.bridge.child.pid();
-            let row = idle_rss(
-                "ws-bridge",
-                &paths.bridge.url,
-                true,
-                num("--count", 5_000),
-                &|| rss_kib(pid).unwrap_or(0),
-            );
-            let per = row.rss_with_kib.saturating_sub(row.rss_before_kib) as f64
-                / row.sessions.max(1) as f64;
-            println!(
-                "idle ws-bridge: {} sessions, {per:.1} KiB per session",
-                row.sessions
-            );
-        }
-        Some("throughput") => {
-            let (sessions, size) = (num("--sessions", 10), num("--size", 1024));
-            let duration = Duration::from_secs(num("--secs", 3) as u64);
-            let mut rates: Vec<Vec<f64>> = vec![Vec::new(); targets.len()];
-            for _ in 0..num("--runs", 3) {
-                for (target, r) in targets.iter().zip(&mut rates) {
-                    r.push(throughput(target, sessions, size, duration).await.0);
-                }
-            }
-            let median = |r: &mut Vec<f64>| {
-                r.sort_by(f64::total_cmp);
-                r.get(r.len() / 2).copied().unwrap_or(0.0)
-            };
-            let medians: Vec<(&str, f64)> = targets
-                .iter()
-                .zip(&mut rates)
-                .map(|(t, r)| (t.name, median(r)))
-                .collect();
-            for ((name, m), r) in medians.iter().zip(&rates) {
-                println!("{name:<22} {sessions} sessions {size} B: median {m:.0} msg/s {r:.0?}");
-            }
-            let of = |n: &str| medians.iter().find(|(name, _)| *name == n).map(|x| x.1);
-            if let Some(bridge) = of("ws-bridge") {
-                for other in ["direct TLS", "websockify"] {
-                    if let Some(o) = of(other).filter(|o| *o > 0.0) {
-                        println!("ws-bridge / {other}: {:.2}x", bridge / o);
+                match latency(target, num("--samples", 5_000)).await {
+                    Ok(l) => {
+                        let at = |p: f64| {
+                            let i = ((l.len().saturating_sub(1)) as f64 * p).round() as usize;
+                            l.get(i).map_or(0, |d| d.as_micros())
+                        };
+                        println!(
+                            "latency {:<22} {} samples: p50 {} us, p99 {} us",
+                            target.name,
+                            l.len(),
+                            at(0.5),
+                            at(0.99)
+                        );
+                    }
+                    Err(why) => {
+                        ok = false;
+                        println!("latency {:<22} FAILED: {why}", target.name);
                     }
                 }
             }
         }
-        other => eprintln!("bench: --only throughput|latency|idle, not {other:?}"),
+        Some("throughput") => {
+            let (sessions, size) = (num("--sessions", 10), num("--size", 1024));
+            let duration = Duration::from_secs(num("--secs", 2) as u64);
+            let mut rows: Vec<ThroughputRow> = targets
+                .iter()
+                .map(|t| ThroughputRow::new(t.name, sessions, size))
+                .collect();
+            for round in 0..num("--runs", 3) {
+                for (target, row) in targets.iter().zip(&mut rows) {
+                    let run = throughput(target, broker, sessions, size, duration).await;
+                    print_run(target.name, sessions, size, round, &run);
+                    row.runs.push(run);
+                }
+            }
+            for row in &rows {
+                println!("{}", crate::report::throughput_summary(row));
+                ok &= row.failures().is_empty();
+            }
+        }
+        other => {
+            eprintln!("bench: --only throughput|latency|idle|browser, not {other:?}");
+            ok = false;
+        }
     }
+    ok
+}
+
+fn print_run(
+    name: &str,
+    sessions: usize,
+    size: usize,
+    round: usize,
+    run: &Result<Figures, String>,
+) {
+    match run {
+        Ok(f) => eprintln!(
+            "throughput {name:<22} {sessions:>3} sessions {size:>6} B round {round}: {:.0} msg/s, relay {} µs/msg, broker {} µs/msg",
+            f.messages_per_s,
+            f.relay_us.map_or("-".into(), |u| format!("{u:.1}")),
+            f.broker_us.map_or("-".into(), |u| format!("{u:.1}")),
+        ),
+        Err(why) => eprintln!(
+            "throughput {name:<22} {sessions:>3} sessions {size:>6} B round {round}: FAILED: {why}"
+        ),
+    }
+}
+
+/// The open-file limit this process (and so every process it starts) runs with.
+fn open_files() -> u64 {
+    rlimit::getrlimit(rlimit::Resource::NOFILE).map_or(1024, |l| l.0)
+}
+
+/// `count` idle sessions on the scale rig laid out as `layout`.
+fn scale(count: usize, layout: Layout, allowance: Duration) -> IdleRun {
+    let rig = match ScaleRig::start(layout) {
+        Ok(rig) => rig,
+        Err(why) => {
+            return IdleRun {
+                relay: "ws-bridge",
+                requested: count,
+                failed: Some(why),
+                ..IdleRun::default()
+            }
+        }
+    };
+    let plan = Plan {
+        urls: rig.urls.clone(),
+        count,
+        first: 0,
+        sources: layout.sources,
+        subprotocol: true,
+        allowance,
+    };
+    let pids = Pids {
+        relays: rig.bridges.iter().map(|b| b.child.pid()).collect(),
+        brokers: rig.brokers.iter().map(ChildGuard::pid).collect(),
+    };
+    let relays = pids.relays.clone();
+    idle::measure("ws-bridge", &plan, layout.holders, &pids, &|| {
+        relays.iter().map(|p| rss_kib(*p).unwrap_or(0)).sum()
+    })
 }
 
 pub async fn run_all(quick: bool, browser: &crate::browser::Inputs) -> Report {
     let paths = Paths::start();
     let targets = paths.targets();
-    let runs = if quick { 1 } else { 3 };
-    let duration = Duration::from_secs(if quick { 1 } else { 3 });
-    let mut report = Report::default();
-
-    for target in &targets {
+    let broker = paths.broker.pid();
+    let rounds = if quick { 2 } else { 5 };
+    let duration = Duration::from_secs(if quick { 1 } else { 2 });
+    let mut report = Report {
+        rounds,
+        duration,
+        ..Report::default()
+    };
+    for sessions in SESSIONS {
+        for size in SIZES {
+            for target in &targets {
+                report
+                    .throughput
+                    .push(ThroughputRow::new(target.name, sessions, size));
+            }
+        }
+    }
+    // Alternating: every round runs every case on every path in turn, so a slow moment of the
+    // shared machine hits all paths alike; the report takes medians over the rounds.
+    for round in 0..rounds {
         for sessions in SESSIONS {
             for size in SIZES {
-                let mut rates = Vec::new();
-                let mut failures = 0;
-                for _ in 0..runs {
-                    let (msgs, mb, failed) = throughput(target, sessions, size, duration).await;
-                    rates.push((msgs, mb));
-                    failures += failed;
+                for target in &targets {
+                    let run = throughput(target, broker, sessions, size, duration).await;
+                    print_run(target.name, sessions, size, round, &run);
+                    if let Some(row) = report
+                        .throughput
+                        .iter_mut()
+                        .find(|r| r.path == target.name && r.sessions == sessions && r.size == size)
+                    {
+                        row.runs.push(run);
+                    }
                 }
-                eprintln!(
-                    "throughput {:<22} {sessions:>3} sessions {size:>6} B: {:?}",
-                    target.name, rates
-                );
-                report.throughput.push(ThroughputRow {
-                    path: target.name,
-                    sessions,
-                    size,
-                    rates,
-                    failures,
-                });
             }
         }
     }
 
-    let samples = if quick { 1_000 } else { 10_000 };
+    let samples = if quick { 500 } else { 2_000 };
     for target in &targets {
-        let mut latencies =
-            load::latency_samples(target.clone(), samples, Duration::from_secs(60)).await;
-        latencies.sort();
-        eprintln!("latency {:<22} {} samples", target.name, latencies.len());
         report.latency.push(LatencyRow {
             path: target.name,
-            samples: latencies,
+            runs: Vec::new(),
         });
     }
+    for round in 0..rounds {
+        for (target, row) in targets.iter().zip(&mut report.latency) {
+            let run = latency(target, samples).await;
+            match &run {
+                Ok(l) => eprintln!(
+                    "latency {:<22} round {round}: {} samples",
+                    target.name,
+                    l.len()
+                ),
+                Err(why) => eprintln!("latency {:<22} round {round}: FAILED: {why}", target.name),
+            }
+            row.runs.push(run);
+        }
+    }
 
-    let idle = if quick { 500 } else { 5_000 };
-    let bridge_pid = paths.bridge.child.pid();
-    report.idle.push(idle_rss(
-        "ws-bridge",
-        &paths.bridge.url,
-        true,
-        idle,
-        &|| rss_kib(bridge_pid).unwrap_or(0),
-    ));
+    // One bridge as far as its open-file limit lets it go; then, if that is short of 50,000,
+    // 50,000 on as few bridges as the limit allows.
+    let want = if quick { 2_000 } else { SCALE_SESSIONS };
+    let nofile = open_files();
+    let one = want.min(Layout::bridge_capacity(nofile) / 1000 * 1000);
+    let mut layout = Layout::for_count(one, nofile);
+    layout.bridges = 1;
+    report.idle.push(tokio::task::block_in_place(|| {
+        scale(one, layout, IDLE_ALLOWANCE)
+    }));
+    if one < want {
+        let layout = Layout::for_count(want, nofile);
+        report.idle.push(tokio::task::block_in_place(|| {
+            scale(want, layout, IDLE_ALLOWANCE)
+        }));
+    }
     let websockify_pid = paths.websockify.pid();
-    let websockify_url = format!("ws://127.0.0.1:{}/", paths.websockify_port);
-    report.idle.push(idle_rss(
-        "websockify",
-        &websockify_url,
-        false,
-        idle.min(300),
-        &|| tree_pss_kib(websockify_pid),
-    ));
+    let plan = Plan {
+        urls: vec![format!("ws://127.0.0.1:{}/", paths.websockify_port)],
+        count: if quick { 100 } else { WEBSOCKIFY_IDLE },
+        first: 0,
+        sources: 1,
+        subprotocol: false,
+        allowance: IDLE_ALLOWANCE,
+    };
+    let pids = Pids {
+        relays: vec![websockify_pid],
+        brokers: Vec::new(),
+    };
+    report.idle.push(tokio::task::block_in_place(|| {
+        idle::measure("websockify", &plan, 1, &pids, &|| {
+            tree_pss_kib(websockify_pid)
+        })
+    }));
 
     // Scenario 4: the browser client (blocking WebDriver calls; the paths stay up meanwhile).
     report.browser = Some(tokio::task::block_in_place(|| {
         crate::browser::run(&paths.broker, browser, quick)
     }));
     report
-}
-
-/// Memory of `count` idle sessions: RSS before, and with them held by a separate process.
-fn idle_rss(
-    name: &'static str,
-    url: &str,
-    subprotocol: bool,
-    count: usize,
-    rss: &dyn Fn() -> u64,
-) -> IdleRow {
-    let before = rss();
-    let exe = std::env::current_exe().unwrap_or_else(|e| panic!("current exe: {e}"));
-    let mut cmd = Command::new(exe);
-    cmd.args(["idle", "--url", url, "--count", &count.to_string()]);
-    if !subprotocol {
-        cmd.arg("--no-subprotocol");
-    }
-    let mut child = cmd
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap_or_else(|e| panic!("idle client: {e}"));
-    let mut line = String::new();
-    if let Some(stdout) = child.stdout.take() {
-        use std::io::BufRead;
-        let _ = std::io::BufReader::new(stdout).read_line(&mut line);
-    }
-    let connected: usize = line
-        .trim()
-        .strip_prefix("connected ")
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(0);
-    std::thread::sleep(Duration::from_secs(2));
-    let with = rss();
-    drop(child.stdin.take());
-    let _ = child.kill();
-    let _ = child.wait();
-    eprintln!("idle {name}: {connected} sessions, RSS {before} KiB -> {with} KiB");
-    IdleRow {
-        path: name,
-        sessions: connected,
-        rss_before_kib: before,
-        rss_with_kib: with,
-    }
 }
 
 /// Proportional set size (KiB) of a process and its children: websockify forks one process per
@@ -404,19 +554,4 @@ fn tree_pss_kib(root: u32) -> u64 {
         }
     }
     total
-}
-
-/// The `bench idle` process: opens the sessions, prints `connected N`, holds until stdin closes.
-pub async fn idle_client(url: &str, count: usize, no_subprotocol: bool) {
-    let target = Target {
-        name: "idle",
-        connector: connector(url, None, None, !no_subprotocol),
-    };
-    let connected = load::hold_idle_sessions(target, count).await;
-    println!("connected {connected}");
-    let _ = tokio::task::spawn_blocking(|| {
-        let mut sink = String::new();
-        let _ = std::io::stdin().read_line(&mut sink);
-    })
-    .await;
 }
