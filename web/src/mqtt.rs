@@ -4,7 +4,7 @@
 
 use core::time::Duration;
 
-use client_wasm::browser::{Client, FlowHandle};
+use client_wasm::browser::{BrowserConfig, Client, FlowHandle, TabRole};
 use mqtt_core::flows::{
     Activation, Console, ConsoleMode, Device, DeviceConfig, EchoHost, EchoHostConfig,
 };
@@ -79,6 +79,7 @@ impl Runtime {
         purpose: Page,
         url: &str,
         options: Options,
+        share: bool,
     ) -> Result<(u64, Client), String> {
         self.stop();
         self.generation += 1;
@@ -88,7 +89,11 @@ impl Runtime {
             purpose,
         });
         let events = d.clone();
-        let client = Client::connect(url, seeded(options), move |event| {
+        let config = BrowserConfig {
+            share,
+            ..BrowserConfig::default()
+        };
+        let client = Client::connect_with(url, seeded(options), config, move |event| {
             events.dispatch(Action::Event {
                 generation,
                 at_ms: wall_ms(),
@@ -102,6 +107,21 @@ impl Runtime {
                 return Err(refused.to_string());
             }
         };
+        let role_of = |role: TabRole| match role {
+            TabRole::Solo => "",
+            other => other.as_str(),
+        };
+        d.dispatch(Action::Role {
+            generation,
+            role: role_of(client.role()),
+        });
+        let roles = d.clone();
+        client.on_role(move |role| {
+            roles.dispatch(Action::Role {
+                generation,
+                role: role_of(role),
+            })
+        });
         self.client = Some(client.clone());
         self.purpose = Some(purpose);
         Ok((generation, client))
@@ -155,7 +175,7 @@ impl Runtime {
                 let url = s.endpoint()?;
                 let flow = Activation::new(identity, state.activation.mode);
                 let options = flow.session_options();
-                let (generation, client) = self.open(d, Page::Activate, &url, options)?;
+                let (generation, client) = self.open(d, Page::Activate, &url, options, false)?;
                 let out = d.clone();
                 self.flow = Some(client.attach(flow, move |outcome| {
                     out.dispatch(Action::Activated {
@@ -167,12 +187,15 @@ impl Runtime {
             Op::ConnectConsole => {
                 let identity = required(&s.identity, "device identity")?;
                 let url = s.endpoint()?;
-                let options = with_credentials(
+                // A persistent session, shared by every console tab of this identity: one
+                // connection, and accepted QoS 1/2 publishes survive a reload or a closed tab.
+                let mut options = with_credentials(
                     Options::new(s.client_id_for(Page::Console)),
                     &s.username,
                     &s.password,
                 );
-                let (generation, client) = self.open(d, Page::Console, &url, options)?;
+                options.clean_session = false;
+                let (generation, client) = self.open(d, Page::Console, &url, options, true)?;
                 let out = d.clone();
                 let flow = Console::new(identity, ConsoleMode::Legacy);
                 self.flow = Some(client.attach(flow, move |output| {
@@ -211,7 +234,7 @@ impl Runtime {
                     &s.username,
                     &s.password,
                 );
-                let (generation, client) = self.open(d, Page::Echo, &url, options)?;
+                let (generation, client) = self.open(d, Page::Echo, &url, options, false)?;
                 let out = d.clone();
                 self.flow = Some(client.attach(EchoHost::new(config), move |output| {
                     out.dispatch(Action::EchoOutput { generation, output })
@@ -235,7 +258,7 @@ impl Runtime {
                     &s.username,
                     &s.password,
                 );
-                let (generation, client) = self.open(d, Page::Device, &url, options)?;
+                let (generation, client) = self.open(d, Page::Device, &url, options, false)?;
                 let out = d.clone();
                 self.flow = Some(client.attach(Device::new(config), move |output| {
                     out.dispatch(Action::DeviceOutput { generation, output })
@@ -247,7 +270,7 @@ impl Runtime {
                 let url = s.endpoint()?;
                 let options =
                     with_credentials(Options::new(format!("{user}-portal")), user, &p.password);
-                self.open(d, Page::Platform, &url, options)?;
+                self.open(d, Page::Platform, &url, options, false)?;
             }
             Op::WritePlatform => {
                 let p = &state.platform;

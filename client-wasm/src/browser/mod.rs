@@ -14,6 +14,7 @@
 mod console;
 mod flow;
 mod online;
+mod share;
 mod socket;
 mod storage;
 mod timer;
@@ -24,18 +25,19 @@ use std::rc::{Rc, Weak};
 
 use wasm_bindgen::prelude::*;
 
-use mqtt_core::flows::{earliest, Flow};
-use mqtt_core::persist::Persistence;
+use mqtt_core::flows::{earliest, Command, Flow};
 use mqtt_core::{
     CommandError, Event, Instant, Options, PublishId, QoS, RequestId, Session, TransportAction,
     TransportFailure,
 };
 
 pub use flow::FlowHandle;
+pub use share::TabRole;
 pub use storage::storage_key;
 
 use crate::close;
 use flow::ErasedFlow;
+use share::Share;
 use socket::{Socket, SocketEvent};
 use storage::PendingStore;
 use timer::Timer;
@@ -58,6 +60,11 @@ pub struct BrowserConfig {
     pub persist: bool,
     /// Run the timer in a Worker so that hidden tabs keep keepalive and reconnect timing.
     pub worker_timer: bool,
+    /// Share one connection with the other tabs of the origin that connect to the same URL
+    /// with the same client id (see the `share` module): one tab holds the WebSocket, the
+    /// others go through it. Falls back to a connection of its own where the browser has no
+    /// Web Locks API or BroadcastChannel.
+    pub share: bool,
 }
 
 impl Default for BrowserConfig {
@@ -65,6 +72,7 @@ impl Default for BrowserConfig {
         Self {
             persist: true,
             worker_timer: true,
+            share: false,
         }
     }
 }
@@ -76,10 +84,12 @@ pub struct Client {
 }
 
 type EventCallback = Box<dyn FnMut(Event)>;
+type RoleCallback = Box<dyn FnMut(TabRole)>;
 
 struct Shared {
     inner: RefCell<Inner>,
     on_event: RefCell<Option<EventCallback>>,
+    on_role: RefCell<Option<RoleCallback>>,
     flows: RefCell<Vec<Rc<dyn ErasedFlow>>>,
     queue: RefCell<VecDeque<Event>>,
     dispatching: Cell<bool>,
@@ -97,13 +107,17 @@ struct Inner {
     opened: bool,
     timer: Option<Timer>,
     armed: Option<Instant>,
-    /// The snapshot kept in `localStorage` (persistent sessions only).
-    store: Option<Persistence<PendingStore>>,
+    /// Persistent session: keep the snapshot in a store.
+    persist: bool,
+    /// The snapshot kept in `localStorage` (persistent sessions only; a follower has none).
+    store: Option<mqtt_core::persist::Persistence<PendingStore>>,
     /// A snapshot write failed and was reported; reported again only after one succeeds.
     store_failing: bool,
     ended: bool,
     /// The `online` listener on the global object (reconnects at once when the network is back).
     online: Option<online::Listener>,
+    /// The connection is shared with other tabs (`BrowserConfig::share`).
+    share: Option<Share>,
 }
 
 impl Client {
@@ -130,25 +144,8 @@ impl Client {
         check_url(url)?;
         options.check()?;
         let persist = config.persist && !options.clean_session;
-        let mut store = if persist {
-            PendingStore::open(&options.client_id)
-        } else {
-            None
-        };
-        let mut session = Session::new(options);
-        if let Some(store) = store.as_mut() {
-            let snapshot = store.load();
-            if !snapshot.is_empty() {
-                let restored = session.restore(snapshot);
-                for row in &restored.rejected {
-                    console::warn(&format!(
-                        "client-wasm: a stored row was refused ({}): {}",
-                        row.index, row.reason
-                    ));
-                }
-            }
-        }
-        let store = store.map(Persistence::new);
+        let share_name = share::share_name(url, &options.client_id);
+        let session = Session::new(options);
         let shared = Rc::new(Shared {
             inner: RefCell::new(Inner {
                 session,
@@ -159,12 +156,15 @@ impl Client {
                 opened: false,
                 timer: None,
                 armed: None,
-                store,
+                persist,
+                store: None,
                 store_failing: false,
                 ended: false,
                 online: None,
+                share: None,
             }),
             on_event: RefCell::new(Some(Box::new(on_event))),
+            on_role: RefCell::new(None),
             flows: RefCell::new(Vec::new()),
             queue: RefCell::new(VecDeque::new()),
             dispatching: Cell::new(false),
@@ -182,19 +182,42 @@ impl Client {
                 Client { shared }.reconnect_now();
             }
         });
-        shared.inner.borrow_mut().session.connect(now());
+        if !(config.share && shared.join(&share_name)) {
+            let mut inner = shared.inner.borrow_mut();
+            inner.restore_store();
+            inner.session.connect(now());
+        }
         shared.drive();
         Ok(Client { shared })
     }
 
+    /// Whether this tab holds the connection, goes through another tab's, or has its own.
+    pub fn role(&self) -> TabRole {
+        self.shared
+            .inner
+            .borrow()
+            .share
+            .as_ref()
+            .map_or(TabRole::Solo, Share::role)
+    }
+
+    /// Calls `on_role` whenever [`Client::role`] changes (a follower becoming the leader).
+    pub fn on_role(&self, on_role: impl FnMut(TabRole) + 'static) {
+        *self.shared.on_role.borrow_mut() = Some(Box::new(on_role));
+    }
+
     pub fn subscribe(&self, filters: &[(&str, QoS)]) -> Result<RequestId, CommandError> {
-        let result = self.with_session(|s, now| s.subscribe(now, filters));
-        self.shared.drive();
-        result
+        let list = filters.iter().map(|(f, q)| (f.to_string(), *q)).collect();
+        self.run(Command::Subscribe(list)).map(RequestId)
     }
 
     pub fn unsubscribe(&self, filters: &[&str]) -> Result<RequestId, CommandError> {
-        let result = self.with_session(|s, now| s.unsubscribe(now, filters));
+        let list = filters.iter().map(|f| f.to_string()).collect();
+        self.run(Command::Unsubscribe(list)).map(RequestId)
+    }
+
+    fn run(&self, command: Command) -> Result<u64, CommandError> {
+        let result = self.with_inner(|inner, now| inner.command(now, command));
         self.shared.drive();
         result
     }
@@ -206,17 +229,23 @@ impl Client {
         qos: QoS,
         retain: bool,
     ) -> Result<PublishId, CommandError> {
-        let result = self.with_inner(|inner, now| match inner.store.as_mut() {
-            // Written ahead: `Ok` means the message survives a reload.
-            Some(store) => store.publish(&mut inner.session, now, topic, payload, qos, retain),
-            None => inner.session.publish(now, topic, payload, qos, retain),
-        });
-        self.shared.drive();
-        result
+        // Written ahead (persistent sessions): `Ok` means the message survives a reload; in a
+        // follower tab, that it is on its way to the leader (see the `share` module).
+        self.run(Command::Publish {
+            topic: topic.to_string(),
+            payload: payload.to_vec(),
+            qos,
+            retain,
+        })
+        .map(PublishId)
     }
 
     pub fn is_connected(&self) -> bool {
-        self.shared.inner.borrow().session.is_connected()
+        let inner = self.shared.inner.borrow();
+        match &inner.share {
+            Some(share) if !share.leader => share.connected,
+            _ => inner.session.is_connected(),
+        }
     }
 
     /// Whether [`Client::end`] was called.
@@ -226,7 +255,11 @@ impl Client {
 
     /// Publishes not yet acknowledged.
     pub fn pending_count(&self) -> usize {
-        self.shared.inner.borrow().session.pending_count()
+        let inner = self.shared.inner.borrow();
+        match &inner.share {
+            Some(share) if !share.leader => share.pending_count(),
+            _ => inner.session.pending_count(),
+        }
     }
 
     /// Whether the timer runs in a Worker (false: the page's `setTimeout`).
@@ -262,7 +295,10 @@ impl Client {
                 return;
             }
             // The socket closes below: no waiting for PUBRELs (see `Session::disconnect`).
-            inner.session.disconnect_now(now());
+            // A follower tab has no connection to end: it only leaves.
+            if inner.share.as_ref().is_none_or(|s| s.leader) {
+                inner.session.disconnect_now(now());
+            }
         }
         self.shared.drive();
         let flows = std::mem::take(&mut *self.shared.flows.borrow_mut());
@@ -277,6 +313,8 @@ impl Client {
         if let Some(socket) = inner.socket.take() {
             socket.close(1000, "client ended");
         }
+        // After the DISCONNECT: the next tab in line takes the lock and connects.
+        inner.leave();
     }
 
     /// Runs a sans-IO flow on this client: feeds it every event, applies its commands
@@ -303,7 +341,13 @@ impl Client {
         &self,
         f: impl FnOnce(&mut Session, Instant) -> Result<T, CommandError>,
     ) -> Result<T, CommandError> {
-        self.with_inner(|inner, now| f(&mut inner.session, now))
+        self.with_inner(|inner, now| {
+            // A follower's session stays idle: the leader's is the connection.
+            if inner.share.as_ref().is_some_and(|s| !s.leader) {
+                return Err(CommandError::Ended);
+            }
+            f(&mut inner.session, now)
+        })
     }
 
     /// Runs a command on the client's state, unless the client was ended.
@@ -320,6 +364,67 @@ impl Client {
 }
 
 impl Shared {
+    /// Joins the tabs sharing `name`: a follower until the lock is granted. False when the
+    /// browser cannot share (no BroadcastChannel or Web Locks): the tab connects alone.
+    fn join(self: &Rc<Self>, name: &str) -> bool {
+        let weak = Rc::downgrade(self);
+        let tab = format!(
+            "{:x}{:x}",
+            js_sys::Math::random().to_bits(),
+            performance_now().to_bits()
+        );
+        let share = Share::open(name, tab, move |data| {
+            if let Some(shared) = weak.upgrade() {
+                shared.on_channel(&data);
+            }
+        });
+        let Some(share) = share else { return false };
+        self.inner.borrow_mut().share = Some(share);
+        let weak = Rc::downgrade(self);
+        let requested = share::request_lock(name, move |release| {
+            weak.upgrade().is_some_and(|shared| shared.promote(release))
+        });
+        if !requested {
+            self.inner.borrow_mut().share = None;
+        }
+        requested
+    }
+
+    fn on_channel(self: &Rc<Self>, data: &JsValue) {
+        let mut events = Vec::new();
+        {
+            let mut inner = self.inner.borrow_mut();
+            if inner.ended {
+                return;
+            }
+            inner.on_channel(now(), data, &mut events);
+        }
+        self.queue.borrow_mut().extend(events);
+        self.drive();
+    }
+
+    /// The lock was granted: this tab becomes the leader. False when it no longer wants it.
+    fn promote(self: &Rc<Self>, release: js_sys::Function) -> bool {
+        let events = {
+            let mut inner = self.inner.borrow_mut();
+            if inner.ended || inner.share.is_none() {
+                return false;
+            }
+            inner.promote(now(), release)
+        };
+        self.queue.borrow_mut().extend(events);
+        let callback = self.on_role.borrow_mut().take();
+        if let Some(mut callback) = callback {
+            callback(TabRole::Leader);
+            let mut slot = self.on_role.borrow_mut();
+            if slot.is_none() {
+                *slot = Some(callback);
+            }
+        }
+        self.drive();
+        true
+    }
+
     /// Drains the session, then (unless already inside a callback) delivers queued events to
     /// flows and `on_event` until nothing is left, then re-arms the timer.
     fn drive(self: &Rc<Self>) {
@@ -376,7 +481,9 @@ impl Shared {
             {
                 let mut queue = self.queue.borrow_mut();
                 while let Some(event) = inner.session.poll_event() {
-                    queue.push_back(event);
+                    if let Some(event) = inner.route(event) {
+                        queue.push_back(event);
+                    }
                 }
             }
             if !progressed {

@@ -74,6 +74,11 @@ pub enum PublishFailure {
     /// sending it again could deliver it twice.
     #[error("the broker discarded the session before confirming this QoS 2 message (PUBCOMP): it may or may not have been delivered")]
     SessionLostBeforePubcomp,
+    /// The browser tab holding a connection shared by several tabs refused the publish that
+    /// this tab handed to it (its queue or its store was full); the code says which
+    /// (`queue_full`, `storage_full`...). Nothing was accepted.
+    #[error("the tab holding the shared connection refused the publish ({0})")]
+    RefusedBySharedConnection(&'static str),
 }
 
 impl PublishFailure {
@@ -81,6 +86,7 @@ impl PublishFailure {
     pub fn code(self) -> &'static str {
         match self {
             PublishFailure::SessionLostBeforePubcomp => "session_lost",
+            PublishFailure::RefusedBySharedConnection(code) => code,
         }
     }
 }

@@ -1,0 +1,195 @@
+//! The messages tabs exchange on the `BroadcastChannel`: plain objects (structured clone, no
+//! JSON, no serde), one letter keys.
+//!
+//! | `t`     | from     | fields                                                   |
+//! |---------|----------|----------------------------------------------------------|
+//! | `hi`    | follower | `f`: a new tab asks for the connection state             |
+//! | `hello` | leader   | `p`: the store keeps accepted publishes (persistent)     |
+//! | `st`    | leader   | `s` state, `sp`, `a` attempt, `ms`, `e` error; `to`?     |
+//! | `m`     | leader   | `tp` topic, `pl` payload bytes, `q`, `rt` retain, `d` dup |
+//! | `pub`   | follower | `f`, `r`, `tp`, `pl`, `q`, `rt`                          |
+//! | `adopt` | follower | `f`, `r`, `tp`, `pl`, `q`: accepted by an earlier leader  |
+//! | `sub`   | follower | `f`, `r` (0: re-subscribe, no reply), `l`: [[filter, q]]  |
+//! | `unsub` | follower | `f`, `r`, `l`: [filter]                                  |
+//! | `acc`   | leader   | `to`, `r`: stored (persistent) or queued: accepted        |
+//! | `ok`    | leader   | `to`, `r`, `g`?: completed (granted QoS, 128 refused)     |
+//! | `err`   | leader   | `to`, `r`, `c`: refused with this code                    |
+//!
+//! A peer's message is read like user input: a field of the wrong type makes the message
+//! ignored, never a panic.
+
+use js_sys::{Array, Object, Reflect, Uint8Array};
+use wasm_bindgen::{JsCast, JsValue};
+
+use mqtt_core::{qos_from_u8, ConnectRefused, ConnectionError, QoS, TransportFailure};
+
+/// A message under construction.
+pub(super) struct Out(Object);
+
+impl Out {
+    pub(super) fn new(kind: &str) -> Out {
+        let object = Object::new();
+        let _ = Reflect::set(&object, &"t".into(), &kind.into());
+        Out(object)
+    }
+
+    pub(super) fn set(self, key: &str, value: impl Into<JsValue>) -> Out {
+        let _ = Reflect::set(&self.0, &key.into(), &value.into());
+        self
+    }
+
+    pub(super) fn bytes(self, key: &str, bytes: &[u8]) -> Out {
+        self.set(key, Uint8Array::from(bytes))
+    }
+
+    pub(super) fn value(self) -> JsValue {
+        self.0.into()
+    }
+}
+
+/// Reads fields of a received message.
+pub(super) struct In<'a>(pub(super) &'a JsValue);
+
+impl In<'_> {
+    fn get(&self, key: &str) -> JsValue {
+        if self.0.is_object() {
+            Reflect::get(self.0, &key.into()).unwrap_or(JsValue::UNDEFINED)
+        } else {
+            JsValue::UNDEFINED
+        }
+    }
+
+    pub(super) fn str(&self, key: &str) -> Option<String> {
+        self.get(key).as_string()
+    }
+
+    pub(super) fn num(&self, key: &str) -> Option<u64> {
+        self.get(key)
+            .as_f64()
+            .filter(|n| n.fract() == 0.0 && *n >= 0.0 && *n < 9_007_199_254_740_992.0)
+            .map(|n| n as u64)
+    }
+
+    pub(super) fn flag(&self, key: &str) -> bool {
+        self.get(key).as_bool().unwrap_or(false)
+    }
+
+    pub(super) fn bytes(&self, key: &str) -> Option<Vec<u8>> {
+        self.get(key)
+            .dyn_into::<Uint8Array>()
+            .ok()
+            .map(|b| b.to_vec())
+    }
+
+    pub(super) fn qos(&self, key: &str) -> Option<QoS> {
+        qos_from_u8(u8::try_from(self.num(key)?).ok()?)
+    }
+
+    pub(super) fn list(&self, key: &str) -> Option<Array> {
+        self.get(key).dyn_into::<Array>().ok()
+    }
+
+    pub(super) fn object(&self, key: &str) -> JsValue {
+        self.get(key)
+    }
+}
+
+/// `[[filter, qos], ...]`
+pub(super) fn filters_with_qos(list: &[(String, QoS)]) -> Array {
+    list.iter()
+        .map(|(f, q)| {
+            let pair = Array::new();
+            pair.push(&f.as_str().into());
+            pair.push(&mqtt_core::qos_to_u8(*q).into());
+            JsValue::from(pair)
+        })
+        .collect()
+}
+
+pub(super) fn read_filters_with_qos(list: &Array) -> Option<Vec<(String, QoS)>> {
+    list.iter()
+        .map(|pair| {
+            let pair = pair.dyn_into::<Array>().ok()?;
+            let qos = qos_from_u8(pair.get(1).as_f64()? as u8)?;
+            Some((pair.get(0).as_string()?, qos))
+        })
+        .collect()
+}
+
+pub(super) fn strings(list: &[String]) -> Array {
+    list.iter().map(|f| JsValue::from(f.as_str())).collect()
+}
+
+pub(super) fn read_strings(list: &Array) -> Option<Vec<String>> {
+    list.iter().map(|v| v.as_string()).collect()
+}
+
+/// A connection error as `{k, m, n}`: the kinds a follower can rebuild exactly (refusals, close
+/// frames, timeouts) keep their code; the rest keep their words and whether they are retried.
+pub(super) fn error_out(error: &ConnectionError) -> JsValue {
+    let out = Object::new();
+    let set = |k: &str, v: JsValue| {
+        let _ = Reflect::set(&out, &k.into(), &v);
+    };
+    match error {
+        ConnectionError::Refused(refused) => set("k", refused.code().into()),
+        ConnectionError::ConnectTimeout(ms) => {
+            set("k", "ct".into());
+            set("n", (*ms as f64).into());
+        }
+        ConnectionError::KeepaliveTimeout(ms) => {
+            set("k", "kt".into());
+            set("n", (*ms as f64).into());
+        }
+        ConnectionError::Transport(TransportFailure::Closed { code, reason }) => {
+            set("k", "c".into());
+            set("n", (*code).into());
+            set("m", reason.as_str().into());
+        }
+        ConnectionError::Transport(failure) => {
+            set("k", if error.is_retried() { "d" } else { "s" }.into());
+            set("m", failure.to_string().into());
+        }
+        other => {
+            set("k", if other.is_retried() { "d" } else { "s" }.into());
+            set("m", other.to_string().into());
+        }
+    }
+    out.into()
+}
+
+pub(super) fn error_in(value: &JsValue) -> ConnectionError {
+    let e = In(value);
+    let text = e.str("m").unwrap_or_default();
+    let n = e.num("n").unwrap_or(0);
+    let refused = |r| ConnectionError::Refused(r);
+    match e.str("k").as_deref() {
+        Some("bad_credentials") => refused(ConnectRefused::BadUserNameOrPassword),
+        Some("not_authorized") => refused(ConnectRefused::NotAuthorized),
+        Some("identifier_rejected") => refused(ConnectRefused::IdentifierRejected),
+        Some("server_unavailable") => refused(ConnectRefused::ServerUnavailable),
+        Some("protocol_version") => refused(ConnectRefused::UnacceptableProtocolVersion),
+        Some("ct") => ConnectionError::ConnectTimeout(n),
+        Some("kt") => ConnectionError::KeepaliveTimeout(n),
+        Some("c") => ConnectionError::Transport(TransportFailure::Closed {
+            code: u16::try_from(n).unwrap_or(1006),
+            reason: text,
+        }),
+        Some("s") => ConnectionError::Transport(TransportFailure::Setup(text)),
+        _ => ConnectionError::Transport(TransportFailure::Dropped(text)),
+    }
+}
+
+/// The `&'static str` code of a refusal named by a peer (unknown names become `refused`).
+pub(super) fn refusal_code(code: &str) -> &'static str {
+    const KNOWN: [&str; 7] = [
+        "queue_full",
+        "storage_full",
+        "storage_unavailable",
+        "payload_too_large",
+        "invalid_topic",
+        "no_filters",
+        "ended",
+    ];
+    KNOWN.into_iter().find(|k| *k == code).unwrap_or("refused")
+}
