@@ -145,7 +145,8 @@ impl Watcher {
         let deadline = Instant::now() + limit;
         loop {
             let counts = self.counts();
-            let missing: Vec<&String> = wanted.iter().filter(|w| !counts.contains_key(*w)).collect();
+            let missing: Vec<&String> =
+                wanted.iter().filter(|w| !counts.contains_key(*w)).collect();
             if missing.is_empty() {
                 return;
             }
@@ -217,7 +218,10 @@ fn start_stream(browser: &Browser, prefix: &str, n: u32) {
 }
 
 fn stored_number(browser: &Browser, key: &str) -> u32 {
-    let v = browser.eval("return localStorage.getItem(arguments[0])", vec![key.into()]);
+    let v = browser.eval(
+        "return localStorage.getItem(arguments[0])",
+        vec![key.into()],
+    );
     v.as_str().and_then(|s| s.parse().ok()).unwrap_or(0)
 }
 
@@ -324,9 +328,11 @@ fn two_console_windows_keep_one_broker_connection_and_both_see_every_message() {
             .collect();
         assert!(points.len() >= round, "{points:?}");
         assert!(
-            points.iter().all(|p| p.split_once('@').is_some_and(|(_, at)| {
-                at.len() == 8 && at.as_bytes()[2] == b':' && at.as_bytes()[5] == b':'
-            })),
+            points
+                .iter()
+                .all(|p| p.split_once('@').is_some_and(|(_, at)| {
+                    at.len() == 8 && at.as_bytes()[2] == b':' && at.as_bytes()[5] == b':'
+                })),
             "every point has its HH:MM:SS: {points:?}"
         );
         let labels = browser.eval(
@@ -338,7 +344,11 @@ fn two_console_windows_keep_one_broker_connection_and_both_see_every_message() {
         assert_no_errors(&browser, "");
     }
     roles.sort();
-    assert_eq!(roles, ["follower", "leader"], "one window holds the connection");
+    assert_eq!(
+        roles,
+        ["follower", "leader"],
+        "one window holds the connection"
+    );
     assert_eq!(stack.device_connects(), 1, "{}", stack.logs());
 }
 
@@ -371,20 +381,28 @@ fn closing_the_leader_mid_stream_loses_nothing_and_duplicates_no_qos2() {
     browser.close_current();
     browser.switch_to(&second);
     let accepted_a = stored_number(&browser, "a");
-    browser.wait_for("the second window's stream to end", Duration::from_secs(60), |b| {
-        (stored_number(b, "b-done") == 1).then_some(())
-    });
+    browser.wait_for(
+        "the second window's stream to end",
+        Duration::from_secs(60),
+        |b| (stored_number(b, "b-done") == 1).then_some(()),
+    );
     let mut wanted = stream_payloads("a", accepted_a);
     wanted.extend(stream_payloads("b", N));
     watcher.wait_all(&wanted, Duration::from_secs(30), &|| stack.logs());
     // Late resends would show up now.
     std::thread::sleep(Duration::from_secs(2));
     let duplicates = qos2_duplicates(&watcher.counts(), &["a", "b"]);
-    assert!(duplicates.is_empty(), "QoS 2 delivered twice: {duplicates:?}");
+    assert!(
+        duplicates.is_empty(),
+        "QoS 2 delivered twice: {duplicates:?}"
+    );
     assert_eq!(leader_before.as_deref(), Some("leader"));
     wait_role(&browser, "leader");
     wait_state(&browser, "connected", LIMIT);
-    assert_eq!(browser.attr("#status", "data-state").as_deref(), Some("connected"));
+    assert_eq!(
+        browser.attr("#status", "data-state").as_deref(),
+        Some("connected")
+    );
     assert_no_errors(&browser, &stack.logs());
     eprintln!(
         "first window accepted {accepted_a} of {N} before it closed; broker connects: {}",

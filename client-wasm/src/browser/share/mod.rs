@@ -22,6 +22,10 @@
 //! - a leader answers a request id it has seen with the same answer (`acc` while in progress,
 //!   `ok` once done), so a request that crossed a leader change is not run twice.
 //!
+//! The one gap: a leader killed between writing a publish to its store and posting `acc` (one
+//! task; a closing tab finishes it, a crashing renderer may not) leaves a stored message the
+//! follower re-submits, so that QoS 2 message may arrive twice.
+//!
 //! Subscriptions are each tab's: every follower re-subscribes its filters to a new leader.
 //! Every tab sees every message of the shared connection.
 
@@ -90,8 +94,8 @@ enum Owner {
 struct Mine {
     id: u64,
     command: Command,
-    /// The leader accepted it (stored it, for a persistent session).
-    accepted: bool,
+    /// The leader accepted it into its store (`acc` with `p`): the next leader restores it.
+    stored: bool,
 }
 
 /// How many settled remote request ids a leader remembers, to answer a repeat with `ok`.
@@ -104,8 +108,6 @@ pub(super) struct Share {
     /// Leader: resolves the promise that holds the lock.
     release: Option<Function>,
     pub(super) leader: bool,
-    /// The leader keeps accepted publishes in a store (a persistent session).
-    leader_persists: bool,
     next_id: u64,
     mine: Vec<Mine>,
     /// This tab's subscriptions, for re-subscribing them to a new leader.
@@ -132,7 +134,6 @@ impl Share {
             channel,
             release: None,
             leader: false,
-            leader_persists: false,
             next_id: 1,
             mine: Vec::new(),
             subs: Vec::new(),
@@ -235,7 +236,7 @@ impl Share {
         let mine = Mine {
             id: self.new_id(),
             command,
-            accepted: false,
+            stored: false,
         };
         self.send(&mine, false);
         let id = mine.id;
@@ -369,7 +370,6 @@ impl Share {
         }
         match kind.as_str() {
             "hello" => {
-                self.leader_persists = message.flag("p");
                 self.connected = false;
                 if !self.subs.is_empty() {
                     let f = self.tab.as_str();
@@ -381,7 +381,7 @@ impl Share {
                     );
                 }
                 for mine in &self.mine {
-                    let adopt = mine.accepted && self.leader_persists;
+                    let adopt = mine.stored;
                     self.send(mine, adopt);
                 }
             }
@@ -411,7 +411,7 @@ impl Share {
                     return;
                 };
                 if kind == "acc" {
-                    self.mine[index].accepted = true;
+                    self.mine[index].stored = message.flag("p");
                     return;
                 }
                 let mine = self.mine.remove(index);
@@ -576,7 +576,8 @@ impl Inner {
         let owner = Owner::Remote(tab.clone(), r);
         if r != 0 {
             if share.owners.iter().any(|(_, o)| *o == owner) {
-                share.post(share.reply("acc", &tab, r));
+                let stored = self.store.is_some();
+                share.post(share.reply("acc", &tab, r).set("p", stored));
                 return;
             }
             if share.settled.iter().any(|(t, i)| *t == tab && *i == r) {
@@ -615,7 +616,7 @@ impl Inner {
                 match claim(share, &topic, &payload, qos) {
                     Some(id) => {
                         share.owners.push((Key::Pub(id), owner));
-                        share.post(share.reply("acc", &tab, r));
+                        share.post(share.reply("acc", &tab, r).set("p", true));
                     }
                     None => share.post(share.reply("ok", &tab, r)),
                 }
@@ -624,12 +625,15 @@ impl Inner {
             _ => None,
         };
         let Some(command) = command else { return };
+        // Written ahead to the store: the next leader restores it (`adopt`, not `pub`).
+        let stored = self.store.is_some()
+            && matches!(&command, Command::Publish { qos, .. } if *qos != QoS::AtMostOnce);
         match self.execute(now, &command) {
             // A re-subscription: no reply.
             Ok(_) if r == 0 => {}
             Ok(key) => {
                 share.owners.push((key, owner));
-                share.post(share.reply("acc", &tab, r));
+                share.post(share.reply("acc", &tab, r).set("p", stored));
             }
             Err(e) => {
                 if r != 0 {
@@ -649,16 +653,14 @@ impl Inner {
         };
         share.leader = true;
         share.release = Some(release);
-        let persisted_before = share.leader_persists;
         share.unclaimed = self.restore_store();
-        share.leader_persists = self.store.is_some();
         if !share.subs.is_empty() {
             let filters: Vec<(&str, QoS)> =
                 share.subs.iter().map(|(f, q)| (f.as_str(), *q)).collect();
             let _ = self.session.subscribe(now, &filters);
         }
         for mine in std::mem::take(&mut share.mine) {
-            let adopt = mine.accepted && persisted_before;
+            let adopt = mine.stored;
             if let (
                 true,
                 Command::Publish {
@@ -686,7 +688,7 @@ impl Inner {
                 }
             }
         }
-        share.post(Out::new("hello").set("p", share.leader_persists));
+        share.post(Out::new("hello"));
         self.share = Some(share);
         self.session.connect(now);
         events

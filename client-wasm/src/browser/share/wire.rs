@@ -4,14 +4,14 @@
 //! | `t`     | from     | fields                                                   |
 //! |---------|----------|----------------------------------------------------------|
 //! | `hi`    | follower | `f`: a new tab asks for the connection state             |
-//! | `hello` | leader   | `p`: the store keeps accepted publishes (persistent)     |
+//! | `hello` | leader   | a new leader: followers hand it their requests again     |
 //! | `st`    | leader   | `s` state, `sp`, `a` attempt, `ms`, `e` error; `to`?     |
 //! | `m`     | leader   | `tp` topic, `pl` payload bytes, `q`, `rt` retain, `d` dup |
 //! | `pub`   | follower | `f`, `r`, `tp`, `pl`, `q`, `rt`                          |
 //! | `adopt` | follower | `f`, `r`, `tp`, `pl`, `q`: accepted by an earlier leader  |
 //! | `sub`   | follower | `f`, `r` (0: re-subscribe, no reply), `l`: [[filter, q]]  |
 //! | `unsub` | follower | `f`, `r`, `l`: [filter]                                  |
-//! | `acc`   | leader   | `to`, `r`: stored (persistent) or queued: accepted        |
+//! | `acc`   | leader   | `to`, `r`, `p`: accepted (`p`: written to the store)      |
 //! | `ok`    | leader   | `to`, `r`, `g`?: completed (granted QoS, 128 refused)     |
 //! | `err`   | leader   | `to`, `r`, `c`: refused with this code                    |
 //!
