@@ -298,6 +298,11 @@ impl Client {
             // A follower tab has no connection to end: it only leaves.
             if inner.share.as_ref().is_none_or(|s| s.leader) {
                 inner.session.disconnect_now(now());
+            } else {
+                self.shared
+                    .queue
+                    .borrow_mut()
+                    .push_back(Event::Disconnected);
             }
         }
         self.shared.drive();

@@ -33,8 +33,14 @@ impl Out {
         Out(object)
     }
 
+    /// One body for every value type (a generic one would be copied per type in the wasm).
     pub(super) fn set(self, key: &str, value: impl Into<JsValue>) -> Out {
-        let _ = Reflect::set(&self.0, &key.into(), &value.into());
+        self.put(key, value.into())
+    }
+
+    #[inline(never)]
+    fn put(self, key: &str, value: JsValue) -> Out {
+        let _ = Reflect::set(&self.0, &key.into(), &value);
         self
     }
 
