@@ -307,8 +307,7 @@ fn two_console_windows_keep_one_broker_connection_and_both_see_every_message() {
             let row = format!("{DEVICE}/{resource} {value}");
             browser.wait_for(&format!("in row {row:?}"), LIMIT, |b| {
                 log_rows(b, "#console-log", "in", false)
-                    .iter()
-                    .any(|r| *r == row)
+                    .contains(&row)
                     .then_some(())
             });
         }
