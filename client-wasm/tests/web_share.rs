@@ -177,3 +177,28 @@ async fn a_follower_that_ends_leaves_the_connection_to_the_others() {
         .expect("PUBACK");
     a.end();
 }
+
+/// A leader dropped without `end()` (its JS object freed) releases the lock: the follower
+/// takes over instead of waiting for the tab to close.
+#[wasm_bindgen_test]
+async fn a_dropped_leader_lets_the_follower_take_over() {
+    let Some(url) = stack_url(WS_URL) else { return };
+    let id = format!("share-drop-{}", unique());
+    let a = js_connect(url, &id, &[]);
+    wait_until(5_000, "the first client to lead", || {
+        a.role() == "leader" && a.connected()
+    })
+    .await;
+    let b = js_connect(url, &id, &[]);
+    wait_until(5_000, "the follower to see the connection", || {
+        b.connected()
+    })
+    .await;
+    assert_eq!(b.role(), "follower");
+    drop(a);
+    wait_until(5_000, "the follower to take over", || {
+        b.role() == "leader" && b.connected()
+    })
+    .await;
+    b.end();
+}

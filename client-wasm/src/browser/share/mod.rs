@@ -121,6 +121,15 @@ pub(super) struct Share {
     last_state: Option<JsValue>,
 }
 
+impl Drop for Share {
+    /// A client dropped without `end()` must not keep the lock from the other tabs.
+    fn drop(&mut self) {
+        if let Some(release) = self.release.take() {
+            let _ = release.call0(&JsValue::NULL);
+        }
+    }
+}
+
 impl Share {
     /// Opens the channel; `on_message` gets every message of the other tabs.
     pub(super) fn open(
@@ -724,11 +733,8 @@ impl Inner {
         restored_rows
     }
 
-    /// Ends this tab's part: a leader lets the next tab take the lock.
+    /// Ends this tab's part: a leader lets the next tab take the lock (on drop).
     pub(super) fn leave(&mut self) {
-        if let Some(release) = self.share.as_mut().and_then(|s| s.release.take()) {
-            let _ = release.call0(&JsValue::NULL);
-        }
         self.share = None;
     }
 }
