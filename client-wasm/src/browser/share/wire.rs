@@ -199,3 +199,48 @@ pub(super) fn refusal_code(code: &str) -> &'static str {
     ];
     KNOWN.into_iter().find(|k| *k == code).unwrap_or("refused")
 }
+
+#[cfg(all(test, target_arch = "wasm32"))]
+mod tests {
+    use super::*;
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    /// A follower shows the leader's connection errors with the same code, close code and
+    /// retry class (refusals, close frames and timeouts exactly; the rest by their words).
+    #[test]
+    fn connection_errors_cross_the_channel_with_their_code_and_retry_class() {
+        let errors = [
+            ConnectionError::Refused(ConnectRefused::BadUserNameOrPassword),
+            ConnectionError::Refused(ConnectRefused::ServerUnavailable),
+            ConnectionError::ConnectTimeout(10_000),
+            ConnectionError::KeepaliveTimeout(90_000),
+            ConnectionError::Transport(TransportFailure::Closed {
+                code: 4002,
+                reason: "upstream unreachable".into(),
+            }),
+        ];
+        for error in errors {
+            assert_eq!(error_in(&error_out(&error)), error);
+        }
+        let other = ConnectionError::Transport(TransportFailure::TlsHandshake("alert".into()));
+        let back = error_in(&error_out(&other));
+        assert_eq!(back.is_retried(), other.is_retried());
+        assert_eq!(back.to_string(), "connection closed: alert");
+        // Garbage from a peer is an error, never a panic.
+        assert_eq!(error_in(&JsValue::from(5)).code(), "transport");
+        assert_eq!(refusal_code("storage_full"), "storage_full");
+        assert_eq!(refusal_code("<script>"), "refused");
+    }
+
+    #[test]
+    fn filter_lists_round_trip_and_bad_ones_are_refused() {
+        let list = vec![
+            ("a/#".to_string(), QoS::ExactlyOnce),
+            ("b".into(), QoS::AtMostOnce),
+        ];
+        assert_eq!(read_filters_with_qos(&filters_with_qos(&list)), Some(list));
+        let bad = Array::of1(&Array::of2(&"a".into(), &7.into()));
+        assert_eq!(read_filters_with_qos(&bad), None);
+        assert_eq!(read_strings(&Array::of1(&3.into())), None);
+    }
+}
