@@ -202,3 +202,47 @@ async fn a_dropped_leader_lets_the_follower_take_over() {
     .await;
     b.end();
 }
+
+/// An unsubscribe in one tab does not stop a filter another tab still holds: the leader sends
+/// UNSUBSCRIBE only for filters no tab holds any more.
+#[wasm_bindgen_test]
+async fn an_unsubscribe_in_one_tab_keeps_the_filter_of_the_other() {
+    let Some(url) = stack_url(WS_URL) else { return };
+    let id = format!("share-unsub-{}", unique());
+    let a = js_connect(url, &id, &[]);
+    wait_until(5_000, "the first client to lead", || {
+        a.role() == "leader" && a.connected()
+    })
+    .await;
+    let b = js_connect(url, &id, &[]);
+    wait_until(5_000, "the follower to see the connection", || {
+        b.connected()
+    })
+    .await;
+    let (a_messages, on_a) = recorder();
+    a.on_message(on_a.unchecked_into());
+    let topic = format!("{USER}/{id}/t");
+    let filter = || JsValue::from(topic.as_str()).unchecked_into();
+    for client in [&a, &b] {
+        settle(client.subscribe(filter(), Some(1)))
+            .await
+            .expect("SUBACK");
+    }
+    settle(b.unsubscribe(filter())).await.expect("settled");
+    settle(a.publish(&topic, JsValue::from("one").unchecked_into(), opts(1)))
+        .await
+        .expect("PUBACK");
+    wait_until(5_000, "the leader's filter to stay", || {
+        payloads(&a_messages) == ["one"]
+    })
+    .await;
+    // The last holder lets go: now the broker stops sending.
+    settle(a.unsubscribe(filter())).await.expect("UNSUBACK");
+    settle(a.publish(&topic, JsValue::from("two").unchecked_into(), opts(1)))
+        .await
+        .expect("PUBACK");
+    sleep(500).await;
+    assert_eq!(payloads(&a_messages), ["one"]);
+    b.end();
+    a.end();
+}

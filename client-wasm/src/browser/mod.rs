@@ -490,6 +490,9 @@ impl Shared {
                         queue.push_back(event);
                     }
                 }
+                if let Some(share) = inner.share.as_mut() {
+                    queue.extend(share.local_events.drain(..));
+                }
             }
             if !progressed {
                 break;

@@ -119,6 +119,11 @@ pub(super) struct Share {
     pub(super) connected: bool,
     /// Leader: the last state, for tabs that join later.
     last_state: Option<JsValue>,
+    /// Leader: which tabs subscribed to each filter; an unsubscribe reaches the broker only
+    /// for filters no other tab holds.
+    holders: Vec<(String, Vec<String>)>,
+    /// Leader: outcomes of this tab's calls settled without the broker, for the next drain.
+    pub(super) local_events: Vec<Event>,
 }
 
 impl Drop for Share {
@@ -151,6 +156,8 @@ impl Share {
             unclaimed: Vec::new(),
             connected: false,
             last_state: None,
+            holders: Vec::new(),
+            local_events: Vec::new(),
         };
         share.post(Out::new("hi").set("f", share.tab.as_str()));
         Some(share)
@@ -251,6 +258,38 @@ impl Share {
         let id = mine.id;
         self.mine.push(mine);
         Ok(id)
+    }
+
+    fn hold(&mut self, tab: &str, filters: &[(String, QoS)]) {
+        for (filter, _) in filters {
+            match self.holders.iter_mut().find(|(f, _)| f == filter) {
+                Some((_, tabs)) if !tabs.iter().any(|t| t == tab) => tabs.push(tab.to_string()),
+                Some(_) => {}
+                None => self.holders.push((filter.clone(), vec![tab.to_string()])),
+            }
+        }
+    }
+
+    /// `tab` lets go of `filters` (all of its filters: `None`); returns those nobody holds
+    /// any more.
+    fn let_go(&mut self, tab: &str, filters: Option<&[String]>) -> Vec<String> {
+        for (filter, tabs) in self.holders.iter_mut() {
+            if filters.is_none_or(|list| list.contains(filter)) {
+                tabs.retain(|t| t != tab);
+            }
+        }
+        let free = filters
+            .unwrap_or_default()
+            .iter()
+            .filter(|f| {
+                self.holders
+                    .iter()
+                    .all(|(held, tabs)| held != *f || tabs.is_empty())
+            })
+            .cloned()
+            .collect();
+        self.holders.retain(|(_, tabs)| !tabs.is_empty());
+        free
     }
 
     fn remember(&mut self, tab: String, id: u64) {
@@ -506,14 +545,51 @@ impl Inner {
                 return share.follow(command, max_queued);
             }
         }
-        let key = self.execute(now, &command)?;
-        match self.share.as_mut() {
-            Some(share) => {
-                let own = share.new_id();
-                share.owners.push((key, Owner::Local(own)));
-                Ok(own)
+        let Some(mut share) = self.share.take() else {
+            return self.execute(now, &command).map(key_number);
+        };
+        let tab = share.tab.clone();
+        let result = self.run_for(&mut share, now, &tab, &command);
+        let result = result.map(|key| {
+            let own = share.new_id();
+            match key {
+                Some(key) => share.owners.push((key, Owner::Local(own))),
+                None => share.local_events.push(Event::Unsubscribed {
+                    request: RequestId(own),
+                }),
             }
-            None => Ok(key_number(key)),
+            own
+        });
+        self.share = Some(share);
+        result
+    }
+
+    /// Leader: runs `tab`'s command, keeping count of who holds which filter. `None`: done
+    /// without the broker (an unsubscribe from filters other tabs still hold).
+    fn run_for(
+        &mut self,
+        share: &mut Share,
+        now: Instant,
+        tab: &str,
+        command: &Command,
+    ) -> Result<Option<Key>, CommandError> {
+        match command {
+            Command::Subscribe(list) => {
+                let key = self.execute(now, command)?;
+                share.hold(tab, list);
+                Ok(Some(key))
+            }
+            Command::Unsubscribe(list) => {
+                for filter in list {
+                    topic::validate_filter(filter)?;
+                }
+                let free = share.let_go(tab, Some(list));
+                if free.is_empty() && !list.is_empty() {
+                    return Ok(None);
+                }
+                self.execute(now, &Command::Unsubscribe(free)).map(Some)
+            }
+            _ => self.execute(now, command).map(Some),
         }
     }
 
@@ -573,6 +649,10 @@ impl Inner {
         let (Some(kind), Some(tab)) = (message.str("t"), message.str("f")) else {
             return;
         };
+        if kind == "bye" {
+            share.let_go(&tab, None);
+            return;
+        }
         if kind == "hi" {
             if let Some(state) = &share.last_state {
                 let copy = js_sys::Object::assign(&js_sys::Object::new(), state.unchecked_ref());
@@ -637,12 +717,16 @@ impl Inner {
         // Written ahead to the store: the next leader restores it (`adopt`, not `pub`).
         let stored = self.store.is_some()
             && matches!(&command, Command::Publish { qos, .. } if *qos != QoS::AtMostOnce);
-        match self.execute(now, &command) {
+        match self.run_for(share, now, &tab, &command) {
             // A re-subscription: no reply.
             Ok(_) if r == 0 => {}
-            Ok(key) => {
+            Ok(Some(key)) => {
                 share.owners.push((key, owner));
                 share.post(share.reply("acc", &tab, r).set("p", stored));
+            }
+            Ok(None) => {
+                share.post(share.reply("ok", &tab, r));
+                share.remember(tab, r);
             }
             Err(e) => {
                 if r != 0 {
@@ -667,6 +751,8 @@ impl Inner {
             let filters: Vec<(&str, QoS)> =
                 share.subs.iter().map(|(f, q)| (f.as_str(), *q)).collect();
             let _ = self.session.subscribe(now, &filters);
+            let (tab, subs) = (share.tab.clone(), share.subs.clone());
+            share.hold(&tab, &subs);
         }
         for mine in std::mem::take(&mut share.mine) {
             let adopt = mine.stored;
@@ -686,8 +772,10 @@ impl Inner {
                 }
                 continue;
             }
-            match self.execute(now, &mine.command) {
-                Ok(key) => share.owners.push((key, Owner::Local(mine.id))),
+            let tab = share.tab.clone();
+            match self.run_for(&mut share, now, &tab, &mine.command) {
+                Ok(Some(key)) => share.owners.push((key, Owner::Local(mine.id))),
+                Ok(None) => events.push(settled_event(&mine, None, &In(&JsValue::UNDEFINED))),
                 Err(e) => {
                     console::warn(&format!(
                         "client-wasm: a request of this tab was refused ({e})"
@@ -735,7 +823,11 @@ impl Inner {
 
     /// Ends this tab's part: a leader lets the next tab take the lock (on drop).
     pub(super) fn leave(&mut self) {
-        self.share = None;
+        if let Some(share) = self.share.take() {
+            if !share.leader {
+                share.post(Out::new("bye").set("f", share.tab.as_str()));
+            }
+        }
     }
 }
 

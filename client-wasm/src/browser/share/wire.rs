@@ -11,6 +11,7 @@
 //! | `adopt` | follower | `f`, `r`, `tp`, `pl`, `q`: accepted by an earlier leader  |
 //! | `sub`   | follower | `f`, `r` (0: re-subscribe, no reply), `l`: [[filter, q]]  |
 //! | `unsub` | follower | `f`, `r`, `l`: [filter]                                  |
+//! | `bye`   | follower | `f`: the tab ended; its filters are no longer its         |
 //! | `acc`   | leader   | `to`, `r`, `p`: accepted (`p`: written to the store)      |
 //! | `ok`    | leader   | `to`, `r`, `g`?: completed (granted QoS, 128 refused)     |
 //! | `err`   | leader   | `to`, `r`, `c`: refused with this code                    |
