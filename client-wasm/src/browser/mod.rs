@@ -395,6 +395,14 @@ impl Shared {
         requested
     }
 
+    /// (A loop of `push_back`, already in the binary, rather than another `extend`.)
+    fn enqueue(&self, events: Vec<Event>) {
+        let mut queue = self.queue.borrow_mut();
+        for event in events {
+            queue.push_back(event);
+        }
+    }
+
     fn on_channel(self: &Rc<Self>, data: &JsValue) {
         let mut events = Vec::new();
         {
@@ -404,7 +412,7 @@ impl Shared {
             }
             inner.on_channel(now(), data, &mut events);
         }
-        self.queue.borrow_mut().extend(events);
+        self.enqueue(events);
         self.drive();
     }
 
@@ -417,7 +425,7 @@ impl Shared {
             }
             inner.promote(now(), release)
         };
-        self.queue.borrow_mut().extend(events);
+        self.enqueue(events);
         let callback = self.on_role.borrow_mut().take();
         if let Some(mut callback) = callback {
             callback(TabRole::Leader);
@@ -491,7 +499,9 @@ impl Shared {
                     }
                 }
                 if let Some(share) = inner.share.as_mut() {
-                    queue.extend(share.local_events.drain(..));
+                    for event in std::mem::take(&mut share.local_events) {
+                        queue.push_back(event);
+                    }
                 }
             }
             if !progressed {

@@ -32,8 +32,6 @@
 mod glue;
 mod wire;
 
-use std::collections::VecDeque;
-
 use js_sys::{Array, Function};
 use wasm_bindgen::JsValue;
 
@@ -113,7 +111,7 @@ pub(super) struct Share {
     /// This tab's subscriptions, for re-subscribing them to a new leader.
     subs: Vec<(String, QoS)>,
     owners: Vec<(Key, Owner)>,
-    settled: VecDeque<(String, u64)>,
+    settled: Vec<(String, u64)>,
     /// Restored publishes nobody adopted yet: (id, topic, payload, QoS).
     unclaimed: Vec<(PublishId, String, Vec<u8>, QoS)>,
     pub(super) connected: bool,
@@ -121,7 +119,7 @@ pub(super) struct Share {
     last_state: Option<JsValue>,
     /// Leader: which tabs subscribed to each filter; an unsubscribe reaches the broker only
     /// for filters no other tab holds.
-    holders: Vec<(String, Vec<String>)>,
+    holders: Vec<(String, String)>,
     /// Leader: outcomes of this tab's calls settled without the broker, for the next drain.
     pub(super) local_events: Vec<Event>,
 }
@@ -152,7 +150,7 @@ impl Share {
             mine: Vec::new(),
             subs: Vec::new(),
             owners: Vec::new(),
-            settled: VecDeque::new(),
+            settled: Vec::new(),
             unclaimed: Vec::new(),
             connected: false,
             last_state: None,
@@ -260,43 +258,31 @@ impl Share {
         Ok(id)
     }
 
+    /// (filter, tab) pairs: one flat list is less code than a map of lists.
     fn hold(&mut self, tab: &str, filters: &[(String, QoS)]) {
         for (filter, _) in filters {
-            match self.holders.iter_mut().find(|(f, _)| f == filter) {
-                Some((_, tabs)) if !tabs.iter().any(|t| t == tab) => tabs.push(tab.to_string()),
-                Some(_) => {}
-                None => self.holders.push((filter.clone(), vec![tab.to_string()])),
+            if !self.holders.iter().any(|(f, t)| f == filter && t == tab) {
+                self.holders.push((filter.clone(), tab.to_string()));
             }
         }
     }
 
     /// `tab` lets go of `filters` (all of its filters: `None`); returns those nobody holds
     /// any more.
+    #[inline(never)]
     fn let_go(&mut self, tab: &str, filters: Option<&[String]>) -> Vec<String> {
-        for (filter, tabs) in self.holders.iter_mut() {
-            if filters.is_none_or(|list| list.contains(filter)) {
-                tabs.retain(|t| t != tab);
-            }
-        }
-        let free = filters
-            .unwrap_or_default()
-            .iter()
-            .filter(|f| {
-                self.holders
-                    .iter()
-                    .all(|(held, tabs)| held != *f || tabs.is_empty())
-            })
-            .cloned()
-            .collect();
-        self.holders.retain(|(_, tabs)| !tabs.is_empty());
+        self.holders
+            .retain(|(f, t)| t != tab || filters.is_some_and(|list| !list.contains(f)));
+        let mut free = filters.unwrap_or_default().to_vec();
+        free.retain(|f| !self.holders.iter().any(|(held, _)| held == f));
         free
     }
 
     fn remember(&mut self, tab: String, id: u64) {
         if self.settled.len() == REMEMBERED {
-            self.settled.pop_front();
+            self.settled.remove(0);
         }
-        self.settled.push_back((tab, id));
+        self.settled.push((tab, id));
     }
 
     fn take_owner(&mut self, key: Key) -> Option<Owner> {
@@ -377,10 +363,10 @@ impl Share {
                     granted,
                 }),
                 Some(Owner::Remote(tab, r)) => {
-                    let list: Array = granted
-                        .iter()
-                        .map(|g| JsValue::from(g.map_or(0x80, qos_to_u8)))
-                        .collect();
+                    let list = Array::new();
+                    for g in &granted {
+                        list.push(&JsValue::from(g.map_or(0x80, qos_to_u8)));
+                    }
                     self.post(self.reply("ok", &tab, r).set("g", list));
                     self.remember(tab, r);
                     None
@@ -486,10 +472,13 @@ fn settled_event(mine: &Mine, refused: Option<&str>, message: &In) -> Event {
         },
         (Command::Subscribe(list), refused) => {
             let granted: Vec<Option<QoS>> = match (refused, message.list("g")) {
-                (None, Some(g)) => g
-                    .iter()
-                    .map(|q| q.as_f64().and_then(|n| mqtt_core::qos_from_u8(n as u8)))
-                    .collect(),
+                (None, Some(g)) => {
+                    let mut granted = Vec::new();
+                    for q in g.iter() {
+                        granted.push(q.as_f64().and_then(|n| mqtt_core::qos_from_u8(n as u8)));
+                    }
+                    granted
+                }
                 _ => vec![None; list.len()],
             };
             Event::Subscribed {
@@ -566,6 +555,7 @@ impl Inner {
 
     /// Leader: runs `tab`'s command, keeping count of who holds which filter. `None`: done
     /// without the broker (an unsubscribe from filters other tabs still hold).
+    #[inline(never)]
     fn run_for(
         &mut self,
         share: &mut Share,
@@ -606,11 +596,7 @@ impl Inner {
                 None => self.session.publish(now, topic, payload, *qos, *retain),
             }
             .map(Key::Pub),
-            Command::Subscribe(list) => {
-                let filters: Vec<(&str, QoS)> =
-                    list.iter().map(|(f, q)| (f.as_str(), *q)).collect();
-                self.session.subscribe(now, &filters).map(Key::Req)
-            }
+            Command::Subscribe(list) => self.session.subscribe(now, &borrowed(list)).map(Key::Req),
             Command::Unsubscribe(list) => {
                 let filters: Vec<&str> = list.iter().map(String::as_str).collect();
                 self.session.unsubscribe(now, &filters).map(Key::Req)
@@ -748,9 +734,7 @@ impl Inner {
         share.release = Some(release);
         share.unclaimed = self.restore_store();
         if !share.subs.is_empty() {
-            let filters: Vec<(&str, QoS)> =
-                share.subs.iter().map(|(f, q)| (f.as_str(), *q)).collect();
-            let _ = self.session.subscribe(now, &filters);
+            let _ = self.session.subscribe(now, &borrowed(&share.subs));
             let (tab, subs) = (share.tab.clone(), share.subs.clone());
             share.hold(&tab, &subs);
         }
@@ -838,6 +822,14 @@ fn claim(share: &mut Share, topic: &str, payload: &[u8], qos: QoS) -> Option<Pub
         .iter()
         .position(|u| u.1 == topic && u.2 == payload && u.3 == qos)?;
     Some(share.unclaimed.remove(index).0)
+}
+
+fn borrowed(list: &[(String, QoS)]) -> Vec<(&str, QoS)> {
+    let mut filters = Vec::new();
+    for (f, q) in list {
+        filters.push((f.as_str(), *q));
+    }
+    filters
 }
 
 fn key_number(key: Key) -> u64 {

@@ -101,34 +101,43 @@ impl In<'_> {
     }
 }
 
-/// `[[filter, qos], ...]`
+/// `[[filter, qos], ...]` (loops rather than iterator chains: each chain is more code in the
+/// wasm).
 pub(super) fn filters_with_qos(list: &[(String, QoS)]) -> Array {
-    list.iter()
-        .map(|(f, q)| {
-            let pair = Array::new();
-            pair.push(&f.as_str().into());
-            pair.push(&mqtt_core::qos_to_u8(*q).into());
-            JsValue::from(pair)
-        })
-        .collect()
+    let out = Array::new();
+    for (f, q) in list {
+        out.push(&Array::of2(
+            &f.as_str().into(),
+            &mqtt_core::qos_to_u8(*q).into(),
+        ));
+    }
+    out
 }
 
 pub(super) fn read_filters_with_qos(list: &Array) -> Option<Vec<(String, QoS)>> {
-    list.iter()
-        .map(|pair| {
-            let pair = pair.dyn_into::<Array>().ok()?;
-            let qos = qos_from_u8(pair.get(1).as_f64()? as u8)?;
-            Some((pair.get(0).as_string()?, qos))
-        })
-        .collect()
+    let mut out = Vec::new();
+    for pair in list.iter() {
+        let pair = pair.dyn_into::<Array>().ok()?;
+        let qos = qos_from_u8(pair.get(1).as_f64()? as u8)?;
+        out.push((pair.get(0).as_string()?, qos));
+    }
+    Some(out)
 }
 
 pub(super) fn strings(list: &[String]) -> Array {
-    list.iter().map(|f| JsValue::from(f.as_str())).collect()
+    let out = Array::new();
+    for f in list {
+        out.push(&f.as_str().into());
+    }
+    out
 }
 
 pub(super) fn read_strings(list: &Array) -> Option<Vec<String>> {
-    list.iter().map(|v| v.as_string()).collect()
+    let mut out = Vec::new();
+    for v in list.iter() {
+        out.push(v.as_string()?);
+    }
+    Some(out)
 }
 
 /// A connection error as `{k, m, n}`: the kinds a follower can rebuild exactly (refusals, close
