@@ -403,9 +403,12 @@ fn closing_the_leader_mid_stream_loses_nothing_and_duplicates_no_qos2() {
         Some("connected")
     );
     assert_no_errors(&browser, &stack.logs());
-    eprintln!(
-        "first window accepted {accepted_a} of {N} before it closed; broker connects: {}",
-        stack.device_connects()
+    eprintln!("first window accepted {accepted_a} of {N} before it closed");
+    assert_eq!(
+        stack.device_connects(),
+        2,
+        "one connection per leader, no flapping\n{}",
+        stack.logs()
     );
 }
 
