@@ -97,7 +97,7 @@ impl PublishFailure {
             PublishFailure::NotStored(StoreError::Full) => "storage_full",
             PublishFailure::NotStored(_) => "storage_unavailable",
             PublishFailure::Refused(e) => e.code(),
-            PublishFailure::RefusedBySharedConnection(code) => *code,
+            PublishFailure::RefusedBySharedConnection(code) => code,
         }
     }
 }

@@ -46,7 +46,9 @@ impl Share {
         }
     }
 
+    /// The owner of a settled call (a refused publish is no longer waiting for its commit).
     fn take_owner(&mut self, key: Key) -> Option<Owner> {
+        self.storing.retain(|s| Key::Pub(*s) != key);
         let index = self.owners.iter().position(|(k, _)| *k == key)?;
         Some(self.owners.remove(index).1)
     }
@@ -103,10 +105,7 @@ impl Share {
                     None
                 }
             },
-            Event::PublishFailed { id, reason } => match {
-                self.storing.retain(|s| *s != id);
-                self.take_owner(Key::Pub(id))
-            } {
+            Event::PublishFailed { id, reason } => match self.take_owner(Key::Pub(id)) {
                 Some(Owner::Local(own)) => Some(Event::PublishFailed {
                     id: PublishId(own),
                     reason,
