@@ -202,8 +202,6 @@ impl Runtime {
                 let identity = required(&s.identity, "device identity")?;
                 let url = s.endpoint()?;
                 let c = &state.console;
-                // A persistent session, shared by every console tab of this identity: one
-                // connection, and accepted QoS 1/2 publishes survive a reload or a closed tab.
                 let mut options = match c.mode {
                     ConsoleMode::Legacy => with_credentials(
                         Options::new(s.client_id_for(Page::Console)),
@@ -213,8 +211,14 @@ impl Runtime {
                     // The current API: the log-in style decides client id and user name.
                     ConsoleMode::Resource => c.login.login_options(identity, &s.password),
                 };
-                options.clean_session = false;
-                let (generation, client) = self.open(d, Page::Console, &url, options, true)?;
+                // A persistent session, shared by every console tab of this identity: one
+                // connection, and accepted QoS 1/2 publishes survive a reload or a closed tab.
+                // Not with an empty client id (the token-only log-in): the broker assigns one,
+                // which needs a clean session [MQTT-3.1.3-7] and cannot be shared.
+                let persistent = !options.client_id.is_empty();
+                options.clean_session = !persistent;
+                let (generation, client) =
+                    self.open(d, Page::Console, &url, options, persistent)?;
                 let out = d.clone();
                 let flow = Console::new(identity, c.mode);
                 self.flow = Some(client.attach(flow, move |output| {
