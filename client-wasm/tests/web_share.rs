@@ -246,3 +246,83 @@ async fn an_unsubscribe_in_one_tab_keeps_the_filter_of_the_other() {
     b.end();
     a.end();
 }
+
+/// The leader keeps a follower's QoS 1/2 publish in its IndexedDB store (`BrowserConfig` as
+/// the web app's console uses it, offline: the route's upstream is down): the leader accepts
+/// it once the transaction holding its row committed, and only then tells the follower it is
+/// stored; one the store cannot hold is refused in the follower with `storage_full`. When the
+/// leader goes, the follower leads: it reads the store, restores the row and adopts it as its
+/// own publish (one pending message, not two: it is not submitted again).
+#[wasm_bindgen_test]
+async fn a_followers_publish_is_stored_by_the_leader_and_adopted_by_the_next() {
+    use client_wasm::browser::{BrowserConfig, TabRole};
+    use mqtt_core::persist::StoreError;
+    use mqtt_core::{Event, PublishFailure, QoS};
+
+    let Some(down) = stack_url(DOWN_URL) else {
+        return;
+    };
+    let id = unique();
+    let client_id = format!("share-store-{id}");
+    let topic = format!("{USER}/share-store-{id}");
+    let config = BrowserConfig {
+        share: true,
+        store_quota: Some(300),
+        ..BrowserConfig::default()
+    };
+    let leader = Recorded::connect_with(down, persistent_options(&client_id), config.clone());
+    wait_until(5_000, "the first client to lead", || {
+        leader.client.role() == TabRole::Leader
+    })
+    .await;
+    let follower = Recorded::connect_with(down, persistent_options(&client_id), config);
+    assert_eq!(follower.client.role(), TabRole::Follower);
+
+    follower
+        .client
+        .publish(&topic, b"from-follower", QoS::AtLeastOnce, false)
+        .expect("handed to the leader");
+    wait_until(5_000, "the leader to accept it (row committed)", || {
+        leader.client.pending_count() == 1
+    })
+    .await;
+    let record = stored_record(&client_id).await.expect("a record");
+    assert!(record.contains("ZnJvbS1mb2xsb3dlcg=="), "its row: {record}");
+
+    follower
+        .client
+        .publish(&topic, &[b'r'; 4096], QoS::ExactlyOnce, false)
+        .expect("handed to the leader");
+    follower
+        .wait(5_000, |e| {
+            matches!(
+                e,
+                Event::PublishFailed {
+                    reason: PublishFailure::NotStored(StoreError::Full),
+                    ..
+                }
+            )
+        })
+        .await;
+    assert_eq!(follower.client.pending_count(), 1, "the stored one waits");
+    assert_eq!(
+        leader.client.pending_count(),
+        1,
+        "the refused one was never accepted"
+    );
+
+    // The leader's page goes away without end() (a crash, a reload).
+    drop(leader);
+    wait_until(5_000, "the follower to lead", || {
+        follower.client.role() == TabRole::Leader
+    })
+    .await;
+    sleep(500).await;
+    assert_eq!(
+        follower.client.pending_count(),
+        1,
+        "restored from the store and adopted, not submitted again"
+    );
+    assert_eq!(follower.count(|e| matches!(e, Event::Published { .. })), 0);
+    follower.client.end();
+}
