@@ -14,7 +14,9 @@
 //!
 //! When another client (a device, the CLI, another browser) keeps taking the client id over,
 //! the state becomes `{ state: "elsewhere", at }` instead of a reconnect loop (see
-//! `mqtt_core::takeover`); `client.takeOver()` connects again and takes it back.
+//! `mqtt_core::takeover`); `client.takeOver()` connects again and takes it back. With a
+//! connection shared by several tabs every tab shows the state, and `takeOver()` in a follower
+//! asks the leader tab to do it.
 //!
 //! Promises settle on acknowledgement (SUBACK, UNSUBACK, PUBACK, PUBCOMP; QoS 0: handed to the
 //! WebSocket) and reject on `end()` or when the connection is lost for good. Errors are `Error`s
@@ -499,7 +501,8 @@ impl MqttClient {
     }
 
     /// After the "elsewhere" state: connects again, taking the client id over from the other
-    /// client. Pending publishes were kept and go out once connected.
+    /// client. Pending publishes were kept and go out once connected. In a follower tab: the
+    /// leader tab, which holds the connection, is asked to.
     #[wasm_bindgen(js_name = takeOver)]
     pub fn take_over(&self) {
         self.client.take_over();

@@ -254,8 +254,9 @@ impl Client {
         qos: QoS,
         retain: bool,
     ) -> Result<PublishId, CommandError> {
-        // Written ahead (persistent sessions): `Ok` means the message survives a reload; in a
-        // follower tab, that it is on its way to the leader (see the `share` module).
+        // Persistent sessions: QoS 1/2 is accepted once its row is committed (`Published` or
+        // `PublishFailed` follow); in a follower tab, `Ok` means it is on its way to the
+        // leader, whose store keeps it (see the `share` module).
         self.run(Command::Publish {
             topic: topic.to_string(),
             payload: payload.to_vec(),

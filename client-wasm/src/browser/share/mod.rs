@@ -13,7 +13,8 @@
 //! that dies first leaves it to be handed again to the next leader, which is where
 //! idempotency comes from:
 //! - a publish the leader has not accepted (`acc`) is re-submitted: it was never stored;
-//! - a publish it accepted is in the store (persistent sessions), which the next leader
+//! - a publish it accepted is in the store (persistent sessions: `acc` with `p` is posted only
+//!   once the IndexedDB transaction holding its row committed), which the next leader
 //!   restores and finishes; the follower *adopts* it (`adopt`: matched by topic, payload and
 //!   QoS to a restored row not yet claimed) to be told when it completes, or is told `ok` at once
 //!   when no row is left (it completed before). So a QoS 2 message is never sent twice, a QoS 1
@@ -22,9 +23,15 @@
 //! - a leader answers a request id it has seen with the same answer (`acc` while in progress,
 //!   `ok` once done), so a request that crossed a leader change is not run twice.
 //!
-//! The one gap: a leader killed between writing a publish to its store and posting `acc` (one
-//! task; a closing tab finishes it, a crashing renderer may not) leaves a stored message the
-//! follower re-submits, so that QoS 2 message may arrive twice.
+//! The one gap: a leader killed between the commit of a follower's row and its transaction's
+//! `complete` event (which posts `acc`) leaves a stored message the follower re-submits, so that
+//! QoS 2 message may arrive twice.
+//!
+//! A tab granted the lock first opens and reads the store (IndexedDB answers asynchronously;
+//! `Shared::restore_store`, the same path a lone tab takes at startup): until then its own calls
+//! wait as a follower's do and the others' requests are ignored; its `hello` then has every
+//! follower hand them again. "Connected elsewhere" (`mqtt_core::takeover`) reaches every tab
+//! as the leader's state; a follower's `takeOver` is handed to the leader (`take`).
 //!
 //! Subscriptions are each tab's: every follower re-subscribes its filters to a new leader.
 //! Every tab sees every message of the shared connection.
@@ -92,7 +99,7 @@ enum Owner {
 struct Mine {
     id: u64,
     command: Command,
-    /// The leader accepted it into its store (`acc` with `p`): the next leader restores it.
+    /// The leader's store committed its row (`acc` with `p`): the next leader restores it.
     stored: bool,
 }
 
