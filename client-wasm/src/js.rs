@@ -14,7 +14,9 @@
 //!
 //! When another client (a device, the CLI, another browser) keeps taking the client id over,
 //! the state becomes `{ state: "elsewhere", at }` instead of a reconnect loop (see
-//! `mqtt_core::takeover`); `client.takeOver()` connects again and takes it back.
+//! `mqtt_core::takeover`); `client.takeOver()` connects again and takes it back. With a
+//! connection shared by several tabs every tab shows the state, and `takeOver()` in a follower
+//! asks the leader tab to do it.
 //!
 //! Promises settle on acknowledgement (SUBACK, UNSUBACK, PUBACK, PUBCOMP; QoS 0: handed to the
 //! WebSocket) and reject on `end()` or when the connection is lost for good. Errors are `Error`s
@@ -33,7 +35,7 @@ use js_sys::{Array, ArrayBuffer, Function, Object, Promise, Reflect, Uint8Array}
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-use crate::browser::Client;
+use crate::browser::{BrowserConfig, Client};
 use mqtt_core::{
     qos_from_u8, qos_to_u8, CommandError, ConnectionError, Event, Message, Options, QoS,
 };
@@ -59,6 +61,8 @@ export interface ConnectOptions {
   maxQueued?: number;
   /** How long to wait for the WebSocket and CONNACK (default 10000). */
   connectTimeoutMs?: number;
+  /** With an explicit clientId, the tabs of this origin that connect to the same URL with the same clientId share one connection (default true; see `role`); false: this tab connects alone. */
+  share?: boolean;
 }
 
 export interface PublishOptions {
@@ -380,11 +384,17 @@ pub struct MqttClient {
 /// open a WebSocket to `url`.
 #[wasm_bindgen]
 pub fn connect(url: &str, options: Option<ConnectOptions>) -> Result<MqttClient, JsValue> {
-    let options = parse_options(options.map(JsValue::from).unwrap_or(JsValue::UNDEFINED))?;
+    let js = options.map(JsValue::from).unwrap_or(JsValue::UNDEFINED);
+    let options = parse_options(js.clone())?;
+    // A random id is this tab's alone: there is nothing to share.
+    let config = BrowserConfig {
+        share: get_bool(&js, "share")?.unwrap_or(true) && get_string(&js, "clientId")?.is_some(),
+        ..BrowserConfig::default()
+    };
     let shared = Rc::new(Shared::default());
     *shared.state.borrow_mut() = state_object("connecting", &[("attempt", 0.into())]);
     let handler = shared.clone();
-    let client = Client::connect(url, options, move |event| handler.handle(event))
+    let client = Client::connect_with(url, options, config, move |event| handler.handle(event))
         .map_err(|e| command_error(&e))?;
     Ok(MqttClient { client, shared })
 }
@@ -466,6 +476,13 @@ impl MqttClient {
         self.shared.state.borrow().clone().unchecked_into()
     }
 
+    /// "leader" (this tab holds the shared connection), "follower" (another tab does) or
+    /// "solo" (not shared).
+    #[wasm_bindgen(getter)]
+    pub fn role(&self) -> String {
+        self.client.role().as_str().into()
+    }
+
     #[wasm_bindgen(getter)]
     pub fn connected(&self) -> bool {
         self.client.is_connected()
@@ -484,7 +501,8 @@ impl MqttClient {
     }
 
     /// After the "elsewhere" state: connects again, taking the client id over from the other
-    /// client. Pending publishes were kept and go out once connected.
+    /// client. Pending publishes were kept and go out once connected. In a follower tab: the
+    /// leader tab, which holds the connection, is asked to.
     #[wasm_bindgen(js_name = takeOver)]
     pub fn take_over(&self) {
         self.client.take_over();

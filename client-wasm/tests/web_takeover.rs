@@ -124,3 +124,73 @@ async fn repeated_takeovers_from_outside_end_in_elsewhere_not_a_loop() {
     assert_eq!(state_name(&client.state().into()), "connected");
     client.end();
 }
+
+/// A connection shared by two clients (tabs) of one client id ([MQTT-3.1.4-2] from outside):
+/// the leader stops in "elsewhere" and so does the follower, which learns it from the leader;
+/// the follower's `takeOver()` is handed to the leader, whose connection it is, and both are
+/// connected again.
+#[wasm_bindgen_test]
+async fn a_shared_connection_taken_from_outside_is_elsewhere_in_every_tab() {
+    let Some(url) = stack_url(WS_URL) else {
+        return;
+    };
+    let client_id = format!("elsewhere-shared-{}", unique());
+    let options = || {
+        let options = Object::new();
+        for (k, v) in [
+            ("clientId", JsValue::from(client_id.as_str())),
+            ("username", USER.into()),
+            ("password", PASSWORD.into()),
+        ] {
+            Reflect::set(&options, &k.into(), &v).expect("set");
+        }
+        let backoff = Object::new();
+        Reflect::set(&backoff, &"initialMs".into(), &200.into()).expect("set");
+        Reflect::set(&backoff, &"maxMs".into(), &1_000.into()).expect("set");
+        Reflect::set(&options, &"reconnect".into(), &backoff).expect("set");
+        Some(options.unchecked_into())
+    };
+    let state = |client: &client_wasm::js::MqttClient| state_name(&client.state().into());
+    let leader = connect(url, options()).expect("connect");
+    assert!(eventually(10_000, || state(&leader) == "connected").await);
+    let follower = connect(url, options()).expect("connect");
+    assert!(eventually(5_000, || state(&follower) == "connected").await);
+    assert_eq!(
+        (leader.role().as_str(), follower.role().as_str()),
+        ("leader", "follower")
+    );
+
+    let outside: Rc<RefCell<Option<String>>> = Rc::default();
+    let done = outside.clone();
+    let path = format!("/take-over?client_id={client_id}&ms=8000");
+    wasm_bindgen_futures::spawn_local(async move {
+        *done.borrow_mut() = Some(control(&path).await);
+    });
+    let both = eventually(8_000, || {
+        state(&leader) == "elsewhere" && state(&follower) == "elsewhere"
+    })
+    .await;
+    assert!(
+        both,
+        "states: leader {}, follower {}",
+        state(&leader),
+        state(&follower)
+    );
+    let error = Reflect::get(&follower.state(), &"error".into()).expect("error");
+    assert_eq!(code(&error), "connected_elsewhere");
+
+    // The other client is gone; the user takes the id back in the follower's tab.
+    assert!(eventually(15_000, || outside.borrow().is_some()).await);
+    follower.take_over();
+    assert!(
+        eventually(10_000, || {
+            state(&leader) == "connected" && state(&follower) == "connected"
+        })
+        .await,
+        "states: leader {}, follower {}",
+        state(&leader),
+        state(&follower)
+    );
+    follower.end();
+    leader.end();
+}

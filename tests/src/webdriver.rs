@@ -276,6 +276,18 @@ impl Browser {
         self.run(self.driver.switch_to_window(handle.clone()))
             .unwrap_or_else(|e| panic!("switch to tab {handle}: {e}"));
     }
+
+    /// Opens a new window of the same profile and returns its handle (the current one stays).
+    pub fn new_window(&self) -> WindowHandle {
+        self.run(self.driver.new_window())
+            .unwrap_or_else(|e| panic!("new window: {e}"))
+    }
+
+    /// Closes the current tab or window (as a user closing it: its page unloads).
+    pub fn close_current(&self) {
+        self.run(self.driver.close_window())
+            .unwrap_or_else(|e| panic!("close window: {e}"));
+    }
 }
 
 impl Drop for Browser {

@@ -175,7 +175,7 @@ pub fn app() -> Html {
                     </ul>
                 </nav>
                 <crate::components::status::StatusLine status={s.conn.status.clone()}
-                    purpose={s.conn.purpose} notice={s.notice.clone()} />
+                    purpose={s.conn.purpose} notice={s.notice.clone()} role={s.conn.role} />
             </header>
             <main id="page" data-page={page.slug()}>
                 { match page {

@@ -4,7 +4,7 @@
 
 use core::time::Duration;
 
-use client_wasm::browser::{Client, FlowHandle};
+use client_wasm::browser::{BrowserConfig, Client, FlowHandle, TabRole};
 use mqtt_core::flows::{
     Activation, ActivationMode, Console, ConsoleMode, Device, DeviceConfig, EchoHost,
     EchoHostConfig, LoginStyle,
@@ -84,6 +84,7 @@ impl Runtime {
         purpose: Page,
         url: &str,
         options: Options,
+        share: bool,
     ) -> Result<(u64, Client), String> {
         self.stop();
         self.generation += 1;
@@ -93,7 +94,11 @@ impl Runtime {
             purpose,
         });
         let events = d.clone();
-        let client = Client::connect(url, seeded(options), move |event| {
+        let config = BrowserConfig {
+            share,
+            ..BrowserConfig::default()
+        };
+        let client = Client::connect_with(url, seeded(options), config, move |event| {
             events.dispatch(Action::Event {
                 generation,
                 at_ms: wall_ms(),
@@ -107,6 +112,21 @@ impl Runtime {
                 return Err(refused.to_string());
             }
         };
+        let role_of = |role: TabRole| match role {
+            TabRole::Solo => "",
+            other => other.as_str(),
+        };
+        d.dispatch(Action::Role {
+            generation,
+            role: role_of(client.role()),
+        });
+        let roles = d.clone();
+        client.on_role(move |role| {
+            roles.dispatch(Action::Role {
+                generation,
+                role: role_of(role),
+            })
+        });
         self.client = Some(client.clone());
         self.purpose = Some(purpose);
         Ok((generation, client))
@@ -169,7 +189,7 @@ impl Runtime {
                     })
                     .subscribing(a.subscribe || !current);
                 let options = flow.session_options();
-                let (generation, client) = self.open(d, Page::Activate, &url, options)?;
+                let (generation, client) = self.open(d, Page::Activate, &url, options, false)?;
                 let out = d.clone();
                 self.flow = Some(client.attach(flow, move |outcome| {
                     out.dispatch(Action::Activated {
@@ -182,7 +202,7 @@ impl Runtime {
                 let identity = required(&s.identity, "device identity")?;
                 let url = s.endpoint()?;
                 let c = &state.console;
-                let options = match c.mode {
+                let mut options = match c.mode {
                     ConsoleMode::Legacy => with_credentials(
                         Options::new(s.client_id_for(Page::Console)),
                         &s.username,
@@ -191,7 +211,14 @@ impl Runtime {
                     // The current API: the log-in style decides client id and user name.
                     ConsoleMode::Resource => c.login.login_options(identity, &s.password),
                 };
-                let (generation, client) = self.open(d, Page::Console, &url, options)?;
+                // A persistent session, shared by every console tab of this identity: one
+                // connection, and accepted QoS 1/2 publishes survive a reload or a closed tab.
+                // Not with an empty client id (the token-only log-in): the broker assigns one,
+                // which needs a clean session [MQTT-3.1.3-7] and cannot be shared.
+                let persistent = !options.client_id.is_empty();
+                options.clean_session = !persistent;
+                let (generation, client) =
+                    self.open(d, Page::Console, &url, options, persistent)?;
                 let out = d.clone();
                 let flow = Console::new(identity, c.mode);
                 self.flow = Some(client.attach(flow, move |output| {
@@ -244,7 +271,7 @@ impl Runtime {
                     &s.username,
                     &s.password,
                 );
-                let (generation, client) = self.open(d, Page::Echo, &url, options)?;
+                let (generation, client) = self.open(d, Page::Echo, &url, options, false)?;
                 let out = d.clone();
                 self.flow = Some(client.attach(EchoHost::new(config), move |output| {
                     out.dispatch(Action::EchoOutput { generation, output })
@@ -268,7 +295,7 @@ impl Runtime {
                     &s.username,
                     &s.password,
                 );
-                let (generation, client) = self.open(d, Page::Device, &url, options)?;
+                let (generation, client) = self.open(d, Page::Device, &url, options, false)?;
                 let out = d.clone();
                 self.flow = Some(client.attach(Device::new(config), move |output| {
                     out.dispatch(Action::DeviceOutput { generation, output })
@@ -280,7 +307,7 @@ impl Runtime {
                 let url = s.endpoint()?;
                 let options =
                     with_credentials(Options::new(format!("{user}-portal")), user, &p.password);
-                self.open(d, Page::Platform, &url, options)?;
+                self.open(d, Page::Platform, &url, options, false)?;
             }
             Op::WritePlatform => {
                 let p = &state.platform;

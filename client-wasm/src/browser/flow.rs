@@ -5,7 +5,7 @@ use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 
 use super::Shared;
-use mqtt_core::flows::{pump, Flow};
+use mqtt_core::flows::Flow;
 use mqtt_core::{Event, Instant};
 
 pub(super) trait ErasedFlow {
@@ -64,7 +64,10 @@ impl<F: Flow> ErasedFlow for Slot<F> {
             if let Ok(mut inner) = shared.inner.try_borrow_mut() {
                 if !inner.ended {
                     // Refused commands (a full queue) are the flow's to notice through events.
-                    let _ = pump(&mut inner.session, &mut *flow, now);
+                    // Through `command`, so that a follower tab hands them to the leader.
+                    while let Some(command) = flow.poll_command() {
+                        let _ = inner.command(now, command);
+                    }
                 }
             }
             while let Some(output) = flow.poll_output() {

@@ -19,6 +19,7 @@ mod console;
 mod flow;
 mod idb;
 mod online;
+mod share;
 mod socket;
 mod storage;
 mod timer;
@@ -29,7 +30,7 @@ use std::rc::{Rc, Weak};
 
 use wasm_bindgen::prelude::*;
 
-use mqtt_core::flows::{earliest, Flow};
+use mqtt_core::flows::{earliest, Command, Flow};
 use mqtt_core::persist::{Persistence, Snapshot, StoreError};
 use mqtt_core::{
     CommandError, Event, Instant, Options, PublishId, QoS, RequestId, Session, TransportAction,
@@ -37,10 +38,12 @@ use mqtt_core::{
 };
 
 pub use flow::FlowHandle;
+pub use share::TabRole;
 pub use storage::storage_key;
 
 use crate::close;
 use flow::ErasedFlow;
+use share::Share;
 use socket::{Socket, SocketEvent};
 use storage::SessionStore;
 use timer::Timer;
@@ -66,6 +69,11 @@ pub struct BrowserConfig {
     pub store_quota: Option<usize>,
     /// Run the timer in a Worker so that hidden tabs keep keepalive and reconnect timing.
     pub worker_timer: bool,
+    /// Share one connection with the other tabs of the origin that connect to the same URL
+    /// with the same client id (see the `share` module): one tab holds the WebSocket, the
+    /// others go through it. Falls back to a connection of its own where the browser has no
+    /// Web Locks API or BroadcastChannel.
+    pub share: bool,
 }
 
 impl Default for BrowserConfig {
@@ -74,6 +82,7 @@ impl Default for BrowserConfig {
             persist: true,
             worker_timer: true,
             store_quota: None,
+            share: false,
         }
     }
 }
@@ -85,10 +94,12 @@ pub struct Client {
 }
 
 type EventCallback = Box<dyn FnMut(Event)>;
+type RoleCallback = Box<dyn FnMut(TabRole)>;
 
 struct Shared {
     inner: RefCell<Inner>,
     on_event: RefCell<Option<EventCallback>>,
+    on_role: RefCell<Option<RoleCallback>>,
     flows: RefCell<Vec<Rc<dyn ErasedFlow>>>,
     queue: RefCell<VecDeque<Event>>,
     dispatching: Cell<bool>,
@@ -108,11 +119,17 @@ struct Inner {
     opened: bool,
     timer: Option<Timer>,
     armed: Option<Instant>,
-    /// The stored session (persistent sessions only).
+    /// Persistent session: keep the session in a store (IndexedDB).
+    persist: bool,
+    store_quota: Option<usize>,
+    /// The stored session (persistent sessions only; a follower tab has none: the leader's
+    /// store is the connection's).
     stored: Option<Stored>,
     ended: bool,
     /// The `online` listener on the global object (reconnects at once when the network is back).
     online: Option<online::Listener>,
+    /// The connection is shared with other tabs (`BrowserConfig::share`).
+    share: Option<Share>,
 }
 
 /// A persistent session's store and the write handshake with it.
@@ -149,13 +166,8 @@ impl Client {
         check_url(url)?;
         options.check()?;
         let persist = config.persist && !options.clean_session;
-        let client_id = options.client_id.clone();
+        let share_name = share::share_name(url, &options.client_id);
         let session = Session::new(options);
-        let stored = persist.then(|| Stored {
-            persistence: Persistence::new(&session),
-            store: None,
-            failing: false,
-        });
         let shared = Rc::new(Shared {
             inner: RefCell::new(Inner {
                 session,
@@ -167,11 +179,15 @@ impl Client {
                 opened: false,
                 timer: None,
                 armed: None,
-                stored,
+                persist,
+                store_quota: config.store_quota,
+                stored: None,
                 ended: false,
                 online: None,
+                share: None,
             }),
             on_event: RefCell::new(Some(Box::new(on_event))),
+            on_role: RefCell::new(None),
             flows: RefCell::new(Vec::new()),
             queue: RefCell::new(VecDeque::new()),
             dispatching: Cell::new(false),
@@ -189,28 +205,41 @@ impl Client {
                 Client { shared }.reconnect_now();
             }
         });
-        if persist {
-            let weak = Rc::downgrade(&shared);
-            SessionStore::open(&client_id, config.store_quota, move |store, snapshot| {
-                if let Some(shared) = weak.upgrade() {
-                    shared.store_opened(store, snapshot);
-                }
-            });
-        } else {
-            shared.inner.borrow_mut().session.connect(now());
-            shared.drive();
+        if !(config.share && shared.join(&share_name)) {
+            // Connects once the stored session is read (see `Shared::restore_store`).
+            shared.restore_store();
         }
+        shared.drive();
         Ok(Client { shared })
     }
 
+    /// Whether this tab holds the connection, goes through another tab's, or has its own.
+    pub fn role(&self) -> TabRole {
+        self.shared
+            .inner
+            .borrow()
+            .share
+            .as_ref()
+            .map_or(TabRole::Solo, Share::role)
+    }
+
+    /// Calls `on_role` whenever [`Client::role`] changes (a follower becoming the leader).
+    pub fn on_role(&self, on_role: impl FnMut(TabRole) + 'static) {
+        *self.shared.on_role.borrow_mut() = Some(Box::new(on_role));
+    }
+
     pub fn subscribe(&self, filters: &[(&str, QoS)]) -> Result<RequestId, CommandError> {
-        let result = self.with_session(|s, now| s.subscribe(now, filters));
-        self.shared.drive();
-        result
+        let list = filters.iter().map(|(f, q)| (f.to_string(), *q)).collect();
+        self.run(Command::Subscribe(list)).map(RequestId)
     }
 
     pub fn unsubscribe(&self, filters: &[&str]) -> Result<RequestId, CommandError> {
-        let result = self.with_session(|s, now| s.unsubscribe(now, filters));
+        let list = filters.iter().map(|f| f.to_string()).collect();
+        self.run(Command::Unsubscribe(list)).map(RequestId)
+    }
+
+    fn run(&self, command: Command) -> Result<u64, CommandError> {
+        let result = self.with_inner(|inner, now| inner.command(now, command));
         self.shared.drive();
         result
     }
@@ -225,22 +254,24 @@ impl Client {
         qos: QoS,
         retain: bool,
     ) -> Result<PublishId, CommandError> {
-        let result = self.with_inner(|inner, now| match inner.stored.as_mut() {
-            // Accepted once its row is committed, or `PublishFailed` (`storage_full`).
-            Some(stored) => {
-                let session = &mut inner.session;
-                stored
-                    .persistence
-                    .publish(session, now, topic, payload, qos, retain)
-            }
-            None => inner.session.publish(now, topic, payload, qos, retain),
-        });
-        self.shared.drive();
-        result
+        // Persistent sessions: QoS 1/2 is accepted once its row is committed (`Published` or
+        // `PublishFailed` follow); in a follower tab, `Ok` means it is on its way to the
+        // leader, whose store keeps it (see the `share` module).
+        self.run(Command::Publish {
+            topic: topic.to_string(),
+            payload: payload.to_vec(),
+            qos,
+            retain,
+        })
+        .map(PublishId)
     }
 
     pub fn is_connected(&self) -> bool {
-        self.shared.inner.borrow().session.is_connected()
+        let inner = self.shared.inner.borrow();
+        match &inner.share {
+            Some(share) if !share.leader => share.connected,
+            _ => inner.session.is_connected(),
+        }
     }
 
     /// Whether [`Client::end`] was called.
@@ -250,7 +281,11 @@ impl Client {
 
     /// Publishes not yet acknowledged.
     pub fn pending_count(&self) -> usize {
-        self.shared.inner.borrow().session.pending_count()
+        let inner = self.shared.inner.borrow();
+        match &inner.share {
+            Some(share) if !share.leader => share.pending_count(),
+            _ => inner.session.pending_count(),
+        }
     }
 
     /// Whether the timer runs in a Worker (false: the page's `setTimeout`).
@@ -272,7 +307,7 @@ impl Client {
     /// while the stored session is read, and after [`Client::connected_elsewhere`].
     pub fn reconnect_now(&self) {
         let _ = self.with_inner(|inner, now| {
-            if !inner.loading() && !inner.session.is_connected_elsewhere() {
+            if !inner.loading() && !inner.follows() && !inner.session.is_connected_elsewhere() {
                 inner.session.connect(now);
             }
             Ok(())
@@ -283,14 +318,21 @@ impl Client {
     /// Whether the session stopped because another client uses its client id
     /// ([`mqtt_core::ConnectionError::ConnectedElsewhere`]).
     pub fn connected_elsewhere(&self) -> bool {
-        self.shared.inner.borrow().session.is_connected_elsewhere()
+        let inner = self.shared.inner.borrow();
+        match &inner.share {
+            Some(share) if !share.leader => share.elsewhere,
+            _ => inner.session.is_connected_elsewhere(),
+        }
     }
 
     /// Connects again after "connected elsewhere", taking the client id over (the other client
-    /// is disconnected by the broker). Also skips a reconnect delay.
+    /// is disconnected by the broker). Also skips a reconnect delay. In a follower tab it asks
+    /// the leader, whose connection it is, to do so.
     pub fn take_over(&self) {
         let _ = self.with_inner(|inner, now| {
-            if !inner.loading() {
+            if inner.follows() {
+                inner.ask_take_over();
+            } else if !inner.loading() {
                 inner.session.connect(now);
             }
             Ok(())
@@ -307,7 +349,15 @@ impl Client {
                 return;
             }
             // The socket closes below: no waiting for PUBRELs (see `Session::disconnect`).
-            inner.session.disconnect_now(now());
+            // A follower tab has no connection to end: it only leaves.
+            if inner.share.as_ref().is_none_or(|s| s.leader) {
+                inner.session.disconnect_now(now());
+            } else {
+                self.shared
+                    .queue
+                    .borrow_mut()
+                    .push_back(Event::Disconnected);
+            }
         }
         self.shared.drive();
         let flows = std::mem::take(&mut *self.shared.flows.borrow_mut());
@@ -322,6 +372,8 @@ impl Client {
         if let Some(socket) = inner.socket.take() {
             socket.close(1000, "client ended");
         }
+        // After the DISCONNECT: the next tab in line takes the lock and connects.
+        inner.leave();
     }
 
     /// Runs a sans-IO flow on this client: feeds it every event, applies its commands
@@ -344,13 +396,6 @@ impl Client {
         FlowHandle::new(Rc::downgrade(&self.shared), erased)
     }
 
-    fn with_session<T>(
-        &self,
-        f: impl FnOnce(&mut Session, Instant) -> Result<T, CommandError>,
-    ) -> Result<T, CommandError> {
-        self.with_inner(|inner, now| f(&mut inner.session, now))
-    }
-
     /// Runs a command on the client's state, unless the client was ended.
     fn with_inner<T>(
         &self,
@@ -365,6 +410,68 @@ impl Client {
 }
 
 impl Shared {
+    /// Joins the tabs sharing `name`: a follower until the lock is granted. False when the
+    /// browser cannot share (no BroadcastChannel or Web Locks): the tab connects alone.
+    fn join(self: &Rc<Self>, name: &str) -> bool {
+        let weak = Rc::downgrade(self);
+        let tab = format!(
+            "{:x}{:x}",
+            js_sys::Math::random().to_bits(),
+            performance_now().to_bits()
+        );
+        let share = Share::open(name, tab, move |data| {
+            if let Some(shared) = weak.upgrade() {
+                shared.on_channel(&data);
+            }
+        });
+        let Some(share) = share else { return false };
+        self.inner.borrow_mut().share = Some(share);
+        let weak = Rc::downgrade(self);
+        let requested = share::request_lock(name, move |release| {
+            weak.upgrade().is_some_and(|shared| shared.promote(release))
+        });
+        if !requested {
+            self.inner.borrow_mut().share = None;
+        }
+        requested
+    }
+
+    /// (A loop of `push_back`, already in the binary, rather than another `extend`.)
+    fn enqueue(&self, events: Vec<Event>) {
+        let mut queue = self.queue.borrow_mut();
+        for event in events {
+            queue.push_back(event);
+        }
+    }
+
+    fn on_channel(self: &Rc<Self>, data: &JsValue) {
+        let mut events = Vec::new();
+        {
+            let mut inner = self.inner.borrow_mut();
+            if inner.ended {
+                return;
+            }
+            inner.on_channel(now(), data, &mut events);
+        }
+        self.enqueue(events);
+        self.drive();
+    }
+
+    /// The lock was granted: this tab becomes the leader once the stored session is read
+    /// (until then its calls wait as a follower's do). False when it no longer wants it.
+    fn promote(self: &Rc<Self>, release: js_sys::Function) -> bool {
+        {
+            let mut inner = self.inner.borrow_mut();
+            let ended = inner.ended;
+            let Some(share) = inner.share.as_mut().filter(|_| !ended) else {
+                return false;
+            };
+            share.release = Some(release);
+        }
+        self.restore_store();
+        true
+    }
+
     /// Drains the session, then (unless already inside a callback) delivers queued events to
     /// flows and `on_event` until nothing is left, then re-arms the timer.
     fn drive(self: &Rc<Self>) {
@@ -438,7 +545,14 @@ impl Shared {
             {
                 let mut queue = self.queue.borrow_mut();
                 while let Some(event) = inner.session.poll_event() {
-                    queue.push_back(event);
+                    if let Some(event) = inner.route(event) {
+                        queue.push_back(event);
+                    }
+                }
+                if let Some(share) = inner.share.as_mut() {
+                    for event in std::mem::take(&mut share.local_events) {
+                        queue.push_back(event);
+                    }
                 }
             }
             if !progressed {
@@ -484,24 +598,61 @@ impl Shared {
         self.drive();
     }
 
-    /// The store is open and read: restore what it held, then connect.
-    fn store_opened(self: &Rc<Self>, store: SessionStore, snapshot: Snapshot) {
-        {
+    /// Opens the store (persistent sessions) and reads it; then restores what it held and
+    /// connects ([`Shared::store_opened`]). A lone tab does this at once, a shared tab when it
+    /// becomes the leader (it takes over the connection's stored session).
+    fn restore_store(self: &Rc<Self>) {
+        let opening = {
             let mut inner = self.inner.borrow_mut();
-            if !snapshot.is_empty() {
-                let restored = inner.session.restore(snapshot);
-                for row in &restored.rejected {
-                    console::warn(&format!(
-                        "client-wasm: a stored row was refused ({}): {}",
-                        row.index, row.reason
-                    ));
-                }
+            let opening = inner.persist.then(|| {
+                let quota = inner.store_quota;
+                (inner.session.options().client_id.clone(), quota)
+            });
+            if opening.is_some() {
+                inner.stored = Some(Stored {
+                    persistence: Persistence::new(&inner.session),
+                    store: None,
+                    failing: false,
+                });
             }
-            if let Some(stored) = inner.stored.as_mut() {
+            opening
+        };
+        let Some((client_id, quota)) = opening else {
+            return self.store_opened(None, Snapshot::default());
+        };
+        // No borrow held: without IndexedDB, `done` runs at once.
+        let weak = Rc::downgrade(self);
+        SessionStore::open(&client_id, quota, move |store, snapshot| {
+            if let Some(shared) = weak.upgrade() {
+                shared.store_opened(Some(store), snapshot);
+            }
+        });
+    }
+
+    /// The store is open and read: restore what it held, then connect (a new leader first
+    /// takes its own requests back from the follower role, see `share`).
+    fn store_opened(self: &Rc<Self>, store: Option<SessionStore>, snapshot: Snapshot) {
+        let promoted = {
+            let mut inner = self.inner.borrow_mut();
+            let restored = inner.restore(snapshot);
+            if let (Some(stored), Some(store)) = (inner.stored.as_mut(), store) {
                 stored.store = Some(Rc::new(store));
             }
-            if !inner.ended {
-                inner.session.connect(now());
+            if inner.ended {
+                None
+            } else {
+                inner.restored(now(), restored)
+            }
+        };
+        if let Some(events) = promoted {
+            self.enqueue(events);
+            let callback = self.on_role.borrow_mut().take();
+            if let Some(mut callback) = callback {
+                callback(TabRole::Leader);
+                let mut slot = self.on_role.borrow_mut();
+                if slot.is_none() {
+                    *slot = Some(callback);
+                }
             }
         }
         self.drive();
@@ -636,10 +787,24 @@ impl Inner {
     /// Applies the outcome of a snapshot write; a failed one is reported once per run.
     fn settle_write(&mut self, result: Result<(), StoreError>) {
         let Inner {
-            session, stored, ..
+            session,
+            stored,
+            share,
+            ..
         } = self;
         let Some(stored) = stored else { return };
-        match stored.persistence.write_done(session, now(), result) {
+        let uncommitted: Vec<PublishId> = stored.persistence.uncommitted().collect();
+        let outcome = stored.persistence.write_done(session, now(), result);
+        if let (Some(share), Ok(())) = (share.as_mut(), result) {
+            // A follower's publish is stored (`acc`) once the transaction holding its row
+            // committed, not when the leader took it.
+            for id in uncommitted {
+                if !stored.persistence.uncommitted().any(|u| u == id) {
+                    share.committed(id);
+                }
+            }
+        }
+        match outcome {
             Ok(()) => stored.failing = false,
             Err(e) if !stored.failing => {
                 stored.failing = true;
@@ -650,6 +815,11 @@ impl Inner {
             }
             Err(_) => {}
         }
+    }
+
+    /// Whether another tab holds the connection (this one only goes through it).
+    fn follows(&self) -> bool {
+        self.share.as_ref().is_some_and(|s| !s.leader)
     }
 
     /// Whether the stored session is still being read.

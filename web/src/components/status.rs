@@ -13,6 +13,9 @@ pub struct Props {
     pub status: Status,
     pub purpose: Option<Page>,
     pub notice: Option<String>,
+    /// "leader" / "follower" when the connection is shared with other tabs, else "".
+    #[prop_or_default]
+    pub role: &'static str,
 }
 
 #[component(StatusLine)]
@@ -34,6 +37,15 @@ pub fn status_line(p: &Props) -> Html {
                         onclick={app.op(Op::TakeOver)}>{ "Take over" }</button>
                 }
             </p>
+            if !p.role.is_empty() {
+                <p id="tab-role" data-testid="tab-role" data-role={p.role} class="tab-role">
+                    { if p.role == "leader" {
+                        "This tab holds the connection; other tabs of this identity share it."
+                    } else {
+                        "Shared: another tab of this identity holds the connection."
+                    } }
+                </p>
+            }
             if let Some(notice) = &p.notice {
                 <p id="notice" data-testid="notice" class="notice" role="alert">{ notice.clone() }</p>
             }

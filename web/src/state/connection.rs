@@ -144,6 +144,9 @@ pub struct Conn {
     /// What the current client is for (`None`: no client).
     pub purpose: Option<Purpose>,
     pub status: Status,
+    /// With a connection shared by the tabs of one identity: "leader" (this tab holds it) or
+    /// "follower" (another tab does); empty when not shared.
+    pub role: &'static str,
 }
 
 impl Conn {

@@ -96,6 +96,11 @@ pub enum Action {
     Stopped,
     /// A command could not be carried out; `None` clears the notice.
     Notice(Option<String>),
+    /// The tab's role in a shared connection ("leader", "follower"; "" when not shared).
+    Role {
+        generation: u64,
+        role: &'static str,
+    },
     Event {
         generation: u64,
         at_ms: u64,
@@ -183,6 +188,11 @@ impl State {
                 }
             }
             Action::Notice(notice) => self.notice = notice,
+            Action::Role { generation, role } => {
+                if self.conn.current(generation).is_some() {
+                    Rc::make_mut(&mut self.conn).role = role;
+                }
+            }
             Action::Event {
                 generation,
                 at_ms,
@@ -297,6 +307,7 @@ impl State {
             generation,
             purpose: Some(purpose),
             status: Status::Connecting { attempt: 0 },
+            role: "",
         });
         self.notice = None;
         match purpose {

@@ -119,6 +119,33 @@ fn connected_elsewhere_shows_when_and_take_over_reconnects() {
     assert_eq!(state.conn.status, Status::Connected);
 }
 
+/// A follower tab of a shared connection taken from outside: the status line says
+/// "connected elsewhere" and still says which tab holds the connection.
+#[test]
+fn connected_elsewhere_in_a_follower_tab_keeps_its_role() {
+    let state = started(Page::Console).apply(Action::Role {
+        generation: 1,
+        role: "follower",
+    });
+    let state = state.apply(ev(Event::ConnectionLost {
+        error: ConnectionError::ConnectedElsewhere { drops: 3 },
+        reconnect_in: None,
+        attempt: 0,
+    }));
+    assert_eq!(state.conn.status.key(), "elsewhere");
+    assert_eq!(state.conn.role, "follower");
+    let state = state.apply(Action::Role {
+        generation: 1,
+        role: "leader",
+    });
+    assert_eq!(
+        state.conn.status.key(),
+        "elsewhere",
+        "a role change alone leaves the status"
+    );
+    assert_eq!(state.conn.role, "leader");
+}
+
 #[test]
 fn events_of_an_old_connection_are_ignored() {
     let state = started(Page::Console).apply(Action::Started {

@@ -82,6 +82,11 @@ pub enum PublishFailure {
     /// Refused when its row was committed (the queue filled meanwhile): never accepted.
     #[error("the publish was not accepted: {0}")]
     Refused(CommandError),
+    /// The browser tab holding a connection shared by several tabs refused the publish that
+    /// this tab handed to it (its queue or its store was full); the code says which
+    /// (`queue_full`, `storage_full`...). Nothing was accepted.
+    #[error("the tab holding the shared connection refused the publish ({0})")]
+    RefusedBySharedConnection(&'static str),
 }
 
 impl PublishFailure {
@@ -92,6 +97,7 @@ impl PublishFailure {
             PublishFailure::NotStored(StoreError::Full) => "storage_full",
             PublishFailure::NotStored(_) => "storage_unavailable",
             PublishFailure::Refused(e) => e.code(),
+            PublishFailure::RefusedBySharedConnection(code) => code,
         }
     }
 }

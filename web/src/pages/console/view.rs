@@ -121,7 +121,7 @@ pub fn console_page(p: &Props) -> Html {
                         <p class="help">{ "Numeric values appear here as live charts." }</p>
                     }
                     { for charts.series.iter().map(|(name, points)| html! {
-                        <Chart key={name.clone()} name={name.clone()} points={points.clone()} />
+                        <Chart key={name.clone()} name={name.clone()} points={points.clone()} tz_offset_min={p.tz_offset_min} />
                     }) }
                 </div>
             </section>
