@@ -7,57 +7,14 @@ mod web_common;
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use client_wasm::js::{connect, MqttClient};
-use js_sys::{Array, Function, Object, Reflect, Uint8Array};
+use client_wasm::js::connect;
+use js_sys::{Array, Function, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 use web_common::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
-
-fn object(fields: &[(&str, JsValue)]) -> JsValue {
-    let o = Object::new();
-    for (k, v) in fields {
-        Reflect::set(&o, &(*k).into(), v).expect("set");
-    }
-    o.into()
-}
-
-fn field(value: &JsValue, key: &str) -> JsValue {
-    Reflect::get(value, &key.into()).unwrap_or(JsValue::UNDEFINED)
-}
-
-fn js_connect(url: &str, client_id: &str, extra: &[(&str, JsValue)]) -> MqttClient {
-    let mut fields = vec![
-        ("clientId", JsValue::from(client_id)),
-        ("username", JsValue::from(USER)),
-        ("password", JsValue::from(PASSWORD)),
-        (
-            "reconnect",
-            object(&[("initialMs", 200.into()), ("maxMs", 1_000.into())]),
-        ),
-    ];
-    fields.extend(extra.iter().cloned());
-    connect(url, Some(object(&fields).unchecked_into())).expect("connect")
-}
-
-/// Records every value passed to the callback it makes.
-fn recorder() -> (Rc<RefCell<Vec<JsValue>>>, Function) {
-    let seen = Rc::new(RefCell::new(Vec::new()));
-    let sink = seen.clone();
-    let f = Closure::<dyn FnMut(JsValue)>::new(move |v: JsValue| sink.borrow_mut().push(v));
-    (seen, f.into_js_value().unchecked_into())
-}
-
-async fn wait_until(ms: u32, what: &str, cond: impl Fn() -> bool) {
-    let mut waited = 0;
-    while !cond() {
-        assert!(waited < ms, "timed out waiting for {what}");
-        sleep(20).await;
-        waited += 20;
-    }
-}
 
 fn states(seen: &Rc<RefCell<Vec<JsValue>>>) -> Vec<String> {
     seen.borrow()

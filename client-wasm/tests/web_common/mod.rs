@@ -9,7 +9,8 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use client_wasm::browser::{BrowserConfig, Client};
-use js_sys::{Function, Promise, Reflect};
+use client_wasm::js::{connect, MqttClient};
+use js_sys::{Function, Object, Promise, Reflect};
 use mqtt_core::{Event, Options, QoS};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -239,4 +240,53 @@ pub fn code(error: &JsValue) -> String {
         .ok()
         .and_then(|c| c.as_string())
         .unwrap_or_default()
+}
+
+// ---- the JavaScript API (`client_wasm::js`) ---------------------------------------------
+
+/// A plain JS object with these fields.
+pub fn object(fields: &[(&str, JsValue)]) -> JsValue {
+    let o = Object::new();
+    for (k, v) in fields {
+        Reflect::set(&o, &(*k).into(), v).expect("set");
+    }
+    o.into()
+}
+
+/// `value[key]`, or `undefined`.
+pub fn field(value: &JsValue, key: &str) -> JsValue {
+    Reflect::get(value, &key.into()).unwrap_or(JsValue::UNDEFINED)
+}
+
+/// The JS API's `connect` with the test user and a quick reconnect, plus `extra` options.
+pub fn js_connect(url: &str, client_id: &str, extra: &[(&str, JsValue)]) -> MqttClient {
+    let mut fields = vec![
+        ("clientId", JsValue::from(client_id)),
+        ("username", JsValue::from(USER)),
+        ("password", JsValue::from(PASSWORD)),
+        (
+            "reconnect",
+            object(&[("initialMs", 200.into()), ("maxMs", 1_000.into())]),
+        ),
+    ];
+    fields.extend(extra.iter().cloned());
+    connect(url, Some(object(&fields).unchecked_into())).expect("connect")
+}
+
+/// Records every value passed to the callback it makes.
+pub fn recorder() -> (Rc<RefCell<Vec<JsValue>>>, Function) {
+    let seen = Rc::new(RefCell::new(Vec::new()));
+    let sink = seen.clone();
+    let f = Closure::<dyn FnMut(JsValue)>::new(move |v: JsValue| sink.borrow_mut().push(v));
+    (seen, f.into_js_value().unchecked_into())
+}
+
+/// Waits up to `ms` for `cond`, failing with `what`.
+pub async fn wait_until(ms: u32, what: &str, cond: impl Fn() -> bool) {
+    let mut waited = 0;
+    while !cond() {
+        assert!(waited < ms, "timed out waiting for {what}");
+        sleep(20).await;
+        waited += 20;
+    }
 }
