@@ -35,6 +35,7 @@
 pub mod admission;
 pub mod close;
 pub mod config;
+pub mod fd_budget;
 pub mod frame_cutter;
 pub mod framer;
 pub mod handshake;

@@ -152,6 +152,15 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    match ws_bridge::fd_budget::raise() {
+        Ok(sessions) if sessions < config.limits.max_connections as u64 => tracing::warn!(
+            sessions,
+            max_connections = config.limits.max_connections,
+            "the open-file limit holds fewer sessions than max_connections: raise it (LimitNOFILE, ulimit -n)"
+        ),
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "cannot read or raise the open-file limit"),
+    }
     // Cross-site WebSocket hijacking: any web page may open a route without an Origin list;
     // password guessing through the bridge: nothing slows it without a CONNECT rate limit.
     if !config.listen.ip().is_loopback() {
