@@ -99,3 +99,26 @@ pub fn wait_row(
             .then_some(())
     });
 }
+
+/// A folder to serve: `tests/clients/<page>` as `index.html`, with client-wasm's npm package
+/// (`client-wasm/pkg`, built by `scripts/build-pkg.sh`) under `pkg/`.
+pub fn package_site(page: &str) -> crate::certs::TempDir {
+    let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let pkg = manifest.join("../client-wasm/pkg");
+    assert!(
+        pkg.join("client_wasm.js").is_file() && pkg.join("client_wasm_bg.wasm").is_file(),
+        "{} is missing: build it first with `bash scripts/build-pkg.sh`",
+        pkg.display()
+    );
+    let site = crate::certs::TempDir::new("package-site");
+    std::fs::copy(
+        manifest.join("clients").join(page),
+        site.path().join("index.html"),
+    )
+    .expect("copy page");
+    std::fs::create_dir_all(site.path().join("pkg")).expect("pkg dir");
+    for file in ["client_wasm.js", "client_wasm_bg.wasm"] {
+        std::fs::copy(pkg.join(file), site.path().join("pkg").join(file)).expect("copy pkg");
+    }
+    site
+}

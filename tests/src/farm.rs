@@ -15,9 +15,7 @@ use tokio::sync::mpsc::{unbounded_channel, UnboundedSender};
 use crate::bridge::BridgeProcess;
 use crate::certs::TestPki;
 use crate::haproxy::{http_get_text, Haproxy, Setup};
-use crate::mosquitto::{
-    Mosquitto, MosquittoOptions, BROKER_NAME, PLATFORM_PASSWORD, PLATFORM_USER,
-};
+use crate::mosquitto::{Mosquitto, BROKER_NAME, PLATFORM_PASSWORD, PLATFORM_USER};
 use crate::procs::{free_port, loopback};
 
 pub const BRIDGES: usize = 3;
@@ -163,14 +161,7 @@ impl Farm {
     /// mosquitto (TLS, persistence), bridge 1 of three, HAProxy with all three; bridges 2 and 3
     /// are down until [`Farm::scale_out`].
     pub fn start(site: Option<&Path>) -> Farm {
-        let pki = TestPki::generate();
-        let broker = Mosquitto::start(
-            &pki,
-            MosquittoOptions {
-                users: vec![(USER.into(), PASSWORD.into())],
-                ..MosquittoOptions::default()
-            },
-        );
+        let (pki, broker) = Mosquitto::with_user(USER, PASSWORD);
         assert!(
             std::fs::read_to_string(broker.dir().join("mosquitto.conf"))
                 .unwrap_or_default()

@@ -23,8 +23,7 @@ use futures_util::{SinkExt, StreamExt};
 use mqtt_core::{Event, Options, QoS, Session};
 use mqttws::{BrokerUrl, Connector, Driver, Output, Step, TlsOptions};
 use tests::bridge::{mqtt, send_bin, toml_for_broker, ws_connect, BridgeProcess, Ws, WsOptions};
-use tests::certs::TestPki;
-use tests::mosquitto::{Mosquitto, MosquittoOptions};
+use tests::mosquitto::Mosquitto;
 use tokio::sync::Semaphore;
 use tungstenite::Message;
 
@@ -230,14 +229,7 @@ async fn five_thousand_sessions_then_a_minute_of_churn_leak_nothing() {
         "need {} open files per process (soft limit {soft}, hard {hard}): raise the hard limit",
         3 * SESSIONS + 1_000
     );
-    let pki = TestPki::generate();
-    let broker = Mosquitto::start(
-        &pki,
-        MosquittoOptions {
-            users: vec![(USER.into(), PASSWORD.into())],
-            ..MosquittoOptions::default()
-        },
-    );
+    let (_pki, broker) = Mosquitto::with_user(USER, PASSWORD);
     let limits = format!(
         "max_connections = {}\nmax_connections_per_ip = {}\nping_interval_ms = 300000\ndrain_timeout_ms = 1000",
         3 * SESSIONS,

@@ -7,12 +7,12 @@
 //! Needs: `cargo build -p ws-bridge --bins`, `scripts/build-pkg.sh` (client-wasm/pkg).
 
 use std::collections::BTreeSet;
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
+use tests::app_page::package_site;
 use tests::bridge::{toml_for_broker, BridgeProcess};
-use tests::certs::{TempDir, TestPki};
+use tests::certs::TestPki;
 use tests::mosquitto::{Mosquitto, MosquittoOptions, PLATFORM_PASSWORD, PLATFORM_USER};
 use tests::webdriver::Browser;
 
@@ -24,27 +24,6 @@ const COUNT: usize = 120;
 const SIZE: usize = 16 * 1024;
 /// Room left in the origin's quota above what it already uses.
 const HEADROOM: u64 = 256 * 1024;
-
-fn site() -> TempDir {
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let pkg = manifest.join("../client-wasm/pkg");
-    assert!(
-        pkg.join("client_wasm.js").is_file() && pkg.join("client_wasm_bg.wasm").is_file(),
-        "{} is missing: build it first with `bash scripts/build-pkg.sh`",
-        pkg.display()
-    );
-    let site = TempDir::new("quota-site");
-    std::fs::copy(
-        manifest.join("clients/quota_page.html"),
-        site.path().join("index.html"),
-    )
-    .expect("copy page");
-    std::fs::create_dir_all(site.path().join("pkg")).expect("pkg dir");
-    for file in ["client_wasm.js", "client_wasm_bg.wasm"] {
-        std::fs::copy(pkg.join(file), site.path().join("pkg").join(file)).expect("copy pkg");
-    }
-    site
-}
 
 fn wait(what: &str, limit: Duration, mut done: impl FnMut() -> bool, state: impl Fn() -> String) {
     let deadline = Instant::now() + limit;
@@ -82,7 +61,7 @@ fn names(value: &Value) -> BTreeSet<String> {
 fn a_full_indexeddb_quota_refuses_the_publish_and_loses_nothing_accepted() {
     let pki = TestPki::generate();
     let mut broker = Mosquitto::start(&pki, MosquittoOptions::default());
-    let site = site();
+    let site = package_site("quota_page.html");
     let toml = format!(
         "static_dir = \"{}\"\n{}",
         site.path().display(),

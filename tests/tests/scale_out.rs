@@ -25,14 +25,15 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
+use tests::app_page::package_site;
 use tests::bridge::{mqtt, read_packets, send_bin, ws_connect, BridgeProcess, WsOptions};
-use tests::certs::{TempDir, TestPki};
+use tests::certs::TempDir;
 use tests::cli;
 use tests::farm::{
     fail_over, now_ms, wait_until, Failover, Farm, Probe, FEED, LIMIT, PASSWORD, USER,
 };
 use tests::haproxy::{self, http_get_text, Setup};
-use tests::mosquitto::{Mosquitto, MosquittoOptions};
+use tests::mosquitto::Mosquitto;
 use tests::nginx::Nginx;
 use tests::procs::loopback;
 use tests::tally::{check, Figures};
@@ -140,14 +141,7 @@ fn the_nginx_example_passes_nginx_t() {
 #[test]
 fn the_nginx_example_relays_websockets_and_skips_a_dead_bridge() {
     let _serial = serial();
-    let pki = TestPki::generate();
-    let broker = Mosquitto::start(
-        &pki,
-        MosquittoOptions {
-            users: vec![(USER.into(), PASSWORD.into())],
-            ..MosquittoOptions::default()
-        },
-    );
+    let (_pki, broker) = Mosquitto::with_user(USER, PASSWORD);
     let mut bridges: Vec<BridgeProcess> = (0..2)
         .map(|_| BridgeProcess::with_config_toml(&tests::bridge::toml_for_broker(&broker, "")))
         .collect();
@@ -195,22 +189,7 @@ fn the_nginx_example_relays_websockets_and_skips_a_dead_bridge() {
 fn browser_session_survives_bridge_kill_and_drain_behind_haproxy() {
     let _serial = serial();
     const SENT: u32 = 150;
-    let pkg = Path::new(env!("CARGO_MANIFEST_DIR")).join("../client-wasm/pkg");
-    assert!(
-        pkg.join("client_wasm.js").is_file() && pkg.join("client_wasm_bg.wasm").is_file(),
-        "{} is missing: build it first with `bash scripts/build-pkg.sh`",
-        pkg.display()
-    );
-    let site = TempDir::new("scale-out-site");
-    std::fs::copy(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("clients/scale_out_page.html"),
-        site.path().join("index.html"),
-    )
-    .expect("copy page");
-    std::fs::create_dir_all(site.path().join("pkg")).expect("pkg dir");
-    for file in ["client_wasm.js", "client_wasm_bg.wasm"] {
-        std::fs::copy(pkg.join(file), site.path().join("pkg").join(file)).expect("copy pkg");
-    }
+    let site = package_site("scale_out_page.html");
     let mut farm = Farm::start(Some(site.path()));
     let browser = Browser::start();
     browser
