@@ -385,7 +385,10 @@ fn closing_the_leader_mid_stream_loses_nothing_and_duplicates_no_qos2() {
         Duration::from_secs(60),
         |b| (stored_number(b, "b-done") == 1).then_some(()),
     );
-    let mut wanted = stream_payloads("a", accepted_a);
+    // The last click may not have been accepted yet (its row not committed) when the window
+    // closed: a publish is accepted only once stored, so it may or may not arrive. Every
+    // earlier one was accepted and must.
+    let mut wanted = stream_payloads("a", accepted_a.saturating_sub(1));
     wanted.extend(stream_payloads("b", N));
     watcher.wait_all(&wanted, Duration::from_secs(30), &|| stack.logs());
     // Late resends would show up now.
