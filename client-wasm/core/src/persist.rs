@@ -17,21 +17,26 @@
 //!   was never accepted, and nothing accepted earlier is touched. Rows are written one at a
 //!   time, in call order, so a refusal names exactly one message;
 //! - every other change of the session ([`Session::pending_changes`]) is written as one
-//!   snapshot, and the adapter holds the session's bytes until [`Persistence::may_transmit`]:
-//!   nothing leaves for the broker (a PUBLISH with its packet id, a PUBREL, a PUBREC) before the
-//!   state it depends on is committed, so a reload never sees a message sent but not stored;
+//!   snapshot, and the adapter holds the session's bytes and events in a [`Held`] queue, each
+//!   tagged with the change it was produced at, until the store holds that change
+//!   ([`Persistence::stored_through`]): nothing leaves for the broker (a PUBLISH with its packet
+//!   id, a PUBREL, a PUBREC) and nothing reaches the page (`Published`, a QoS 2 `Message`)
+//!   before the state it depends on is committed, so a reload never sees a message sent but not
+//!   stored, nor a message delivered but not marked received. Each output goes as soon as *its*
+//!   change is committed, not when the store has caught up with the session: a busy session
+//!   changes faster than the store commits, and an output held behind later changes is lost
+//!   with the page although what it reports is stored;
 //! - a failed write of such a change is reported and the bytes go anyway (the previous snapshot
 //!   still holds every accepted publish, but after a reload a message could go or arrive twice);
 //!   the next change writes again;
 //! - [`Session::restore`] hands a stored snapshot to a new session; every row is checked like
 //!   user input (storage is user-editable) and refused rows are reported, never trusted.
 //!
-//! What this does not cover: an inbound QoS 2 message is delivered to the page in the turn it
-//! arrives, before its id is committed; its PUBREC waits for the commit, so a reload in those
-//! few milliseconds gets the broker's resend delivered again (as QoS 1 would).
-//! QoS 0 messages are not kept: at most once may lose one on a reload, never send it twice. They
+//! What this does not cover: QoS 0 messages are not kept: at most once may lose one on a reload, never send it twice. They
 //! do not wait for the store either, so one may overtake a QoS 1/2 publish whose row is still
 //! being written (MQTT 3.1.1 section 4.6 orders messages of one QoS only).
+
+use std::collections::VecDeque;
 
 use crate::session::{PendingPublish, PublishFailure, PublishId, Session};
 use crate::time::Instant;
@@ -90,8 +95,8 @@ struct Waiting {
 
 #[derive(Debug, Clone)]
 enum Writing {
-    /// A snapshot with this publish's row ahead of the session.
-    Row(Waiting),
+    /// A snapshot with this publish's row ahead of the session as of change `at`.
+    Row { waiting: Waiting, at: u64 },
     /// The session as of this change.
     Change(u64),
 }
@@ -99,8 +104,12 @@ enum Writing {
 /// The handshake between a session and its store: what to write next, and what may be sent.
 #[derive(Debug, Default)]
 pub struct Persistence {
-    /// The session change the store holds (or a failed write gave up on, reported).
+    /// The session change the store holds exactly (or a failed write gave up on, reported);
+    /// `None` while it holds a row the session has not caught up with.
     settled_at: Option<u64>,
+    /// Every session change up to this one is in the store (or was given up on, reported):
+    /// outputs produced at or before it may go.
+    stored_through: u64,
     writing: Option<Writing>,
     /// In call order (a short list: a Vec is smaller code in the browser package).
     waiting: Vec<Waiting>,
@@ -111,6 +120,7 @@ impl Persistence {
     pub fn new(session: &Session) -> Persistence {
         Persistence {
             settled_at: Some(session.pending_changes()),
+            stored_through: session.pending_changes(),
             writing: None,
             waiting: Vec::new(),
         }
@@ -157,7 +167,8 @@ impl Persistence {
         if !self.waiting.is_empty() {
             let waiting = self.waiting.remove(0);
             snapshot.pending.push(waiting.row.clone());
-            self.writing = Some(Writing::Row(waiting));
+            let at = session.pending_changes();
+            self.writing = Some(Writing::Row { waiting, at });
             return Some(snapshot);
         }
         let change = session.pending_changes();
@@ -179,9 +190,14 @@ impl Persistence {
     ) -> Result<(), StoreError> {
         match self.writing.take() {
             None => Ok(()),
-            Some(Writing::Row(Waiting { id, row })) => {
+            Some(Writing::Row {
+                waiting: Waiting { id, row },
+                at,
+            }) => {
                 match result {
                     Ok(()) => {
+                        // The snapshot held the session as of `at`, plus the row.
+                        self.stored_through = self.stored_through.max(at);
                         let accepted = session.publish_reserved(
                             now,
                             id,
@@ -203,21 +219,28 @@ impl Persistence {
             }
             Some(Writing::Change(change)) => {
                 self.settled_at = Some(change);
+                self.stored_through = self.stored_through.max(change);
                 result
             }
         }
     }
 
-    /// Whether the bytes the session produced may go to the transport: no write is in
-    /// progress and the store holds the session's current state.
+    /// The last session change the store holds (or gave up on, reported): bytes and events
+    /// the session produced at or before it may go (see [`Held`]).
+    pub fn stored_through(&self) -> u64 {
+        self.stored_through
+    }
+
+    /// Whether everything the session produced so far may go: the store holds its current
+    /// state.
     pub fn may_transmit(&self, session: &Session) -> bool {
-        self.writing.is_none() && self.settled_at == Some(session.pending_changes())
+        self.stored_through >= session.pending_changes()
     }
 
     /// Publishes with an id whose row is not committed yet: lost with the page if it goes.
     pub fn uncommitted(&self) -> impl Iterator<Item = PublishId> + '_ {
         let writing = match &self.writing {
-            Some(Writing::Row(w)) => Some(w.id),
+            Some(Writing::Row { waiting, .. }) => Some(waiting.id),
             _ => None,
         };
         writing.into_iter().chain(self.waiting.iter().map(|w| w.id))
@@ -239,6 +262,59 @@ impl Persistence {
             }
         }
         outcome
+    }
+}
+
+/// Outputs of a session (bytes for the transport, events for the application) held until the
+/// store holds the session change each was produced at. Changes only grow, so the ready ones
+/// are always a prefix and order is kept.
+#[derive(Debug)]
+pub struct Held<T> {
+    items: VecDeque<(u64, T)>,
+}
+
+impl<T> Default for Held<T> {
+    fn default() -> Self {
+        Held {
+            items: VecDeque::new(),
+        }
+    }
+}
+
+impl<T> Held<T> {
+    /// Holds `item`, produced when the session was at `change` ([`Session::pending_changes`]
+    /// right after the input that produced it).
+    pub fn push(&mut self, change: u64, item: T) {
+        self.items.push_back((change, item));
+    }
+
+    /// The next item whose change is stored: `stored_through` from
+    /// [`Persistence::stored_through`], `None` while nothing may go (the store is being read).
+    #[must_use]
+    pub fn pop_ready(&mut self, stored_through: Option<u64>) -> Option<T> {
+        let through = stored_through?;
+        match self.items.front() {
+            Some((change, _)) if *change <= through => self.items.pop_front().map(|(_, item)| item),
+            _ => None,
+        }
+    }
+
+    /// Drops everything held (the page or the connection it was for is gone).
+    pub fn clear(&mut self) {
+        self.items.clear();
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// The held items, oldest first.
+    pub fn iter(&self) -> impl Iterator<Item = &T> + '_ {
+        self.items.iter().map(|(_, item)| item)
     }
 }
 
@@ -353,7 +429,10 @@ mod tests {
             None,
             "one write at a time"
         );
-        assert!(!persistence.may_transmit(&session));
+        assert!(
+            persistence.may_transmit(&session),
+            "the session has not changed: what it sent before its row may go meanwhile"
+        );
         assert_eq!(persistence.uncommitted().collect::<Vec<_>>(), vec![id]);
         assert_eq!(session.pending_count(), 0);
         assert_eq!(persistence.write_done(&mut session, now, Ok(())), Ok(()));

@@ -25,13 +25,12 @@ mod storage;
 mod timer;
 
 use std::cell::{Cell, RefCell};
-use std::collections::VecDeque;
 use std::rc::{Rc, Weak};
 
 use wasm_bindgen::prelude::*;
 
 use mqtt_core::flows::{earliest, Command, Flow};
-use mqtt_core::persist::{Persistence, Snapshot, StoreError};
+use mqtt_core::persist::{Held, Persistence, Snapshot, StoreError};
 use mqtt_core::{
     CommandError, Event, Instant, Options, PublishId, QoS, RequestId, Session, TransportAction,
     TransportFailure,
@@ -101,7 +100,8 @@ struct Shared {
     on_event: RefCell<Option<EventCallback>>,
     on_role: RefCell<Option<RoleCallback>>,
     flows: RefCell<Vec<Rc<dyn ErasedFlow>>>,
-    queue: RefCell<VecDeque<Event>>,
+    /// Events for flows and `on_event`, each until the store holds its change.
+    queue: RefCell<Held<Event>>,
     dispatching: Cell<bool>,
 }
 
@@ -109,11 +109,10 @@ struct Inner {
     session: Session,
     url: String,
     socket: Option<Socket>,
-    /// Packets not yet handed to the socket: everything one turn of the event loop produces goes
-    /// out as one WebSocket message (MQTT over WebSockets lets a message carry several packets),
-    /// or several of at most `MAX_BATCH` bytes (`batches`) when they waited for the store.
-    outbox: Vec<u8>,
-    batches: Vec<Vec<u8>>,
+    /// Packets not yet handed to the socket, each until the store holds its change: what is
+    /// ready goes out as one WebSocket message (MQTT over WebSockets lets a message carry
+    /// several packets), or several of at most `MAX_BATCH` bytes.
+    outbox: Held<Vec<u8>>,
     /// Bumped for every socket; callbacks of older sockets are ignored.
     generation: u64,
     opened: bool,
@@ -173,8 +172,7 @@ impl Client {
                 session,
                 url: url.to_string(),
                 socket: None,
-                outbox: Vec::new(),
-                batches: Vec::new(),
+                outbox: Held::default(),
                 generation: 0,
                 opened: false,
                 timer: None,
@@ -189,7 +187,7 @@ impl Client {
             on_event: RefCell::new(Some(Box::new(on_event))),
             on_role: RefCell::new(None),
             flows: RefCell::new(Vec::new()),
-            queue: RefCell::new(VecDeque::new()),
+            queue: RefCell::new(Held::default()),
             dispatching: Cell::new(false),
         });
         let weak = Rc::downgrade(&shared);
@@ -353,10 +351,11 @@ impl Client {
             if inner.share.as_ref().is_none_or(|s| s.leader) {
                 inner.session.disconnect_now(now());
             } else {
+                let change = inner.session.pending_changes();
                 self.shared
                     .queue
                     .borrow_mut()
-                    .push_back(Event::Disconnected);
+                    .push(change, Event::Disconnected);
             }
         }
         self.shared.drive();
@@ -438,9 +437,10 @@ impl Shared {
 
     /// (A loop of `push_back`, already in the binary, rather than another `extend`.)
     fn enqueue(&self, events: Vec<Event>) {
+        let change = self.inner.borrow().session.pending_changes();
         let mut queue = self.queue.borrow_mut();
         for event in events {
-            queue.push_back(event);
+            queue.push(change, event);
         }
     }
 
@@ -481,10 +481,8 @@ impl Shared {
         }
         loop {
             // Events wait, like bytes, for the store to hold the state they report.
-            if !self.inner.borrow().may_transmit() {
-                break;
-            }
-            let event = self.queue.borrow_mut().pop_front();
+            let through = self.inner.borrow().stored_through();
+            let event = self.queue.borrow_mut().pop_ready(through);
             let Some(event) = event else { break };
             let now = now();
             let flows = self.flows.borrow().clone();
@@ -522,8 +520,9 @@ impl Shared {
     fn drain_outputs(self: &Rc<Self>, inner: &mut Inner) {
         loop {
             let mut progressed = false;
+            let change = inner.session.pending_changes();
             while let Some(bytes) = inner.session.poll_transmit() {
-                inner.post(&bytes);
+                inner.post(change, bytes);
             }
             while let Some(action) = inner.session.poll_transport() {
                 progressed = true;
@@ -531,7 +530,6 @@ impl Shared {
                 // store allows; what waits for the store is for the old socket only.
                 inner.flush_outbox();
                 inner.outbox.clear();
-                inner.batches.clear();
                 match action {
                     TransportAction::Open => self.open_socket(inner),
                     TransportAction::Close => {
@@ -546,12 +544,12 @@ impl Shared {
                 let mut queue = self.queue.borrow_mut();
                 while let Some(event) = inner.session.poll_event() {
                     if let Some(event) = inner.route(event) {
-                        queue.push_back(event);
+                        queue.push(change, event);
                     }
                 }
                 if let Some(share) = inner.share.as_mut() {
                     for event in std::mem::take(&mut share.local_events) {
-                        queue.push_back(event);
+                        queue.push(change, event);
                     }
                 }
             }
@@ -827,40 +825,44 @@ impl Inner {
         self.stored.as_ref().is_some_and(|s| s.store.is_none())
     }
 
-    /// Whether bytes and events may go out: the store holds the state they depend on.
-    fn may_transmit(&self) -> bool {
-        self.stored
-            .as_ref()
-            .is_none_or(|s| s.store.is_some() && s.persistence.may_transmit(&self.session))
+    /// The last session change the store holds: bytes and events produced at or before it
+    /// may go (all of them without a store, none while it is being read).
+    fn stored_through(&self) -> Option<u64> {
+        match &self.stored {
+            None => Some(u64::MAX),
+            Some(Stored { store: None, .. }) => None,
+            Some(stored) => Some(stored.persistence.stored_through()),
+        }
     }
 
     /// Queues a packet for the current socket; without one it is dropped, as the session
     /// resends what needs resending on the next connection.
-    fn post(&mut self, bytes: &[u8]) {
-        if self.socket.is_none() {
-            return;
+    fn post(&mut self, change: u64, bytes: Vec<u8>) {
+        if self.socket.is_some() {
+            self.outbox.push(change, bytes);
         }
-        if !self.outbox.is_empty() && self.outbox.len() + bytes.len() > MAX_BATCH {
-            let full = std::mem::take(&mut self.outbox);
-            self.batches.push(full);
-        }
-        self.outbox.extend_from_slice(bytes);
     }
 
+    /// Sends what the store allows, batched into messages of at most `MAX_BATCH` bytes.
     fn flush_outbox(&mut self) {
-        if self.outbox.is_empty() || !self.may_transmit() {
+        let through = self.stored_through();
+        let Some(socket) = &self.socket else {
+            self.outbox.clear();
             return;
-        }
-        if let Some(socket) = &self.socket {
-            for batch in self.batches.drain(..) {
-                socket.send(&batch);
+        };
+        let mut message: Vec<u8> = Vec::new();
+        while let Some(bytes) = self.outbox.pop_ready(through) {
+            if !message.is_empty() && message.len() + bytes.len() > MAX_BATCH {
+                socket.send(&std::mem::take(&mut message));
             }
-            socket.send(&self.outbox);
+            if message.is_empty() {
+                message = bytes;
+            } else {
+                message.extend_from_slice(&bytes);
+            }
         }
-        self.batches.clear();
-        self.outbox.clear();
-        if self.outbox.capacity() > MAX_BATCH {
-            self.outbox.shrink_to(MAX_BATCH);
+        if !message.is_empty() {
+            socket.send(&message);
         }
     }
 }

@@ -32,7 +32,7 @@ use crate::{topic, QoS};
 pub use event::{Event, Message, PublishFailure, PublishId, RequestId, TransportAction};
 pub use options::{Options, Will};
 pub use outgoing::PendingPublish;
-use outgoing::{fits_one_packet, Awaiting, InFlight, OutMessage, Outgoing, PacketIds, PidSet};
+use outgoing::{fits_one_packet, Awaiting, OutMessage, Outgoing, PacketIds, PidSet};
 pub use restore::{RejectedRow, Restored, RowError};
 
 /// The state of the link to the broker.
@@ -94,8 +94,8 @@ pub struct Session {
     ping_deadline: Option<Instant>,
     next_publish_id: u64,
     next_request_id: u64,
-    /// Bumped whenever what `pending_publishes` returns changes.
-    pending_changes: u64,
+    /// Bumped whenever `incoming_qos2` changes (the outgoing side counts its own).
+    incoming_changes: u64,
     /// `disconnect` was asked while inbound QoS 2 messages awaited PUBREL: until then.
     draining_until: Option<Instant>,
 }
@@ -124,7 +124,7 @@ impl Session {
             ping_deadline: None,
             next_publish_id: 1,
             next_request_id: 1,
-            pending_changes: 0,
+            incoming_changes: 0,
             draining_until: None,
         }
     }
@@ -171,12 +171,12 @@ impl Session {
     /// or released): an adapter that persists them writes only then, in the same turn as it
     /// writes the bytes, so a reload never sees the one without the other.
     pub fn pending_changes(&self) -> u64 {
-        self.pending_changes
+        self.outgoing.changes() + self.incoming_changes
     }
 
     /// Number of publishes not yet acknowledged.
     pub fn pending_count(&self) -> usize {
-        self.outgoing.inflight.len() + self.outgoing.queue.len()
+        self.outgoing.len()
     }
 
     // ---- commands ------------------------------------------------------------------------
@@ -263,7 +263,7 @@ impl Session {
         if !fits_one_packet(topic_name, payload_len) {
             return Err(CommandError::PayloadTooLarge(payload_len));
         }
-        let queued = self.outgoing.queue.len() + ahead;
+        let queued = self.outgoing.queued_len() + ahead;
         if !self.can_send_now(qos, ahead) && queued >= self.options.max_queued {
             return Err(CommandError::QueueFull(queued));
         }
@@ -296,12 +296,16 @@ impl Session {
         self.events.push_back(Event::PublishFailed { id, reason });
     }
 
+    /// Whether a publish would go out now rather than wait in the queue: connected, and for
+    /// QoS 1/2 nothing queued ahead of it, room in the window and a free packet id (requests and
+    /// restored rows hold ids too).
     fn can_send_now(&self, qos: QoS, ahead: usize) -> bool {
         self.link == Link::Up
             && (qos == QoS::AtMostOnce
                 || (ahead == 0
-                    && self.outgoing.queue.is_empty()
-                    && self.outgoing.inflight.len() < self.options.max_inflight))
+                    && self.outgoing.queued_len() == 0
+                    && self.outgoing.inflight_len() < self.options.max_inflight
+                    && self.pids.has_free()))
     }
 
     fn accept_publish(
@@ -319,12 +323,14 @@ impl Session {
             qos,
             retain,
         };
-        if self.can_send_now(qos, 0) {
-            self.send_new_publish(now, id, message);
+        let unsent = if self.can_send_now(qos, 0) {
+            self.send_new_publish(now, id, message)
         } else {
-            self.outgoing.queue.push_back((id, message));
+            Some(message)
+        };
+        if let Some(message) = unsent {
+            self.outgoing.queue_back(id, message);
         }
-        self.pending_changes += 1;
     }
 
     /// Send DISCONNECT (if connected), close the transport, and stop reconnecting. Unacknowledged
@@ -612,7 +618,9 @@ impl Session {
         }
     }
 
-    /// Sends a publish for the first time. Returns it if no packet id was free.
+    /// Sends a publish for the first time. Returns it if no packet id was free: the caller
+    /// keeps it (queued), or it is lost.
+    #[must_use = "a publish returned for want of a packet id must be queued, or it is lost"]
     fn send_new_publish(
         &mut self,
         now: Instant,
@@ -623,9 +631,6 @@ impl Session {
             QoS::AtMostOnce => {
                 self.send_publish(now, 1, &message, false);
                 self.events.push_back(Event::Published { id });
-                // It may have come from the queue: the persisted set must lose it, or a reload
-                // would send it again.
-                self.pending_changes += 1;
                 return None;
             }
             QoS::AtLeastOnce => Awaiting::Puback,
@@ -635,24 +640,32 @@ impl Session {
             return Some(message);
         };
         self.send_publish(now, pid, &message, false);
-        self.outgoing.inflight.push(InFlight {
-            id,
-            pid,
-            message,
-            stage,
-        });
-        self.pending_changes += 1;
+        self.outgoing.push_inflight(id, pid, message, stage);
         None
+    }
+
+    /// A packet id was freed: requests and publishes that waited for one go out now.
+    fn use_freed_ids(&mut self, now: Instant) {
+        while self.link == Link::Up && self.pids.has_free() {
+            let Some(request) = self.unsent.pop_front() else {
+                break;
+            };
+            self.send_request(now, request);
+        }
+        self.flush_queue(now);
     }
 
     /// Moves queued publishes into the in-flight window while there is room.
     fn flush_queue(&mut self, now: Instant) {
-        while self.link == Link::Up && self.outgoing.inflight.len() < self.options.max_inflight {
-            let Some((id, message)) = self.outgoing.queue.pop_front() else {
+        while self.link == Link::Up
+            && self.outgoing.inflight_len() < self.options.max_inflight
+            && self.pids.has_free()
+        {
+            let Some((id, message)) = self.outgoing.pop_queued() else {
                 break;
             };
             if let Some(message) = self.send_new_publish(now, id, message) {
-                self.outgoing.queue.push_front((id, message));
+                self.outgoing.queue_front(id, message);
                 break;
             }
         }
@@ -788,19 +801,15 @@ impl Session {
             }
             Packet::Pubrec(pid) => {
                 let pid = pid.get();
-                if let Some(index) = self.outgoing.position(pid, Awaiting::Pubrec) {
-                    self.outgoing.inflight[index].stage = Awaiting::Pubcomp;
-                    self.pending_changes += 1;
-                }
                 // Also answers a repeated PUBREC for a message already released.
-                if self.outgoing.position(pid, Awaiting::Pubcomp).is_some() {
+                if self.outgoing.pubrec(pid) {
                     self.send_pid_packet(now, pid, Packet::Pubrel);
                 }
                 Ok(())
             }
             Packet::Pubrel(pid) => {
                 if self.incoming_qos2.remove(pid.get()) {
-                    self.pending_changes += 1;
+                    self.incoming_changes += 1;
                 }
                 self.send_pid_packet(now, pid.get(), Packet::Pubcomp);
                 self.finish_draining(now);
@@ -810,7 +819,11 @@ impl Session {
                 self.complete(now, pid.get(), Awaiting::Pubcomp);
                 Ok(())
             }
-            Packet::Suback(suback) => self.on_suback(suback),
+            Packet::Suback(suback) => {
+                let outcome = self.on_suback(suback);
+                self.use_freed_ids(now);
+                outcome
+            }
             Packet::Unsuback(pid) => {
                 match self.take_request(pid.get()) {
                     Some(Request {
@@ -821,6 +834,7 @@ impl Session {
                         if let Some(request) = id {
                             self.events.push_back(Event::Unsubscribed { request });
                         }
+                        self.use_freed_ids(now);
                         Ok(())
                     }
                     Some(other) => {
@@ -850,7 +864,7 @@ impl Session {
         if !session_present {
             // A new broker session: its QoS 2 ids start afresh, and it has no subscriptions.
             self.incoming_qos2.clear();
-            self.pending_changes += 1;
+            self.incoming_changes += 1;
             self.fail_released_publishes();
             let pending: Vec<&str> = self
                 .unsent
@@ -883,8 +897,8 @@ impl Session {
         // Resend in-flight publishes in their original order, marked as duplicates.
         let inflight: Vec<(u16, Awaiting, OutMessage)> = self
             .outgoing
-            .inflight
-            .iter()
+            .inflight()
+            .into_iter()
             .map(|f| (f.pid, f.stage, f.message.clone()))
             .collect();
         for (pid, stage, message) in inflight {
@@ -910,7 +924,7 @@ impl Session {
             }
             QosPid::ExactlyOnce(pid) => {
                 let first = self.incoming_qos2.insert(pid.get());
-                self.pending_changes += u64::from(first);
+                self.incoming_changes += u64::from(first);
                 self.send(now, &Packet::Pubrec(pid));
                 first
             }
@@ -973,13 +987,7 @@ impl Session {
     /// are sent again: a broker that stores QoS 2 at PUBLISH and forwards at PUBREL (§4.3.3
     /// method A, mosquitto) discarded them with the session.
     fn fail_released_publishes(&mut self) {
-        let mut index = 0;
-        while let Some(entry) = self.outgoing.inflight.get(index) {
-            if entry.stage != Awaiting::Pubcomp {
-                index += 1;
-                continue;
-            }
-            let done = self.outgoing.inflight.remove(index);
+        for done in self.outgoing.take_released() {
             self.pids.release(done.pid);
             self.events.push_back(Event::PublishFailed {
                 id: done.id,
@@ -997,13 +1005,16 @@ impl Session {
 
     /// PUBACK or PUBCOMP: the publish is done; its window slot goes to the queue.
     fn complete(&mut self, now: Instant, pid: u16, stage: Awaiting) {
+        let done = match stage {
+            Awaiting::Puback => self.outgoing.puback(pid),
+            Awaiting::Pubcomp => self.outgoing.pubcomp(pid),
+            Awaiting::Pubrec => None,
+        };
         // An ack for an unknown id (e.g. after a resend was acked twice) is ignored.
-        if let Some(index) = self.outgoing.position(pid, stage) {
-            let done = self.outgoing.inflight.remove(index);
-            self.pending_changes += 1;
+        if let Some(done) = done {
             self.pids.release(pid);
             self.events.push_back(Event::Published { id: done.id });
-            self.flush_queue(now);
+            self.use_freed_ids(now);
         }
     }
 }

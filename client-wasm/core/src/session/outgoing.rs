@@ -32,8 +32,11 @@ pub enum Awaiting {
     Pubcomp,
 }
 
+/// A QoS 1/2 publish sent and not yet completed.
 #[derive(Debug, Clone)]
 pub struct InFlight {
+    /// Send order across both stages (resends and snapshots keep it, [MQTT-4.6.0-1]).
+    seq: u64,
     pub id: PublishId,
     pub pid: u16,
     pub message: OutMessage,
@@ -126,7 +129,7 @@ pub struct PacketIds {
 impl PacketIds {
     /// The next free identifier after the last one handed out, or `None` if all 65535 are used.
     pub fn allocate(&mut self) -> Option<u16> {
-        if self.used.len() >= usize::from(u16::MAX) {
+        if !self.has_free() {
             return None;
         }
         loop {
@@ -152,24 +155,150 @@ impl PacketIds {
     pub fn release(&mut self, pid: u16) {
         self.used.remove(pid);
     }
+
+    /// Whether `allocate` would find an identifier.
+    pub fn has_free(&self) -> bool {
+        self.used.len() < usize::from(u16::MAX)
+    }
 }
 
+/// The publishes not yet acknowledged, and the one count of their changes.
+///
+/// In flight, in send order, are split by what they wait for: the first acknowledgement
+/// (PUBACK, or PUBREC for QoS 2) or, once released, PUBCOMP. Brokers acknowledge in order
+/// (§4.6), so an ack is for the front of its list: constant time whatever the window (up to
+/// 65,535), where one list would be scanned past every released message for each PUBREC.
 #[derive(Debug, Default)]
 pub struct Outgoing {
-    pub inflight: Vec<InFlight>,
-    pub queue: VecDeque<(PublishId, OutMessage)>,
+    unacked: VecDeque<InFlight>,
+    released: VecDeque<InFlight>,
+    queue: VecDeque<(PublishId, OutMessage)>,
+    next_seq: u64,
+    /// Bumped whenever what [`Outgoing::pending`] returns changes.
+    changes: u64,
 }
 
 impl Outgoing {
-    pub fn position(&self, pid: u16, stage: Awaiting) -> Option<usize> {
-        self.inflight
-            .iter()
-            .position(|f| f.pid == pid && f.stage == stage)
+    pub fn changes(&self) -> u64 {
+        self.changes
     }
 
-    /// Everything not yet acknowledged: in-flight first (send order), then the queue.
+    pub fn inflight_len(&self) -> usize {
+        self.unacked.len() + self.released.len()
+    }
+
+    pub fn queued_len(&self) -> usize {
+        self.queue.len()
+    }
+
+    pub fn len(&self) -> usize {
+        self.inflight_len() + self.queued_len()
+    }
+
+    /// A publish sent under `pid`, or restored at `stage`.
+    pub fn push_inflight(&mut self, id: PublishId, pid: u16, message: OutMessage, stage: Awaiting) {
+        let entry = InFlight {
+            seq: self.next_seq,
+            id,
+            pid,
+            message,
+            stage,
+        };
+        self.next_seq += 1;
+        match stage {
+            Awaiting::Pubcomp => self.released.push_back(entry),
+            Awaiting::Puback | Awaiting::Pubrec => self.unacked.push_back(entry),
+        }
+        self.changes += 1;
+    }
+
+    pub fn queue_back(&mut self, id: PublishId, message: OutMessage) {
+        self.queue.push_back((id, message));
+        self.changes += 1;
+    }
+
+    /// Back at the head of the queue (no packet id was free after all): nothing changed.
+    pub fn queue_front(&mut self, id: PublishId, message: OutMessage) {
+        self.queue.push_front((id, message));
+    }
+
+    /// The next queued publish, to send.
+    pub fn pop_queued(&mut self) -> Option<(PublishId, OutMessage)> {
+        let next = self.queue.pop_front();
+        self.changes += u64::from(next.is_some());
+        next
+    }
+
+    /// PUBACK for a QoS 1 publish: it is done.
+    pub fn puback(&mut self, pid: u16) -> Option<InFlight> {
+        Self::take(&mut self.unacked, pid, Awaiting::Puback, &mut self.changes)
+    }
+
+    /// PUBREC: the QoS 2 publish under `pid` is released (PUBREL owed). Whether a PUBREL is
+    /// owed for `pid` (also for a repeated PUBREC of a message already released).
+    pub fn pubrec(&mut self, pid: u16) -> bool {
+        if let Some(mut entry) =
+            Self::take(&mut self.unacked, pid, Awaiting::Pubrec, &mut self.changes)
+        {
+            entry.stage = Awaiting::Pubcomp;
+            // In send order: PUBRECs out of order land where their PUBLISH went.
+            let at = self.released.partition_point(|r| r.seq < entry.seq);
+            self.released.insert(at, entry);
+            return true;
+        }
+        self.released.iter().any(|r| r.pid == pid)
+    }
+
+    /// PUBCOMP: the released QoS 2 publish is done.
+    pub fn pubcomp(&mut self, pid: u16) -> Option<InFlight> {
+        Self::take(
+            &mut self.released,
+            pid,
+            Awaiting::Pubcomp,
+            &mut self.changes,
+        )
+    }
+
+    fn take(
+        list: &mut VecDeque<InFlight>,
+        pid: u16,
+        stage: Awaiting,
+        changes: &mut u64,
+    ) -> Option<InFlight> {
+        let index = list.iter().position(|f| f.pid == pid && f.stage == stage)?;
+        *changes += 1;
+        list.remove(index)
+    }
+
+    /// Every released QoS 2 publish (the broker lost the session that would complete them).
+    pub fn take_released(&mut self) -> VecDeque<InFlight> {
+        self.changes += u64::from(!self.released.is_empty());
+        std::mem::take(&mut self.released)
+    }
+
+    /// In flight, in send order: what to resend after a reconnect.
+    pub fn inflight(&self) -> Vec<&InFlight> {
+        let mut all: Vec<&InFlight> = Vec::with_capacity(self.inflight_len());
+        let (mut a, mut b) = (
+            self.unacked.iter().peekable(),
+            self.released.iter().peekable(),
+        );
+        loop {
+            let next = match (a.peek(), b.peek()) {
+                (Some(x), Some(y)) if x.seq < y.seq => a.next(),
+                (Some(_), Some(_)) => b.next(),
+                (Some(_), None) => a.next(),
+                (None, _) => b.next(),
+            };
+            let Some(next) = next else { break };
+            all.push(next);
+        }
+        all
+    }
+
+    /// Everything not yet acknowledged: in flight first (send order), then the queue.
     pub fn pending(&self) -> Vec<PendingPublish> {
-        let inflight = self.inflight.iter().map(|f| PendingPublish {
+        let inflight = self.inflight().into_iter().map(|f| PendingPublish {
             topic: f.message.topic.clone(),
             payload: f.message.payload.clone(),
             qos: f.message.qos,

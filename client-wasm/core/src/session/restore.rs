@@ -1,6 +1,6 @@
 //! Restoring a [`Snapshot`] into a new session: every row is checked like user input.
 
-use super::outgoing::{fits_one_packet, Awaiting, InFlight, OutMessage, PendingPublish};
+use super::outgoing::{fits_one_packet, Awaiting, OutMessage, PendingPublish};
 use super::{PublishId, Session};
 use crate::persist::Snapshot;
 use crate::topic::{self, TopicError};
@@ -70,13 +70,8 @@ impl Session {
                 retain: row.retain,
             };
             match slot {
-                Some((pid, stage)) => self.outgoing.inflight.push(InFlight {
-                    id,
-                    pid,
-                    message,
-                    stage,
-                }),
-                None => self.outgoing.queue.push_back((id, message)),
+                Some((pid, stage)) => self.outgoing.push_inflight(id, pid, message, stage),
+                None => self.outgoing.queue_back(id, message),
             }
             restored.publishes.push((index, id));
         }
@@ -88,10 +83,9 @@ impl Session {
                     reason: RowError::ZeroPacketId,
                 });
             } else {
-                self.incoming_qos2.insert(pid);
+                self.incoming_changes += u64::from(self.incoming_qos2.insert(pid));
             }
         }
-        self.pending_changes += 1;
         restored
     }
 

@@ -19,7 +19,7 @@ const MAX_INFLIGHT_TO_CLIENT: usize = 20;
 
 /// A message the broker holds, keyed by its payload (every payload in a run is unique).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Held {
+pub struct Stored {
     pub topic: String,
     pub payload: Vec<u8>,
     pub qos: QoS,
@@ -49,10 +49,10 @@ enum OutStage {
 struct SessionState {
     subscriptions: Vec<(String, QoS)>,
     /// Inbound QoS 2 messages stored at PUBLISH, awaiting PUBREL (method A).
-    awaiting_pubrel: BTreeMap<u16, Held>,
+    awaiting_pubrel: BTreeMap<u16, Stored>,
     /// Outbound QoS 1/2 messages sent to the client and not yet completed.
-    inflight: Vec<(u16, OutStage, Held)>,
-    queued: VecDeque<Held>,
+    inflight: Vec<(u16, OutStage, Stored)>,
+    queued: VecDeque<Stored>,
     next_pid: u16,
 }
 
@@ -86,6 +86,8 @@ pub struct Broker {
     out: Vec<Vec<u8>>,
     /// The client's messages the broker accepted, and how often each was forwarded.
     pub forwarded: HashMap<Vec<u8>, u32>,
+    /// The client's messages forwarded more than once, in the order it happened.
+    pub forwarded_again: Vec<Vec<u8>>,
     /// QoS 1 messages of the client's that got a PUBACK.
     pub acknowledged_qos1: HashMap<Vec<u8>, u32>,
     /// Protocol rules the client broke, as read by the broker.
@@ -94,6 +96,9 @@ pub struct Broker {
     closed_by_broker: bool,
     /// The connection on which the broker last started a new session for the client.
     pub fresh_session_on: Option<u64>,
+    /// Acknowledgements are held back (a slow broker): packet ids stay in use meanwhile.
+    holding_acks: bool,
+    withheld: Vec<Vec<u8>>,
 }
 
 impl Broker {
@@ -105,10 +110,13 @@ impl Broker {
             connection: None,
             out: Vec::new(),
             forwarded: HashMap::new(),
+            forwarded_again: Vec::new(),
             acknowledged_qos1: HashMap::new(),
             violations: Vec::new(),
             closed_by_broker: false,
             fresh_session_on: None,
+            holding_acks: false,
+            withheld: Vec::new(),
         }
     }
 
@@ -136,6 +144,16 @@ impl Broker {
             }
         }
         self.out.clear();
+        self.withheld.clear();
+    }
+
+    /// Holds acknowledgements back from now on (true), or sends those held, in order, and
+    /// answers at once again (false).
+    pub fn hold_acks(&mut self, hold: bool) {
+        self.holding_acks = hold;
+        if !hold {
+            self.out.append(&mut self.withheld);
+        }
     }
 
     /// The broker restarts: connections go; sessions survive only with persistence.
@@ -178,7 +196,7 @@ impl Broker {
 
     /// A message from another client, forwarded to the client's matching subscription. False
     /// when the client has none (nothing is queued for it).
-    pub fn publish_from_elsewhere(&mut self, client_id: &str, held: Held) -> bool {
+    pub fn publish_from_elsewhere(&mut self, client_id: &str, held: Stored) -> bool {
         let Some(session) = self.sessions.get_mut(client_id) else {
             return false;
         };
@@ -196,7 +214,7 @@ impl Broker {
         } else {
             granted
         };
-        session.queued.push_back(Held { qos, ..held });
+        session.queued.push_back(Stored { qos, ..held });
         self.pump(client_id);
         true
     }
@@ -232,8 +250,27 @@ impl Broker {
         }
     }
 
+    /// Counts a forward of one of the client's messages; a second one is noted for the
+    /// exactly-once check.
+    fn forward(&mut self, payload: Vec<u8>) {
+        let count = self.forwarded.entry(payload.clone()).or_default();
+        *count += 1;
+        if *count == 2 {
+            self.forwarded_again.push(payload);
+        }
+    }
+
     fn send(&mut self, packet: &Packet<'_>) {
+        let ack = matches!(
+            packet,
+            Packet::Puback(_)
+                | Packet::Pubrec(_)
+                | Packet::Pubcomp(_)
+                | Packet::Suback(_)
+                | Packet::Unsuback(_)
+        );
         match encode(packet) {
+            Ok(bytes) if ack && self.holding_acks => self.withheld.push(bytes),
             Ok(bytes) => self.out.push(bytes),
             Err(e) => self
                 .violations
@@ -295,7 +332,7 @@ impl Broker {
             Packet::Pubrel(pid) => {
                 let session = self.sessions.entry(client_id).or_default();
                 if let Some(held) = session.awaiting_pubrel.remove(&pid.get()) {
-                    *self.forwarded.entry(held.payload).or_default() += 1;
+                    self.forward(held.payload);
                 }
                 // mosquitto answers PUBCOMP whether or not it knew the id.
                 self.send(&Packet::Pubcomp(pid));
@@ -360,17 +397,15 @@ impl Broker {
     }
 
     fn on_publish(&mut self, client_id: &str, publish: Publish<'_>) {
-        let held = Held {
+        let held = Stored {
             topic: publish.topic_name.to_string(),
             payload: publish.payload.to_vec(),
             qos: publish.qospid.qos(),
         };
         match publish.qospid {
-            QosPid::AtMostOnce => {
-                *self.forwarded.entry(held.payload).or_default() += 1;
-            }
+            QosPid::AtMostOnce => self.forward(held.payload),
             QosPid::AtLeastOnce(pid) => {
-                *self.forwarded.entry(held.payload.clone()).or_default() += 1;
+                self.forward(held.payload.clone());
                 *self.acknowledged_qos1.entry(held.payload).or_default() += 1;
                 self.send(&Packet::Puback(pid));
                 if self.misbehaviour.duplicate_puback {
@@ -419,7 +454,7 @@ impl Broker {
         let Some(session) = self.sessions.get(client_id) else {
             return;
         };
-        let resend: Vec<(u16, OutStage, Held)> = session.inflight.clone();
+        let resend: Vec<(u16, OutStage, Stored)> = session.inflight.clone();
         for (pid, stage, held) in resend {
             match stage {
                 OutStage::Pubcomp => self.send(&Packet::Pubrel(Self::pid(pid))),
@@ -428,7 +463,7 @@ impl Broker {
         }
     }
 
-    fn send_publish(&mut self, pid: u16, held: &Held, dup: bool) {
+    fn send_publish(&mut self, pid: u16, held: &Stored, dup: bool) {
         let qospid = match held.qos {
             QoS::AtMostOnce => QosPid::AtMostOnce,
             QoS::AtLeastOnce => QosPid::AtLeastOnce(Self::pid(pid)),
