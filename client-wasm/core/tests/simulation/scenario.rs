@@ -25,15 +25,19 @@ impl Scenario {
     pub fn draw(rng: &mut Rng) -> Scenario {
         let clean_session = rng.chance(1, 2);
         let persistent_broker = rng.chance(1, 2);
-        let misbehaviour = Misbehaviour {
-            duplicate_puback: rng.chance(1, 8),
-            puback_unknown_id: rng.chance(1, 8),
-            reversed_acks: rng.chance(1, 8),
-        };
         // One seed in ten thousand publishes in bursts into a window of every packet id, with a
         // slow broker, until the ids run out (no store: a snapshot per row of 65,535 rows is a
         // different test).
         let exhaust = rng.chance(1, 10_000);
+        // With every packet id in use, a freed id is the only one to hand out, so a stray
+        // PUBACK (a duplicate, or one for an id the broker never got) necessarily names a
+        // message in flight: no client can tell it from the real one (seed 1,959,927 of the
+        // first soak). Those seeds run with a broker that acknowledges each message once.
+        let misbehaviour = Misbehaviour {
+            duplicate_puback: !exhaust && rng.chance(1, 8),
+            puback_unknown_id: !exhaust && rng.chance(1, 8),
+            reversed_acks: rng.chance(1, 8),
+        };
         let store = !exhaust && rng.chance(7, 8);
         let max_inflight = if exhaust {
             FULL_WINDOW
