@@ -114,13 +114,28 @@ async fn refuse<W: AsyncWrite + Unpin>(writer: &mut W, code: ConnectReturnCode) 
     let _ = writer.shutdown().await;
 }
 
+/// Which side a frame came from, for the relay's one loop per direction.
+#[derive(Clone, Copy)]
+enum Side {
+    Client,
+    Broker,
+}
+
+/// What an admitted client's CONNECT turns into on the broker side.
+struct Admitted {
+    role: Role,
+    /// The CONNECT the front sends to rumqttd in the client's name.
+    upstream_connect: Vec<u8>,
+    /// The `$…` filters rumqttd's kept session holds for this client.
+    dollar_filters: guard::DollarFilters,
+}
+
 async fn connection(tcp: TcpStream, front: &Front) -> Result<(), String> {
     let _ = tcp.set_nodelay(true);
     let mut tls = tokio::time::timeout(front.handshake_timeout, front.acceptor.accept(tcp))
         .await
         .map_err(|_| "TLS handshake timed out".to_string())?
         .map_err(|e| format!("TLS handshake: {e}"))?;
-
     let mut client_buf = Vec::new();
     let first = tokio::time::timeout(
         front.handshake_timeout,
@@ -129,49 +144,11 @@ async fn connection(tcp: TcpStream, front: &Front) -> Result<(), String> {
     .await
     .map_err(|_| "no CONNECT in time".to_string())??
     .ok_or("closed before CONNECT")?;
-    let (role, upstream_connect, dollar_filters) = {
-        let connect = match codec::decode_any(&first, MAX_CONNECT) {
-            Ok(Some((Packet::Connect(c), _))) => c,
-            Ok(_) => return Err("first packet is not CONNECT".into()),
-            Err(e) => return Err(format!("bad CONNECT: {e}")),
-        };
-        let role = {
-            let store = front.store.lock().map_err(|_| "store poisoned")?;
-            match resource::token_login(&connect, &store) {
-                Some(identity) => Ok(Role::Device { identity }),
-                None => guard::authenticate(&connect, &store, &front.platform_password),
-            }
-        };
-        let role = match role {
-            Ok(role) => role,
-            Err(code) => {
-                tracing::info!(user = ?connect.username, client_id = connect.client_id, "login refused");
-                refuse(&mut tls, code).await;
-                return Ok(());
-            }
-        };
-        // rumqttd needs a client id: a device's is its identity, an anonymous client's a name
-        // no identity can take (`~` is not valid in one).
-        let client_id = match (&role, connect.client_id) {
-            (Role::Device { identity }, "") => identity.clone(),
-            (_, "") => format!("~anonymous-{}", unnamed_client_number()),
-            (_, id) => id.to_string(),
-        };
-        let connect = mqtt_core::packet::Connect {
-            client_id: &client_id,
-            ..connect
-        };
-        match guard::broker_connect(&connect, &role, FRONT_USER, &front.front_password) {
-            Ok(bytes) => {
-                let broker_id = policy::broker_client_id(&role, connect.client_id);
-                let filters = front.sessions.open(&broker_id, connect.clean_session);
-                (role, bytes, filters)
-            }
-            Err(code) => {
-                tracing::info!(role = %role.describe(), "will refused");
-                refuse(&mut tls, code).await;
-                return Ok(());
-            }
+    let admitted = match admit(&first, front)? {
+        Ok(admitted) => admitted,
+        Err(code) => {
+            refuse(&mut tls, code).await;
+            return Ok(());
         }
     };
     let mut broker = match TcpStream::connect(front.broker).await {
@@ -183,95 +160,159 @@ async fn connection(tcp: TcpStream, front: &Front) -> Result<(), String> {
     };
     let _ = broker.set_nodelay(true);
     broker
-        .write_all(&upstream_connect)
+        .write_all(&admitted.upstream_connect)
         .await
         .map_err(|e| e.to_string())?;
-    tracing::info!(role = %role.describe(), "client admitted");
+    tracing::info!(role = %admitted.role.describe(), "client admitted");
+    relay(tls, client_buf, broker, admitted, front).await
+}
 
-    let (api, hidden) = CurrentApi::new(role.clone(), front.max_packet);
-    for action in hidden {
-        if let Action::ToBroker(bytes) = action {
-            broker.write_all(&bytes).await.map_err(|e| e.to_string())?;
+/// Authenticates the first frame, which must be a CONNECT: `Ok(Err(code))` is a refusal to send
+/// the client, `Err` a connection to drop without an answer.
+fn admit(first: &[u8], front: &Front) -> Result<Result<Admitted, ConnectReturnCode>, String> {
+    let connect = match codec::decode_any(first, MAX_CONNECT) {
+        Ok(Some((Packet::Connect(c), _))) => c,
+        Ok(_) => return Err("first packet is not CONNECT".into()),
+        Err(e) => return Err(format!("bad CONNECT: {e}")),
+    };
+    let role = {
+        let store = front.store.lock().map_err(|_| "store poisoned")?;
+        match resource::token_login(&connect, &store) {
+            Some(identity) => Ok(Role::Device { identity }),
+            None => guard::authenticate(&connect, &store, &front.platform_password),
+        }
+    };
+    let role = match role {
+        Ok(role) => role,
+        Err(code) => {
+            tracing::info!(user = ?connect.username, client_id = connect.client_id, "login refused");
+            return Ok(Err(code));
+        }
+    };
+    // rumqttd needs a client id: a device's is its identity, an anonymous client's a name
+    // no identity can take (`~` is not valid in one).
+    let client_id = match (&role, connect.client_id) {
+        (Role::Device { identity }, "") => identity.clone(),
+        (_, "") => format!("~anonymous-{}", unnamed_client_number()),
+        (_, id) => id.to_string(),
+    };
+    let connect = mqtt_core::packet::Connect {
+        client_id: &client_id,
+        ..connect
+    };
+    match guard::broker_connect(&connect, &role, FRONT_USER, &front.front_password) {
+        Ok(upstream_connect) => {
+            let broker_id = policy::broker_client_id(&role, connect.client_id);
+            let dollar_filters = front.sessions.open(&broker_id, connect.clean_session);
+            Ok(Ok(Admitted {
+                role,
+                upstream_connect,
+                dollar_filters,
+            }))
+        }
+        Err(code) => {
+            tracing::info!(role = %role.describe(), "will refused");
+            Ok(Err(code))
         }
     }
-    let api = Mutex::new(api);
-    let guard = Mutex::new(Guard::in_session(role, front.max_packet, dollar_filters));
-    let (mut client_rx, client_tx) = tokio::io::split(tls);
-    let client_tx = tokio::sync::Mutex::new(client_tx);
-    let (mut broker_rx, broker_tx) = broker.into_split();
-    // Both directions write to rumqttd: the guard acknowledges the messages it drops.
-    let broker_tx = tokio::sync::Mutex::new(broker_tx);
+}
 
-    let upward = async {
-        loop {
-            let Some(frame) = read_frame(&mut client_rx, &mut client_buf, front.max_packet).await?
-            else {
-                return Ok::<(), String>(());
-            };
-            let handled = api.lock().map_err(|_| "api poisoned")?.on_client(&frame);
-            let actions = match handled {
-                Some(actions) => actions,
-                None => guard
-                    .lock()
-                    .map_err(|_| "guard poisoned")?
-                    .on_client(&frame),
-            };
-            for action in actions {
-                match action {
-                    Action::ToBroker(bytes) => broker_tx
-                        .lock()
-                        .await
-                        .write_all(&bytes)
-                        .await
-                        .map_err(|e| e.to_string())?,
-                    Action::ToClient(bytes) => client_tx
-                        .lock()
-                        .await
-                        .write_all(&bytes)
-                        .await
-                        .map_err(|e| e.to_string())?,
-                    Action::Close(reason) => return Err(reason),
-                }
-            }
+/// Relays every packet both ways through Murano's current API layer and then, unless that
+/// handled it, the guard, until either side ends.
+async fn relay(
+    tls: tokio_rustls::server::TlsStream<TcpStream>,
+    client_buf: Vec<u8>,
+    broker: TcpStream,
+    admitted: Admitted,
+    front: &Front,
+) -> Result<(), String> {
+    let (api, hidden) = CurrentApi::new(admitted.role.clone(), front.max_packet);
+    let (mut client_rx, client_tx) = tokio::io::split(tls);
+    let (mut broker_rx, mut broker_tx) = broker.into_split();
+    for action in hidden {
+        if let Action::ToBroker(bytes) = action {
+            broker_tx
+                .write_all(&bytes)
+                .await
+                .map_err(|e| e.to_string())?;
         }
-    };
-    let downward = async {
-        let mut buf = Vec::new();
-        loop {
-            let Some(frame) = read_frame(&mut broker_rx, &mut buf, front.max_packet).await? else {
-                return Ok::<(), String>(());
-            };
-            let handled = api.lock().map_err(|_| "api poisoned")?.on_broker(&frame);
-            let actions = match handled {
-                Some(actions) => actions,
-                None => guard
-                    .lock()
-                    .map_err(|_| "guard poisoned")?
-                    .on_broker(&frame),
-            };
-            for action in actions {
-                match action {
-                    Action::ToClient(bytes) => client_tx
-                        .lock()
-                        .await
-                        .write_all(&bytes)
-                        .await
-                        .map_err(|e| e.to_string())?,
-                    Action::ToBroker(bytes) => broker_tx
-                        .lock()
-                        .await
-                        .write_all(&bytes)
-                        .await
-                        .map_err(|e| e.to_string())?,
-                    Action::Close(reason) => return Err(reason),
-                }
-            }
-        }
+    }
+    let layers = Layers {
+        api: Mutex::new(api),
+        guard: Mutex::new(Guard::in_session(
+            admitted.role,
+            front.max_packet,
+            admitted.dollar_filters,
+        )),
+        // Both directions write to both sides: the guard acknowledges the messages it drops.
+        client_tx: tokio::sync::Mutex::new(client_tx),
+        broker_tx: tokio::sync::Mutex::new(broker_tx),
+        max_packet: front.max_packet,
     };
     let result = tokio::select! {
-        r = upward => r,
-        r = downward => r,
+        r = layers.forward(Side::Client, &mut client_rx, client_buf) => r,
+        r = layers.forward(Side::Broker, &mut broker_rx, Vec::new()) => r,
     };
-    let _ = tokio::time::timeout(Duration::from_secs(1), client_tx.lock().await.shutdown()).await;
+    let shutdown = async { layers.client_tx.lock().await.shutdown().await };
+    let _ = tokio::time::timeout(Duration::from_secs(1), shutdown).await;
     result
+}
+
+/// The per-connection state both relay directions share.
+struct Layers<C, B> {
+    api: Mutex<CurrentApi>,
+    guard: Mutex<Guard>,
+    client_tx: tokio::sync::Mutex<C>,
+    broker_tx: tokio::sync::Mutex<B>,
+    max_packet: usize,
+}
+
+impl<C: AsyncWrite + Unpin, B: AsyncWrite + Unpin> Layers<C, B> {
+    /// Reads frames from one side and carries out what the layers make of each.
+    async fn forward<R: AsyncRead + Unpin>(
+        &self,
+        from: Side,
+        reader: &mut R,
+        mut buf: Vec<u8>,
+    ) -> Result<(), String> {
+        while let Some(frame) = read_frame(reader, &mut buf, self.max_packet).await? {
+            for action in self.actions(from, &frame)? {
+                match action {
+                    Action::ToBroker(bytes) => write(&self.broker_tx, &bytes).await?,
+                    Action::ToClient(bytes) => write(&self.client_tx, &bytes).await?,
+                    Action::Close(reason) => return Err(reason),
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn actions(&self, from: Side, frame: &[u8]) -> Result<Vec<Action>, String> {
+        let mut api = self.api.lock().map_err(|_| "api poisoned")?;
+        let handled = match from {
+            Side::Client => api.on_client(frame),
+            Side::Broker => api.on_broker(frame),
+        };
+        drop(api);
+        if let Some(actions) = handled {
+            return Ok(actions);
+        }
+        let mut guard = self.guard.lock().map_err(|_| "guard poisoned")?;
+        Ok(match from {
+            Side::Client => guard.on_client(frame),
+            Side::Broker => guard.on_broker(frame),
+        })
+    }
+}
+
+async fn write<W: AsyncWrite + Unpin>(
+    writer: &tokio::sync::Mutex<W>,
+    bytes: &[u8],
+) -> Result<(), String> {
+    writer
+        .lock()
+        .await
+        .write_all(bytes)
+        .await
+        .map_err(|e| e.to_string())
 }
