@@ -4,7 +4,7 @@
 use std::io;
 use std::time::{Duration, Instant};
 
-use mqttws::tls_verify::{rustls_error, TlsVerifyError};
+use mqtt_tls::{rustls_error, TlsVerifyError};
 use tokio::net::TcpStream;
 use tokio_rustls::client::TlsStream;
 use tokio_rustls::TlsConnector;
@@ -51,7 +51,7 @@ impl UpstreamError {
     }
 }
 
-/// Sorts a TLS failure with mqttws's one rustls classification; the reason is the bridge's own
+/// Sorts a TLS failure with mqtt_tls's one rustls classification; the reason is the bridge's own
 /// short text (a close reason holds at most 123 bytes).
 fn classify_tls(err: io::Error, sni: &str) -> UpstreamError {
     let Some(tls) = rustls_error(&err) else {
