@@ -7,7 +7,7 @@ use std::io;
 
 use rustls::{AlertDescription, CertificateError};
 
-use crate::TlsFailure;
+use mqtt_core::wire::tls::TlsFailure;
 
 /// Which check of the server's certificate failed, with what the person needs to fix it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -1,5 +1,5 @@
 //! The caller's errors: a PEM file, a client certificate or a setting that cannot be used. All
-//! are found before anything is dialled. (A failed handshake is [`crate::HandshakeError`].)
+//! are found before anything is dialled. (A failed handshake is [`crate::classify::HandshakeError`].)
 
 use std::fmt;
 use std::io;

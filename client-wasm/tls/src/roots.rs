@@ -78,7 +78,7 @@ mod tests {
         std::fs::write(&path, "not a certificate\n").expect("write");
         assert!(matches!(
             from_pem_file(&path),
-            Err(TlsSetupError::CaFile(crate::PemError {
+            Err(TlsSetupError::CaFile(crate::error::PemError {
                 problem: PemProblem::NoCertificate,
                 ..
             }))
