@@ -8,15 +8,14 @@
 //! The query string and headers are ignored for routing.
 
 use std::collections::BTreeMap;
-use std::fs;
+use std::io;
 use std::path::Path;
 use std::sync::Arc;
 
 use mqtt_core::wire::names::validate_product_id;
-use mqttws::client_cert::client_cert_resolver;
-use rustls::pki_types::pem::PemObject;
+use mqtt_tls::{pem, ClientAuth, PemError, PemProblem, TlsOptions, TlsSetupError};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
-use rustls::{ClientConfig, RootCertStore};
+use rustls::ClientConfig;
 
 use crate::admission::{self, TokenKeys};
 use crate::config::{CaSource, Config, ConfigError, RouteConfig};
@@ -206,36 +205,7 @@ fn build_route(
     };
     let host = Template::parse(&rc.host).map_err(&bad)?;
     let sni = Template::parse(rc.sni.as_deref().unwrap_or(&rc.host)).map_err(&bad)?;
-    let mut roots = RootCertStore::empty();
-    match rc.ca() {
-        CaSource::WebRoots => roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),
-        CaSource::File(path) => {
-            for cert in load_certs(&path)? {
-                roots.add(cert).map_err(|e| ConfigError::Pem {
-                    path: path.clone(),
-                    reason: format!("not a usable CA certificate: {e}"),
-                })?;
-            }
-        }
-    }
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let builder = ClientConfig::builder_with_provider(provider.clone())
-        .with_safe_default_protocol_versions()
-        .map_err(|e| bad(format!("TLS setup: {e}")))?
-        .with_root_certificates(roots);
-    let tls = match (&rc.client_cert, &rc.client_key) {
-        (Some(cert), Some(key)) => {
-            let chain = load_certs(cert)?;
-            let key_der = load_key(key)?;
-            let resolver =
-                client_cert_resolver(&provider, chain, key_der).map_err(|e| ConfigError::Pem {
-                    path: key.clone(),
-                    reason: format!("client certificate and key refused: {e}"),
-                })?;
-            builder.with_client_cert_resolver(resolver)
-        }
-        _ => builder.with_no_client_auth(),
-    };
+    let tls = route_tls(name, rc)?;
     Ok(Route {
         name: name.to_string(),
         host,
@@ -243,40 +213,72 @@ fn build_route(
         port: rc.port,
         allowed_origins: rc.allowed_origins.clone(),
         admission,
-        tls: Arc::new(tls),
+        tls,
     })
+}
+
+/// The route's TLS client configuration ([`mqtt_tls`], as for `mqttws`): its CA file or the
+/// web roots, and its client certificate when both `client_cert` and `client_key` are set.
+fn route_tls(name: &str, rc: &RouteConfig) -> Result<Arc<ClientConfig>, ConfigError> {
+    let options = TlsOptions {
+        ca_file: match rc.ca() {
+            CaSource::WebRoots => None,
+            CaSource::File(path) => Some(path),
+        },
+        client_auth: match (&rc.client_cert, &rc.client_key) {
+            (Some(cert), Some(key)) => Some(ClientAuth {
+                cert: cert.clone(),
+                key: key.clone(),
+            }),
+            _ => None,
+        },
+    };
+    options.client_config().map_err(|e| setup_error(name, e))
+}
+
+/// A file's problem names the file (unreadable: [`ConfigError::Io`], else [`ConfigError::Pem`]);
+/// any other names the route.
+fn setup_error(route: &str, error: TlsSetupError) -> ConfigError {
+    match error {
+        TlsSetupError::CaFile(pem)
+        | TlsSetupError::ClientCert(pem)
+        | TlsSetupError::ClientKey(pem) => pem_error(pem),
+        TlsSetupError::UnusableCa {
+            path,
+            index,
+            reason,
+        } => ConfigError::Pem {
+            path,
+            reason: format!("certificate {index} is not a usable CA certificate: {reason}"),
+        },
+        other => ConfigError::Route {
+            route: route.to_string(),
+            reason: other.to_string(),
+        },
+    }
+}
+
+fn pem_error(error: PemError) -> ConfigError {
+    match error.problem {
+        PemProblem::Unreadable { kind, reason } => ConfigError::Io {
+            path: error.path,
+            source: io::Error::new(kind, reason),
+        },
+        problem => ConfigError::Pem {
+            path: error.path,
+            reason: problem.to_string(),
+        },
+    }
 }
 
 /// Reads every certificate from a PEM file (at least one).
 pub fn load_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, ConfigError> {
-    let data = fs::read(path).map_err(|source| ConfigError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    let certs: Result<Vec<_>, _> = CertificateDer::pem_slice_iter(&data).collect();
-    let certs = certs.map_err(|e| ConfigError::Pem {
-        path: path.to_path_buf(),
-        reason: format!("bad PEM: {e}"),
-    })?;
-    if certs.is_empty() {
-        return Err(ConfigError::Pem {
-            path: path.to_path_buf(),
-            reason: "no CERTIFICATE found".into(),
-        });
-    }
-    Ok(certs)
+    pem::certificates(path).map_err(pem_error)
 }
 
 /// Reads the first private key from a PEM file.
 pub fn load_key(path: &Path) -> Result<PrivateKeyDer<'static>, ConfigError> {
-    let data = fs::read(path).map_err(|source| ConfigError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    PrivateKeyDer::from_pem_slice(&data).map_err(|e| ConfigError::Pem {
-        path: path.to_path_buf(),
-        reason: format!("no usable private key: {e}"),
-    })
+    pem::private_key(path).map_err(pem_error)
 }
 
 #[cfg(test)]
@@ -355,6 +357,61 @@ host = "mqtt-{product}.hosted.exosite.io"
         assert!(!t.route.origin_allowed(Some("https://evil.example")));
         let t = r.resolve("/mqtt/murano/a").unwrap();
         assert!(t.route.origin_allowed(Some("https://anything.example")));
+    }
+
+    fn route_with(extra: &str) -> Result<Router, ConfigError> {
+        let toml = format!("listen = \"127.0.0.1:0\"\n[routes.r]\nhost = \"broker.test\"\n{extra}");
+        Router::new(&Config::from_toml_str(&toml, "t")?)
+    }
+
+    fn write_cert_and_key(dir: &Path, name: &str) -> (String, String) {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let cert = rcgen::CertificateParams::new(vec![format!("{name}.test")])
+            .unwrap()
+            .self_signed(&key)
+            .unwrap();
+        let (c, k) = (
+            dir.join(format!("{name}.pem")),
+            dir.join(format!("{name}.key")),
+        );
+        std::fs::write(&c, cert.pem()).unwrap();
+        std::fs::write(&k, key.serialize_pem()).unwrap();
+        (c.display().to_string(), k.display().to_string())
+    }
+
+    /// The route's TLS set-up is mqtt_tls's; its errors name the file, or the route.
+    #[test]
+    fn tls_files_are_loaded_and_their_errors_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let (cert, key) = write_cert_and_key(dir.path(), "device");
+        let (_, other_key) = write_cert_and_key(dir.path(), "other");
+        let mtls =
+            format!("ca_file = \"{cert}\"\nclient_cert = \"{cert}\"\nclient_key = \"{key}\"\n");
+        let router = route_with(&mtls).unwrap();
+        let target = router.resolve("/mqtt/r").unwrap();
+        assert!(target.route.tls.client_auth_cert_resolver.has_certs());
+
+        let missing = route_with("ca_file = \"/nonexistent/ca.pem\"\n").unwrap_err();
+        assert!(
+            matches!(&missing, ConfigError::Io { path, .. } if path == Path::new("/nonexistent/ca.pem")),
+            "{missing}"
+        );
+
+        let not_pem = format!("ca_file = \"{key}\"\n");
+        let e = route_with(&not_pem).unwrap_err();
+        assert!(
+            matches!(&e, ConfigError::Pem { reason, .. } if reason.contains("no CERTIFICATE")),
+            "{e}"
+        );
+
+        let mismatch = format!("client_cert = \"{cert}\"\nclient_key = \"{other_key}\"\n");
+        let e = route_with(&mismatch).unwrap_err();
+        assert!(
+            matches!(&e, ConfigError::Route { route, reason } if route == "r" && reason.contains("does not belong")),
+            "{e}"
+        );
+        assert!(load_key(Path::new(&cert)).is_err());
+        assert_eq!(load_certs(Path::new(&cert)).map(|c| c.len()).ok(), Some(1));
     }
 
     #[test]

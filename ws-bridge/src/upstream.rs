@@ -4,7 +4,7 @@
 use std::io;
 use std::time::{Duration, Instant};
 
-use mqttws::tls_verify::{rustls_error, TlsVerifyError};
+use mqtt_tls::{HandshakeError, TlsVerifyError};
 use tokio::net::TcpStream;
 use tokio_rustls::client::TlsStream;
 use tokio_rustls::TlsConnector;
@@ -51,14 +51,12 @@ impl UpstreamError {
     }
 }
 
-/// Sorts a TLS failure with mqttws's one rustls classification; the reason is the bridge's own
+/// Sorts a TLS failure with mqtt_tls's one rustls classification; the reason is the bridge's own
 /// short text (a close reason holds at most 123 bytes).
 fn classify_tls(err: io::Error, sni: &str) -> UpstreamError {
-    let Some(tls) = rustls_error(&err) else {
-        return UpstreamError::Handshake(err.to_string());
-    };
-    match TlsVerifyError::from_rustls(sni, tls) {
-        Some(verify) => UpstreamError::Verification {
+    match HandshakeError::from_io(sni, &err) {
+        None => UpstreamError::Handshake(err.to_string()),
+        Some(HandshakeError::Verification(verify)) => UpstreamError::Verification {
             code: verify.kind().close_code(),
             reason: match &verify {
                 TlsVerifyError::NameMismatch { .. } => format!("certificate not valid for {sni}"),
@@ -66,10 +64,10 @@ fn classify_tls(err: io::Error, sni: &str) -> UpstreamError {
                 other => other.kind().summary().to_string(),
             },
         },
-        None => UpstreamError::Handshake(match tls {
-            rustls::Error::AlertReceived(alert) => format!("broker sent alert {alert:?}"),
-            other => other.to_string(),
-        }),
+        Some(HandshakeError::Refused(alert)) => {
+            UpstreamError::Handshake(format!("broker sent alert {alert:?}"))
+        }
+        Some(other) => UpstreamError::Handshake(other.to_string()),
     }
 }
 

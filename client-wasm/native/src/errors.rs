@@ -3,28 +3,17 @@
 use std::io;
 
 use mqtt_core::TransportFailure;
+use mqtt_tls::{HandshakeError, TlsSetupError};
 
-use crate::tls_verify::rustls_error;
-pub use crate::tls_verify::TlsVerifyError;
+pub use mqtt_tls::TlsVerifyError;
 
 /// A local file or setting the transport could not use. The caller's fault.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ConfigError {
-    #[error("cannot read CA file {path}: {reason}")]
-    CaFile { path: String, reason: String },
-    #[error("CA file {0} holds no usable certificate")]
-    NoCaCertificates(String),
-    #[error("cannot read client certificate {path}: {reason}")]
-    ClientCert { path: String, reason: String },
-    #[error("cannot read client key {path}: {reason}")]
-    ClientKey { path: String, reason: String },
-    #[error("client certificate and key are not usable together: {0}")]
-    ClientAuth(String),
-    #[error("'{0}' is not a valid TLS server name")]
-    ServerName(String),
-    #[error("TLS set-up failed: {0}")]
-    Tls(String),
+    /// A TLS file (CA, client certificate or key) or the TLS server name.
+    #[error(transparent)]
+    Tls(#[from] TlsSetupError),
 }
 
 /// Why a transport could not be opened, or failed while open.
@@ -71,19 +60,23 @@ impl TransportError {
     /// Classifies an error from the TLS layer (tokio-rustls reports rustls errors inside
     /// `io::Error`).
     pub fn from_tls_io(server: &str, error: &io::Error) -> Self {
-        match rustls_error(error) {
-            Some(tls) => Self::from_rustls(server, tls),
+        match HandshakeError::from_io(server, error) {
+            Some(handshake) => handshake.into(),
             None => TransportError::Tls(error.to_string()),
         }
     }
 
-    /// Classifies a rustls error (the check itself is [`crate::tls_verify`]'s).
+    /// Classifies a rustls error (the sorting itself is [`mqtt_tls::classify`]'s).
     pub fn from_rustls(server: &str, error: &rustls::Error) -> Self {
-        if let Some(verify) = TlsVerifyError::from_rustls(server, error) {
-            return TransportError::TlsVerify(verify);
-        }
+        HandshakeError::from_rustls(server, error).into()
+    }
+}
+
+impl From<HandshakeError> for TransportError {
+    fn from(error: HandshakeError) -> Self {
         match error {
-            rustls::Error::AlertReceived(alert) => {
+            HandshakeError::Verification(verify) => TransportError::TlsVerify(verify),
+            HandshakeError::Refused(alert) => {
                 TransportError::TlsRefused(format!("alert {alert:?}"))
             }
             other => TransportError::Tls(other.to_string()),
@@ -148,6 +141,28 @@ mod tests {
             .contains("unknown issuer"));
     }
 
+    /// One sorting of rustls errors (mqtt_tls), in the CLI's words: an alert from the server is
+    /// a refusal (a client certificate missing or not trusted), anything else a handshake error.
+    #[test]
+    fn a_server_alert_is_a_refusal_and_other_errors_a_handshake_failure() {
+        let alert = rustls::Error::AlertReceived(rustls::AlertDescription::CertificateRequired);
+        let refused = TransportError::from_rustls("broker.test", &alert);
+        assert_eq!(
+            refused.to_string(),
+            "TLS refused by the server: alert CertificateRequired"
+        );
+        let io = io::Error::new(io::ErrorKind::InvalidData, alert);
+        assert_eq!(TransportError::from_tls_io("broker.test", &io), refused);
+        assert_eq!(
+            TransportError::from_rustls("broker.test", &rustls::Error::DecryptError),
+            TransportError::Tls(rustls::Error::DecryptError.to_string())
+        );
+        assert_eq!(
+            TransportError::from_tls_io("broker.test", &io::Error::other("reset")),
+            TransportError::Tls("reset".into())
+        );
+    }
+
     /// The session gets the transport error's class, typed, and its words unchanged: the CLI
     /// needs nothing else (no side channel).
     #[test]
@@ -169,7 +184,7 @@ mod tests {
             (TransportError::WebSocket("text frame".into()), true),
             (TransportError::TlsRefused("alert".into()), false),
             (
-                TransportError::Config(ConfigError::ServerName("x".into())),
+                TransportError::Config(ConfigError::Tls(TlsSetupError::ServerName("x".into()))),
                 false,
             ),
         ];

@@ -6,23 +6,20 @@
 //!     └─ Connector::open ─▶ Transport: mqtt:// TCP · mqtts:// TLS · ws:// WebSocket · wss://
 //! ```
 //!
-//! TLS is rustls with the ring provider; the URL's host is the SNI name and the name verified,
-//! while [`ConnectTo`] may change the address dialled. WebSocket connections ask for the `mqtt`
+//! TLS is rustls with the ring provider, set up by `mqtt_tls` (shared with ws-bridge); the URL's
+//! host is the SNI name and the name verified, while [`ConnectTo`] may change the address dialled. WebSocket connections ask for the `mqtt`
 //! subprotocol and carry MQTT in binary messages. Failures are typed ([`TransportError`],
 //! [`TlsVerifyError`]); the `mqttws` binary maps them to its exit codes.
 #![forbid(unsafe_code)]
 
-pub mod client_cert;
 pub mod credentials;
 mod driver;
 mod errors;
-mod tls;
-pub mod tls_verify;
 mod transport;
 mod url;
 
 pub use driver::{close_failure, Driver, NoFlow, Output, Step};
 pub use errors::{ConfigError, TlsVerifyError, TransportError};
-pub use tls::{server_name, ClientAuth, TlsOptions};
+pub use mqtt_tls::{server_name, ClientAuth, TlsOptions, TlsSetupError};
 pub use transport::{ByteStream, Connector, Incoming, Transport};
 pub use url::{murano_m2_url, murano_product_url, BrokerUrl, ConnectTo, Scheme, UrlError};

@@ -11,6 +11,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
+use mqtt_tls::{server_name, TlsOptions};
 use rustls::ClientConfig;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
@@ -23,7 +24,6 @@ use tokio_tungstenite::tungstenite::{self, Message};
 use tokio_tungstenite::WebSocketStream;
 
 use super::errors::{ConfigError, TransportError};
-use super::tls::{server_name, TlsOptions};
 use super::url::{BrokerUrl, ConnectTo};
 
 /// The largest WebSocket message accepted from the broker (MQTT's own limit is enforced by the
@@ -269,7 +269,7 @@ impl Connector {
         let stream = match &self.tls {
             None => ByteStream::Tcp(tcp),
             Some(config) => {
-                let name = server_name(&server).map_err(TransportError::Config)?;
+                let name = server_name(&server).map_err(|e| TransportError::Config(e.into()))?;
                 let tls = TlsConnector::from(config.clone())
                     .connect(name, tcp)
                     .await

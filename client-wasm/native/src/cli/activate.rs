@@ -82,7 +82,7 @@ pub(super) async fn activate(args: ActivateArgs) -> Result<(), CliError> {
             "--login token-only and --no-subscribe are for the current API: add --provision",
         ));
     }
-    let mut watch = Watch::new(&args.run, &url, Vec::new());
+    let mut watch = Watch::new(args.run.debug, &url, Vec::new());
     let connector = connector(url, &args.tls)?;
     let mode = if args.provision {
         ActivationMode::Provision

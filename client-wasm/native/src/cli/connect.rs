@@ -95,7 +95,7 @@ pub(super) fn start(
     filters: Vec<String>,
     clean: bool,
 ) -> Result<(Watch, Connector, Options), CliError> {
-    let watch = Watch::new(run, url, filters);
+    let watch = Watch::new(run.debug, url, filters);
     let connector = connector(url.clone(), tls)?;
     Ok((watch, connector, options(auth, run, clean)))
 }

@@ -7,13 +7,14 @@ use std::path::PathBuf;
 use clap::Args;
 use mqtt_core::flows::resource::{self, ResourceError};
 use mqtt_core::flows::{Console, ConsoleMode, ConsoleOutput, LoginStyle};
-use mqtt_core::{Event, QoS, Session};
+use mqtt_core::{Event, PublishId, QoS, Session};
 use mqttws::{credentials, BrokerUrl, Driver, Output, Step};
 
 use super::activate::login_style;
 use super::connect::{start, AuthArgs, RunArgs, TlsArgs};
 use super::io::{inputs, text, warn, Input, Out};
 use super::topics::qos;
+use super::watch::Watch;
 use crate::exit::{CliError, Failure};
 
 pub(super) const CONSOLE_HELP: &str = "INPUT:
@@ -69,20 +70,10 @@ pub(crate) struct ConsoleArgs {
     pub(super) run: RunArgs,
 }
 
+/// Runs the console: log in, then publish each topic line + message line read, print what
+/// arrives, and finish (pending messages acknowledged) at an empty topic line or end of input.
 pub(super) async fn console(args: ConsoleArgs) -> Result<(), CliError> {
-    let (identity, password) = match (&args.credentials, &args.identity, &args.password) {
-        (Some(path), _, _) => {
-            let c = credentials::load(path).map_err(|e| CliError::new(Failure::Usage, e))?;
-            (c.username, c.password)
-        }
-        (None, Some(identity), Some(password)) => (identity.clone(), password.clone()),
-        _ => {
-            return Err(CliError::new(
-                Failure::Usage,
-                "give --identity and --password, or --credentials",
-            ))
-        }
-    };
+    let (identity, password) = credentials(&args)?;
     let mode = match args.resource {
         true => ConsoleMode::Resource,
         false => ConsoleMode::Legacy,
@@ -91,120 +82,214 @@ pub(super) async fn console(args: ConsoleArgs) -> Result<(), CliError> {
     let qos = qos(args.qos);
     flow.check(qos, b"")
         .map_err(|e| CliError::new(Failure::Usage, e))?;
-    let login = args.login.login_options(&identity, &password);
+    let (watch, mut driver) = connect(&args, flow, &identity, password)?;
+    let mut state = Conversation::new(watch, qos);
+    let (_keep, mut input) = inputs(true);
+    while let Some(step) = driver.next_or(&mut input).await {
+        match step {
+            Step::Output(output) => state.output(&driver, output)?,
+            Step::External(Some(Input::Line(line))) if !state.closing => {
+                state.line(&mut driver, line)?
+            }
+            Step::External(Some(Input::Eof | Input::Interrupt)) => state.closing = true,
+            Step::External(_) => {}
+        }
+        if state.closing && state.unacked.is_empty() && driver.session().is_connected() {
+            driver.disconnect();
+        }
+    }
+    Ok(())
+}
+
+/// The identity and password: from `--credentials`, or from `--identity` and `--password`.
+fn credentials(args: &ConsoleArgs) -> Result<(String, String), CliError> {
+    match (&args.credentials, &args.identity, &args.password) {
+        (Some(path), _, _) => {
+            let c = credentials::load(path).map_err(|e| CliError::new(Failure::Usage, e))?;
+            Ok((c.username, c.password))
+        }
+        (None, Some(identity), Some(password)) => Ok((identity.clone(), password.clone())),
+        _ => Err(CliError::new(
+            Failure::Usage,
+            "give --identity and --password, or --credentials",
+        )),
+    }
+}
+
+/// The progress reporter and the driver, connecting with the `--login` style's credentials.
+fn connect(
+    args: &ConsoleArgs,
+    flow: Console,
+    identity: &str,
+    password: String,
+) -> Result<(Watch, Driver<Console>), CliError> {
+    let login = args.login.login_options(identity, &password);
     let auth = AuthArgs {
         id: Some(login.client_id),
         username: login.username,
         password: Some(password),
     };
-    let (mut watch, connector, options) = start(
-        &args.url,
-        &auth,
-        &args.tls,
-        &args.run,
-        vec![flow.filter()],
-        true,
-    )?;
+    let filters = vec![flow.filter()];
+    let (watch, connector, options) = start(&args.url, &auth, &args.tls, &args.run, filters, true)?;
     let mut driver = Driver::new(connector, Session::new(options), flow);
     driver.connect();
-    let tty = std::io::stdin().is_terminal();
-    let (_keep, mut input) = inputs(true);
-    let out = Out;
-    let mut topic: Option<String> = None;
-    let mut unacked = BTreeSet::new();
-    let mut closing = false;
-    let mut prompted = false;
-    while let Some(step) = driver.next_or(&mut input).await {
-        match step {
-            Step::Output(Output::Flow(ConsoleOutput::Received {
+    Ok((watch, driver))
+}
+
+/// What the console remembers between steps: the seed's topic-then-message dialogue and the
+/// publishes still waiting for their acknowledgement.
+struct Conversation {
+    watch: Watch,
+    out: Out,
+    qos: QoS,
+    /// Prompts are shown only when stdin is a terminal.
+    tty: bool,
+    /// The first "Topic? " prompt is shown once subscribed.
+    prompted: bool,
+    /// The topic line read, waiting for its message line.
+    topic: Option<String>,
+    /// Sent and not yet acknowledged: "Message successfully sent!" is printed for these.
+    unacked: BTreeSet<PublishId>,
+    /// An empty topic line or the end of input was read: finish once nothing is pending.
+    closing: bool,
+}
+
+impl Conversation {
+    fn new(watch: Watch, qos: QoS) -> Self {
+        Self {
+            watch,
+            out: Out,
+            qos,
+            tty: std::io::stdin().is_terminal(),
+            prompted: false,
+            topic: None,
+            unacked: BTreeSet::new(),
+            closing: false,
+        }
+    }
+
+    /// Prints what the flow received, reports acknowledgements, and reacts to the session.
+    fn output(
+        &mut self,
+        driver: &Driver<Console>,
+        output: Output<ConsoleOutput>,
+    ) -> Result<(), CliError> {
+        match output {
+            Output::Flow(ConsoleOutput::Received {
                 topic,
                 payload,
                 timestamp,
                 ..
-            })) => {
-                out.line("Message received!")?;
-                out.line(format_args!("topic = {topic}"))?;
-                out.line(format_args!("payload = {}", text(&payload)))?;
-                if let Some(ms) = timestamp.as_deref().and_then(resource::timestamp_ms) {
-                    out.line(format_args!("time = {}", resource::format_utc(ms)))?;
-                }
-            }
-            Step::Output(Output::Flow(ConsoleOutput::Sent { .. })) => {}
-            Step::Output(Output::Event(Event::Published { id })) => {
-                if unacked.remove(&id) {
-                    out.line("Message successfully sent!")?;
-                }
-            }
-            Step::Output(Output::Event(Event::PublishFailed { id, reason })) => {
-                if unacked.remove(&id) {
+            }) => self.received(&topic, &payload, timestamp.as_deref()),
+            Output::Flow(ConsoleOutput::Sent { .. }) => Ok(()),
+            Output::Event(Event::Published { id }) => match self.unacked.remove(&id) {
+                true => self.out.line("Message successfully sent!"),
+                false => Ok(()),
+            },
+            Output::Event(Event::PublishFailed { id, reason }) => {
+                if self.unacked.remove(&id) {
                     warn(format_args!("message not delivered: {reason}"));
                 }
+                Ok(())
             }
             // Murano pushes platform writes without a subscription: a refused `$resource/#`
             // is worth a warning, not the end.
-            Step::Output(Output::Event(Event::Subscribed { granted, .. }))
-                if mode == ConsoleMode::Resource && granted.iter().any(Option::is_none) =>
+            Output::Event(Event::Subscribed { granted, .. })
+                if driver.flow().mode() == ConsoleMode::Resource
+                    && granted.iter().any(Option::is_none) =>
             {
                 warn(format_args!(
                     "the broker refused {} (SUBACK 0x80); platform writes still arrive if it pushes them, as Murano does",
                     driver.flow().filter()
                 ));
-                if tty && !prompted {
-                    prompted = true;
-                    out.prompt("Topic? ")?;
+                self.first_prompt()
+            }
+            Output::Event(event) => {
+                self.watch.event(driver, &event)?;
+                match event {
+                    Event::Subscribed { .. } => self.first_prompt(),
+                    _ => Ok(()),
                 }
             }
-            Step::Output(Output::Event(event)) => {
-                watch.event(&driver, &event)?;
-                if tty && !prompted && matches!(event, Event::Subscribed { .. }) {
-                    prompted = true;
-                    out.prompt("Topic? ")?;
-                }
-            }
-            Step::Output(Output::CommandFailed(e)) => {
-                return Err(CliError::new(Failure::of_command(&e), e))
-            }
-            Step::External(Some(Input::Line(line))) if !closing => match topic.take() {
-                None if line.trim().is_empty() => closing = true,
-                None => {
-                    topic = Some(line.trim().to_string());
-                    if tty {
-                        out.prompt("Message? ")?;
-                    }
-                }
-                Some(resource) => {
-                    let (name, payload) = match outgoing(driver.flow(), &resource, &line, qos) {
-                        Ok(message) => message,
-                        Err(e) => {
-                            out.line("Failed to send message...")?;
-                            return Err(CliError::new(
-                                Failure::Usage,
-                                format!("not sent to '{resource}': {e}"),
-                            ));
-                        }
-                    };
-                    match driver.publish(&name, &payload, qos, false) {
-                        Ok(id) => {
-                            unacked.insert(id);
-                        }
-                        Err(e) => {
-                            out.line("Failed to send message...")?;
-                            warn(format_args!("cannot publish on '{name}': {e}"));
-                        }
-                    }
-                    if tty {
-                        out.prompt("Topic? ")?;
-                    }
-                }
-            },
-            Step::External(Some(Input::Eof | Input::Interrupt)) => closing = true,
-            Step::External(_) => {}
-        }
-        if closing && unacked.is_empty() && driver.session().is_connected() {
-            driver.disconnect();
+            Output::CommandFailed(e) => Err(CliError::new(Failure::of_command(&e), e)),
         }
     }
-    Ok(())
+
+    /// The seed's printout of a message.
+    fn received(
+        &self,
+        topic: &str,
+        payload: &[u8],
+        timestamp: Option<&str>,
+    ) -> Result<(), CliError> {
+        self.out.line("Message received!")?;
+        self.out.line(format_args!("topic = {topic}"))?;
+        self.out.line(format_args!("payload = {}", text(payload)))?;
+        if let Some(ms) = timestamp.and_then(resource::timestamp_ms) {
+            self.out
+                .line(format_args!("time = {}", resource::format_utc(ms)))?;
+        }
+        Ok(())
+    }
+
+    /// "Topic? " once, when the dialogue can start.
+    fn first_prompt(&mut self) -> Result<(), CliError> {
+        if self.tty && !self.prompted {
+            self.prompted = true;
+            self.out.prompt("Topic? ")?;
+        }
+        Ok(())
+    }
+
+    /// A line of stdin: a topic (an empty one finishes), or the message for the topic read.
+    fn line(&mut self, driver: &mut Driver<Console>, line: String) -> Result<(), CliError> {
+        match self.topic.take() {
+            None if line.trim().is_empty() => self.closing = true,
+            None => {
+                self.topic = Some(line.trim().to_string());
+                if self.tty {
+                    self.out.prompt("Message? ")?;
+                }
+            }
+            Some(resource) => {
+                self.send(driver, &resource, &line)?;
+                if self.tty {
+                    self.out.prompt("Topic? ")?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Publishes `line` to `resource`. A message Murano would refuse ends the command before
+    /// anything is sent; a publish the session refuses is reported and the console goes on.
+    fn send(
+        &mut self,
+        driver: &mut Driver<Console>,
+        resource: &str,
+        line: &str,
+    ) -> Result<(), CliError> {
+        let (name, payload) = match outgoing(driver.flow(), resource, line, self.qos) {
+            Ok(message) => message,
+            Err(e) => {
+                self.out.line("Failed to send message...")?;
+                return Err(CliError::new(
+                    Failure::Usage,
+                    format!("not sent to '{resource}': {e}"),
+                ));
+            }
+        };
+        match driver.publish(&name, &payload, self.qos, false) {
+            Ok(id) => {
+                self.unacked.insert(id);
+            }
+            Err(e) => {
+                self.out.line("Failed to send message...")?;
+                warn(format_args!("cannot publish on '{name}': {e}"));
+            }
+        }
+        Ok(())
+    }
 }
 
 /// The topic and payload for a topic line and a message line, or why Murano's `$resource` API

@@ -1,10 +1,10 @@
-//! The connection events every command reacts to the same way.
+//! The connection events every command reacts to the same way. A leaf below the commands and
+//! their flags (`connect`): it takes what it needs from them as values.
 
 use mqtt_core::flows::Flow;
 use mqtt_core::{qos_to_u8, ConnectionError, Event};
 use mqttws::{BrokerUrl, Driver};
 
-use super::connect::RunArgs;
 use super::io::{debug, warn};
 use crate::exit::{CliError, Failure};
 
@@ -31,9 +31,10 @@ pub(super) struct Watch {
 }
 
 impl Watch {
-    pub(super) fn new(run: &RunArgs, url: &BrokerUrl, filters: Vec<String>) -> Self {
+    /// Reports progress on stderr when `debug` (the commands' `--debug`).
+    pub(super) fn new(debug: bool, url: &BrokerUrl, filters: Vec<String>) -> Self {
         Self {
-            debug: run.debug,
+            debug,
             url: url.to_string(),
             connected_once: false,
             filters,

@@ -1,31 +1,58 @@
-//! The one place a rustls error is sorted into a [`TlsFailure`] (which check failed). The CLI
-//! turns it into a [`TlsVerifyError`] and an exit code; ws-bridge into a close code.
+//! The one place a rustls error is sorted: which check of the server's certificate failed
+//! ([`TlsFailure`], [`TlsVerifyError`]), or whether the server refused the session
+//! ([`HandshakeError`]). The CLI turns the result into an error and an exit code, ws-bridge into
+//! a close code.
 
 use std::io;
 
-use rustls::CertificateError;
+use rustls::{AlertDescription, CertificateError};
 
-pub use mqtt_core::wire::tls::TlsFailure;
+use mqtt_core::wire::tls::TlsFailure;
 
 /// Which check of the server's certificate failed, with what the person needs to fix it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum TlsVerifyError {
+    /// The issuer is not in the trusted CA set: give the right `--cafile` / `ca_file`.
     #[error("certificate of {server} is signed by an unknown issuer (not in the trusted CA set)")]
-    UnknownIssuer { server: String },
+    UnknownIssuer {
+        /// The name verified.
+        server: String,
+    },
+    /// The certificate is for other names.
     #[error("certificate is not valid for the name {server}{}", presented_names(.presented))]
     NameMismatch {
+        /// The name verified.
         server: String,
+        /// The names the certificate is for, when rustls says.
         presented: Vec<String>,
     },
+    /// The certificate has expired.
     #[error("certificate of {server} has expired")]
-    Expired { server: String },
+    Expired {
+        /// The name verified.
+        server: String,
+    },
+    /// The certificate is not valid yet (or the local clock is behind).
     #[error("certificate of {server} is not valid yet")]
-    NotYetValid { server: String },
+    NotYetValid {
+        /// The name verified.
+        server: String,
+    },
+    /// The certificate is revoked.
     #[error("certificate of {server} is revoked")]
-    Revoked { server: String },
+    Revoked {
+        /// The name verified.
+        server: String,
+    },
+    /// Another check failed (signature, purpose, encoding...).
     #[error("certificate of {server} is invalid: {detail}")]
-    Other { server: String, detail: String },
+    Other {
+        /// The name verified.
+        server: String,
+        /// rustls' words for the check.
+        detail: String,
+    },
 }
 
 fn presented_names(names: &[String]) -> String {
@@ -72,6 +99,49 @@ impl TlsVerifyError {
             TlsVerifyError::NotYetValid { .. } => TlsFailure::NotYetValid,
             TlsVerifyError::Revoked { .. } => TlsFailure::Revoked,
             TlsVerifyError::Other { .. } => TlsFailure::BadCertificate,
+        }
+    }
+}
+
+/// Why a TLS handshake with the server failed, sorted by what the person can do about it.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum HandshakeError {
+    /// The server's certificate failed a check: the trust set, the name or the server is wrong.
+    #[error(transparent)]
+    Verification(TlsVerifyError),
+    /// The server ended the handshake with an alert: most often a client certificate it
+    /// requires is missing, or one it does not trust was presented.
+    #[error("the server sent alert {0:?}")]
+    Refused(AlertDescription),
+    /// Anything else (no common protocol version or cipher suite, a malformed message...).
+    #[error("{0}")]
+    Other(rustls::Error),
+}
+
+impl HandshakeError {
+    /// Sorts the rustls error of a handshake with `server` (the name verified).
+    pub fn from_rustls(server: &str, error: &rustls::Error) -> Self {
+        if let Some(verify) = TlsVerifyError::from_rustls(server, error) {
+            return HandshakeError::Verification(verify);
+        }
+        match error {
+            rustls::Error::AlertReceived(alert) => HandshakeError::Refused(*alert),
+            other => HandshakeError::Other(other.clone()),
+        }
+    }
+
+    /// Sorts the error tokio-rustls returned; `None` when it carries no rustls error (the
+    /// connection failed underneath: reset, closed, timed out).
+    pub fn from_io(server: &str, error: &io::Error) -> Option<Self> {
+        rustls_error(error).map(|tls| Self::from_rustls(server, tls))
+    }
+
+    /// The library-independent kind: the failed check, or [`TlsFailure::HandshakeFailed`].
+    pub fn kind(&self) -> TlsFailure {
+        match self {
+            HandshakeError::Verification(verify) => verify.kind(),
+            HandshakeError::Refused(_) | HandshakeError::Other(_) => TlsFailure::HandshakeFailed,
         }
     }
 }
@@ -124,12 +194,16 @@ mod tests {
             assert_eq!(failure.close_code(), code);
             let verify = TlsVerifyError::from_rustls("broker.test", &error);
             assert_eq!(verify.map(|v| v.kind()), Some(failure));
+            assert_eq!(
+                HandshakeError::from_rustls("broker.test", &error).kind(),
+                failure
+            );
         }
     }
 
     #[test]
     fn other_errors_are_handshake_failures() {
-        let alert = rustls::Error::AlertReceived(rustls::AlertDescription::CertificateRequired);
+        let alert = rustls::Error::AlertReceived(AlertDescription::CertificateRequired);
         assert_eq!(classify(&alert), TlsFailure::HandshakeFailed);
         assert_eq!(TlsVerifyError::from_rustls("b", &alert), None);
         let io = io::Error::new(io::ErrorKind::InvalidData, alert);
@@ -138,5 +212,44 @@ mod tests {
             Some(TlsFailure::HandshakeFailed)
         );
         assert_eq!(rustls_error(&io::Error::other("reset")), None);
+    }
+
+    /// A refused or missing client certificate comes back as an alert from the server.
+    #[test]
+    fn an_alert_from_the_server_is_a_refusal() {
+        let io = io::Error::new(
+            io::ErrorKind::InvalidData,
+            rustls::Error::AlertReceived(AlertDescription::CertificateRequired),
+        );
+        let refused = HandshakeError::from_io("broker.test", &io);
+        assert_eq!(
+            refused,
+            Some(HandshakeError::Refused(
+                AlertDescription::CertificateRequired
+            ))
+        );
+        assert_eq!(refused.map(|r| r.kind()), Some(TlsFailure::HandshakeFailed));
+        let other = HandshakeError::from_rustls("b", &rustls::Error::DecryptError);
+        assert_eq!(other, HandshakeError::Other(rustls::Error::DecryptError));
+        assert_eq!(other.kind(), TlsFailure::HandshakeFailed);
+        assert_eq!(
+            HandshakeError::from_io("b", &io::Error::other("reset")),
+            None
+        );
+    }
+
+    #[test]
+    fn name_mismatches_list_the_names_presented() {
+        let error = rustls::Error::InvalidCertificate(C::NotValidForNameContext {
+            expected: rustls_pki_types::ServerName::try_from("broker.test")
+                .expect("name")
+                .to_owned(),
+            presented: vec!["DnsName(\"wrong.test\")".into()],
+        });
+        let verify = HandshakeError::from_rustls("broker.test", &error);
+        assert_eq!(
+            verify.to_string(),
+            "certificate is not valid for the name broker.test (it is for DnsName(\"wrong.test\"))"
+        );
     }
 }
