@@ -19,50 +19,7 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
 use rustls::{ClientConfig, RootCertStore};
 
 use crate::admission::{self, TokenKeys};
-use crate::config::{CaSource, Config, ConfigError, RouteConfig};
-
-const PLACEHOLDER: &str = "{product}";
-
-/// A host or SNI name, possibly with one `{product}` placeholder.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Template {
-    text: String,
-}
-
-impl Template {
-    /// Parses and checks that the name (with a sample product) is a valid DNS name or IP.
-    pub fn parse(text: &str) -> Result<Template, String> {
-        let rest = text.replace(PLACEHOLDER, "");
-        if rest.contains('{') || rest.contains('}') {
-            return Err(format!(
-                "{text:?}: the only placeholder allowed is {PLACEHOLDER}"
-            ));
-        }
-        if text.matches(PLACEHOLDER).count() > 1 {
-            return Err(format!("{text:?}: {PLACEHOLDER} may appear once"));
-        }
-        let sample = text.replace(PLACEHOLDER, "p0");
-        if ServerName::try_from(sample.as_str()).is_err() {
-            return Err(format!("{text:?} is not a valid DNS name or IP address"));
-        }
-        Ok(Template {
-            text: text.to_string(),
-        })
-    }
-
-    /// True when the name contains `{product}`.
-    pub fn is_template(&self) -> bool {
-        self.text.contains(PLACEHOLDER)
-    }
-
-    /// The name with `{product}` replaced (the product must be validated first).
-    pub fn render(&self, product: Option<&str>) -> String {
-        match product {
-            Some(p) => self.text.replace(PLACEHOLDER, p),
-            None => self.text.clone(),
-        }
-    }
-}
+use crate::config::{CaSource, Config, ConfigError, RouteConfig, RouteError, Template};
 
 /// A route ready to dial: templates checked, TLS client configuration built.
 #[derive(Debug)]
@@ -200,12 +157,13 @@ fn build_route(
     rc: &RouteConfig,
     admission: Option<Arc<TokenKeys>>,
 ) -> Result<Route, ConfigError> {
-    let bad = |reason: String| ConfigError::Route {
+    let bad = |problem: RouteError| ConfigError::Route {
         route: name.to_string(),
-        reason,
+        problem,
     };
-    let host = Template::parse(&rc.host).map_err(&bad)?;
-    let sni = Template::parse(rc.sni.as_deref().unwrap_or(&rc.host)).map_err(&bad)?;
+    let host = Template::parse(&rc.host).map_err(|e| bad(RouteError::Host(e)))?;
+    let sni = Template::parse(rc.sni.as_deref().unwrap_or(&rc.host))
+        .map_err(|e| bad(RouteError::Sni(e)))?;
     let mut roots = RootCertStore::empty();
     match rc.ca() {
         CaSource::WebRoots => roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),
@@ -221,7 +179,7 @@ fn build_route(
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let builder = ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
-        .map_err(|e| bad(format!("TLS setup: {e}")))?
+        .map_err(|e| bad(RouteError::TlsSetup(e)))?
         .with_root_certificates(roots);
     let tls = match (&rc.client_cert, &rc.client_key) {
         (Some(cert), Some(key)) => {
@@ -355,6 +313,21 @@ host = "mqtt-{product}.hosted.exosite.io"
         assert!(!t.route.origin_allowed(Some("https://evil.example")));
         let t = r.resolve("/mqtt/murano/a").unwrap();
         assert!(t.route.origin_allowed(Some("https://anything.example")));
+    }
+
+    #[test]
+    fn a_short_admission_key_stops_the_start() {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::write(tmp.path().join("short.key"), "short\n").unwrap();
+        std::fs::write(
+            tmp.path().join("b.toml"),
+            "listen=\"127.0.0.1:1\"\n[routes.a]\nhost=\"h\"\n[routes.a.admission]\n\
+             key_file=\"short.key\"\n",
+        )
+        .unwrap();
+        let config = Config::load(&tmp.path().join("b.toml")).unwrap();
+        let e = Router::new(&config).unwrap_err();
+        assert!(matches!(e, ConfigError::AdmissionKey { len: 5, .. }), "{e}");
     }
 
     #[test]

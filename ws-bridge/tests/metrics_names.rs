@@ -83,7 +83,9 @@ fn normalise(line: &str) -> Option<String> {
     if line.starts_with('#') {
         return Some(line.to_string());
     }
-    let series = line.rsplit_once(' ').map_or(line, |(series, _value)| series);
+    let series = line
+        .rsplit_once(' ')
+        .map_or(line, |(series, _value)| series);
     let Some((name, labels)) = series.split_once('{') else {
         return Some(series.to_string());
     };
@@ -145,7 +147,10 @@ async fn metrics_keep_their_names_help_types_and_labels() {
         "missing {missing:#?}\nextra {extra:#?}\n{body}"
     );
     // Every sample line carries a number.
-    for line in body.lines().filter(|l| !l.starts_with('#') && !l.is_empty()) {
+    for line in body
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+    {
         let value = line.rsplit_once(' ').map(|(_, v)| v).unwrap_or("");
         assert!(value.parse::<f64>().is_ok(), "{line}");
     }
