@@ -9,12 +9,15 @@
 use std::fmt::Write as _;
 use std::time::Duration;
 
-use prometheus_client::encoding::LabelValueEncoder;
-use prometheus_client::encoding::{prometheus_text, EncodeLabelSet, EncodeLabelValue};
+use prometheus_client::encoding::{
+    prometheus_text, EncodeLabelSet, EncodeLabelValue, EncodeMetric, LabelValueEncoder,
+    MetricEncoder,
+};
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::metrics::MetricType;
 use prometheus_client::registry::Registry;
 
 /// Upper bounds (seconds) of the upstream connect latency histogram.
@@ -155,6 +158,25 @@ pub struct SessionEndLabels {
     pub reason: SessionEnd,
 }
 
+/// A family listed (HELP and TYPE) even before its first sample, as `/metrics` always did:
+/// prometheus-client leaves empty families out.
+#[derive(Debug, Clone, Default)]
+struct Listed<F>(F);
+
+impl<F: EncodeMetric> EncodeMetric for Listed<F> {
+    fn encode(&self, encoder: MetricEncoder) -> Result<(), std::fmt::Error> {
+        self.0.encode(encoder)
+    }
+
+    fn metric_type(&self) -> MetricType {
+        self.0.metric_type()
+    }
+
+    fn is_empty(&self) -> bool {
+        false
+    }
+}
+
 /// The bridge's counters. Cheap to update from any task (each is an atomic).
 #[derive(Debug)]
 pub struct Metrics {
@@ -289,7 +311,7 @@ impl Metrics {
         r.register(
             "ws_bridge_session_end",
             "Sessions ended, by reason",
-            self.session_end.clone(),
+            Listed(self.session_end.clone()),
         );
         r.register(
             "ws_bridge_upstream_connect_seconds",
@@ -370,5 +392,10 @@ mod tests {
             "{t}"
         );
         assert!(!t.contains("# EOF"));
+        let fresh = Metrics::default().render();
+        assert!(
+            fresh.contains("# TYPE ws_bridge_session_end_total counter\n"),
+            "listed before its first sample: {fresh}"
+        );
     }
 }

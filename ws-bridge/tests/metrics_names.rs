@@ -126,6 +126,19 @@ async fn metrics_keep_their_names_help_types_and_labels() {
     .unwrap();
     config.observability = true;
     let (addr, handle) = Bridge::bind(config).await.unwrap();
+    // Before any session ended, every family is listed all the same (HELP and TYPE).
+    let (_, fresh) = get(addr, "/metrics").await;
+    let families = |text: &str| -> BTreeSet<String> {
+        text.lines()
+            .filter(|l| l.starts_with("# "))
+            .map(str::to_string)
+            .collect()
+    };
+    assert_eq!(
+        families(&fresh),
+        families(GOLDEN),
+        "HELP and TYPE lines before any sample:\n{fresh}"
+    );
     // A connection that never sends its request head: one `session_end_total` sample.
     let mut silent = TcpStream::connect(addr).await.unwrap();
     let mut sink = Vec::new();
