@@ -280,7 +280,7 @@ mod tests {
     }
 
     #[test]
-    fn base64url_is_rfc_4648_and_strict() {
+    fn base64url_rfc_4648_vectors() {
         for (plain, coded) in [
             ("", ""),
             ("f", "Zg"),
@@ -294,6 +294,10 @@ mod tests {
             assert_eq!(base64url_decode(coded).as_deref(), Some(plain.as_bytes()));
         }
         assert_eq!(base64url_encode(&[0xfb, 0xff]), "-_8");
+    }
+
+    #[test]
+    fn base64url_decoding_is_strict() {
         for bad in ["Z", "Zg==", "Zh", "Zm9", "Zm+v", "Zm/v", "Zm9v Yg", "é"] {
             assert_eq!(base64url_decode(bad), None, "{bad}");
         }
