@@ -52,7 +52,7 @@ pub enum Refused {
 }
 
 impl Refused {
-    /// Every reason, in the order `/metrics` lists them.
+    /// Every reason.
     pub const ALL: [Refused; 5] = [
         Refused::MissingToken,
         Refused::BadToken,

@@ -18,7 +18,8 @@
 //! Large packets stream (MQTT 3.1.1 §6.0: a packet may span WebSocket frames and messages): a
 //! browser frame is read in pieces of at most `max_batch` bytes ([`crate::frame_cutter`]), and
 //! a broker packet larger than `max_batch` goes to the browser as several messages as it
-//! arrives ([`Reframer`]). The packet size limit is still enforced from each packet's header.
+//! arrives ([`crate::framer::Reframer`]). The packet size limit is still enforced from each
+//! packet's header.
 //!
 //! Backpressure: each direction awaits its write before reading more, so a slow browser stops
 //! the upstream read (and the broker's TCP window fills), and a slow broker stops the browser
