@@ -55,6 +55,8 @@ pub use mqtt_core::wire::close::{
     TLS_REVOKED, TLS_UNKNOWN_ISSUER, UNSUPPORTED_DATA, UPSTREAM_UNREACHABLE,
 };
 
+use crate::metrics::SessionEnd;
+
 /// A close code and the reason shown to the person using the browser.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Close {
@@ -73,25 +75,25 @@ impl Close {
         }
     }
 
-    /// A short, stable label for metrics (`failures_total{reason=...}`).
-    pub fn metric_label(&self) -> &'static str {
+    /// How `ws_bridge_session_end_total{reason=...}` counts it.
+    pub fn metric_label(&self) -> SessionEnd {
         match self.code {
-            NORMAL if self.reason == IDLE_TIMEOUT => "idle_timeout",
-            NORMAL => "normal",
-            GOING_AWAY => "shutdown",
-            PROTOCOL_ERROR => "protocol_error",
-            UNSUPPORTED_DATA => "text_frame",
-            MESSAGE_TOO_BIG => "too_large",
-            INTERNAL_ERROR => "internal",
-            UPSTREAM_UNREACHABLE => "upstream_unreachable",
-            PING_TIMEOUT => "ping_timeout",
-            ROUTE_UNKNOWN => "route_unknown",
-            ORIGIN_NOT_ALLOWED => "origin_not_allowed",
-            ADMISSION_REFUSED => "admission_refused",
-            RATE_LIMITED => "rate_limited",
-            TLS_UNKNOWN_ISSUER..=TLS_BAD_CERTIFICATE => "tls_verification",
-            TLS_HANDSHAKE_FAILED => "tls_handshake",
-            _ => "other",
+            NORMAL if self.reason == IDLE_TIMEOUT => SessionEnd::IdleTimeout,
+            NORMAL => SessionEnd::Normal,
+            GOING_AWAY => SessionEnd::Shutdown,
+            PROTOCOL_ERROR => SessionEnd::ProtocolError,
+            UNSUPPORTED_DATA => SessionEnd::TextFrame,
+            MESSAGE_TOO_BIG => SessionEnd::TooLarge,
+            INTERNAL_ERROR => SessionEnd::Internal,
+            UPSTREAM_UNREACHABLE => SessionEnd::UpstreamUnreachable,
+            PING_TIMEOUT => SessionEnd::PingTimeout,
+            ROUTE_UNKNOWN => SessionEnd::RouteUnknown,
+            ORIGIN_NOT_ALLOWED => SessionEnd::OriginNotAllowed,
+            ADMISSION_REFUSED => SessionEnd::AdmissionRefused,
+            RATE_LIMITED => SessionEnd::RateLimited,
+            TLS_UNKNOWN_ISSUER..=TLS_BAD_CERTIFICATE => SessionEnd::TlsVerification,
+            TLS_HANDSHAKE_FAILED => SessionEnd::TlsHandshake,
+            _ => SessionEnd::Other,
         }
     }
 }
@@ -104,16 +106,16 @@ mod tests {
     fn metric_labels_tell_idle_from_upstream_close() {
         assert_eq!(
             Close::new(NORMAL, IDLE_TIMEOUT).metric_label(),
-            "idle_timeout"
+            SessionEnd::IdleTimeout
         );
         assert_eq!(
             Close::new(NORMAL, "upstream closed").metric_label(),
-            "normal"
+            SessionEnd::Normal
         );
         assert_eq!(
             Close::new(TLS_REVOKED, "x").metric_label(),
-            "tls_verification"
+            SessionEnd::TlsVerification
         );
-        assert_eq!(Close::new(4999, "x").metric_label(), "other");
+        assert_eq!(Close::new(4999, "x").metric_label(), SessionEnd::Other);
     }
 }

@@ -28,7 +28,6 @@
 
 use std::io::{self, Cursor};
 use std::pin::Pin;
-use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
@@ -382,7 +381,7 @@ impl<S: AsyncRead + Unpin> AsyncRead for CutFrames<S> {
                             // A refusal is kept by the cutter and reported by the next turn.
                             let _ = this.cutter.header_read(got);
                             if this.cutter.large_frames() > large {
-                                this.metrics.large_frames_up.fetch_add(1, Relaxed);
+                                this.metrics.large_frames_up.inc();
                             }
                         }
                     }
@@ -593,6 +592,6 @@ mod tests {
             (1, 1),
             "the ping was answered, the close replied to"
         );
-        assert_eq!(metrics.large_frames_up.load(Relaxed), 1);
+        assert_eq!(metrics.large_frames_up.get(), 1);
     }
 }

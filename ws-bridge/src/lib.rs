@@ -214,13 +214,10 @@ fn server_tls(t: &ServerTls) -> Result<TlsAcceptor, ConfigError> {
         rustls::crypto::ring::default_provider(),
     ))
     .with_safe_default_protocol_versions()
-    .map_err(|e| ConfigError::Invalid(format!("server TLS setup: {e}")))?
+    .map_err(ConfigError::ServerTls)?
     .with_no_client_auth()
     .with_single_cert(certs, key)
-    .map_err(|e| ConfigError::Pem {
-        path: t.key.clone(),
-        reason: format!("server certificate and key refused: {e}"),
-    })?;
+    .map_err(ConfigError::ServerTls)?;
     Ok(TlsAcceptor::from(Arc::new(cfg)))
 }
 

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
-use ws_bridge::config::split_host_port;
+use ws_bridge::config::{split_host_port, InvalidValue};
 use ws_bridge::{Bridge, BridgeError, Config, ConfigError, RouteConfig, ServerTls};
 
 /// A WebSocket (MQTT over WebSockets) to TLS+SNI relay.
@@ -81,9 +81,9 @@ fn build_config(cli: &Cli) -> Result<Config, ConfigError> {
         }
         (None, Some(up)) => {
             let (host, port) = split_host_port(up)?;
-            let listen = cli.listen.ok_or_else(|| {
-                ConfigError::Invalid("--listen is required with --upstream".into())
-            })?;
+            let listen = cli
+                .listen
+                .ok_or_else(|| ConfigError::Invalid(InvalidValue::ListenRequired))?;
             Config::single_route(
                 listen,
                 RouteConfig {
@@ -98,11 +98,7 @@ fn build_config(cli: &Cli) -> Result<Config, ConfigError> {
                 },
             )?
         }
-        (None, None) => {
-            return Err(ConfigError::Invalid(
-                "give either --config FILE or --listen ADDR --upstream HOST:PORT".into(),
-            ))
-        }
+        (None, None) => return Err(ConfigError::Invalid(InvalidValue::NoConfiguration)),
     };
     if let Some(d) = &cli.static_dir {
         config.static_dir = Some(d.clone());

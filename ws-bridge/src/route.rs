@@ -18,50 +18,7 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
 use rustls::ClientConfig;
 
 use crate::admission::{self, TokenKeys};
-use crate::config::{CaSource, Config, ConfigError, RouteConfig};
-
-const PLACEHOLDER: &str = "{product}";
-
-/// A host or SNI name, possibly with one `{product}` placeholder.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Template {
-    text: String,
-}
-
-impl Template {
-    /// Parses and checks that the name (with a sample product) is a valid DNS name or IP.
-    pub fn parse(text: &str) -> Result<Template, String> {
-        let rest = text.replace(PLACEHOLDER, "");
-        if rest.contains('{') || rest.contains('}') {
-            return Err(format!(
-                "{text:?}: the only placeholder allowed is {PLACEHOLDER}"
-            ));
-        }
-        if text.matches(PLACEHOLDER).count() > 1 {
-            return Err(format!("{text:?}: {PLACEHOLDER} may appear once"));
-        }
-        let sample = text.replace(PLACEHOLDER, "p0");
-        if ServerName::try_from(sample.as_str()).is_err() {
-            return Err(format!("{text:?} is not a valid DNS name or IP address"));
-        }
-        Ok(Template {
-            text: text.to_string(),
-        })
-    }
-
-    /// True when the name contains `{product}`.
-    pub fn is_template(&self) -> bool {
-        self.text.contains(PLACEHOLDER)
-    }
-
-    /// The name with `{product}` replaced (the product must be validated first).
-    pub fn render(&self, product: Option<&str>) -> String {
-        match product {
-            Some(p) => self.text.replace(PLACEHOLDER, p),
-            None => self.text.clone(),
-        }
-    }
-}
+use crate::config::{CaSource, Config, ConfigError, RouteConfig, RouteError, Template};
 
 /// A route ready to dial: templates checked, TLS client configuration built.
 #[derive(Debug)]
@@ -199,12 +156,13 @@ fn build_route(
     rc: &RouteConfig,
     admission: Option<Arc<TokenKeys>>,
 ) -> Result<Route, ConfigError> {
-    let bad = |reason: String| ConfigError::Route {
+    let bad = |problem: RouteError| ConfigError::Route {
         route: name.to_string(),
-        reason,
+        problem,
     };
-    let host = Template::parse(&rc.host).map_err(&bad)?;
-    let sni = Template::parse(rc.sni.as_deref().unwrap_or(&rc.host)).map_err(&bad)?;
+    let host = Template::parse(&rc.host).map_err(|e| bad(RouteError::Host(e)))?;
+    let sni = Template::parse(rc.sni.as_deref().unwrap_or(&rc.host))
+        .map_err(|e| bad(RouteError::Sni(e)))?;
     let tls = route_tls(name, rc)?;
     Ok(Route {
         name: name.to_string(),
@@ -243,17 +201,9 @@ fn setup_error(route: &str, error: TlsSetupError) -> ConfigError {
         TlsSetupError::CaFile(pem)
         | TlsSetupError::ClientCert(pem)
         | TlsSetupError::ClientKey(pem) => pem_error(pem),
-        TlsSetupError::UnusableCa {
-            path,
-            index,
-            reason,
-        } => ConfigError::Pem {
-            path,
-            reason: format!("certificate {index} is not a usable CA certificate: {reason}"),
-        },
         other => ConfigError::Route {
             route: route.to_string(),
-            reason: other.to_string(),
+            problem: RouteError::Tls(other),
         },
     }
 }
@@ -264,10 +214,7 @@ fn pem_error(error: PemError) -> ConfigError {
             path: error.path,
             source: io::Error::new(kind, reason),
         },
-        problem => ConfigError::Pem {
-            path: error.path,
-            reason: problem.to_string(),
-        },
+        _ => ConfigError::Pem(error),
     }
 }
 
@@ -400,18 +347,39 @@ host = "mqtt-{product}.hosted.exosite.io"
         let not_pem = format!("ca_file = \"{key}\"\n");
         let e = route_with(&not_pem).unwrap_err();
         assert!(
-            matches!(&e, ConfigError::Pem { reason, .. } if reason.contains("no CERTIFICATE")),
+            matches!(
+                &e,
+                ConfigError::Pem(PemError {
+                    problem: PemProblem::NoCertificate,
+                    ..
+                })
+            ),
             "{e}"
         );
 
         let mismatch = format!("client_cert = \"{cert}\"\nclient_key = \"{other_key}\"\n");
         let e = route_with(&mismatch).unwrap_err();
         assert!(
-            matches!(&e, ConfigError::Route { route, reason } if route == "r" && reason.contains("does not belong")),
+            matches!(&e, ConfigError::Route { route, problem: RouteError::Tls(TlsSetupError::ClientAuth(mqtt_tls::ClientCertError::KeyMismatch)) } if route == "r"),
             "{e}"
         );
         assert!(load_key(Path::new(&cert)).is_err());
         assert_eq!(load_certs(Path::new(&cert)).map(|c| c.len()).ok(), Some(1));
+    }
+
+    #[test]
+    fn a_short_admission_key_stops_the_start() {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::write(tmp.path().join("short.key"), "short\n").unwrap();
+        std::fs::write(
+            tmp.path().join("b.toml"),
+            "listen=\"127.0.0.1:1\"\n[routes.a]\nhost=\"h\"\n[routes.a.admission]\n\
+             key_file=\"short.key\"\n",
+        )
+        .unwrap();
+        let config = Config::load(&tmp.path().join("b.toml")).unwrap();
+        let e = Router::new(&config).unwrap_err();
+        assert!(matches!(e, ConfigError::AdmissionKey { len: 5, .. }), "{e}");
     }
 
     #[test]

@@ -148,25 +148,24 @@ mod tests {
 
     #[test]
     fn serves_files_with_types() {
-        let dir = std::env::temp_dir().join(format!("wsb-static-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
         std::fs::write(dir.join("index.html"), "<html>").unwrap();
         std::fs::write(dir.join("app.wasm"), [0, 97, 115, 109]).unwrap();
-        match lookup(&dir, "/") {
+        match lookup(dir, "/") {
             StaticResult::Found { content_type, .. } => {
                 assert_eq!(content_type, "text/html; charset=utf-8")
             }
             other => panic!("{other:?}"),
         }
-        match lookup(&dir, "/app.wasm") {
+        match lookup(dir, "/app.wasm") {
             StaticResult::Found { content_type, body } => {
                 assert_eq!(content_type, "application/wasm");
                 assert_eq!(body.len(), 4);
             }
             other => panic!("{other:?}"),
         }
-        assert_eq!(lookup(&dir, "/missing.js"), StaticResult::NotFound);
-        assert_eq!(lookup(&dir, "/../x"), StaticResult::BadPath);
-        let _ = std::fs::remove_dir_all(&dir);
+        assert_eq!(lookup(dir, "/missing.js"), StaticResult::NotFound);
+        assert_eq!(lookup(dir, "/../x"), StaticResult::BadPath);
     }
 }

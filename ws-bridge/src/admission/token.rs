@@ -12,10 +12,10 @@
 
 use std::fmt;
 
-use mqtt_core::wire::names::validate_route_name;
+use mqtt_core::wire::names::{validate_route_name, RouteNameError};
 use ring::hmac;
 
-use super::base64url;
+use data_encoding::BASE64URL_NOPAD;
 
 /// The payload's first field.
 pub const VERSION: &str = "v1";
@@ -24,7 +24,7 @@ pub const MAX_TOKEN_LEN: usize = 1024;
 /// Longest client id a token may bind (bytes of UTF-8).
 pub const MAX_CLIENT_ID_LEN: usize = 256;
 /// Shortest key accepted: as long as the MAC (RFC 2104 §3).
-pub const MIN_KEY_LEN: usize = 32;
+pub use crate::config::MIN_KEY_LEN;
 
 /// What a token grants.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,7 +58,7 @@ pub enum TokenError {
 pub enum MintError {
     /// Not a route name (`^[a-z0-9_-]{1,64}$`).
     #[error("route name: {0}")]
-    Route(String),
+    Route(RouteNameError),
     /// The client id is empty, too long or holds U+0000 ([MQTT-1.5.3-2]).
     #[error("client id must be 1 to {MAX_CLIENT_ID_LEN} bytes of UTF-8 without U+0000")]
     ClientId,
@@ -96,7 +96,7 @@ impl TokenKeys {
 
     /// A token granting `claims`, signed with the current key.
     pub fn mint(&self, claims: &Claims) -> Result<String, MintError> {
-        validate_route_name(&claims.route).map_err(|e| MintError::Route(e.to_string()))?;
+        validate_route_name(&claims.route).map_err(MintError::Route)?;
         if let Some(id) = &claims.client_id {
             if !client_id_ok(id) {
                 return Err(MintError::ClientId);
@@ -107,12 +107,12 @@ impl TokenKeys {
             payload.push(':');
             payload.push_str(id);
         }
-        let body = base64url::encode(payload.as_bytes());
+        let body = base64url_encode(payload.as_bytes());
         // `keys` is never empty: `new` always pushes the current key.
         let mac = self
             .keys
             .first()
-            .map(|k| base64url::encode(hmac::sign(k, body.as_bytes()).as_ref()))
+            .map(|k| base64url_encode(hmac::sign(k, body.as_bytes()).as_ref()))
             .unwrap_or_default();
         Ok(format!("{body}.{mac}"))
     }
@@ -124,7 +124,7 @@ impl TokenKeys {
             return Err(TokenError::Invalid);
         }
         let (body, mac) = token.split_once('.').ok_or(TokenError::Invalid)?;
-        let mac = base64url::decode(mac).ok_or(TokenError::Invalid)?;
+        let mac = base64url_decode(mac).ok_or(TokenError::Invalid)?;
         if !self
             .keys
             .iter()
@@ -132,7 +132,7 @@ impl TokenKeys {
         {
             return Err(TokenError::Invalid);
         }
-        let claims = base64url::decode(body)
+        let claims = base64url_decode(body)
             .and_then(|p| String::from_utf8(p).ok())
             .and_then(|p| parse_payload(&p))
             .ok_or(TokenError::Invalid)?;
@@ -144,6 +144,17 @@ impl TokenKeys {
         }
         Ok(claims)
     }
+}
+
+/// Base64url without padding (RFC 4648 §5): safe in a URL query and an HTTP header unescaped.
+fn base64url_encode(bytes: &[u8]) -> String {
+    BASE64URL_NOPAD.encode(bytes)
+}
+
+/// Strict: `BASE64URL_NOPAD` refuses padding, characters outside the alphabet, lengths base64
+/// cannot produce and non-zero bits past the last byte, so each byte string has one spelling.
+fn base64url_decode(text: &str) -> Option<Vec<u8>> {
+    BASE64URL_NOPAD.decode(text.as_bytes()).ok()
 }
 
 fn client_id_ok(id: &str) -> bool {
@@ -220,9 +231,9 @@ mod tests {
     fn the_spelling_is_the_documented_one() {
         let t = keys().mint(&claims(None)).unwrap();
         let (body, mac) = t.split_once('.').unwrap();
-        assert_eq!(base64url::decode(body).unwrap(), b"v1:local:2000");
+        assert_eq!(base64url_decode(body).unwrap(), b"v1:local:2000");
         let k = hmac::Key::new(hmac::HMAC_SHA256, KEY);
-        assert!(hmac::verify(&k, body.as_bytes(), &base64url::decode(mac).unwrap()).is_ok());
+        assert!(hmac::verify(&k, body.as_bytes(), &base64url_decode(mac).unwrap()).is_ok());
         assert_eq!(mac.len(), 43, "32 bytes");
     }
 
@@ -231,10 +242,10 @@ mod tests {
         let k = keys();
         let t = k.mint(&claims(Some("dev-1"))).unwrap();
         let (body, mac) = t.split_once('.').unwrap();
-        let other_body = base64url::encode(b"v1:local:9999999999:dev-1");
+        let other_body = base64url_encode(b"v1:local:9999999999:dev-1");
         for bad in [
             format!("{other_body}.{mac}"),
-            format!("{body}.{}", base64url::encode(&[0u8; 32])),
+            format!("{body}.{}", base64url_encode(&[0u8; 32])),
             format!("{body}.{}", &mac[..mac.len() - 1]),
             format!("{body}{mac}"),
             format!("{body}.{mac}.x"),
@@ -248,6 +259,47 @@ mod tests {
                 Err(TokenError::Invalid),
                 "{bad}"
             );
+        }
+    }
+
+    /// The last character of a 32-byte MAC carries 4 bits and 2 spare ones: a lax decoder
+    /// reads the same MAC when a spare bit is set, a strict one refuses the spelling.
+    #[test]
+    fn a_mac_with_non_canonical_trailing_bits_is_invalid() {
+        let k = keys();
+        let t = k.mint(&claims(None)).unwrap();
+        let (body, mac) = t.split_once('.').unwrap();
+        const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        let last = mac.as_bytes()[mac.len() - 1];
+        let sextet = ALPHABET.iter().position(|&c| c == last).unwrap();
+        assert_eq!(sextet & 0b11, 0, "canonical: the spare bits are zero");
+        let lax = char::from(ALPHABET[sextet | 0b01]);
+        let forged = format!("{body}.{}{lax}", &mac[..mac.len() - 1]);
+        assert_eq!(k.verify(&forged, "local", 0), Err(TokenError::Invalid));
+        assert_eq!(k.verify(&t, "local", 0), Ok(claims(None)));
+    }
+
+    #[test]
+    fn base64url_rfc_4648_vectors() {
+        for (plain, coded) in [
+            ("", ""),
+            ("f", "Zg"),
+            ("fo", "Zm8"),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg"),
+            ("fooba", "Zm9vYmE"),
+            ("foobar", "Zm9vYmFy"),
+        ] {
+            assert_eq!(base64url_encode(plain.as_bytes()), coded);
+            assert_eq!(base64url_decode(coded).as_deref(), Some(plain.as_bytes()));
+        }
+        assert_eq!(base64url_encode(&[0xfb, 0xff]), "-_8");
+    }
+
+    #[test]
+    fn base64url_decoding_is_strict() {
+        for bad in ["Z", "Zg==", "Zh", "Zm9", "Zm+v", "Zm/v", "Zm9v Yg", "é"] {
+            assert_eq!(base64url_decode(bad), None, "{bad}");
         }
     }
 
@@ -267,8 +319,8 @@ mod tests {
     fn signed_but_malformed_payloads_are_invalid() {
         let k = hmac::Key::new(hmac::HMAC_SHA256, KEY);
         let sign = |payload: &[u8]| {
-            let body = base64url::encode(payload);
-            let mac = base64url::encode(hmac::sign(&k, body.as_bytes()).as_ref());
+            let body = base64url_encode(payload);
+            let mac = base64url_encode(hmac::sign(&k, body.as_bytes()).as_ref());
             format!("{body}.{mac}")
         };
         for payload in [
@@ -317,6 +369,18 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn base64url_round_trips(bytes in proptest::collection::vec(any::<u8>(), 0..100)) {
+            prop_assert_eq!(base64url_decode(&base64url_encode(&bytes)), Some(bytes));
+        }
+
+        #[test]
+        fn base64url_decodes_only_canonical_text(text in ".{0,40}") {
+            if let Some(bytes) = base64url_decode(&text) {
+                prop_assert_eq!(base64url_encode(&bytes), text);
+            }
+        }
+
         /// Malformed tokens never panic and are never accepted.
         #[test]
         fn any_text_is_refused_without_panic(text in ".{0,200}") {

@@ -21,20 +21,19 @@
 //! a route, not a template route's product. Tokens are never logged or echoed whole
 //! ([`token::redact`]).
 
-mod base64url;
+pub mod keys;
 pub mod token;
 
 use std::net::IpAddr;
-use std::path::Path;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+pub use keys::route_keys;
 pub use token::{redact, Claims, MintError, TokenError, TokenKeys};
 
 use crate::close::{self, Close};
-use crate::config::{AdmissionKeys, Config, ConfigError};
 use crate::handshake::{Refusal, RequestHead};
-use crate::metrics::Metrics;
+use crate::metrics::{Metrics, RefusalReason};
 use crate::rate_limit::ConnectRateLimiter;
 
 /// Why admission refused a session.
@@ -53,7 +52,7 @@ pub enum Refused {
 }
 
 impl Refused {
-    /// Every reason, in the order `/metrics` lists them.
+    /// Every reason.
     pub const ALL: [Refused; 5] = [
         Refused::MissingToken,
         Refused::BadToken,
@@ -62,15 +61,20 @@ impl Refused {
         Refused::ClientIdMismatch,
     ];
 
-    /// The label of `ws_bridge_admission_refused_total{reason=...}`.
-    pub fn label(self) -> &'static str {
+    /// The reason `ws_bridge_admission_refused_total` counts it under.
+    pub fn metric(self) -> RefusalReason {
         match self {
-            Refused::MissingToken => "missing_token",
-            Refused::BadToken => "bad_token",
-            Refused::ExpiredToken => "expired_token",
-            Refused::WrongRoute => "wrong_route",
-            Refused::ClientIdMismatch => "client_id_mismatch",
+            Refused::MissingToken => RefusalReason::MissingToken,
+            Refused::BadToken => RefusalReason::BadToken,
+            Refused::ExpiredToken => RefusalReason::ExpiredToken,
+            Refused::WrongRoute => RefusalReason::WrongRoute,
+            Refused::ClientIdMismatch => RefusalReason::ClientIdMismatch,
         }
+    }
+
+    /// Its label in `/metrics` and in logs.
+    pub fn label(self) -> &'static str {
+        self.metric().as_str()
     }
 
     /// What the client is told.
@@ -158,61 +162,6 @@ pub fn unix_now() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
-/// The keys of route `name`: `None` when it has no `admission` table (or is unknown).
-pub fn route_keys(config: &Config, name: &str) -> Result<Option<TokenKeys>, ConfigError> {
-    let Some(own) = config.routes.get(name).and_then(|r| r.admission.as_ref()) else {
-        return Ok(None);
-    };
-    let keys: &AdmissionKeys = if own.key_file.is_some() {
-        own
-    } else {
-        &config.admission
-    };
-    let Some(current) = &keys.key_file else {
-        return Err(ConfigError::Route {
-            route: name.to_string(),
-            reason: "admission needs a key_file".into(),
-        });
-    };
-    let current_bytes = read_key(current)?;
-    let previous_bytes = keys
-        .previous_key_file
-        .as_deref()
-        .map(read_key)
-        .transpose()?;
-    TokenKeys::new(&current_bytes, previous_bytes.as_deref())
-        .map(Some)
-        .map_err(|e| ConfigError::Pem {
-            path: current.clone(),
-            reason: e.to_string(),
-        })
-}
-
-fn read_key(path: &Path) -> Result<Vec<u8>, ConfigError> {
-    let bytes = std::fs::read(path).map_err(|source| ConfigError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        if let Ok(meta) = std::fs::metadata(path) {
-            if meta.permissions().mode() & 0o077 != 0 {
-                tracing::warn!(path = %path.display(), "admission key file is readable by other users: chmod 600 it");
-            }
-        }
-    }
-    let start = bytes
-        .iter()
-        .position(|b| !b.is_ascii_whitespace())
-        .unwrap_or(bytes.len());
-    let end = bytes
-        .iter()
-        .rposition(|b| !b.is_ascii_whitespace())
-        .map_or(start, |i| i + 1);
-    Ok(bytes.get(start..end).unwrap_or(&[]).to_vec())
-}
-
 /// What the relay checks on a session's first packet (its CONNECT), before relaying it: the
 /// address's CONNECT rate, then the client id the token binds.
 #[derive(Debug, Clone)]
@@ -230,9 +179,7 @@ impl FirstPacketGate {
     pub fn check(&self, first: &[u8]) -> Result<(), Close> {
         if let Some((limiter, ip)) = &self.rate_limit {
             if let Err(wait) = limiter.try_connect(*ip) {
-                self.metrics
-                    .connects_rate_limited
-                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                self.metrics.connects_rate_limited.inc();
                 // Debug, not info: an attack would otherwise write one log line per attempt.
                 tracing::debug!(peer = %ip, "CONNECT rate limited");
                 return Err(Close::new(
@@ -246,7 +193,8 @@ impl FirstPacketGate {
         }
         if let Some(bound) = &self.bound_client_id {
             if connect_client_id(first).as_deref() != Some(bound.as_str()) {
-                self.metrics.admission_refused(Refused::ClientIdMismatch);
+                self.metrics
+                    .admission_refused(Refused::ClientIdMismatch.metric());
                 tracing::info!(
                     reason = Refused::ClientIdMismatch.label(),
                     "admission refused"
@@ -346,53 +294,6 @@ mod tests {
         assert!(!refusal(Refused::MissingToken).headers[0]
             .1
             .contains("error="));
-    }
-
-    #[test]
-    fn route_keys_come_from_the_route_or_the_top_level_and_rotate() {
-        let dir = std::env::temp_dir().join(format!("ws-bridge-keys-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let write = |name: &str, text: &str| std::fs::write(dir.join(name), text).unwrap();
-        write("global.key", "  global-key-global-key-global-key-0001\n");
-        write("own.key", "own-key-own-key-own-key-own-key-0001");
-        write("old.key", "old-key-old-key-old-key-old-key-0001\n");
-        write("short.key", "short\n");
-        let toml = "listen=\"127.0.0.1:1\"\n[admission]\nkey_file=\"global.key\"\n\
-                    [routes.g]\nhost=\"h\"\n[routes.g.admission]\n\
-                    [routes.own]\nhost=\"h\"\n[routes.own.admission]\nkey_file=\"own.key\"\n\
-                    previous_key_file=\"old.key\"\n\
-                    [routes.short]\nhost=\"h\"\n[routes.short.admission]\nkey_file=\"short.key\"\n\
-                    [routes.open]\nhost=\"h\"\n";
-        write("b.toml", toml);
-        let config = Config::load(&dir.join("b.toml")).unwrap();
-        let claims = |route: &str| Claims {
-            route: route.into(),
-            expires_at: 10,
-            client_id: None,
-        };
-        // The file's surrounding whitespace is not part of the key.
-        let global = TokenKeys::new(b"global-key-global-key-global-key-0001", None).unwrap();
-        let g = route_keys(&config, "g").unwrap().unwrap();
-        assert!(g
-            .verify(&global.mint(&claims("g")).unwrap(), "g", 0)
-            .is_ok());
-        let own = route_keys(&config, "own").unwrap().unwrap();
-        let old = TokenKeys::new(b"old-key-old-key-old-key-old-key-0001", None).unwrap();
-        assert!(own
-            .verify(&old.mint(&claims("own")).unwrap(), "own", 0)
-            .is_ok());
-        assert!(own
-            .verify(&global.mint(&claims("own")).unwrap(), "own", 0)
-            .is_err());
-        let e = route_keys(&config, "short").unwrap_err();
-        assert!(e.to_string().contains("at least 32 bytes"), "{e}");
-        assert!(route_keys(&config, "open").unwrap().is_none());
-        assert!(route_keys(&config, "unknown").unwrap().is_none());
-        assert!(
-            crate::route::Router::new(&config).is_err(),
-            "a short key stops the start"
-        );
-        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Configuration: a TOML file (`ws-bridge --config bridge.toml`) or the one-route quick form.
 //!
 //! Every problem is a typed [`ConfigError`] with a message that names the file, route or field.
+//! A leaf: this module and its submodules name no other module of the crate.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -8,50 +9,15 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::route::Template;
 use mqtt_core::wire::frame::{MAX_HEADER_LEN, MAX_REMAINING_LENGTH};
-use mqtt_core::wire::names::validate_route_name;
 
-/// A configuration problem, found while parsing, validating or loading files it names.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum ConfigError {
-    /// A file could not be read.
-    #[error("cannot read {path}: {source}")]
-    Io {
-        /// The file.
-        path: PathBuf,
-        /// The IO error.
-        source: std::io::Error,
-    },
-    /// The TOML did not parse or had unknown or mistyped fields.
-    #[error("invalid configuration {origin}: {message}")]
-    Parse {
-        /// The file name (or `<string>`).
-        origin: String,
-        /// The parser's message, with line and column.
-        message: String,
-    },
-    /// A route is wrong.
-    #[error("route {route:?}: {reason}")]
-    Route {
-        /// The route name.
-        route: String,
-        /// What is wrong.
-        reason: String,
-    },
-    /// A PEM file holds no usable certificate or key, or rustls refused it.
-    #[error("{path}: {reason}")]
-    Pem {
-        /// The file.
-        path: PathBuf,
-        /// What is wrong.
-        reason: String,
-    },
-    /// A command-line or top-level value is wrong.
-    #[error("{0}")]
-    Invalid(String),
-}
+mod error;
+mod template;
+mod validate;
+
+pub use error::{ConfigError, InvalidValue, RouteError, TemplateError};
+pub use template::Template;
+pub use validate::split_host_port;
 
 /// Server certificate for `wss://`.
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
@@ -66,6 +32,9 @@ pub struct ServerTls {
 /// The largest MQTT packet the protocol can express: a 5-byte fixed header and the largest
 /// remaining length (MQTT 3.1.1 §2.2.3), 256 MiB plus 4 bytes.
 pub const MAX_PACKET_SIZE: usize = MAX_HEADER_LEN + MAX_REMAINING_LENGTH;
+
+/// Shortest admission key accepted: as long as the MAC (RFC 2104 §3).
+pub const MIN_KEY_LEN: usize = 32;
 
 /// Limits and timeouts. Every field has a default.
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
@@ -242,9 +211,9 @@ fn default_true() -> bool {
 impl Config {
     /// Parses and validates a TOML document; `origin` names it in error messages.
     pub fn from_toml_str(text: &str, origin: &str) -> Result<Config, ConfigError> {
-        let config: Config = toml::from_str(text).map_err(|e| ConfigError::Parse {
+        let config: Config = toml::from_str(text).map_err(|source| ConfigError::Parse {
             origin: origin.to_string(),
-            message: e.to_string(),
+            source,
         })?;
         config.validate()?;
         Ok(config)
@@ -316,114 +285,6 @@ impl Config {
         config.validate()?;
         Ok(config)
     }
-
-    /// Checks names, templates and limits (files are loaded later, by [`crate::Bridge::bind`]).
-    pub fn validate(&self) -> Result<(), ConfigError> {
-        for (name, route) in &self.routes {
-            let bad = |reason: String| ConfigError::Route {
-                route: name.clone(),
-                reason,
-            };
-            validate_route_name(name).map_err(|r| bad(r.to_string()))?;
-            Template::parse(&route.host).map_err(|r| bad(format!("host: {r}")))?;
-            Template::parse(route.sni.as_deref().unwrap_or(&route.host))
-                .map_err(|r| bad(format!("sni: {r}")))?;
-            if route.port == 0 {
-                return Err(bad("port must not be 0".into()));
-            }
-            if route.client_cert.is_some() != route.client_key.is_some() {
-                return Err(bad(
-                    "client_cert and client_key must be given together".into()
-                ));
-            }
-            for o in &route.allowed_origins {
-                if o != "*" && !(o.starts_with("http://") || o.starts_with("https://")) {
-                    return Err(bad(format!(
-                        "allowed origin {o:?} must be \"*\" or start with http:// or https://"
-                    )));
-                }
-            }
-            if let Some(a) = &route.admission {
-                if a.key_file.is_none() && a.previous_key_file.is_some() {
-                    return Err(bad(
-                        "admission.previous_key_file needs admission.key_file".into()
-                    ));
-                }
-                if a.key_file.is_none() && self.admission.key_file.is_none() {
-                    return Err(bad(
-                        "admission needs a key_file: in the route's \
-                                    [routes.NAME.admission] or in the top-level [admission]"
-                            .into(),
-                    ));
-                }
-            }
-        }
-        if self.admission.key_file.is_none() && self.admission.previous_key_file.is_some() {
-            return Err(ConfigError::Invalid(
-                "admission.previous_key_file needs admission.key_file".into(),
-            ));
-        }
-        if let Some(d) = &self.default_route {
-            if !self.routes.contains_key(d) {
-                return Err(ConfigError::Invalid(format!(
-                    "default_route {d:?} is not a configured route"
-                )));
-            }
-        }
-        let l = &self.limits;
-        if !(2..=MAX_PACKET_SIZE).contains(&l.max_packet_size) {
-            return Err(ConfigError::Invalid(format!(
-                "limits.max_packet_size must be from 2 to {MAX_PACKET_SIZE} (MQTT's largest packet)"
-            )));
-        }
-        for (v, n) in [
-            (l.handshake_timeout_ms, "handshake_timeout_ms"),
-            (l.connect_timeout_ms, "connect_timeout_ms"),
-            (l.idle_timeout_ms, "idle_timeout_ms"),
-            (l.max_idle_timeout_ms, "max_idle_timeout_ms"),
-            (l.ping_interval_ms, "ping_interval_ms"),
-        ] {
-            if v == 0 {
-                return Err(ConfigError::Invalid(format!("limits.{n} must be > 0")));
-            }
-        }
-        if l.max_connections == 0 || l.max_connections_per_ip == 0 {
-            return Err(ConfigError::Invalid(
-                "limits.max_connections and max_connections_per_ip must be > 0".into(),
-            ));
-        }
-        if l.connects_per_minute > 0 && l.connect_burst == 0 {
-            return Err(ConfigError::Invalid(
-                "limits.connect_burst must be > 0 when connects_per_minute is set".into(),
-            ));
-        }
-        if l.connect_rate_max_addresses == 0 {
-            return Err(ConfigError::Invalid(
-                "limits.connect_rate_max_addresses must be > 0".into(),
-            ));
-        }
-        if l.ws_buffer_size < 256 || l.max_request_head < 256 || l.max_batch < 256 {
-            return Err(ConfigError::Invalid(
-                "limits.ws_buffer_size, max_request_head and max_batch must be >= 256".into(),
-            ));
-        }
-        Ok(())
-    }
-}
-
-/// Splits `host:port` (or `[v6]:port`) as given to `--upstream`.
-pub fn split_host_port(s: &str) -> Result<(String, u16), ConfigError> {
-    let bad = || ConfigError::Invalid(format!("--upstream {s:?}: expected HOST:PORT"));
-    let (host, port) = s.rsplit_once(':').ok_or_else(bad)?;
-    let host = host
-        .strip_prefix('[')
-        .and_then(|h| h.strip_suffix(']'))
-        .unwrap_or(host);
-    if host.is_empty() {
-        return Err(bad());
-    }
-    let port: u16 = port.parse().map_err(|_| bad())?;
-    Ok((host.to_string(), port))
 }
 
 #[cfg(test)]
@@ -470,22 +331,56 @@ host = "mqtt-{product}.hosted.exosite.io"
             "t",
         )
         .unwrap_err();
-        assert!(matches!(e, ConfigError::Route { .. }), "{e}");
+        assert!(
+            matches!(
+                e,
+                ConfigError::Route {
+                    problem: RouteError::Name(_),
+                    ..
+                }
+            ),
+            "{e}"
+        );
         let e = Config::from_toml_str(
             "listen=\"127.0.0.1:1\"\n[routes.a]\nhost=\"x-{tenant}.example\"\n",
             "t",
         )
         .unwrap_err();
         assert!(e.to_string().contains("{tenant}"), "{e}");
+        assert!(matches!(
+            e,
+            ConfigError::Route {
+                problem: RouteError::Host(TemplateError::UnknownPlaceholder(_)),
+                ..
+            }
+        ));
+        assert_eq!(
+            e.to_string(),
+            "route \"a\": host: \"x-{tenant}.example\": the only placeholder allowed is {product}"
+        );
         let e = Config::from_toml_str(
             "listen=\"127.0.0.1:1\"\n[routes.a]\nhost=\"h\"\nclient_cert=\"c\"\n",
             "t",
         )
         .unwrap_err();
         assert!(e.to_string().contains("together"), "{e}");
+        assert!(matches!(
+            e,
+            ConfigError::Route {
+                problem: RouteError::ClientCertWithoutKey,
+                ..
+            }
+        ));
         let e = Config::from_toml_str("listen=\"127.0.0.1:1\"\ndefault_route=\"z\"\n", "t")
             .unwrap_err();
-        assert!(matches!(e, ConfigError::Invalid(_)));
+        assert!(matches!(
+            e,
+            ConfigError::Invalid(InvalidValue::UnknownDefaultRoute(ref d)) if d == "z"
+        ));
+        assert_eq!(
+            e.to_string(),
+            "default_route \"z\" is not a configured route"
+        );
     }
 
     #[test]
@@ -506,7 +401,7 @@ host = "mqtt-{product}.hosted.exosite.io"
 
     #[test]
     fn example_file_parses() {
-        let c = Config::from_toml_str(include_str!("../examples/bridge.toml"), "example")
+        let c = Config::from_toml_str(include_str!("../../examples/bridge.toml"), "example")
             .expect("examples/bridge.toml");
         assert_eq!(c.routes.len(), 3);
         assert_eq!(c.default_route.as_deref(), Some("murano"));
@@ -542,8 +437,8 @@ host = "mqtt-{product}.hosted.exosite.io"
 
     #[test]
     fn admission_key_paths_are_relative_to_the_file() {
-        let dir = std::env::temp_dir().join(format!("ws-bridge-cfg-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
         let path = dir.join("b.toml");
         std::fs::write(
             &path,
@@ -555,7 +450,6 @@ host = "mqtt-{product}.hosted.exosite.io"
         assert_eq!(c.admission.key_file, Some(dir.join("g.key")));
         let own = c.routes["a"].admission.as_ref().unwrap();
         assert_eq!(own.key_file, Some(dir.join("a.key")));
-        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]
@@ -567,6 +461,10 @@ host = "mqtt-{product}.hosted.exosite.io"
         assert_eq!(split_host_port("[::1]:1").unwrap(), ("::1".into(), 1));
         assert!(split_host_port("nohost").is_err());
         assert!(split_host_port(":1").is_err());
+        assert_eq!(
+            split_host_port("nohost").unwrap_err().to_string(),
+            "--upstream \"nohost\": expected HOST:PORT"
+        );
         assert!(split_host_port("h:99999").is_err());
     }
 }
