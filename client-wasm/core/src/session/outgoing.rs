@@ -128,6 +128,7 @@ pub struct PacketIds {
 
 impl PacketIds {
     /// The next free identifier after the last one handed out, or `None` if all 65535 are used.
+    #[must_use = "an allocated id is in use until released"]
     pub fn allocate(&mut self) -> Option<u16> {
         if !self.has_free() {
             return None;
@@ -223,6 +224,7 @@ impl Outgoing {
     }
 
     /// The next queued publish, to send.
+    #[must_use = "a publish taken from the queue must be sent or put back, or it is lost"]
     pub fn pop_queued(&mut self) -> Option<(PublishId, OutMessage)> {
         let next = self.queue.pop_front();
         self.changes += u64::from(next.is_some());
@@ -230,12 +232,14 @@ impl Outgoing {
     }
 
     /// PUBACK for a QoS 1 publish: it is done.
+    #[must_use = "a completed publish must be reported and its packet id released"]
     pub fn puback(&mut self, pid: u16) -> Option<InFlight> {
         Self::take(&mut self.unacked, pid, Awaiting::Puback, &mut self.changes)
     }
 
     /// PUBREC: the QoS 2 publish under `pid` is released (PUBREL owed). Whether a PUBREL is
     /// owed for `pid` (also for a repeated PUBREC of a message already released).
+    #[must_use = "the PUBREL owed must be sent"]
     pub fn pubrec(&mut self, pid: u16) -> bool {
         if let Some(mut entry) =
             Self::take(&mut self.unacked, pid, Awaiting::Pubrec, &mut self.changes)
@@ -250,6 +254,7 @@ impl Outgoing {
     }
 
     /// PUBCOMP: the released QoS 2 publish is done.
+    #[must_use = "a completed publish must be reported and its packet id released"]
     pub fn pubcomp(&mut self, pid: u16) -> Option<InFlight> {
         Self::take(
             &mut self.released,
@@ -271,6 +276,7 @@ impl Outgoing {
     }
 
     /// Every released QoS 2 publish (the broker lost the session that would complete them).
+    #[must_use = "each released publish must end in `PublishFailed`, or it is lost silently"]
     pub fn take_released(&mut self) -> VecDeque<InFlight> {
         self.changes += u64::from(!self.released.is_empty());
         std::mem::take(&mut self.released)

@@ -1050,7 +1050,7 @@ fn pending_publishes_survive_a_restart_of_the_session() {
     assert_eq!(stored.len(), 3);
 
     let mut reloaded = Harness::new(options);
-    let restored = reloaded.session.restore(crate::persist::Snapshot {
+    let restored = reloaded.session.restore(Snapshot {
         pending: stored,
         incoming_qos2: Vec::new(),
     });
@@ -1264,7 +1264,7 @@ fn inbound_qos2_ids_survive_a_reload() {
     assert_eq!(stored, vec![9]);
 
     let mut reloaded = Harness::new(options);
-    reloaded.session.restore(crate::persist::Snapshot {
+    let _ = reloaded.session.restore(Snapshot {
         pending: Vec::new(),
         incoming_qos2: stored,
     });
@@ -1324,7 +1324,7 @@ fn ids_after_a_restore_continue_past_the_restored_ones() {
             released: false,
         },
     ];
-    h.session.restore(crate::persist::Snapshot {
+    let _ = h.session.restore(Snapshot {
         pending: stored,
         incoming_qos2: Vec::new(),
     });
@@ -1352,7 +1352,7 @@ fn hand_edited_rows_are_refused_and_reported() {
         released,
     };
     let mut h = Harness::new(Harness::persistent());
-    let restored = h.session.restore(crate::persist::Snapshot {
+    let restored = h.session.restore(Snapshot {
         pending: vec![
             row("ok", QoS::AtLeastOnce, Some(5), false),
             row("a/#", QoS::AtLeastOnce, None, false),
