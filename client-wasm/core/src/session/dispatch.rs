@@ -126,6 +126,29 @@ impl Session {
         }
     }
 
+    /// CONNACK accepted the connection.
+    pub(super) fn on_connected(&mut self, now: Instant, session_present: bool) {
+        self.link = Link::Up;
+        self.liveness.connected(now);
+        self.backoff.reset();
+        self.takeovers.connected(now);
+        self.events.push_back(Event::Connected { session_present });
+        if !session_present {
+            // A new broker session: its QoS 2 ids start afresh, and it has no subscriptions.
+            self.incoming_qos2.clear();
+            self.incoming_changes += 1;
+            self.fail_released_publishes();
+            if let Some(resubscribe) = self.requests.resubscription() {
+                self.send_request(now, resubscribe);
+            }
+        }
+        for request in self.requests.take_unsent() {
+            self.send_request(now, request);
+        }
+        self.resend_inflight(now);
+        self.flush_queue(now);
+    }
+
     /// An application message: acknowledged by its QoS, delivered unless it repeats an inbound
     /// QoS 2 message not yet released.
     fn on_publish(&mut self, now: Instant, publish: Publish<'_>) -> Result<(), ProtocolViolation> {

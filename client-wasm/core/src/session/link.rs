@@ -1,12 +1,13 @@
-//! The link to the broker: its state, opening it (CONNECT), keepalive, and losing it (backoff,
-//! the takeover rule, the drain before DISCONNECT). Also the one way bytes reach the link.
+//! The link to the broker: its state, opening it (CONNECT), keepalive, closing it (DISCONNECT,
+//! after the drain of inbound QoS 2) and losing it (backoff, the takeover rule).
 
 use core::time::Duration;
+use std::collections::VecDeque;
 
 use super::{Event, Session, TransportAction};
 use crate::codec;
 use crate::error::{ConnectionError, OptionsError, TransportFailure};
-use crate::packet::{Connect, LastWill, Packet, Pid, Protocol};
+use crate::packet::{Connect, LastWill, Packet, Protocol};
 use crate::time::Instant;
 use crate::wire::close;
 
@@ -164,27 +165,47 @@ impl Session {
         }
     }
 
-    /// CONNACK accepted the connection.
-    pub(super) fn on_connected(&mut self, now: Instant, session_present: bool) {
-        self.link = Link::Up;
-        self.liveness.connected(now);
-        self.backoff.reset();
-        self.takeovers.connected(now);
-        self.events.push_back(Event::Connected { session_present });
-        if !session_present {
-            // A new broker session: its QoS 2 ids start afresh, and it has no subscriptions.
-            self.incoming_qos2.clear();
-            self.incoming_changes += 1;
-            self.fail_released_publishes();
-            if let Some(resubscribe) = self.requests.resubscription() {
-                self.send_request(now, resubscribe);
+    /// Send DISCONNECT (if connected), close the transport, and stop reconnecting. Unacknowledged
+    /// publishes stay pending (see `pending_publishes`) for a later `connect`. Inbound QoS 2
+    /// messages already delivered get their PUBCOMP first: while their PUBREL is awaited (at
+    /// most `drain_timeout`), nothing new is delivered and only PUBREL is answered.
+    pub fn disconnect(&mut self, now: Instant) {
+        let drain = self.options.drain_timeout;
+        if self.link == Link::Up && self.incoming_qos2.len() > 0 && !drain.is_zero() {
+            self.draining_until.get_or_insert(now + drain);
+            return;
+        }
+        self.disconnect_now(now);
+    }
+
+    /// [`Session::disconnect`] without waiting for PUBRELs: for callers that tear the transport
+    /// down at once (a page closing).
+    pub fn disconnect_now(&mut self, now: Instant) {
+        self.draining_until = None;
+        let link = self.link;
+        if link == Link::Idle {
+            return;
+        }
+        // Bytes already queued on a live link (a PUBCOMP, say) still go out, before DISCONNECT.
+        let queued = if link == Link::Up {
+            core::mem::take(&mut self.tx)
+        } else {
+            VecDeque::new()
+        };
+        self.reset_link_state();
+        self.tx = queued;
+        self.link = Link::Idle;
+        match link {
+            Link::Up => {
+                self.send(now, &Packet::Disconnect);
+                self.actions.push_back(TransportAction::Close);
             }
+            Link::Opening { .. } | Link::AwaitConnack { .. } => {
+                self.actions.push_back(TransportAction::Close);
+            }
+            Link::Idle | Link::Backoff { .. } => {}
         }
-        for request in self.requests.take_unsent() {
-            self.send_request(now, request);
-        }
-        self.resend_inflight(now);
-        self.flush_queue(now);
+        self.events.push_back(Event::Disconnected);
     }
 
     /// The keepalive's part of `handle_timeout` while the link is up.
@@ -266,31 +287,6 @@ impl Session {
             if self.incoming_qos2.len() == 0 || now >= until {
                 self.disconnect_now(now);
             }
-        }
-    }
-
-    pub(super) fn queue_bytes(&mut self, now: Instant, bytes: Vec<u8>) {
-        self.tx.push_back(bytes);
-        self.liveness.sent(now);
-    }
-
-    /// Encodes and queues a packet built by the session (valid by construction).
-    pub(super) fn send(&mut self, now: Instant, packet: &Packet<'_>) {
-        match codec::encode(packet) {
-            Ok(bytes) => self.queue_bytes(now, bytes),
-            Err(e) => debug_assert!(false, "session built an unencodable packet: {e}"),
-        }
-    }
-
-    /// Sends PUBACK, PUBREC, PUBREL or PUBCOMP for `pid`.
-    pub(super) fn send_pid_packet(
-        &mut self,
-        now: Instant,
-        pid: u16,
-        make: fn(Pid) -> Packet<'static>,
-    ) {
-        if let Ok(pid) = Pid::try_from(pid) {
-            self.send(now, &make(pid));
         }
     }
 }

@@ -22,8 +22,9 @@ mod snapshot;
 
 use std::collections::VecDeque;
 
+use crate::codec;
 use crate::error::{CommandError, ConnectionError, TransportFailure};
-use crate::packet::{Packet, QoS};
+use crate::packet::{Packet, Pid, QoS};
 use crate::reconnect::Backoff;
 use crate::takeover::TakeoverDetector;
 use crate::time::{self, Instant};
@@ -254,49 +255,6 @@ impl Session {
         self.events.push_back(Event::PublishFailed { id, reason });
     }
 
-    /// Send DISCONNECT (if connected), close the transport, and stop reconnecting. Unacknowledged
-    /// publishes stay pending (see `pending_publishes`) for a later `connect`. Inbound QoS 2
-    /// messages already delivered get their PUBCOMP first: while their PUBREL is awaited (at
-    /// most `drain_timeout`), nothing new is delivered and only PUBREL is answered.
-    pub fn disconnect(&mut self, now: Instant) {
-        let drain = self.options.drain_timeout;
-        if self.link == Link::Up && self.incoming_qos2.len() > 0 && !drain.is_zero() {
-            self.draining_until.get_or_insert(now + drain);
-            return;
-        }
-        self.disconnect_now(now);
-    }
-
-    /// [`Session::disconnect`] without waiting for PUBRELs: for callers that tear the transport
-    /// down at once (a page closing).
-    pub fn disconnect_now(&mut self, now: Instant) {
-        self.draining_until = None;
-        let link = self.link;
-        if link == Link::Idle {
-            return;
-        }
-        // Bytes already queued on a live link (a PUBCOMP, say) still go out, before DISCONNECT.
-        let queued = if link == Link::Up {
-            core::mem::take(&mut self.tx)
-        } else {
-            VecDeque::new()
-        };
-        self.reset_link_state();
-        self.tx = queued;
-        self.link = Link::Idle;
-        match link {
-            Link::Up => {
-                self.send(now, &Packet::Disconnect);
-                self.actions.push_back(TransportAction::Close);
-            }
-            Link::Opening { .. } | Link::AwaitConnack { .. } => {
-                self.actions.push_back(TransportAction::Close);
-            }
-            Link::Idle | Link::Backoff { .. } => {}
-        }
-        self.events.push_back(Event::Disconnected);
-    }
-
     // ---- inputs from the adapter ---------------------------------------------------------
 
     /// The transport asked for by `TransportAction::Open` is open: CONNECT goes out.
@@ -375,6 +333,39 @@ impl Session {
                 time::earliest(keepalive, self.draining_until)
             }
             Link::Idle => None,
+        }
+    }
+
+    // ---- shared by the parts of the session ------------------------------------------------
+
+    /// A packet id was freed: requests and publishes that waited for one go out now.
+    fn use_freed_ids(&mut self, now: Instant) {
+        while self.is_connected() && self.pids.has_free() {
+            let Some(request) = self.requests.next_unsent() else {
+                break;
+            };
+            self.send_request(now, request);
+        }
+        self.flush_queue(now);
+    }
+
+    fn queue_bytes(&mut self, now: Instant, bytes: Vec<u8>) {
+        self.tx.push_back(bytes);
+        self.liveness.sent(now);
+    }
+
+    /// Encodes and queues a packet built by the session (valid by construction).
+    fn send(&mut self, now: Instant, packet: &Packet<'_>) {
+        match codec::encode(packet) {
+            Ok(bytes) => self.queue_bytes(now, bytes),
+            Err(e) => debug_assert!(false, "session built an unencodable packet: {e}"),
+        }
+    }
+
+    /// Sends PUBACK, PUBREC, PUBREL or PUBCOMP for `pid`.
+    fn send_pid_packet(&mut self, now: Instant, pid: u16, make: fn(Pid) -> Packet<'static>) {
+        if let Ok(pid) = Pid::try_from(pid) {
+            self.send(now, &make(pid));
         }
     }
 }

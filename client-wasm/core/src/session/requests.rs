@@ -100,6 +100,11 @@ impl Requests {
     }
 
     #[must_use]
+    pub(super) fn next_unsent(&mut self) -> Option<Request> {
+        self.unsent.pop_front()
+    }
+
+    #[must_use]
     pub(super) fn take_unsent(&mut self) -> VecDeque<Request> {
         core::mem::take(&mut self.unsent)
     }
@@ -167,17 +172,6 @@ impl Session {
         };
         self.send(now, &packet);
         self.requests.awaiting_ack.push((pid_value, request));
-    }
-
-    /// A packet id was freed: requests and publishes that waited for one go out now.
-    pub(super) fn use_freed_ids(&mut self, now: Instant) {
-        while self.is_connected() && self.pids.has_free() {
-            let Some(request) = self.requests.unsent.pop_front() else {
-                break;
-            };
-            self.send_request(now, request);
-        }
-        self.flush_queue(now);
     }
 
     pub(super) fn on_suback(&mut self, suback: Suback) -> Result<(), ProtocolViolation> {
