@@ -98,9 +98,7 @@ impl Session {
                 Ok(())
             }
             Packet::Pubrel(pid) => {
-                if self.incoming_qos2.remove(pid.get()) {
-                    self.incoming_changes += 1;
-                }
+                self.incoming_qos2.released(pid.get());
                 self.send_pid_packet(now, pid.get(), Packet::Pubcomp);
                 self.finish_draining(now);
                 Ok(())
@@ -136,7 +134,6 @@ impl Session {
         if !session_present {
             // A new broker session: its QoS 2 ids start afresh, and it has no subscriptions.
             self.incoming_qos2.clear();
-            self.incoming_changes += 1;
             self.fail_released_publishes();
             if let Some(resubscribe) = self.requests.resubscription() {
                 self.send_request(now, resubscribe);
@@ -160,8 +157,7 @@ impl Session {
                 true
             }
             QosPid::ExactlyOnce(pid) => {
-                let first = self.incoming_qos2.insert(pid.get());
-                self.incoming_changes += u64::from(first);
+                let first = self.incoming_qos2.received(pid.get());
                 self.send(now, &Packet::Pubrec(pid));
                 first
             }

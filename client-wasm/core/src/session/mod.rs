@@ -13,6 +13,8 @@
 
 mod dispatch;
 mod event;
+mod ids;
+mod incoming;
 mod link;
 mod options;
 mod outgoing;
@@ -31,10 +33,12 @@ use crate::time::{self, Instant};
 use crate::topic;
 
 pub use event::{Event, Message, PublishFailure, PublishId, RequestId, TransportAction};
+use ids::PacketIds;
+use incoming::IncomingQos2;
 use link::{Link, Liveness};
 pub use options::{Options, Will};
 pub use outgoing::PendingPublish;
-use outgoing::{fits_one_packet, Outgoing, PacketIds, PidSet};
+use outgoing::{fits_one_packet, Outgoing};
 use requests::{RequestKind, Requests};
 pub use snapshot::{RejectedRow, Restored, RowError, Snapshot};
 
@@ -53,10 +57,7 @@ pub struct Session {
     pids: PacketIds,
     outgoing: Outgoing,
     requests: Requests,
-    /// Inbound QoS 2 packet ids between PUBLISH and PUBREL: a repeat is not delivered again.
-    incoming_qos2: PidSet,
-    /// Bumped whenever `incoming_qos2` changes (the outgoing side counts its own).
-    incoming_changes: u64,
+    incoming_qos2: IncomingQos2,
     next_publish_id: u64,
     /// `disconnect` was asked while inbound QoS 2 messages awaited PUBREL: until then.
     draining_until: Option<Instant>,
@@ -79,8 +80,7 @@ impl Session {
             pids: PacketIds::default(),
             outgoing: Outgoing::default(),
             requests: Requests::default(),
-            incoming_qos2: PidSet::default(),
-            incoming_changes: 0,
+            incoming_qos2: IncomingQos2::default(),
             next_publish_id: 1,
             draining_until: None,
         }
@@ -128,14 +128,14 @@ impl Session {
     /// or released): an adapter that persists them writes only then, in the same turn as it
     /// writes the bytes, so a reload never sees the one without the other.
     pub fn pending_changes(&self) -> u64 {
-        self.outgoing.changes() + self.incoming_changes
+        self.outgoing.changes() + self.incoming_qos2.changes()
     }
 
     /// Inbound QoS 2 packet ids received and not yet released (PUBREL), to persist with the
     /// pending publishes: after a reload, the broker's DUP resend of one of them must not be
     /// delivered again.
     pub fn incoming_qos2_ids(&self) -> Vec<u16> {
-        self.incoming_qos2.iter().collect()
+        self.incoming_qos2.ids()
     }
 
     /// Number of publishes not yet acknowledged.

@@ -51,12 +51,14 @@ impl Session {
         }
     }
 
-    fn send_publish(&mut self, now: Instant, pid: u16, message: &OutMessage, dup: bool) {
-        let Ok(pid) = Pid::try_from(pid) else { return };
-        let qospid = match message.qos {
-            QoS::AtMostOnce => QosPid::AtMostOnce,
-            QoS::AtLeastOnce => QosPid::AtLeastOnce(pid),
-            QoS::ExactlyOnce => QosPid::ExactlyOnce(pid),
+    /// Sends a PUBLISH; `pid` is `None` for QoS 0, which carries none.
+    fn send_publish(&mut self, now: Instant, pid: Option<u16>, message: &OutMessage, dup: bool) {
+        let pid = pid.map(Pid::try_from);
+        let qospid = match (message.qos, pid) {
+            (QoS::AtMostOnce, _) => QosPid::AtMostOnce,
+            (QoS::AtLeastOnce, Some(Ok(pid))) => QosPid::AtLeastOnce(pid),
+            (QoS::ExactlyOnce, Some(Ok(pid))) => QosPid::ExactlyOnce(pid),
+            (_, _) => return,
         };
         let publish = Publish {
             dup,
@@ -79,8 +81,7 @@ impl Session {
     ) -> Option<OutMessage> {
         let stage = match message.qos {
             QoS::AtMostOnce => {
-                // QoS 0 carries no packet id: any valid one passes `send_publish` and is not written.
-                self.send_publish(now, 1, &message, false);
+                self.send_publish(now, None, &message, false);
                 self.events.push_back(Event::Published { id });
                 return None;
             }
@@ -90,7 +91,7 @@ impl Session {
         let Some(pid) = self.pids.allocate() else {
             return Some(message);
         };
-        self.send_publish(now, pid, &message, false);
+        self.send_publish(now, Some(pid), &message, false);
         self.outgoing.push_inflight(id, pid, message, stage);
         None
     }
@@ -123,7 +124,7 @@ impl Session {
         for (pid, stage, message) in inflight {
             match stage {
                 Awaiting::Pubcomp => self.send_pid_packet(now, pid, Packet::Pubrel),
-                _ => self.send_publish(now, pid, &message, true),
+                _ => self.send_publish(now, Some(pid), &message, true),
             }
         }
     }
