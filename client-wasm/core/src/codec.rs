@@ -10,7 +10,7 @@
 //!
 //! [`decode`] is the client's: packets a server sends. Packets only a client sends (CONNECT,
 //! SUBSCRIBE, UNSUBSCRIBE, PINGREQ, DISCONNECT) are refused from their first byte; reading them is
-//! [`decode_any`]'s job, built only with the `server` feature (brokers, fronts, tests), so the
+//! `decode_any`'s job, built only with the `server` feature (brokers, fronts, tests), so the
 //! browser package carries none of it.
 
 pub use crate::error::DecodeError;

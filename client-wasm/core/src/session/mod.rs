@@ -10,6 +10,15 @@
 //! 3. [`Session::poll_event`] until `None`: hand events to the application;
 //! 4. [`Session::poll_timeout`]: arm one timer; when it fires, call `handle_timeout(now)`.
 //!    Calling `handle_timeout` early or late is harmless: it acts on what is due at `now`.
+//!
+//! # Parts
+//! This file is the public API and what the parts share (sending a packet, using a freed
+//! packet id). The parts call one way: `dispatch` (bytes in, packets routed, CONNACK) calls
+//! `link` (state, CONNECT, keepalive, DISCONNECT, losing the link), `requests` (SUBSCRIBE,
+//! UNSUBSCRIBE) and `publish` (outgoing publishes, on `Outgoing`'s window and queue);
+//! `snapshot` (what survives a reload, and restoring it) calls `publish`. State each part
+//! keeps to itself has its own type with private fields: `Liveness`, `Requests`, `Outgoing`,
+//! `IncomingQos2`, `PacketIds`.
 
 mod dispatch;
 mod event;
