@@ -77,25 +77,31 @@ pub fn protocol_of(name: &[u8], level: u8) -> Option<Protocol> {
 /// The packet type of a fixed header's first byte (its high nibble, §2.2.1); `None` for the
 /// reserved types 0 and 15.
 pub fn packet_type(first_byte: u8) -> Option<PacketType> {
-    use PacketType::*;
-    Some(match first_byte >> 4 {
-        1 => Connect,
-        2 => Connack,
-        3 => Publish,
-        4 => Puback,
-        5 => Pubrec,
-        6 => Pubrel,
-        7 => Pubcomp,
-        8 => Subscribe,
-        9 => Suback,
-        10 => Unsubscribe,
-        11 => Unsuback,
-        12 => Pingreq,
-        13 => Pingresp,
-        14 => Disconnect,
-        _ => return None,
-    })
+    TYPES[usize::from(first_byte >> 4)]
 }
+
+/// The packet types by number (§2.2.1, table 2.1).
+const TYPES: [Option<PacketType>; 16] = {
+    use PacketType::*;
+    [
+        None,
+        Some(Connect),
+        Some(Connack),
+        Some(Publish),
+        Some(Puback),
+        Some(Pubrec),
+        Some(Pubrel),
+        Some(Pubcomp),
+        Some(Subscribe),
+        Some(Suback),
+        Some(Unsubscribe),
+        Some(Unsuback),
+        Some(Pingreq),
+        Some(Pingresp),
+        Some(Disconnect),
+        None,
+    ]
+};
 
 /// The number of a packet type (§2.2.1, table 2.1): the high nibble of its first byte.
 pub const fn type_number(kind: PacketType) -> u8 {
@@ -139,31 +145,34 @@ pub const CONNACK_SESSION_PRESENT: u8 = 0b1;
 /// The SUBACK return code of a refused filter (§3.9.3).
 pub const SUBACK_FAILURE: u8 = 0x80;
 
+const PACKET_NAMES: [&str; 16] = [
+    "reserved",
+    "CONNECT",
+    "CONNACK",
+    "PUBLISH",
+    "PUBACK",
+    "PUBREC",
+    "PUBREL",
+    "PUBCOMP",
+    "SUBSCRIBE",
+    "SUBACK",
+    "UNSUBSCRIBE",
+    "UNSUBACK",
+    "PINGREQ",
+    "PINGRESP",
+    "DISCONNECT",
+    "reserved",
+];
+
 /// The name of a packet type as the spec writes it ("CONNACK").
 pub fn type_name(kind: PacketType) -> &'static str {
-    use PacketType::*;
-    match kind {
-        Connect => "CONNECT",
-        Connack => "CONNACK",
-        Publish => "PUBLISH",
-        Puback => "PUBACK",
-        Pubrec => "PUBREC",
-        Pubrel => "PUBREL",
-        Pubcomp => "PUBCOMP",
-        Subscribe => "SUBSCRIBE",
-        Suback => "SUBACK",
-        Unsubscribe => "UNSUBSCRIBE",
-        Unsuback => "UNSUBACK",
-        Pingreq => "PINGREQ",
-        Pingresp => "PINGRESP",
-        Disconnect => "DISCONNECT",
-    }
+    packet_name(first_byte(kind, 0))
 }
 
 /// The name of a packet type as the spec writes it ("CONNACK"), from the first byte of its
-/// fixed header.
+/// fixed header ("reserved" for types 0 and 15).
 pub fn packet_name(first_byte: u8) -> &'static str {
-    packet_type(first_byte).map_or("reserved", type_name)
+    PACKET_NAMES[usize::from(first_byte >> 4)]
 }
 
 /// The packet type, the high nibble of the first byte.

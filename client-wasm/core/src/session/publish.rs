@@ -6,6 +6,10 @@ use super::{Event, PublishFailure, PublishId, Session};
 use crate::packet::{Packet, Pid, Publish, QoS, QosPid};
 use crate::time::Instant;
 
+/// What `send_publish` gets for a QoS 0 message, which carries no packet id: any valid id, since
+/// none is written (one parameter for all QoS is the smallest code in the browser package).
+const QOS0_PID: u16 = 1;
+
 impl Session {
     pub(super) fn new_publish_id(&mut self) -> PublishId {
         let id = PublishId(self.next_publish_id);
@@ -51,14 +55,13 @@ impl Session {
         }
     }
 
-    /// Sends a PUBLISH; `pid` is `None` for QoS 0, which carries none.
-    fn send_publish(&mut self, now: Instant, pid: Option<u16>, message: &OutMessage, dup: bool) {
-        let pid = pid.map(Pid::try_from);
-        let qospid = match (message.qos, pid) {
-            (QoS::AtMostOnce, _) => QosPid::AtMostOnce,
-            (QoS::AtLeastOnce, Some(Ok(pid))) => QosPid::AtLeastOnce(pid),
-            (QoS::ExactlyOnce, Some(Ok(pid))) => QosPid::ExactlyOnce(pid),
-            (_, _) => return,
+    /// Sends a PUBLISH under `pid` (QoS 1/2; QoS 0 writes none: see [`QOS0_PID`]).
+    fn send_publish(&mut self, now: Instant, pid: u16, message: &OutMessage, dup: bool) {
+        let Ok(pid) = Pid::try_from(pid) else { return };
+        let qospid = match message.qos {
+            QoS::AtMostOnce => QosPid::AtMostOnce,
+            QoS::AtLeastOnce => QosPid::AtLeastOnce(pid),
+            QoS::ExactlyOnce => QosPid::ExactlyOnce(pid),
         };
         let publish = Publish {
             dup,
@@ -81,7 +84,7 @@ impl Session {
     ) -> Option<OutMessage> {
         let stage = match message.qos {
             QoS::AtMostOnce => {
-                self.send_publish(now, None, &message, false);
+                self.send_publish(now, QOS0_PID, &message, false);
                 self.events.push_back(Event::Published { id });
                 return None;
             }
@@ -91,7 +94,7 @@ impl Session {
         let Some(pid) = self.pids.allocate() else {
             return Some(message);
         };
-        self.send_publish(now, Some(pid), &message, false);
+        self.send_publish(now, pid, &message, false);
         self.outgoing.push_inflight(id, pid, message, stage);
         None
     }
@@ -124,7 +127,7 @@ impl Session {
         for (pid, stage, message) in inflight {
             match stage {
                 Awaiting::Pubcomp => self.send_pid_packet(now, pid, Packet::Pubrel),
-                _ => self.send_publish(now, Some(pid), &message, true),
+                _ => self.send_publish(now, pid, &message, true),
             }
         }
     }
