@@ -18,7 +18,9 @@ pub struct OutMessage {
 /// Whether a PUBLISH of `topic` with `payload_len` bytes fits MQTT's remaining length (the
 /// topic's length prefix and a packet id included).
 pub fn fits_one_packet(topic: &str, payload_len: usize) -> bool {
-    topic.len() + payload_len + 4 <= crate::wire::frame::MAX_REMAINING_LENGTH
+    /// The topic's two-byte length prefix and the two-byte packet id (§3.3.2).
+    const HEADER_FIELDS: usize = 2 + 2;
+    topic.len() + payload_len + HEADER_FIELDS <= crate::wire::frame::MAX_REMAINING_LENGTH
 }
 
 /// Where a QoS 1/2 publish is in its acknowledgement flow.
