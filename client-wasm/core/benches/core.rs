@@ -9,7 +9,7 @@
 use std::time::Instant as Clock;
 
 use mqtt_core::codec::encode;
-use mqtt_core::packet::{Packet, Pid, QosPid};
+use mqtt_core::packet::{Connack, ConnectReturnCode, Packet, Pid, QosPid};
 use mqtt_core::{Event, Instant, Options, QoS, Session, TransportAction};
 
 const MESSAGES: usize = 200_000;
@@ -25,7 +25,11 @@ fn connected_session() -> Session {
     session.connect(now);
     assert_eq!(session.poll_transport(), Some(TransportAction::Open));
     session.handle_transport_open(now);
-    session.handle_bytes(now, &[0x20, 0x02, 0x00, 0x00]);
+    let connack = Packet::Connack(Connack {
+        session_present: false,
+        code: ConnectReturnCode::Accepted,
+    });
+    session.handle_bytes(now, &encode(&connack).unwrap_or_default());
     while session.poll_event().is_some() {}
     while session.poll_transmit().is_some() {}
     session

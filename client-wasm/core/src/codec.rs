@@ -10,63 +10,26 @@
 //!
 //! [`decode`] is the client's: packets a server sends. Packets only a client sends (CONNECT,
 //! SUBSCRIBE, UNSUBSCRIBE, PINGREQ, DISCONNECT) are refused from their first byte; reading them is
-//! [`decode_any`]'s job, built only with the `server` feature (brokers, fronts, tests), so the
+//! `decode_any`'s job, built only with the `server` feature (brokers, fronts, tests), so the
 //! browser package carries none of it.
 
+pub use crate::error::DecodeError;
 pub use crate::packet::{encode, packet_name, EncodeError};
 use crate::packet::{
-    pid_from_u16, qos_from_u8, return_code_from_u8, Connack, Packet, Pid, Publish, QosPid, Suback,
-    SubscribeReturnCodes,
+    packet_type, pid_from_u16, qos_from_u8, return_code_from_u8, Connack, Packet, PacketType, Pid,
+    Publish, QosPid, Suback, SubscribeReturnCodes, CONNACK_SESSION_PRESENT, FLAGS_MASK,
+    PUBLISH_DUP, PUBLISH_QOS_MASK, PUBLISH_QOS_SHIFT, PUBLISH_RETAIN, REQUIRED_FLAGS,
+    SUBACK_FAILURE,
 };
 pub use crate::wire::frame::{read_frame_header, FrameHeader, MAX_REMAINING_LENGTH};
 
-/// Why bytes from the peer are not an MQTT 3.1.1 packet. Always the peer's fault: the
-/// connection carrying them should be dropped.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum DecodeError {
-    #[error("remaining length uses more than four bytes")]
-    RemainingLengthTooLong,
-    #[error("packet of {size} bytes exceeds the maximum of {max}")]
-    TooLarge { size: usize, max: usize },
-    #[error("reserved packet type {0}")]
-    ReservedPacketType(u8),
-    #[error("invalid fixed header flags {flags:#06b} for {packet}")]
-    InvalidFlags { packet: &'static str, flags: u8 },
-    #[error("{packet} has remaining length {length}, which its type does not allow")]
-    WrongLength { packet: &'static str, length: usize },
-    #[error("{packet}: {field} runs past the end of the packet")]
-    Truncated {
-        packet: &'static str,
-        field: &'static str,
-    },
-    #[error("{packet} has bytes after its last field")]
-    TrailingBytes { packet: &'static str },
-    #[error("{packet} carries packet identifier 0")]
-    ZeroPacketId { packet: &'static str },
-    #[error("{packet} carries invalid code {code:#04x}")]
-    InvalidCode { packet: &'static str, code: u8 },
-    #[error("{packet}: {field} is not UTF-8")]
-    NotUtf8 {
-        packet: &'static str,
-        field: &'static str,
-    },
-    #[error("CONNECT asks for protocol level {level}, not MQTT 3.1.1 (or 3.1)")]
-    UnknownProtocol { level: u8 },
-    /// A server sent a packet only clients send [MQTT-3.1.0-2, 3.8, 3.10, 3.12, 3.14].
-    #[error("a server must not send {packet}")]
-    ClientOnlyPacket { packet: &'static str },
-}
-
-impl From<crate::wire::frame::RemainingLengthTooLong> for DecodeError {
-    fn from(_: crate::wire::frame::RemainingLengthTooLong) -> DecodeError {
-        DecodeError::RemainingLengthTooLong
-    }
-}
-
 /// Packet types only a client sends: CONNECT, SUBSCRIBE, UNSUBSCRIBE, PINGREQ, DISCONNECT.
-fn is_client_only(kind: u8) -> bool {
-    matches!(kind, 1 | 8 | 10 | 12 | 14)
+fn is_client_only(kind: Option<PacketType>) -> bool {
+    use PacketType::*;
+    matches!(
+        kind,
+        Some(Connect | Subscribe | Unsubscribe | Pingreq | Disconnect)
+    )
 }
 
 /// Decodes the first packet a server sent in `buf`, if it is complete.
@@ -77,7 +40,7 @@ fn is_client_only(kind: u8) -> bool {
 pub fn decode(buf: &[u8], max_packet: usize) -> Result<Option<(Packet<'_>, usize)>, DecodeError> {
     if let Some(&first_byte) = buf.first() {
         validate_first_byte(first_byte)?;
-        if is_client_only(first_byte >> 4) {
+        if is_client_only(packet_type(first_byte)) {
             return Err(DecodeError::ClientOnlyPacket {
                 packet: packet_name(first_byte),
             });
@@ -197,14 +160,15 @@ impl<'a> Body<'a> {
 
 /// Checks the packet type and the fixed header flags (section 2.2).
 pub fn validate_first_byte(first_byte: u8) -> Result<(), DecodeError> {
-    let kind = first_byte >> 4;
-    let flags = first_byte & 0x0f;
+    use PacketType::*;
+    let flags = first_byte & FLAGS_MASK;
     let packet = packet_name(first_byte);
-    let flags_ok = match kind {
-        0 | 15 => return Err(DecodeError::ReservedPacketType(kind)),
-        3 => (flags >> 1) & 0b11 != 3, // PUBLISH: DUP and RETAIN free, QoS 3 is malformed
-        6 | 8 | 10 => flags == 0b0010,
-        _ => flags == 0,
+    let flags_ok = match packet_type(first_byte) {
+        None => return Err(DecodeError::ReservedPacketType(first_byte >> 4)),
+        // DUP and RETAIN are free; QoS 3 is malformed [MQTT-3.3.1-4].
+        Some(Publish) => (flags >> PUBLISH_QOS_SHIFT) & PUBLISH_QOS_MASK != 3,
+        Some(Pubrel | Subscribe | Unsubscribe) => flags == REQUIRED_FLAGS,
+        Some(_) => flags == 0,
     };
     if flags_ok {
         Ok(())
@@ -218,47 +182,55 @@ fn parse(first_byte: u8, body: &[u8]) -> Result<Packet<'_>, DecodeError> {
     let packet = packet_name(first_byte);
     let invalid = |code| DecodeError::InvalidCode { packet, code };
     let mut r = Body { packet, rest: body };
-    let parsed = match first_byte >> 4 {
-        2 => {
+    // `validate_first_byte` refused the reserved types.
+    let Some(kind) = packet_type(first_byte) else {
+        return Err(DecodeError::ReservedPacketType(first_byte >> 4));
+    };
+    let parsed = match kind {
+        PacketType::Connack => {
             r.exactly(2)?;
             let ack_flags = r.u8("acknowledge flags")?;
             let code = r.u8("return code")?;
-            if ack_flags > 1 {
+            if ack_flags & !CONNACK_SESSION_PRESENT != 0 {
                 return Err(invalid(ack_flags));
             }
             Packet::Connack(Connack {
-                session_present: ack_flags == 1,
+                session_present: ack_flags == CONNACK_SESSION_PRESENT,
                 code: return_code_from_u8(code).ok_or(invalid(code))?,
             })
         }
-        3 => {
+        PacketType::Publish => {
             let topic_name = r.utf8("topic name")?;
-            let qospid = match (first_byte >> 1) & 0b11 {
+            let qospid = match (first_byte >> PUBLISH_QOS_SHIFT) & PUBLISH_QOS_MASK {
                 0 => QosPid::AtMostOnce,
                 1 => QosPid::AtLeastOnce(r.pid()?),
                 _ => QosPid::ExactlyOnce(r.pid()?),
             };
             let payload = core::mem::take(&mut r.rest);
             Packet::Publish(Publish {
-                dup: first_byte & 0b1000 != 0,
+                dup: first_byte & PUBLISH_DUP != 0,
                 qospid,
-                retain: first_byte & 1 != 0,
+                retain: first_byte & PUBLISH_RETAIN != 0,
                 topic_name,
                 payload,
             })
         }
-        kind @ (4..=7 | 11) => {
+        kind @ (PacketType::Puback
+        | PacketType::Pubrec
+        | PacketType::Pubrel
+        | PacketType::Pubcomp
+        | PacketType::Unsuback) => {
             r.exactly(2)?;
             let pid = r.pid()?;
             match kind {
-                4 => Packet::Puback(pid),
-                5 => Packet::Pubrec(pid),
-                6 => Packet::Pubrel(pid),
-                7 => Packet::Pubcomp(pid),
+                PacketType::Puback => Packet::Puback(pid),
+                PacketType::Pubrec => Packet::Pubrec(pid),
+                PacketType::Pubrel => Packet::Pubrel(pid),
+                PacketType::Pubcomp => Packet::Pubcomp(pid),
                 _ => Packet::Unsuback(pid),
             }
         }
-        9 => {
+        PacketType::Suback => {
             let pid = r.pid()?;
             if r.rest.is_empty() {
                 return Err(DecodeError::Truncated {
@@ -269,7 +241,7 @@ fn parse(first_byte: u8, body: &[u8]) -> Result<Packet<'_>, DecodeError> {
             let return_codes = core::mem::take(&mut r.rest)
                 .iter()
                 .map(|&code| match code {
-                    0x80 => Ok(SubscribeReturnCodes::Failure),
+                    SUBACK_FAILURE => Ok(SubscribeReturnCodes::Failure),
                     _ => qos_from_u8(code)
                         .map(SubscribeReturnCodes::Success)
                         .ok_or(invalid(code)),
@@ -277,7 +249,7 @@ fn parse(first_byte: u8, body: &[u8]) -> Result<Packet<'_>, DecodeError> {
                 .collect::<Result<_, _>>()?;
             Packet::Suback(Suback { pid, return_codes })
         }
-        13 => {
+        PacketType::Pingresp => {
             r.exactly(0)?;
             Packet::Pingresp
         }
@@ -296,14 +268,26 @@ fn parse(first_byte: u8, body: &[u8]) -> Result<Packet<'_>, DecodeError> {
 mod client_only {
     use super::{Body, DecodeError};
     use crate::packet::{
-        protocol_of, qos_from_u8, Connect, LastWill, Packet, Subscribe, SubscribeTopic, Unsubscribe,
+        protocol_of, qos_from_u8, Connect, LastWill, Packet, PacketType, Subscribe, SubscribeTopic,
+        Unsubscribe,
     };
 
-    /// Reads the body of a client-only packet type (1, 8, 10, 12 or 14).
-    pub(super) fn parse<'a>(kind: u8, r: &mut Body<'a>) -> Result<Packet<'a>, DecodeError> {
+    /// CONNECT flags (§3.1.2.2 to 3.1.2.9).
+    const USER_NAME: u8 = 0b1000_0000;
+    const PASSWORD: u8 = 0b0100_0000;
+    const WILL_RETAIN: u8 = 0b0010_0000;
+    const WILL_QOS_SHIFT: u8 = 3;
+    const WILL_QOS_MASK: u8 = 0b11;
+    const WILL: u8 = 0b0000_0100;
+    const CLEAN_SESSION: u8 = 0b0000_0010;
+    const RESERVED: u8 = 0b0000_0001;
+
+    /// Reads the body of a client-only packet type (CONNECT, SUBSCRIBE, UNSUBSCRIBE, PINGREQ or
+    /// DISCONNECT).
+    pub(super) fn parse<'a>(kind: PacketType, r: &mut Body<'a>) -> Result<Packet<'a>, DecodeError> {
         Ok(match kind {
-            1 => Packet::Connect(parse_connect(r)?),
-            8 => {
+            PacketType::Connect => Packet::Connect(parse_connect(r)?),
+            PacketType::Subscribe => {
                 let pid = r.pid()?;
                 let mut topics = Vec::new();
                 loop {
@@ -316,7 +300,7 @@ mod client_only {
                 }
                 Packet::Subscribe(Subscribe { pid, topics })
             }
-            10 => {
+            PacketType::Unsubscribe => {
                 let pid = r.pid()?;
                 let mut topics = Vec::new();
                 loop {
@@ -327,7 +311,7 @@ mod client_only {
                 }
                 Packet::Unsubscribe(Unsubscribe { pid, topics })
             }
-            12 => {
+            PacketType::Pingreq => {
                 r.exactly(0)?;
                 Packet::Pingreq
             }
@@ -343,16 +327,17 @@ mod client_only {
         let level = r.u8("protocol level")?;
         let protocol = protocol_of(name, level).ok_or(DecodeError::UnknownProtocol { level })?;
         let flags = r.u8("connect flags")?;
-        let has_will = flags & 0b100 != 0;
-        let will_qos = qos_from_u8((flags >> 3) & 0b11);
-        let will_retain = flags & 0b10_0000 != 0;
-        let has_username = flags & 0b1000_0000 != 0;
-        let has_password = flags & 0b0100_0000 != 0;
+        let has_will = flags & WILL != 0;
+        let will_qos = qos_from_u8((flags >> WILL_QOS_SHIFT) & WILL_QOS_MASK);
+        let will_retain = flags & WILL_RETAIN != 0;
+        let has_username = flags & USER_NAME != 0;
+        let has_password = flags & PASSWORD != 0;
+        let will_fields = WILL_RETAIN | WILL_QOS_MASK << WILL_QOS_SHIFT;
         // The reserved bit is 0 [MQTT-3.1.2-3]; without a will, its QoS and retain are 0
         // [MQTT-3.1.2-13, -15]; a password needs a user name [MQTT-3.1.2-22].
-        let consistent = flags & 1 == 0
+        let consistent = flags & RESERVED == 0
             && will_qos.is_some()
-            && (has_will || flags & 0b11_1000 == 0)
+            && (has_will || flags & will_fields == 0)
             && (has_username || !has_password);
         let (Some(will_qos), true) = (will_qos, consistent) else {
             return Err(DecodeError::InvalidCode {
@@ -383,7 +368,7 @@ mod client_only {
             protocol,
             keep_alive,
             client_id,
-            clean_session: flags & 0b10 != 0,
+            clean_session: flags & CLEAN_SESSION != 0,
             last_will,
             username,
             password,

@@ -6,15 +6,21 @@
 
 mod command;
 mod connection;
+mod decode;
+mod encode;
 mod options;
 mod refused;
+mod store;
 mod transport;
 mod violation;
 
 pub use command::CommandError;
 pub use connection::ConnectionError;
+pub use decode::DecodeError;
+pub use encode::EncodeError;
 pub use options::OptionsError;
 pub use refused::ConnectRefused;
+pub use store::StoreError;
 pub use transport::TransportFailure;
 pub use violation::ProtocolViolation;
 

@@ -7,10 +7,11 @@
 //! browser package.
 
 pub use mqttrs::{
-    Connack, Connect, ConnectReturnCode, LastWill, Packet, Pid, Protocol, Publish, QoS, QosPid,
-    Suback, Subscribe, SubscribeReturnCodes, SubscribeTopic, Unsubscribe,
+    Connack, Connect, ConnectReturnCode, LastWill, Packet, PacketType, Pid, Protocol, Publish, QoS,
+    QosPid, Suback, Subscribe, SubscribeReturnCodes, SubscribeTopic, Unsubscribe,
 };
 
+pub use crate::error::EncodeError;
 use crate::wire::frame::write_remaining_length;
 
 /// The QoS of a number (0, 1 or 2).
@@ -73,6 +74,77 @@ pub fn protocol_of(name: &[u8], level: u8) -> Option<Protocol> {
     }
 }
 
+/// The packet type of a fixed header's first byte (its high nibble, §2.2.1); `None` for the
+/// reserved types 0 and 15.
+pub fn packet_type(first_byte: u8) -> Option<PacketType> {
+    TYPES[usize::from(first_byte >> 4)]
+}
+
+/// The packet types by number (§2.2.1, table 2.1).
+const TYPES: [Option<PacketType>; 16] = {
+    use PacketType::*;
+    [
+        None,
+        Some(Connect),
+        Some(Connack),
+        Some(Publish),
+        Some(Puback),
+        Some(Pubrec),
+        Some(Pubrel),
+        Some(Pubcomp),
+        Some(Subscribe),
+        Some(Suback),
+        Some(Unsubscribe),
+        Some(Unsuback),
+        Some(Pingreq),
+        Some(Pingresp),
+        Some(Disconnect),
+        None,
+    ]
+};
+
+/// The number of a packet type (§2.2.1, table 2.1): the high nibble of its first byte.
+pub const fn type_number(kind: PacketType) -> u8 {
+    use PacketType::*;
+    match kind {
+        Connect => 1,
+        Connack => 2,
+        Publish => 3,
+        Puback => 4,
+        Pubrec => 5,
+        Pubrel => 6,
+        Pubcomp => 7,
+        Subscribe => 8,
+        Suback => 9,
+        Unsubscribe => 10,
+        Unsuback => 11,
+        Pingreq => 12,
+        Pingresp => 13,
+        Disconnect => 14,
+    }
+}
+
+/// The first byte of a packet type with its flags (§2.2).
+pub const fn first_byte(kind: PacketType, flags: u8) -> u8 {
+    type_number(kind) << 4 | flags & FLAGS_MASK
+}
+
+/// The fixed header's flags: the low nibble of the first byte (§2.2.2).
+pub const FLAGS_MASK: u8 = 0x0f;
+/// The flags PUBREL, SUBSCRIBE and UNSUBSCRIBE must carry (§2.2.2, [MQTT-3.6.1-1] ...).
+pub const REQUIRED_FLAGS: u8 = 0b0010;
+/// A CONNACK's first byte: it has no flags (§3.2.1).
+pub const CONNACK_FIRST_BYTE: u8 = first_byte(PacketType::Connack, 0);
+/// PUBLISH flags (§3.3.1): DUP, the QoS's two bits, RETAIN.
+pub const PUBLISH_DUP: u8 = 0b1000;
+pub const PUBLISH_QOS_SHIFT: u8 = 1;
+pub const PUBLISH_QOS_MASK: u8 = 0b11;
+pub const PUBLISH_RETAIN: u8 = 0b0001;
+/// CONNACK's acknowledge flags (§3.2.2.1): only session present may be set.
+pub const CONNACK_SESSION_PRESENT: u8 = 0b1;
+/// The SUBACK return code of a refused filter (§3.9.3).
+pub const SUBACK_FAILURE: u8 = 0x80;
+
 const PACKET_NAMES: [&str; 16] = [
     "reserved",
     "CONNECT",
@@ -92,52 +164,25 @@ const PACKET_NAMES: [&str; 16] = [
     "reserved",
 ];
 
+/// The name of a packet type as the spec writes it ("CONNACK").
+pub fn type_name(kind: PacketType) -> &'static str {
+    packet_name(first_byte(kind, 0))
+}
+
 /// The name of a packet type as the spec writes it ("CONNACK"), from the first byte of its
-/// fixed header.
+/// fixed header ("reserved" for types 0 and 15).
 pub fn packet_name(first_byte: u8) -> &'static str {
     PACKET_NAMES[usize::from(first_byte >> 4)]
 }
 
 /// The packet type, the high nibble of the first byte.
 pub fn kind(packet: &Packet<'_>) -> u8 {
-    match packet {
-        Packet::Connect(_) => 1,
-        Packet::Connack(_) => 2,
-        Packet::Publish(_) => 3,
-        Packet::Puback(_) => 4,
-        Packet::Pubrec(_) => 5,
-        Packet::Pubrel(_) => 6,
-        Packet::Pubcomp(_) => 7,
-        Packet::Subscribe(_) => 8,
-        Packet::Suback(_) => 9,
-        Packet::Unsubscribe(_) => 10,
-        Packet::Unsuback(_) => 11,
-        Packet::Pingreq => 12,
-        Packet::Pingresp => 13,
-        Packet::Disconnect => 14,
-    }
+    type_number(packet.get_type())
 }
 
 /// The packet's name as the spec writes it ("CONNACK").
 pub fn name(packet: &Packet<'_>) -> &'static str {
-    packet_name(kind(packet) << 4)
-}
-
-/// Why a packet could not be encoded. The caller's fault (validated inputs never hit it).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-pub enum EncodeError {
-    #[error("cannot encode packet: {0} is longer than 65,535 bytes")]
-    FieldTooLong(&'static str),
-    #[error("cannot encode packet: larger than MQTT's 268,435,455-byte limit")]
-    TooLarge,
-    #[error("cannot encode packet: a SUBSCRIBE or UNSUBSCRIBE needs at least one filter")]
-    NoFilters,
-    /// mqttrs 0.4.1 writes the 3.1 name ("MQIsdp") with a wrong length and level.
-    #[error("cannot encode packet: only MQTT 3.1.1 CONNECTs are sent")]
-    UnsupportedProtocol,
-    /// mqttrs refused a packet our checks passed, or wrote another length than they computed.
-    #[error("cannot encode packet: the encoder disagreed with its checks")]
-    Encoder,
+    type_name(packet.get_type())
 }
 
 /// A length-prefixed field of `len` bytes: checked, and its encoded size.
@@ -419,5 +464,23 @@ mod tests {
         });
         assert_eq!(encode(&empty), Err(EncodeError::NoFilters));
         assert_eq!(pid_from_u16(0), None);
+    }
+
+    /// Every type number from 0 to 15: the reserved two have no type, the others round-trip,
+    /// and the names are the spec's.
+    #[test]
+    fn packet_types_round_trip_through_their_numbers() {
+        assert_eq!(packet_type(0x00), None);
+        assert_eq!(packet_type(0xf0), None);
+        for number in 1..=14u8 {
+            let kind = packet_type(number << 4).unwrap();
+            assert_eq!(type_number(kind), number);
+            assert_eq!(packet_type(first_byte(kind, FLAGS_MASK)), Some(kind));
+        }
+        assert_eq!(CONNACK_FIRST_BYTE, 0x20);
+        assert_eq!(packet_name(0x62), "PUBREL");
+        assert_eq!(packet_name(0xf0), "reserved");
+        assert_eq!(name(&Packet::Pingresp), "PINGRESP");
+        assert_eq!(kind(&Packet::Disconnect), 14);
     }
 }

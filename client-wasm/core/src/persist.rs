@@ -38,47 +38,11 @@
 
 use std::collections::VecDeque;
 
+pub use crate::error::StoreError;
+pub use crate::session::Snapshot;
 use crate::session::{PendingPublish, PublishFailure, PublishId, Session};
 use crate::time::Instant;
 use crate::{CommandError, QoS};
-
-/// The session's state worth keeping across a reload.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Snapshot {
-    /// Unacknowledged QoS 1/2 publishes: in flight first (send order), then queued.
-    pub pending: Vec<PendingPublish>,
-    /// Inbound QoS 2 packet ids received and not yet released by PUBREL: after a reload, the
-    /// broker's DUP resend of one of them is acknowledged, not delivered again.
-    pub incoming_qos2: Vec<u16>,
-}
-
-impl Snapshot {
-    /// What `session` would need after a reload.
-    pub fn of(session: &Session) -> Snapshot {
-        let mut pending = session.pending_publishes();
-        pending.retain(|p| p.qos != QoS::AtMostOnce);
-        Snapshot {
-            pending,
-            incoming_qos2: session.incoming_qos2_ids(),
-        }
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.pending.is_empty() && self.incoming_qos2.is_empty()
-    }
-}
-
-/// Why a store could not keep a snapshot.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum StoreError {
-    /// The storage quota is exhausted.
-    #[error("storage is full")]
-    Full,
-    /// There is no storage (disabled, private mode) or it failed.
-    #[error("storage is unavailable")]
-    Unavailable,
-}
 
 /// A store that writes at once (tests, native tools): [`Persistence::write_all`] drives the
 /// handshake with it.
@@ -159,6 +123,7 @@ impl Persistence {
     /// The next snapshot to write, when no write is in progress: the session with the first
     /// waiting row ahead of it, or the session itself when it changed since the last write.
     /// The adapter writes it in one transaction and reports with [`Persistence::write_done`].
+    #[must_use = "a snapshot polled and not written leaves its publish waiting forever"]
     pub fn poll_write(&mut self, session: &Session) -> Option<Snapshot> {
         if self.writing.is_some() {
             return None;

@@ -62,6 +62,7 @@ impl Backoff {
 
     /// The delay before the next attempt: "equal jitter", a uniform pick in `[d/2, d]` where
     /// `d = min(max_delay, initial_delay * 2^attempt)`, so delays grow but never synchronise.
+    #[must_use = "the delay drawn is the one to wait: drawing another advances the backoff"]
     pub fn next_delay(&mut self) -> Duration {
         let shift = self.attempt.min(20);
         let grown = self.policy.initial_delay.saturating_mul(1 << shift);

@@ -59,6 +59,7 @@ impl TakeoverDetector {
 
     /// The connection ended at `now`. `by_peer`: the peer closed or dropped it (a failure the
     /// session would retry), not a local timeout or error. Returns whether the rule tripped.
+    #[must_use = "a tripped rule must stop the reconnects"]
     pub fn dropped(&mut self, now: Instant, by_peer: bool) -> bool {
         let Some(since) = self.connected_at.take() else {
             // Failed before CONNACK: the server was down or unreachable, which a takeover never

@@ -1,7 +1,7 @@
 //! Why a call was refused. The caller's business: nothing was sent, the connection is unharmed.
 
 use super::OptionsError;
-use crate::persist::StoreError;
+use super::StoreError;
 use crate::topic::TopicError;
 
 /// Why `subscribe`, `unsubscribe`, `publish` or an adapter's `connect` refused a call.

@@ -1,7 +1,6 @@
 //! Why a connection died.
 
-use super::{ConnectRefused, OptionsError, ProtocolViolation, TransportFailure};
-use crate::codec::DecodeError;
+use super::{ConnectRefused, DecodeError, OptionsError, ProtocolViolation, TransportFailure};
 
 /// Why the connection was lost, carried in `Event::ConnectionLost`. Each variant says whose
 /// fault it is; [`ConnectionError::is_retried`] says whether the session reconnects by itself.

@@ -1,6 +1,6 @@
 //! Why session options cannot be used: the caller's fault, found before anything is sent.
 
-use crate::packet::EncodeError;
+use super::EncodeError;
 use crate::topic::TopicError;
 
 /// An option breaks a rule of MQTT 3.1.1's CONNECT.

@@ -38,8 +38,8 @@ impl ConnectRefused {
         }
     }
 
-    pub(crate) fn from_code(code: crate::packet::ConnectReturnCode) -> Option<Self> {
-        use crate::packet::ConnectReturnCode as Code;
+    pub(crate) fn from_code(code: mqttrs::ConnectReturnCode) -> Option<Self> {
+        use mqttrs::ConnectReturnCode as Code;
         match code {
             Code::Accepted => None,
             Code::RefusedProtocolVersion => Some(Self::UnacceptableProtocolVersion),

@@ -2,8 +2,8 @@
 
 use core::time::Duration;
 
-use crate::persist::StoreError;
-use crate::{CommandError, ConnectionError, QoS};
+use crate::error::{CommandError, ConnectionError, StoreError};
+use crate::QoS;
 
 /// Identifies one `publish` call until its `Published` event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

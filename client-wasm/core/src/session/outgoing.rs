@@ -1,5 +1,5 @@
-//! Outgoing publishes: the in-flight window (QoS 1/2 awaiting acknowledgement, in send order),
-//! the queue behind it, and packet identifier allocation.
+//! Outgoing publishes: the in-flight window (QoS 1/2 awaiting acknowledgement, in send order)
+//! and the queue behind it.
 
 use std::collections::VecDeque;
 
@@ -18,7 +18,9 @@ pub struct OutMessage {
 /// Whether a PUBLISH of `topic` with `payload_len` bytes fits MQTT's remaining length (the
 /// topic's length prefix and a packet id included).
 pub fn fits_one_packet(topic: &str, payload_len: usize) -> bool {
-    topic.len() + payload_len + 4 <= crate::wire::frame::MAX_REMAINING_LENGTH
+    /// The topic's two-byte length prefix and the two-byte packet id (§3.3.2).
+    const HEADER_FIELDS: usize = 2 + 2;
+    topic.len() + payload_len + HEADER_FIELDS <= crate::wire::frame::MAX_REMAINING_LENGTH
 }
 
 /// Where a QoS 1/2 publish is in its acknowledgement flow.
@@ -54,112 +56,6 @@ pub struct PendingPublish {
     pub packet_id: Option<u16>,
     /// QoS 2 only: PUBREC arrived and PUBREL is owed.
     pub released: bool,
-}
-
-/// A set of packet identifiers as a bitset (8 KiB at most): cheaper than a tree, and no tree
-/// code in the wasm binary.
-#[derive(Debug, Default, Clone)]
-pub struct PidSet {
-    words: Vec<u64>,
-    len: usize,
-}
-
-impl PidSet {
-    fn slot(pid: u16) -> (usize, u64) {
-        (usize::from(pid / 64), 1u64 << (pid % 64))
-    }
-
-    #[cfg(test)]
-    fn contains(&self, pid: u16) -> bool {
-        let (word, bit) = Self::slot(pid);
-        self.words.get(word).is_some_and(|w| w & bit != 0)
-    }
-
-    /// Adds `pid`; false if it was already there.
-    pub fn insert(&mut self, pid: u16) -> bool {
-        let (word, bit) = Self::slot(pid);
-        if self.words.len() <= word {
-            self.words.resize(word + 1, 0);
-        }
-        let fresh = self.words[word] & bit == 0;
-        self.words[word] |= bit;
-        self.len += usize::from(fresh);
-        fresh
-    }
-
-    /// Removes `pid`; false if it was not there.
-    pub fn remove(&mut self, pid: u16) -> bool {
-        let (word, bit) = Self::slot(pid);
-        if let Some(w) = self.words.get_mut(word) {
-            if *w & bit != 0 {
-                *w &= !bit;
-                self.len -= 1;
-                return true;
-            }
-        }
-        false
-    }
-
-    /// The identifiers in the set, ascending.
-    pub fn iter(&self) -> impl Iterator<Item = u16> + '_ {
-        self.words.iter().enumerate().flat_map(|(word, bits)| {
-            (0..64u16)
-                .filter(move |bit| bits & (1u64 << bit) != 0)
-                .map(move |bit| word as u16 * 64 + bit)
-        })
-    }
-
-    pub fn len(&self) -> usize {
-        self.len
-    }
-
-    pub fn clear(&mut self) {
-        self.words.clear();
-        self.len = 0;
-    }
-}
-
-/// Packet identifiers in use (publishes, subscribes, unsubscribes), never handed out twice.
-#[derive(Debug, Default)]
-pub struct PacketIds {
-    next: u16,
-    used: PidSet,
-}
-
-impl PacketIds {
-    /// The next free identifier after the last one handed out, or `None` if all 65535 are used.
-    pub fn allocate(&mut self) -> Option<u16> {
-        if !self.has_free() {
-            return None;
-        }
-        loop {
-            self.next = self.next.checked_add(1).unwrap_or(1);
-            if self.used.insert(self.next) {
-                return Some(self.next);
-            }
-        }
-    }
-
-    /// Marks `pid` as used (restoring a persisted in-flight message). False if it already was.
-    /// Marks `pid` as in use (a restored publish); false if it is 0 or already taken. New ids
-    /// continue after the highest reserved one, so an id freed since (whose late duplicate ack
-    /// may still be on the wire) is not handed out again before the others have been.
-    pub fn reserve(&mut self, pid: u16) -> bool {
-        let fresh = pid != 0 && self.used.insert(pid);
-        if fresh {
-            self.next = self.next.max(pid);
-        }
-        fresh
-    }
-
-    pub fn release(&mut self, pid: u16) {
-        self.used.remove(pid);
-    }
-
-    /// Whether `allocate` would find an identifier.
-    pub fn has_free(&self) -> bool {
-        self.used.len() < usize::from(u16::MAX)
-    }
 }
 
 /// The publishes not yet acknowledged, and the one count of their changes.
@@ -223,6 +119,7 @@ impl Outgoing {
     }
 
     /// The next queued publish, to send.
+    #[must_use = "a publish taken from the queue must be sent or put back, or it is lost"]
     pub fn pop_queued(&mut self) -> Option<(PublishId, OutMessage)> {
         let next = self.queue.pop_front();
         self.changes += u64::from(next.is_some());
@@ -230,12 +127,14 @@ impl Outgoing {
     }
 
     /// PUBACK for a QoS 1 publish: it is done.
+    #[must_use = "a completed publish must be reported and its packet id released"]
     pub fn puback(&mut self, pid: u16) -> Option<InFlight> {
         Self::take(&mut self.unacked, pid, Awaiting::Puback, &mut self.changes)
     }
 
     /// PUBREC: the QoS 2 publish under `pid` is released (PUBREL owed). Whether a PUBREL is
     /// owed for `pid` (also for a repeated PUBREC of a message already released).
+    #[must_use = "the PUBREL owed must be sent"]
     pub fn pubrec(&mut self, pid: u16) -> bool {
         if let Some(mut entry) =
             Self::take(&mut self.unacked, pid, Awaiting::Pubrec, &mut self.changes)
@@ -250,6 +149,7 @@ impl Outgoing {
     }
 
     /// PUBCOMP: the released QoS 2 publish is done.
+    #[must_use = "a completed publish must be reported and its packet id released"]
     pub fn pubcomp(&mut self, pid: u16) -> Option<InFlight> {
         Self::take(
             &mut self.released,
@@ -271,6 +171,7 @@ impl Outgoing {
     }
 
     /// Every released QoS 2 publish (the broker lost the session that would complete them).
+    #[must_use = "each released publish must end in `PublishFailed`, or it is lost silently"]
     pub fn take_released(&mut self) -> VecDeque<InFlight> {
         self.changes += u64::from(!self.released.is_empty());
         std::mem::take(&mut self.released)
@@ -315,40 +216,5 @@ impl Outgoing {
             released: false,
         });
         inflight.chain(queued).collect()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    #[cfg(target_arch = "wasm32")]
-    use wasm_bindgen_test::wasm_bindgen_test as test;
-
-    #[test]
-    fn packet_ids_skip_those_in_use_and_wrap_past_zero() {
-        let mut ids = PacketIds::default();
-        assert_eq!(ids.allocate(), Some(1));
-        assert!(ids.reserve(2));
-        assert_eq!(ids.allocate(), Some(3));
-        ids.next = u16::MAX - 1;
-        assert_eq!(ids.allocate(), Some(u16::MAX));
-        assert_eq!(ids.allocate(), Some(4)); // 1, 2, 3 still in use, 0 is never used
-        ids.release(1);
-        ids.next = u16::MAX;
-        assert_eq!(ids.allocate(), Some(1));
-        assert!(!ids.reserve(0));
-    }
-
-    #[test]
-    fn the_pid_set_counts_and_forgets() {
-        let mut set = PidSet::default();
-        assert!(set.insert(65_535) && set.insert(1) && !set.insert(1));
-        assert_eq!(set.len(), 2);
-        assert!(set.contains(65_535) && !set.contains(2));
-        set.remove(1);
-        set.remove(1);
-        assert_eq!(set.len(), 1);
-        set.clear();
-        assert!(!set.contains(65_535));
     }
 }

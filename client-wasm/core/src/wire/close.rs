@@ -8,13 +8,13 @@
 //! | 1001 | [`GOING_AWAY`] | bridge shutting down | yes |
 //! | 1002 | [`PROTOCOL_ERROR`] | malformed MQTT or WebSocket framing from the client | no |
 //! | 1003 | [`UNSUPPORTED_DATA`] | text frame | no |
-//! | 1005, 1006 | (no close frame) | connection dropped | yes |
-//! | 1007 | | invalid payload data | no |
-//! | 1008 | | policy violation | no |
+//! | 1005, 1006, 0 | (no close frame), [`NO_CODE`] | connection dropped | yes |
+//! | 1007 | [`INVALID_PAYLOAD`] | invalid payload data | no |
+//! | 1008 | [`POLICY_VIOLATION`] | policy violation | no |
 //! | 1009 | [`MESSAGE_TOO_BIG`] | packet over the maximum | no |
-//! | 1010 | | extension refused | no |
+//! | 1010 | [`MANDATORY_EXTENSION`] | extension refused | no |
 //! | 1011 | [`INTERNAL_ERROR`] | bridge failure, upstream broke MQTT framing | yes |
-//! | 1012-1014 | | restart, try again later, bad gateway | yes |
+//! | 1012-1014 | [`SERVICE_RESTART`], [`TRY_AGAIN_LATER`], [`BAD_GATEWAY`] | restart, try again later, bad gateway | yes |
 //! | 4000 | [`PING_TIMEOUT`] | the client stopped answering pings | yes |
 //! | 4001 | [`ROUTE_UNKNOWN`] | no such route | no |
 //! | 4003 | [`ORIGIN_NOT_ALLOWED`] | Origin not in the route's allow-list | no |
@@ -22,7 +22,7 @@
 //! | 4016 | [`TLS_HANDSHAKE_FAILED`] | TLS handshake with the broker failed (alert) | no |
 //! | 4029 | [`RATE_LIMITED`] | too many MQTT CONNECTs from the client's address | yes, with backoff |
 //! | 4401 | [`ADMISSION_REFUSED`] | the route's admission token does not admit this CONNECT | no |
-//! | 4400-4499 | | refusals, by analogy with HTTP 4xx | no |
+//! | 4400-4499 | [`REFUSALS_FIRST`]..[`REFUSALS_LAST`] | refusals, by analogy with HTTP 4xx | no |
 //! | 4502 | [`UPSTREAM_UNREACHABLE`] | broker unreachable (resolve, connect, timeout) | yes |
 //! | any other | | unknown | yes, with backoff |
 //!
@@ -56,6 +56,22 @@ pub const ABNORMAL: u16 = 1006;
 pub const MESSAGE_TOO_BIG: u16 = 1009;
 /// Unexpected failure inside the bridge, or the upstream broke the MQTT framing.
 pub const INTERNAL_ERROR: u16 = 1011;
+/// The peer sent data its message type cannot carry (RFC 6455 §7.4.1), e.g. text that is not
+/// UTF-8.
+pub const INVALID_PAYLOAD: u16 = 1007;
+/// The peer broke a policy (RFC 6455 §7.4.1).
+pub const POLICY_VIOLATION: u16 = 1008;
+/// The client needs an extension the server did not agree to (RFC 6455 §7.4.1).
+pub const MANDATORY_EXTENSION: u16 = 1010;
+/// The server is restarting (IANA registry).
+pub const SERVICE_RESTART: u16 = 1012;
+/// The server is overloaded: try again later (IANA registry).
+pub const TRY_AGAIN_LATER: u16 = 1013;
+/// A gateway got an invalid response from upstream (IANA registry). The bridge sends
+/// [`UPSTREAM_UNREACHABLE`] instead (see the module).
+pub const BAD_GATEWAY: u16 = 1014;
+/// What some WebSocket implementations report for a close without any code.
+pub const NO_CODE: u16 = 0;
 /// The client did not answer WebSocket pings in time.
 pub const PING_TIMEOUT: u16 = 4000;
 /// The route is unknown (normally refused with HTTP 404 before the upgrade).
@@ -85,6 +101,9 @@ pub const RATE_LIMITED: u16 = 4029;
 pub const ADMISSION_REFUSED: u16 = 4401;
 /// The upstream could not be reached: name resolution, TCP connect or connect timeout.
 pub const UPSTREAM_UNREACHABLE: u16 = 4502;
+/// The first and last code of the refusals, by analogy with HTTP 4xx: permanent.
+pub const REFUSALS_FIRST: u16 = 4400;
+pub const REFUSALS_LAST: u16 = 4499;
 
 /// A browser client closes with this when the server sent a text frame (1003 in the 4xxx range
 /// the WebSocket API lets a page send).
@@ -135,18 +154,21 @@ impl CloseClass {
     pub fn of(code: u16) -> CloseClass {
         match code {
             NORMAL => CloseClass::Normal,
-            GOING_AWAY | 1012 | 1013 => CloseClass::GoingAway,
-            NO_STATUS | ABNORMAL | 0 => CloseClass::Dropped,
-            PROTOCOL_ERROR | UNSUPPORTED_DATA | 1007 | 1010 => CloseClass::Protocol,
+            GOING_AWAY | SERVICE_RESTART | TRY_AGAIN_LATER => CloseClass::GoingAway,
+            NO_STATUS | ABNORMAL | NO_CODE => CloseClass::Dropped,
+            PROTOCOL_ERROR | UNSUPPORTED_DATA | INVALID_PAYLOAD | MANDATORY_EXTENSION => {
+                CloseClass::Protocol
+            }
             MESSAGE_TOO_BIG => CloseClass::TooLarge,
             INTERNAL_ERROR => CloseClass::Internal,
             PING_TIMEOUT => CloseClass::PingTimeout,
             ROUTE_UNKNOWN => CloseClass::RouteUnknown,
             RATE_LIMITED => CloseClass::RateLimited,
-            ORIGIN_NOT_ALLOWED | ADMISSION_REFUSED | 1008 | 4400..=4499 => CloseClass::NotAllowed,
+            ORIGIN_NOT_ALLOWED | ADMISSION_REFUSED | POLICY_VIOLATION => CloseClass::NotAllowed,
+            REFUSALS_FIRST..=REFUSALS_LAST => CloseClass::NotAllowed,
             TLS_UNKNOWN_ISSUER..=TLS_BAD_CERTIFICATE => CloseClass::TlsVerification,
             TLS_HANDSHAKE_FAILED => CloseClass::TlsHandshake,
-            UPSTREAM_UNREACHABLE | 1014 => CloseClass::UpstreamUnreachable,
+            UPSTREAM_UNREACHABLE | BAD_GATEWAY => CloseClass::UpstreamUnreachable,
             _ => CloseClass::Other,
         }
     }
@@ -199,10 +221,10 @@ pub fn default_reason(code: u16) -> &'static str {
         GOING_AWAY => "going away",
         PROTOCOL_ERROR => "protocol error",
         UNSUPPORTED_DATA => "unsupported data",
-        1008 => "policy violation",
+        POLICY_VIOLATION => "policy violation",
         MESSAGE_TOO_BIG => "message too big",
         INTERNAL_ERROR => "internal error",
-        1014 => "bad gateway",
+        BAD_GATEWAY => "bad gateway",
         PING_TIMEOUT => "ping timeout",
         ROUTE_UNKNOWN => "route unknown",
         ORIGIN_NOT_ALLOWED => "origin not allowed",

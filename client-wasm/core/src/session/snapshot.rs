@@ -1,10 +1,37 @@
-//! Restoring a [`Snapshot`] into a new session: every row is checked like user input.
+//! What a session keeps across a reload ([`Snapshot`]), and restoring one into a new session:
+//! every row is checked like user input. How and when it is written is [`crate::persist`]'s job.
 
 use super::outgoing::{fits_one_packet, Awaiting, OutMessage, PendingPublish};
 use super::{PublishId, Session};
-use crate::persist::Snapshot;
 use crate::topic::{self, TopicError};
 use crate::QoS;
+
+/// The session's state worth keeping across a reload.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Snapshot {
+    /// Unacknowledged QoS 1/2 publishes: in flight first (send order), then queued.
+    pub pending: Vec<PendingPublish>,
+    /// Inbound QoS 2 packet ids received and not yet released by PUBREL: after a reload, the
+    /// broker's DUP resend of one of them is acknowledged, not delivered again.
+    pub incoming_qos2: Vec<u16>,
+}
+
+impl Snapshot {
+    /// What `session` would need after a reload.
+    #[must_use]
+    pub fn of(session: &Session) -> Snapshot {
+        let mut pending = session.pending_publishes();
+        pending.retain(|p| p.qos != QoS::AtMostOnce);
+        Snapshot {
+            pending,
+            incoming_qos2: session.incoming_qos2_ids(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.pending.is_empty() && self.incoming_qos2.is_empty()
+    }
+}
 
 /// Why a stored row was refused at restore.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -48,6 +75,7 @@ impl Session {
     /// `connect`. Publishes with a packet id are resent under it after connecting (PUBLISH with
     /// DUP, or PUBREL once released); the others are queued. Rows that could not have come from
     /// a session (storage is user-editable) are refused and listed, never trusted.
+    #[must_use = "refused rows must be reported, and restored ids mapped to their rows"]
     pub fn restore(&mut self, snapshot: Snapshot) -> Restored {
         let mut restored = Restored::default();
         for (index, row) in snapshot.pending.into_iter().enumerate() {
@@ -83,7 +111,8 @@ impl Session {
                     reason: RowError::ZeroPacketId,
                 });
             } else {
-                self.incoming_changes += u64::from(self.incoming_qos2.insert(pid));
+                // A stored id is as good as one received: its repeat is not delivered.
+                let _ = self.incoming_qos2.received(pid);
             }
         }
         restored
