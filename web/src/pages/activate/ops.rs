@@ -2,7 +2,7 @@
 
 use mqtt_core::flows::{Activation, ActivationMode, LoginStyle};
 
-use super::{Action, State, PAGE};
+use super::state::{Action, ActivationState as State, PAGE};
 use crate::runtime::{required, Ops};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

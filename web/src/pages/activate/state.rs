@@ -4,8 +4,11 @@ use std::rc::Rc;
 
 use mqtt_core::flows::{ActivationError, ActivationMode, ConsoleMode, Credentials, LoginStyle};
 
-use crate::model::{Around, Hooks, PageState, Settings};
+use crate::model::{Around, Hooks, Page, PageState, Settings};
 use crate::pages::console;
+
+/// This page: its route, title and client-id suffix.
+pub const PAGE: Page = Page::new("activate", "Activate", "");
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ActivationState {

@@ -7,8 +7,7 @@ use mqtt_core::flows::{ActivationMode, LoginStyle};
 use yew::prelude::*;
 
 use super::ops::Op;
-use super::state::{Action, ActivationState};
-use super::PAGE;
+use super::state::{Action, ActivationState, PAGE};
 use crate::components::connection_panel::ConnectionPanel;
 use crate::components::field::{CheckField, SelectField};
 use crate::context::use_app;

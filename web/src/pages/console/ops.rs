@@ -4,7 +4,7 @@
 use mqtt_core::flows::{Console, ConsoleMode};
 use mqtt_core::{qos_from_u8, Options, QoS};
 
-use super::{Action, State, PAGE};
+use super::state::{Action, ConsoleState as State, PAGE};
 use crate::runtime::{required, wall_ms, with_credentials, Ops};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

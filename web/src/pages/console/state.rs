@@ -8,7 +8,10 @@ use mqtt_core::flows::{resource, ConsoleOutput};
 use crate::format;
 use crate::model::log::{Log, LogAction};
 use crate::model::shared::Shared;
-use crate::model::{Around, Hooks, PageState, Row, Settings};
+use crate::model::{Around, Hooks, Page, PageState, Row, Settings};
+
+/// This page: its route, title and client-id suffix.
+pub const PAGE: Page = Page::new("console", "Console", "");
 
 /// Points kept per chart.
 pub const CHART_POINTS: usize = 120;

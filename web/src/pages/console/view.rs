@@ -8,8 +8,7 @@ use mqtt_core::flows::{ConsoleMode, LoginStyle};
 use yew::prelude::*;
 
 use super::ops::Op;
-use super::state::{Action, ConsoleState, Field};
-use super::PAGE;
+use super::state::{Action, ConsoleState, Field, PAGE};
 use crate::components::chart::Chart;
 use crate::components::connection_panel::ConnectionPanel;
 use crate::components::field::{CheckField, SelectField, TextField};

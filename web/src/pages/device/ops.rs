@@ -5,7 +5,7 @@ use core::time::Duration;
 use mqtt_core::flows::{Device, DeviceConfig};
 use mqtt_core::QoS;
 
-use super::{Action, State, PAGE};
+use super::state::{Action, DeviceState as State, PAGE};
 use crate::runtime::{required, Ops};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

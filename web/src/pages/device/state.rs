@@ -3,7 +3,10 @@
 use mqtt_core::flows::DeviceOutput;
 
 use crate::model::loop_stats::LoopStats;
-use crate::model::{Around, Dir, Hooks, PageState, Settings};
+use crate::model::{Around, Dir, Hooks, Page, PageState, Settings};
+
+/// This page: its route, title and client-id suffix.
+pub const PAGE: Page = Page::new("device", "Device", "-device");
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeviceState {

@@ -6,8 +6,7 @@ use std::rc::Rc;
 use yew::prelude::*;
 
 use super::ops::Op;
-use super::state::{Action, DeviceState, Field};
-use super::PAGE;
+use super::state::{Action, DeviceState, Field, PAGE};
 use crate::components::connection_panel::ConnectionPanel;
 use crate::components::field::TextField;
 use crate::components::loop_stats::LoopStatsView;

@@ -10,12 +10,8 @@ mod ops;
 #[cfg(target_arch = "wasm32")]
 mod view;
 
-use crate::model::Page;
-
 #[cfg(target_arch = "wasm32")]
 pub use ops::{run, Op};
-pub use state::{Action, EchoState as State};
+pub use state::{Action, EchoState as State, PAGE};
 #[cfg(target_arch = "wasm32")]
 pub use view::View;
-
-pub const PAGE: Page = Page::new("echo", "Echo host", "-echo-host");

@@ -3,7 +3,7 @@
 use mqtt_core::flows::{EchoHost, EchoHostConfig};
 use mqtt_core::QoS;
 
-use super::{Action, State, PAGE};
+use super::state::{Action, EchoState as State, PAGE};
 use crate::runtime::{required, Ops};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

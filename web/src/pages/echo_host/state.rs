@@ -4,7 +4,10 @@ use mqtt_core::flows::rotate::Direction;
 use mqtt_core::flows::EchoOutput;
 
 use crate::model::loop_stats::LoopStats;
-use crate::model::{Around, Dir, Hooks, PageState, Settings};
+use crate::model::{Around, Dir, Hooks, Page, PageState, Settings};
+
+/// This page: its route, title and client-id suffix.
+pub const PAGE: Page = Page::new("echo", "Echo host", "-echo-host");
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EchoState {

@@ -6,8 +6,7 @@ use mqtt_core::flows::rotate::Direction;
 use yew::prelude::*;
 
 use super::ops::Op;
-use super::state::{Action, EchoState, Field};
-use super::PAGE;
+use super::state::{Action, EchoState, Field, PAGE};
 use crate::components::connection_panel::ConnectionPanel;
 use crate::components::field::{SelectField, TextField};
 use crate::components::loop_stats::LoopStatsView;

@@ -2,7 +2,7 @@
 
 use mqtt_core::{Options, QoS};
 
-use super::{Action, State, PAGE};
+use super::state::{Action, PlatformState as State, PAGE};
 use crate::runtime::{required, with_credentials, Ops};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,7 +1,10 @@
 //! The platform page's state and reducer: the portal's credentials, the write form and its log.
 
 use crate::model::log::{Log, LogAction};
-use crate::model::{Around, Hooks, PageState, Row};
+use crate::model::{Around, Hooks, Page, PageState, Row};
+
+/// This page: its route, title and client-id suffix.
+pub const PAGE: Page = Page::new("platform", "Platform", "-platform");
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct PlatformState {

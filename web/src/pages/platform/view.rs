@@ -5,8 +5,7 @@ use std::rc::Rc;
 use yew::prelude::*;
 
 use super::ops::Op;
-use super::state::{Action, Field, PlatformState};
-use super::PAGE;
+use super::state::{Action, Field, PlatformState, PAGE};
 use crate::components::connection_panel::ConnectionPanel;
 use crate::components::field::{CheckField, TextField};
 use crate::components::message_log::MessageLog;
