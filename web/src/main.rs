@@ -1,13 +1,26 @@
 //! The yew front end: activation, console, echo host, device and platform pages.
 //!
-//! The reducers (`state` and each page's `pages/<page>/state.rs`) and the text helpers (`format`)
-//! are plain Rust and build and test natively (`cargo test -p web`); everything that touches the
-//! browser (views, provider, MQTT runtime, storage) is wasm32-only.
+//! Imports run one way, bottom to top:
+//!
+//! ```text
+//! format, model          text helpers; what pages share and what a page is (no page named)
+//! components             leaf views: props in, callbacks out
+//! context, runtime       the app's common actions; the tab's MQTT client (client_wasm)
+//! pages/<page>           each page: state + reducer, what it starts (ops), view
+//! pages (registry)       one line per page
+//! state                  the app's reducer over model + pages
+//! app                    the provider: effects, layout
+//! ```
+//!
+//! The reducers (`state`, `model` and each page's `state.rs`) and the text helpers are plain
+//! Rust and build and test natively (`cargo test -p web`); everything that touches the browser
+//! (views, provider, MQTT runtime, storage) is wasm32-only.
 #![forbid(unsafe_code)]
 // Natively only the reducer and its tests are compiled; the views that use it are wasm32-only.
 #![cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 
 mod format;
+mod model;
 mod pages;
 mod state;
 
@@ -16,7 +29,9 @@ mod app;
 #[cfg(target_arch = "wasm32")]
 mod components;
 #[cfg(target_arch = "wasm32")]
-mod mqtt;
+mod context;
+#[cfg(target_arch = "wasm32")]
+mod runtime;
 #[cfg(target_arch = "wasm32")]
 mod storage;
 

@@ -5,7 +5,8 @@ use std::rc::Rc;
 use yew::prelude::*;
 
 use super::field::TextField;
-use crate::state::{Field, Settings};
+use crate::model::settings::Field;
+use crate::model::Settings;
 
 #[derive(Properties, PartialEq)]
 pub struct Props {

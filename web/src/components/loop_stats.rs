@@ -2,8 +2,8 @@
 
 use yew::prelude::*;
 
-use crate::state::log::Dir;
-use crate::state::loop_stats::LoopStats;
+use crate::model::loop_stats::LoopStats;
+use crate::model::Dir;
 
 #[derive(Properties, PartialEq)]
 pub struct Props {

@@ -5,7 +5,7 @@ use yew::prelude::*;
 
 use super::field::SelectField;
 use crate::format::{self, PayloadFormat};
-use crate::state::log::{Dir, Log, LogAction, LOG_CAP};
+use crate::model::log::{Dir, Log, LogAction, LOG_CAP};
 
 #[derive(Properties, PartialEq)]
 pub struct Props {

@@ -4,23 +4,23 @@
 
 use yew::prelude::*;
 
-use crate::app::use_app;
-use crate::mqtt::Op;
-use crate::state::{Page, Status};
+use crate::model::conn::TabRole;
+use crate::model::{Page, Status};
 
 #[derive(Properties, PartialEq)]
 pub struct Props {
     pub status: Status,
     pub purpose: Option<Page>,
     pub notice: Option<String>,
-    /// "leader" / "follower" when the connection is shared with other tabs, else "".
+    /// `None` when the connection is not shared with other tabs.
     #[prop_or_default]
-    pub role: &'static str,
+    pub role: Option<TabRole>,
+    /// "Take over" after "connected elsewhere".
+    pub on_take_over: Callback<()>,
 }
 
 #[component(StatusLine)]
 pub fn status_line(p: &Props) -> Html {
-    let app = use_app().ok();
     let key = p.status.key();
     let what = p
         .purpose
@@ -32,17 +32,16 @@ pub fn status_line(p: &Props) -> Html {
                 role="status" aria-live="polite">
                 <span class="dot" aria-hidden="true"></span>
                 <span>{ what }{ p.status.text() }</span>
-                if let (Status::Elsewhere { .. }, Some(app)) = (&p.status, &app) {
+                if let Status::Elsewhere { .. } = &p.status {
                     <button id="take-over" data-testid="take-over" type="button"
-                        onclick={app.op(Op::TakeOver)}>{ "Take over" }</button>
+                        onclick={p.on_take_over.reform(|_| ())}>{ "Take over" }</button>
                 }
             </p>
-            if !p.role.is_empty() {
-                <p id="tab-role" data-testid="tab-role" data-role={p.role} class="tab-role">
-                    { if p.role == "leader" {
-                        "This tab holds the connection; other tabs of this identity share it."
-                    } else {
-                        "Shared: another tab of this identity holds the connection."
+            if let Some(role) = p.role {
+                <p id="tab-role" data-testid="tab-role" data-role={role.key()} class="tab-role">
+                    { match role {
+                        TabRole::Leader => "This tab holds the connection; other tabs of this identity share it.",
+                        TabRole::Follower => "Shared: another tab of this identity holds the connection.",
                     } }
                 </p>
             }

@@ -3,7 +3,11 @@
 use mqtt_core::flows::Credentials;
 use mqtt_core::{Event, Message, QoS};
 
-use super::{Action, Field, Page, State};
+use super::{Action, State};
+use crate::model::settings::Action as SettingsAction;
+use crate::model::settings::Field;
+use crate::model::{Common, Dir, Page, Report, Row};
+use crate::pages::PageAction;
 
 pub fn run(state: State, actions: impl IntoIterator<Item = Action>) -> State {
     actions.into_iter().fold(state, State::apply)
@@ -11,16 +15,50 @@ pub fn run(state: State, actions: impl IntoIterator<Item = Action>) -> State {
 
 pub fn started(purpose: Page) -> State {
     let state = State::new("ws://127.0.0.1:9/mqtt".into(), purpose, None, 0);
-    run(
-        state,
-        [
-            Action::Set(Field::Identity, "007".into()),
-            Action::Started {
-                generation: 1,
-                purpose,
-            },
-        ],
-    )
+    run(state, [set(Field::Identity, "007"), start(1, purpose)])
+}
+
+/// A connection panel field typed.
+pub fn set(field: Field, value: &str) -> Action {
+    Common::Settings(SettingsAction::Set(field, value.into())).into()
+}
+
+/// The runtime opened a client for `purpose`.
+pub fn start(generation: u64, purpose: Page) -> Action {
+    Report::Started {
+        generation,
+        purpose,
+    }
+    .into()
+}
+
+/// An edit on a page.
+pub fn edit(action: impl Into<PageAction>) -> Action {
+    Action::Page(action.into())
+}
+
+/// An output of the flow of the client of `generation`.
+pub fn flow(generation: u64, action: impl Into<PageAction>) -> Action {
+    Action::Flow {
+        generation,
+        action: action.into(),
+    }
+}
+
+/// A publish of the client of generation 1.
+pub fn sent(at_ms: u64, topic: &str, payload: &str, qos: u8) -> Action {
+    Report::Sent {
+        generation: 1,
+        row: Row {
+            at_ms,
+            dir: Dir::Out,
+            topic: topic.into(),
+            qos,
+            retain: false,
+            payload: payload.as_bytes().to_vec(),
+        },
+    }
+    .into()
 }
 
 pub fn message(topic: &str, payload: &str) -> Event {
@@ -34,11 +72,12 @@ pub fn message(topic: &str, payload: &str) -> Event {
 }
 
 pub fn ev(event: Event) -> Action {
-    Action::Event {
+    Report::Event {
         generation: 1,
         at_ms: 1_000,
         event,
     }
+    .into()
 }
 
 pub fn creds() -> Credentials {

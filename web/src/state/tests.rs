@@ -4,64 +4,78 @@ use core::time::Duration;
 
 use mqtt_core::{ConnectRefused, ConnectionError, Event, TransportFailure};
 
-use super::test_support::{creds, ev, message, run, started};
+use super::test_support::{creds, edit, ev, message, run, set, start, started};
 use super::*;
-use crate::pages::console::state as console;
-use crate::pages::device::state as device;
+use crate::model::conn::TabRole;
+use crate::model::settings::Action as SettingsAction;
+use crate::model::settings::Field;
+use crate::pages::{activate, console, device, echo_host, platform};
 
 #[test]
 fn hash_routes_open_each_page() {
-    assert_eq!(Page::from_hash("#/console"), Page::Console);
-    assert_eq!(Page::from_hash("#/echo"), Page::Echo);
-    assert_eq!(Page::from_hash("#device"), Page::Device);
-    assert_eq!(Page::from_hash("#/platform?x=1"), Page::Platform);
-    assert_eq!(Page::from_hash(""), Page::Activate);
-    assert_eq!(Page::from_hash("#/nope"), Page::Activate);
-    for page in Page::ALL {
-        assert_eq!(Page::from_hash(&page.hash()), page);
+    use crate::pages::route;
+    assert_eq!(route("#/console"), console::PAGE);
+    assert_eq!(route("#/echo"), echo_host::PAGE);
+    assert_eq!(route("#device"), device::PAGE);
+    assert_eq!(route("#/platform?x=1"), platform::PAGE);
+    assert_eq!(route(""), activate::PAGE);
+    assert_eq!(route("#/nope"), activate::PAGE);
+    for page in crate::pages::ALL {
+        assert_eq!(route(&page.hash()), *page);
     }
-    let state = State::default().apply(Action::Navigate(Page::Echo));
-    assert_eq!(state.page, Page::Echo);
+    let state = State::new("ws://h/mqtt".into(), activate::PAGE, None, 0)
+        .apply(Common::Navigate(echo_host::PAGE).into());
+    assert_eq!(state.page, echo_host::PAGE);
 }
 
 #[test]
 fn fields_and_endpoint() {
     let state = run(
-        State::new("ws://h:1/mqtt".into(), Page::Activate, None, 0),
+        State::new("ws://h:1/mqtt".into(), activate::PAGE, None, 0),
         [
-            Action::Set(Field::Route, "murano".into()),
-            Action::Set(Field::Product, "x2lmj5npsktbuik9".into()),
-            Action::Set(Field::Identity, "007".into()),
-            Action::Console(console::Action::Set(console::Field::Message, "32".into())),
-            Action::Device(device::Action::Set(device::Field::Interval, "50".into())),
-            Action::Console(console::Action::SetQos(7)),
+            set(Field::Route, "murano"),
+            set(Field::Product, "x2lmj5npsktbuik9"),
+            set(Field::Identity, "007"),
+            edit(console::Action::Set(
+                console::state::Field::Message,
+                "32".into(),
+            )),
+            edit(device::Action::Set(
+                device::state::Field::Interval,
+                "50".into(),
+            )),
+            edit(console::Action::SetQos(7)),
         ],
     );
     assert_eq!(
         state.settings.endpoint().unwrap(),
         "ws://h:1/mqtt/murano/x2lmj5npsktbuik9"
     );
-    assert_eq!(state.console.message, "32");
-    assert_eq!(state.console.qos, 2);
-    assert_eq!(state.device.interval(), Some(100));
-    assert_eq!(state.settings.client_id_for(Page::Console), "007");
-    assert_eq!(state.settings.client_id_for(Page::Echo), "007-echo-host");
-    let state = state.apply(Action::Set(Field::ClientId, "mine".into()));
-    assert_eq!(state.settings.client_id_for(Page::Device), "mine");
+    assert_eq!(state.pages.console.message, "32");
+    assert_eq!(state.pages.console.qos, 2);
+    assert_eq!(state.pages.device.interval(), Some(100));
+    assert_eq!(state.settings.client_id_for(console::PAGE), "007");
+    assert_eq!(
+        state.settings.client_id_for(echo_host::PAGE),
+        "007-echo-host"
+    );
+    let state = state.apply(set(Field::ClientId, "mine"));
+    assert_eq!(state.settings.client_id_for(device::PAGE), "mine");
 }
 
 #[test]
 fn remembered_credentials_prefill_the_panel() {
-    let state = State::new("ws://h/mqtt".into(), Page::Console, Some(creds()), 60);
+    let state = State::new("ws://h/mqtt".into(), console::PAGE, Some(creds()), 60);
     assert_eq!(state.settings.username, "007");
     assert_eq!(state.settings.identity, "007");
     assert!(state.settings.remember);
-    assert!(!state.apply(Action::Forget).settings.remember);
+    let forget = Common::Settings(SettingsAction::Forget).into();
+    assert!(!state.apply(forget).settings.remember);
 }
 
 #[test]
 fn status_follows_the_connection() {
-    let state = started(Page::Console);
+    let state = started(console::PAGE);
     assert_eq!(state.conn.status, Status::Connecting { attempt: 0 });
     let state = state.apply(ev(Event::Connected {
         session_present: false,
@@ -85,7 +99,7 @@ fn status_follows_the_connection() {
 
 #[test]
 fn refused_credentials_show_the_brokers_words() {
-    let state = started(Page::Console).apply(ev(Event::ConnectionLost {
+    let state = started(console::PAGE).apply(ev(Event::ConnectionLost {
         error: ConnectionError::Refused(ConnectRefused::BadUserNameOrPassword),
         reconnect_in: None,
         attempt: 1,
@@ -102,7 +116,7 @@ fn refused_credentials_show_the_brokers_words() {
 /// connection comes back (Connected) after "Take over".
 #[test]
 fn connected_elsewhere_shows_when_and_take_over_reconnects() {
-    let state = started(Page::Console).apply(ev(Event::ConnectionLost {
+    let state = started(console::PAGE).apply(ev(Event::ConnectionLost {
         error: ConnectionError::ConnectedElsewhere { drops: 3 },
         reconnect_in: None,
         attempt: 0,
@@ -112,7 +126,7 @@ fn connected_elsewhere_shows_when_and_take_over_reconnects() {
         state.conn.status.text(),
         "Connected elsewhere since 00:00:01: another client uses this client id"
     );
-    assert_eq!(state.conn.purpose, Some(Page::Console), "the client stays");
+    assert_eq!(state.conn.purpose, Some(console::PAGE), "the client stays");
     let state = state.apply(ev(Event::Connected {
         session_present: false,
     }));
@@ -123,56 +137,53 @@ fn connected_elsewhere_shows_when_and_take_over_reconnects() {
 /// "connected elsewhere" and still says which tab holds the connection.
 #[test]
 fn connected_elsewhere_in_a_follower_tab_keeps_its_role() {
-    let state = started(Page::Console).apply(Action::Role {
+    let state = started(console::PAGE).apply(Action::Conn(Report::Role {
         generation: 1,
-        role: "follower",
-    });
+        role: Some(TabRole::Follower),
+    }));
     let state = state.apply(ev(Event::ConnectionLost {
         error: ConnectionError::ConnectedElsewhere { drops: 3 },
         reconnect_in: None,
         attempt: 0,
     }));
     assert_eq!(state.conn.status.key(), "elsewhere");
-    assert_eq!(state.conn.role, "follower");
-    let state = state.apply(Action::Role {
+    assert_eq!(state.conn.role, Some(TabRole::Follower));
+    let state = state.apply(Action::Conn(Report::Role {
         generation: 1,
-        role: "leader",
-    });
+        role: Some(TabRole::Leader),
+    }));
     assert_eq!(
         state.conn.status.key(),
         "elsewhere",
         "a role change alone leaves the status"
     );
-    assert_eq!(state.conn.role, "leader");
+    assert_eq!(state.conn.role, Some(TabRole::Leader));
 }
 
 #[test]
 fn events_of_an_old_connection_are_ignored() {
-    let state = started(Page::Console).apply(Action::Started {
-        generation: 2,
-        purpose: Page::Console,
-    });
+    let state = started(console::PAGE).apply(start(2, console::PAGE));
     let state = state.apply(ev(Event::Connected {
         session_present: false,
     }));
     assert_eq!(state.conn.status.key(), "connecting");
     let state = state.apply(ev(message("007/temperature", "1")));
-    assert!(state.console.log.borrow().entries.is_empty());
-    let state = state.apply(Action::Stopped);
+    assert!(state.pages.console.log.borrow().entries.is_empty());
+    let state = state.apply(Action::Conn(Report::Stopped));
     assert_eq!(state.conn.status, Status::Disconnected);
-    let state = state.apply(Action::Event {
+    let state = state.apply(Action::Conn(Report::Event {
         generation: 2,
         at_ms: 0,
         event: Event::Connected {
             session_present: false,
         },
-    });
+    }));
     assert_eq!(state.conn.status, Status::Disconnected);
 }
 
 #[test]
 fn mosquittos_not_authorized_names_the_likely_cause() {
-    let state = started(Page::Console).apply(ev(Event::ConnectionLost {
+    let state = started(console::PAGE).apply(ev(Event::ConnectionLost {
         error: ConnectionError::Refused(ConnectRefused::NotAuthorized),
         reconnect_in: None,
         attempt: 1,
@@ -186,36 +197,36 @@ fn mosquittos_not_authorized_names_the_likely_cause() {
 /// The provider renders only when `State` changed; a stale event changes nothing.
 #[test]
 fn an_ignored_event_leaves_the_state_equal() {
-    let state = started(Page::Console);
-    let after = state.clone().apply(Action::Event {
+    let state = started(console::PAGE);
+    let after = state.clone().apply(Action::Conn(Report::Event {
         generation: 9,
         at_ms: 0,
         event: message("007/n", "stale"),
-    });
+    }));
     assert_eq!(after, state);
-    assert!(after.console.log.same_value(&state.console.log));
-    assert_eq!(after.console.log.version(), state.console.log.version());
+    let (log, before) = (&after.pages.console.log, &state.pages.console.log);
+    assert!(log.same_value(before));
+    assert_eq!(log.version(), before.version());
 }
 
 /// Each action replaces only the part it changes, so only that page's view renders again.
 #[test]
 fn an_edit_replaces_only_its_page() {
-    let state = started(Page::Console);
-    let after = state.clone().apply(Action::Device(device::Action::Set(
-        device::Field::Message,
+    let state = started(console::PAGE);
+    let after = state.clone().apply(edit(device::Action::Set(
+        device::state::Field::Message,
         "hi".into(),
     )));
-    assert!(!Rc::ptr_eq(&after.device, &state.device));
-    assert_eq!(after.device.message, "hi");
-    assert!(Rc::ptr_eq(&after.console, &state.console));
-    assert!(Rc::ptr_eq(&after.echo, &state.echo));
-    assert!(Rc::ptr_eq(&after.activation, &state.activation));
-    assert!(Rc::ptr_eq(&after.platform, &state.platform));
+    let (a, b) = (&after.pages, &state.pages);
+    assert!(!Rc::ptr_eq(&a.device, &b.device));
+    assert_eq!(a.device.message, "hi");
+    assert!(Rc::ptr_eq(&a.console, &b.console));
+    assert!(Rc::ptr_eq(&a.echo_host, &b.echo_host));
+    assert!(Rc::ptr_eq(&a.activate, &b.activate));
+    assert!(Rc::ptr_eq(&a.platform, &b.platform));
     assert!(Rc::ptr_eq(&after.settings, &state.settings));
-    let typed = after
-        .clone()
-        .apply(Action::Set(Field::Route, "murano".into()));
+    let typed = after.clone().apply(set(Field::Route, "murano"));
     assert!(!Rc::ptr_eq(&typed.settings, &after.settings));
-    assert!(Rc::ptr_eq(&typed.device, &after.device));
+    assert!(Rc::ptr_eq(&typed.pages.device, &after.pages.device));
     assert_ne!(typed, after);
 }

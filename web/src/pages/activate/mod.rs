@@ -1,10 +1,18 @@
-//! The activate page: its state and reducer (`state`, native) and its view (`view`, wasm32).
+//! Murano activation (seed 000), legacy (`activate`) or current (`$provision`): prints the seed's
+//! lines, hands the credentials to the connection panel and the console, and offers to remember
+//! them. Its state and reducer (`state`, native), what it starts (`ops`) and its view (`view`),
+//! both wasm32.
 
 pub mod state;
 #[cfg(test)]
 mod tests;
 #[cfg(target_arch = "wasm32")]
+mod ops;
+#[cfg(target_arch = "wasm32")]
 mod view;
 
 #[cfg(target_arch = "wasm32")]
-pub use view::ActivatePage;
+pub use ops::{run, Op};
+pub use state::{Action, ActivationState as State, PAGE};
+#[cfg(target_arch = "wasm32")]
+pub use view::View;

@@ -1,6 +1,14 @@
 //! The activation page's state and reducer.
 
-use mqtt_core::flows::{ActivationError, ActivationMode, Credentials, LoginStyle};
+use std::rc::Rc;
+
+use mqtt_core::flows::{ActivationError, ActivationMode, ConsoleMode, Credentials, LoginStyle};
+
+use crate::model::{Around, Hooks, Page, PageState, Settings};
+use crate::pages::console;
+
+/// This page: its route, title and client-id suffix.
+pub const PAGE: Page = Page::new("activate", "Activate", "");
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ActivationState {
@@ -35,28 +43,67 @@ pub enum Action {
     SetMode(ActivationMode),
     SetLogin(LoginStyle),
     SetSubscribe(bool),
-    /// A new activation of `identity` began.
-    Started {
-        identity: String,
-    },
-    Running(bool),
+    /// The flow's outcome. Credentials go into the connection panel at once: the console and
+    /// "remember" use them.
     Outcome(Result<Credentials, ActivationError>),
+    /// Hand the activated credentials to the connection panel again and open the console.
+    UseCredentials,
 }
 
-impl ActivationState {
-    pub fn reduce(&mut self, action: Action) {
+impl PageState for ActivationState {
+    type Action = Action;
+
+    fn reduce(&mut self, action: Action, around: &mut Around<'_>) {
         match action {
             Action::SetMode(mode) => self.mode = mode,
             Action::SetLogin(login) => self.login = login,
             Action::SetSubscribe(subscribe) => self.subscribe = subscribe,
-            Action::Started { identity } => {
-                self.lines = vec![format!("Activating {}…", identity.trim())];
-                self.credentials = None;
-                self.error = None;
+            Action::Outcome(outcome) => {
+                if let Ok(c) = &outcome {
+                    self.hand_over(c.clone(), around.settings);
+                }
+                self.finished(outcome);
             }
-            Action::Running(running) => self.running = running,
-            Action::Outcome(outcome) => self.finished(outcome),
+            Action::UseCredentials => {
+                if let Some(c) = self.credentials.clone() {
+                    self.hand_over(c, around.settings);
+                    *around.page = console::PAGE;
+                }
+            }
         }
+    }
+
+    /// Nothing to hand over before an activation succeeded.
+    fn ignores(&self, action: &Action) -> bool {
+        matches!(action, Action::UseCredentials) && self.credentials.is_none()
+    }
+}
+
+impl Hooks for ActivationState {
+    fn started(&mut self, settings: &Settings) {
+        self.lines = vec![format!("Activating {}…", settings.identity.trim())];
+        self.credentials = None;
+        self.error = None;
+    }
+
+    fn running(&mut self, running: bool) {
+        self.running = running;
+    }
+
+    /// The flow reports a refused reply subscription as its outcome.
+    fn reports_refused_subscriptions(&self) -> bool {
+        false
+    }
+}
+
+impl ActivationState {
+    /// The console follows the activation's API (`$provision`: `$resource`) and log-in style.
+    fn hand_over(&self, c: Credentials, settings: &mut Rc<Settings>) {
+        let (api, login) = match self.mode {
+            ActivationMode::Provision => (ConsoleMode::Resource, self.login),
+            ActivationMode::Legacy => (ConsoleMode::Legacy, LoginStyle::Identity),
+        };
+        Rc::make_mut(settings).take_credentials(c, api, login);
     }
 
     fn finished(&mut self, outcome: Result<Credentials, ActivationError>) {

@@ -1,11 +1,17 @@
-//! The console page's state and reducer: the publish form, the message log and the charts.
+//! The console page's state and reducer: the publish form, the message log and the charts. The
+//! API and log-in style are the device's, so they live in the settings (an activation sets them).
 
 use std::collections::{BTreeMap, VecDeque};
 
-use mqtt_core::flows::{ConsoleMode, LoginStyle};
+use mqtt_core::flows::{resource, ConsoleOutput};
 
-use crate::state::log::{Log, LogAction, Row};
-use crate::state::shared::Shared;
+use crate::format;
+use crate::model::log::{Log, LogAction};
+use crate::model::shared::Shared;
+use crate::model::{Around, Hooks, Page, PageState, Row, Settings};
+
+/// This page: its route, title and client-id suffix.
+pub const PAGE: Page = Page::new("console", "Console", "");
 
 /// Points kept per chart.
 pub const CHART_POINTS: usize = 120;
@@ -39,10 +45,6 @@ impl Charts {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConsoleState {
-    /// Legacy `<identity>/<resource>` or Murano's current `$resource/<alias>`.
-    pub mode: ConsoleMode,
-    /// How to log in with the current API.
-    pub login: LoginStyle,
     /// A resource (`temperature`) or a full topic (`007/temperature`), as in the seed.
     pub topic: String,
     pub message: String,
@@ -60,8 +62,6 @@ pub struct ConsoleState {
 impl Default for ConsoleState {
     fn default() -> Self {
         Self {
-            mode: ConsoleMode::default(),
-            login: LoginStyle::default(),
             topic: "temperature".into(),
             message: String::new(),
             qos: 1,
@@ -84,53 +84,68 @@ pub enum Field {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action {
-    SetMode(ConsoleMode),
-    SetLogin(LoginStyle),
     Set(Field, String),
     SetQos(u8),
     SetRetain(bool),
     Log(LogAction),
-    /// A new console connection began: the charts start over.
-    Started,
-    /// A message went out or came in.
-    Logged(Row),
-    /// A numeric value of `resource` arrived.
-    Value {
-        resource: String,
-        at_ms: u64,
-        value: f64,
-    },
-    /// A platform write arrived with its platform time.
-    PlatformWrite(PlatformWrite),
+    /// The console flow's output, received at `at_ms`.
+    Output { at_ms: u64, output: ConsoleOutput },
 }
 
-impl ConsoleState {
-    pub fn reduce(&mut self, action: Action) {
+impl PageState for ConsoleState {
+    type Action = Action;
+
+    fn reduce(&mut self, action: Action, _: &mut Around<'_>) {
         match action {
-            Action::SetMode(mode) => self.mode = mode,
-            Action::SetLogin(login) => self.login = login,
             Action::Set(Field::Topic, value) => self.topic = value,
             Action::Set(Field::Message, value) => self.message = value,
             Action::Set(Field::Batch, value) => self.batch = value,
-            Action::PlatformWrite(write) => {
-                self.writes.push_front(write);
-                self.writes.truncate(WRITES_SHOWN);
-            }
             Action::SetQos(qos) => self.qos = qos.min(2),
             Action::SetRetain(retain) => self.retain = retain,
             Action::Log(action) => self.log.update(|log| log.apply(action)),
-            Action::Started => {
-                self.charts = Shared::default();
-                self.writes.clear();
-            }
-            Action::Logged(row) => self.log.update(|log| log.push(row)),
-            Action::Value {
-                resource,
-                at_ms,
-                value,
-            } => self
-                .charts
-                .update(|charts| charts.push(&resource, at_ms, value)),
+            Action::Output { at_ms, output } => self.received(at_ms, output),
+        }
+    }
+}
+
+impl Hooks for ConsoleState {
+    /// A new console connection began: the charts start over.
+    fn started(&mut self, _: &Settings) {
+        self.charts = Shared::default();
+        self.writes.clear();
+    }
+
+    fn logged(&mut self, row: Row) {
+        self.log.update(|log| log.push(row));
+    }
+}
+
+impl ConsoleState {
+    /// A resource value: charted when numeric; a platform write is listed and charted at its
+    /// platform time.
+    fn received(&mut self, at_ms: u64, output: ConsoleOutput) {
+        let ConsoleOutput::Received {
+            resource,
+            payload,
+            timestamp,
+            ..
+        } = output
+        else {
+            return;
+        };
+        let stamped = timestamp.as_deref().and_then(resource::timestamp_ms);
+        if let Some(platform_ms) = stamped {
+            self.writes.push_front(PlatformWrite {
+                resource: resource.clone(),
+                value: String::from_utf8_lossy(&payload).into_owned(),
+                at_ms: platform_ms,
+            });
+            self.writes.truncate(WRITES_SHOWN);
+        }
+        if let Some(value) = format::number(&payload) {
+            let at_ms = stamped.unwrap_or(at_ms);
+            self.charts
+                .update(|charts| charts.push(&resource, at_ms, value));
         }
     }
 }

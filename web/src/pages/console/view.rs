@@ -1,6 +1,5 @@
-//! The Murano resource console (seed 000): subscribe `<identity>/#`, publish values, watch the
-//! log and a live chart per numeric resource. With Murano's current API: `$resource/<alias>`,
-//! batches, and platform writes listed and charted at their platform time.
+//! The console's view: API and log-in style, the publish form, batches and platform writes, the
+//! charts and the message log.
 
 use std::rc::Rc;
 
@@ -8,52 +7,50 @@ use mqtt_core::flows::resource::format_utc;
 use mqtt_core::flows::{ConsoleMode, LoginStyle};
 use yew::prelude::*;
 
-use super::state::{Action as Console, ConsoleState, Field};
-use crate::app::use_app;
+use super::ops::Op;
+use super::state::{Action, ConsoleState, Field, PAGE};
 use crate::components::chart::Chart;
 use crate::components::connection_panel::ConnectionPanel;
 use crate::components::field::{CheckField, SelectField, TextField};
 use crate::components::message_log::MessageLog;
-use crate::format::PayloadFormat;
-use crate::mqtt::Op;
-use crate::state::{Action, Page, Settings};
+use crate::context::use_app;
+use crate::model::settings::Action as SettingsAction;
+use crate::model::page_state::Env;
+use crate::model::Common;
 
 #[derive(Properties, PartialEq)]
 pub struct Props {
     pub state: Rc<ConsoleState>,
-    pub settings: Rc<Settings>,
-    /// The tab's connection is this console's.
-    pub connected: bool,
-    pub format: PayloadFormat,
-    pub tz_offset_min: i64,
+    pub env: Env,
+    pub act: Callback<Action>,
+    pub run: Callback<Op>,
 }
 
-#[component(ConsolePage)]
-pub fn console_page(p: &Props) -> Html {
-    let ctx = match use_app() {
-        Ok(ctx) => ctx,
+#[component(View)]
+pub fn view(p: &Props) -> Html {
+    let app = match use_app() {
+        Ok(app) => app,
         Err(error) => return error,
     };
     let c = &*p.state;
-    let connected_here = p.connected;
-    let set = |field: Field| ctx.on(move |v: String| Action::Console(Console::Set(field, v)));
-    let onsubmit = {
-        let run = ctx.run.clone();
-        Callback::from(move |e: SubmitEvent| {
-            e.prevent_default();
-            run.emit(Op::Publish);
-        })
-    };
+    let env = &p.env;
+    let settings = &env.settings;
+    let connected_here = env.runs(PAGE);
+    let set = |field: Field| p.act.reform(move |v: String| Action::Set(field, v));
+    let onsubmit = p.run.reform(|e: SubmitEvent| {
+        e.prevent_default();
+        Op::Publish
+    });
     let charts = c.charts.borrow();
-    let current = c.mode == ConsoleMode::Resource;
-    let set_mode = ctx.on(|v: String| {
-        Action::Console(Console::SetMode(match v.as_str() {
+    let current = settings.api == ConsoleMode::Resource;
+    let set_mode = app.on(|v: String| {
+        Common::Settings(SettingsAction::Api(match v.as_str() {
             "resource" => ConsoleMode::Resource,
             _ => ConsoleMode::Legacy,
         }))
     });
-    let set_login = ctx.on(|v: String| {
-        Action::Console(Console::SetLogin(
+    let set_login = app.on(|v: String| {
+        Common::Settings(SettingsAction::Login(
             LoginStyle::from_key(&v).unwrap_or_default(),
         ))
     });
@@ -65,18 +62,18 @@ pub fn console_page(p: &Props) -> Html {
     };
     html! {
         <>
-            <ConnectionPanel settings={p.settings.clone()} onset={ctx.set_field()}
-                client_id_default={p.settings.default_client_id(Page::Console)}>
+            <ConnectionPanel settings={settings.clone()} onset={app.set_field()}
+                client_id_default={settings.default_client_id(PAGE)}>
                 <SelectField id="console-api" label="API" value={mode} onset={set_mode}
                     options={vec![("legacy", "Legacy: <identity>/<resource>"), ("resource", "Current: $resource/<alias>")]} />
                 if current {
-                    <SelectField id="console-login" label="Log-in style" value={c.login.key()} onset={set_login}
+                    <SelectField id="console-login" label="Log-in style" value={settings.login.key()} onset={set_login}
                         options={vec![("identity", "Identity + token"), ("token-only", "Empty client id and user name + token")]} />
                 }
-                <button id="connect" data-testid="connect" class="primary" type="button" onclick={ctx.op(Op::ConnectConsole)}>
+                <button id="connect" data-testid="connect" class="primary" type="button" onclick={p.run.reform(|_| Op::Connect)}>
                     { if connected_here { "Reconnect" } else { "Connect" } }
                 </button>
-                <button id="disconnect" type="button" disabled={!connected_here} onclick={ctx.op(Op::Stop)}>
+                <button id="disconnect" type="button" disabled={!connected_here} onclick={app.stop()}>
                     { "Disconnect" }
                 </button>
             </ConnectionPanel>
@@ -88,8 +85,8 @@ pub fn console_page(p: &Props) -> Html {
                     <TextField id="pub-message" label="Message" value={c.message.clone()} onset={set(Field::Message)} />
                     <SelectField id="pub-qos" label="QoS" value={c.qos.to_string()}
                         options={vec![("0", "0 at most once"), ("1", "1 at least once"), ("2", "2 exactly once")]}
-                        onset={ctx.on(|v: String| Action::Console(Console::SetQos(v.parse().unwrap_or(0))))} />
-                    <CheckField id="pub-retain" label="Retain" checked={c.retain} onset={ctx.on(|v| Action::Console(Console::SetRetain(v)))} />
+                        onset={p.act.reform(|v: String| Action::SetQos(v.parse().unwrap_or(0)))} />
+                    <CheckField id="pub-retain" label="Retain" checked={c.retain} onset={p.act.reform(Action::SetRetain)} />
                     <div class="actions">
                         <button id="publish" data-testid="publish" class="primary" type="submit">{ "Publish" }</button>
                     </div>
@@ -102,7 +99,7 @@ pub fn console_page(p: &Props) -> Html {
                         <TextField id="batch-values" label="Batch ($resource.batch)" value={c.batch.clone()} onset={set(Field::Batch)}
                             hint="[timestamp] alias=value …, entries separated by ';' (timestamp in s, ms or µs; none: now, in µs)" />
                         <div class="actions">
-                            <button id="send-batch" data-testid="send-batch" type="button" onclick={ctx.op(Op::SendBatch)}>{ "Send batch" }</button>
+                            <button id="send-batch" data-testid="send-batch" type="button" onclick={p.run.reform(|_| Op::SendBatch)}>{ "Send batch" }</button>
                         </div>
                     </div>
                     <ul id="platform-writes" class="writes" aria-live="polite">
@@ -121,12 +118,12 @@ pub fn console_page(p: &Props) -> Html {
                         <p class="help">{ "Numeric values appear here as live charts." }</p>
                     }
                     { for charts.series.iter().map(|(name, points)| html! {
-                        <Chart key={name.clone()} name={name.clone()} points={points.clone()} tz_offset_min={p.tz_offset_min} />
+                        <Chart key={name.clone()} name={name.clone()} points={points.clone()} tz_offset_min={env.tz_offset_min} />
                     }) }
                 </div>
             </section>
-            <MessageLog id="console" log={c.log.clone()} format={p.format} tz_offset_min={p.tz_offset_min}
-                onformat={ctx.on(Action::SetFormat)} onlog={ctx.on(|a| Action::Console(Console::Log(a)))} />
+            <MessageLog id="console" log={c.log.clone()} format={env.format} tz_offset_min={env.tz_offset_min}
+                onformat={app.on(Common::Format)} onlog={p.act.reform(Action::Log)} />
         </>
     }
 }

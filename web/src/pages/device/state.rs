@@ -2,8 +2,11 @@
 
 use mqtt_core::flows::DeviceOutput;
 
-use crate::state::log::Dir;
-use crate::state::loop_stats::LoopStats;
+use crate::model::loop_stats::LoopStats;
+use crate::model::{Around, Dir, Hooks, Page, PageState, Settings};
+
+/// This page: its route, title and client-id suffix.
+pub const PAGE: Page = Page::new("device", "Device", "-device");
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeviceState {
@@ -49,15 +52,14 @@ pub enum Field {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action {
     Set(Field, String),
-    /// A new device loop began: the counters start over.
-    Started,
-    Running(bool),
+    /// The loop sent or received a message.
     Output(DeviceOutput),
-    Error(String),
 }
 
-impl DeviceState {
-    pub fn reduce(&mut self, action: Action) {
+impl PageState for DeviceState {
+    type Action = Action;
+
+    fn reduce(&mut self, action: Action, _: &mut Around<'_>) {
         match action {
             Action::Set(field, value) => {
                 *match field {
@@ -67,11 +69,23 @@ impl DeviceState {
                     Field::Interval => &mut self.interval_ms,
                 } = value
             }
-            Action::Started => self.stats = LoopStats::default(),
-            Action::Running(running) => self.stats.running = running,
             Action::Output(DeviceOutput::Sent(p)) => self.stats.note(Dir::Out, &p),
             Action::Output(DeviceOutput::Received(p)) => self.stats.note(Dir::In, &p),
-            Action::Error(reason) => self.stats.error(reason),
         }
+    }
+}
+
+impl Hooks for DeviceState {
+    /// A new device loop began: the counters start over.
+    fn started(&mut self, _: &Settings) {
+        self.stats = LoopStats::default();
+    }
+
+    fn running(&mut self, running: bool) {
+        self.stats.running = running;
+    }
+
+    fn failed(&mut self, reason: String) {
+        self.stats.error(reason);
     }
 }

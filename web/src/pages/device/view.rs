@@ -1,37 +1,40 @@
-//! The Azure Sphere device loop (seed 003): publish the current message every interval;
-//! whatever comes back becomes the current message.
+//! The device loop's view: the topics, the first message, the interval, start and stop, the
+//! counters.
 
 use std::rc::Rc;
 
 use yew::prelude::*;
 
-use super::state::{Action as Device, DeviceState, Field};
-use crate::app::use_app;
+use super::ops::Op;
+use super::state::{Action, DeviceState, Field, PAGE};
 use crate::components::connection_panel::ConnectionPanel;
 use crate::components::field::TextField;
 use crate::components::loop_stats::LoopStatsView;
-use crate::mqtt::Op;
-use crate::state::{Action, Page, Settings};
+use crate::context::use_app;
+use crate::model::page_state::Env;
 
 #[derive(Properties, PartialEq)]
 pub struct Props {
     pub state: Rc<DeviceState>,
-    pub settings: Rc<Settings>,
+    pub env: Env,
+    pub act: Callback<Action>,
+    pub run: Callback<Op>,
 }
 
-#[component(DevicePage)]
-pub fn device_page(p: &Props) -> Html {
-    let ctx = match use_app() {
-        Ok(ctx) => ctx,
+#[component(View)]
+pub fn view(p: &Props) -> Html {
+    let app = match use_app() {
+        Ok(app) => app,
         Err(error) => return error,
     };
     let v = &*p.state;
-    let set = |field: Field| ctx.on(move |value: String| Action::Device(Device::Set(field, value)));
+    let set = |field: Field| p.act.reform(move |value: String| Action::Set(field, value));
     let running = v.stats.running;
+    let settings = &p.env.settings;
     html! {
         <>
-            <ConnectionPanel settings={p.settings.clone()} onset={ctx.set_field()}
-                client_id_default={p.settings.default_client_id(Page::Device)} />
+            <ConnectionPanel settings={settings.clone()} onset={app.set_field()}
+                client_id_default={settings.default_client_id(PAGE)} />
             <section class="panel" aria-labelledby="device-title">
                 <h2 id="device-title">{ "Device" }</h2>
                 <div class="grid">
@@ -43,8 +46,8 @@ pub fn device_page(p: &Props) -> Html {
                 </div>
                 <div class="actions">
                     <button id="device-start" data-testid="device-start" class="primary" type="button" disabled={running}
-                        onclick={ctx.op(Op::StartDevice)}>{ "Start" }</button>
-                    <button id="device-stop" type="button" disabled={!running} onclick={ctx.op(Op::Stop)}>{ "Stop" }</button>
+                        onclick={p.run.reform(|_| Op::Start)}>{ "Start" }</button>
+                    <button id="device-stop" type="button" disabled={!running} onclick={app.stop()}>{ "Stop" }</button>
                 </div>
             </section>
             <LoopStatsView prefix="device" stats={v.stats.clone()} />

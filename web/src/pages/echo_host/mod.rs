@@ -1,10 +1,17 @@
-//! The echo host page: its state and reducer (`state`, native) and its view (`view`, wasm32).
+//! The Azure Sphere echo host (seed 003): every message on the host topic comes back on the
+//! device topic, rotated by one character. Its state and reducer (`state`, native), what it
+//! starts (`ops`) and its view (`view`), both wasm32.
 
 pub mod state;
 #[cfg(test)]
 mod tests;
 #[cfg(target_arch = "wasm32")]
+mod ops;
+#[cfg(target_arch = "wasm32")]
 mod view;
 
 #[cfg(target_arch = "wasm32")]
-pub use view::EchoHostPage;
+pub use ops::{run, Op};
+pub use state::{Action, EchoState as State, PAGE};
+#[cfg(target_arch = "wasm32")]
+pub use view::View;

@@ -3,8 +3,11 @@
 use mqtt_core::flows::rotate::Direction;
 use mqtt_core::flows::EchoOutput;
 
-use crate::state::log::Dir;
-use crate::state::loop_stats::LoopStats;
+use crate::model::loop_stats::LoopStats;
+use crate::model::{Around, Dir, Hooks, Page, PageState, Settings};
+
+/// This page: its route, title and client-id suffix.
+pub const PAGE: Page = Page::new("echo", "Echo host", "-echo-host");
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EchoState {
@@ -36,26 +39,37 @@ pub enum Field {
 pub enum Action {
     Set(Field, String),
     SetDirection(Direction),
-    /// A new echo host began: the counters start over.
-    Started,
-    Running(bool),
+    /// The flow echoed a message.
     Output(EchoOutput),
-    Error(String),
 }
 
-impl EchoState {
-    pub fn reduce(&mut self, action: Action) {
+impl PageState for EchoState {
+    type Action = Action;
+
+    fn reduce(&mut self, action: Action, _: &mut Around<'_>) {
         match action {
             Action::Set(Field::In, value) => self.in_topic = value,
             Action::Set(Field::Out, value) => self.out_topic = value,
             Action::SetDirection(direction) => self.direction = direction,
-            Action::Started => self.stats = LoopStats::default(),
-            Action::Running(running) => self.stats.running = running,
             Action::Output(output) => {
                 self.stats.note(Dir::In, &output.received);
                 self.stats.note(Dir::Out, &output.sent);
             }
-            Action::Error(reason) => self.stats.error(reason),
         }
+    }
+}
+
+impl Hooks for EchoState {
+    /// A new echo host began: the counters start over.
+    fn started(&mut self, _: &Settings) {
+        self.stats = LoopStats::default();
+    }
+
+    fn running(&mut self, running: bool) {
+        self.stats.running = running;
+    }
+
+    fn failed(&mut self, reason: String) {
+        self.stats.error(reason);
     }
 }

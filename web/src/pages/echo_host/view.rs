@@ -1,49 +1,51 @@
-//! The Azure Sphere echo host (seed 003): every message on the host topic comes back on the
-//! device topic, rotated by one character.
+//! The echo host's view: the topics, the rotation, start and stop, the counters.
 
-use mqtt_core::flows::rotate::Direction;
 use std::rc::Rc;
 
+use mqtt_core::flows::rotate::Direction;
 use yew::prelude::*;
 
-use super::state::{Action as Echo, EchoState, Field};
-use crate::app::use_app;
+use super::ops::Op;
+use super::state::{Action, EchoState, Field, PAGE};
 use crate::components::connection_panel::ConnectionPanel;
 use crate::components::field::{SelectField, TextField};
 use crate::components::loop_stats::LoopStatsView;
-use crate::mqtt::Op;
-use crate::state::{Action, Page, Settings};
+use crate::context::use_app;
+use crate::model::page_state::Env;
 
 #[derive(Properties, PartialEq)]
 pub struct Props {
     pub state: Rc<EchoState>,
-    pub settings: Rc<Settings>,
+    pub env: Env,
+    pub act: Callback<Action>,
+    pub run: Callback<Op>,
 }
 
-#[component(EchoHostPage)]
-pub fn echo_host_page(p: &Props) -> Html {
-    let ctx = match use_app() {
-        Ok(ctx) => ctx,
+#[component(View)]
+pub fn view(p: &Props) -> Html {
+    let app = match use_app() {
+        Ok(app) => app,
         Err(error) => return error,
     };
     let e = &*p.state;
-    let set = |field: Field| ctx.on(move |v: String| Action::Echo(Echo::Set(field, v)));
+    let set = |field: Field| p.act.reform(move |v: String| Action::Set(field, v));
     let running = e.stats.running;
     let direction = match e.direction {
         Direction::Left => "left",
         Direction::Right => "right",
     };
-    let set_direction = ctx.on(|v: String| {
-        Action::Echo(Echo::SetDirection(if v == "right" {
+    let set_direction = p.act.reform(|v: String| {
+        Action::SetDirection(if v == "right" {
             Direction::Right
         } else {
             Direction::Left
-        }))
+        })
     });
+    let settings = &p.env.settings;
     html! {
         <>
-            <ConnectionPanel settings={p.settings.clone()} onset={ctx.set_field()}
-                client_id_default={p.settings.default_client_id(Page::Echo)} />
+            <ConnectionPanel settings={settings.clone()} onset={app.set_field()}
+                client_id_default={settings.default_client_id(PAGE)} />
             <section class="panel" aria-labelledby="echo-title">
                 <h2 id="echo-title">{ "Echo host" }</h2>
                 <div class="grid">
@@ -54,8 +56,8 @@ pub fn echo_host_page(p: &Props) -> Html {
                 </div>
                 <div class="actions">
                     <button id="echo-start" data-testid="echo-start" class="primary" type="button" disabled={running}
-                        onclick={ctx.op(Op::StartEcho)}>{ "Start" }</button>
-                    <button id="echo-stop" type="button" disabled={!running} onclick={ctx.op(Op::Stop)}>{ "Stop" }</button>
+                        onclick={p.run.reform(|_| Op::Start)}>{ "Start" }</button>
+                    <button id="echo-stop" type="button" disabled={!running} onclick={app.stop()}>{ "Stop" }</button>
                 </div>
             </section>
             <LoopStatsView prefix="echo" stats={e.stats.clone()} />

@@ -1,6 +1,10 @@
 //! The platform page's state and reducer: the portal's credentials, the write form and its log.
 
-use crate::state::log::{Log, LogAction, Row};
+use crate::model::log::{Log, LogAction};
+use crate::model::{Around, Hooks, Page, PageState, Row};
+
+/// This page: its route, title and client-id suffix.
+pub const PAGE: Page = Page::new("platform", "Platform", "-platform");
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct PlatformState {
@@ -53,12 +57,12 @@ pub enum Action {
     Set(Field, String),
     SetCurrentApi(bool),
     Log(LogAction),
-    /// A message went out or came in.
-    Logged(Row),
 }
 
-impl PlatformState {
-    pub fn reduce(&mut self, action: Action) {
+impl PageState for PlatformState {
+    type Action = Action;
+
+    fn reduce(&mut self, action: Action, _: &mut Around<'_>) {
         match action {
             Action::Set(field, value) => {
                 *match field {
@@ -71,7 +75,12 @@ impl PlatformState {
             }
             Action::SetCurrentApi(on) => self.current_api = on,
             Action::Log(action) => self.log.update(|log| log.apply(action)),
-            Action::Logged(row) => self.log.update(|log| log.push(row)),
         }
+    }
+}
+
+impl Hooks for PlatformState {
+    fn logged(&mut self, row: Row) {
+        self.log.update(|log| log.push(row));
     }
 }

@@ -1,8 +1,10 @@
-//! The small state every page shares: where to connect and as whom (the connection panel), and
-//! the tab's one connection as the status line shows it.
+//! The tab's one connection as the rest of the app sees it: its status in words, the tab's part
+//! when the connection is shared, and the [`Report`]s the runtime sends the reducer.
 
-use super::page::{Page, Purpose};
-use crate::format;
+use mqtt_core::Event;
+
+use super::log::Row;
+use super::page::Page;
 
 /// The connection as the status line shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -79,60 +81,23 @@ fn hint(code: &str) -> &'static str {
     }
 }
 
-/// A text input of the connection panel.
+/// The tab's part in a connection shared by the tabs of one identity. Parsed once from the
+/// browser crate's role (`runtime.rs`); a tab that shares nothing has none.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Field {
-    Url,
-    Route,
-    Product,
-    Identity,
-    Username,
-    Password,
-    ClientId,
+pub enum TabRole {
+    /// This tab holds the connection.
+    Leader,
+    /// Another tab holds it and this one goes through it.
+    Follower,
 }
 
-/// Where to connect and as whom (the connection panel).
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Settings {
-    pub url: String,
-    pub route: String,
-    pub product: String,
-    pub identity: String,
-    pub username: String,
-    pub password: String,
-    /// Empty: the identity plus the page's suffix.
-    pub client_id: String,
-    /// Remember the credentials in this browser (localStorage).
-    pub remember: bool,
-}
-
-impl Settings {
-    pub fn endpoint(&self) -> Result<String, String> {
-        format::endpoint(&self.url, &self.route, &self.product)
-    }
-
-    pub fn client_id_for(&self, page: Page) -> String {
-        match self.client_id.trim() {
-            "" => self.default_client_id(page),
-            id => id.to_string(),
+impl TabRole {
+    /// A stable key for `data-role`.
+    pub fn key(self) -> &'static str {
+        match self {
+            TabRole::Leader => "leader",
+            TabRole::Follower => "follower",
         }
-    }
-
-    /// The client id used when the field is empty: the identity plus the page's suffix.
-    pub fn default_client_id(&self, page: Page) -> String {
-        format!("{}{}", self.identity.trim(), page.client_suffix())
-    }
-
-    pub fn set(&mut self, field: Field, value: String) {
-        *match field {
-            Field::Url => &mut self.url,
-            Field::Route => &mut self.route,
-            Field::Product => &mut self.product,
-            Field::Identity => &mut self.identity,
-            Field::Username => &mut self.username,
-            Field::Password => &mut self.password,
-            Field::ClientId => &mut self.client_id,
-        } = value;
     }
 }
 
@@ -141,19 +106,39 @@ impl Settings {
 pub struct Conn {
     /// Generation of the current client; events of other generations are ignored.
     pub generation: u64,
-    /// What the current client is for (`None`: no client).
-    pub purpose: Option<Purpose>,
+    /// The page the current client runs for (`None`: no client).
+    pub purpose: Option<Page>,
     pub status: Status,
-    /// With a connection shared by the tabs of one identity: "leader" (this tab holds it) or
-    /// "follower" (another tab does); empty when not shared.
-    pub role: &'static str,
+    /// `None` when the connection is not shared with other tabs.
+    pub role: Option<TabRole>,
 }
 
 impl Conn {
-    /// What the client of `generation` is for, if it is the current one.
-    pub fn current(&self, generation: u64) -> Option<Purpose> {
+    /// The page the client of `generation` runs for, if it is the current one.
+    pub fn current(&self, generation: u64) -> Option<Page> {
         (generation == self.generation)
             .then_some(self.purpose)
             .flatten()
     }
+}
+
+/// What the runtime tells the reducer about the tab's client, the time already attached.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Report {
+    /// A client for `purpose` opened under `generation`.
+    Started { generation: u64, purpose: Page },
+    /// The user stopped the connection; later events of it are ignored.
+    Stopped,
+    /// The tab's part in the shared connection changed.
+    Role {
+        generation: u64,
+        role: Option<TabRole>,
+    },
+    Event {
+        generation: u64,
+        at_ms: u64,
+        event: Event,
+    },
+    /// A publish a page made (console, platform), for its log.
+    Sent { generation: u64, row: Row },
 }
