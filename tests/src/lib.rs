@@ -7,6 +7,7 @@ pub mod cli;
 pub mod demo_proc;
 pub mod farm;
 pub mod haproxy;
+pub mod house;
 pub mod mosquitto;
 pub mod nginx;
 pub mod procs;
