@@ -34,9 +34,11 @@ export WASM_BINDGEN_USE_BROWSER=1
 # wasm_stack writes the Chromium flags (fresh --user-data-dir) and the ws:// URLs into the env.
 stack="$CARGO_TARGET_DIR/debug/wasm_stack"
 if [ $# -eq 0 ]; then
-    # The core's unit tests, in the browser as natively.
-    "$stack" -- wasm-pack test --mode no-install --headless --chrome --chromedriver /usr/bin/chromedriver \
-        client-wasm/core
+    # The core's and the flows' unit tests, in the browser as natively.
+    for crate in client-wasm/core client-wasm/flows; do
+        "$stack" -- wasm-pack test --mode no-install --headless --chrome --chromedriver /usr/bin/chromedriver \
+            "$crate"
+    done
 fi
 "$stack" -- wasm-pack test --mode no-install --headless --chrome --chromedriver /usr/bin/chromedriver \
     client-wasm "$@"

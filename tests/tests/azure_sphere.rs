@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use mqtt_core::flows::rotate::{rotate, Direction};
+use mqtt_flows::rotate::{rotate, Direction};
 use tests::certs::TestPki;
 use tests::cli;
 use tests::mosquitto::{Mosquitto, MosquittoOptions, BROKER_NAME};

@@ -587,7 +587,7 @@ fn current_api_with_mqttws_through_the_demo() {
         .output()
         .expect("demo-write");
     assert!(out.status.success(), "{out:?}");
-    let today = mqtt_core::flows::resource::format_utc(
+    let today = mqtt_flows::resource::format_utc(
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_millis() as u64)
@@ -827,7 +827,7 @@ fn current_api_in_the_browser_on_the_demo() {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)
         .unwrap_or(0);
-    let today = mqtt_core::flows::resource::format_utc(now_ms)[..10].to_string();
+    let today = mqtt_flows::resource::format_utc(now_ms)[..10].to_string();
     browser.wait_text(
         "#platform-writes",
         &format!("temperature = 212 at {today}"),

@@ -1,6 +1,6 @@
 //! Remembered credentials in `localStorage`, only when the user ticks "remember" (opt-in).
 
-use mqtt_core::flows::Credentials;
+use mqtt_flows::Credentials;
 
 const KEY: &str = "mqttws.web.credentials";
 

@@ -8,20 +8,14 @@
 //!   timeout(now) ▶│  codec · topic ·     │ ───▶ poll_event()      connected, message, acks, lost
 //!                 │  reconnect backoff   │ ───▶ poll_timeout()    when to call back
 //!                 └──────────────────────┘
-//!                      ▲         │ events
-//!             commands │         ▼
-//!                 ┌──────────────────────┐
-//!                 │  flows: activation,  │  the seed flows, also sans-IO
-//!                 │  console, echo host, │
-//!                 │  device loop         │
-//!                 └──────────────────────┘
 //! ```
 //!
 //! Every input carries `now` ([`Instant`], milliseconds on the adapter's timeline), so the core is
 //! deterministic and behaves the same on wasm32 and natively; tests jump simulated time to the
 //! next timeout. Runtime adapters are small loops around it, in their own crates: `mqttws`
 //! (tokio; TCP, TLS, WS, WSS; the `mqttws` CLI) and `client-wasm` (web-sys WebSocket; the
-//! JavaScript API). This crate has no IO dependency at all, whatever its features.
+//! JavaScript API). The seed flows (activation, console, echo host, device loop) sit on top in
+//! `mqtt-flows`. This crate has no IO dependency at all, whatever its features.
 //!
 //! Packets are `mqttrs`'s types, encoded by `mqttrs` behind our size checks ([`packet`]). Bytes
 //! from the peer never cause a panic: [`codec::decode`] reads every field through a
@@ -30,10 +24,11 @@
 
 pub mod codec;
 mod error;
-pub mod flows;
 pub mod packet;
 pub mod persist;
 pub mod reconnect;
+#[cfg(any(test, feature = "server"))]
+pub mod sent;
 pub mod session;
 pub mod takeover;
 pub mod time;

@@ -12,7 +12,7 @@
 use std::io::Write;
 use std::path::Path;
 
-use mqtt_core::flows::Credentials;
+use mqtt_flows::Credentials;
 
 /// Why the credentials file could not be written or read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

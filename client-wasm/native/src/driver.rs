@@ -30,11 +30,11 @@ use tokio::sync::mpsc::UnboundedReceiver;
 
 use super::errors::TransportError;
 use super::transport::{Connector, Incoming, Transport};
-use mqtt_core::flows::{self, Flow};
 use mqtt_core::{
     CommandError, Event, Instant, PublishId, QoS, RequestId, Session, TransportAction,
     TransportFailure,
 };
+use mqtt_flows::{self as flows, Flow};
 
 /// What the driver reports, in order.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -5,9 +5,9 @@
 
 use std::fmt::Display;
 
-use mqtt_core::flows::ActivationError;
 use mqtt_core::wire::close::CloseClass;
 use mqtt_core::{CommandError, ConnectRefused, ConnectionError, TransportFailure};
+use mqtt_flows::ActivationError;
 
 /// A failure class of the CLI, each with its own exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -5,8 +5,8 @@ use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 
 use super::Shared;
-use mqtt_core::flows::Flow;
 use mqtt_core::{Event, Instant};
+use mqtt_flows::Flow;
 
 pub(super) trait ErasedFlow {
     fn handle_event(&self, shared: &Rc<Shared>, now: Instant, event: &Event);

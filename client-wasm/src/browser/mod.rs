@@ -29,12 +29,12 @@ use std::rc::{Rc, Weak};
 
 use wasm_bindgen::prelude::*;
 
-use mqtt_core::flows::{earliest, Command, Flow};
 use mqtt_core::persist::{Held, Persistence, Snapshot, StoreError};
 use mqtt_core::{
     CommandError, Event, Instant, Options, PublishId, QoS, RequestId, Session, TransportAction,
     TransportFailure,
 };
+use mqtt_flows::{earliest, Command, Flow};
 
 pub use flow::FlowHandle;
 pub use share::TabRole;
@@ -376,7 +376,7 @@ impl Client {
     }
 
     /// Runs a sans-IO flow on this client: feeds it every event, applies its commands
-    /// (`flows::pump`), arms its timer (merged with the session's) and hands each output to
+    /// (`mqtt_flows::pump`), arms its timer (merged with the session's) and hands each output to
     /// `on_output`. Dropping or calling `stop()` on the handle detaches it.
     pub fn attach<F: Flow + 'static>(
         &self,

@@ -105,7 +105,7 @@ pub fn state_file(data_dir: &Path) -> PathBuf {
 
 /// The largest packet the front relays: Murano's largest resource value (1 MiB) with room for
 /// its topic and header.
-const MAX_PACKET: usize = mqtt_core::flows::resource::MAX_VALUE + 64 * 1024;
+const MAX_PACKET: usize = mqtt_flows::resource::MAX_VALUE + 64 * 1024;
 
 /// Binds `preferred`, or an ephemeral port on the same address when it is taken and the user did
 /// not ask for it explicitly.

@@ -27,11 +27,11 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use mqtt_core::codec;
-use mqtt_core::flows::resource::{timestamp_ms, BATCH_TOPIC, MAX_VALUE};
 use mqtt_core::packet::{
     Connect, Packet, Pid, Publish, QoS, QosPid, Suback, Subscribe, SubscribeReturnCodes,
     SubscribeTopic,
 };
+use mqtt_flows::resource::{timestamp_ms, BATCH_TOPIC, MAX_VALUE};
 
 use super::guard::Action;
 use super::policy::{to_broker, Role};

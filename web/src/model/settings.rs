@@ -1,6 +1,6 @@
 //! Where to connect and as whom: the connection panel every page shows, and its reducer.
 
-use mqtt_core::flows::{ConsoleMode, Credentials, LoginStyle};
+use mqtt_flows::{ConsoleMode, Credentials, LoginStyle};
 
 use super::page::Page;
 use crate::format;

@@ -15,8 +15,8 @@
 
 use std::rc::Rc;
 
-use mqtt_core::flows::Credentials;
 use mqtt_core::{ConnectionError, Event};
+use mqtt_flows::Credentials;
 
 use crate::format::{self, PayloadFormat};
 use crate::model::{Around, Common, Conn, Dir, Hooks, Page, Report, Row, Settings, Status};

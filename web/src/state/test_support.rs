@@ -1,7 +1,7 @@
 //! Helpers shared by the reducer tests of the app and of each page.
 
-use mqtt_core::flows::Credentials;
 use mqtt_core::{Event, Message, QoS};
+use mqtt_flows::Credentials;
 
 use super::{Action, State};
 use crate::model::settings::Action as SettingsAction;

@@ -4,8 +4,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Args;
-use mqtt_core::flows::{Activation, ActivationError, ActivationMode, Credentials, LoginStyle};
 use mqtt_core::{Event, Session};
+use mqtt_flows::{Activation, ActivationError, ActivationMode, Credentials, LoginStyle};
 use mqttws::{credentials, murano_m2_url, murano_product_url, BrokerUrl, Driver, Output};
 
 use super::connect::{connector, RunArgs, TlsArgs};

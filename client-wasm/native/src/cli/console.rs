@@ -5,9 +5,9 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use clap::Args;
-use mqtt_core::flows::resource::{self, ResourceError};
-use mqtt_core::flows::{Console, ConsoleMode, ConsoleOutput, LoginStyle};
 use mqtt_core::{Event, PublishId, QoS, Session};
+use mqtt_flows::resource::{self, ResourceError};
+use mqtt_flows::{Console, ConsoleMode, ConsoleOutput, LoginStyle};
 use mqttws::{credentials, BrokerUrl, Driver, Output, Step};
 
 use super::activate::login_style;

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use clap::Args;
-use mqtt_core::flows::{Device, DeviceConfig, DeviceOutput};
+use mqtt_flows::{Device, DeviceConfig, DeviceOutput};
 
 use super::connect::ConnectArgs;
 use super::flow_loop::run_until_done;

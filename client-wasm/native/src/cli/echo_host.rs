@@ -1,8 +1,8 @@
 //! `mqttws echo-host`: the Azure Sphere echo host.
 
 use clap::Args;
-use mqtt_core::flows::rotate::Direction;
-use mqtt_core::flows::{EchoHost, EchoHostConfig};
+use mqtt_flows::rotate::Direction;
+use mqtt_flows::{EchoHost, EchoHostConfig};
 
 use super::connect::ConnectArgs;
 use super::flow_loop::run_until_done;

@@ -1,7 +1,7 @@
 //! The loop `echo-host` and `device` share.
 
-use mqtt_core::flows::Flow;
 use mqtt_core::Session;
+use mqtt_flows::Flow;
 use mqttws::{Driver, Output, Step};
 
 use super::connect::ConnectArgs;

@@ -1,8 +1,8 @@
 //! The connection events every command reacts to the same way. A leaf below the commands and
 //! their flags (`connect`): it takes what it needs from them as values.
 
-use mqtt_core::flows::Flow;
 use mqtt_core::{qos_to_u8, ConnectionError, Event};
+use mqtt_flows::Flow;
 use mqttws::{BrokerUrl, Driver};
 
 use super::io::{debug, warn};

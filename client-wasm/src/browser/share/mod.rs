@@ -44,11 +44,11 @@ mod wire;
 use js_sys::{Array, Function};
 use wasm_bindgen::JsValue;
 
-use mqtt_core::flows::Command;
 use mqtt_core::{
     qos_to_u8, topic, CommandError, Event, Instant, Message, PublishFailure, PublishId, QoS,
     RequestId,
 };
+use mqtt_flows::Command;
 
 use super::{console, Inner};
 use wire::{In, Out};

@@ -1,6 +1,6 @@
 //! What the activation page starts: the activation flow on an anonymous client of its own.
 
-use mqtt_core::flows::{Activation, ActivationMode, LoginStyle};
+use mqtt_flows::{Activation, ActivationMode, LoginStyle};
 
 use super::state::{Action, ActivationState as State, PAGE};
 use crate::runtime::{required, Ops};

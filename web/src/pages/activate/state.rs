@@ -2,7 +2,7 @@
 
 use std::rc::Rc;
 
-use mqtt_core::flows::{ActivationError, ActivationMode, ConsoleMode, Credentials, LoginStyle};
+use mqtt_flows::{ActivationError, ActivationMode, ConsoleMode, Credentials, LoginStyle};
 
 use crate::model::{Around, Hooks, Page, PageState, Settings};
 use crate::pages::console;

@@ -1,6 +1,6 @@
 //! Reducer tests: plain values in, plain values out, run natively with `cargo test -p web`.
 
-use mqtt_core::flows::{ActivationError, ActivationMode, ConsoleMode, Credentials, LoginStyle};
+use mqtt_flows::{ActivationError, ActivationMode, ConsoleMode, Credentials, LoginStyle};
 use mqtt_core::Event;
 
 use super::{Action, PAGE};

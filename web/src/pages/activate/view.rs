@@ -3,7 +3,7 @@
 
 use std::rc::Rc;
 
-use mqtt_core::flows::{ActivationMode, LoginStyle};
+use mqtt_flows::{ActivationMode, LoginStyle};
 use yew::prelude::*;
 
 use super::ops::Op;

@@ -1,7 +1,7 @@
 //! What the console starts: a console flow on a client shared by the console tabs of one
 //! identity, and the publishes and batches it sends.
 
-use mqtt_core::flows::{Console, ConsoleMode};
+use mqtt_flows::{Console, ConsoleMode};
 use mqtt_core::{qos_from_u8, Options, QoS};
 
 use super::state::{Action, ConsoleState as State, PAGE};

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, VecDeque};
 
-use mqtt_core::flows::{resource, ConsoleOutput};
+use mqtt_flows::{resource, ConsoleOutput};
 
 use crate::format;
 use crate::model::log::{Log, LogAction};

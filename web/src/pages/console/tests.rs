@@ -1,6 +1,6 @@
 //! Reducer tests: plain values in, plain values out, run natively with `cargo test -p web`.
 
-use mqtt_core::flows::ConsoleOutput;
+use mqtt_flows::ConsoleOutput;
 
 use super::state::PlatformWrite;
 use super::{Action, PAGE};

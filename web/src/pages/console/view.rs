@@ -3,8 +3,8 @@
 
 use std::rc::Rc;
 
-use mqtt_core::flows::resource::format_utc;
-use mqtt_core::flows::{ConsoleMode, LoginStyle};
+use mqtt_flows::resource::format_utc;
+use mqtt_flows::{ConsoleMode, LoginStyle};
 use yew::prelude::*;
 
 use super::ops::Op;

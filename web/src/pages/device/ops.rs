@@ -2,7 +2,7 @@
 
 use core::time::Duration;
 
-use mqtt_core::flows::{Device, DeviceConfig};
+use mqtt_flows::{Device, DeviceConfig};
 use mqtt_core::QoS;
 
 use super::state::{Action, DeviceState as State, PAGE};

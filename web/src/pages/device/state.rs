@@ -1,6 +1,6 @@
 //! The device page's state and reducer.
 
-use mqtt_core::flows::DeviceOutput;
+use mqtt_flows::DeviceOutput;
 
 use crate::model::loop_stats::LoopStats;
 use crate::model::{Around, Dir, Hooks, Page, PageState, Settings};

@@ -2,7 +2,7 @@
 
 use core::time::Duration;
 
-use mqtt_core::flows::DeviceOutput;
+use mqtt_flows::DeviceOutput;
 use mqtt_core::{ConnectionError, Event, TransportFailure};
 
 use super::{Action, PAGE};
@@ -53,7 +53,7 @@ fn bridge_refusals_show_the_close_reason() {
 fn a_flow_output_reaches_only_the_page_that_runs() {
     use crate::pages::echo_host;
     let state = started(PAGE);
-    let output = mqtt_core::flows::EchoOutput {
+    let output = mqtt_flows::EchoOutput {
         received: b"x".to_vec(),
         sent: b"x".to_vec(),
     };

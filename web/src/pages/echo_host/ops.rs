@@ -1,6 +1,6 @@
 //! What the echo host starts: the echo host flow on a client of its own.
 
-use mqtt_core::flows::{EchoHost, EchoHostConfig};
+use mqtt_flows::{EchoHost, EchoHostConfig};
 use mqtt_core::QoS;
 
 use super::state::{Action, EchoState as State, PAGE};

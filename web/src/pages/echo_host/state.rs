@@ -1,7 +1,7 @@
 //! The echo host page's state and reducer.
 
-use mqtt_core::flows::rotate::Direction;
-use mqtt_core::flows::EchoOutput;
+use mqtt_flows::rotate::Direction;
+use mqtt_flows::EchoOutput;
 
 use crate::model::loop_stats::LoopStats;
 use crate::model::{Around, Dir, Hooks, Page, PageState, Settings};

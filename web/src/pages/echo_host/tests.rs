@@ -1,7 +1,7 @@
 //! Reducer tests: plain values in, plain values out, run natively with `cargo test -p web`.
 
-use mqtt_core::flows::rotate::Direction;
-use mqtt_core::flows::EchoOutput;
+use mqtt_flows::rotate::Direction;
+use mqtt_flows::EchoOutput;
 use mqtt_core::Event;
 
 use super::{Action, PAGE};

@@ -2,7 +2,7 @@
 
 use std::rc::Rc;
 
-use mqtt_core::flows::rotate::Direction;
+use mqtt_flows::rotate::Direction;
 use yew::prelude::*;
 
 use super::ops::Op;

@@ -21,85 +21,11 @@ use crate::error::{
 };
 use crate::topic::TopicError;
 
-/// A packet the client sent, owned so tests can compare it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Sent {
-    Connect {
-        client_id: String,
-        clean: bool,
-        keep_alive: u16,
-        username: Option<String>,
-        will: Option<String>,
-    },
-    Publish {
-        topic: String,
-        payload: Vec<u8>,
-        qos: u8,
-        pid: Option<u16>,
-        dup: bool,
-        retain: bool,
-    },
-    Puback(u16),
-    Pubrec(u16),
-    Pubrel(u16),
-    Pubcomp(u16),
-    Subscribe {
-        pid: u16,
-        filters: Vec<(String, u8)>,
-    },
-    Unsubscribe {
-        pid: u16,
-        filters: Vec<String>,
-    },
-    Pingreq,
-    Disconnect,
-}
+pub(crate) use crate::sent::Sent;
 
-pub(crate) fn parse_sent(mut bytes: &[u8]) -> Vec<Sent> {
-    let mut out = Vec::new();
-    while !bytes.is_empty() {
-        let (packet, used) = codec::decode_any(bytes, usize::MAX)
-            .expect("client sent valid MQTT")
-            .expect("whole packets");
-        out.push(match packet {
-            Packet::Connect(c) => Sent::Connect {
-                client_id: c.client_id.into(),
-                clean: c.clean_session,
-                keep_alive: c.keep_alive,
-                username: c.username.map(Into::into),
-                will: c.last_will.map(|w| w.topic.to_string()),
-            },
-            Packet::Publish(p) => Sent::Publish {
-                topic: p.topic_name.into(),
-                payload: p.payload.to_vec(),
-                qos: crate::qos_to_u8(p.qospid.qos()),
-                pid: p.qospid.pid().map(Pid::get),
-                dup: p.dup,
-                retain: p.retain,
-            },
-            Packet::Puback(p) => Sent::Puback(p.get()),
-            Packet::Pubrec(p) => Sent::Pubrec(p.get()),
-            Packet::Pubrel(p) => Sent::Pubrel(p.get()),
-            Packet::Pubcomp(p) => Sent::Pubcomp(p.get()),
-            Packet::Subscribe(s) => Sent::Subscribe {
-                pid: s.pid.get(),
-                filters: s
-                    .topics
-                    .iter()
-                    .map(|t| (t.topic_path.clone(), crate::qos_to_u8(t.qos)))
-                    .collect(),
-            },
-            Packet::Unsubscribe(u) => Sent::Unsubscribe {
-                pid: u.pid.get(),
-                filters: u.topics.clone(),
-            },
-            Packet::Pingreq => Sent::Pingreq,
-            Packet::Disconnect => Sent::Disconnect,
-            other => panic!("a client must not send {other:?}"),
-        });
-        bytes = &bytes[used..];
-    }
-    out
+/// What the client sent, which must be whole, valid client packets.
+pub(crate) fn parse_sent(bytes: &[u8]) -> Vec<Sent> {
+    crate::sent::parse_sent(bytes).expect("the client sent whole, valid packets")
 }
 
 fn pid(n: u16) -> Pid {

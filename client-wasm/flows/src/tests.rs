@@ -2,13 +2,13 @@
 
 use core::time::Duration;
 
-use crate::packet::{Packet, Pid, QosPid};
+use mqtt_core::packet::{Packet, Pid, QosPid};
 
 use super::rotate::Direction;
 use super::*;
-use crate::codec;
-use crate::session::tests::{parse_sent, Sent};
-use crate::{Options, TransportAction};
+use mqtt_core::codec;
+use mqtt_core::sent::Sent;
+use mqtt_core::{Options, TransportAction};
 #[cfg(target_arch = "wasm32")]
 use wasm_bindgen_test::wasm_bindgen_test as test;
 
@@ -58,7 +58,9 @@ impl<F: Flow> Driver<F> {
     fn sent(&mut self) -> Vec<Sent> {
         let mut all = Vec::new();
         while let Some(bytes) = self.session.poll_transmit() {
-            all.extend(parse_sent(&bytes));
+            all.extend(
+                mqtt_core::sent::parse_sent(&bytes).expect("the client sent whole, valid packets"),
+            );
         }
         all
     }
@@ -74,9 +76,9 @@ impl<F: Flow> Driver<F> {
     /// CONNACK accepted; the CONNECT sent before it is discarded.
     fn accept(&mut self) {
         self.sent();
-        self.broker_sends(Packet::Connack(crate::packet::Connack {
+        self.broker_sends(Packet::Connack(mqtt_core::packet::Connack {
             session_present: false,
-            code: crate::packet::ConnectReturnCode::Accepted,
+            code: mqtt_core::packet::ConnectReturnCode::Accepted,
         }));
     }
 }
@@ -86,9 +88,9 @@ fn pid(n: u16) -> Pid {
 }
 
 fn suback_ok(driver: &mut Driver<impl Flow>, id: u16) {
-    driver.broker_sends(Packet::Suback(crate::packet::Suback {
+    driver.broker_sends(Packet::Suback(mqtt_core::packet::Suback {
         pid: pid(id),
-        return_codes: vec![crate::packet::SubscribeReturnCodes::Success(
+        return_codes: vec![mqtt_core::packet::SubscribeReturnCodes::Success(
             QoS::AtLeastOnce,
         )],
     }));
@@ -97,7 +99,7 @@ fn suback_ok(driver: &mut Driver<impl Flow>, id: u16) {
 fn message(topic: &str, payload: &[u8]) -> Packet<'static> {
     let topic: &'static str = Box::leak(topic.to_string().into_boxed_str());
     let payload: &'static [u8] = Box::leak(payload.to_vec().into_boxed_slice());
-    Packet::Publish(crate::packet::Publish {
+    Packet::Publish(mqtt_core::packet::Publish {
         dup: false,
         qospid: QosPid::AtMostOnce,
         retain: false,
@@ -184,9 +186,9 @@ fn activation_reports_a_refused_subscription_and_a_missing_reply() {
         Activation::new("007", ActivationMode::Legacy),
     );
     d.accept();
-    d.broker_sends(Packet::Suback(crate::packet::Suback {
+    d.broker_sends(Packet::Suback(mqtt_core::packet::Suback {
         pid: pid(1),
-        return_codes: vec![crate::packet::SubscribeReturnCodes::Failure],
+        return_codes: vec![mqtt_core::packet::SubscribeReturnCodes::Failure],
     }));
     assert_eq!(
         d.outputs,
@@ -311,9 +313,9 @@ fn provision_takes_a_reply_before_the_suback_and_survives_a_refused_subscription
     );
     d.accept();
     d.sent();
-    d.broker_sends(Packet::Suback(crate::packet::Suback {
+    d.broker_sends(Packet::Suback(mqtt_core::packet::Suback {
         pid: pid(1),
-        return_codes: vec![crate::packet::SubscribeReturnCodes::Failure],
+        return_codes: vec![mqtt_core::packet::SubscribeReturnCodes::Failure],
     }));
     assert!(
         matches!(&d.sent()[..], [Sent::Publish { topic, qos: 1, .. }] if topic == "$provision/dev1")
@@ -527,7 +529,7 @@ fn device_and_echo_host_turn_the_message_one_character_per_round_trip() {
             if let Command::Publish { topic, payload, .. } = command {
                 host.handle_event(
                     now,
-                    &Event::Message(crate::Message {
+                    &Event::Message(mqtt_core::Message {
                         topic,
                         payload,
                         qos: QoS::AtMostOnce,
@@ -542,7 +544,7 @@ fn device_and_echo_host_turn_the_message_one_character_per_round_trip() {
                 seen.push(String::from_utf8(payload.clone()).unwrap());
                 device.handle_event(
                     now,
-                    &Event::Message(crate::Message {
+                    &Event::Message(mqtt_core::Message {
                         topic,
                         payload,
                         qos: QoS::AtMostOnce,

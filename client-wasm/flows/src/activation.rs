@@ -16,7 +16,7 @@ use core::time::Duration;
 use std::collections::VecDeque;
 
 use super::{Command, Flow};
-use crate::{ConnectionError, Event, Instant, Options, QoS};
+use mqtt_core::{ConnectionError, Event, Instant, Options, QoS};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum ActivationMode {

@@ -5,7 +5,7 @@ use core::time::Duration;
 use std::collections::VecDeque;
 
 use super::{Command, Flow};
-use crate::{topic, Event, Instant, QoS};
+use mqtt_core::{topic, Event, Instant, QoS};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeviceConfig {

@@ -1,8 +1,11 @@
-//! The seed flows as sans-IO state machines on top of a [`Session`]: events in, commands out.
+//! The seed flows as sans-IO state machines on top of an `mqtt-core` [`Session`]: events in,
+//! commands out. Murano activation (legacy `activate` and `$provision`), the Murano console,
+//! the Azure Sphere echo host and its device loop.
 //!
 //! A driver (the CLI, the web app, a test) feeds every session event to the flow, applies the
-//! flow's commands to the session with [`Session::apply`], and merges the flow's timeout with the
-//! session's. [`pump`] does the middle step.
+//! flow's commands to the session with [`apply`], and merges the flow's timeout with the
+//! session's ([`earliest`]). [`pump`] does the middle step.
+#![forbid(unsafe_code)]
 
 mod activation;
 mod console;
@@ -17,8 +20,8 @@ pub use device::{Device, DeviceConfig, DeviceOutput};
 pub use echo_host::{EchoHost, EchoHostConfig, EchoOutput};
 
 /// Kept at its old path for the drivers that merge a flow's timeout with the session's.
-pub use crate::time::earliest;
-use crate::{CommandError, Event, Instant, QoS, Session};
+pub use mqtt_core::time::earliest;
+use mqtt_core::{CommandError, Event, Instant, QoS, Session};
 
 /// What a flow asks of the session.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,29 +56,28 @@ pub trait Flow {
     fn poll_output(&mut self) -> Option<Self::Output>;
 }
 
-impl Session {
-    /// Applies a flow's command.
-    pub fn apply(&mut self, now: Instant, command: Command) -> Result<(), CommandError> {
-        match command {
-            Command::Subscribe(list) => {
-                let filters: Vec<(&str, QoS)> =
-                    list.iter().map(|(f, q)| (f.as_str(), *q)).collect();
-                self.subscribe(now, &filters).map(drop)
-            }
-            Command::Unsubscribe(list) => {
-                let filters: Vec<&str> = list.iter().map(String::as_str).collect();
-                self.unsubscribe(now, &filters).map(drop)
-            }
-            Command::Publish {
-                topic,
-                payload,
-                qos,
-                retain,
-            } => self.publish(now, &topic, &payload, qos, retain).map(drop),
-            Command::Disconnect => {
-                self.disconnect(now);
-                Ok(())
-            }
+/// Applies a flow's command to the session.
+pub fn apply(session: &mut Session, now: Instant, command: Command) -> Result<(), CommandError> {
+    match command {
+        Command::Subscribe(list) => {
+            let filters: Vec<(&str, QoS)> = list.iter().map(|(f, q)| (f.as_str(), *q)).collect();
+            session.subscribe(now, &filters).map(drop)
+        }
+        Command::Unsubscribe(list) => {
+            let filters: Vec<&str> = list.iter().map(String::as_str).collect();
+            session.unsubscribe(now, &filters).map(drop)
+        }
+        Command::Publish {
+            topic,
+            payload,
+            qos,
+            retain,
+        } => session
+            .publish(now, &topic, &payload, qos, retain)
+            .map(drop),
+        Command::Disconnect => {
+            session.disconnect(now);
+            Ok(())
         }
     }
 }
@@ -85,12 +87,16 @@ impl Session {
 pub fn pump<F: Flow>(session: &mut Session, flow: &mut F, now: Instant) -> Vec<CommandError> {
     let mut errors = Vec::new();
     while let Some(command) = flow.poll_command() {
-        if let Err(e) = session.apply(now, command) {
+        if let Err(e) = apply(session, now, command) {
             errors.push(e);
         }
     }
     errors
 }
+
+// The unit tests also run in headless Chromium (`wasm-pack test --headless --chrome`).
+#[cfg(all(test, target_arch = "wasm32"))]
+wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 
 #[cfg(test)]
 mod tests;

@@ -5,7 +5,7 @@ use std::collections::VecDeque;
 
 use super::resource::{self, ResourceError};
 use super::{Command, Flow};
-use crate::{Event, Instant, QoS};
+use mqtt_core::{Event, Instant, QoS};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum ConsoleMode {

@@ -9,7 +9,7 @@
 //!   [`batch_payload`] writes microseconds (the unit of the down topics).
 //! * QoS 2 is not supported: refused here, before anything is sent ([`check`]).
 
-use crate::QoS;
+use mqtt_core::QoS;
 
 /// Murano's limit on one resource value, in bytes.
 pub const MAX_VALUE: usize = 1_048_576;
