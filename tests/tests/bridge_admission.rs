@@ -2,7 +2,7 @@
 //! per-address CONNECT rate limit. The real `ws-bridge` binary (build it first:
 //! `cargo build -p ws-bridge`) in front of the real mosquitto TLS listener; loopback only.
 //!
-//! Tokens are made here with the documented format (README, "Admission tokens") and an
+//! Tokens are made here with the documented format (docs/admission.md, "Admission tokens") and an
 //! independent HMAC-SHA256 (ring), so a change of the format breaks these tests:
 //! `base64url(payload) "." base64url(HMAC-SHA256(key, base64url(payload)))`, the payload being
 //! `v1:<route>:<expiry, unix seconds>[:<client id>]`.
@@ -48,7 +48,7 @@ fn b64url(bytes: &[u8]) -> String {
     out
 }
 
-/// A token over `payload` signed with `key`, made as the README says.
+/// A token over `payload` signed with `key`, made as docs/admission.md says.
 fn sign(key: &str, payload: &str) -> String {
     let body = b64url(payload.as_bytes());
     let k = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, key.as_bytes());

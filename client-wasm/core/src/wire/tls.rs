@@ -1,6 +1,7 @@
 //! Which check failed when TLS to the broker failed, independent of the TLS library: the bridge
 //! reports it to its clients as a close code, the native CLI as an error and exit code. The
-//! mapping from a library's errors lives next to that library (mqttws's `tls_verify`), once.
+//! mapping from rustls's errors lives once, in `mqtt-tls` (`classify`), which the CLI and the
+//! bridge share.
 
 use super::close;
 

@@ -1,5 +1,5 @@
 //! The delivery guarantees, checked after every step (`check`) and at the end of a run
-//! (`check_end`). Their text is the README's "Delivery guarantees" list, point for point.
+//! (`check_end`). Their text is docs/delivery-guarantees.md, point for point.
 
 use std::collections::BTreeSet;
 
