@@ -5,7 +5,7 @@ use mqtt_core::wire::names::{validate_product_id, validate_route_name};
 
 /// How the message log shows payloads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum PayloadFormat {
+pub(crate) enum PayloadFormat {
     #[default]
     Text,
     Hex,
@@ -13,10 +13,10 @@ pub enum PayloadFormat {
 }
 
 impl PayloadFormat {
-    pub const ALL: [PayloadFormat; 3] =
+    pub(crate) const ALL: [PayloadFormat; 3] =
         [PayloadFormat::Text, PayloadFormat::Hex, PayloadFormat::Json];
 
-    pub fn key(self) -> &'static str {
+    pub(crate) fn key(self) -> &'static str {
         match self {
             PayloadFormat::Text => "text",
             PayloadFormat::Hex => "hex",
@@ -24,7 +24,7 @@ impl PayloadFormat {
         }
     }
 
-    pub fn from_key(key: &str) -> Self {
+    pub(crate) fn from_key(key: &str) -> Self {
         match key {
             "hex" => PayloadFormat::Hex,
             "json" => PayloadFormat::Json,
@@ -34,7 +34,7 @@ impl PayloadFormat {
 }
 
 /// A payload as the user asked to see it. Text is lossy UTF-8; JSON falls back to text, marked.
-pub fn payload(bytes: &[u8], format: PayloadFormat) -> String {
+pub(crate) fn payload(bytes: &[u8], format: PayloadFormat) -> String {
     match format {
         PayloadFormat::Text => String::from_utf8_lossy(bytes).into_owned(),
         PayloadFormat::Hex => hex(bytes),
@@ -46,7 +46,7 @@ pub fn payload(bytes: &[u8], format: PayloadFormat) -> String {
 }
 
 /// Bytes as space-separated lower-case hex pairs.
-pub fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     let mut out = String::with_capacity(bytes.len() * 3);
     for (i, b) in bytes.iter().enumerate() {
         if i > 0 {
@@ -58,13 +58,13 @@ pub fn hex(bytes: &[u8]) -> String {
 }
 
 /// A number if the payload is one (after trimming), for the charts.
-pub fn number(bytes: &[u8]) -> Option<f64> {
+pub(crate) fn number(bytes: &[u8]) -> Option<f64> {
     let value: f64 = core::str::from_utf8(bytes).ok()?.trim().parse().ok()?;
     value.is_finite().then_some(value)
 }
 
 /// `HH:MM:SS.mmm` of a Unix time in milliseconds, shifted by `offset_min` minutes (local time).
-pub fn clock(unix_ms: u64, offset_min: i64) -> String {
+pub(crate) fn clock(unix_ms: u64, offset_min: i64) -> String {
     let local = i128::from(unix_ms) + i128::from(offset_min) * 60_000;
     let day_ms = local.rem_euclid(86_400_000);
     let (h, rest) = (day_ms / 3_600_000, day_ms % 3_600_000);
@@ -74,7 +74,7 @@ pub fn clock(unix_ms: u64, offset_min: i64) -> String {
 
 /// The default bridge URL for a page served from `protocol` (`http:`/`https:`) and `host`
 /// (with port): the same origin, `/mqtt`, `wss` when the page is `https`.
-pub fn default_bridge_url(protocol: &str, host: &str) -> String {
+pub(crate) fn default_bridge_url(protocol: &str, host: &str) -> String {
     let scheme = if protocol.eq_ignore_ascii_case("https:") {
         "wss"
     } else {
@@ -87,7 +87,7 @@ pub fn default_bridge_url(protocol: &str, host: &str) -> String {
 }
 
 /// The URL to dial: the bridge URL with `/<route>` or `/<route>/<product>` appended.
-pub fn endpoint(url: &str, route: &str, product: &str) -> Result<String, String> {
+pub(crate) fn endpoint(url: &str, route: &str, product: &str) -> Result<String, String> {
     let url = url.trim().trim_end_matches('/');
     let (route, product) = (route.trim(), product.trim());
     if !(url.starts_with("ws://") || url.starts_with("wss://")) {
@@ -111,7 +111,7 @@ pub fn endpoint(url: &str, route: &str, product: &str) -> Result<String, String>
 }
 
 /// Re-indents a JSON document with two spaces; `None` when it is not JSON.
-pub fn pretty_json(text: &str) -> Option<String> {
+pub(crate) fn pretty_json(text: &str) -> Option<String> {
     let mut parser = Json {
         bytes: text.as_bytes(),
         pos: 0,

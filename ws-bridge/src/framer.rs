@@ -161,7 +161,7 @@ impl Reframer {
         while let Some(rest) = self.buf.get(end..) {
             match parse_header(rest, self.max_packet) {
                 Ok(Some((_, next))) if end + next <= self.max_piece && next <= rest.len() => {
-                    end += next
+                    end += next;
                 }
                 _ => break,
             }

@@ -154,7 +154,7 @@ mod tests {
         std::fs::write(dir.join("app.wasm"), [0, 97, 115, 109]).unwrap();
         match lookup(dir, "/") {
             StaticResult::Found { content_type, .. } => {
-                assert_eq!(content_type, "text/html; charset=utf-8")
+                assert_eq!(content_type, "text/html; charset=utf-8");
             }
             other => panic!("{other:?}"),
         }

@@ -10,7 +10,7 @@ use ws_bridge::Config;
 
 /// Mint an admission token for a route (printed on stdout).
 #[derive(clap::Args, Debug)]
-pub struct TokenArgs {
+pub(crate) struct TokenArgs {
     /// The bridge's TOML configuration (the route's keys are read from it).
     #[arg(long)]
     config: PathBuf,
@@ -26,7 +26,7 @@ pub struct TokenArgs {
 }
 
 /// Runs the command: exit 0 with the token on stdout, 2 with a reason on stderr.
-pub fn run(args: &TokenArgs) -> ExitCode {
+pub(crate) fn run(args: &TokenArgs) -> ExitCode {
     match mint(args) {
         Ok(token) => {
             println!("{token}");

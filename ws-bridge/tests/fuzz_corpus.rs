@@ -1,6 +1,7 @@
 //! Replays the bridge's fuzz corpora and regression inputs (ws-bridge/fuzz/corpus,
 //! ws-bridge/fuzz/regressions) through the same functions the fuzz targets run, so every input
 //! ever found stays fixed. Run the fuzzers themselves with `cargo fuzz` (see SECURITY.md).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 mod framer_support {
     include!("../fuzz/support/framer_input.rs");

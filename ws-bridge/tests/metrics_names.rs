@@ -1,6 +1,7 @@
 //! What a Prometheus scraper sees at `/metrics`: every family's HELP and TYPE, every sample's
 //! name and label set. Written against the hand-made exposition before the switch to
 //! `prometheus-client`, so the switch cannot rename anything a dashboard or an alert queries.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 use std::collections::BTreeSet;
 use std::time::Duration;

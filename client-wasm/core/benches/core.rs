@@ -5,6 +5,7 @@
 //! `cargo bench -p mqtt-core --bench core [-- OUTPUT.json]` prints figures and optionally
 //! writes them as JSON for scripts/bench.sh. Each case runs a fixed number of messages several
 //! times and reports the median and range.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 use std::time::Instant as Clock;
 

@@ -1,6 +1,7 @@
 //! Replays the fuzz corpus and the regression inputs (client-wasm/fuzz/corpus, artifacts) through
 //! the same function the fuzz target runs, so every input ever found stays fixed.
 #![cfg(not(target_arch = "wasm32"))]
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 mod support {
     include!("support/fuzz_input.rs");

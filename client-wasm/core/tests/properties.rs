@@ -1,6 +1,7 @@
 //! Property tests: the decoder is total, every packet the core emits round-trips through the
 //! codec, and topic matching agrees with a straightforward reference implementation.
 #![cfg(not(target_arch = "wasm32"))]
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 use mqtt_core::codec::{decode, decode_any, encode, EncodeError};
 use mqtt_core::packet::{Packet, Pid, QosPid};

@@ -186,7 +186,7 @@ impl Transport {
 fn io_error(server: &str, error: &io::Error) -> TransportError {
     let from_tls = error
         .get_ref()
-        .is_some_and(|inner| inner.is::<rustls::Error>());
+        .is_some_and(<dyn std::error::Error + Send + Sync + 'static>::is::<rustls::Error>);
     if from_tls {
         TransportError::from_tls_io(server, error)
     } else {

@@ -127,7 +127,7 @@ mod tests {
         ));
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("client.key");
-        assert!(std::fs::write(&path, key).is_ok());
+        assert!(fs::write(&path, key).is_ok());
         assert!(private_key(&path).is_ok());
     }
 }

@@ -18,7 +18,7 @@ use super::store::{Activation, Store};
 
 /// What a request on the link asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Request {
+pub(super) enum Request {
     /// `activate` with this identity: reply on `activate/<identity>`.
     Legacy(String),
     /// `$provision/<identity>` with an empty payload: reply on the same topic.
@@ -26,7 +26,7 @@ pub enum Request {
 }
 
 /// Classifies a PUBLISH seen by the service (topics as rumqttd stores them).
-pub fn classify(topic: &str, payload: &[u8]) -> Option<Request> {
+pub(super) fn classify(topic: &str, payload: &[u8]) -> Option<Request> {
     let topic = policy::to_client(topic);
     if topic == "activate" {
         let identity = policy::legacy_activation_identity(payload)?;
@@ -39,7 +39,7 @@ pub fn classify(topic: &str, payload: &[u8]) -> Option<Request> {
 }
 
 /// The reply topic (as rumqttd stores it) and payload for a request, if any.
-pub fn answer(store: &Mutex<Store>, request: &Request) -> Option<(String, String)> {
+pub(super) fn answer(store: &Mutex<Store>, request: &Request) -> Option<(String, String)> {
     let (identity, reply_topic) = match request {
         Request::Legacy(id) => (id, format!("activate/{id}")),
         Request::Provision(id) => (
@@ -72,7 +72,7 @@ pub fn answer(store: &Mutex<Store>, request: &Request) -> Option<(String, String
 }
 
 /// Runs the service until the link closes.
-pub async fn run(mut tx: LinkTx, mut rx: LinkRx, store: Arc<Mutex<Store>>) {
+pub(super) async fn run(mut tx: LinkTx, mut rx: LinkRx, store: Arc<Mutex<Store>>) {
     for filter in ["activate", "~$provision/+"] {
         if let Err(e) = tx.subscribe(filter) {
             tracing::error!(error = %e, filter, "activation service cannot subscribe");

@@ -11,12 +11,12 @@ use rumqttd::{Broker, Config, ConnectionSettings, RouterConfig, ServerSettings};
 use super::DemoError;
 
 /// The user name the front logs in with.
-pub const FRONT_USER: &str = "demo-front";
+pub(super) const FRONT_USER: &str = "demo-front";
 /// The client id of the activation service's in-process link.
-pub const ACTIVATION_LINK: &str = "demo-activation";
+pub(super) const ACTIVATION_LINK: &str = "demo-activation";
 
 /// A started embedded broker.
-pub struct Embedded {
+pub(super) struct Embedded {
     /// Its plain MQTT address (loopback only; only the front's login is accepted).
     pub addr: SocketAddr,
     /// The in-process link for the activation service.
@@ -37,7 +37,7 @@ fn free_loopback_port() -> Result<SocketAddr, DemoError> {
 }
 
 /// Configures and starts rumqttd on its own threads; returns once its port accepts.
-pub fn start(front_password: &str, max_packet: usize) -> Result<Embedded, DemoError> {
+pub(super) fn start(front_password: &str, max_packet: usize) -> Result<Embedded, DemoError> {
     let addr = free_loopback_port()?;
     let mut auth = HashMap::new();
     auth.insert(FRONT_USER.to_string(), front_password.to_string());

@@ -29,7 +29,7 @@ use super::store::Store;
 const MAX_CONNECT: usize = 64 * 1024;
 
 /// What the front needs.
-pub struct Front {
+pub(super) struct Front {
     /// TLS server configuration (the demo certificate).
     pub acceptor: TlsAcceptor,
     /// rumqttd's internal address.
@@ -49,7 +49,11 @@ pub struct Front {
 }
 
 /// Accepts until `shutdown` turns true, then drops every connection.
-pub async fn serve(listener: TcpListener, front: Arc<Front>, mut shutdown: watch::Receiver<bool>) {
+pub(super) async fn serve(
+    listener: TcpListener,
+    front: Arc<Front>,
+    mut shutdown: watch::Receiver<bool>,
+) {
     let mut connections = JoinSet::new();
     loop {
         tokio::select! {

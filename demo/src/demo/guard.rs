@@ -40,7 +40,7 @@ use super::store::{password_matches, valid_identity, Store, PLATFORM_USER};
 
 /// Something the front must do.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Action {
+pub(crate) enum Action {
     /// Write these bytes to rumqttd.
     ToBroker(Vec<u8>),
     /// Write these bytes to the client.
@@ -52,7 +52,7 @@ pub enum Action {
 /// Decides the role from a CONNECT, or the CONNACK refusal code: 4 for a wrong login, 5 for a
 /// user name that cannot be a device (reserved, invalid) and for a client id the role may not
 /// use (or an anonymous client without a clean session).
-pub fn authenticate(
+pub(crate) fn authenticate(
     connect: &Connect<'_>,
     store: &Store,
     platform_password: &str,
@@ -93,7 +93,7 @@ fn login(
 /// same keepalive, clean session and will (checked, its topic mapped), with the front's own
 /// login. `Err` is the CONNACK refusal for the client (a will the role may not publish: not
 /// authorized).
-pub fn broker_connect(
+pub(crate) fn broker_connect(
     connect: &Connect<'_>,
     role: &Role,
     user: &str,
@@ -129,22 +129,22 @@ pub fn broker_connect(
 }
 
 /// A CONNACK with `code` (session present false).
-pub fn connack(code: ConnectReturnCode) -> Vec<u8> {
+pub(crate) fn connack(code: ConnectReturnCode) -> Vec<u8> {
     vec![0x20, 0x02, 0x00, mqtt_core::packet::return_code_to_u8(code)]
 }
 
 /// The `$…` filters of one broker session, shared by its connections: a session kept with clean
 /// session 0 outlives its connection, and rumqttd keeps its subscriptions.
-pub type DollarFilters = Arc<Mutex<BTreeSet<String>>>;
+pub(crate) type DollarFilters = Arc<Mutex<BTreeSet<String>>>;
 
 /// The `$…` filters of the sessions rumqttd keeps (clean session 0), by broker client id.
 #[derive(Debug, Default)]
-pub struct Sessions(Mutex<BTreeMap<String, DollarFilters>>);
+pub(crate) struct Sessions(Mutex<BTreeMap<String, DollarFilters>>);
 
 impl Sessions {
     /// The `$…` filters for a new connection: its kept session's, or a fresh set; a clean
     /// session forgets the kept one, as rumqttd does [MQTT-3.1.2-6].
-    pub fn open(&self, broker_client_id: &str, clean_session: bool) -> DollarFilters {
+    pub(crate) fn open(&self, broker_client_id: &str, clean_session: bool) -> DollarFilters {
         let mut kept = self.0.lock().unwrap_or_else(PoisonError::into_inner);
         if clean_session {
             kept.remove(broker_client_id);
@@ -158,7 +158,7 @@ impl Sessions {
 
 /// The per-connection state of the front.
 #[derive(Debug)]
-pub struct Guard {
+pub(crate) struct Guard {
     role: Role,
     max_packet: usize,
     /// QoS 2 PUBLISHes that were denied and answered with PUBREC: their PUBREL is ours.
@@ -188,13 +188,17 @@ fn to_client(action: Action) -> Action {
 impl Guard {
     /// A guard for an admitted client with a fresh session.
     #[cfg(test)]
-    pub fn new(role: Role, max_packet: usize) -> Guard {
+    pub(crate) fn new(role: Role, max_packet: usize) -> Guard {
         Guard::in_session(role, max_packet, DollarFilters::default())
     }
 
     /// A guard for an admitted client whose broker session has these `$…` filters
     /// ([`Sessions::open`]).
-    pub fn in_session(role: Role, max_packet: usize, dollar_filters: DollarFilters) -> Guard {
+    pub(crate) fn in_session(
+        role: Role,
+        max_packet: usize,
+        dollar_filters: DollarFilters,
+    ) -> Guard {
         Guard {
             role,
             max_packet,
@@ -206,7 +210,7 @@ impl Guard {
     }
 
     /// One complete frame from the client.
-    pub fn on_client(&mut self, frame: &[u8]) -> Vec<Action> {
+    pub(crate) fn on_client(&mut self, frame: &[u8]) -> Vec<Action> {
         let packet = match codec::decode_any(frame, self.max_packet) {
             Ok(Some((packet, used))) if used == frame.len() => packet,
             Ok(_) => return vec![Action::Close("incomplete frame from client".into())],
@@ -314,7 +318,7 @@ impl Guard {
     }
 
     /// One complete frame from rumqttd.
-    pub fn on_broker(&mut self, frame: &[u8]) -> Vec<Action> {
+    pub(crate) fn on_broker(&mut self, frame: &[u8]) -> Vec<Action> {
         let packet = match codec::decode(frame, self.max_packet) {
             Ok(Some((packet, used))) if used == frame.len() => packet,
             Ok(_) => return vec![Action::Close("incomplete frame from broker".into())],

@@ -11,12 +11,12 @@
 mod activation;
 mod broker;
 mod front;
-pub mod guard;
-pub mod pki;
-pub mod policy;
-pub mod resource;
-pub mod store;
-pub mod write;
+pub(crate) mod guard;
+pub(crate) mod pki;
+pub(crate) mod policy;
+pub(crate) mod resource;
+pub(crate) mod store;
+pub(crate) mod write;
 
 use std::io::Write;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -30,7 +30,7 @@ use tokio::sync::watch;
 /// Why the demo could not start (or a subcommand failed).
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
-pub enum DemoError {
+pub(crate) enum DemoError {
     /// A file in the data directory could not be read or written.
     #[error("{path}: {source}")]
     Io {
@@ -72,7 +72,7 @@ pub enum DemoError {
 
 /// Options of `demo demo`.
 #[derive(Debug, Clone)]
-pub struct DemoOptions {
+pub(crate) struct DemoOptions {
     /// Where the CA, certificates, devices and platform password live.
     pub data_dir: PathBuf,
     /// The bridge's address; `None`: 127.0.0.1:8080, or an ephemeral port when that is taken.
@@ -87,7 +87,7 @@ pub struct DemoOptions {
 
 /// `--upstream host:port [--ca file] [--sni name]`.
 #[derive(Debug, Clone)]
-pub struct Upstream {
+pub(crate) struct Upstream {
     /// Host to dial.
     pub host: String,
     /// Port to dial.
@@ -99,7 +99,7 @@ pub struct Upstream {
 }
 
 /// The state file through which `demo-write` finds a running demo.
-pub fn state_file(data_dir: &Path) -> PathBuf {
+pub(crate) fn state_file(data_dir: &Path) -> PathBuf {
     data_dir.join("demo.state")
 }
 
@@ -241,7 +241,7 @@ fn browser_url(addr: SocketAddr) -> String {
 }
 
 /// Runs the demo until SIGINT or SIGTERM.
-pub async fn run(options: DemoOptions) -> Result<(), DemoError> {
+pub(crate) async fn run(options: DemoOptions) -> Result<(), DemoError> {
     let started = std::time::Instant::now();
     std::fs::create_dir_all(&options.data_dir).map_err(|source| DemoError::Io {
         path: options.data_dir.clone(),

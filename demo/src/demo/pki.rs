@@ -21,11 +21,11 @@ use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 use super::DemoError;
 
 /// The DNS name in the front's certificate, sent as SNI by the bridge.
-pub const SERVER_NAME: &str = "broker.demo.localhost";
+pub(crate) const SERVER_NAME: &str = "broker.demo.localhost";
 
 /// Paths of the PKI files in a data directory.
 #[derive(Debug, Clone)]
-pub struct Pki {
+pub(crate) struct Pki {
     /// The CA certificate (PEM).
     pub ca: PathBuf,
     /// The CA key (PEM).
@@ -40,7 +40,7 @@ pub struct Pki {
 
 impl Pki {
     /// The file names in `dir`, without touching the disk.
-    pub fn paths(dir: &Path) -> Pki {
+    pub(crate) fn paths(dir: &Path) -> Pki {
         Pki {
             ca: dir.join("ca.pem"),
             ca_key: dir.join("ca.key.pem"),
@@ -51,7 +51,7 @@ impl Pki {
     }
 
     /// Loads the PKI from `dir`, generating all of it when any file is missing.
-    pub fn load_or_create(dir: &Path) -> Result<Pki, DemoError> {
+    pub(crate) fn load_or_create(dir: &Path) -> Result<Pki, DemoError> {
         let mut pki = Pki::paths(dir);
         let complete = [&pki.ca, &pki.ca_key, &pki.server_cert, &pki.server_key]
             .iter()
@@ -64,9 +64,9 @@ impl Pki {
     }
 
     /// A rustls server configuration (ring provider) with the server certificate.
-    pub fn server_config(&self) -> Result<rustls::ServerConfig, DemoError> {
+    pub(crate) fn server_config(&self) -> Result<rustls::ServerConfig, DemoError> {
         let certs = CertificateDer::pem_file_iter(&self.server_cert)
-            .and_then(|it| it.collect::<Result<Vec<_>, _>>())
+            .and_then(Iterator::collect::<Result<Vec<_>, _>>)
             .map_err(|e| DemoError::Pki(format!("{}: {e}", self.server_cert.display())))?;
         let key = PrivateKeyDer::from_pem_file(&self.server_key)
             .map_err(|e| DemoError::Pki(format!("{}: {e}", self.server_key.display())))?;
@@ -125,7 +125,7 @@ fn write(path: &Path, text: &str) -> Result<(), DemoError> {
 }
 
 /// Writes a secret readable by the owner only.
-pub fn write_private(path: &Path, text: &str) -> Result<(), DemoError> {
+pub(crate) fn write_private(path: &Path, text: &str) -> Result<(), DemoError> {
     use std::io::Write;
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);

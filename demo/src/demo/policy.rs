@@ -25,7 +25,7 @@ use super::store::{plain_name, valid_identity, SERVICE_PREFIX};
 
 /// Who a connection is, decided from its CONNECT.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Role {
+pub(crate) enum Role {
     /// No user name: may only activate, as the identity in its client id.
     Anonymous {
         /// The client id (the identity being activated).
@@ -42,7 +42,7 @@ pub enum Role {
 
 impl Role {
     /// A short description for logs and the banner.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         match self {
             Role::Anonymous { client_id } => format!("anonymous({client_id})"),
             Role::Device { identity } => format!("device({identity})"),
@@ -52,10 +52,10 @@ impl Role {
 }
 
 /// The prefix under which `$…` topics live inside rumqttd.
-pub const RESERVED_PREFIX: &str = "~$";
+pub(crate) const RESERVED_PREFIX: &str = "~$";
 
 /// A client's topic or filter as rumqttd stores it.
-pub fn to_broker(topic: &str) -> Cow<'_, str> {
+pub(crate) fn to_broker(topic: &str) -> Cow<'_, str> {
     if topic.starts_with('$') {
         Cow::Owned(format!("~{topic}"))
     } else {
@@ -64,7 +64,7 @@ pub fn to_broker(topic: &str) -> Cow<'_, str> {
 }
 
 /// A topic from rumqttd as clients see it.
-pub fn to_client(topic: &str) -> Cow<'_, str> {
+pub(crate) fn to_client(topic: &str) -> Cow<'_, str> {
     match topic.strip_prefix('~') {
         Some(rest) if rest.starts_with('$') => Cow::Borrowed(rest),
         _ => Cow::Borrowed(topic),
@@ -72,7 +72,7 @@ pub fn to_client(topic: &str) -> Cow<'_, str> {
 }
 
 /// Whether `role` may publish on `topic` (a topic name as the client sent it).
-pub fn may_publish(role: &Role, topic: &str) -> bool {
+pub(crate) fn may_publish(role: &Role, topic: &str) -> bool {
     if topic::validate_name(topic).is_err() || topic.starts_with(RESERVED_PREFIX) {
         return false;
     }
@@ -87,13 +87,13 @@ pub fn may_publish(role: &Role, topic: &str) -> bool {
 }
 
 /// The identity an activation request on `activate` names: its payload as UTF-8, trimmed.
-pub fn legacy_activation_identity(payload: &[u8]) -> Option<&str> {
+pub(crate) fn legacy_activation_identity(payload: &[u8]) -> Option<&str> {
     std::str::from_utf8(payload).ok().map(str::trim)
 }
 
 /// Whether `role` may publish `payload` on `topic`: [`may_publish`], and an anonymous client's
 /// request on `activate` names its own client id (no one uses up another identity's activation).
-pub fn may_publish_message(role: &Role, topic: &str, payload: &[u8]) -> bool {
+pub(crate) fn may_publish_message(role: &Role, topic: &str, payload: &[u8]) -> bool {
     if !may_publish(role, topic) {
         return false;
     }
@@ -115,7 +115,7 @@ const MAX_CLIENT_SUFFIX: usize = 32;
 /// * a device: its identity, or `<identity>-<suffix>` (one more connection, e.g. the web app's
 ///   `007-echo-host` and `007-device`), the suffix 1 to 32 identity characters;
 /// * the platform: any plain name of up to 64 characters, but not the services' ids.
-pub fn may_use_client_id(role: &Role, client_id: &str, clean_session: bool) -> bool {
+pub(crate) fn may_use_client_id(role: &Role, client_id: &str, clean_session: bool) -> bool {
     match role {
         Role::Anonymous { client_id: cid } => {
             cid == client_id && (valid_identity(client_id) || client_id.is_empty()) && clean_session
@@ -137,7 +137,7 @@ pub fn may_use_client_id(role: &Role, client_id: &str, clean_session: bool) -> b
 /// The client id rumqttd sees for `client_id` ([`may_use_client_id`] checked): the role's
 /// namespace, `~` separated (`~` is in no client's id; rumqttd refuses `/ + # $` in one), so
 /// equal client ids of different roles (or devices) are different sessions in the broker.
-pub fn broker_client_id(role: &Role, client_id: &str) -> String {
+pub(crate) fn broker_client_id(role: &Role, client_id: &str) -> String {
     match role {
         Role::Anonymous { .. } => format!("~anonymous~{client_id}"),
         Role::Device { identity } => format!("~device~{identity}~{client_id}"),
@@ -146,7 +146,7 @@ pub fn broker_client_id(role: &Role, client_id: &str) -> String {
 }
 
 /// Whether `role` may subscribe to `filter` (a filter as the client sent it).
-pub fn may_subscribe(role: &Role, filter: &str) -> bool {
+pub(crate) fn may_subscribe(role: &Role, filter: &str) -> bool {
     if topic::validate_filter(filter).is_err() || filter.starts_with(RESERVED_PREFIX) {
         return false;
     }

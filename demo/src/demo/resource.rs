@@ -39,10 +39,10 @@ use super::store::{valid_identity, Store};
 
 /// The packet id of the front's own SUBSCRIBEs. A client numbers its packets from 1, so this
 /// one is in use by the client only after 65,534 others are in flight.
-pub const HIDDEN_PID: u16 = u16::MAX;
+pub(crate) const HIDDEN_PID: u16 = u16::MAX;
 
 /// The device a token-only CONNECT (empty user name, token as password) logs in as.
-pub fn token_login(connect: &Connect<'_>, store: &Store) -> Option<String> {
+pub(crate) fn token_login(connect: &Connect<'_>, store: &Store) -> Option<String> {
     match (connect.username, connect.password) {
         (Some(""), Some(token)) if !token.is_empty() => store
             .identities()
@@ -54,7 +54,7 @@ pub fn token_login(connect: &Connect<'_>, store: &Store) -> Option<String> {
 
 /// The current API's state for one connection.
 #[derive(Debug)]
-pub struct CurrentApi {
+pub(crate) struct CurrentApi {
     role: Role,
     /// The identity an anonymous client with an empty client id provisions.
     bound: Option<String>,
@@ -116,7 +116,7 @@ fn collect(results: Vec<Result<Vec<u8>, Action>>, to: fn(Vec<u8>) -> Action) -> 
 impl CurrentApi {
     /// The layer for an admitted client, and the front's hidden SUBSCRIBEs to send to rumqttd
     /// right after its CONNECT.
-    pub fn new(role: Role, max_packet: usize) -> (CurrentApi, Vec<Action>) {
+    pub(crate) fn new(role: Role, max_packet: usize) -> (CurrentApi, Vec<Action>) {
         let filter = match &role {
             Role::Device { identity } => Some(format!("~$resource/{identity}/#")),
             Role::Anonymous { client_id } if valid_identity(client_id) => {
@@ -141,7 +141,7 @@ impl CurrentApi {
     }
 
     /// A frame from the client: `Some` when this layer handled it, `None` for the guard.
-    pub fn on_client(&mut self, frame: &[u8]) -> Option<Vec<Action>> {
+    pub(crate) fn on_client(&mut self, frame: &[u8]) -> Option<Vec<Action>> {
         let packet = match codec::decode_any(frame, self.max_packet) {
             Ok(Some((packet, used))) if used == frame.len() => packet,
             _ => return None, // the guard reports it
@@ -295,7 +295,7 @@ impl CurrentApi {
     }
 
     /// A frame from rumqttd: `Some` when this layer handled it, `None` for the guard.
-    pub fn on_broker(&mut self, frame: &[u8]) -> Option<Vec<Action>> {
+    pub(crate) fn on_broker(&mut self, frame: &[u8]) -> Option<Vec<Action>> {
         let packet = match codec::decode(frame, self.max_packet) {
             Ok(Some((packet, used))) if used == frame.len() => packet,
             _ => return None,
@@ -345,7 +345,7 @@ impl CurrentApi {
 
 /// The `(alias, value)` pairs of a `$resource.batch` body; a string value as its text, any
 /// other JSON value as written.
-pub fn parse_batch(body: &[u8]) -> Result<Vec<(String, String)>, String> {
+pub(crate) fn parse_batch(body: &[u8]) -> Result<Vec<(String, String)>, String> {
     let json: serde_json::Value = serde_json::from_slice(body).map_err(|e| e.to_string())?;
     let entries = json.as_array().ok_or("not a JSON array")?;
     let mut values = Vec::new();

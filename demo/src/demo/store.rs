@@ -14,7 +14,7 @@ use super::pki::write_private;
 use super::DemoError;
 
 /// The user name that logs in as the platform side.
-pub const PLATFORM_USER: &str = "platform";
+pub(crate) const PLATFORM_USER: &str = "platform";
 
 const SALT_LEN: usize = 16;
 /// Bytes of randomness in a password: 20 bytes, 40 hex characters (like Murano's tokens).
@@ -24,13 +24,13 @@ const PASSWORD_BYTES: usize = 20;
 /// own `activate/#`, every later device's password) and the platform user.
 const RESERVED_IDENTITIES: &[&str] = &["activate", PLATFORM_USER];
 /// The prefix of the services' ids (`demo-activation`, `demo-front`): no client may use one.
-pub const SERVICE_PREFIX: &str = "demo-";
+pub(crate) const SERVICE_PREFIX: &str = "demo-";
 /// The prefix of the platform's client ids (`platform-portal`, `platform-writer-<pid>`).
 const PLATFORM_PREFIX: &str = "platform-";
 
 /// Whether `name` is 1 to `max` of `A-Z a-z 0-9 - _ . :`: no `/`, `+`, `#`, `$`, space or NUL,
 /// so it is one topic level without wildcards, and a client id rumqttd accepts.
-pub fn plain_name(name: &str, max: usize) -> bool {
+pub(crate) fn plain_name(name: &str, max: usize) -> bool {
     (1..=max).contains(&name.len())
         && name
             .bytes()
@@ -38,7 +38,7 @@ pub fn plain_name(name: &str, max: usize) -> bool {
 }
 
 /// Whether `name` is kept for the demo itself: `activate`, the platform's names, the services'.
-pub fn reserved_name(name: &str) -> bool {
+pub(crate) fn reserved_name(name: &str) -> bool {
     RESERVED_IDENTITIES.contains(&name)
         || name.starts_with(SERVICE_PREFIX)
         || name.starts_with(PLATFORM_PREFIX)
@@ -47,12 +47,12 @@ pub fn reserved_name(name: &str) -> bool {
 /// Whether `id` can be a device identity: a [`plain_name`] of up to 64 characters, not
 /// [`reserved_name`]. So `activate/<id>` and `<id>/#` never hold a wildcard or another level, and
 /// no device owns a service's topics or client id.
-pub fn valid_identity(id: &str) -> bool {
+pub(crate) fn valid_identity(id: &str) -> bool {
     plain_name(id, 64) && !reserved_name(id)
 }
 
 /// `len` random bytes as lowercase hex.
-pub fn random_hex(rng: &SystemRandom, len: usize) -> Result<String, DemoError> {
+pub(crate) fn random_hex(rng: &SystemRandom, len: usize) -> Result<String, DemoError> {
     let mut bytes = vec![0u8; len];
     rng.fill(&mut bytes).map_err(|_| DemoError::Random)?;
     Ok(hex(&bytes))
@@ -99,7 +99,7 @@ struct Entry {
 
 /// The device registry (shared by the activation service and the TLS front).
 #[derive(Debug)]
-pub struct Store {
+pub(crate) struct Store {
     path: PathBuf,
     devices: BTreeMap<String, Entry>,
     rng: SystemRandom,
@@ -107,7 +107,7 @@ pub struct Store {
 
 /// What [`Store::activate`] did.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Activation {
+pub(crate) enum Activation {
     /// A new identity: here is its password (shown once).
     Activated(String),
     /// Already activated: Murano stays silent.
@@ -119,7 +119,7 @@ pub enum Activation {
 impl Store {
     /// Loads `devices.txt` from `dir` (absent: no devices). Malformed lines are skipped with a
     /// warning rather than refusing to start.
-    pub fn load(dir: &Path) -> Result<Store, DemoError> {
+    pub(crate) fn load(dir: &Path) -> Result<Store, DemoError> {
         let path = dir.join("devices.txt");
         let mut devices = BTreeMap::new();
         match std::fs::read_to_string(&path) {
@@ -138,7 +138,7 @@ impl Store {
                             devices.insert(id.to_string(), Entry { salt, hash });
                         }
                         None => {
-                            tracing::warn!(file = %path.display(), line = n + 1, "skipping malformed line")
+                            tracing::warn!(file = %path.display(), line = n + 1, "skipping malformed line");
                         }
                     }
                 }
@@ -154,13 +154,13 @@ impl Store {
     }
 
     /// Activated identities, sorted.
-    pub fn identities(&self) -> impl Iterator<Item = &str> {
+    pub(crate) fn identities(&self) -> impl Iterator<Item = &str> {
         self.devices.keys().map(String::as_str)
     }
 
     /// Activates `identity` once: a new random 40-hex-character password, stored as a salted
     /// hash and saved before it is returned.
-    pub fn activate(&mut self, identity: &str) -> Result<Activation, DemoError> {
+    pub(crate) fn activate(&mut self, identity: &str) -> Result<Activation, DemoError> {
         if !valid_identity(identity) {
             return Ok(Activation::Invalid);
         }
@@ -181,7 +181,7 @@ impl Store {
     }
 
     /// Whether `password` is the password of the activated `identity`.
-    pub fn check(&self, identity: &str, password: &[u8]) -> bool {
+    pub(crate) fn check(&self, identity: &str, password: &[u8]) -> bool {
         match self.devices.get(identity) {
             Some(entry) => same(&digest(&entry.salt, password), &entry.hash),
             None => false,
@@ -204,7 +204,7 @@ impl Store {
 }
 
 /// The platform password from `platform.txt`, generated (40 hex characters) on first use.
-pub fn platform_password(dir: &Path) -> Result<String, DemoError> {
+pub(crate) fn platform_password(dir: &Path) -> Result<String, DemoError> {
     let path = dir.join("platform.txt");
     match std::fs::read_to_string(&path) {
         Ok(text) if !text.trim().is_empty() => return Ok(text.trim().to_string()),
@@ -218,7 +218,7 @@ pub fn platform_password(dir: &Path) -> Result<String, DemoError> {
 }
 
 /// Constant-time comparison of a presented password with the expected one.
-pub fn password_matches(expected: &str, presented: &[u8]) -> bool {
+pub(crate) fn password_matches(expected: &str, presented: &[u8]) -> bool {
     same(expected.as_bytes(), presented)
 }
 

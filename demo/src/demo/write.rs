@@ -17,7 +17,7 @@ use super::{state_file, DemoError};
 
 /// Options of `demo-write`.
 #[derive(Debug, Clone)]
-pub struct WriteOptions {
+pub(crate) struct WriteOptions {
     /// The running demo's data directory.
     pub data_dir: PathBuf,
     /// The device identity.
@@ -37,7 +37,7 @@ fn io(path: PathBuf) -> impl FnOnce(std::io::Error) -> DemoError {
 }
 
 /// Publishes the value; `Ok` once acknowledged.
-pub async fn run(options: WriteOptions) -> Result<(), DemoError> {
+pub(crate) async fn run(options: WriteOptions) -> Result<(), DemoError> {
     if !valid_identity(&options.identity) {
         return Err(DemoError::Usage(format!(
             "--identity {:?}: not a device identity",

@@ -8,7 +8,7 @@ use super::page::Page;
 
 /// The connection as the status line shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub enum Status {
+pub(crate) enum Status {
     #[default]
     Idle,
     Connecting {
@@ -36,7 +36,7 @@ pub enum Status {
 
 impl Status {
     /// A stable key for `data-state`.
-    pub fn key(&self) -> &'static str {
+    pub(crate) fn key(&self) -> &'static str {
         match self {
             Status::Idle => "idle",
             Status::Connecting { .. } => "connecting",
@@ -48,7 +48,7 @@ impl Status {
         }
     }
 
-    pub fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         match self {
             Status::Idle => "Not connected".into(),
             Status::Connecting { attempt: 0 } => "Connecting…".into(),
@@ -84,7 +84,7 @@ fn hint(code: &str) -> &'static str {
 /// The tab's part in a connection shared by the tabs of one identity. Parsed once from the
 /// browser crate's role (`runtime.rs`); a tab that shares nothing has none.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TabRole {
+pub(crate) enum TabRole {
     /// This tab holds the connection.
     Leader,
     /// Another tab holds it and this one goes through it.
@@ -93,7 +93,7 @@ pub enum TabRole {
 
 impl TabRole {
     /// A stable key for `data-role`.
-    pub fn key(self) -> &'static str {
+    pub(crate) fn key(self) -> &'static str {
         match self {
             TabRole::Leader => "leader",
             TabRole::Follower => "follower",
@@ -103,7 +103,7 @@ impl TabRole {
 
 /// The connection of this tab.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Conn {
+pub(crate) struct Conn {
     /// Generation of the current client; events of other generations are ignored.
     pub generation: u64,
     /// The page the current client runs for (`None`: no client).
@@ -115,7 +115,7 @@ pub struct Conn {
 
 impl Conn {
     /// The page the client of `generation` runs for, if it is the current one.
-    pub fn current(&self, generation: u64) -> Option<Page> {
+    pub(crate) fn current(&self, generation: u64) -> Option<Page> {
         (generation == self.generation)
             .then_some(self.purpose)
             .flatten()
@@ -124,7 +124,7 @@ impl Conn {
 
 /// What the runtime tells the reducer about the tab's client, the time already attached.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Report {
+pub(crate) enum Report {
     /// A client for `purpose` opened under `generation`.
     Started { generation: u64, purpose: Page },
     /// The user stopped the connection; later events of it are ignored.

@@ -3,16 +3,16 @@
 use super::shared::Shared;
 
 /// Most log entries kept (older ones are dropped first).
-pub const LOG_CAP: usize = 500;
+pub(crate) const LOG_CAP: usize = 500;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Dir {
+pub(crate) enum Dir {
     In,
     Out,
 }
 
 impl Dir {
-    pub fn arrow(self) -> &'static str {
+    pub(crate) fn arrow(self) -> &'static str {
         match self {
             Dir::In => "in",
             Dir::Out => "out",
@@ -22,7 +22,7 @@ impl Dir {
 
 /// A message to log, as the reducer receives it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Row {
+pub(crate) struct Row {
     pub at_ms: u64,
     pub dir: Dir,
     pub topic: String,
@@ -33,7 +33,7 @@ pub struct Row {
 
 /// A logged message. Not `Clone` on purpose: the log is shared, never copied.
 #[derive(Debug, PartialEq, Eq)]
-pub struct LogEntry {
+pub(crate) struct LogEntry {
     pub id: u64,
     pub at_ms: u64,
     pub dir: Dir,
@@ -46,7 +46,7 @@ pub struct LogEntry {
 /// A capped message log that can be paused: while paused, new entries wait (also capped) and
 /// join the log on resume, so the view stays still while the user reads.
 #[derive(Debug, Default)]
-pub struct LogRows {
+pub(crate) struct LogRows {
     pub entries: std::collections::VecDeque<LogEntry>,
     pub held: std::collections::VecDeque<LogEntry>,
     pub paused: bool,
@@ -56,17 +56,17 @@ pub struct LogRows {
 }
 
 /// The log as pages hold it: shared and changed in place (see [`Shared`]).
-pub type Log = Shared<LogRows>;
+pub(crate) type Log = Shared<LogRows>;
 
 /// What the user does to a log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LogAction {
+pub(crate) enum LogAction {
     TogglePause,
     Clear,
 }
 
 impl LogRows {
-    pub fn push(&mut self, row: Row) {
+    pub(crate) fn push(&mut self, row: Row) {
         let entry = LogEntry {
             id: self.next_id,
             at_ms: row.at_ms,
@@ -89,7 +89,7 @@ impl LogRows {
         }
     }
 
-    pub fn set_paused(&mut self, paused: bool) {
+    pub(crate) fn set_paused(&mut self, paused: bool) {
         self.paused = paused;
         if !paused {
             let held = std::mem::take(&mut self.held);
@@ -103,12 +103,12 @@ impl LogRows {
         }
     }
 
-    pub fn clear(&mut self) {
+    pub(crate) fn clear(&mut self) {
         self.entries.clear();
         self.held.clear();
     }
 
-    pub fn apply(&mut self, action: LogAction) {
+    pub(crate) fn apply(&mut self, action: LogAction) {
         match action {
             LogAction::TogglePause => self.set_paused(!self.paused),
             LogAction::Clear => self.clear(),

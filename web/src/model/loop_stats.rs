@@ -5,10 +5,10 @@ use std::collections::VecDeque;
 use super::log::Dir;
 
 /// Entries shown in the "last messages" lists of the echo host and the device.
-pub const LAST_CAP: usize = 10;
+pub(crate) const LAST_CAP: usize = 10;
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct LoopStats {
+pub(crate) struct LoopStats {
     pub running: bool,
     pub received: u64,
     pub sent: u64,
@@ -19,7 +19,7 @@ pub struct LoopStats {
 }
 
 impl LoopStats {
-    pub fn note(&mut self, dir: Dir, payload: &[u8]) {
+    pub(crate) fn note(&mut self, dir: Dir, payload: &[u8]) {
         match dir {
             Dir::In => self.received += 1,
             Dir::Out => self.sent += 1,
@@ -29,7 +29,7 @@ impl LoopStats {
         self.last.truncate(LAST_CAP);
     }
 
-    pub fn error(&mut self, reason: String) {
+    pub(crate) fn error(&mut self, reason: String) {
         self.errors += 1;
         self.last_error = Some(reason);
     }

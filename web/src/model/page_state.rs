@@ -11,7 +11,7 @@ use super::settings::Settings;
 use crate::format::PayloadFormat;
 
 /// What a page's reducer may change besides its own state.
-pub struct Around<'a> {
+pub(crate) struct Around<'a> {
     /// Copied on write (`Rc::make_mut`) only by the reducer that changes it.
     pub settings: &'a mut Rc<Settings>,
     /// The page shown.
@@ -20,7 +20,7 @@ pub struct Around<'a> {
 
 /// What the tab's connection tells the page it runs for. Every hook defaults to nothing: a page
 /// implements those it cares about.
-pub trait Hooks {
+pub(crate) trait Hooks {
     /// A connection for this page began (counters, charts start over).
     fn started(&mut self, _settings: &Settings) {}
 
@@ -40,7 +40,7 @@ pub trait Hooks {
 }
 
 /// A page's state and its reducer: the page's edits and its flow's outputs come in as `Action`.
-pub trait PageState: Hooks + Default + Clone + PartialEq + Debug + 'static {
+pub(crate) trait PageState: Hooks + Default + Clone + PartialEq + Debug + 'static {
     type Action: Clone + PartialEq + Debug + 'static;
 
     fn reduce(&mut self, action: Self::Action, around: &mut Around<'_>);
@@ -54,7 +54,7 @@ pub trait PageState: Hooks + Default + Clone + PartialEq + Debug + 'static {
 
 /// What every page's view gets besides its own state.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Env {
+pub(crate) struct Env {
     pub settings: Rc<Settings>,
     /// The page the tab's connection runs for, if any.
     pub purpose: Option<Page>,
@@ -66,7 +66,7 @@ pub struct Env {
 
 impl Env {
     /// Whether the tab's connection is `page`'s.
-    pub fn runs(&self, page: Page) -> bool {
+    pub(crate) fn runs(&self, page: Page) -> bool {
         self.purpose == Some(page)
     }
 }

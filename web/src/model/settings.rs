@@ -7,7 +7,7 @@ use crate::format;
 
 /// A text input of the connection panel.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Field {
+pub(crate) enum Field {
     Url,
     Route,
     Product,
@@ -19,7 +19,7 @@ pub enum Field {
 
 /// Where to connect and as whom (the connection panel).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Settings {
+pub(crate) struct Settings {
     pub url: String,
     pub route: String,
     pub product: String,
@@ -39,7 +39,7 @@ pub struct Settings {
 
 /// What the user (or an activation) does to the settings.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Action {
+pub(crate) enum Action {
     Set(Field, String),
     Remember(bool),
     /// Forget the remembered credentials (the app clears the storage).
@@ -49,11 +49,11 @@ pub enum Action {
 }
 
 impl Settings {
-    pub fn endpoint(&self) -> Result<String, String> {
+    pub(crate) fn endpoint(&self) -> Result<String, String> {
         format::endpoint(&self.url, &self.route, &self.product)
     }
 
-    pub fn client_id_for(&self, page: Page) -> String {
+    pub(crate) fn client_id_for(&self, page: Page) -> String {
         match self.client_id.trim() {
             "" => self.default_client_id(page),
             id => id.to_string(),
@@ -61,11 +61,11 @@ impl Settings {
     }
 
     /// The client id used when the field is empty: the identity plus the page's suffix.
-    pub fn default_client_id(&self, page: Page) -> String {
+    pub(crate) fn default_client_id(&self, page: Page) -> String {
         format!("{}{}", self.identity.trim(), page.client_suffix())
     }
 
-    pub fn reduce(&mut self, action: Action) {
+    pub(crate) fn reduce(&mut self, action: Action) {
         match action {
             Action::Set(field, value) => self.set(field, value),
             Action::Remember(remember) => self.remember = remember,
@@ -77,7 +77,7 @@ impl Settings {
 
     /// Takes an activation's credentials and the API and log-in style it used. An empty user
     /// name (the token-only style) keeps the identity typed.
-    pub fn take_credentials(&mut self, c: Credentials, api: ConsoleMode, login: LoginStyle) {
+    pub(crate) fn take_credentials(&mut self, c: Credentials, api: ConsoleMode, login: LoginStyle) {
         if !c.username.is_empty() {
             self.identity = c.username.clone();
         }

@@ -10,7 +10,7 @@ use std::cell::{Ref, RefCell};
 use std::rc::Rc;
 
 #[derive(Debug, Default)]
-pub struct Shared<T> {
+pub(crate) struct Shared<T> {
     cell: Rc<RefCell<T>>,
     version: u64,
 }
@@ -34,24 +34,24 @@ impl<T> PartialEq for Shared<T> {
 impl<T> Shared<T> {
     /// Views borrow only while rendering and the reducer only inside a dispatch, and yew does
     /// not run the two at once, so a borrow never meets `update`.
-    pub fn borrow(&self) -> Ref<'_, T> {
+    pub(crate) fn borrow(&self) -> Ref<'_, T> {
         self.cell.borrow()
     }
 
     /// Changes the value in place and counts a new version.
-    pub fn update<R>(&mut self, change: impl FnOnce(&mut T) -> R) -> R {
+    pub(crate) fn update<R>(&mut self, change: impl FnOnce(&mut T) -> R) -> R {
         self.version += 1;
         change(&mut self.cell.borrow_mut())
     }
 
     #[cfg(test)]
-    pub fn version(&self) -> u64 {
+    pub(crate) fn version(&self) -> u64 {
         self.version
     }
 
     /// Whether both hold the very same value (not a copy).
     #[cfg(test)]
-    pub fn same_value(&self, other: &Self) -> bool {
+    pub(crate) fn same_value(&self, other: &Self) -> bool {
         Rc::ptr_eq(&self.cell, &other.cell)
     }
 }

@@ -5,25 +5,25 @@
 /// `Variant => module,` per page; `module` is the page's folder.
 macro_rules! pages {
     ($($variant:ident => $module:ident,)+) => {
-        $(pub mod $module;)+
+        $(pub(crate) mod $module;)+
 
         use std::rc::Rc;
 
         use crate::model::{Around, Hooks, Page, PageState};
 
         /// Every page, in the order of the navigation bar.
-        pub const ALL: &[Page] = &[$($module::PAGE),+];
+        pub(crate) const ALL: &[Page] = &[$($module::PAGE),+];
 
         /// The page of a hash route; anything unknown: the first page.
-        pub fn route(hash: &str) -> Page {
+        pub(crate) fn route(hash: &str) -> Page {
             Page::from_hash(hash, ALL).unwrap_or(ALL[0])
         }
 
         /// Every page's state. Each sits behind an `Rc`: an action copies only the page it
         /// changes, and two snapshots compare by pointer.
         #[derive(Debug, Clone, Default)]
-        pub struct Pages {
-            $(pub $module: Rc<$module::State>,)+
+        pub(crate) struct Pages {
+            $(pub(crate) $module: Rc<$module::State>,)+
         }
 
         impl PartialEq for Pages {
@@ -34,7 +34,7 @@ macro_rules! pages {
 
         /// An action of one page.
         #[derive(Debug, Clone, PartialEq)]
-        pub enum PageAction {
+        pub(crate) enum PageAction {
             $($variant($module::Action),)+
         }
 
@@ -46,7 +46,7 @@ macro_rules! pages {
 
         impl PageAction {
             /// The page this action is for.
-            pub fn page(&self) -> Page {
+            pub(crate) fn page(&self) -> Page {
                 match self {
                     $(PageAction::$variant(_) => $module::PAGE,)+
                 }
@@ -54,7 +54,7 @@ macro_rules! pages {
         }
 
         impl Pages {
-            pub fn reduce(&mut self, action: PageAction, around: &mut Around<'_>) {
+            pub(crate) fn reduce(&mut self, action: PageAction, around: &mut Around<'_>) {
                 match action {
                     $(PageAction::$variant(a) => {
                         if !self.$module.ignores(&a) {
@@ -65,7 +65,7 @@ macro_rules! pages {
             }
 
             /// The hooks of `page`, which is copied on write.
-            pub fn hooks(&mut self, page: Page) -> Option<&mut dyn Hooks> {
+            pub(crate) fn hooks(&mut self, page: Page) -> Option<&mut dyn Hooks> {
                 $(if page == $module::PAGE {
                     let state: &mut $module::State = Rc::make_mut(&mut self.$module);
                     return Some(state);
@@ -74,7 +74,7 @@ macro_rules! pages {
             }
 
             /// Whether `page` reports a refused subscription (see [`Hooks`]).
-            pub fn reports_refused_subscriptions(&self, page: Page) -> bool {
+            pub(crate) fn reports_refused_subscriptions(&self, page: Page) -> bool {
                 $(if page == $module::PAGE {
                     return self.$module.reports_refused_subscriptions();
                 })+
@@ -97,19 +97,19 @@ macro_rules! pages {
 
             /// A command of one page.
             #[derive(Debug, Clone, Copy, PartialEq)]
-            pub enum PageOp {
+            pub(crate) enum PageOp {
                 $($variant($module::Op),)+
             }
 
             /// Each page's callbacks (its actions, its commands), made once by the app so that
             /// a page renders only when its own props change.
             #[derive(Clone, PartialEq)]
-            pub struct Handles {
+            pub(crate) struct Handles {
                 $($module: (Callback<$module::Action>, Callback<$module::Op>),)+
             }
 
             impl Handles {
-                pub fn new(act: &Callback<PageAction>, run: &Callback<PageOp>) -> Self {
+                pub(crate) fn new(act: &Callback<PageAction>, run: &Callback<PageOp>) -> Self {
                     Self {
                         $($module: (act.reform(PageAction::$variant), run.reform(PageOp::$variant)),)+
                     }
@@ -117,7 +117,7 @@ macro_rules! pages {
             }
 
             /// The view of `page`.
-            pub fn view(page: Page, pages: &Pages, env: &Env, handles: &Handles) -> Html {
+            pub(crate) fn view(page: Page, pages: &Pages, env: &Env, handles: &Handles) -> Html {
                 $(if page == $module::PAGE {
                     let (act, run) = handles.$module.clone();
                     let state = pages.$module.clone();
@@ -128,7 +128,7 @@ macro_rules! pages {
 
             /// Carries out a page's command; `output` takes what its flow reports, with the
             /// generation of the client it came from.
-            pub fn run(
+            pub(crate) fn run(
                 op: PageOp,
                 pages: &Pages,
                 settings: &Settings,

@@ -23,7 +23,7 @@ use crate::model::{Around, Common, Conn, Dir, Hooks, Page, Report, Row, Settings
 use crate::pages::{PageAction, Pages};
 
 #[derive(Debug, Clone)]
-pub struct State {
+pub(crate) struct State {
     pub page: Page,
     pub settings: Rc<Settings>,
     pub conn: Rc<Conn>,
@@ -51,7 +51,7 @@ impl PartialEq for State {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub enum Action {
+pub(crate) enum Action {
     Common(Common),
     /// An edit on a page (its fields, its log), whatever runs.
     Page(PageAction),
@@ -81,7 +81,7 @@ impl From<Report> for Action {
 
 impl State {
     /// The initial state: bridge URL from the page, page from the hash, remembered credentials.
-    pub fn new(
+    pub(crate) fn new(
         url: String,
         page: Page,
         remembered: Option<Credentials>,
@@ -109,7 +109,7 @@ impl State {
     }
 
     /// The reducer: routes each action to the part it changes and copies only that part.
-    pub fn apply(mut self, action: Action) -> Self {
+    pub(crate) fn apply(mut self, action: Action) -> Self {
         match action {
             Action::Common(Common::Navigate(page)) => self.page = page,
             Action::Common(Common::Settings(a)) => Rc::make_mut(&mut self.settings).reduce(a),
@@ -270,6 +270,6 @@ impl State {
 }
 
 #[cfg(test)]
-pub mod test_support;
+pub(crate) mod test_support;
 #[cfg(test)]
 mod tests;

@@ -9,22 +9,22 @@ use crate::model::settings::Field;
 use crate::model::{Common, Dir, Page, Report, Row};
 use crate::pages::PageAction;
 
-pub fn run(state: State, actions: impl IntoIterator<Item = Action>) -> State {
+pub(crate) fn run(state: State, actions: impl IntoIterator<Item = Action>) -> State {
     actions.into_iter().fold(state, State::apply)
 }
 
-pub fn started(purpose: Page) -> State {
+pub(crate) fn started(purpose: Page) -> State {
     let state = State::new("ws://127.0.0.1:9/mqtt".into(), purpose, None, 0);
     run(state, [set(Field::Identity, "007"), start(1, purpose)])
 }
 
 /// A connection panel field typed.
-pub fn set(field: Field, value: &str) -> Action {
+pub(crate) fn set(field: Field, value: &str) -> Action {
     Common::Settings(SettingsAction::Set(field, value.into())).into()
 }
 
 /// The runtime opened a client for `purpose`.
-pub fn start(generation: u64, purpose: Page) -> Action {
+pub(crate) fn start(generation: u64, purpose: Page) -> Action {
     Report::Started {
         generation,
         purpose,
@@ -33,12 +33,12 @@ pub fn start(generation: u64, purpose: Page) -> Action {
 }
 
 /// An edit on a page.
-pub fn edit(action: impl Into<PageAction>) -> Action {
+pub(crate) fn edit(action: impl Into<PageAction>) -> Action {
     Action::Page(action.into())
 }
 
 /// An output of the flow of the client of `generation`.
-pub fn flow(generation: u64, action: impl Into<PageAction>) -> Action {
+pub(crate) fn flow(generation: u64, action: impl Into<PageAction>) -> Action {
     Action::Flow {
         generation,
         action: action.into(),
@@ -46,7 +46,7 @@ pub fn flow(generation: u64, action: impl Into<PageAction>) -> Action {
 }
 
 /// A publish of the client of generation 1.
-pub fn sent(at_ms: u64, topic: &str, payload: &str, qos: u8) -> Action {
+pub(crate) fn sent(at_ms: u64, topic: &str, payload: &str, qos: u8) -> Action {
     Report::Sent {
         generation: 1,
         row: Row {
@@ -61,7 +61,7 @@ pub fn sent(at_ms: u64, topic: &str, payload: &str, qos: u8) -> Action {
     .into()
 }
 
-pub fn message(topic: &str, payload: &str) -> Event {
+pub(crate) fn message(topic: &str, payload: &str) -> Event {
     Event::Message(Message {
         topic: topic.into(),
         payload: payload.as_bytes().to_vec(),
@@ -71,7 +71,7 @@ pub fn message(topic: &str, payload: &str) -> Event {
     })
 }
 
-pub fn ev(event: Event) -> Action {
+pub(crate) fn ev(event: Event) -> Action {
     Report::Event {
         generation: 1,
         at_ms: 1_000,
@@ -80,7 +80,7 @@ pub fn ev(event: Event) -> Action {
     .into()
 }
 
-pub fn creds() -> Credentials {
+pub(crate) fn creds() -> Credentials {
     Credentials {
         username: "007".into(),
         password: "b7b34f55e948b94841820ea50868a2490632d78f".into(),

@@ -146,7 +146,7 @@ fn wire_of(mut d: &[u8]) -> Vec<u8> {
     w
 }
 
-pub fn run(data: &[u8]) {
+pub(crate) fn run(data: &[u8]) {
     let (Some(&p), Some(&s)) = (data.first(), data.get(1)) else {
         return;
     };

@@ -58,7 +58,7 @@ fn handed_out(stream: &[u8], max: usize, piece: usize) -> usize {
     }
 }
 
-pub fn run(data: &[u8]) {
+pub(crate) fn run(data: &[u8]) {
     let (Some(&m), Some(&b)) = (data.first(), data.get(1)) else {
         return;
     };

@@ -120,7 +120,7 @@ fn check_origin(config: &Config, router: &Router, origin: &str) {
     }
 }
 
-pub fn run(data: &[u8]) {
+pub(crate) fn run(data: &[u8]) {
     let mut parts = data.split(|&b| b == 0);
     let text = String::from_utf8_lossy(parts.next().unwrap_or(&[]));
     let head = parts.next().map(head_of);

@@ -58,5 +58,5 @@ where
         Ok(StaticResult::BadPath) => Refusal::new(400, "bad path"),
         Err(_) => Refusal::new(500, "internal error"),
     };
-    refuse(s, refusal, metrics).await
+    refuse(s, refusal, metrics).await;
 }

@@ -127,8 +127,11 @@ pub(super) struct BufferedGuard<'a> {
 
 impl BufferedGuard<'_> {
     fn set(&mut self, now: usize) {
-        let delta = now as i64 - self.held as i64;
-        self.metrics.buffered_bytes.inc_by(delta);
+        // A session's buffer is bounded by the packet limit, far below i64::MAX.
+        let signed = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
+        self.metrics
+            .buffered_bytes
+            .inc_by(signed(now) - signed(self.held));
         self.held = now;
     }
 }

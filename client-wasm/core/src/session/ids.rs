@@ -4,7 +4,7 @@
 /// A set of packet identifiers as a bitset (8 KiB at most): cheaper than a tree, and no tree
 /// code in the wasm binary.
 #[derive(Debug, Default, Clone)]
-pub struct PidSet {
+pub(super) struct PidSet {
     words: Vec<u64>,
     len: usize,
 }
@@ -21,7 +21,7 @@ impl PidSet {
     }
 
     /// Adds `pid`; false if it was already there.
-    pub fn insert(&mut self, pid: u16) -> bool {
+    pub(super) fn insert(&mut self, pid: u16) -> bool {
         let (word, bit) = Self::slot(pid);
         if self.words.len() <= word {
             self.words.resize(word + 1, 0);
@@ -33,7 +33,7 @@ impl PidSet {
     }
 
     /// Removes `pid`; false if it was not there.
-    pub fn remove(&mut self, pid: u16) -> bool {
+    pub(super) fn remove(&mut self, pid: u16) -> bool {
         let (word, bit) = Self::slot(pid);
         if let Some(w) = self.words.get_mut(word) {
             if *w & bit != 0 {
@@ -46,7 +46,7 @@ impl PidSet {
     }
 
     /// The identifiers in the set, ascending.
-    pub fn iter(&self) -> impl Iterator<Item = u16> + '_ {
+    pub(super) fn iter(&self) -> impl Iterator<Item = u16> + '_ {
         self.words.iter().enumerate().flat_map(|(word, bits)| {
             (0..64u16)
                 .filter(move |bit| bits & (1u64 << bit) != 0)
@@ -54,11 +54,11 @@ impl PidSet {
         })
     }
 
-    pub fn len(&self) -> usize {
+    pub(super) fn len(&self) -> usize {
         self.len
     }
 
-    pub fn clear(&mut self) {
+    pub(super) fn clear(&mut self) {
         self.words.clear();
         self.len = 0;
     }
@@ -66,7 +66,7 @@ impl PidSet {
 
 /// Packet identifiers in use (publishes, subscribes, unsubscribes), never handed out twice.
 #[derive(Debug, Default)]
-pub struct PacketIds {
+pub(super) struct PacketIds {
     next: u16,
     used: PidSet,
 }
@@ -74,7 +74,7 @@ pub struct PacketIds {
 impl PacketIds {
     /// The next free identifier after the last one handed out, or `None` if all 65535 are used.
     #[must_use = "an allocated id is in use until released"]
-    pub fn allocate(&mut self) -> Option<u16> {
+    pub(super) fn allocate(&mut self) -> Option<u16> {
         if !self.has_free() {
             return None;
         }
@@ -90,7 +90,7 @@ impl PacketIds {
     /// Marks `pid` as in use (a restored publish); false if it is 0 or already taken. New ids
     /// continue after the highest reserved one, so an id freed since (whose late duplicate ack
     /// may still be on the wire) is not handed out again before the others have been.
-    pub fn reserve(&mut self, pid: u16) -> bool {
+    pub(super) fn reserve(&mut self, pid: u16) -> bool {
         let fresh = pid != 0 && self.used.insert(pid);
         if fresh {
             self.next = self.next.max(pid);
@@ -98,12 +98,12 @@ impl PacketIds {
         fresh
     }
 
-    pub fn release(&mut self, pid: u16) {
+    pub(super) fn release(&mut self, pid: u16) {
         self.used.remove(pid);
     }
 
     /// Whether `allocate` would find an identifier.
-    pub fn has_free(&self) -> bool {
+    pub(super) fn has_free(&self) -> bool {
         self.used.len() < usize::from(u16::MAX)
     }
 }

@@ -196,7 +196,7 @@ impl Session {
             topic::validate_filter(filter)?;
         }
         self.requests.forget(filters);
-        let list = filters.iter().map(|f| f.to_string()).collect();
+        let list = filters.iter().map(ToString::to_string).collect();
         Ok(self.request(now, RequestKind::Unsubscribe(list)))
     }
 

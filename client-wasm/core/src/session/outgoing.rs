@@ -8,7 +8,7 @@ use crate::QoS;
 
 /// A publish as the user asked for it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OutMessage {
+pub(super) struct OutMessage {
     pub topic: String,
     pub payload: Vec<u8>,
     pub qos: QoS,
@@ -17,7 +17,7 @@ pub struct OutMessage {
 
 /// Whether a PUBLISH of `topic` with `payload_len` bytes fits MQTT's remaining length (the
 /// topic's length prefix and a packet id included).
-pub fn fits_one_packet(topic: &str, payload_len: usize) -> bool {
+pub(super) fn fits_one_packet(topic: &str, payload_len: usize) -> bool {
     /// The topic's two-byte length prefix and the two-byte packet id (§3.3.2).
     const HEADER_FIELDS: usize = 2 + 2;
     topic.len() + payload_len + HEADER_FIELDS <= crate::wire::frame::MAX_REMAINING_LENGTH
@@ -25,7 +25,7 @@ pub fn fits_one_packet(topic: &str, payload_len: usize) -> bool {
 
 /// Where a QoS 1/2 publish is in its acknowledgement flow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Awaiting {
+pub(super) enum Awaiting {
     /// QoS 1: PUBLISH sent, PUBACK awaited.
     Puback,
     /// QoS 2: PUBLISH sent, PUBREC awaited.
@@ -36,7 +36,7 @@ pub enum Awaiting {
 
 /// A QoS 1/2 publish sent and not yet completed.
 #[derive(Debug, Clone)]
-pub struct InFlight {
+pub(super) struct InFlight {
     /// Send order across both stages (resends and snapshots keep it, [MQTT-4.6.0-1]).
     seq: u64,
     pub id: PublishId,
@@ -65,7 +65,7 @@ pub struct PendingPublish {
 /// (§4.6), so an ack is for the front of its list: constant time whatever the window (up to
 /// 65,535), where one list would be scanned past every released message for each PUBREC.
 #[derive(Debug, Default)]
-pub struct Outgoing {
+pub(super) struct Outgoing {
     unacked: VecDeque<InFlight>,
     released: VecDeque<InFlight>,
     queue: VecDeque<(PublishId, OutMessage)>,
@@ -75,24 +75,30 @@ pub struct Outgoing {
 }
 
 impl Outgoing {
-    pub fn changes(&self) -> u64 {
+    pub(super) fn changes(&self) -> u64 {
         self.changes
     }
 
-    pub fn inflight_len(&self) -> usize {
+    pub(super) fn inflight_len(&self) -> usize {
         self.unacked.len() + self.released.len()
     }
 
-    pub fn queued_len(&self) -> usize {
+    pub(super) fn queued_len(&self) -> usize {
         self.queue.len()
     }
 
-    pub fn len(&self) -> usize {
+    pub(super) fn len(&self) -> usize {
         self.inflight_len() + self.queued_len()
     }
 
     /// A publish sent under `pid`, or restored at `stage`.
-    pub fn push_inflight(&mut self, id: PublishId, pid: u16, message: OutMessage, stage: Awaiting) {
+    pub(super) fn push_inflight(
+        &mut self,
+        id: PublishId,
+        pid: u16,
+        message: OutMessage,
+        stage: Awaiting,
+    ) {
         let entry = InFlight {
             seq: self.next_seq,
             id,
@@ -108,19 +114,19 @@ impl Outgoing {
         self.changes += 1;
     }
 
-    pub fn queue_back(&mut self, id: PublishId, message: OutMessage) {
+    pub(super) fn queue_back(&mut self, id: PublishId, message: OutMessage) {
         self.queue.push_back((id, message));
         self.changes += 1;
     }
 
     /// Back at the head of the queue (no packet id was free after all): nothing changed.
-    pub fn queue_front(&mut self, id: PublishId, message: OutMessage) {
+    pub(super) fn queue_front(&mut self, id: PublishId, message: OutMessage) {
         self.queue.push_front((id, message));
     }
 
     /// The next queued publish, to send.
     #[must_use = "a publish taken from the queue must be sent or put back, or it is lost"]
-    pub fn pop_queued(&mut self) -> Option<(PublishId, OutMessage)> {
+    pub(super) fn pop_queued(&mut self) -> Option<(PublishId, OutMessage)> {
         let next = self.queue.pop_front();
         self.changes += u64::from(next.is_some());
         next
@@ -128,14 +134,14 @@ impl Outgoing {
 
     /// PUBACK for a QoS 1 publish: it is done.
     #[must_use = "a completed publish must be reported and its packet id released"]
-    pub fn puback(&mut self, pid: u16) -> Option<InFlight> {
+    pub(super) fn puback(&mut self, pid: u16) -> Option<InFlight> {
         Self::take(&mut self.unacked, pid, Awaiting::Puback, &mut self.changes)
     }
 
     /// PUBREC: the QoS 2 publish under `pid` is released (PUBREL owed). Whether a PUBREL is
     /// owed for `pid` (also for a repeated PUBREC of a message already released).
     #[must_use = "the PUBREL owed must be sent"]
-    pub fn pubrec(&mut self, pid: u16) -> bool {
+    pub(super) fn pubrec(&mut self, pid: u16) -> bool {
         if let Some(mut entry) =
             Self::take(&mut self.unacked, pid, Awaiting::Pubrec, &mut self.changes)
         {
@@ -150,7 +156,7 @@ impl Outgoing {
 
     /// PUBCOMP: the released QoS 2 publish is done.
     #[must_use = "a completed publish must be reported and its packet id released"]
-    pub fn pubcomp(&mut self, pid: u16) -> Option<InFlight> {
+    pub(super) fn pubcomp(&mut self, pid: u16) -> Option<InFlight> {
         Self::take(
             &mut self.released,
             pid,
@@ -172,13 +178,13 @@ impl Outgoing {
 
     /// Every released QoS 2 publish (the broker lost the session that would complete them).
     #[must_use = "each released publish must end in `PublishFailed`, or it is lost silently"]
-    pub fn take_released(&mut self) -> VecDeque<InFlight> {
+    pub(super) fn take_released(&mut self) -> VecDeque<InFlight> {
         self.changes += u64::from(!self.released.is_empty());
         std::mem::take(&mut self.released)
     }
 
     /// In flight, in send order: what to resend after a reconnect.
-    pub fn inflight(&self) -> Vec<&InFlight> {
+    pub(super) fn inflight(&self) -> Vec<&InFlight> {
         let mut all: Vec<&InFlight> = Vec::with_capacity(self.inflight_len());
         let (mut a, mut b) = (
             self.unacked.iter().peekable(),
@@ -198,7 +204,7 @@ impl Outgoing {
     }
 
     /// Everything not yet acknowledged: in flight first (send order), then the queue.
-    pub fn pending(&self) -> Vec<PendingPublish> {
+    pub(super) fn pending(&self) -> Vec<PendingPublish> {
         let inflight = self.inflight().into_iter().map(|f| PendingPublish {
             topic: f.message.topic.clone(),
             payload: f.message.payload.clone(),

@@ -19,7 +19,7 @@ const MAX_INFLIGHT_TO_CLIENT: usize = 20;
 
 /// A message the broker holds, keyed by its payload (every payload in a run is unique).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Stored {
+pub(crate) struct Stored {
     pub topic: String,
     pub payload: Vec<u8>,
     pub qos: QoS,
@@ -28,7 +28,7 @@ pub struct Stored {
 /// What the broker does wrong, when a seed asks it to (the client must survive it: never panic,
 /// never report `Published` for something the broker did not accept).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Misbehaviour {
+pub(crate) struct Misbehaviour {
     /// PUBACK twice.
     pub duplicate_puback: bool,
     /// A PUBACK for an id the client never used, after every real one.
@@ -77,7 +77,7 @@ struct Connection {
 
 /// The model broker. One client id matters (the client under test); a ghost may take it over.
 #[derive(Debug)]
-pub struct Broker {
+pub(crate) struct Broker {
     pub persistent: bool,
     pub misbehaviour: Misbehaviour,
     sessions: HashMap<String, SessionState>,
@@ -102,7 +102,7 @@ pub struct Broker {
 }
 
 impl Broker {
-    pub fn new(persistent: bool, misbehaviour: Misbehaviour) -> Broker {
+    pub(crate) fn new(persistent: bool, misbehaviour: Misbehaviour) -> Broker {
         Broker {
             persistent,
             misbehaviour,
@@ -121,7 +121,7 @@ impl Broker {
     }
 
     /// A new network connection (the old one, if any, is gone).
-    pub fn accept(&mut self, id: u64) {
+    pub(crate) fn accept(&mut self, id: u64) {
         self.drop_connection();
         self.connection = Some(Connection {
             id,
@@ -131,13 +131,13 @@ impl Broker {
         });
     }
 
-    pub fn connection_id(&self) -> Option<u64> {
+    pub(crate) fn connection_id(&self) -> Option<u64> {
         self.connection.as_ref().map(|c| c.id)
     }
 
     /// The connection dropped (link fault, client closed). With clean session the state goes
     /// ([MQTT-3.1.2-6]: it lasts only as long as the network connection).
-    pub fn drop_connection(&mut self) {
+    pub(crate) fn drop_connection(&mut self) {
         if let Some(conn) = self.connection.take() {
             if let (Some(client_id), true) = (conn.client_id, conn.clean) {
                 self.sessions.remove(&client_id);
@@ -149,7 +149,7 @@ impl Broker {
 
     /// Holds acknowledgements back from now on (true), or sends those held, in order, and
     /// answers at once again (false).
-    pub fn hold_acks(&mut self, hold: bool) {
+    pub(crate) fn hold_acks(&mut self, hold: bool) {
         self.holding_acks = hold;
         if !hold {
             self.out.append(&mut self.withheld);
@@ -157,7 +157,7 @@ impl Broker {
     }
 
     /// The broker restarts: connections go; sessions survive only with persistence.
-    pub fn restart(&mut self) {
+    pub(crate) fn restart(&mut self) {
         self.drop_connection();
         if !self.persistent {
             self.sessions.clear();
@@ -166,7 +166,7 @@ impl Broker {
 
     /// Another client connects with the same client id and leaves again at once ([MQTT-3.1.4-2]:
     /// the broker disconnects the existing client). With clean session its state goes.
-    pub fn takeover(&mut self, client_id: &str, clean: bool) {
+    pub(crate) fn takeover(&mut self, client_id: &str, clean: bool) {
         let ours = self
             .connection
             .as_ref()
@@ -181,7 +181,7 @@ impl Broker {
     }
 
     /// Bytes for the client.
-    pub fn take_output(&mut self) -> Vec<u8> {
+    pub(crate) fn take_output(&mut self) -> Vec<u8> {
         let mut packets = std::mem::take(&mut self.out);
         if self.misbehaviour.reversed_acks {
             reverse_acks(&mut packets);
@@ -190,13 +190,13 @@ impl Broker {
     }
 
     /// Whether the broker hung up on the client (it then needs `drop_connection`).
-    pub fn take_closed(&mut self) -> bool {
+    pub(crate) fn take_closed(&mut self) -> bool {
         std::mem::take(&mut self.closed_by_broker)
     }
 
     /// A message from another client, forwarded to the client's matching subscription. False
     /// when the client has none (nothing is queued for it).
-    pub fn publish_from_elsewhere(&mut self, client_id: &str, held: Stored) -> bool {
+    pub(crate) fn publish_from_elsewhere(&mut self, client_id: &str, held: Stored) -> bool {
         let Some(session) = self.sessions.get_mut(client_id) else {
             return false;
         };
@@ -220,7 +220,7 @@ impl Broker {
     }
 
     /// Bytes from the client.
-    pub fn receive(&mut self, bytes: &[u8]) {
+    pub(crate) fn receive(&mut self, bytes: &[u8]) {
         let Some(conn) = self.connection.as_mut() else {
             return;
         };

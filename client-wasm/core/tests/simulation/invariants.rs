@@ -9,7 +9,7 @@ use crate::world::{Outcome, World};
 
 /// A broken invariant: the step it broke at and what it says.
 #[derive(Debug)]
-pub struct Violation {
+pub(crate) struct Violation {
     pub step: usize,
     pub what: String,
 }
@@ -28,7 +28,7 @@ fn name(payload: &[u8]) -> String {
 impl World {
     /// Invariants after every step. Incremental where the books only grow: the `Published`
     /// booked since the last check, and the messages forwarded or delivered a second time.
-    pub fn check(&mut self, step: usize) -> Result<(), Violation> {
+    pub(crate) fn check(&mut self, step: usize) -> Result<(), Violation> {
         let fail = |what: String| Err(Violation { step, what });
         let unchecked = std::mem::take(&mut self.published_unchecked);
         let duplicates_allowed = self.storage_degraded;
@@ -104,7 +104,7 @@ impl World {
     }
 
     /// At the end, after the quiet phase: nothing accepted is silently gone.
-    pub fn check_end(&self, step: usize) -> Result<(), Violation> {
+    pub(crate) fn check_end(&self, step: usize) -> Result<(), Violation> {
         let fail = |what: String| Err(Violation { step, what });
         let pending: BTreeSet<Vec<u8>> = self
             .session
@@ -162,7 +162,7 @@ impl World {
     }
 
     /// Runs the seed's steps with faults, then a quiet phase, checking invariants throughout.
-    pub fn run(&mut self) -> Result<(), Violation> {
+    pub(crate) fn run(&mut self) -> Result<(), Violation> {
         for step in 0..self.scenario.steps {
             let next = self.draw(true);
             self.apply(next);
@@ -173,7 +173,7 @@ impl World {
 
     /// Quiet phase: no faults and no new work; everything accepted must settle. Then the end
     /// checks.
-    pub fn settle_quietly(&mut self, from: usize) -> Result<(), Violation> {
+    pub(crate) fn settle_quietly(&mut self, from: usize) -> Result<(), Violation> {
         self.end_faults();
         for step in from..from + 2_000 {
             if self.settled() {

@@ -25,6 +25,8 @@
 //! it: `SIM_SEED=<seed> cargo test -p mqtt-core --test simulation -- --nocapture`.
 //! `scripts/soak.sh` runs millions in release. The scripted scenarios in `scripts.rs` replay
 //! the failures seeds found, step by step.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+// test code: a failed unwrap is a failed test
 // Native only: the model broker decodes client packets (mqtt-core's `server` feature, a native
 // dev-dependency), and the seed budget runs once, not again in the browser.
 #![cfg(not(target_arch = "wasm32"))]

@@ -303,7 +303,7 @@ impl World {
 }
 
 impl Link {
-    pub fn new(id: u64) -> Link {
+    pub(crate) fn new(id: u64) -> Link {
         Link {
             id,
             connected: false,
@@ -312,7 +312,7 @@ impl Link {
         }
     }
 
-    pub fn id(&self) -> u64 {
+    pub(crate) fn id(&self) -> u64 {
         self.id
     }
 }

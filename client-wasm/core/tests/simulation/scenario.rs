@@ -5,10 +5,10 @@ use crate::rng::Rng;
 use crate::schedule::Faults;
 
 /// The whole window: mosquitto's default, small windows, a large one, and all packet ids.
-pub const FULL_WINDOW: usize = 65_535;
+pub(crate) const FULL_WINDOW: usize = 65_535;
 
 #[derive(Debug, Clone)]
-pub struct Scenario {
+pub(crate) struct Scenario {
     pub clean_session: bool,
     pub persistent_broker: bool,
     pub misbehaviour: Misbehaviour,
@@ -22,7 +22,7 @@ pub struct Scenario {
 }
 
 impl Scenario {
-    pub fn draw(rng: &mut Rng) -> Scenario {
+    pub(crate) fn draw(rng: &mut Rng) -> Scenario {
         let clean_session = rng.chance(1, 2);
         let persistent_broker = rng.chance(1, 2);
         // One seed in ten thousand publishes in bursts into a window of every packet id, with a
@@ -68,7 +68,7 @@ impl Scenario {
     }
 
     /// A plain scenario for scripts: persistent session and broker, a store, no misbehaviour.
-    pub fn scripted() -> Scenario {
+    pub(crate) fn scripted() -> Scenario {
         Scenario {
             clean_session: false,
             persistent_broker: true,
@@ -88,7 +88,7 @@ impl Scenario {
 
     /// Whether the broker may legitimately lose messages addressed to the client (its session
     /// goes with a clean connection, a restart without persistence, or a takeover).
-    pub fn broker_may_drop_session(&self) -> bool {
+    pub(crate) fn broker_may_drop_session(&self) -> bool {
         self.clean_session
             || self.faults.takeovers
             || (self.faults.restarts && !self.persistent_broker)

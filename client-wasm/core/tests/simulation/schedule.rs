@@ -10,7 +10,7 @@ use crate::rng::Rng;
 
 /// One thing that happens to the page, the link, the broker or the store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Step {
+pub(crate) enum Step {
     /// The page publishes on `UP`; `fail_write`: the store's next write fails (another tab or
     /// site filled the quota).
     ClientPublish {
@@ -53,13 +53,13 @@ pub enum Step {
 /// How the store commits: by chance in the drain loop (seeded runs), or only at
 /// [`Step::Commit`] (scripts, which say exactly when).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Commits {
+pub(crate) enum Commits {
     Random,
     OnStep,
 }
 
 /// What the schedule needs to know of the world to draw sizes.
-pub struct Wire {
+pub(crate) struct Wire {
     pub to_broker: usize,
     pub to_client: usize,
     pub busy: bool,
@@ -69,7 +69,7 @@ pub struct Wire {
 
 /// Which faults a seed's schedule draws at all.
 #[derive(Debug, Clone, Copy)]
-pub struct Faults {
+pub(crate) struct Faults {
     pub reloads: bool,
     pub takeovers: bool,
     pub restarts: bool,
@@ -89,7 +89,7 @@ fn draw_qos(rng: &mut Rng) -> QoS {
 
 /// The next step of a seeded run; `faults` is false in the quiet phase at the end (no faults,
 /// no new work: everything accepted must settle).
-pub fn draw(rng: &mut Rng, faults: Faults, wire: &Wire, with_faults: bool) -> Step {
+pub(crate) fn draw(rng: &mut Rng, faults: Faults, wire: &Wire, with_faults: bool) -> Step {
     let roll = rng.below(100);
     match roll {
         0..=19 if with_faults => Step::ClientPublish {

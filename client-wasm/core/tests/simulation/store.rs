@@ -5,7 +5,7 @@
 use mqtt_core::persist::{Snapshot, StoreError};
 
 #[derive(Debug, Default)]
-pub struct SimStore {
+pub(crate) struct SimStore {
     /// What the store holds: the last committed snapshot.
     pub kept: Option<Snapshot>,
     /// A write started and not committed yet.
@@ -28,7 +28,7 @@ fn size(snapshot: &Snapshot) -> usize {
 
 impl SimStore {
     /// The write in progress commits, or fails as a whole (the transaction aborts).
-    pub fn commit(&mut self) -> Result<(), StoreError> {
+    pub(crate) fn commit(&mut self) -> Result<(), StoreError> {
         let Some(snapshot) = self.writing.take() else {
             return Ok(());
         };

@@ -16,10 +16,10 @@ use crate::store::SimStore;
 
 const CLIENT_ID: &str = "sim-device";
 const UP: &str = "sim/up";
-pub const DOWN: &str = "sim/down";
+pub(crate) const DOWN: &str = "sim/down";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
+pub(crate) enum Outcome {
     Pending,
     Published,
     /// `PublishFailed`: the session says it will not complete (a typed, reported outcome).
@@ -27,7 +27,7 @@ pub enum Outcome {
 }
 
 #[derive(Debug)]
-pub struct Link {
+pub(crate) struct Link {
     pub(crate) id: u64,
     /// The session read CONNACK on this link.
     pub(crate) connected: bool,
@@ -35,7 +35,7 @@ pub struct Link {
     pub to_client: VecDeque<u8>,
 }
 
-pub struct World {
+pub(crate) struct World {
     pub rng: Rng,
     pub scenario: Scenario,
     pub(crate) commits: Commits,
@@ -86,7 +86,7 @@ fn name(payload: &[u8]) -> String {
 
 impl World {
     /// A seeded run: the scenario and every step drawn from `seed`.
-    pub fn new(seed: u64) -> World {
+    pub(crate) fn new(seed: u64) -> World {
         let mut rng = Rng::new(seed);
         let scenario = Scenario::draw(&mut rng);
         // Mostly roomy; sometimes a quota a few messages fill.
@@ -100,7 +100,7 @@ impl World {
 
     /// A scripted run: the steps come from the caller, the store commits only at
     /// [`Step::Commit`].
-    pub fn scripted(scenario: Scenario) -> World {
+    pub(crate) fn scripted(scenario: Scenario) -> World {
         World::with(Rng::new(0), scenario, 1 << 20, Commits::OnStep, 0)
     }
 
@@ -160,7 +160,7 @@ impl World {
     }
 
     /// What the schedule needs to know to draw sizes.
-    pub fn wire(&self) -> Wire {
+    pub(crate) fn wire(&self) -> Wire {
         let (to_broker, to_client) = self.link.as_ref().map_or((0, 0), |l| {
             let broker_listens = self.broker.connection_id() == Some(l.id);
             let to_broker = if broker_listens { l.to_broker.len() } else { 0 };
@@ -183,7 +183,7 @@ impl World {
     }
 
     /// The next step of a seeded run.
-    pub fn draw(&mut self, faults: bool) -> Step {
+    pub(crate) fn draw(&mut self, faults: bool) -> Step {
         let wire = self.wire();
         schedule::draw(&mut self.rng, self.scenario.faults, &wire, faults)
     }
@@ -199,7 +199,7 @@ impl World {
     }
 
     /// Carries out one step, then drains the session.
-    pub fn apply(&mut self, step: Step) {
+    pub(crate) fn apply(&mut self, step: Step) {
         if std::mem::take(&mut self.take_over) {
             self.trace.push("take over".into());
             let now = self.instant();
@@ -250,14 +250,14 @@ impl World {
     }
 
     /// The quiet phase begins: the broker answers again and the store commits by itself.
-    pub fn end_faults(&mut self) {
+    pub(crate) fn end_faults(&mut self) {
         self.broker.hold_acks(false);
         self.commits = Commits::Random;
         self.drain();
     }
 
     /// Everything accepted has settled and nothing is in flight.
-    pub fn settled(&self) -> bool {
+    pub(crate) fn settled(&self) -> bool {
         let link_idle = self
             .link
             .as_ref()
@@ -364,7 +364,7 @@ impl World {
         }
     }
 
-    pub fn mark_ambiguous(&mut self, why: &str) {
+    pub(crate) fn mark_ambiguous(&mut self, why: &str) {
         self.trace
             .push(format!("{why}: QoS 2 releases before this are ambiguous"));
         self.ambiguous_before = self.next_payload;

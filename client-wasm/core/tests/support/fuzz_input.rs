@@ -18,7 +18,7 @@ fn reencodes_to_itself(packet: &mqtt_core::packet::Packet<'_>) {
     }
 }
 
-pub fn run(data: &[u8]) {
+pub(crate) fn run(data: &[u8]) {
     let Some((&size_byte, rest)) = data.split_first() else { return };
     let max_packet = usize::from(size_byte) * 64 + 2;
     let mut offset = 0;

@@ -125,7 +125,7 @@ pub(super) async fn activate(args: ActivateArgs) -> Result<(), CliError> {
                 result = Err(CliError::new(Failure::of_activation(&error), message));
             }
             Output::Event(Event::Subscribed { .. }) => {
-                debug(args.run.debug, "waiting for the activation reply")
+                debug(args.run.debug, "waiting for the activation reply");
             }
             Output::Event(event @ (Event::Connected { .. } | Event::Reconnecting { .. })) => {
                 let _ = watch.event(&driver, &event);

@@ -89,7 +89,7 @@ pub(super) async fn console(args: ConsoleArgs) -> Result<(), CliError> {
         match step {
             Step::Output(output) => state.output(&driver, output)?,
             Step::External(Some(Input::Line(line))) if !state.closing => {
-                state.line(&mut driver, line)?
+                state.line(&mut driver, line)?;
             }
             Step::External(Some(Input::Eof | Input::Interrupt)) => state.closing = true,
             Step::External(_) => {}

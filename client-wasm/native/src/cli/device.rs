@@ -68,7 +68,7 @@ pub(super) async fn device(args: DeviceArgs) -> Result<(), CliError> {
         |out, output| {
             match output {
                 DeviceOutput::Sent(payload) => {
-                    out.line(format_args!("sent: {}", text(&payload)))?
+                    out.line(format_args!("sent: {}", text(&payload)))?;
                 }
                 DeviceOutput::Received(payload) => {
                     out.line(format_args!("received: {}", text(&payload)))?;

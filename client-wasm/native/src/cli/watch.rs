@@ -75,7 +75,7 @@ impl Watch {
                 }
             }
             Event::Reconnecting { attempt } => {
-                debug(self.debug, format_args!("reconnecting (attempt {attempt})"))
+                debug(self.debug, format_args!("reconnecting (attempt {attempt})"));
             }
             Event::Subscribed { granted, .. } => {
                 if granted.iter().any(Option::is_none) {

@@ -8,10 +8,10 @@ use crate::model::{Around, Hooks, Page, PageState, Settings};
 use crate::pages::console;
 
 /// This page: its route, title and client-id suffix.
-pub const PAGE: Page = Page::new("activate", "Activate", "");
+pub(crate) const PAGE: Page = Page::new("activate", "Activate", "");
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ActivationState {
+pub(crate) struct ActivationState {
     pub mode: ActivationMode,
     /// How the device logs in afterwards (and which client id provisions).
     pub login: LoginStyle,
@@ -39,7 +39,7 @@ impl Default for ActivationState {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub enum Action {
+pub(crate) enum Action {
     SetMode(ActivationMode),
     SetLogin(LoginStyle),
     SetSubscribe(bool),

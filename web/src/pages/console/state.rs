@@ -11,17 +11,17 @@ use crate::model::shared::Shared;
 use crate::model::{Around, Hooks, Page, PageState, Row, Settings};
 
 /// This page: its route, title and client-id suffix.
-pub const PAGE: Page = Page::new("console", "Console", "");
+pub(crate) const PAGE: Page = Page::new("console", "Console", "");
 
 /// Points kept per chart.
-pub const CHART_POINTS: usize = 120;
+pub(crate) const CHART_POINTS: usize = 120;
 
 /// Platform writes listed (newest first).
-pub const WRITES_SHOWN: usize = 20;
+pub(crate) const WRITES_SHOWN: usize = 20;
 
 /// A value written on the platform side (`$resource/<alias>/<timestamp>`), at its platform time.
 #[derive(Debug, Clone, PartialEq)]
-pub struct PlatformWrite {
+pub(crate) struct PlatformWrite {
     pub resource: String,
     pub value: String,
     pub at_ms: u64,
@@ -29,12 +29,12 @@ pub struct PlatformWrite {
 
 /// Numeric values per resource for the charts.
 #[derive(Debug, Default)]
-pub struct Charts {
+pub(crate) struct Charts {
     pub series: BTreeMap<String, VecDeque<(u64, f64)>>,
 }
 
 impl Charts {
-    pub fn push(&mut self, resource: &str, at_ms: u64, value: f64) {
+    pub(crate) fn push(&mut self, resource: &str, at_ms: u64, value: f64) {
         let series = self.series.entry(resource.to_string()).or_default();
         series.push_back((at_ms, value));
         if series.len() > CHART_POINTS {
@@ -44,7 +44,7 @@ impl Charts {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct ConsoleState {
+pub(crate) struct ConsoleState {
     /// A resource (`temperature`) or a full topic (`007/temperature`), as in the seed.
     pub topic: String,
     pub message: String,
@@ -76,14 +76,14 @@ impl Default for ConsoleState {
 
 /// A text input of the publish form.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Field {
+pub(crate) enum Field {
     Topic,
     Message,
     Batch,
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub enum Action {
+pub(crate) enum Action {
     Set(Field, String),
     SetQos(u8),
     SetRetain(bool),

@@ -6,10 +6,10 @@ use crate::model::loop_stats::LoopStats;
 use crate::model::{Around, Dir, Hooks, Page, PageState, Settings};
 
 /// This page: its route, title and client-id suffix.
-pub const PAGE: Page = Page::new("device", "Device", "-device");
+pub(crate) const PAGE: Page = Page::new("device", "Device", "-device");
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DeviceState {
+pub(crate) struct DeviceState {
     pub in_topic: String,
     pub out_topic: String,
     pub message: String,
@@ -31,7 +31,7 @@ impl Default for DeviceState {
 
 impl DeviceState {
     /// The interval, clamped to 100 ms … 1 h; `None` when not a number.
-    pub fn interval(&self) -> Option<u64> {
+    pub(crate) fn interval(&self) -> Option<u64> {
         self.interval_ms
             .trim()
             .parse::<u64>()
@@ -42,7 +42,7 @@ impl DeviceState {
 
 /// A text input of the device page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Field {
+pub(crate) enum Field {
     In,
     Out,
     Message,
@@ -50,7 +50,7 @@ pub enum Field {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub enum Action {
+pub(crate) enum Action {
     Set(Field, String),
     /// The loop sent or received a message.
     Output(DeviceOutput),
@@ -67,7 +67,7 @@ impl PageState for DeviceState {
                     Field::Out => &mut self.out_topic,
                     Field::Message => &mut self.message,
                     Field::Interval => &mut self.interval_ms,
-                } = value
+                } = value;
             }
             Action::Output(DeviceOutput::Sent(p)) => self.stats.note(Dir::Out, &p),
             Action::Output(DeviceOutput::Received(p)) => self.stats.note(Dir::In, &p),

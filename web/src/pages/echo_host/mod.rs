@@ -2,7 +2,7 @@
 //! device topic, rotated by one character. Its state and reducer (`state`, native), what it
 //! starts (`ops`) and its view (`view`), both wasm32.
 
-pub mod state;
+pub(crate) mod state;
 #[cfg(test)]
 mod tests;
 #[cfg(target_arch = "wasm32")]
@@ -12,6 +12,6 @@ mod view;
 
 #[cfg(target_arch = "wasm32")]
 pub use ops::{run, Op};
-pub use state::{Action, EchoState as State, PAGE};
+pub(crate) use state::{Action, EchoState as State, PAGE};
 #[cfg(target_arch = "wasm32")]
 pub use view::View;

@@ -7,10 +7,10 @@ use crate::model::loop_stats::LoopStats;
 use crate::model::{Around, Dir, Hooks, Page, PageState, Settings};
 
 /// This page: its route, title and client-id suffix.
-pub const PAGE: Page = Page::new("echo", "Echo host", "-echo-host");
+pub(crate) const PAGE: Page = Page::new("echo", "Echo host", "-echo-host");
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EchoState {
+pub(crate) struct EchoState {
     pub in_topic: String,
     pub out_topic: String,
     pub direction: Direction,
@@ -30,13 +30,13 @@ impl Default for EchoState {
 
 /// A text input of the echo host page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Field {
+pub(crate) enum Field {
     In,
     Out,
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub enum Action {
+pub(crate) enum Action {
     Set(Field, String),
     SetDirection(Direction),
     /// The flow echoed a message.

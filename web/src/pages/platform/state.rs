@@ -4,10 +4,10 @@ use crate::model::log::{Log, LogAction};
 use crate::model::{Around, Hooks, Page, PageState, Row};
 
 /// This page: its route, title and client-id suffix.
-pub const PAGE: Page = Page::new("platform", "Platform", "-platform");
+pub(crate) const PAGE: Page = Page::new("platform", "Platform", "-platform");
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct PlatformState {
+pub(crate) struct PlatformState {
     pub username: String,
     pub password: String,
     pub identity: String,
@@ -36,7 +36,7 @@ impl PlatformState {
     /// `<identity>/<resource>`, where the device console receives platform writes; with the
     /// current API, `$resource/<identity>/<resource>`, which the demo's front delivers to the
     /// device as `$resource/<resource>/<µs>`.
-    pub fn topic(&self) -> String {
+    pub(crate) fn topic(&self) -> String {
         let prefix = if self.current_api { "$resource/" } else { "" };
         format!("{prefix}{}/{}", self.identity.trim(), self.resource.trim())
     }
@@ -44,7 +44,7 @@ impl PlatformState {
 
 /// A text input of the platform page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Field {
+pub(crate) enum Field {
     User,
     Password,
     Identity,
@@ -53,7 +53,7 @@ pub enum Field {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub enum Action {
+pub(crate) enum Action {
     Set(Field, String),
     SetCurrentApi(bool),
     Log(LogAction),
@@ -71,7 +71,7 @@ impl PageState for PlatformState {
                     Field::Identity => &mut self.identity,
                     Field::Resource => &mut self.resource,
                     Field::Value => &mut self.value,
-                } = value
+                } = value;
             }
             Action::SetCurrentApi(on) => self.current_api = on,
             Action::Log(action) => self.log.update(|log| log.apply(action)),

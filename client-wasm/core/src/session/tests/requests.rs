@@ -54,7 +54,7 @@ fn unsubscribe_is_acknowledged_and_forgotten() {
         panic!("{sent:?}")
     };
     assert_eq!(filters, &vec!["a/#".to_string()]);
-    h.feed(&bytes(Packet::Unsuback(super::tests::pid(*pid))));
+    h.feed(&bytes(Packet::Unsuback(tests::pid(*pid))));
     assert!(h.events().contains(&Event::Unsubscribed { request }));
     assert!(h.session.subscriptions().is_empty());
     assert_eq!(
