@@ -7,9 +7,8 @@ use std::time::Duration;
 
 use crate::browser::{BrowserReport, ClientRuns};
 use crate::figures::{paired_latency_difference, paired_ratios, Spread};
-pub use crate::figures::{Figures, LatencyRow, ThroughputRow};
+use crate::figures::{Figures, LatencyRow, ThroughputRow, SESSIONS, SIZES};
 use crate::idle::IdleRun;
-use crate::scenarios::{SESSIONS, SIZES};
 use crate::svg;
 
 #[derive(Debug, Default)]
@@ -156,10 +155,22 @@ pub fn write(
     core_json: Option<&Path>,
     sizes_json: Option<&Path>,
 ) -> std::io::Result<()> {
+    let md = render(report, &machine(), plots, core_json, sizes_json)?;
+    std::fs::write(out, md)
+}
+
+/// BENCHMARKS.md's text for `report` measured on `machine`; the plots are written into `plots`.
+fn render(
+    report: &Report,
+    machine: &str,
+    plots: &Path,
+    core_json: Option<&Path>,
+    sizes_json: Option<&Path>,
+) -> std::io::Result<String> {
     std::fs::create_dir_all(plots)?;
     let mut md = String::new();
     let _ = writeln!(md, "# Benchmarks\n");
-    let _ = writeln!(md, "Machine: {}, shared with other work while this ran. Produced by `bash scripts/bench.sh` in one run; every path on loopback against the same mosquitto TLS listener, with the same load client (client-wasm's native driver). Throughput and latency ran in {} alternating rounds (every case on every path in turn, then the next round), so a slow moment of the machine hits all paths alike; figures are medians over the rounds with their range in brackets. Messages per second move with the load of the machine; CPU time per message moves much less.\n", machine(), report.rounds);
+    let _ = writeln!(md, "Machine: {machine}, shared with other work while this ran. Produced by `bash scripts/bench.sh` in one run; every path on loopback against the same mosquitto TLS listener, with the same load client (client-wasm's native driver). Throughput and latency ran in {} alternating rounds (every case on every path in turn, then the next round), so a slow moment of the machine hits all paths alike; figures are medians over the rounds with their range in brackets. Messages per second move with the load of the machine; CPU time per message moves much less.\n", report.rounds);
 
     let failures = report.failures();
     let _ = writeln!(md, "## Failures in this run\n");
@@ -227,7 +238,7 @@ pub fn write(
 
     let _ = writeln!(md, "\n{}", browser_section(report.browser.as_ref()));
     targets_section(&mut md, report);
-    std::fs::write(out, md)
+    Ok(md)
 }
 
 fn throughput_section(md: &mut String, report: &Report, plots: &Path) -> std::io::Result<()> {
@@ -890,3 +901,7 @@ pub fn browser_targets(browser: Option<&BrowserReport>) -> String {
     }
     md
 }
+
+#[cfg(test)]
+#[path = "report_tests.rs"]
+mod tests;
