@@ -23,7 +23,7 @@ const CORE_JSON: &str = r#"[{"case":"decode + deliver (QoS 1)","median":4049481,
 const SIZES_JSON: &str = r#"{"client-wasm package (wasm + JS glue)": [160806, 62250], "MQTT.js 5.16.0 dist/mqtt.min.js": [342341, 105039]}"#;
 
 /// Three rounds of figures that differ by path, case and round; one failed websockify run.
-fn throughput() -> Vec<ThroughputRow> {
+pub(super) fn throughput() -> Vec<ThroughputRow> {
     let mut rows = Vec::new();
     for (p, path) in PATHS.iter().enumerate() {
         for sessions in SESSIONS {
@@ -41,8 +41,8 @@ fn throughput() -> Vec<ThroughputRow> {
                                 messages_per_s: rate,
                                 mbytes_per_s: rate * size as f64 / 1e6,
                                 relay_us: (*path != "direct TLS")
-                                    .then(|| 3.0 + p as f64 * 2.5 + round as f64 * 0.25),
-                                broker_us: (p != 3).then(|| 4.0 + round as f64 * 0.1),
+                                    .then_some(3.0 + p as f64 * 2.5 + round as f64 * 0.25),
+                                broker_us: (p != 3).then_some(4.0 + round as f64 * 0.1),
                             })
                         });
                 }
@@ -53,7 +53,7 @@ fn throughput() -> Vec<ThroughputRow> {
     rows
 }
 
-fn latency() -> Vec<LatencyRow> {
+pub(super) fn latency() -> Vec<LatencyRow> {
     PATHS
         .iter()
         .enumerate()
@@ -73,7 +73,7 @@ fn latency() -> Vec<LatencyRow> {
         .collect()
 }
 
-fn idle() -> Vec<IdleRun> {
+pub(super) fn idle() -> Vec<IdleRun> {
     let bridge = IdleRun {
         relay: "ws-bridge",
         requested: 2_000,
@@ -121,7 +121,7 @@ fn idle() -> Vec<IdleRun> {
     vec![bridge, spread, websockify]
 }
 
-fn runs(rates: &[f64], errors: &[&str], cpu: &[f64]) -> ClientRuns {
+pub(super) fn runs(rates: &[f64], errors: &[&str], cpu: &[f64]) -> ClientRuns {
     ClientRuns {
         rates: rates.to_vec(),
         errors: errors.iter().map(|e| e.to_string()).collect(),
@@ -130,7 +130,7 @@ fn runs(rates: &[f64], errors: &[&str], cpu: &[f64]) -> ClientRuns {
     }
 }
 
-fn browser() -> BrowserReport {
+pub(super) fn browser() -> BrowserReport {
     BrowserReport {
         ours_name: "client-wasm 0.1.0".into(),
         other_name: "MQTT.js 5.16.0".into(),
@@ -158,7 +158,7 @@ fn browser() -> BrowserReport {
     }
 }
 
-fn report() -> Report {
+pub(super) fn report() -> Report {
     Report {
         throughput: throughput(),
         latency: latency(),
@@ -169,14 +169,14 @@ fn report() -> Report {
     }
 }
 
-fn golden(name: &str) -> PathBuf {
+pub(super) fn golden(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("golden")
         .join(name)
 }
 
 /// `actual` equals the golden file `name` (or becomes it under `BLESS=1`).
-fn same_as_golden(name: &str, actual: &str) {
+pub(super) fn same_as_golden(name: &str, actual: &str) {
     let path = golden(name);
     if std::env::var_os("BLESS").is_some() {
         std::fs::write(&path, actual).expect("write golden file");
@@ -196,7 +196,7 @@ fn same_as_golden(name: &str, actual: &str) {
 }
 
 #[test]
-fn the_report_of_fixed_figures_is_the_golden_file_byte_for_byte() {
+pub(super) fn the_report_of_fixed_figures_is_the_golden_file_byte_for_byte() {
     let dir = TempDir::new("bench-report");
     let (core, sizes) = (dir.path().join("core.json"), dir.path().join("sizes.json"));
     std::fs::write(&core, CORE_JSON).expect("core.json");
@@ -218,7 +218,7 @@ fn the_report_of_fixed_figures_is_the_golden_file_byte_for_byte() {
 }
 
 #[test]
-fn a_report_with_nothing_measured_says_so_without_figures() {
+pub(super) fn a_report_with_nothing_measured_says_so_without_figures() {
     let dir = TempDir::new("bench-report-empty");
     let md = render(
         &Report::default(),
