@@ -3,6 +3,11 @@
 
 use std::time::Duration;
 
+/// Concurrent sessions of the throughput cases.
+pub const SESSIONS: [usize; 3] = [1, 10, 100];
+/// Payload bytes of the throughput cases.
+pub const SIZES: [usize; 3] = [64, 1024, 16 * 1024];
+
 /// One successful throughput run.
 #[derive(Debug, Clone)]
 pub struct Figures {

@@ -12,13 +12,12 @@ use tests::mosquitto::{supports_websockets, Mosquitto, MosquittoOptions};
 use tests::procs::{free_port, loopback, rss_kib, wait_for_port, ChildGuard};
 
 use crate::cpu;
+use crate::figures::{Figures, LatencyRow, ThroughputRow, SESSIONS, SIZES};
 use crate::holder::Plan;
 use crate::idle::{self, IdleRun, Layout, Pids, ScaleRig};
 use crate::load::{self, Target, Totals};
-use crate::report::{Figures, LatencyRow, Report, ThroughputRow};
+use crate::report::Report;
 
-pub const SESSIONS: [usize; 3] = [1, 10, 100];
-pub const SIZES: [usize; 3] = [64, 1024, 16 * 1024];
 const WINDOW: usize = 8;
 /// Time every session of a throughput run gets to connect and subscribe.
 const SETUP: Duration = Duration::from_secs(15);
