@@ -103,7 +103,7 @@ pub fn wait_row(
 /// A folder to serve: `tests/clients/<page>` as `index.html`, with client-wasm's npm package
 /// (`client-wasm/pkg`, built by `scripts/build-pkg.sh`) under `pkg/`.
 pub fn package_site(page: &str) -> crate::certs::TempDir {
-    let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
     let pkg = manifest.join("../client-wasm/pkg");
     assert!(
         pkg.join("client_wasm.js").is_file() && pkg.join("client_wasm_bg.wasm").is_file(),

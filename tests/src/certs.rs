@@ -68,7 +68,7 @@ fn ca_params(cn: &str) -> CertificateParams {
 }
 
 fn server_params(names: &[&str], ips: &[std::net::IpAddr]) -> CertificateParams {
-    let mut p = CertificateParams::new(names.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+    let mut p = CertificateParams::new(names.iter().map(ToString::to_string).collect::<Vec<_>>())
         .expect("server params");
     for ip in ips {
         p.subject_alt_names.push(SanType::IpAddress(*ip));

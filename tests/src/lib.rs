@@ -1,5 +1,6 @@
 //! The cross-component test harness: real mosquitto, real bridge, real headless Chromium.
 #![forbid(unsafe_code)]
+#![allow(clippy::unwrap_used, clippy::expect_used)] // the harness of tests: a failed unwrap fails the test that called it
 pub mod app_page;
 pub mod bridge;
 pub mod certs;

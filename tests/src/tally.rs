@@ -87,7 +87,7 @@ mod tests {
     use super::*;
 
     fn payloads(list: &[&str]) -> Vec<String> {
-        list.iter().map(|s| s.to_string()).collect()
+        list.iter().map(ToString::to_string).collect()
     }
 
     #[test]

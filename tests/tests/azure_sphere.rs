@@ -1,5 +1,6 @@
 //! Seed 003: `mqttws echo-host` and `mqttws device` side by side for about five seconds, over
 //! mutual TLS as in the sample (CA file, client certificate and key), against mosquitto.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 use std::time::{Duration, Instant};
 

@@ -2,6 +2,7 @@
 //! clients, mutual TLS, the slow-consumer memory bound, idle session cost, SIGTERM drain,
 //! `/healthz`, `/metrics` and static files. Real mosquitto; real `ws-bridge` binary where the
 //! process matters (build it first: `cargo build -p ws-bridge`).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 use std::ffi::OsStr;
 use std::time::{Duration, Instant};
@@ -55,7 +56,7 @@ fn paho(
         args.push("--ca".into());
         args.push(ca.display().to_string());
     }
-    args.extend(extra.iter().map(|s| s.to_string()));
+    args.extend(extra.iter().map(ToString::to_string));
     let (ok, out, err) = run_python_client("paho_ws.py", &args, Duration::from_secs(180));
     assert!(
         ok,

@@ -10,6 +10,7 @@
 //! Refusals before the upgrade are HTTP 401 (RFC 6750 §3.1 `invalid_token`); a CONNECT whose
 //! client id is not the token's is closed with 4401, a CONNECT over the address's rate with
 //! 4029 (both in `mqtt_core::wire::close`).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -164,7 +165,7 @@ async fn ws_with_bearer(url: &str, token: &str) -> Ws {
     assert_eq!(
         resp.headers()
             .get("sec-websocket-protocol")
-            .map(|v| v.as_bytes()),
+            .map(HeaderValue::as_bytes),
         Some(&b"mqtt"[..]),
         "the subprotocol is answered next to the token (RFC 6455 4.2.2)"
     );

@@ -1,5 +1,6 @@
 //! The bridge's open-file budget (`ws-bridge/src/fd_budget.rs`). Its own test binary: it lowers
 //! this process's limits, which the bridge processes it starts inherit.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 use std::time::{Duration, Instant};
 

@@ -1,5 +1,6 @@
 //! The shared harness itself: PKI files, mosquitto reload (SIGHUP) and restart with
 //! persistence, the Murano-like ACL, the WebSockets capability probe.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 use std::process::Command;
 use std::time::Duration;

@@ -9,6 +9,7 @@
 //! client's choice; the bridge cuts even one huge frame into bounded reads).
 //!
 //! Needs `cargo build -p ws-bridge`, mosquitto and paho-mqtt (`tests::bridge::PAHO_INSTALL`).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -55,7 +56,7 @@ fn paho_large(bridge: &BridgeProcess, size: usize, tag: &str) -> String {
         "200",
     ]
     .iter()
-    .map(|s| s.to_string())
+    .map(ToString::to_string)
     .collect();
     let (ok, out, err) = run_python_client("paho_large.py", &args, Duration::from_secs(240));
     let log = bridge.log_text();

@@ -1,5 +1,6 @@
 //! Every refusal of the bridge, asserted by HTTP status (before the upgrade) or WebSocket close
 //! code (after it), against the real mosquitto TLS listeners. In-process bridges; loopback only.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 use std::time::{Duration, Instant};
 
@@ -386,7 +387,7 @@ async fn connection_caps_global_and_per_address() {
         match ws_connect(&url, &opts()).await {
             Ok(_) => break,
             Err(_) if Instant::now() < deadline => {
-                tokio::time::sleep(Duration::from_millis(50)).await
+                tokio::time::sleep(Duration::from_millis(50)).await;
             }
             Err(e) => panic!("slot not released: {e}"),
         }

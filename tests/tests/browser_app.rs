@@ -4,6 +4,7 @@
 //! with the activation responder playing the Murano platform.
 //!
 //! Screenshots of every page go to `tests/artifacts/` (not committed).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -25,7 +26,8 @@ const LIMIT: Duration = Duration::from_secs(20);
 /// One browser at a time: these machines have two cores.
 fn serial() -> MutexGuard<'static, ()> {
     static LOCK: Mutex<()> = Mutex::new(());
-    LOCK.lock().unwrap_or_else(|e| e.into_inner())
+    LOCK.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 fn artifact(name: &str) -> PathBuf {
@@ -139,7 +141,7 @@ fn activate_then_console_round_trip_and_platform_writes() {
     let wait_stored = |b: &Browser, want: Value| {
         b.wait_for(&format!("localStorage = {want:?}"), LIMIT, |b| {
             (stored(b) == want).then_some(())
-        })
+        });
     };
     assert_eq!(
         stored(&browser),

@@ -1,6 +1,7 @@
 //! TLS through the real `mqttws` binary: verification failures say which check failed (exit 4),
 //! mutual TLS works with the client certificate and is refused without it, and the other
 //! failure classes have their exit statuses.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 use std::io::{Read, Write};
 use std::time::Duration;

@@ -5,6 +5,7 @@
 //! in `client-wasm/native/src/exit.rs` (its `Failure` is private to the binary).
 //!
 //! Runs without a network: each column calls the code that makes that decision in production.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 use mqtt_core::wire::close::{self, CloseClass};
 use mqtt_core::wire::contract::TABLE;

@@ -1,6 +1,7 @@
 //! Delivery guarantees on real components (mosquitto with TLS and the ws-bridge binary): the
 //! paths the core's simulator (client-wasm/core/tests/simulation) checks against its model
 //! broker, walked here against the real ones.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant as Clock};

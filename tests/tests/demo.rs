@@ -11,6 +11,7 @@
 //! The binary belongs to the `demo` package, so it is found next to the test executable: build
 //! it first with `cargo build -p demo` (same CARGO_TARGET_DIR). The browser test also needs the
 //! web app: `scripts/build-web.sh`.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -33,7 +34,8 @@ const SERVER_NAME: &str = "broker.demo.localhost";
 /// One demo (and at most one browser) at a time: these machines have two cores.
 fn serial() -> MutexGuard<'static, ()> {
     static LOCK: Mutex<()> = Mutex::new(());
-    LOCK.lock().unwrap_or_else(|e| e.into_inner())
+    LOCK.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// Runs `demo demo-write`.
@@ -513,7 +515,7 @@ fn current_api_with_mqttws_through_the_demo() {
         ),
     ] {
         let mut args = at(&["activate", "--provision", "--identity", identity]);
-        args.extend(extra.iter().map(|s| s.to_string()));
+        args.extend(extra.iter().map(ToString::to_string));
         let done = run(args, "");
         assert_eq!(
             done.code,
@@ -666,7 +668,7 @@ fn current_api_with_mqttws_through_the_demo() {
     let device = |extra: &[&str]| {
         let mut a = at(&["console", "--resource", "--identity", "dev-a"]);
         a.extend(["--password".into(), tokens[0].clone()]);
-        a.extend(extra.iter().map(|s| s.to_string()));
+        a.extend(extra.iter().map(ToString::to_string));
         a
     };
     let done = run(device(&[]), "data_in\n7\n");
@@ -768,7 +770,7 @@ fn current_api_in_the_browser_on_the_demo() {
     let ca = data.path().join("ca.pem").display().to_string();
     let platform_password = demo.banner.platform_password.clone();
     let as_platform = |args: &[&str]| -> Vec<String> {
-        let mut all: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        let mut all: Vec<String> = args.iter().map(ToString::to_string).collect();
         all.extend(["-u", "platform", "-P", &platform_password].map(String::from));
         all.extend(["--url", &url, "--connect-to", &front, "--cafile", &ca].map(String::from));
         all

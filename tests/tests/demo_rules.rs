@@ -8,6 +8,7 @@
 //! each rule to its test here.
 //!
 //! Build the binary first: `cargo build -p demo` (same CARGO_TARGET_DIR).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
@@ -30,7 +31,8 @@ const NOT_AUTHORIZED: u8 = 5;
 /// One demo at a time: these machines have two cores.
 fn serial() -> MutexGuard<'static, ()> {
     static LOCK: Mutex<()> = Mutex::new(());
-    LOCK.lock().unwrap_or_else(|e| e.into_inner())
+    LOCK.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// A running `demo demo` on `dir` (no web app: these tests speak MQTT only), killed on drop.

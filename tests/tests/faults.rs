@@ -14,6 +14,7 @@
 //!   reconnects once the proxy forwards again, losing no QoS 1 message.
 //!
 //! Every wait is bounded; the tests in this file run one at a time (they measure timings).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -68,7 +69,7 @@ fn connector(
 ) -> Connector {
     let url: BrokerUrl = url.parse().expect("url");
     let tls = TlsOptions {
-        ca_file: ca.map(|p| p.to_path_buf()),
+        ca_file: ca.map(std::path::Path::to_path_buf),
         client_auth: None,
     };
     let connect_to = dial.map(|a| ConnectTo {

@@ -2,6 +2,7 @@
 //! sends garbage (through the bridge and straight to the native client), malformed MQTT from the
 //! browser side, fragmented WebSocket messages, request smuggling on the upgrade, odd Origins and
 //! odd product ids. Each case is a row of SECURITY.md. Loopback only; every wait is bounded.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -217,7 +218,7 @@ async fn broker_side_garbage_closes_with_a_clear_code_and_a_typed_client_error()
                 Some(code),
                 ConnectionError::Transport(TransportFailure::Closed { code: got, .. }),
             ) => {
-                assert_eq!(*got, code, "{}: {error}", case.name)
+                assert_eq!(*got, code, "{}: {error}", case.name);
             }
             (None, ConnectionError::Protocol(_) | ConnectionError::Violation(_)) => {}
             _ => panic!(

@@ -14,6 +14,7 @@
 //!
 //! Needs about 15,000 file descriptors in the test process's children: the soft
 //! `RLIMIT_NOFILE` is raised to the hard limit first (inherited by mosquitto and the bridge).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -35,7 +36,7 @@ const USER: &str = "load";
 const PASSWORD: &str = "load-secret";
 
 fn fds(pid: u32) -> usize {
-    std::fs::read_dir(format!("/proc/{pid}/fd")).map_or(0, |d| d.count())
+    std::fs::read_dir(format!("/proc/{pid}/fd")).map_or(0, Iterator::count)
 }
 
 fn rss_mib(pid: u32) -> f64 {

@@ -1,5 +1,6 @@
 //! Seed 000 end to end through the real `mqttws` binary, over TLS with SNI `broker.test`, against
 //! mosquitto configured like Murano, with the activation responder playing the platform.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};

@@ -1,5 +1,6 @@
 //! 10,000 messages at QoS 1 and at QoS 2 through mosquitto with the native driver in process:
 //! none lost, and at QoS 2 none duplicated. Plus `mqttws pub -n` / `sub -C` through the CLI.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -5,6 +5,7 @@
 //! publish accepted before it is delivered and no refused one is.
 //!
 //! Needs: `cargo build -p ws-bridge --bins`, `scripts/build-pkg.sh` (client-wasm/pkg).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};

@@ -18,6 +18,7 @@
 //!
 //! Needs: `cargo build -p ws-bridge -p mqttws --bins`, `scripts/build-pkg.sh` (client-wasm/pkg),
 //! Debian's haproxy, nginx-light, mosquitto, chromium (`bash scripts/setup.sh all`).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 use std::path::Path;
 use std::process::Command;
@@ -42,7 +43,8 @@ use tests::webdriver::Browser;
 /// One farm at a time: two cores.
 fn serial() -> MutexGuard<'static, ()> {
     static LOCK: Mutex<()> = Mutex::new(());
-    LOCK.lock().unwrap_or_else(|e| e.into_inner())
+    LOCK.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 fn report(client: &str, sent: u32, side: &Figures, broker: &Figures, fo: &Failover) {
@@ -167,7 +169,7 @@ fn the_nginx_example_relays_websockets_and_skips_a_dead_bridge() {
             send_bin(&mut ws, mqtt::connect(id, Some((USER, PASSWORD)), 30)).await;
             let ack = read_packets(&mut ws, 1, Duration::from_secs(10)).await;
             assert_eq!(ack[0], vec![0x20, 2, 0, 0], "CONNACK accepted");
-        })
+        });
     };
     for i in 0..4 {
         round_trip(&format!("nginx-{i}"));
@@ -461,7 +463,7 @@ fn cli_sessions_survive_bridge_kill_and_drain_behind_haproxy() {
             PASSWORD,
         ]
         .iter()
-        .map(|s| s.to_string())
+        .map(ToString::to_string)
         .collect()
     };
     let a1 = pub_args("1", "scale-cli-pub1");
@@ -563,7 +565,7 @@ fn cli_sessions_survive_bridge_kill_and_drain_behind_haproxy() {
         &finished
             .lines()
             .iter()
-            .map(|s| s.to_string())
+            .map(ToString::to_string)
             .collect::<Vec<_>>(),
         &client_classes(SENT),
     );

@@ -8,6 +8,7 @@
 //! MQTT 3.1.1 rules in play: one connection per client id (MQTT-3.1.4-2, the broker drops the
 //! older one: what made two tabs flap), QoS 1 at least once (MQTT-4.3.2), QoS 2 exactly once
 //! (MQTT-4.3.3), a persistent session's state kept across connections (MQTT-3.1.2-4/5).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -31,7 +32,8 @@ const PASSWORD: &str = "tabs-secret";
 /// One browser at a time: these machines have two cores.
 fn serial() -> MutexGuard<'static, ()> {
     static LOCK: Mutex<()> = Mutex::new(());
-    LOCK.lock().unwrap_or_else(|e| e.into_inner())
+    LOCK.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 fn artifact(name: &str) -> PathBuf {

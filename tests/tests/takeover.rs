@@ -3,6 +3,7 @@
 //! CLI must not flap with it forever: after 3 connections dropped within 5 s of CONNACK
 //! (`mqtt_core::takeover`) it exits with status 9 and says "connected elsewhere", having sent
 //! a bounded number of CONNECTs (counted in mosquitto's log).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 use std::io::{Read, Write};
 use std::net::TcpStream;

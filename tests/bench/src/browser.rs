@@ -21,11 +21,11 @@ use tests::mosquitto::{Mosquitto, MosquittoOptions, PLATFORM_PASSWORD, PLATFORM_
 use tests::webdriver::Browser;
 
 /// Messages outstanding (QoS 0: published and not yet received back; QoS 1: not yet acked).
-pub const WINDOW: usize = 16;
+pub(crate) const WINDOW: usize = 16;
 
 /// Where the two clients come from (`bench run --pkg DIR --mqttjs FILE`).
 #[derive(Debug, Clone, Default)]
-pub struct Inputs {
+pub(crate) struct Inputs {
     /// client-wasm's npm package folder, built by scripts/build-pkg.sh.
     pub pkg: Option<PathBuf>,
     /// MQTT.js's browser bundle, `dist/mqtt.min.js` of the npm-packed `mqtt@5.16.0`.
@@ -37,7 +37,7 @@ pub struct Inputs {
 
 /// The runs of one client in one case.
 #[derive(Debug, Default)]
-pub struct ClientRuns {
+pub(crate) struct ClientRuns {
     /// Messages (or acknowledged publishes) per second, one per successful run.
     pub rates: Vec<f64>,
     /// Why the other runs failed.
@@ -52,7 +52,7 @@ pub struct ClientRuns {
 
 /// One case, both clients.
 #[derive(Debug)]
-pub struct BrowserRow {
+pub(crate) struct BrowserRow {
     pub case: &'static str,
     /// `qos0` or `qos1`.
     pub mode: &'static str,
@@ -63,7 +63,7 @@ pub struct BrowserRow {
 
 /// The scenario's results.
 #[derive(Debug, Default)]
-pub struct BrowserReport {
+pub(crate) struct BrowserReport {
     /// E.g. "client-wasm 0.1.0".
     pub ours_name: String,
     /// E.g. "MQTT.js 5.16.0".
@@ -80,7 +80,7 @@ pub struct BrowserReport {
 
 impl BrowserReport {
     /// The row of a case, if measured.
-    pub fn row(&self, mode: &str, size: usize) -> Option<&BrowserRow> {
+    pub(crate) fn row(&self, mode: &str, size: usize) -> Option<&BrowserRow> {
         self.rows.iter().find(|r| r.mode == mode && r.size == size)
     }
 }
@@ -98,7 +98,7 @@ fn page_source() -> PathBuf {
 }
 
 /// The package folder used when `--pkg` is not given.
-pub fn default_pkg() -> PathBuf {
+pub(crate) fn default_pkg() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../client-wasm/pkg")
 }
 
@@ -173,13 +173,13 @@ fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
     payload
         .downcast_ref::<String>()
         .cloned()
-        .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+        .or_else(|| payload.downcast_ref::<&str>().map(ToString::to_string))
         .unwrap_or_else(|| "panic".into())
 }
 
 /// Runs the scenario against `broker` (its TLS listener, as the `platform` user). Never panics:
 /// a setup failure (no Chromium, no bridge) comes back in [`BrowserReport::failed`].
-pub fn run(broker: &Mosquitto, inputs: &Inputs, quick: bool) -> BrowserReport {
+pub(crate) fn run(broker: &Mosquitto, inputs: &Inputs, quick: bool) -> BrowserReport {
     let runs = if quick { 1 } else { 3 };
     let warmup = Duration::from_millis(if quick { 300 } else { 500 });
     let duration = Duration::from_millis(if quick { 1_000 } else { 3_000 });
@@ -230,7 +230,7 @@ pub fn run(broker: &Mosquitto, inputs: &Inputs, quick: bool) -> BrowserReport {
 }
 
 /// `bench run --only browser`: its own PKI and broker, nothing else.
-pub fn run_alone(inputs: &Inputs, quick: bool) -> BrowserReport {
+pub(crate) fn run_alone(inputs: &Inputs, quick: bool) -> BrowserReport {
     let pki = TestPki::generate();
     let broker = Mosquitto::start(&pki, MosquittoOptions::default());
     run(&broker, inputs, quick)

@@ -56,7 +56,7 @@ fn children(pid: u32) -> Vec<u32> {
 
 /// CPU ticks used so far by `pid` and by each of its live direct children, per process.
 #[derive(Debug, Clone, Default)]
-pub struct Sample(BTreeMap<u32, u64>);
+pub(crate) struct Sample(BTreeMap<u32, u64>);
 
 impl std::fmt::Display for Sample {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -70,7 +70,7 @@ impl std::fmt::Display for Sample {
 }
 
 /// Samples `pid` and its children; `None` when the process is gone.
-pub fn tree_cpu(pid: u32) -> Option<Sample> {
+pub(crate) fn tree_cpu(pid: u32) -> Option<Sample> {
     let mut ticks = BTreeMap::new();
     ticks.insert(pid, own_ticks(pid)?);
     for child in children(pid) {
@@ -84,7 +84,7 @@ pub fn tree_cpu(pid: u32) -> Option<Sample> {
 /// CPU time spent between two samples. Per process: a process in both adds its difference; one
 /// that started after `before` adds all of its time; one that exited in between (a previous
 /// run's websockify child closing) is left out, as its last figures are gone with it.
-pub fn spent(before: &Sample, after: &Sample) -> Duration {
+pub(crate) fn spent(before: &Sample, after: &Sample) -> Duration {
     let ticks: u64 = after
         .0
         .iter()
@@ -95,7 +95,7 @@ pub fn spent(before: &Sample, after: &Sample) -> Duration {
 
 /// Microseconds of CPU per message between two samples; `None` when either is missing or no
 /// message was counted.
-pub fn per_message_us(
+pub(crate) fn per_message_us(
     before: Option<&Sample>,
     after: Option<&Sample>,
     messages: u64,
@@ -105,7 +105,7 @@ pub fn per_message_us(
 }
 
 /// Resolution of one sample, for the report (10 ms with the usual 100 ticks per second).
-pub fn tick() -> Duration {
+pub(crate) fn tick() -> Duration {
     Duration::from_secs_f64(1.0 / ticks_per_second() as f64)
 }
 

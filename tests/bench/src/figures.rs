@@ -4,13 +4,13 @@
 use std::time::Duration;
 
 /// Concurrent sessions of the throughput cases.
-pub const SESSIONS: [usize; 3] = [1, 10, 100];
+pub(crate) const SESSIONS: [usize; 3] = [1, 10, 100];
 /// Payload bytes of the throughput cases.
-pub const SIZES: [usize; 3] = [64, 1024, 16 * 1024];
+pub(crate) const SIZES: [usize; 3] = [64, 1024, 16 * 1024];
 
 /// One successful throughput run.
 #[derive(Debug, Clone)]
-pub struct Figures {
+pub(crate) struct Figures {
     pub messages_per_s: f64,
     pub mbytes_per_s: f64,
     /// The relay process's CPU (its children included) per round-tripped message, µs; `None`
@@ -22,7 +22,7 @@ pub struct Figures {
 
 /// Median, smallest and largest of some runs.
 #[derive(Debug, Clone, Copy)]
-pub struct Spread {
+pub(crate) struct Spread {
     pub median: f64,
     pub min: f64,
     pub max: f64,
@@ -30,7 +30,7 @@ pub struct Spread {
 
 impl Spread {
     /// `None` when there are no values: a missing figure is never a zero.
-    pub fn of(mut values: Vec<f64>) -> Option<Spread> {
+    pub(crate) fn of(mut values: Vec<f64>) -> Option<Spread> {
         values.retain(|v| v.is_finite());
         values.sort_by(f64::total_cmp);
         let (min, max) = (*values.first()?, *values.last()?);
@@ -46,7 +46,7 @@ impl Spread {
 
 /// All rounds of one (path, sessions, payload) case.
 #[derive(Debug)]
-pub struct ThroughputRow {
+pub(crate) struct ThroughputRow {
     pub path: &'static str,
     pub sessions: usize,
     pub size: usize,
@@ -55,7 +55,7 @@ pub struct ThroughputRow {
 }
 
 impl ThroughputRow {
-    pub fn new(path: &'static str, sessions: usize, size: usize) -> Self {
+    pub(crate) fn new(path: &'static str, sessions: usize, size: usize) -> Self {
         ThroughputRow {
             path,
             sessions,
@@ -68,24 +68,24 @@ impl ThroughputRow {
         Spread::of(self.runs.iter().flatten().filter_map(f).collect())
     }
 
-    pub fn messages(&self) -> Option<Spread> {
+    pub(crate) fn messages(&self) -> Option<Spread> {
         self.spread(|f| Some(f.messages_per_s))
     }
 
-    pub fn megabytes(&self) -> Option<Spread> {
+    pub(crate) fn megabytes(&self) -> Option<Spread> {
         self.spread(|f| Some(f.mbytes_per_s))
     }
 
-    pub fn relay_cpu(&self) -> Option<Spread> {
+    pub(crate) fn relay_cpu(&self) -> Option<Spread> {
         self.spread(|f| f.relay_us)
     }
 
-    pub fn broker_cpu(&self) -> Option<Spread> {
+    pub(crate) fn broker_cpu(&self) -> Option<Spread> {
         self.spread(|f| f.broker_us)
     }
 
     /// The failed runs' reasons.
-    pub fn failures(&self) -> Vec<&str> {
+    pub(crate) fn failures(&self) -> Vec<&str> {
         self.runs
             .iter()
             .filter_map(|r| r.as_ref().err().map(String::as_str))
@@ -94,7 +94,7 @@ impl ThroughputRow {
 }
 
 /// `a / b` per round where both runs succeeded (paired: same round, adjacent in time).
-pub fn paired_ratios(
+pub(crate) fn paired_ratios(
     a: &ThroughputRow,
     b: &ThroughputRow,
     f: impl Fn(&Figures) -> Option<f64>,
@@ -113,14 +113,14 @@ pub fn paired_ratios(
 
 /// All rounds of the latency scenario on one path.
 #[derive(Debug)]
-pub struct LatencyRow {
+pub(crate) struct LatencyRow {
     pub path: &'static str,
     /// One entry per round: sorted samples, or why the run has none.
     pub runs: Vec<Result<Vec<Duration>, String>>,
 }
 
 /// Percentile `p` of sorted samples, µs.
-pub fn percentile_us(samples: &[Duration], p: f64) -> Option<f64> {
+pub(crate) fn percentile_us(samples: &[Duration], p: f64) -> Option<f64> {
     let last = samples.len().checked_sub(1)?;
     let index = ((last as f64) * p).round() as usize;
     Some(samples.get(index.min(last))?.as_secs_f64() * 1e6)
@@ -128,7 +128,7 @@ pub fn percentile_us(samples: &[Duration], p: f64) -> Option<f64> {
 
 impl LatencyRow {
     /// Percentile `p` of each successful round, as median and spread.
-    pub fn percentile(&self, p: f64) -> Option<Spread> {
+    pub(crate) fn percentile(&self, p: f64) -> Option<Spread> {
         Spread::of(
             self.runs
                 .iter()
@@ -138,11 +138,11 @@ impl LatencyRow {
         )
     }
 
-    pub fn samples(&self) -> usize {
+    pub(crate) fn samples(&self) -> usize {
         self.runs.iter().flatten().map(Vec::len).sum()
     }
 
-    pub fn failures(&self) -> Vec<&str> {
+    pub(crate) fn failures(&self) -> Vec<&str> {
         self.runs
             .iter()
             .filter_map(|r| r.as_ref().err().map(String::as_str))
@@ -151,7 +151,7 @@ impl LatencyRow {
 }
 
 /// `a - b` of percentile `p` per round where both succeeded, µs.
-pub fn paired_latency_difference(a: &LatencyRow, b: &LatencyRow, p: f64) -> Option<Spread> {
+pub(crate) fn paired_latency_difference(a: &LatencyRow, b: &LatencyRow, p: f64) -> Option<Spread> {
     Spread::of(
         a.runs
             .iter()

@@ -40,7 +40,7 @@ const KEEPALIVE_SECS: u16 = 1800;
 
 /// What the holder is asked to open.
 #[derive(Debug, Clone)]
-pub struct Plan {
+pub(crate) struct Plan {
     /// Relay URLs (`ws://host:port/path`); session `i` uses `urls[i % len]`.
     pub urls: Vec<String>,
     pub count: usize,
@@ -85,7 +85,7 @@ struct Shared {
 }
 
 /// The source address of session `i`.
-pub fn source(i: usize, sources: usize) -> Ipv4Addr {
+pub(crate) fn source(i: usize, sources: usize) -> Ipv4Addr {
     let n = 2 + (i % sources.max(1)) as u32;
     Ipv4Addr::from(u32::from(Ipv4Addr::new(127, 0, 0, 0)) + n)
 }
@@ -201,7 +201,7 @@ fn say(line: &str) {
 
 /// Opens the plan's sessions (a failed attempt is retried after 100 ms until the allowance is
 /// spent), reports, then answers `alive` queries until stdin closes.
-pub async fn run(plan: Plan) {
+pub(crate) async fn run(plan: Plan) {
     let shared = Arc::new(Shared {
         connected: AtomicU64::new(0),
         alive: AtomicU64::new(0),

@@ -20,15 +20,15 @@ use crate::holder::Plan;
 
 /// Sessions per loopback source address: under the ~28,000 ports of `ip_local_port_range`,
 /// with room for the bridge's own connects (which skip ports bound explicitly).
-pub const PER_SOURCE: usize = 12_500;
+pub(crate) const PER_SOURCE: usize = 12_500;
 /// Sessions per broker listener (per upstream destination of the bridges).
-pub const PER_LISTENER: usize = 12_500;
+pub(crate) const PER_LISTENER: usize = 12_500;
 /// Descriptors a process keeps besides its sessions' (listeners, logs, epoll, a margin).
 const FD_MARGIN: u64 = 500;
 
 /// How the sessions are spread over processes, each within its open-file limit.
 #[derive(Debug, Clone, Copy)]
-pub struct Layout {
+pub(crate) struct Layout {
     pub bridges: usize,
     pub brokers: usize,
     pub listeners_per_broker: usize,
@@ -40,7 +40,7 @@ impl Layout {
     /// The fewest processes that hold `count` sessions under `nofile` descriptors each: a
     /// bridge needs two per session (browser side and broker side), mosquitto and the holder
     /// one.
-    pub fn for_count(count: usize, nofile: u64) -> Layout {
+    pub(crate) fn for_count(count: usize, nofile: u64) -> Layout {
         let room = nofile.saturating_sub(FD_MARGIN).max(2) as usize;
         let bridges = count.div_ceil(room / 2).max(1);
         let brokers = count.div_ceil(room).max(1);
@@ -55,13 +55,13 @@ impl Layout {
     }
 
     /// Sessions one bridge process can hold under `nofile`.
-    pub fn bridge_capacity(nofile: u64) -> usize {
+    pub(crate) fn bridge_capacity(nofile: u64) -> usize {
         (nofile.saturating_sub(FD_MARGIN) / 2) as usize
     }
 }
 
 /// Brokers with TLS listeners and bridges each with a route to every listener.
-pub struct ScaleRig {
+pub(crate) struct ScaleRig {
     _pki: TestPki,
     _dirs: Vec<TempDir>,
     pub brokers: Vec<ChildGuard>,
@@ -110,7 +110,7 @@ fn start_broker(pki: &TestPki, dir: &Path, ports: &[u16]) -> Result<ChildGuard, 
 }
 
 impl ScaleRig {
-    pub fn start(layout: Layout) -> Result<ScaleRig, String> {
+    pub(crate) fn start(layout: Layout) -> Result<ScaleRig, String> {
         let pki = TestPki::generate();
         let ca = pki.ca();
         let mut dirs = Vec::new();
@@ -156,11 +156,11 @@ impl ScaleRig {
 }
 
 /// Memory of what is measured, in KiB.
-pub type Measure<'a> = &'a dyn Fn() -> u64;
+pub(crate) type Measure<'a> = &'a dyn Fn() -> u64;
 
 /// One idle-sessions run: what was asked, what held, what it cost.
 #[derive(Debug, Default, Clone)]
-pub struct IdleRun {
+pub(crate) struct IdleRun {
     pub relay: &'static str,
     pub requested: usize,
     /// Sessions that got their CONNACK.
@@ -202,17 +202,17 @@ pub struct IdleRun {
 }
 
 impl IdleRun {
-    pub fn per_session_kib(&self) -> f64 {
+    pub(crate) fn per_session_kib(&self) -> f64 {
         self.relay_with_kib.saturating_sub(self.relay_before_kib) as f64 / self.alive.max(1) as f64
     }
 
-    pub fn connect_rate(&self) -> f64 {
+    pub(crate) fn connect_rate(&self) -> f64 {
         self.connected as f64 / self.connect_time.as_secs_f64().max(1e-3)
     }
 }
 
 fn fd_count(pid: u32) -> usize {
-    std::fs::read_dir(format!("/proc/{pid}/fd")).map_or(0, |d| d.count())
+    std::fs::read_dir(format!("/proc/{pid}/fd")).map_or(0, Iterator::count)
 }
 
 /// The soft open-file limit of a process, from `/proc/<pid>/limits`.
@@ -262,7 +262,7 @@ fn port_range() -> u64 {
 }
 
 /// The processes whose memory and descriptors are read.
-pub struct Pids {
+pub(crate) struct Pids {
     pub relays: Vec<u32>,
     pub brokers: Vec<u32>,
 }
@@ -330,7 +330,7 @@ impl Holder {
 
 /// Runs holders with `plan` against the relays and measures. `relay_memory` reads the relays'
 /// memory in KiB (RSS for bridges; websockify's process tree PSS).
-pub fn measure(
+pub(crate) fn measure(
     relay: &'static str,
     plan: &Plan,
     holders: usize,

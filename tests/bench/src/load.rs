@@ -10,7 +10,7 @@ use tests::mosquitto::{PLATFORM_PASSWORD, PLATFORM_USER};
 
 /// How a path is reached.
 #[derive(Clone)]
-pub struct Target {
+pub(crate) struct Target {
     pub name: &'static str,
     pub connector: Connector,
     /// The relay process whose CPU time is measured (`None`: no relay of ours to watch).
@@ -19,7 +19,7 @@ pub struct Target {
 
 /// Totals of one throughput run.
 #[derive(Debug, Default)]
-pub struct Totals {
+pub(crate) struct Totals {
     pub messages: AtomicU64,
     pub bytes: AtomicU64,
     /// Why sessions failed, one entry per failed session.
@@ -34,7 +34,7 @@ impl Totals {
     }
 
     /// Failed sessions and the first reason.
-    pub fn failed(&self) -> (usize, Option<String>) {
+    pub(crate) fn failed(&self) -> (usize, Option<String>) {
         self.failures
             .lock()
             .map(|f| (f.len(), f.first().cloned()))
@@ -78,7 +78,7 @@ const LINGER: Duration = Duration::from_millis(500);
 
 /// When a throughput run measures: `(from, until)`, sent once every session is running (or the
 /// setup time is up), so no session's connect falls inside the measurement.
-pub type Schedule = tokio::sync::mpsc::UnboundedReceiver<(Instant, Instant)>;
+pub(crate) type Schedule = tokio::sync::mpsc::UnboundedReceiver<(Instant, Instant)>;
 
 /// One session publishing QoS 0 messages to a topic it subscribes to, keeping `window` in
 /// flight (sent and not yet received back). It connects and subscribes, adds itself to `ready`,
@@ -90,7 +90,7 @@ pub type Schedule = tokio::sync::mpsc::UnboundedReceiver<(Instant, Instant)>;
 /// the measurement (its window lost on the way) is a failure with its reason in `totals`,
 /// never a zero.
 #[allow(clippy::too_many_arguments)]
-pub async fn round_trip_session(
+pub(crate) async fn round_trip_session(
     target: Target,
     id: String,
     size: usize,
@@ -246,7 +246,7 @@ fn verdict(
 
 /// Publish → receive round trips with one message in flight: `samples` latencies, or why the
 /// run got fewer (connection lost, ended, or `budget` spent).
-pub async fn latency_samples(
+pub(crate) async fn latency_samples(
     target: Target,
     samples: usize,
     budget: Duration,

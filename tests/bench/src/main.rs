@@ -19,6 +19,7 @@
 //! back; missing latency samples; fewer idle sessions open than asked for) is reported as
 //! FAILED with its reason, never as a figure, and the run exits with status 3.
 #![forbid(unsafe_code)]
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a benchmark runner: a broken set-up should stop the run loudly
 
 mod browser;
 mod cpu;

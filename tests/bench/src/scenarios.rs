@@ -24,7 +24,7 @@ const SETUP: Duration = Duration::from_secs(15);
 /// From the schedule to the start of the measurement: the windows fill.
 const WARMUP: Duration = Duration::from_millis(500);
 /// Idle sessions on the bridge tier (the `--quick` run: 2,000).
-pub const SCALE_SESSIONS: usize = 50_000;
+pub(crate) const SCALE_SESSIONS: usize = 50_000;
 /// websockify forks a Python process (about 6 MiB) per connection: a few hundred show its cost.
 const WEBSOCKIFY_IDLE: usize = 300;
 /// Time allowed to open the idle sessions.
@@ -247,7 +247,7 @@ async fn throughput(
         }
         // A relay cannot carry messages for free: a zero is a sampling fault, not a figure.
         Some(us) if us <= 0.0 => {
-            let text = |s: &Option<cpu::Sample>| s.as_ref().map_or("-".into(), |s| s.to_string());
+            let text = |s: &Option<cpu::Sample>| s.as_ref().map_or("-".into(), ToString::to_string);
             return Err(format!(
                 "the relay's CPU time did not move during the measurement ({} -> {})",
                 text(&before.0),
@@ -276,7 +276,7 @@ async fn latency(target: &Target, samples: usize) -> Result<Vec<Duration>, Strin
 /// Flags: `--sessions N`, `--size B`, `--paths ws-bridge,direct-TLS,...` (names with `-` for
 /// spaces), `--runs N` (alternating across paths, so noise hits every path alike), `--secs S`,
 /// `--samples N` (latency), `--count N` and `--sources N` (idle sessions on the scale rig).
-pub async fn run_only(args: &[String]) -> bool {
+pub(crate) async fn run_only(args: &[String]) -> bool {
     let value = |flag: &str| {
         let i = args.iter().position(|a| a == flag)?;
         args.get(i + 1).cloned()
@@ -318,7 +318,7 @@ pub async fn run_only(args: &[String]) -> bool {
                     Ok(l) => {
                         let at = |p: f64| {
                             let i = ((l.len().saturating_sub(1)) as f64 * p).round() as usize;
-                            l.get(i).map_or(0, |d| d.as_micros())
+                            l.get(i).map_or(0, Duration::as_micros)
                         };
                         println!(
                             "latency {:<22} {} samples: p50 {} us, p99 {} us",
@@ -418,7 +418,7 @@ fn scale(count: usize, layout: Layout, allowance: Duration) -> IdleRun {
     })
 }
 
-pub async fn run_all(quick: bool, browser: &crate::browser::Inputs) -> Report {
+pub(crate) async fn run_all(quick: bool, browser: &crate::browser::Inputs) -> Report {
     let paths = Paths::start();
     let targets = paths.targets();
     let broker = paths.broker.pid();

@@ -74,7 +74,7 @@ fn finish(mut svg: String, series: &[(&str, Vec<f64>)]) -> String {
 }
 
 /// One line per series over categorical x values.
-pub fn lines(
+pub(crate) fn lines(
     title: &str,
     x_label: &str,
     y_label: &str,
@@ -122,7 +122,12 @@ pub fn lines(
 }
 
 /// Groups of bars: one group per category, one bar per series.
-pub fn bars(title: &str, y_label: &str, groups: &[String], series: &[(&str, Vec<f64>)]) -> String {
+pub(crate) fn bars(
+    title: &str,
+    y_label: &str,
+    groups: &[String],
+    series: &[(&str, Vec<f64>)],
+) -> String {
     let (mut svg, y_max) = frame(title, y_label, series);
     let plot_w = W - LEFT - RIGHT;
     let group_w = plot_w / groups.len().max(1) as f64;

@@ -24,6 +24,7 @@
 //! drives the example page, served by the bridge, in headless Chromium: connect, subscribe,
 //! publish QoS 1, see it acknowledged and received. It checks the release package end to end.
 #![forbid(unsafe_code)]
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -61,7 +62,7 @@ fn parse_args() -> Result<Args, String> {
     while let Some(a) = it.next() {
         match a.as_str() {
             "--static" => {
-                args.static_dir = Some(it.next().ok_or("--static needs a folder")?.into())
+                args.static_dir = Some(it.next().ok_or("--static needs a folder")?.into());
             }
             "--hold" => args.hold = true,
             "--smoke-example" => args.smoke_example = true,
@@ -248,7 +249,7 @@ fn webdriver_json(dir: &TempDir) -> PathBuf {
     let profile = dir.path().join("chromium-profile");
     let mut args: Vec<String> = tests::webdriver::CHROMIUM_FLAGS
         .iter()
-        .map(|a| a.to_string())
+        .map(ToString::to_string)
         .collect();
     args.push(format!("--user-data-dir={}", profile.display()));
     let json = serde_json::json!({

@@ -22,12 +22,12 @@ impl Ratchet {
             new: found
                 .iter()
                 .filter(|f| !allowed.contains(f))
-                .map(|f| f.to_string())
+                .map(ToString::to_string)
                 .collect(),
             stale: allowed
                 .iter()
                 .filter(|a| !found.contains(a))
-                .map(|a| a.to_string())
+                .map(ToString::to_string)
                 .collect(),
         }
     }

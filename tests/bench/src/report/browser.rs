@@ -34,7 +34,7 @@ pub(super) fn browser_ratio(row: &BrowserRow) -> Option<f64> {
 }
 
 /// Section 6 of BENCHMARKS.md: the browser client against MQTT.js.
-pub fn browser_section(browser: Option<&BrowserReport>) -> String {
+pub(crate) fn browser_section(browser: Option<&BrowserReport>) -> String {
     let mut md =
         String::from("## 6. Browser client (headless Chromium, same page, same bridge)\n\n");
     let Some(b) = browser else {
@@ -129,7 +129,7 @@ pub fn browser_section(browser: Option<&BrowserReport>) -> String {
 }
 
 /// The browser client's rows of the targets table (ours >= 2x MQTT.js).
-pub fn browser_targets(browser: Option<&BrowserReport>) -> String {
+pub(crate) fn browser_targets(browser: Option<&BrowserReport>) -> String {
     let mut md = String::new();
     for (mode, size, what) in [
         ("qos0", 1024, "QoS 0 round trips, 1 KiB"),

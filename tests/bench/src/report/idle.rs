@@ -93,7 +93,7 @@ pub(super) fn idle_section(md: &mut String, report: &Report) {
 }
 
 /// A scale run's other costs and its ceilings, as Markdown (also printed by `--only idle`).
-pub fn idle_summary(run: &IdleRun) -> String {
+pub(crate) fn idle_summary(run: &IdleRun) -> String {
     let mut md = String::new();
     let alive = run.alive.max(1) as f64;
     let _ = writeln!(

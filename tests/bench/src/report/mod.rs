@@ -17,9 +17,9 @@ mod scripts;
 mod targets;
 mod throughput;
 
-pub use browser::{browser_section, browser_targets};
-pub use idle::idle_summary;
-pub use throughput::throughput_summary;
+pub(crate) use browser::{browser_section, browser_targets};
+pub(crate) use idle::idle_summary;
+pub(crate) use throughput::throughput_summary;
 
 use cells::cell;
 use idle::idle_section;
@@ -29,7 +29,7 @@ use targets::targets_section;
 use throughput::throughput_section;
 
 #[derive(Debug, Default)]
-pub struct Report {
+pub(crate) struct Report {
     pub throughput: Vec<ThroughputRow>,
     pub latency: Vec<LatencyRow>,
     pub idle: Vec<IdleRun>,
@@ -43,7 +43,7 @@ pub struct Report {
 
 impl Report {
     /// Every failed measurement of the relay scenarios, one line each.
-    pub fn failures(&self) -> Vec<String> {
+    pub(crate) fn failures(&self) -> Vec<String> {
         let mut out = Vec::new();
         for row in &self.throughput {
             for why in row.failures() {
@@ -77,12 +77,12 @@ fn machine() -> String {
         })
         .unwrap_or_else(|| "unknown CPU".into());
     let cores = std::thread::available_parallelism()
-        .map(|n| n.get())
+        .map(std::num::NonZero::get)
         .unwrap_or(0);
     format!("{cores} cores, {cpu}")
 }
 
-pub fn write(
+pub(crate) fn write(
     report: &Report,
     out: &Path,
     plots: &Path,

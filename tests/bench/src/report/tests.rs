@@ -32,7 +32,7 @@ pub(super) fn throughput() -> Vec<ThroughputRow> {
                 for round in 0..3 {
                     let base =
                         20_000.0 / (p as f64 + 1.0) + sessions as f64 * 7.0 - size as f64 / 10.0;
-                    let rate = base + round as f64 * 311.5;
+                    let rate = base + f64::from(round) * 311.5;
                     row.runs
                         .push(if *path == "websockify" && sessions == 100 && round == 1 {
                             Err("no CONNACK | in time\nsession 7".into())
@@ -41,8 +41,8 @@ pub(super) fn throughput() -> Vec<ThroughputRow> {
                                 messages_per_s: rate,
                                 mbytes_per_s: rate * size as f64 / 1e6,
                                 relay_us: (*path != "direct TLS")
-                                    .then_some(3.0 + p as f64 * 2.5 + round as f64 * 0.25),
-                                broker_us: (p != 3).then_some(4.0 + round as f64 * 0.1),
+                                    .then_some(3.0 + p as f64 * 2.5 + f64::from(round) * 0.25),
+                                broker_us: (p != 3).then_some(4.0 + f64::from(round) * 0.1),
                             })
                         });
                 }
@@ -124,7 +124,7 @@ pub(super) fn idle() -> Vec<IdleRun> {
 pub(super) fn runs(rates: &[f64], errors: &[&str], cpu: &[f64]) -> ClientRuns {
     ClientRuns {
         rates: rates.to_vec(),
-        errors: errors.iter().map(|e| e.to_string()).collect(),
+        errors: errors.iter().map(ToString::to_string).collect(),
         cpu_us: cpu.to_vec(),
         script_us: Vec::new(),
     }

@@ -119,7 +119,7 @@ pub(super) fn throughput_section(
         }
         p
     };
-    let xs: Vec<String> = SESSIONS.iter().map(|s| s.to_string()).collect();
+    let xs: Vec<String> = SESSIONS.iter().map(ToString::to_string).collect();
     // A path with a FAILED point is left out of the plot rather than drawn at zero.
     let series_of = |what: fn(&ThroughputRow) -> Option<Spread>| -> Vec<(&str, Vec<f64>)> {
         paths
@@ -162,7 +162,7 @@ pub(super) fn throughput_section(
 }
 
 /// One row of `--only throughput`, printed.
-pub fn throughput_summary(row: &ThroughputRow) -> String {
+pub(crate) fn throughput_summary(row: &ThroughputRow) -> String {
     format!(
         "{:<22} {} sessions {} B: msg/s {}, relay µs/msg {}, broker µs/msg {}, runs {}",
         row.path,
