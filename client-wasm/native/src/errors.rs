@@ -79,7 +79,7 @@ impl TransportError {
         }
     }
 
-    /// Classifies a rustls error (the sorting itself is [`mqtt_tls::classify`]'s).
+    /// Classifies a rustls error (the sorting itself is [`mqtt_tls::classify()`]'s).
     pub fn from_rustls(server: &str, error: &rustls::Error) -> Self {
         HandshakeError::from_rustls(server, error).into()
     }

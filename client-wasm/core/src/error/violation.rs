@@ -11,7 +11,7 @@ pub enum ProtocolViolation {
     /// error page, say). MQTT 3.1.1 §3.2: the first packet from the server is CONNACK.
     #[error("expected CONNACK, got {found} (first byte {first_byte:#04x})")]
     NotConnack {
-        /// Name of the packet type the first byte announces, or a description when it names none.
+        /// Name of the packet type the first byte's high nibble names (`"reserved"` for 0 or 15).
         found: &'static str,
         /// The first byte received.
         first_byte: u8,

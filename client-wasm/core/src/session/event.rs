@@ -50,7 +50,8 @@ pub enum Event {
         error: ConnectionError,
         /// When the next attempt starts, counted from this event; `None`: no retry.
         reconnect_in: Option<Duration>,
-        /// Reconnect attempts since the last accepted CONNACK, the coming one included.
+        /// Reconnect attempts since the last accepted CONNACK, counting the one `reconnect_in`
+        /// announces.
         attempt: u32,
     },
     /// The backoff elapsed; a new transport is being opened.
