@@ -137,8 +137,11 @@ pub const REQUIRED_FLAGS: u8 = 0b0010;
 pub const CONNACK_FIRST_BYTE: u8 = first_byte(PacketType::Connack, 0);
 /// PUBLISH flags (§3.3.1): DUP, the QoS's two bits, RETAIN.
 pub const PUBLISH_DUP: u8 = 0b1000;
+/// Where the QoS's two bits start in a PUBLISH's flags (bits 2-1).
 pub const PUBLISH_QOS_SHIFT: u8 = 1;
+/// The QoS's two bits, once shifted down by [`PUBLISH_QOS_SHIFT`].
 pub const PUBLISH_QOS_MASK: u8 = 0b11;
+/// A PUBLISH's RETAIN flag (§3.3.1.3).
 pub const PUBLISH_RETAIN: u8 = 0b0001;
 /// CONNACK's acknowledge flags (§3.2.2.1): only session present may be set.
 pub const CONNACK_SESSION_PRESENT: u8 = 0b1;

@@ -47,6 +47,7 @@ use crate::{CommandError, QoS};
 /// A store that writes at once (tests, native tools): [`Persistence::write_all`] drives the
 /// handshake with it.
 pub trait Store {
+    /// Replaces what is stored with `snapshot`, durably, before returning `Ok`.
     fn write(&mut self, snapshot: &Snapshot) -> Result<(), StoreError>;
 }
 
@@ -269,10 +270,12 @@ impl<T> Held<T> {
         self.items.clear();
     }
 
+    /// Whether nothing is held.
     pub fn is_empty(&self) -> bool {
         self.items.is_empty()
     }
 
+    /// How many items are held.
     pub fn len(&self) -> usize {
         self.items.len()
     }

@@ -42,6 +42,7 @@ pub struct Backoff {
 }
 
 impl Backoff {
+    /// A backoff with no attempt made yet, its jitter seeded from `policy.seed`.
     pub fn new(policy: ReconnectPolicy) -> Self {
         let rng = SplitMix64(policy.seed);
         Self {
@@ -51,6 +52,7 @@ impl Backoff {
         }
     }
 
+    /// The policy it was made with.
     pub fn policy(&self) -> &ReconnectPolicy {
         &self.policy
     }

@@ -44,6 +44,7 @@ pub struct TakeoverDetector {
 }
 
 impl TakeoverDetector {
+    /// A detector that has seen no connection yet.
     pub fn new(rule: TakeoverRule) -> Self {
         TakeoverDetector {
             rule,

@@ -4,16 +4,24 @@
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum TopicError {
+    /// A topic name or filter must be at least one character long ([MQTT-4.7.3-1]).
     #[error("topic must not be empty")]
     Empty,
+    /// Longer than a UTF-8 string's two-byte length prefix allows (MQTT 3.1.1 §1.5.3).
+    /// Holds the length in bytes.
     #[error("topic is {0} bytes long; MQTT allows at most 65535")]
     TooLong(usize),
+    /// Contains U+0000 ([MQTT-4.7.3-2]).
     #[error("topic must not contain the NUL character")]
     ContainsNul,
+    /// A topic name (as opposed to a filter) contains `+` or `#` ([MQTT-4.7.1-1]).
     #[error("wildcards '+' and '#' are not allowed in a topic name")]
     WildcardInName,
+    /// A filter has `#` other than as its whole last level, e.g. `a/b#` or `a/#/b`
+    /// ([MQTT-4.7.1-2]).
     #[error("'#' must be the last level of a filter, alone")]
     MisplacedMultiLevelWildcard,
+    /// A filter has `+` sharing a level with other characters, e.g. `a/b+` ([MQTT-4.7.1-3]).
     #[error("'+' must occupy a whole level of a filter")]
     MisplacedSingleLevelWildcard,
 }

@@ -18,6 +18,7 @@ use std::collections::VecDeque;
 use super::{Command, Flow};
 use mqtt_core::{ConnectionError, Event, Instant, Options, QoS};
 
+/// Which Murano activation API to use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum ActivationMode {
     /// `activate` / `activate/<identity>`, as in the seed's activate.py.
@@ -46,6 +47,7 @@ impl LoginStyle {
         }
     }
 
+    /// The style a command-line spelling ([`LoginStyle::key`]) names; `None` for another word.
     pub fn from_key(key: &str) -> Option<Self> {
         match key {
             "identity" => Some(LoginStyle::Identity),
@@ -82,10 +84,13 @@ impl LoginStyle {
 /// the [`LoginStyle::TokenOnly`] style).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Credentials {
+    /// The user name to send in CONNECT (MQTT 3.1.1 §3.1.3.4 User Name).
     pub username: String,
+    /// The password to send in CONNECT (MQTT 3.1.1 §3.1.3.5 Password): the activation reply.
     pub password: String,
 }
 
+/// Why activation gave no credentials.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ActivationError {
@@ -96,12 +101,16 @@ pub enum ActivationError {
     /// or already activated.
     #[error("no activation reply within {0} s: is the identity unknown to the product or already activated?")]
     NoReply(u64),
+    /// The reply's payload is not UTF-8, so it cannot be a password.
     #[error("the activation reply is not UTF-8 text")]
     BadReply,
+    /// The connection was lost and the session will not retry it.
     #[error(transparent)]
     Session(ConnectionError),
 }
 
+/// The activation flow for one identity: reports its outcome ([`Credentials`] or an
+/// [`ActivationError`]) once, then disconnects.
 pub struct Activation {
     identity: String,
     mode: ActivationMode,
@@ -115,6 +124,8 @@ pub struct Activation {
 }
 
 impl Activation {
+    /// Activation of `identity` with `mode`: identity log-in, subscribing to the reply topic,
+    /// a 10 s reply timeout.
     pub fn new(identity: impl Into<String>, mode: ActivationMode) -> Self {
         Self {
             identity: identity.into(),
@@ -129,6 +140,7 @@ impl Activation {
         }
     }
 
+    /// How long to wait for the reply, counted from sending the request.
     pub fn with_reply_timeout(mut self, timeout: Duration) -> Self {
         self.reply_timeout = timeout;
         self

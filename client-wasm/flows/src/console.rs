@@ -7,6 +7,7 @@ use super::resource::{self, ResourceError};
 use super::{Command, Flow};
 use mqtt_core::{Event, Instant, QoS};
 
+/// Which Murano resource topics the console uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum ConsoleMode {
     /// `<identity>/<resource>`, as in the seed's publish.py.
@@ -18,19 +19,30 @@ pub enum ConsoleMode {
     Resource,
 }
 
+/// What the console reports to its user.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ConsoleOutput {
     /// A message on one of the device's resources.
     Received {
+        /// The topic name it arrived on.
         topic: String,
+        /// The resource name (legacy) or alias (`$resource`) taken from the topic.
         resource: String,
+        /// The value, as published.
         payload: Vec<u8>,
+        /// The platform's timestamp level of a `$resource/<alias>/<timestamp>` topic, as written.
         timestamp: Option<String>,
     },
     /// A publish the console made.
-    Sent { topic: String, payload: Vec<u8> },
+    Sent {
+        /// The topic name it was published to.
+        topic: String,
+        /// The value published.
+        payload: Vec<u8>,
+    },
 }
 
+/// The resource console flow for one device identity.
 pub struct Console {
     identity: String,
     mode: ConsoleMode,
@@ -55,10 +67,12 @@ impl Console {
         console
     }
 
+    /// The topic scheme in use.
     pub fn mode(&self) -> ConsoleMode {
         self.mode
     }
 
+    /// The filter the console subscribes to: `<identity>/#` (legacy) or `$resource/#`.
     pub fn filter(&self) -> String {
         match self.mode {
             ConsoleMode::Legacy => format!("{}/#", self.identity),

@@ -7,15 +7,18 @@ use std::collections::VecDeque;
 use super::{Command, Flow};
 use mqtt_core::{topic, Event, Instant, QoS};
 
+/// What the device loop publishes, where, and how often.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeviceConfig {
     /// Where the echo host answers (default `azuresphere/sample/device`).
     pub in_topic: String,
     /// Where the device publishes (default `azuresphere/sample/host`).
     pub out_topic: String,
+    /// Time between publishes (default 1 s); the first goes out on CONNACK.
     pub interval: Duration,
     /// The first message.
     pub message: String,
+    /// QoS of the subscription and of every publish (default 0).
     pub qos: QoS,
 }
 
@@ -31,12 +34,16 @@ impl Default for DeviceConfig {
     }
 }
 
+/// What the device loop reports to its user.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DeviceOutput {
+    /// The device published this message on the out topic.
     Sent(Vec<u8>),
+    /// This message arrived on the in topic; it is what the device publishes next.
     Received(Vec<u8>),
 }
 
+/// The device loop flow: publishes while connected, stops its timer while not.
 pub struct Device {
     config: DeviceConfig,
     current: Vec<u8>,
@@ -46,6 +53,7 @@ pub struct Device {
 }
 
 impl Device {
+    /// A device loop that subscribes to the in topic at once (sent when connected).
     pub fn new(config: DeviceConfig) -> Self {
         let subscribe = Command::Subscribe(vec![(config.in_topic.clone(), config.qos)]);
         let current = config.message.clone().into_bytes();

@@ -7,13 +7,16 @@ use super::rotate::{rotate, Direction};
 use super::{Command, Flow};
 use mqtt_core::{topic, Event, Instant, QoS};
 
+/// Where the echo host listens, where it answers, and how it rotates.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EchoHostConfig {
     /// Where the device publishes (default `azuresphere/sample/host`).
     pub in_topic: String,
     /// Where the rotated message goes (default `azuresphere/sample/device`).
     pub out_topic: String,
+    /// Which way to rotate (default left, as the seed's text says).
     pub direction: Direction,
+    /// QoS of the subscription and of every echo (default 0).
     pub qos: QoS,
 }
 
@@ -28,12 +31,16 @@ impl Default for EchoHostConfig {
     }
 }
 
+/// One message echoed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EchoOutput {
+    /// The message as it arrived on the in topic.
     pub received: Vec<u8>,
+    /// The rotated message published on the out topic.
     pub sent: Vec<u8>,
 }
 
+/// The echo host flow: answers every message on the in topic.
 pub struct EchoHost {
     config: EchoHostConfig,
     commands: VecDeque<Command>,
@@ -43,6 +50,7 @@ pub struct EchoHost {
 }
 
 impl EchoHost {
+    /// An echo host that subscribes to the in topic at once (sent when connected).
     pub fn new(config: EchoHostConfig) -> Self {
         let subscribe = Command::Subscribe(vec![(config.in_topic.clone(), config.qos)]);
         Self {
@@ -53,6 +61,7 @@ impl EchoHost {
         }
     }
 
+    /// The configuration it runs with.
     pub fn config(&self) -> &EchoHostConfig {
         &self.config
     }

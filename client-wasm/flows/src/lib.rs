@@ -26,14 +26,22 @@ use mqtt_core::{CommandError, Event, Instant, QoS, Session};
 /// What a flow asks of the session.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
+    /// Subscribe to these filters, each at its requested QoS ([`Session::subscribe`]).
     Subscribe(Vec<(String, QoS)>),
+    /// Unsubscribe from these filters ([`Session::unsubscribe`]).
     Unsubscribe(Vec<String>),
+    /// Publish one message ([`Session::publish`]).
     Publish {
+        /// The topic name (MQTT 3.1.1 §3.3.2.1 Topic Name).
         topic: String,
+        /// The application message (MQTT 3.1.1 §3.3.3 Payload).
         payload: Vec<u8>,
+        /// The QoS to publish with (MQTT 3.1.1 §3.3.1.2 QoS).
         qos: QoS,
+        /// The RETAIN flag (MQTT 3.1.1 §3.3.1.3).
         retain: bool,
     },
+    /// End the session cleanly ([`Session::disconnect`]): the flow is done.
     Disconnect,
 }
 
@@ -42,17 +50,21 @@ pub trait Flow {
     /// What the flow reports to its user (lines to print, values to show).
     type Output;
 
+    /// Called with every event the session reports, in order.
     fn handle_event(&mut self, now: Instant, event: &Event);
 
     /// Called when `poll_timeout` is due.
     fn handle_timeout(&mut self, _now: Instant) {}
 
+    /// When the flow wants [`Flow::handle_timeout`]; `None` (the default) for never.
     fn poll_timeout(&self) -> Option<Instant> {
         None
     }
 
+    /// The next command for the session, oldest first; drain it after every input.
     fn poll_command(&mut self) -> Option<Command>;
 
+    /// The next output for the user, oldest first; drain it after every input.
     fn poll_output(&mut self) -> Option<Self::Output>;
 }
 

@@ -26,7 +26,10 @@ pub enum ResourceError {
     QosNotSupported,
     /// A value over [`MAX_VALUE`]: split it or send less.
     #[error("a value of {len} bytes exceeds Murano's limit of 1048576 bytes per resource")]
-    ValueTooLarge { len: usize },
+    ValueTooLarge {
+        /// The value's length in bytes.
+        len: usize,
+    },
     /// A batch line that is not `[TIMESTAMP] alias=value ...`.
     #[error("batch: {0}")]
     BadBatch(String),
@@ -85,7 +88,9 @@ pub fn format_utc(unix_ms: u64) -> String {
 /// One entry of a batch: a timestamp as written (any unit [`timestamp_ms`] accepts) and values.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BatchEntry {
+    /// The timestamp as written, in seconds, milliseconds or microseconds since the Unix epoch.
     pub timestamp: u64,
+    /// The `alias=value` pairs, in the order written.
     pub values: Vec<(String, String)>,
 }
 

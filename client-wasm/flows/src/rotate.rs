@@ -4,8 +4,10 @@
 /// Python host code rotates right ("hello" -> "ohell").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Direction {
+    /// The first character moves to the end ("hello" -> "elloh").
     #[default]
     Left,
+    /// The last character moves to the front ("hello" -> "ohell").
     Right,
 }
 

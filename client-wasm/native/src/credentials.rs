@@ -18,12 +18,30 @@ use mqtt_flows::Credentials;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum CredentialsError {
+    /// Creating, restricting or writing the file failed.
     #[error("cannot write credentials file {path}: {reason}")]
-    Write { path: String, reason: String },
+    Write {
+        /// The file's path, as displayed.
+        path: String,
+        /// The operating system's error text.
+        reason: String,
+    },
+    /// The file could not be read (missing, unreadable, not UTF-8).
     #[error("cannot read credentials file {path}: {reason}")]
-    Read { path: String, reason: String },
+    Read {
+        /// The file's path, as displayed.
+        path: String,
+        /// The operating system's error text.
+        reason: String,
+    },
+    /// The file was read but lacks a required line.
     #[error("credentials file {path} has no {field}= line")]
-    Missing { path: String, field: &'static str },
+    Missing {
+        /// The file's path, as displayed.
+        path: String,
+        /// The key of the missing line: `"identity"` or `"password"`.
+        field: &'static str,
+    },
 }
 
 /// Writes (or replaces) the file with mode 0600.

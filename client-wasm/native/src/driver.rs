@@ -50,6 +50,7 @@ pub enum Output<O> {
 /// One step of [`Driver::next_or`].
 #[derive(Debug)]
 pub enum Step<O, T> {
+    /// What [`Driver::next`] would have returned.
     Output(Output<O>),
     /// A value from the caller's channel; `None` once that channel is closed.
     External(Option<T>),
@@ -84,12 +85,15 @@ pub struct Driver<F: Flow> {
 }
 
 impl Driver<NoFlow> {
+    /// A driver for `session` alone, with no flow.
     pub fn plain(connector: Connector, session: Session) -> Self {
         Self::new(connector, session, NoFlow)
     }
 }
 
 impl<F: Flow> Driver<F> {
+    /// A driver for `session` and `flow`, dialling through `connector`. Nothing happens until
+    /// [`Driver::connect`] and [`Driver::next`]; the core's time starts now.
     pub fn new(connector: Connector, session: Session, flow: F) -> Self {
         Self {
             connector,
@@ -106,6 +110,7 @@ impl<F: Flow> Driver<F> {
         Instant::from_millis(u64::try_from(self.origin.elapsed().as_millis()).unwrap_or(u64::MAX))
     }
 
+    /// The session, to read its state.
     pub fn session(&self) -> &Session {
         &self.session
     }
@@ -115,23 +120,28 @@ impl<F: Flow> Driver<F> {
         &mut self.session
     }
 
+    /// The flow, to read its state.
     pub fn flow(&self) -> &F {
         &self.flow
     }
 
+    /// The flow, to give it input; its commands are applied at the next `next()`.
     pub fn flow_mut(&mut self) -> &mut F {
         &mut self.flow
     }
 
+    /// How the driver dials the broker.
     pub fn connector(&self) -> &Connector {
         &self.connector
     }
 
+    /// Starts connecting ([`Session::connect`]); the transport opens at the next `next()`.
     pub fn connect(&mut self) {
         let now = self.now();
         self.session.connect(now);
     }
 
+    /// Publishes a message ([`Session::publish`]); it is sent at the next `next()`.
     pub fn publish(
         &mut self,
         topic: &str,
@@ -143,6 +153,7 @@ impl<F: Flow> Driver<F> {
         self.session.publish(now, topic, payload, qos, retain)
     }
 
+    /// Subscribes to filters ([`Session::subscribe`]); sent at the next `next()`.
     pub fn subscribe(&mut self, filters: &[(&str, QoS)]) -> Result<RequestId, CommandError> {
         let now = self.now();
         self.session.subscribe(now, filters)

@@ -22,13 +22,26 @@ pub enum ConfigError {
 pub enum TransportError {
     /// The host name did not resolve.
     #[error("cannot resolve host {host}: {reason}")]
-    Dns { host: String, reason: String },
+    Dns {
+        /// The host name looked up.
+        host: String,
+        /// The resolver's error text, or "no address found".
+        reason: String,
+    },
     /// Nothing listens there.
     #[error("connection to {addr} refused")]
-    Refused { addr: String },
+    Refused {
+        /// The last address tried, as `ip:port`.
+        addr: String,
+    },
     /// Other failures to establish TCP (unreachable network, reset...).
     #[error("cannot connect to {addr}: {reason}")]
-    Connect { addr: String, reason: String },
+    Connect {
+        /// The last address tried, as `ip:port`.
+        addr: String,
+        /// The operating system's error text.
+        reason: String,
+    },
     /// The server's certificate failed verification.
     #[error("TLS verification failed: {0}")]
     TlsVerify(TlsVerifyError),
@@ -66,7 +79,7 @@ impl TransportError {
         }
     }
 
-    /// Classifies a rustls error (the sorting itself is [`mqtt_tls::classify`]'s).
+    /// Classifies a rustls error (the sorting itself is [`mqtt_tls::classify()`]'s).
     pub fn from_rustls(server: &str, error: &rustls::Error) -> Self {
         HandshakeError::from_rustls(server, error).into()
     }

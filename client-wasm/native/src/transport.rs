@@ -33,7 +33,9 @@ const MAX_WS_MESSAGE: usize = 16 << 20;
 /// TCP, or TLS over TCP.
 #[derive(Debug)]
 pub enum ByteStream {
+    /// Plain TCP (`mqtt://`, `ws://`).
     Tcp(TcpStream),
+    /// TLS over TCP, handshake done (`mqtts://`, `wss://`).
     Tls(Box<TlsStream<TcpStream>>),
 }
 
@@ -80,10 +82,13 @@ impl AsyncWrite for ByteStream {
 /// What a transport read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Incoming {
+    /// Bytes from the broker: a TCP read, or one binary WebSocket message.
     Bytes(Vec<u8>),
     /// The peer sent a WebSocket close frame.
     Closed {
+        /// The close code (RFC 6455 §7.4; 4000-4999 are ws-bridge's).
         code: u16,
+        /// The close frame's reason text, possibly empty.
         reason: String,
     },
     /// The peer closed the connection without a close frame.
@@ -95,13 +100,18 @@ pub enum Incoming {
 pub enum Transport {
     /// `mqtt://` and `mqtts://`.
     Stream {
+        /// The TCP or TLS stream.
         stream: ByteStream,
+        /// The URL's host, the TLS server name, for error messages.
         server: String,
+        /// The read buffer, kept between reads.
         buf: Vec<u8>,
     },
     /// `ws://` and `wss://`.
     WebSocket {
+        /// The WebSocket, its handshake done, over TCP or TLS.
         ws: Box<WebSocketStream<ByteStream>>,
+        /// The URL's host, the TLS server name, for error messages.
         server: String,
     },
 }
@@ -253,6 +263,7 @@ impl Connector {
         self
     }
 
+    /// The broker URL it connects to.
     pub fn url(&self) -> &BrokerUrl {
         &self.url
     }

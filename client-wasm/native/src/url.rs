@@ -23,6 +23,7 @@ pub enum Scheme {
 }
 
 impl Scheme {
+    /// The scheme as written in a URL, without `://`.
     pub fn as_str(self) -> &'static str {
         match self {
             Scheme::Mqtt => "mqtt",
@@ -32,6 +33,7 @@ impl Scheme {
         }
     }
 
+    /// The port used when the URL names none: 1883, 8883, 80 or 443.
     pub fn default_port(self) -> u16 {
         match self {
             Scheme::Mqtt => 1883,
@@ -41,10 +43,12 @@ impl Scheme {
         }
     }
 
+    /// Whether the connection runs over TLS (`mqtts`, `wss`).
     pub fn is_tls(self) -> bool {
         matches!(self, Scheme::Mqtts | Scheme::Wss)
     }
 
+    /// Whether MQTT is carried in WebSocket messages (`ws`, `wss`).
     pub fn is_websocket(self) -> bool {
         matches!(self, Scheme::Ws | Scheme::Wss)
     }
@@ -54,22 +58,31 @@ impl Scheme {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum UrlError {
+    /// No `scheme://` prefix. Holds the input.
     #[error("'{0}' has no scheme: use mqtt://, mqtts://, ws:// or wss://")]
     MissingScheme(String),
+    /// A scheme other than the four. Holds the scheme.
     #[error("unsupported scheme '{0}': use mqtt, mqtts, ws or wss")]
     UnsupportedScheme(String),
+    /// The authority has no host. Holds the input.
     #[error("'{0}' has no host")]
     MissingHost(String),
+    /// The port is not a number from 1 to 65535. Holds the port as written.
     #[error("invalid port '{0}': expected 1-65535")]
     InvalidPort(String),
+    /// The host is malformed, e.g. a bracketed IPv6 address that does not parse. Holds it.
     #[error("invalid host '{0}'")]
     InvalidHost(String),
+    /// The URL has `user:password@`; credentials are given as options instead.
     #[error("user names and passwords do not go in the URL: use -u and -P")]
     UserInfo,
+    /// An `mqtt://` or `mqtts://` URL with a path. Holds the input.
     #[error("a path is only meaningful for ws:// and wss:// URLs, not '{0}'")]
     PathNotAllowed(String),
+    /// A `--connect-to` value that is not `HOST:PORT`. Holds the input.
     #[error("invalid --connect-to '{0}': expected HOST:PORT")]
     InvalidConnectTo(String),
+    /// A Murano product id that cannot form a host name.
     #[error("invalid Murano product id: {0}")]
     InvalidProductId(#[from] ProductIdError),
 }
@@ -77,9 +90,11 @@ pub enum UrlError {
 /// A parsed broker URL.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BrokerUrl {
+    /// How to reach the broker: TCP or WebSocket, with or without TLS.
     pub scheme: Scheme,
     /// Host name or IP address, without brackets for IPv6.
     pub host: String,
+    /// The TCP port: as given, or the scheme's default.
     pub port: u16,
     /// Path and query for WebSocket URLs (`/` when none was given); `/` for the others.
     pub path: String,
@@ -160,11 +175,14 @@ impl FromStr for BrokerUrl {
 /// host name.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConnectTo {
+    /// Host name or IP address to dial, without brackets for IPv6.
     pub host: String,
+    /// TCP port to dial.
     pub port: u16,
 }
 
 impl ConnectTo {
+    /// `host:port`, with brackets around an IPv6 address.
     pub fn authority(&self) -> String {
         join_host_port(&self.host, self.port)
     }

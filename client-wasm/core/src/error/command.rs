@@ -22,7 +22,12 @@ pub enum CommandError {
     NoFilters,
     /// The adapter cannot use the broker URL (an adapter's `connect`).
     #[error("invalid URL {url:?}: {reason}")]
-    InvalidUrl { url: String, reason: String },
+    InvalidUrl {
+        /// The URL as given.
+        url: String,
+        /// Why it cannot be used, for people.
+        reason: String,
+    },
     /// An option has a value the adapter cannot use (an adapter's `connect`).
     #[error("invalid options: {0}")]
     InvalidOptions(#[from] OptionsError),

@@ -34,7 +34,10 @@ pub enum ConnectionError {
     /// id is in use elsewhere (see [`crate::takeover`]). Not retried, so the two do not take
     /// the id from each other forever; `Session::connect` takes it over.
     #[error("connected elsewhere: the broker dropped {drops} connections in a row soon after accepting them (the client id is in use by another client)")]
-    ConnectedElsewhere { drops: u32 },
+    ConnectedElsewhere {
+        /// How many connections in a row the broker dropped soon after its CONNACK.
+        drops: u32,
+    },
 }
 
 fn transport_text(failure: &TransportFailure) -> String {

@@ -19,7 +19,10 @@ pub enum OptionsError {
     WillTopic(TopicError),
     /// [MQTT-1.5.3-2]: UTF-8 strings in MQTT must not contain U+0000.
     #[error("the {field} contains the NUL character [MQTT-1.5.3-2]")]
-    ContainsNul { field: &'static str },
+    ContainsNul {
+        /// Name of the option that holds the NUL, e.g. `"client id"`.
+        field: &'static str,
+    },
     /// The CONNECT packet cannot hold a field (more than 65,535 bytes, §1.5.3).
     #[error("the options cannot be sent: {0}")]
     Unencodable(#[from] EncodeError),

@@ -17,7 +17,12 @@ pub enum TransportFailure {
     /// The peer closed the WebSocket with `code` and `reason` (from ws-bridge: see
     /// [`close`]). Retried when [`close::is_retried`] says so.
     #[error("closed by the server ({code}): {reason}")]
-    Closed { code: u16, reason: String },
+    Closed {
+        /// The WebSocket close code (RFC 6455 §7.4; 4000-4999 are ws-bridge's).
+        code: u16,
+        /// The close frame's reason text, or the code's default reason when it had none.
+        reason: String,
+    },
     /// The WebSocket upgrade was refused (an HTTP status, no `mqtt` subprotocol) or, in a
     /// browser, which hides the status, failed before it opened. Retried: a bridge that is
     /// down looks the same.
@@ -32,7 +37,12 @@ pub enum TransportFailure {
     /// The server's certificate failed verification (as ws-bridge's close 4010-4015). Not
     /// retried: it will not change by itself.
     #[error("{detail}")]
-    TlsVerification { kind: TlsFailure, detail: String },
+    TlsVerification {
+        /// Which check the certificate failed.
+        kind: TlsFailure,
+        /// The TLS library's or the bridge's words for it, for people.
+        detail: String,
+    },
     /// The TLS handshake failed otherwise, e.g. the server refused us with an alert (as
     /// ws-bridge's close 4016). Not retried.
     #[error("{0}")]

@@ -7,18 +7,29 @@ use crate::QoS;
 
 /// Identifies one `publish` call until its `Published` event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct PublishId(pub u64);
+pub struct PublishId(
+    /// The number itself: unique within one session, counted up from 1.
+    pub u64,
+);
 
 /// Identifies one `subscribe` or `unsubscribe` call until its acknowledgement.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct RequestId(pub u64);
+pub struct RequestId(
+    /// The number itself: unique within one session.
+    pub u64,
+);
 
 /// An application message received from the broker.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Message {
+    /// The topic name it was published to (MQTT 3.1.1 §3.3.2.1 Topic Name).
     pub topic: String,
+    /// The application message, as published (MQTT 3.1.1 §3.3.3 Payload).
     pub payload: Vec<u8>,
+    /// The QoS it was delivered with: the lower of the publisher's and the subscription's
+    /// (MQTT 3.1.1 §3.3.1.2 QoS).
     pub qos: QoS,
+    /// The broker sent it as a retained message, on subscribing (MQTT 3.1.1 §3.3.1.3 RETAIN).
     pub retain: bool,
     /// The broker marked it as a possible redelivery (QoS 1 may repeat; QoS 2 never does here).
     pub dup: bool,
@@ -30,37 +41,52 @@ pub struct Message {
 pub enum Event {
     /// CONNACK accepted. `session_present` says whether the broker kept the previous session.
     Connected {
+        /// The CONNACK's Session Present flag (MQTT 3.1.1 §3.2.2.2).
         session_present: bool,
     },
     /// The connection is gone. `reconnect_in` is `None` when the session will not retry.
     ConnectionLost {
+        /// Why the connection died.
         error: ConnectionError,
+        /// When the next attempt starts, counted from this event; `None`: no retry.
         reconnect_in: Option<Duration>,
+        /// Reconnect attempts since the last accepted CONNACK, counting the one `reconnect_in`
+        /// announces.
         attempt: u32,
     },
     /// The backoff elapsed; a new transport is being opened.
     Reconnecting {
+        /// Reconnect attempts since the last accepted CONNACK, this one included (from 1).
         attempt: u32,
     },
     /// `disconnect` finished: DISCONNECT was sent (if connected) and nothing will be retried.
     Disconnected,
+    /// A PUBLISH from the broker. A QoS 2 message is delivered on its first PUBLISH; the
+    /// broker's resends of it before PUBREL are not delivered again.
     Message(Message),
     /// SUBACK: per filter, the granted QoS or `None` when the broker refused it (code 0x80).
     Subscribed {
+        /// The id `subscribe` returned.
         request: RequestId,
+        /// One entry per filter, in the order they were given (MQTT 3.1.1 §3.9.3 Payload).
         granted: Vec<Option<QoS>>,
     },
+    /// UNSUBACK: the broker removed the filters of one `unsubscribe` call.
     Unsubscribed {
+        /// The id `unsubscribe` returned.
         request: RequestId,
     },
     /// QoS 0: handed to the transport. QoS 1: PUBACK. QoS 2: PUBCOMP.
     Published {
+        /// The id `publish` returned.
         id: PublishId,
     },
     /// The publish will not complete, and the session will not retry it. Each accepted publish
     /// ends in exactly one `Published` or one `PublishFailed`.
     PublishFailed {
+        /// The id `publish` returned.
         id: PublishId,
+        /// Why it will not complete.
         reason: PublishFailure,
     },
 }

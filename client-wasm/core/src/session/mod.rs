@@ -73,6 +73,7 @@ pub struct Session {
 }
 
 impl Session {
+    /// An idle session: nothing is sent until [`Session::connect`].
     pub fn new(options: Options) -> Self {
         let backoff = Backoff::new(options.reconnect.clone());
         let takeovers = TakeoverDetector::new(options.reconnect.takeover);
@@ -95,6 +96,7 @@ impl Session {
         }
     }
 
+    /// The options in use.
     pub fn options(&self) -> &Options {
         &self.options
     }
@@ -104,6 +106,7 @@ impl Session {
         &mut self.options
     }
 
+    /// Whether the broker's CONNACK accepted the current connection and it is not lost yet.
     pub fn is_connected(&self) -> bool {
         self.link == Link::Up
     }
@@ -184,6 +187,8 @@ impl Session {
         Ok(self.request(now, RequestKind::Subscribe(list)))
     }
 
+    /// Unsubscribe from filters. Sent now if connected, otherwise after connecting; the filters
+    /// are no longer resubscribed after a reconnect.
     pub fn unsubscribe(
         &mut self,
         now: Instant,

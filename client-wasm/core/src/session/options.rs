@@ -9,28 +9,39 @@ use crate::{topic, QoS};
 /// A last will: published by the broker if the connection drops without DISCONNECT.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Will {
+    /// The topic the will is published to (MQTT 3.1.1 §3.1.3.2 Will Topic): a topic name, no
+    /// wildcards.
     pub topic: String,
+    /// The will message (MQTT 3.1.1 §3.1.3.3 Will Message).
     pub payload: Vec<u8>,
+    /// The QoS the broker publishes it with (MQTT 3.1.1 §3.1.2.6 Will QoS).
     pub qos: QoS,
+    /// Whether the broker retains it (MQTT 3.1.1 §3.1.2.7 Will Retain).
     pub retain: bool,
 }
 
 /// Session configuration. `Options::new(client_id)` gives sensible defaults.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Options {
+    /// The client identifier sent in CONNECT (MQTT 3.1.1 §3.1.3.1 Client Identifier). Empty
+    /// asks the broker to assign one, which needs `clean_session`.
     pub client_id: String,
-    /// With `false` the broker keeps subscriptions and unacknowledged QoS 1/2 messages across
+    /// CONNECT's Clean Session flag (MQTT 3.1.1 §3.1.2.4). With `false` the broker keeps subscriptions and unacknowledged QoS 1/2 messages across
     /// connections, and the session resends its own in-flight packets with DUP after reconnecting.
     pub clean_session: bool,
-    /// Keepalive in seconds; 0 disables PINGREQ.
+    /// Keepalive in seconds, sent in CONNECT (MQTT 3.1.1 §3.1.2.10 Keep Alive); 0 disables
+    /// PINGREQ.
     pub keep_alive_secs: u16,
     /// How long to wait for PINGRESP after PINGREQ before declaring the link dead. Defaults to
     /// half the keepalive, so a stall is detected within 1.5 keepalive intervals.
     pub ping_timeout: Option<Duration>,
     /// How long to wait for CONNACK after the transport opened.
     pub connect_timeout: Duration,
+    /// The user name sent in CONNECT (MQTT 3.1.1 §3.1.3.4 User Name); `None` sends none.
     pub username: Option<String>,
+    /// The password sent in CONNECT (MQTT 3.1.1 §3.1.3.5 Password), binary; needs a user name.
     pub password: Option<Vec<u8>>,
+    /// The last will sent in CONNECT (MQTT 3.1.1 §3.1.2.5 Will Flag); `None` sends none.
     pub will: Option<Will>,
     /// QoS 1/2 publishes awaiting acknowledgement at once; further ones wait in the queue.
     /// Default 20, mosquitto's `max_inflight_messages`: mosquitto 2.0 silently drops QoS 2
@@ -43,6 +54,7 @@ pub struct Options {
     /// `DecodeError::TooLarge` before they are buffered. Default 2 MiB, ws-bridge's default
     /// packet limit: a 1 MiB payload (Murano's largest resource value) fits with any topic.
     pub max_incoming_packet: usize,
+    /// Whether and when to reconnect after the connection is lost.
     pub reconnect: ReconnectPolicy,
     /// How long `disconnect` waits for the broker's PUBREL of inbound QoS 2 messages already
     /// delivered, so each gets its PUBCOMP before DISCONNECT (the broker would otherwise keep
@@ -51,6 +63,9 @@ pub struct Options {
 }
 
 impl Options {
+    /// Defaults for `client_id`: clean session, 60 s keepalive, no credentials and no will,
+    /// a 10 s connect timeout, 20 in flight, 1,000 queued, 2 MiB incoming packets, reconnecting
+    /// with [`ReconnectPolicy::default`], a 2 s drain on `disconnect`.
     pub fn new(client_id: impl Into<String>) -> Self {
         Self {
             client_id: client_id.into(),

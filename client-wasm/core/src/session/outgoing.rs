@@ -48,9 +48,13 @@ pub(super) struct InFlight {
 /// A publish not yet acknowledged, as kept across a page reload or process restart.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PendingPublish {
+    /// The topic name it is published to (MQTT 3.1.1 §3.3.2.1 Topic Name).
     pub topic: String,
+    /// The application message (MQTT 3.1.1 §3.3.3 Payload).
     pub payload: Vec<u8>,
+    /// The QoS it is published with (MQTT 3.1.1 §3.3.1.2 QoS); only 1 and 2 are stored.
     pub qos: QoS,
+    /// The PUBLISH's RETAIN flag (MQTT 3.1.1 §3.3.1.3).
     pub retain: bool,
     /// The packet identifier it was sent with, if it was sent.
     pub packet_id: Option<u16>,

@@ -28,6 +28,7 @@ impl Snapshot {
         }
     }
 
+    /// Whether there is nothing to keep: no pending publish and no inbound QoS 2 id.
     pub fn is_empty(&self) -> bool {
         self.pending.is_empty() && self.incoming_qos2.is_empty()
     }
@@ -37,18 +38,25 @@ impl Snapshot {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum RowError {
+    /// The row's topic is not a valid topic name.
     #[error("invalid topic: {0}")]
     Topic(#[from] TopicError),
+    /// Topic and payload do not fit in one PUBLISH (MQTT 3.1.1 §2.2.3 Remaining Length).
     #[error("the message is larger than MQTT allows")]
     TooLarge,
+    /// The row is a QoS 0 publish, which the session never stores.
     #[error("QoS 0 messages are never stored")]
     QoS0,
+    /// The row carries packet identifier 0 (MQTT 3.1.1 §2.3.1).
     #[error("packet identifier 0 is not allowed [MQTT-2.3.1-1]")]
     ZeroPacketId,
+    /// An earlier row already holds this packet identifier.
     #[error("packet identifier {0} is already used by another stored row")]
     DuplicatePacketId(u16),
+    /// `released` is set on a row that is not QoS 2 or has no packet identifier.
     #[error("only a QoS 2 message sent with a packet identifier can be released")]
     ReleasedWithoutQos2Id,
+    /// The row is past what the session can hold (`max_inflight + max_queued`).
     #[error("more rows than the session holds (max_inflight + max_queued)")]
     OverCapacity,
 }
@@ -58,7 +66,9 @@ pub enum RowError {
 pub struct RejectedRow {
     /// Index in `Snapshot::pending`, or in `Snapshot::incoming_qos2` for `incoming`.
     pub index: usize,
+    /// The row is an inbound QoS 2 id (from `Snapshot::incoming_qos2`), not a pending publish.
     pub incoming: bool,
+    /// Why it was refused.
     pub reason: RowError,
 }
 
@@ -67,6 +77,7 @@ pub struct RejectedRow {
 pub struct Restored {
     /// The new id of each restored publish, with its index in `Snapshot::pending`.
     pub publishes: Vec<(usize, PublishId)>,
+    /// The rows that were not restored, each with its reason.
     pub rejected: Vec<RejectedRow>,
 }
 

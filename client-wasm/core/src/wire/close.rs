@@ -103,6 +103,7 @@ pub const ADMISSION_REFUSED: u16 = 4401;
 pub const UPSTREAM_UNREACHABLE: u16 = 4502;
 /// The first and last code of the refusals, by analogy with HTTP 4xx: permanent.
 pub const REFUSALS_FIRST: u16 = 4400;
+/// The last code of the refusals (see [`REFUSALS_FIRST`]).
 pub const REFUSALS_LAST: u16 = 4499;
 
 /// A browser client closes with this when the server sent a text frame (1003 in the 4xxx range
