@@ -1,0 +1,192 @@
+//! The messages tabs exchange, typed (rustls `msgs/` is the model): one variant per kind, and
+//! one codec ([`TabMessage::encode`], [`TabMessage::decode`]) to the bytes a channel carries.
+//!
+//! | message       | from     | says                                                         |
+//! |---------------|----------|--------------------------------------------------------------|
+//! | `Hi`          | follower | a new tab asks for the connection state                      |
+//! | `Hello`       | leader   | a new leader: followers hand it their requests again         |
+//! | `State`       | leader   | the connection state (to one tab: the answer to `Hi`)        |
+//! | `Delivery`    | leader   | a message the broker delivered                               |
+//! | `Publish`     | follower | a publish to run                                             |
+//! | `Adopt`       | follower | a publish an earlier leader accepted and stored              |
+//! | `Subscribe`   | follower | filters to subscribe (request 0: re-subscribe, no reply)     |
+//! | `Unsubscribe` | follower | filters to unsubscribe                                       |
+//! | `Bye`         | follower | the tab ended; its filters are no longer its                 |
+//! | `TakeOver`    | follower | "Take over" after connected elsewhere (the leader's to do)   |
+//! | `Accepted`    | leader   | the request is running (`stored`: its row is committed)      |
+//! | `Done`        | leader   | the request completed (a subscribe's granted QoS)            |
+//! | `Refused`     | leader   | the request was refused, and why                             |
+//!
+//! A peer's message is read like bytes from the network: anything malformed is a
+//! [`DecodeError`], never a panic.
+
+mod codec;
+
+use core::time::Duration;
+
+use mqtt_core::{ConnectionError, Message, QoS};
+
+pub use codec::DecodeError;
+
+/// A tab's id on the channel (random per tab).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TabId(pub u64);
+
+/// A follower's request: the tab that made it and its number there (0: needs no reply).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct RequestKey {
+    pub tab: TabId,
+    pub number: u64,
+}
+
+/// The leader's connection, as every tab shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LinkState {
+    Connected {
+        session_present: bool,
+    },
+    Reconnecting {
+        attempt: u32,
+    },
+    /// Lost; `reconnect_in` is `None` when the session will not retry. Errors other than
+    /// refusals, close frames, timeouts and "connected elsewhere" keep only their words and
+    /// whether they are retried.
+    Lost {
+        error: ConnectionError,
+        reconnect_in: Option<Duration>,
+        attempt: u32,
+    },
+}
+
+/// Why the leader refused or failed a follower's request (its stable code).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// A QoS 2 message whose session the broker dropped after PUBREL (`session_lost`).
+    SessionLost,
+    StorageFull,
+    StorageUnavailable,
+    QueueFull,
+    PayloadTooLarge,
+    InvalidTopic,
+    NoFilters,
+    Ended,
+    /// Any other code.
+    Other,
+}
+
+impl Refusal {
+    const ALL: [Refusal; 9] = [
+        Refusal::SessionLost,
+        Refusal::StorageFull,
+        Refusal::StorageUnavailable,
+        Refusal::QueueFull,
+        Refusal::PayloadTooLarge,
+        Refusal::InvalidTopic,
+        Refusal::NoFilters,
+        Refusal::Ended,
+        Refusal::Other,
+    ];
+
+    /// The refusal a stable code names (`CommandError::code`, `PublishFailure::code`).
+    pub fn from_code(code: &str) -> Refusal {
+        Self::ALL
+            .into_iter()
+            .find(|r| r.code() == code)
+            .unwrap_or(Refusal::Other)
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Refusal::SessionLost => "session_lost",
+            Refusal::StorageFull => "storage_full",
+            Refusal::StorageUnavailable => "storage_unavailable",
+            Refusal::QueueFull => "queue_full",
+            Refusal::PayloadTooLarge => "payload_too_large",
+            Refusal::InvalidTopic => "invalid_topic",
+            Refusal::NoFilters => "no_filters",
+            Refusal::Ended => "ended",
+            Refusal::Other => "refused",
+        }
+    }
+
+    fn from_byte(byte: u8) -> Option<Refusal> {
+        Self::ALL.get(usize::from(byte)).copied()
+    }
+
+    fn byte(self) -> u8 {
+        // The position in `ALL`.
+        Self::ALL.iter().position(|r| *r == self).unwrap_or(8) as u8
+    }
+}
+
+/// The content of a publish handed between tabs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Publish {
+    pub topic: String,
+    pub payload: Vec<u8>,
+    pub qos: QoS,
+    pub retain: bool,
+}
+
+/// One message on the channel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TabMessage {
+    Hi {
+        from: TabId,
+    },
+    Hello,
+    State {
+        /// `Some`: the answer to one tab's `Hi`.
+        to: Option<TabId>,
+        state: LinkState,
+    },
+    Delivery(Message),
+    Publish {
+        request: RequestKey,
+        publish: Publish,
+    },
+    Adopt {
+        request: RequestKey,
+        publish: Publish,
+    },
+    Subscribe {
+        request: RequestKey,
+        filters: Vec<(String, QoS)>,
+    },
+    Unsubscribe {
+        request: RequestKey,
+        filters: Vec<String>,
+    },
+    Bye {
+        from: TabId,
+    },
+    TakeOver {
+        from: TabId,
+    },
+    Accepted {
+        request: RequestKey,
+        stored: bool,
+    },
+    Done {
+        request: RequestKey,
+        /// A subscribe's granted QoS per filter (`None`: refused by the broker).
+        granted: Vec<Option<QoS>>,
+    },
+    Refused {
+        request: RequestKey,
+        reason: Refusal,
+    },
+}
+
+impl TabMessage {
+    /// The one tab this message is for (`None`: every tab).
+    pub fn to(&self) -> Option<TabId> {
+        match self {
+            TabMessage::State { to, .. } => *to,
+            TabMessage::Accepted { request, .. }
+            | TabMessage::Done { request, .. }
+            | TabMessage::Refused { request, .. } => Some(request.tab),
+            _ => None,
+        }
+    }
+}
