@@ -1,4 +1,9 @@
+use core::time::Duration;
+
+use mqtt_core::{ConnectionError, QoS, TransportFailure};
+
 use super::*;
+use crate::msgs::{LinkState, Publish, RequestKey, TabId};
 
 fn key(tab: u64, number: u64) -> RequestKey {
     RequestKey {
