@@ -21,6 +21,8 @@ const REFUSED_FILTER: u8 = 0x80;
 /// Why bytes from another tab are not a [`TabMessage`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DecodeError {
+    /// The channel carried something other than bytes.
+    NotBytes,
     /// Written by a build with another format (or not by a tab at all).
     Format(u8),
     UnknownKind(u8),
@@ -36,6 +38,7 @@ pub enum DecodeError {
 impl core::fmt::Display for DecodeError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
+            DecodeError::NotBytes => f.write_str("a tab message is bytes"),
             DecodeError::Format(v) => write!(f, "tab message of format {v}, not {FORMAT}"),
             DecodeError::UnknownKind(k) => write!(f, "unknown tab message kind {k}"),
             DecodeError::Truncated => f.write_str("tab message truncated"),
