@@ -165,13 +165,16 @@ impl TabMessage {
                     state: r.state()?,
                 }
             }
-            kind::DELIVERY => TabMessage::Delivery(Message {
-                topic: r.text()?,
-                payload: r.bytes()?,
-                qos: r.qos()?,
-                retain: r.flag()?,
-                dup: r.flag()?,
-            }),
+            kind::DELIVERY => {
+                let p = r.publish()?;
+                TabMessage::Delivery(Message {
+                    topic: p.topic,
+                    payload: p.payload,
+                    qos: p.qos,
+                    retain: p.retain,
+                    dup: r.flag()?,
+                })
+            }
             kind::PUBLISH => TabMessage::Publish {
                 request: r.key()?,
                 publish: r.publish()?,

@@ -7,7 +7,7 @@ use mqtt_core::{
 };
 
 use super::{Mine, Tab};
-use crate::msgs::{LinkState, Refusal, RequestKey, TabMessage};
+use crate::msgs::{LinkState, Publish, Refusal, RequestKey, TabId, TabMessage};
 use crate::request::Request;
 
 impl Tab {
@@ -60,33 +60,9 @@ impl Tab {
         Ok(id)
     }
 
-    /// Hands a request to the leader (one an earlier leader stored: to adopt); its number
-    /// stands for it until `Done`/`Refused`.
+    /// Hands a request to the leader; its number stands for it until `Done`/`Refused`.
     fn send(&mut self, mine: &Mine) {
-        let request = RequestKey {
-            tab: self.id,
-            number: mine.id,
-        };
-        let message = match &mine.request {
-            Request::Publish { .. } => {
-                let Some(publish) = super::publish_of(&mine.request) else {
-                    return;
-                };
-                if mine.stored {
-                    TabMessage::Adopt { request, publish }
-                } else {
-                    TabMessage::Publish { request, publish }
-                }
-            }
-            Request::Subscribe(filters) => TabMessage::Subscribe {
-                request,
-                filters: filters.clone(),
-            },
-            Request::Unsubscribe(filters) => TabMessage::Unsubscribe {
-                request,
-                filters: filters.clone(),
-            },
-        };
+        let message = request_message(self.id, mine);
         self.post(message);
     }
 
@@ -107,8 +83,9 @@ impl Tab {
                         filters: self.subs.clone(),
                     });
                 }
-                for mine in self.mine.clone() {
-                    self.send(&mine);
+                for index in 0..self.mine.len() {
+                    let message = request_message(self.id, &self.mine[index]);
+                    self.post(message);
                 }
             }
             TabMessage::State { state, .. } => {
@@ -120,9 +97,9 @@ impl Tab {
                         ..
                     }
                 );
-                self.events.push_back(state_event(state));
+                self.events.push(state_event(state));
             }
-            TabMessage::Delivery(m) => self.events.push_back(Event::Message(m)),
+            TabMessage::Delivery(m) => self.events.push(Event::Message(m)),
             TabMessage::Accepted { request, stored } => {
                 if let Some(mine) = self.mine.iter_mut().find(|m| m.id == request.number) {
                     mine.stored = stored;
@@ -140,7 +117,43 @@ impl Tab {
             return;
         };
         let mine = self.mine.remove(index);
-        self.events.push_back(settled_event(&mine, outcome));
+        self.events.push(settled_event(&mine, outcome));
+    }
+}
+
+/// The message that hands a request to the leader (one an earlier leader stored: to adopt).
+fn request_message(tab: TabId, mine: &Mine) -> TabMessage {
+    let request = RequestKey {
+        tab,
+        number: mine.id,
+    };
+    match &mine.request {
+        Request::Publish {
+            topic,
+            payload,
+            qos,
+            retain,
+        } => {
+            let publish = Publish {
+                topic: topic.clone(),
+                payload: payload.clone(),
+                qos: *qos,
+                retain: *retain,
+            };
+            if mine.stored {
+                TabMessage::Adopt { request, publish }
+            } else {
+                TabMessage::Publish { request, publish }
+            }
+        }
+        Request::Subscribe(filters) => TabMessage::Subscribe {
+            request,
+            filters: filters.clone(),
+        },
+        Request::Unsubscribe(filters) => TabMessage::Unsubscribe {
+            request,
+            filters: filters.clone(),
+        },
     }
 }
 

@@ -260,7 +260,7 @@ impl Tab {
 
     fn settle_mine(&mut self, mine: &Mine, outcome: Result<&[Option<QoS>], Refusal>) {
         let event = super::follower::settled_event(mine, outcome);
-        self.events.push_back(event);
+        self.events.push(event);
     }
 
     fn hold(&mut self, tab: TabId, filters: &[(String, QoS)]) {
@@ -283,9 +283,9 @@ impl Tab {
 
     fn remember(&mut self, request: RequestKey) {
         if self.settled.len() == REMEMBERED {
-            self.settled.pop_front();
+            self.settled.remove(0);
         }
-        self.settled.push_back(request);
+        self.settled.push(request);
     }
 
     /// The owner of a settled call (a refused publish is no longer waiting for its commit).

@@ -4,8 +4,6 @@
 mod follower;
 mod leader;
 
-use std::collections::VecDeque;
-
 use mqtt_core::{CommandError, Event, Instant, PublishId, QoS};
 
 use crate::msgs::{LinkState, Publish, RequestKey, TabId, TabMessage};
@@ -96,7 +94,7 @@ pub struct Tab {
     /// Leader: who made each call in progress.
     owners: Vec<(Handle, Owner)>,
     /// Leader: remote requests settled lately.
-    settled: VecDeque<RequestKey>,
+    settled: Vec<RequestKey>,
     /// Leader: restored publishes nobody adopted yet.
     unclaimed: Vec<Restored>,
     /// Leader: other tabs' QoS 1/2 publishes whose rows are not committed yet: `Accepted`
@@ -107,8 +105,8 @@ pub struct Tab {
     /// Leader: (filter, tab) pairs; an unsubscribe reaches the broker only for filters no
     /// other tab holds.
     holders: Vec<(String, TabId)>,
-    posts: VecDeque<TabMessage>,
-    events: VecDeque<Event>,
+    posts: Vec<TabMessage>,
+    events: Vec<Event>,
 }
 
 impl Tab {
@@ -123,13 +121,13 @@ impl Tab {
             connected: false,
             elsewhere: false,
             owners: Vec::new(),
-            settled: VecDeque::new(),
+            settled: Vec::new(),
             unclaimed: Vec::new(),
             storing: Vec::new(),
             last_state: None,
             holders: Vec::new(),
-            posts: VecDeque::new(),
-            events: VecDeque::new(),
+            posts: Vec::new(),
+            events: Vec::new(),
         };
         tab.post(TabMessage::Hi { from: id });
         tab
@@ -197,7 +195,7 @@ impl Tab {
         let own = self.new_id();
         match handle {
             Some(handle) => self.owners.push((handle, Owner::Local(own))),
-            None => self.events.push_back(Event::Unsubscribed {
+            None => self.events.push(Event::Unsubscribed {
                 request: mqtt_core::RequestId(own),
             }),
         }
@@ -228,17 +226,17 @@ impl Tab {
 
     /// The next message to post to the other tabs.
     pub fn poll_post(&mut self) -> Option<TabMessage> {
-        self.posts.pop_front()
+        first(&mut self.posts)
     }
 
     /// The next event for this tab's page (a follower's, or a leader's call settled without
     /// the broker).
     pub fn poll_event(&mut self) -> Option<Event> {
-        self.events.pop_front()
+        first(&mut self.events)
     }
 
     fn post(&mut self, message: TabMessage) {
-        self.posts.push_back(message);
+        self.posts.push(message);
     }
 
     fn new_id(&mut self) -> u64 {
@@ -246,6 +244,12 @@ impl Tab {
         self.next_id += 1;
         id
     }
+}
+
+/// Takes the first item (short lists, drained at once: a `Vec` is less code in the browser
+/// package than a `VecDeque`).
+fn first<T>(list: &mut Vec<T>) -> Option<T> {
+    (!list.is_empty()).then(|| list.remove(0))
 }
 
 /// A publish request's content.
