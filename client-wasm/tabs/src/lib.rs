@@ -4,7 +4,7 @@
 //! ```text
 //!  tab A (leader: holds the lock)             tab B, C (followers)
 //!  Session + socket + store  ◀── Publish/Subscribe/Unsubscribe/Adopt ── channel ── calls
-//!                            ── State, Delivery, Accepted/Done/Refused ──▶      ──▶ events
+//!                            ── Hello, State, Delivery, Accepted/Done/Refused ──▶ ──▶ events
 //! ```
 //!
 //! Every tab queues for one lock; the tab holding it is the leader and runs the
@@ -23,9 +23,16 @@
 //! - a leader answers a request id it has seen with the same answer (`Accepted` while in
 //!   progress, `Done` once settled), so a request that crossed a leader change is not run twice.
 //!
-//! The one gap: a leader killed between the commit of a follower's row and the moment it posts
-//! `Accepted { stored: true }` leaves a stored message the follower re-submits, so that QoS 2
-//! message may arrive twice.
+//! A request names the leader it is for (learned from that leader's `Hello`, which a new
+//! leader broadcasts and a leader sends to each tab that says `Hi`): a request posted to an
+//! earlier leader and still on its way when the next one took over is ignored, and handed again
+//! on the new `Hello` (the simulation found that case running a QoS 2 message twice).
+//!
+//! The one gap, as the simulation (`tests/simulation`) measures it: a leader gone after a
+//! follower's row committed and before that follower received `Accepted { stored: true }` (the
+//! transaction's `complete` event, the post, its delivery) leaves a stored message the follower
+//! hands again as a new `Publish`, not an `Adopt`: that QoS 2 message may reach the broker twice
+//! (a QoS 1 message is resent anyway). Nothing is lost, and no other duplicate occurs.
 //!
 //! A tab granted the lock first opens and reads the store ([`Tab::lock_acquired`], then
 //! [`Tab::promote`] with what the store held): until then its own calls wait as a follower's do

@@ -13,7 +13,7 @@ use read::Reader;
 use write::Writer;
 
 /// Bumped when the layout changes: a tab of another build ignores what it cannot read.
-const FORMAT: u8 = 1;
+const FORMAT: u8 = 2;
 
 /// The granted-QoS byte of a filter the broker refused (as in SUBACK).
 const REFUSED_FILTER: u8 = 0x80;
@@ -94,7 +94,10 @@ impl TabMessage {
         let mut w = Writer(vec![FORMAT]);
         match self {
             TabMessage::Hi { from } => w.kind(kind::HI).num(from.0),
-            TabMessage::Hello => w.kind(kind::HELLO),
+            TabMessage::Hello { from, to } => {
+                w.kind(kind::HELLO).num(from.0).flag(to.is_some());
+                w.num(to.map_or(0, |t| t.0))
+            }
             TabMessage::State { to, state } => {
                 w.kind(kind::STATE);
                 w.flag(to.is_some()).num(to.map_or(0, |t| t.0));
@@ -104,25 +107,43 @@ impl TabMessage {
                 w.kind(kind::DELIVERY).text(&m.topic).bytes(&m.payload);
                 w.qos(m.qos).flag(m.retain).flag(m.dup)
             }
-            TabMessage::Publish { request, publish } => {
-                w.kind(kind::PUBLISH).key(request).publish(publish)
-            }
-            TabMessage::Adopt { request, publish } => {
-                w.kind(kind::ADOPT).key(request).publish(publish)
-            }
-            TabMessage::Subscribe { request, filters } => {
-                w.kind(kind::SUBSCRIBE)
-                    .key(request)
-                    .num(filters.len() as u64);
+            TabMessage::Publish {
+                request,
+                leader,
+                publish,
+            } => w
+                .kind(kind::PUBLISH)
+                .key(request)
+                .num(leader.0)
+                .publish(publish),
+            TabMessage::Adopt {
+                request,
+                leader,
+                publish,
+            } => w
+                .kind(kind::ADOPT)
+                .key(request)
+                .num(leader.0)
+                .publish(publish),
+            TabMessage::Subscribe {
+                request,
+                leader,
+                filters,
+            } => {
+                w.kind(kind::SUBSCRIBE).key(request).num(leader.0);
+                w.num(filters.len() as u64);
                 for (filter, qos) in filters {
                     w.text(filter).qos(*qos);
                 }
                 &mut w
             }
-            TabMessage::Unsubscribe { request, filters } => {
-                w.kind(kind::UNSUBSCRIBE)
-                    .key(request)
-                    .num(filters.len() as u64);
+            TabMessage::Unsubscribe {
+                request,
+                leader,
+                filters,
+            } => {
+                w.kind(kind::UNSUBSCRIBE).key(request).num(leader.0);
+                w.num(filters.len() as u64);
                 for filter in filters {
                     w.text(filter);
                 }
@@ -156,7 +177,15 @@ impl TabMessage {
         }
         let message = match r.byte()? {
             kind::HI => TabMessage::Hi { from: r.tab()? },
-            kind::HELLO => TabMessage::Hello,
+            kind::HELLO => {
+                let from = r.tab()?;
+                let addressed = r.flag()?;
+                let tab = r.tab()?;
+                TabMessage::Hello {
+                    from,
+                    to: addressed.then_some(tab),
+                }
+            }
             kind::STATE => {
                 let addressed = r.flag()?;
                 let tab = r.tab()?;
@@ -177,27 +206,39 @@ impl TabMessage {
             }
             kind::PUBLISH => TabMessage::Publish {
                 request: r.key()?,
+                leader: r.tab()?,
                 publish: r.publish()?,
             },
             kind::ADOPT => TabMessage::Adopt {
                 request: r.key()?,
+                leader: r.tab()?,
                 publish: r.publish()?,
             },
             kind::SUBSCRIBE => {
                 let request = r.key()?;
+                let leader = r.tab()?;
                 let mut filters = Vec::new();
                 for _ in 0..r.count()? {
                     filters.push((r.text()?, r.qos()?));
                 }
-                TabMessage::Subscribe { request, filters }
+                TabMessage::Subscribe {
+                    request,
+                    leader,
+                    filters,
+                }
             }
             kind::UNSUBSCRIBE => {
                 let request = r.key()?;
+                let leader = r.tab()?;
                 let mut filters = Vec::new();
                 for _ in 0..r.count()? {
                     filters.push(r.text()?);
                 }
-                TabMessage::Unsubscribe { request, filters }
+                TabMessage::Unsubscribe {
+                    request,
+                    leader,
+                    filters,
+                }
             }
             kind::BYE => TabMessage::Bye { from: r.tab()? },
             kind::TAKE_OVER => TabMessage::TakeOver { from: r.tab()? },

@@ -4,7 +4,7 @@
 //! | message       | from     | says                                                         |
 //! |---------------|----------|--------------------------------------------------------------|
 //! | `Hi`          | follower | a new tab asks for the connection state                      |
-//! | `Hello`       | leader   | a new leader: followers hand it their requests again         |
+//! | `Hello`       | leader   | its id (to all, or to a tab's `Hi`): requests go to it (again) |
 //! | `State`       | leader   | the connection state (to one tab: the answer to `Hi`)        |
 //! | `Delivery`    | leader   | a message the broker delivered                               |
 //! | `Publish`     | follower | a publish to run                                             |
@@ -16,6 +16,9 @@
 //! | `Accepted`    | leader   | the request is running (`stored`: its row is committed)      |
 //! | `Done`        | leader   | the request completed (a subscribe's granted QoS)            |
 //! | `Refused`     | leader   | the request was refused, and why                             |
+//!
+//! A request names the leader it is for: a leader ignores one posted to an earlier leader,
+//! still on its way when it took over (the follower hands it again on the `Hello`).
 //!
 //! A peer's message is read like bytes from the network: anything malformed is a
 //! [`DecodeError`], never a panic.
@@ -134,7 +137,11 @@ pub enum TabMessage {
     Hi {
         from: TabId,
     },
-    Hello,
+    /// A new leader (to every tab), or the answer to one tab's `Hi`.
+    Hello {
+        from: TabId,
+        to: Option<TabId>,
+    },
     State {
         /// `Some`: the answer to one tab's `Hi`.
         to: Option<TabId>,
@@ -143,18 +150,22 @@ pub enum TabMessage {
     Delivery(Message),
     Publish {
         request: RequestKey,
+        leader: TabId,
         publish: Publish,
     },
     Adopt {
         request: RequestKey,
+        leader: TabId,
         publish: Publish,
     },
     Subscribe {
         request: RequestKey,
+        leader: TabId,
         filters: Vec<(String, QoS)>,
     },
     Unsubscribe {
         request: RequestKey,
+        leader: TabId,
         filters: Vec<String>,
     },
     Bye {
@@ -182,7 +193,7 @@ impl TabMessage {
     /// The one tab this message is for (`None`: every tab).
     pub fn to(&self) -> Option<TabId> {
         match self {
-            TabMessage::State { to, .. } => *to,
+            TabMessage::State { to, .. } | TabMessage::Hello { to, .. } => *to,
             TabMessage::Accepted { request, .. }
             | TabMessage::Done { request, .. }
             | TabMessage::Refused { request, .. } => Some(request.tab),

@@ -32,12 +32,6 @@ impl Tab {
                 for (filter, _) in list {
                     topic::validate_filter(filter)?;
                 }
-                for (filter, qos) in list {
-                    match self.subs.iter_mut().find(|(f, _)| f == filter) {
-                        Some(existing) => existing.1 = *qos,
-                        None => self.subs.push((filter.clone(), *qos)),
-                    }
-                }
             }
             Request::Unsubscribe(list) => {
                 if list.is_empty() {
@@ -60,10 +54,13 @@ impl Tab {
         Ok(id)
     }
 
-    /// Hands a request to the leader; its number stands for it until `Done`/`Refused`.
+    /// Hands a request to the leader, once there is one; its number stands for it until
+    /// `Done`/`Refused`.
     fn send(&mut self, mine: &Mine) {
-        let message = request_message(self.id, mine);
-        self.post(message);
+        if let Some(leader) = self.leader {
+            let message = request_message(self.id, leader, mine);
+            self.post(message);
+        }
     }
 
     /// Follower: a message from the leader, as the events this tab's page gets.
@@ -72,7 +69,8 @@ impl Tab {
             return;
         }
         match message {
-            TabMessage::Hello => {
+            TabMessage::Hello { from: leader, .. } => {
+                self.leader = Some(leader);
                 self.connected = false;
                 if !self.subs.is_empty() {
                     self.post(TabMessage::Subscribe {
@@ -80,11 +78,12 @@ impl Tab {
                             tab: self.id,
                             number: 0,
                         },
+                        leader,
                         filters: self.subs.clone(),
                     });
                 }
                 for index in 0..self.mine.len() {
-                    let message = request_message(self.id, &self.mine[index]);
+                    let message = request_message(self.id, leader, &self.mine[index]);
                     self.post(message);
                 }
             }
@@ -117,12 +116,21 @@ impl Tab {
             return;
         };
         let mine = self.mine.remove(index);
+        // Re-subscribed to a new leader from now on (until then, handed again as a request).
+        if let (Request::Subscribe(list), Ok(_)) = (&mine.request, outcome) {
+            for (filter, qos) in list {
+                match self.subs.iter_mut().find(|(f, _)| f == filter) {
+                    Some(existing) => existing.1 = *qos,
+                    None => self.subs.push((filter.clone(), *qos)),
+                }
+            }
+        }
         self.events.push(settled_event(&mine, outcome));
     }
 }
 
 /// The message that hands a request to the leader (one an earlier leader stored: to adopt).
-fn request_message(tab: TabId, mine: &Mine) -> TabMessage {
+fn request_message(tab: TabId, leader: TabId, mine: &Mine) -> TabMessage {
     let request = RequestKey {
         tab,
         number: mine.id,
@@ -141,17 +149,27 @@ fn request_message(tab: TabId, mine: &Mine) -> TabMessage {
                 retain: *retain,
             };
             if mine.stored {
-                TabMessage::Adopt { request, publish }
+                TabMessage::Adopt {
+                    request,
+                    leader,
+                    publish,
+                }
             } else {
-                TabMessage::Publish { request, publish }
+                TabMessage::Publish {
+                    request,
+                    leader,
+                    publish,
+                }
             }
         }
         Request::Subscribe(filters) => TabMessage::Subscribe {
             request,
+            leader,
             filters: filters.clone(),
         },
         Request::Unsubscribe(filters) => TabMessage::Unsubscribe {
             request,
+            leader,
             filters: filters.clone(),
         },
     }

@@ -120,7 +120,10 @@ impl Tab {
                 Err(e) => self.settle_mine(&mine, Err(Refusal::from_code(e.code()))),
             }
         }
-        self.post(TabMessage::Hello);
+        self.post(TabMessage::Hello {
+            from: self.id,
+            to: None,
+        });
         conn.connect(now);
         true
     }
@@ -156,7 +159,7 @@ impl Tab {
 
     /// Leader: a message of another tab.
     pub(super) fn lead(&mut self, conn: &mut impl Connection, now: Instant, message: TabMessage) {
-        let (request, call) = match message {
+        let (request, leader, call) = match message {
             TabMessage::Bye { from } => {
                 self.let_go(from, None);
                 return;
@@ -164,6 +167,10 @@ impl Tab {
             // A follower's "Take over": the connection is the leader's to take back.
             TabMessage::TakeOver { .. } => return conn.connect(now),
             TabMessage::Hi { from } => {
+                self.post(TabMessage::Hello {
+                    from: self.id,
+                    to: Some(from),
+                });
                 if let Some(state) = self.last_state.clone() {
                     self.post(TabMessage::State {
                         to: Some(from),
@@ -172,17 +179,34 @@ impl Tab {
                 }
                 return;
             }
-            TabMessage::Publish { request, publish } => (request, Call::Run(publish.into())),
-            TabMessage::Adopt { request, publish } => (request, Call::Adopt(publish)),
-            TabMessage::Subscribe { request, filters } => {
-                (request, Call::Run(Request::Subscribe(filters)))
-            }
-            TabMessage::Unsubscribe { request, filters } => {
-                (request, Call::Run(Request::Unsubscribe(filters)))
-            }
+            TabMessage::Publish {
+                request,
+                leader,
+                publish,
+            } => (request, leader, Call::Run(publish.into())),
+            TabMessage::Adopt {
+                request,
+                leader,
+                publish,
+            } => (request, leader, Call::Adopt(publish)),
+            TabMessage::Subscribe {
+                request,
+                leader,
+                filters,
+            } => (request, leader, Call::Run(Request::Subscribe(filters))),
+            TabMessage::Unsubscribe {
+                request,
+                leader,
+                filters,
+            } => (request, leader, Call::Run(Request::Unsubscribe(filters))),
             // The leader's own kinds, from a tab that was the leader a moment ago.
             _ => return,
         };
+        // Posted to an earlier leader and still on its way when this tab took over: the
+        // follower hands it again on this leader's `Hello` (running it now could run it twice).
+        if leader != self.id {
+            return;
+        }
         if request.number != 0 && self.answer_repeat(conn, request) {
             return;
         }

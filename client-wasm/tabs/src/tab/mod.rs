@@ -87,6 +87,8 @@ pub struct Tab {
     mine: Vec<Mine>,
     /// This tab's subscriptions, for re-subscribing them to a new leader.
     subs: Vec<(String, QoS)>,
+    /// Follower: the leader its requests go to (from its `Hello`; none yet: they wait).
+    leader: Option<TabId>,
     /// Follower: the leader's connection is up.
     connected: bool,
     /// Follower: the leader's connection stopped as "connected elsewhere" (until `takeOver`).
@@ -118,6 +120,7 @@ impl Tab {
             next_id: 1,
             mine: Vec::new(),
             subs: Vec::new(),
+            leader: None,
             connected: false,
             elsewhere: false,
             owners: Vec::new(),

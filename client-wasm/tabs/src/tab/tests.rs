@@ -352,7 +352,10 @@ fn a_repeated_request_is_answered_not_run_twice() {
     settle(&mut [&mut a, &mut b]);
     assert_eq!(a.model.runs.len(), 1);
     // A `Hello` has the follower hand everything again: the leader answers from memory.
-    a.tab.post(TabMessage::Hello);
+    a.tab.post(TabMessage::Hello {
+        from: TabId(1),
+        to: None,
+    });
     settle(&mut [&mut a, &mut b]);
     assert_eq!(a.model.runs.len(), 1);
     assert_eq!(route(&mut a, Event::Published { id: PublishId(1) }), None);
@@ -368,21 +371,37 @@ fn a_repeated_request_is_answered_not_run_twice() {
         qos: QoS::AtLeastOnce,
         retain: false,
     };
-    a.tab.handle(
-        &mut a.model,
-        NOW,
-        TabMessage::Publish {
-            request: key,
-            publish,
-        },
-    );
+    let to = |leader: u64| TabMessage::Publish {
+        request: key,
+        leader: TabId(leader),
+        publish: publish.clone(),
+    };
+    a.tab.handle(&mut a.model, NOW, to(1));
     assert_eq!(a.model.runs.len(), 1);
     assert_eq!(
         a.tab.poll_post().map(|m| m.encode()),
         Some(done(key).encode())
     );
-    // Garbage-free but foreign: the leader's own kinds from a peer are ignored.
-    a.tab.handle(&mut a.model, NOW, TabMessage::Hello);
+    // Posted to an earlier leader and still on its way: not this leader's to run (the
+    // follower hands it again on the `Hello`).
+    let fresh = RequestKey {
+        tab: TabId(2),
+        number: 9,
+    };
+    let stale = TabMessage::Publish {
+        request: fresh,
+        leader: TabId(7),
+        publish,
+    };
+    a.tab.handle(&mut a.model, NOW, stale);
+    assert_eq!(a.model.runs.len(), 1);
+    assert_eq!(a.tab.poll_post(), None);
+    // The leader's own kinds from a peer are ignored.
+    let other = TabMessage::Hello {
+        from: TabId(9),
+        to: None,
+    };
+    a.tab.handle(&mut a.model, NOW, other);
     assert_eq!(a.tab.poll_post(), None);
 }
 

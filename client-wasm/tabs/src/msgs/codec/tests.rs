@@ -27,7 +27,14 @@ fn every_kind() -> Vec<TabMessage> {
         TabMessage::Hi {
             from: TabId(u64::MAX),
         },
-        TabMessage::Hello,
+        TabMessage::Hello {
+            from: TabId(3),
+            to: None,
+        },
+        TabMessage::Hello {
+            from: TabId(3),
+            to: Some(TabId(u64::MAX)),
+        },
         TabMessage::State {
             to: None,
             state: LinkState::Connected {
@@ -63,14 +70,17 @@ fn every_kind() -> Vec<TabMessage> {
         }),
         TabMessage::Publish {
             request: key(1, 2),
+            leader: TabId(3),
             publish: publish(),
         },
         TabMessage::Adopt {
             request: key(1, 1 << 53),
+            leader: TabId(3),
             publish: publish(),
         },
         TabMessage::Subscribe {
             request: key(3, 0),
+            leader: TabId(4),
             filters: vec![
                 ("a/#".into(), QoS::ExactlyOnce),
                 ("b".into(), QoS::AtMostOnce),
@@ -78,6 +88,7 @@ fn every_kind() -> Vec<TabMessage> {
         },
         TabMessage::Unsubscribe {
             request: key(3, 4),
+            leader: TabId(4),
             filters: vec!["a/#".into(), String::new()],
         },
         TabMessage::Bye { from: TabId(5) },
@@ -144,7 +155,7 @@ fn malformed_messages_are_typed_errors() {
     huge.push(0x01);
     assert_eq!(TabMessage::decode(&huge), Err(DecodeError::OutOfRange));
     // A list claiming more items than there are bytes.
-    let long = [FORMAT, kind::UNSUBSCRIBE, 1, 1, 0xff, 0xff, 0x03];
+    let long = [FORMAT, kind::UNSUBSCRIBE, 1, 1, 2, 0xff, 0xff, 0x03];
     assert_eq!(TabMessage::decode(&long), Err(DecodeError::Truncated));
     // A topic that is not UTF-8.
     let bad_text = [FORMAT, kind::DELIVERY, 1, 0xff, 0, 0, 0, 0];
