@@ -57,6 +57,11 @@ fn get(object: &JsValue, key: &str) -> JsValue {
     }
 }
 
+/// `invalid_options`: "`key` must be `what`" (one formatting body for every type).
+fn invalid_option(key: &str, what: &str) -> JsValue {
+    js_error("invalid_options", &format!("{key} must be {what}"))
+}
+
 pub(super) fn get_number(object: &JsValue, key: &str) -> Result<Option<f64>, JsValue> {
     let value = get(object, key);
     if value.is_undefined() || value.is_null() {
@@ -64,10 +69,7 @@ pub(super) fn get_number(object: &JsValue, key: &str) -> Result<Option<f64>, JsV
     }
     match value.as_f64() {
         Some(n) if n.is_finite() && n >= 0.0 => Ok(Some(n)),
-        _ => Err(js_error(
-            "invalid_options",
-            &format!("{key} must be a non-negative number"),
-        )),
+        _ => Err(invalid_option(key, "a non-negative number")),
     }
 }
 
@@ -79,7 +81,7 @@ pub(super) fn get_bool(object: &JsValue, key: &str) -> Result<Option<bool>, JsVa
     value
         .as_bool()
         .map(Some)
-        .ok_or_else(|| js_error("invalid_options", &format!("{key} must be a boolean")))
+        .ok_or_else(|| invalid_option(key, "a boolean"))
 }
 
 pub(super) fn get_string(object: &JsValue, key: &str) -> Result<Option<String>, JsValue> {
@@ -90,7 +92,7 @@ pub(super) fn get_string(object: &JsValue, key: &str) -> Result<Option<String>, 
     value
         .as_string()
         .map(Some)
-        .ok_or_else(|| js_error("invalid_options", &format!("{key} must be a string")))
+        .ok_or_else(|| invalid_option(key, "a string"))
 }
 
 fn random_u64() -> u64 {

@@ -61,8 +61,10 @@ pub enum LinkState {
     },
 }
 
-/// Why the leader refused or failed a follower's request (its stable code).
+/// Why the leader refused or failed a follower's request (its stable code). On the wire: its
+/// discriminant, which is its position in `ALL`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
 pub enum Refusal {
     /// A QoS 2 message whose session the broker dropped after PUBREL (`session_lost`).
     SessionLost,
@@ -117,8 +119,7 @@ impl Refusal {
     }
 
     fn byte(self) -> u8 {
-        // The position in `ALL`.
-        Self::ALL.iter().position(|r| *r == self).unwrap_or(8) as u8
+        self as u8
     }
 }
 

@@ -274,7 +274,6 @@ impl Tab {
     }
 
     fn broadcast_state(&mut self, state: LinkState) {
-        self.connected = matches!(state, LinkState::Connected { .. });
         self.post(TabMessage::State {
             to: None,
             state: state.clone(),
