@@ -11,6 +11,8 @@ pub(super) mod flow;
 mod link;
 mod sharing;
 mod store;
+mod stored;
+mod transport;
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -28,7 +30,7 @@ use super::share::Sharing;
 use super::timer::Timer;
 use flow::ErasedFlow;
 use link::Link;
-use store::Stored;
+use stored::Stored;
 
 pub(super) type EventCallback = Box<dyn FnMut(Event)>;
 pub(super) type RoleCallback = Box<dyn FnMut(TabRole)>;

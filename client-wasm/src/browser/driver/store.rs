@@ -8,20 +8,12 @@ use mqtt_core::persist::{Persistence, Snapshot, StoreError};
 use mqtt_core::PublishId;
 use mqtt_tabs::{Restored, TabRole};
 
+use super::stored::Stored;
 use super::{Driver, State};
 use crate::browser::clock::now;
 use crate::browser::console;
 use crate::browser::runner::Runner;
 use crate::browser::storage::SessionStore;
-
-/// A persistent session's store and the write handshake with it.
-pub(super) struct Stored {
-    pub(super) persistence: Persistence,
-    /// `None` while the store opens and reads (the session connects after it is restored).
-    store: Option<Rc<SessionStore>>,
-    /// A snapshot write failed and was reported; reported again only after one succeeds.
-    failing: bool,
-}
 
 impl Driver {
     /// Opens the store (persistent sessions) and reads it; then restores what it held and

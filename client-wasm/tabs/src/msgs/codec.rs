@@ -2,91 +2,19 @@
 //! (LEB128 numbers, length-prefixed strings and bytes, counted lists). A channel carries the
 //! bytes as they are (a `Uint8Array` is structured-cloned); decoding is total.
 
-use mqtt_core::{qos_from_u8, qos_to_u8, ConnectRefused, Message};
+use mqtt_core::{qos_from_u8, qos_to_u8, Message};
 
-use super::{Refusal, TabMessage};
+use super::types::{Refusal, TabMessage};
 
+mod error;
+mod layout;
 mod read;
 mod write;
 
+pub use error::DecodeError;
+use layout::{kind, FORMAT, REFUSED_FILTER};
 use read::Reader;
 use write::Writer;
-
-/// Bumped when the layout changes: a tab of another build ignores what it cannot read.
-const FORMAT: u8 = 2;
-
-/// The granted-QoS byte of a filter the broker refused (as in SUBACK).
-const REFUSED_FILTER: u8 = 0x80;
-
-/// Why bytes from another tab are not a [`TabMessage`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DecodeError {
-    /// The channel carried something other than bytes.
-    NotBytes,
-    /// Written by a build with another format (or not by a tab at all).
-    Format(u8),
-    UnknownKind(u8),
-    /// The bytes end inside a field.
-    Truncated,
-    /// Bytes left after the message.
-    TrailingBytes,
-    InvalidUtf8,
-    /// A number too large for its field, or a tag no variant has.
-    OutOfRange,
-}
-
-impl core::fmt::Display for DecodeError {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        match self {
-            DecodeError::NotBytes => f.write_str("a tab message is bytes"),
-            DecodeError::Format(v) => write!(f, "tab message of format {v}, not {FORMAT}"),
-            DecodeError::UnknownKind(k) => write!(f, "unknown tab message kind {k}"),
-            DecodeError::Truncated => f.write_str("tab message truncated"),
-            DecodeError::TrailingBytes => f.write_str("bytes after the tab message"),
-            DecodeError::InvalidUtf8 => f.write_str("a string of a tab message is not UTF-8"),
-            DecodeError::OutOfRange => f.write_str("a field of a tab message is out of range"),
-        }
-    }
-}
-
-impl std::error::Error for DecodeError {}
-
-mod kind {
-    pub(super) const HI: u8 = 1;
-    pub(super) const HELLO: u8 = 2;
-    pub(super) const STATE: u8 = 3;
-    pub(super) const DELIVERY: u8 = 4;
-    pub(super) const PUBLISH: u8 = 5;
-    pub(super) const ADOPT: u8 = 6;
-    pub(super) const SUBSCRIBE: u8 = 7;
-    pub(super) const UNSUBSCRIBE: u8 = 8;
-    pub(super) const BYE: u8 = 9;
-    pub(super) const TAKE_OVER: u8 = 10;
-    pub(super) const ACCEPTED: u8 = 11;
-    pub(super) const DONE: u8 = 12;
-    pub(super) const REFUSED: u8 = 13;
-}
-
-/// The tags of a [`ConnectionError`] on the channel.
-mod error_tag {
-    pub(super) const REFUSED: u8 = 0;
-    pub(super) const CONNECT_TIMEOUT: u8 = 1;
-    pub(super) const KEEPALIVE_TIMEOUT: u8 = 2;
-    pub(super) const CLOSED: u8 = 3;
-    pub(super) const ELSEWHERE: u8 = 4;
-    /// Any other error that is retried: its words.
-    pub(super) const RETRIED: u8 = 5;
-    /// Any other error that is not: its words.
-    pub(super) const FINAL: u8 = 6;
-}
-
-const REFUSALS: [ConnectRefused; 5] = [
-    ConnectRefused::UnacceptableProtocolVersion,
-    ConnectRefused::IdentifierRejected,
-    ConnectRefused::ServerUnavailable,
-    ConnectRefused::BadUserNameOrPassword,
-    ConnectRefused::NotAuthorized,
-];
 
 impl TabMessage {
     /// The bytes to post.

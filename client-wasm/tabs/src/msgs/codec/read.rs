@@ -4,8 +4,9 @@ use core::time::Duration;
 
 use mqtt_core::{qos_from_u8, ConnectionError, QoS, TransportFailure};
 
-use super::{error_tag, DecodeError, REFUSALS};
-use crate::msgs::{LinkState, Publish, RequestKey, TabId};
+use super::error::DecodeError;
+use super::layout::{error_tag, REFUSALS};
+use crate::msgs::types::{LinkState, Publish, RequestKey, TabId};
 
 pub(super) struct Reader<'a> {
     pub(super) bytes: &'a [u8],

@@ -1,6 +1,6 @@
 use core::time::Duration;
 
-use mqtt_core::{ConnectionError, QoS, TransportFailure};
+use mqtt_core::{ConnectRefused, ConnectionError, QoS, TransportFailure};
 
 use super::*;
 use crate::msgs::{LinkState, Publish, RequestKey, TabId};

@@ -2,8 +2,8 @@
 
 use mqtt_core::{qos_to_u8, ConnectionError, QoS, TransportFailure};
 
-use super::{error_tag, REFUSALS};
-use crate::msgs::{LinkState, Publish, RequestKey};
+use super::layout::{error_tag, REFUSALS};
+use crate::msgs::types::{LinkState, Publish, RequestKey};
 
 pub(super) struct Writer(pub(super) Vec<u8>);
 
