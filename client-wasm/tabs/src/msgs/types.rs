@@ -6,30 +6,42 @@ use mqtt_core::{ConnectionError, Message, QoS};
 
 /// A tab's id on the channel (random per tab).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct TabId(pub u64);
+pub struct TabId(
+    /// The id.
+    pub u64,
+);
 
 /// A follower's request: the tab that made it and its number there (0: needs no reply).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct RequestKey {
+    /// The tab that made it.
     pub tab: TabId,
+    /// Its number in that tab.
     pub number: u64,
 }
 
 /// The leader's connection, as every tab shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LinkState {
+    /// CONNACK accepted.
     Connected {
+        /// The broker kept the session.
         session_present: bool,
     },
+    /// A new transport is being opened.
     Reconnecting {
+        /// The how-manieth attempt.
         attempt: u32,
     },
     /// Lost; `reconnect_in` is `None` when the session will not retry. Errors other than
     /// refusals, close frames, timeouts and "connected elsewhere" keep only their words and
     /// whether they are retried.
     Lost {
+        /// Why.
         error: ConnectionError,
+        /// When the session tries again (`None`: it does not).
         reconnect_in: Option<Duration>,
+        /// The attempt that was lost.
         attempt: u32,
     },
 }
@@ -41,12 +53,19 @@ pub enum LinkState {
 pub enum Refusal {
     /// A QoS 2 message whose session the broker dropped after PUBREL (`session_lost`).
     SessionLost,
+    /// The leader's store is full (`storage_full`).
     StorageFull,
+    /// The leader's store cannot be used (`storage_unavailable`).
     StorageUnavailable,
+    /// The leader's queue is full (`queue_full`).
     QueueFull,
+    /// The payload is too large (`payload_too_large`).
     PayloadTooLarge,
+    /// A topic or filter is invalid (`invalid_topic`).
     InvalidTopic,
+    /// A subscribe or unsubscribe without filters (`no_filters`).
     NoFilters,
+    /// The leader's client was ended (`ended`).
     Ended,
     /// Any other code.
     Other,
@@ -73,6 +92,7 @@ impl Refusal {
             .unwrap_or(Refusal::Other)
     }
 
+    /// The stable code (`CommandError::code`, `PublishFailure::code`).
     pub fn code(self) -> &'static str {
         match self {
             Refusal::SessionLost => "session_lost",
@@ -99,66 +119,105 @@ impl Refusal {
 /// The content of a publish handed between tabs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Publish {
+    /// The topic name.
     pub topic: String,
+    /// The payload, as published.
     pub payload: Vec<u8>,
+    /// Its QoS.
     pub qos: QoS,
+    /// The RETAIN flag.
     pub retain: bool,
 }
 
 /// One message on the channel.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TabMessage {
+    /// A new tab asks for the leader and the connection state.
     Hi {
+        /// The tab that posts it.
         from: TabId,
     },
     /// A new leader (to every tab), or the answer to one tab's `Hi`.
     Hello {
+        /// The leader.
         from: TabId,
+        /// `Some`: the answer to this tab's `Hi`.
         to: Option<TabId>,
     },
+    /// The connection state.
     State {
         /// `Some`: the answer to one tab's `Hi`.
         to: Option<TabId>,
+        /// The state.
         state: LinkState,
     },
+    /// A message the broker delivered.
     Delivery(Message),
+    /// A publish to run.
     Publish {
+        /// The request.
         request: RequestKey,
+        /// The leader it is for.
         leader: TabId,
+        /// What to publish.
         publish: Publish,
     },
+    /// A publish an earlier leader accepted and stored: to finish from the store.
     Adopt {
+        /// The request.
         request: RequestKey,
+        /// The leader it is for.
         leader: TabId,
+        /// What to publish.
         publish: Publish,
     },
+    /// Filters to subscribe (request number 0: a re-subscription, no reply).
     Subscribe {
+        /// The request.
         request: RequestKey,
+        /// The leader it is for.
         leader: TabId,
+        /// Filters and their QoS.
         filters: Vec<(String, QoS)>,
     },
+    /// Filters to unsubscribe.
     Unsubscribe {
+        /// The request.
         request: RequestKey,
+        /// The leader it is for.
         leader: TabId,
+        /// Filters.
         filters: Vec<String>,
     },
+    /// The tab ended; its filters are no longer its.
     Bye {
+        /// The tab that posts it.
         from: TabId,
     },
+    /// "Take over" after "connected elsewhere": the leader's to do.
     TakeOver {
+        /// The tab that posts it.
         from: TabId,
     },
+    /// The request is running.
     Accepted {
+        /// The request.
         request: RequestKey,
+        /// Its row is committed: the next leader restores it.
         stored: bool,
     },
+    /// The request completed.
     Done {
+        /// The request.
         request: RequestKey,
         /// A subscribe's granted QoS per filter (`None`: refused by the broker).
         granted: Vec<Option<QoS>>,
     },
+    /// The request was refused, or the publish failed.
     Refused {
+        /// The request.
         request: RequestKey,
+        /// Why.
         reason: Refusal,
     },
 }

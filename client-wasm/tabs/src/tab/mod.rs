@@ -21,6 +21,7 @@ pub enum TabRole {
 }
 
 impl TabRole {
+    /// `solo`, `leader` or `follower`.
     pub fn as_str(self) -> &'static str {
         match self {
             TabRole::Solo => "solo",
@@ -44,9 +45,13 @@ pub trait Connection {
 /// A publish the store held when this tab became the leader.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Restored {
+    /// Its id in the new leader's session.
     pub id: PublishId,
+    /// Its topic.
     pub topic: String,
+    /// Its payload.
     pub payload: Vec<u8>,
+    /// Its QoS.
     pub qos: QoS,
 }
 
@@ -136,10 +141,12 @@ impl Tab {
         tab
     }
 
+    /// This tab's id on the channel.
     pub fn id(&self) -> TabId {
         self.id
     }
 
+    /// Leader or follower (a tab granted the lock is a follower until it has read the store).
     pub fn role(&self) -> TabRole {
         match self.role {
             Role::Leader => TabRole::Leader,

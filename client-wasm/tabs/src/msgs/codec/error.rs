@@ -9,11 +9,13 @@ pub enum DecodeError {
     NotBytes,
     /// Written by a build with another format (or not by a tab at all).
     Format(u8),
+    /// A kind byte no message has.
     UnknownKind(u8),
     /// The bytes end inside a field.
     Truncated,
     /// Bytes left after the message.
     TrailingBytes,
+    /// A string that is not UTF-8.
     InvalidUtf8,
     /// A number too large for its field, or a tag no variant has.
     OutOfRange,
