@@ -72,7 +72,7 @@ mod tests {
     fn a_failed_handshake_says_so() {
         match failure(1006, "", false) {
             TransportFailure::HandshakeRefused(text) => {
-                assert!(text.contains("handshake failed") && text.contains("403"))
+                assert!(text.contains("handshake failed") && text.contains("403"));
             }
             other => panic!("{other:?}"),
         }

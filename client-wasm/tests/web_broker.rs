@@ -1,6 +1,7 @@
 //! The browser client (Rust API) in headless Chromium against a real ws-bridge and a real
 //! mosquitto over TLS, started by `scripts/wasm-test.sh`.
 #![cfg(target_arch = "wasm32")]
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 mod web_common;
 

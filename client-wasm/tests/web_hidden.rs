@@ -11,6 +11,7 @@
 //! * with the `setTimeout` fallback (the control) the broker drops it, proving the throttling
 //!   emulation bites.
 #![cfg(target_arch = "wasm32")]
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 mod web_common;
 

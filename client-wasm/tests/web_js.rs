@@ -1,6 +1,7 @@
 //! The JavaScript API (`client_wasm::js`, what `pkg/client_wasm.js` exports) in headless
 //! Chromium against the real bridge and broker: promises, states, error codes, payloads.
 #![cfg(target_arch = "wasm32")]
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 mod web_common;
 

@@ -3,6 +3,7 @@
 //! broker. Two clients in one page stand for two tabs: the Web Lock and the BroadcastChannel
 //! treat them alike. The cross-window tests are in `tests/tests/tabs.rs`.
 #![cfg(target_arch = "wasm32")]
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 mod web_common;
 

@@ -3,6 +3,7 @@
 //! every message accepted before it still goes out after a reload, pending messages survive a
 //! reload, and a session an earlier version kept in `localStorage` is moved once.
 #![cfg(target_arch = "wasm32")]
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 mod web_common;
 

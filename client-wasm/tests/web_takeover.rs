@@ -4,6 +4,7 @@
 //! page must end in the "elsewhere" state after a bounded number of CONNECTs (counted in
 //! mosquitto's log), not flap forever, and `takeOver()` must connect again.
 #![cfg(target_arch = "wasm32")]
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 mod web_common;
 

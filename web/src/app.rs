@@ -93,7 +93,7 @@ fn use_hash_route(state: &UseReducerHandle<State>) {
         let d = state.dispatcher();
         use_effect_with((), move |_| {
             let listener = Closure::<dyn Fn()>::new(move || {
-                d.dispatch(Common::Navigate(pages::route(&hash())).into())
+                d.dispatch(Common::Navigate(pages::route(&hash())).into());
             });
             let window = web_sys::window();
             if let Some(w) = &window {

@@ -16,6 +16,8 @@
 //! Rust and build and test natively (`cargo test -p web`); everything that touches the browser
 //! (views, provider, MQTT runtime, storage) is wasm32-only.
 #![forbid(unsafe_code)]
+// yew's `#[component]` turns a `pub fn` into a `pub struct` whose `Props` must then be `pub` too.
+#![cfg_attr(target_arch = "wasm32", allow(unreachable_pub))]
 // Natively only the reducer and its tests are compiled; the views that use it are wasm32-only.
 #![cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 

@@ -128,7 +128,7 @@ impl Runtime {
             roles.emit(Report::Role {
                 generation,
                 role: shared_role(role),
-            })
+            });
         });
         self.client = Some(client.clone());
         self.purpose = Some(purpose);

@@ -45,7 +45,7 @@ pub(crate) fn open(done: Box<dyn FnOnce(Option<IdbDatabase>)>) {
         "success",
         Box::new(move |ok| {
             let database = opened.result().ok().and_then(|d| d.dyn_into().ok());
-            done(database.filter(|_| ok))
+            done(database.filter(|_| ok));
         }),
     );
     request.set_onsuccess(Some(&handler));
@@ -70,7 +70,7 @@ pub(crate) fn get(database: &IdbDatabase, key: &str, done: Box<dyn FnOnce(Option
                     .ok()
                     .and_then(|v| v.as_string())
                     .filter(|_| ok),
-            )
+            );
         }),
     );
     request.set_onsuccess(Some(&handler));
@@ -103,7 +103,7 @@ pub(crate) fn put(
                 Ok(())
             } else {
                 Err(store_error(aborted.error()))
-            })
+            });
         }),
     );
     transaction.set_oncomplete(Some(&handler));

@@ -64,7 +64,7 @@ impl SessionStore {
             store.read(move |store, text| {
                 let snapshot = text.as_deref().map(decode).unwrap_or_default();
                 *store.last.borrow_mut() = text;
-                done(store, snapshot)
+                done(store, snapshot);
             });
         }));
     }
@@ -103,7 +103,7 @@ impl SessionStore {
                          localStorage ({e}); it is used this time and moved next time"
                         )),
                     }
-                    done(self, Some(old))
+                    done(self, Some(old));
                 };
                 let pending = Rc::new(RefCell::new(Some(moved)));
                 let later = pending.clone();
@@ -113,13 +113,13 @@ impl SessionStore {
                     Some(&value),
                     Box::new(move |result| {
                         if let Some(moved) = later.borrow_mut().take() {
-                            moved(result)
+                            moved(result);
                         }
                     }),
                 );
                 if let Err(e) = started {
                     if let Some(moved) = pending.borrow_mut().take() {
-                        moved(Err(e))
+                        moved(Err(e));
                     }
                 }
             }),
@@ -158,7 +158,7 @@ impl SessionStore {
                 if result.is_ok() {
                     *store.last.borrow_mut() = text;
                 }
-                done(result)
+                done(result);
             }),
         );
         started.err().map(Err)

@@ -127,12 +127,9 @@ fn worker_kind(mut on_fire: impl FnMut() + 'static) -> Option<Kind> {
     bag.set_type("text/javascript");
     let blob = Blob::new_with_str_sequence_and_options(&parts, &bag).ok()?;
     let url = Url::create_object_url_with_blob(&blob).ok()?;
-    let worker = match Worker::new(&url) {
-        Ok(w) => w,
-        Err(_) => {
-            let _ = Url::revoke_object_url(&url);
-            return None;
-        }
+    let Ok(worker) = Worker::new(&url) else {
+        let _ = Url::revoke_object_url(&url);
+        return None;
     };
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |_: MessageEvent| on_fire());
     worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));

@@ -16,16 +16,16 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
-pub const WS_URL: Option<&str> = option_env!("MQTT_WS_URL");
-pub const BADTLS_URL: Option<&str> = option_env!("MQTT_WS_BADTLS_URL");
-pub const DOWN_URL: Option<&str> = option_env!("MQTT_WS_DOWN_URL");
-pub const UNKNOWN_URL: Option<&str> = option_env!("MQTT_WS_UNKNOWN_URL");
-pub const CONTROL_URL: Option<&str> = option_env!("MQTT_CONTROL_URL");
-pub const USER: &str = match option_env!("MQTT_TEST_USER") {
+pub(crate) const WS_URL: Option<&str> = option_env!("MQTT_WS_URL");
+pub(crate) const BADTLS_URL: Option<&str> = option_env!("MQTT_WS_BADTLS_URL");
+pub(crate) const DOWN_URL: Option<&str> = option_env!("MQTT_WS_DOWN_URL");
+pub(crate) const UNKNOWN_URL: Option<&str> = option_env!("MQTT_WS_UNKNOWN_URL");
+pub(crate) const CONTROL_URL: Option<&str> = option_env!("MQTT_CONTROL_URL");
+pub(crate) const USER: &str = match option_env!("MQTT_TEST_USER") {
     Some(u) => u,
     None => "web",
 };
-pub const PASSWORD: &str = match option_env!("MQTT_TEST_PASSWORD") {
+pub(crate) const PASSWORD: &str = match option_env!("MQTT_TEST_PASSWORD") {
     Some(p) => p,
     None => "web-secret",
 };
@@ -39,7 +39,7 @@ extern "C" {
 }
 
 /// The stack's URL, or `None` (and a note) when the tests run without `scripts/wasm-test.sh`.
-pub fn stack_url(url: Option<&'static str>) -> Option<&'static str> {
+pub(crate) fn stack_url(url: Option<&'static str>) -> Option<&'static str> {
     if url.is_none() {
         log("skipped: no bridge/broker (run scripts/wasm-test.sh)");
     }
@@ -53,12 +53,12 @@ thread_local! {
 }
 
 /// Remembers the page's own `setTimeout`, before a test replaces it.
-pub fn keep_original_set_timeout() {
+pub(crate) fn keep_original_set_timeout() {
     SET_TIMEOUT.with(|_| ());
 }
 
 /// Sleeps with the page's original `setTimeout`.
-pub async fn sleep(ms: u32) {
+pub(crate) async fn sleep(ms: u32) {
     let promise = Promise::new(&mut |resolve, _| {
         SET_TIMEOUT.with(|f| {
             let _ = f.call2(&JsValue::NULL, &resolve, &JsValue::from(ms));
@@ -69,7 +69,7 @@ pub async fn sleep(ms: u32) {
 
 /// Asks the stack to stop the bridge, wait `down_ms` and start it again on the same port.
 /// Returns the request's promise (it settles once the bridge is back).
-pub fn restart_bridge(down_ms: u32) -> JsFuture {
+pub(crate) fn restart_bridge(down_ms: u32) -> JsFuture {
     let url = format!(
         "{}/restart-bridge?down_ms={down_ms}",
         CONTROL_URL.expect("control url")
@@ -78,7 +78,7 @@ pub fn restart_bridge(down_ms: u32) -> JsFuture {
 }
 
 /// `GET` on the stack's control endpoint; the response's text.
-pub async fn control(path_and_query: &str) -> String {
+pub(crate) async fn control(path_and_query: &str) -> String {
     let url = format!("{}{path_and_query}", CONTROL_URL.expect("control url"));
     let response = JsFuture::from(js_fetch(&url)).await.expect("fetch");
     let text = Reflect::get(&response, &"text".into())
@@ -94,7 +94,7 @@ pub async fn control(path_and_query: &str) -> String {
 }
 
 /// Polls `done` every 20 ms for up to `ms`; whether it came true.
-pub async fn eventually(ms: u32, mut done: impl FnMut() -> bool) -> bool {
+pub(crate) async fn eventually(ms: u32, mut done: impl FnMut() -> bool) -> bool {
     let mut waited = 0;
     while !done() {
         if waited >= ms {
@@ -108,8 +108,8 @@ pub async fn eventually(ms: u32, mut done: impl FnMut() -> bool) -> bool {
 
 /// The client's IndexedDB record for `client_id` (its JSON text), or `None`; never creates the
 /// database.
-pub async fn stored_record(client_id: &str) -> Option<String> {
-    let read = js_sys::Function::new_with_args(
+pub(crate) async fn stored_record(client_id: &str) -> Option<String> {
+    let read = Function::new_with_args(
         "key",
         "return new Promise((resolve, reject) => {
            const open = indexedDB.open('client-wasm');
@@ -131,11 +131,11 @@ pub async fn stored_record(client_id: &str) -> Option<String> {
 }
 
 /// A unique suffix for client ids and topics.
-pub fn unique() -> String {
+pub(crate) fn unique() -> String {
     format!("{:x}", (js_sys::Math::random() * 4_294_967_295.0) as u64)
 }
 
-pub fn options(client_id: &str) -> Options {
+pub(crate) fn options(client_id: &str) -> Options {
     let mut o = Options::new(client_id).with_credentials(USER, PASSWORD);
     o.reconnect.initial_delay = Duration::from_millis(200);
     o.reconnect.max_delay = Duration::from_millis(1_000);
@@ -144,7 +144,7 @@ pub fn options(client_id: &str) -> Options {
 }
 
 /// [`options`] with a persistent session (`clean_session = false`).
-pub fn persistent_options(client_id: &str) -> Options {
+pub(crate) fn persistent_options(client_id: &str) -> Options {
     Options {
         clean_session: false,
         ..options(client_id)
@@ -152,17 +152,17 @@ pub fn persistent_options(client_id: &str) -> Options {
 }
 
 /// A client whose events are recorded.
-pub struct Recorded {
+pub(crate) struct Recorded {
     pub client: Client,
     pub events: Rc<RefCell<Vec<Event>>>,
 }
 
 impl Recorded {
-    pub fn connect(url: &str, options: Options) -> Recorded {
+    pub(crate) fn connect(url: &str, options: Options) -> Recorded {
         Self::connect_with(url, options, BrowserConfig::default())
     }
 
-    pub fn connect_with(url: &str, options: Options, config: BrowserConfig) -> Recorded {
+    pub(crate) fn connect_with(url: &str, options: Options, config: BrowserConfig) -> Recorded {
         let events = Rc::new(RefCell::new(Vec::new()));
         let sink = events.clone();
         let client = Client::connect_with(url, options, config, move |e| sink.borrow_mut().push(e))
@@ -171,7 +171,11 @@ impl Recorded {
     }
 
     /// Connects and subscribes; returns once the SUBACK arrived.
-    pub async fn subscribed(url: &str, options: Options, filters: &[(&str, QoS)]) -> Recorded {
+    pub(crate) async fn subscribed(
+        url: &str,
+        options: Options,
+        filters: &[(&str, QoS)],
+    ) -> Recorded {
         let recorded = Recorded::connect(url, options);
         recorded.client.subscribe(filters).expect("subscribe");
         recorded
@@ -181,7 +185,7 @@ impl Recorded {
     }
 
     /// The payloads of the messages received so far, in order.
-    pub fn payloads(&self) -> Vec<Vec<u8>> {
+    pub(crate) fn payloads(&self) -> Vec<Vec<u8>> {
         self.events
             .borrow()
             .iter()
@@ -192,12 +196,12 @@ impl Recorded {
             .collect()
     }
 
-    pub fn count(&self, pred: impl Fn(&Event) -> bool) -> usize {
+    pub(crate) fn count(&self, pred: impl Fn(&Event) -> bool) -> usize {
         self.events.borrow().iter().filter(|e| pred(e)).count()
     }
 
     /// Waits until `pred` holds for `n` recorded events; panics with the events after `ms`.
-    pub async fn wait_n(&self, n: usize, ms: u32, pred: impl Fn(&Event) -> bool) {
+    pub(crate) async fn wait_n(&self, n: usize, ms: u32, pred: impl Fn(&Event) -> bool) {
         let mut waited = 0;
         while self.count(&pred) < n {
             if waited >= ms {
@@ -211,31 +215,31 @@ impl Recorded {
         }
     }
 
-    pub async fn wait(&self, ms: u32, pred: impl Fn(&Event) -> bool) {
-        self.wait_n(1, ms, pred).await
+    pub(crate) async fn wait(&self, ms: u32, pred: impl Fn(&Event) -> bool) {
+        self.wait_n(1, ms, pred).await;
     }
 
     /// The first recorded event matching `pred`.
-    pub fn find(&self, pred: impl Fn(&Event) -> bool) -> Option<Event> {
+    pub(crate) fn find(&self, pred: impl Fn(&Event) -> bool) -> Option<Event> {
         self.events.borrow().iter().find(|e| pred(e)).cloned()
     }
 }
 
-pub fn is_connected(e: &Event) -> bool {
+pub(crate) fn is_connected(e: &Event) -> bool {
     matches!(e, Event::Connected { .. })
 }
 
-pub fn is_lost(e: &Event) -> bool {
+pub(crate) fn is_lost(e: &Event) -> bool {
     matches!(e, Event::ConnectionLost { .. })
 }
 
 /// Awaits a JS promise, as `Ok(value)` or `Err(rejection)`.
-pub async fn settle(promise: impl Into<JsValue>) -> Result<JsValue, JsValue> {
+pub(crate) async fn settle(promise: impl Into<JsValue>) -> Result<JsValue, JsValue> {
     JsFuture::from(Promise::from(promise.into())).await
 }
 
 /// `error.code` of a JS error.
-pub fn code(error: &JsValue) -> String {
+pub(crate) fn code(error: &JsValue) -> String {
     Reflect::get(error, &"code".into())
         .ok()
         .and_then(|c| c.as_string())
@@ -245,7 +249,7 @@ pub fn code(error: &JsValue) -> String {
 // ---- the JavaScript API (`client_wasm::js`) ---------------------------------------------
 
 /// A plain JS object with these fields.
-pub fn object(fields: &[(&str, JsValue)]) -> JsValue {
+pub(crate) fn object(fields: &[(&str, JsValue)]) -> JsValue {
     let o = Object::new();
     for (k, v) in fields {
         Reflect::set(&o, &(*k).into(), v).expect("set");
@@ -254,12 +258,12 @@ pub fn object(fields: &[(&str, JsValue)]) -> JsValue {
 }
 
 /// `value[key]`, or `undefined`.
-pub fn field(value: &JsValue, key: &str) -> JsValue {
+pub(crate) fn field(value: &JsValue, key: &str) -> JsValue {
     Reflect::get(value, &key.into()).unwrap_or(JsValue::UNDEFINED)
 }
 
 /// The JS API's `connect` with the test user and a quick reconnect, plus `extra` options.
-pub fn js_connect(url: &str, client_id: &str, extra: &[(&str, JsValue)]) -> MqttClient {
+pub(crate) fn js_connect(url: &str, client_id: &str, extra: &[(&str, JsValue)]) -> MqttClient {
     let mut fields = vec![
         ("clientId", JsValue::from(client_id)),
         ("username", JsValue::from(USER)),
@@ -274,7 +278,7 @@ pub fn js_connect(url: &str, client_id: &str, extra: &[(&str, JsValue)]) -> Mqtt
 }
 
 /// Records every value passed to the callback it makes.
-pub fn recorder() -> (Rc<RefCell<Vec<JsValue>>>, Function) {
+pub(crate) fn recorder() -> (Rc<RefCell<Vec<JsValue>>>, Function) {
     let seen = Rc::new(RefCell::new(Vec::new()));
     let sink = seen.clone();
     let f = Closure::<dyn FnMut(JsValue)>::new(move |v: JsValue| sink.borrow_mut().push(v));
@@ -282,7 +286,7 @@ pub fn recorder() -> (Rc<RefCell<Vec<JsValue>>>, Function) {
 }
 
 /// Waits up to `ms` for `cond`, failing with `what`.
-pub async fn wait_until(ms: u32, what: &str, cond: impl Fn() -> bool) {
+pub(crate) async fn wait_until(ms: u32, what: &str, cond: impl Fn() -> bool) {
     let mut waited = 0;
     while !cond() {
         assert!(waited < ms, "timed out waiting for {what}");

@@ -83,7 +83,7 @@ macro_rules! pages {
         }
 
         #[cfg(target_arch = "wasm32")]
-        pub use wasm::{run, view, Handles, PageOp};
+        pub(crate) use wasm::{run, view, Handles, PageOp};
 
         /// What the pages start and how they look.
         #[cfg(target_arch = "wasm32")]

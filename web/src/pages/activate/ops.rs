@@ -28,7 +28,7 @@ pub fn run(op: Op, state: &State, mut ops: Ops<'_, Action>) -> Result<(), String
             let (generation, client) = ops.open(PAGE, options, false)?;
             let out = ops.output(generation);
             ops.keep(client.attach(flow, move |outcome| {
-                out.emit(Action::Outcome(outcome))
+                out.emit(Action::Outcome(outcome));
             }));
         }
     }

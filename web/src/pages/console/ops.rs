@@ -48,7 +48,7 @@ fn connect(mut ops: Ops<'_, Action>) -> Result<(), String> {
         out.emit(Action::Output {
             at_ms: wall_ms(),
             output,
-        })
+        });
     }));
     Ok(())
 }

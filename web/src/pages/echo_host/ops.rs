@@ -24,7 +24,7 @@ pub fn run(op: Op, state: &State, mut ops: Ops<'_, Action>) -> Result<(), String
             let (generation, client) = ops.open(PAGE, options, false)?;
             let out = ops.output(generation);
             ops.keep(client.attach(EchoHost::new(config), move |output| {
-                out.emit(Action::Output(output))
+                out.emit(Action::Output(output));
             }));
         }
     }

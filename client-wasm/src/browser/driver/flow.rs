@@ -1,30 +1,30 @@
-//! Flows attached to a browser [`Client`](super::Client), type-erased so one client can run
+//! Flows attached to a browser [`Client`](crate::browser::Client), type-erased so one client can run
 //! several of them.
 
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 
-use super::Shared;
+use super::Driver;
 use mqtt_core::{Event, Instant};
 use mqtt_flows::Flow;
 
-pub(super) trait ErasedFlow {
-    fn handle_event(&self, shared: &Rc<Shared>, now: Instant, event: &Event);
-    fn handle_timeout(&self, shared: &Rc<Shared>, now: Instant);
+pub(in crate::browser) trait ErasedFlow {
+    fn handle_event(&self, driver: &Rc<Driver>, now: Instant, event: &Event);
+    fn handle_timeout(&self, driver: &Rc<Driver>, now: Instant);
     /// Applies the flow's commands to the session and delivers its outputs.
-    fn pump(&self, shared: &Rc<Shared>, now: Instant);
+    fn pump(&self, driver: &Rc<Driver>, now: Instant);
     fn poll_timeout(&self) -> Option<Instant>;
     fn detach(&self);
 }
 
-pub(super) struct Slot<F: Flow> {
+pub(in crate::browser) struct Slot<F: Flow> {
     alive: Cell<bool>,
     flow: RefCell<F>,
     on_output: RefCell<Box<dyn FnMut(F::Output)>>,
 }
 
 impl<F: Flow + 'static> Slot<F> {
-    pub(super) fn new(flow: F, on_output: impl FnMut(F::Output) + 'static) -> Rc<Self> {
+    pub(in crate::browser) fn new(flow: F, on_output: impl FnMut(F::Output) + 'static) -> Rc<Self> {
         Rc::new(Slot {
             alive: Cell::new(true),
             flow: RefCell::new(flow),
@@ -34,7 +34,7 @@ impl<F: Flow + 'static> Slot<F> {
 }
 
 impl<F: Flow> ErasedFlow for Slot<F> {
-    fn handle_event(&self, _shared: &Rc<Shared>, now: Instant, event: &Event) {
+    fn handle_event(&self, _driver: &Rc<Driver>, now: Instant, event: &Event) {
         if !self.alive.get() {
             return;
         }
@@ -43,7 +43,7 @@ impl<F: Flow> ErasedFlow for Slot<F> {
         }
     }
 
-    fn handle_timeout(&self, shared: &Rc<Shared>, now: Instant) {
+    fn handle_timeout(&self, driver: &Rc<Driver>, now: Instant) {
         if !self.alive.get() {
             return;
         }
@@ -52,21 +52,21 @@ impl<F: Flow> ErasedFlow for Slot<F> {
                 flow.handle_timeout(now);
             }
         }
-        self.pump(shared, now);
+        self.pump(driver, now);
     }
 
-    fn pump(&self, shared: &Rc<Shared>, now: Instant) {
+    fn pump(&self, driver: &Rc<Driver>, now: Instant) {
         if !self.alive.get() {
             return;
         }
         let mut outputs = Vec::new();
         if let Ok(mut flow) = self.flow.try_borrow_mut() {
-            if let Ok(mut inner) = shared.inner.try_borrow_mut() {
-                if !inner.ended {
+            if let Ok(mut state) = driver.state.try_borrow_mut() {
+                if !state.ended {
                     // Refused commands (a full queue) are the flow's to notice through events.
                     // Through `command`, so that a follower tab hands them to the leader.
                     while let Some(command) = flow.poll_command() {
-                        let _ = inner.command(now, command);
+                        let _ = state.command(now, command.into());
                     }
                 }
             }
@@ -84,7 +84,7 @@ impl<F: Flow> ErasedFlow for Slot<F> {
                 }
             }
         }
-        shared.drive();
+        driver.drive();
     }
 
     fn poll_timeout(&self) -> Option<Instant> {
@@ -99,16 +99,16 @@ impl<F: Flow> ErasedFlow for Slot<F> {
     }
 }
 
-/// A flow running on a [`Client`](super::Client). Dropping it or calling [`FlowHandle::stop`]
+/// A flow running on a [`Client`](crate::browser::Client). Dropping it or calling [`FlowHandle::stop`]
 /// detaches the flow (its pending commands are not applied any more).
 pub struct FlowHandle {
-    shared: Weak<Shared>,
+    driver: Weak<Driver>,
     flow: Rc<dyn ErasedFlow>,
 }
 
 impl FlowHandle {
-    pub(super) fn new(shared: Weak<Shared>, flow: Rc<dyn ErasedFlow>) -> Self {
-        Self { shared, flow }
+    pub(in crate::browser) fn new(driver: Weak<Driver>, flow: Rc<dyn ErasedFlow>) -> Self {
+        Self { driver, flow }
     }
 
     /// Detaches the flow.
@@ -118,8 +118,8 @@ impl FlowHandle {
 impl Drop for FlowHandle {
     fn drop(&mut self) {
         self.flow.detach();
-        if let Some(shared) = self.shared.upgrade() {
-            if let Ok(mut flows) = shared.flows.try_borrow_mut() {
+        if let Some(driver) = self.driver.upgrade() {
+            if let Ok(mut flows) = driver.flows.try_borrow_mut() {
                 flows.retain(|f| !Rc::ptr_eq(f, &self.flow));
             }
         }

@@ -17,8 +17,8 @@ pub(crate) fn request_lock(
     let locks = Reflect::get(&global, &"navigator".into())
         .and_then(|navigator| Reflect::get(&navigator, &"locks".into()))
         .unwrap_or(JsValue::UNDEFINED);
-    let Ok(request) =
-        Reflect::get(&locks, &"request".into()).and_then(|f| f.dyn_into::<Function>())
+    let Ok(request) = Reflect::get(&locks, &"request".into())
+        .and_then(wasm_bindgen::JsCast::dyn_into::<Function>)
     else {
         return false;
     };
@@ -49,7 +49,7 @@ impl Channel {
     ) -> Option<Channel> {
         let channel = BroadcastChannel::new(name).ok()?;
         let listener = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
-            on_message(event.data())
+            on_message(event.data());
         });
         channel.set_onmessage(Some(listener.as_ref().unchecked_ref()));
         Some(Channel {
