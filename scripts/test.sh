@@ -42,7 +42,8 @@ fi
 # client-wasm's npm package: the scale-out test (tests/tests/scale_out.rs) runs it in Chromium.
 step "npm package (release wasm)" bash scripts/build-pkg.sh
 step "native tests" cargo test --workspace --locked
-# The delivery guarantees over a fixed window of 200,000 seeds (the debug run above does 2,000):
+# The delivery guarantees over a fixed window of 200,000 seeds of each simulator, one tab and
+# several (the debug run above does 2,000 and 3,000):
 # release, every core, about 80 s here. `scripts/soak.sh` runs fresh windows of millions.
 step "delivery simulator (200,000 seeds)" bash scripts/soak.sh 200000 0
 if [ -f scripts/wasm-test.sh ]; then
