@@ -40,7 +40,9 @@ pub fn mqttws_path() -> PathBuf {
 pub struct Finished {
     /// Exit status; `None` when killed (e.g. by the time limit).
     pub code: Option<i32>,
+    /// Everything it wrote to stdout, one `\n`-terminated line each.
     pub stdout: String,
+    /// Everything it wrote to stderr, one `\n`-terminated line each.
     pub stderr: String,
 }
 

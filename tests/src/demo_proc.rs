@@ -43,6 +43,7 @@ pub struct Banner {
     pub ws_url: String,
     /// The TLS front (`Broker (TLS):`).
     pub front: SocketAddr,
+    /// The platform user's password (`Platform login:`, the second quoted value).
     pub platform_password: String,
     /// Activated devices kept in the data directory.
     pub devices: usize,
@@ -92,7 +93,9 @@ fn parse_banner(lines: &[String]) -> Banner {
 
 /// A running `demo demo`, killed on drop.
 pub struct Demo {
+    /// The process; kills it on drop.
     pub guard: ChildGuard,
+    /// The banner it printed at startup.
     pub banner: Banner,
     stderr: mpsc::Receiver<String>,
     /// From spawn to the whole banner.
@@ -170,10 +173,12 @@ impl Demo {
         }
     }
 
+    /// Its process id (0 once it has been waited for).
     pub fn pid(&self) -> u32 {
         self.guard.pid()
     }
 
+    /// The stderr lines that arrived since the last call, joined by `\n`.
     pub fn stderr_text(&self) -> String {
         self.stderr.try_iter().collect::<Vec<_>>().join("\n")
     }

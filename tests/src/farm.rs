@@ -18,16 +18,21 @@ use crate::haproxy::{http_get_text, Haproxy, Setup};
 use crate::mosquitto::{Mosquitto, BROKER_NAME, PLATFORM_PASSWORD, PLATFORM_USER};
 use crate::procs::{free_port, loopback};
 
+/// ws-bridge processes in the farm (only the first runs until [`Farm::scale_out`]).
 pub const BRIDGES: usize = 3;
 /// Feed messages per QoS published from the broker side into the client's topics.
 pub const FEED: u32 = 60;
+/// Pause between two feed pairs (one QoS 1, one QoS 2 message).
 pub const FEED_INTERVAL: Duration = Duration::from_millis(25);
+/// How long any single wait in the scenario may take before the test fails.
 pub const LIMIT: Duration = Duration::from_secs(20);
 /// The clients' broker user: the harness ACL lets a user read and write `<user>/#`, so every
 /// topic here is under `scale/`.
 pub const USER: &str = "scale";
+/// The password of [`USER`].
 pub const PASSWORD: &str = "scale-secret";
 
+/// Wall-clock time in milliseconds since the Unix epoch (0 if the clock is before it).
 pub fn now_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -35,6 +40,8 @@ pub fn now_ms() -> u64 {
         .unwrap_or(0)
 }
 
+/// Polls `check` every 20 ms until it holds; after `limit`, panics naming `what` and
+/// printing `context()` (logs, figures).
 pub fn wait_until(
     what: &str,
     limit: Duration,
@@ -67,6 +74,8 @@ pub struct BrokerSide {
 }
 
 impl BrokerSide {
+    /// Connects to `broker`'s plain port as the platform user, subscribes to `scale/#` (QoS 2)
+    /// on a thread of its own, and returns once the subscription is acknowledged.
     pub fn start(broker: &Mosquitto) -> BrokerSide {
         let url = format!("mqtt://{}", broker.plain_addr());
         let connector = Connector::new(url.parse().expect("url"), &TlsOptions::default(), None)
@@ -119,7 +128,7 @@ impl BrokerSide {
         }
     }
 
-    /// Publishes "feed1 <n>" (QoS 1) on `base/feed1` and "feed2 <n>" (QoS 2) on `base/feed2`,
+    /// Publishes `"feed1 <n>"` (QoS 1) on `base/feed1` and `"feed2 <n>"` (QoS 2) on `base/feed2`,
     /// n = 1..=FEED, a pair every FEED_INTERVAL, from a thread of its own.
     pub fn feed(&self, base: &str) -> std::thread::JoinHandle<()> {
         let tx = self.tx.clone();
@@ -138,6 +147,7 @@ impl BrokerSide {
         })
     }
 
+    /// Every payload received under `scale/#` so far, in arrival order.
     pub fn received(&self) -> Vec<String> {
         self.received.lock().expect("received").clone()
     }
@@ -145,6 +155,8 @@ impl BrokerSide {
 
 // --- the farm: broker, bridges, HAProxy -------------------------------------------------------
 
+/// mosquitto, [`BRIDGES`] ws-bridge processes on fixed loopback ports, HAProxy in front of
+/// them and a [`BrokerSide`]; the processes are killed on drop.
 pub struct Farm {
     broker: Mosquitto,
     ports: Vec<u16>,
@@ -219,6 +231,7 @@ impl Farm {
         }
     }
 
+    /// `ws://<HAProxy>/mqtt`, the URL the clients use.
     pub fn ws_url(&self) -> String {
         format!("ws://{}/mqtt", self.lb.addr())
     }
@@ -241,10 +254,12 @@ impl Farm {
             .unwrap_or(0)
     }
 
+    /// [`Farm::sessions`] of every bridge, bridge 1 first.
     pub fn placement(&self) -> Vec<i64> {
         (0..BRIDGES).map(|i| self.sessions(i)).collect()
     }
 
+    /// Waits up to [`LIMIT`] until `check(placement)` holds; returns that placement.
     pub fn wait_placement(&self, what: &str, check: impl Fn(&[i64]) -> bool) -> Vec<i64> {
         let mut last = Vec::new();
         wait_until(
@@ -286,6 +301,8 @@ impl Farm {
         b.log_text()
     }
 
+    /// The last lines of every running bridge's, HAProxy's and mosquitto's logs, for failure
+    /// messages.
     pub fn logs(&self) -> String {
         let mut s = String::new();
         for (i, b) in self.bridges.iter().enumerate() {
@@ -347,6 +364,7 @@ pub fn wait_traffic(what: &str, farm: &Farm, probe: &mut dyn Probe) {
     );
 }
 
+/// The figures [`fail_over`] measured.
 pub struct Failover {
     /// From SIGKILL to the client's next CONNACK.
     pub after_kill_ms: u64,
@@ -356,7 +374,9 @@ pub struct Failover {
     pub drained: usize,
 }
 
-/// Steps 1-4 of the module docs.
+/// Steps 1-4 of the scenario in `tests/tests/scale_out.rs`: clients on bridge 1, scale out,
+/// SIGKILL bridge 1, then drain the busier survivor; asserts each step and times the two
+/// failovers.
 pub fn fail_over(farm: &mut Farm, probe: &mut dyn Probe) -> Failover {
     let sessions = probe.sessions();
     let placed = farm.wait_placement("the clients on bridge 1", |p| p[0] == sessions);

@@ -1,9 +1,9 @@
-//! Counting message ids on each side of a delivery test: payloads "<class> <n>", ids 1..=count
+//! Counting message ids on each side of a delivery test: payloads `"<class> <n>"`, ids 1..=count
 //! per class; a class whose name ends in '2' is QoS 2 and may not repeat an id.
 
 use std::collections::BTreeMap;
 
-/// Counts of each id per class ("q1", "q2", "feed1", "feed2") from payloads "<class> <n>".
+/// Counts of each id per class ("q1", "q2", "feed1", "feed2") from payloads `"<class> <n>"`.
 pub fn tally(payloads: &[String]) -> BTreeMap<String, BTreeMap<u32, u32>> {
     let mut t: BTreeMap<String, BTreeMap<u32, u32>> = BTreeMap::new();
     for p in payloads {

@@ -25,8 +25,9 @@ use thirtyfour::{TimeoutConfiguration, WindowHandle};
 use crate::certs::TempDir;
 use crate::procs::{free_port, loopback, wait_for_port, ChildGuard};
 
-/// Debian's driver and browser.
+/// Debian's WebDriver server for Chromium (package `chromium-driver`).
 pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+/// Debian's Chromium, the browser binary every session starts.
 pub const CHROMIUM: &str = "/usr/bin/chromium";
 
 /// The flags every test browser starts with, here and under wasm-bindgen-test (plus a fresh
@@ -108,6 +109,7 @@ impl Browser {
         self.run(self.driver.goto(url))
     }
 
+    /// Navigates the current tab; panics with WebDriver's message on failure.
     pub fn goto(&self, url: &str) {
         self.try_goto(url)
             .unwrap_or_else(|e| panic!("goto {url}: {e}"));
@@ -157,6 +159,7 @@ impl Browser {
         }
     }
 
+    /// Waits for the element matching `css` (as [`Browser::element`]) and clicks it.
     pub fn click(&self, css: &str) {
         let element = self.element(css);
         self.run(element.click())
@@ -272,6 +275,7 @@ impl Browser {
             .unwrap_or_else(|e| panic!("new tab: {e}"))
     }
 
+    /// Makes the tab or window `handle` the current one.
     pub fn switch_to(&self, handle: &WindowHandle) {
         self.run(self.driver.switch_to_window(handle.clone()))
             .unwrap_or_else(|e| panic!("switch to tab {handle}: {e}"));

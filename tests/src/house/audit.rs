@@ -45,8 +45,15 @@ impl Findings {
 /// Why the audit could not run.
 #[derive(Debug)]
 pub enum AuditError {
+    /// The workspace's manifests could not be read.
     Workspace(WorkspaceError),
-    Load { krate: String, error: LoadError },
+    /// One crate's module tree could not be read.
+    Load {
+        /// The crate root's name, as in [`Findings::crates`].
+        krate: String,
+        /// What went wrong.
+        error: LoadError,
+    },
 }
 
 impl std::fmt::Display for AuditError {

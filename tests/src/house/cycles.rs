@@ -14,7 +14,9 @@ use super::tree::{ModuleId, Tree};
 /// Where one use behind an edge is written.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Site {
+    /// The file holding the use (made relative to the workspace root in the audit's findings).
     pub file: PathBuf,
+    /// Its line, 1-based.
     pub line: usize,
 }
 

@@ -34,7 +34,9 @@ pub struct Tree {
 pub struct Module {
     /// Its name in its parent (`""` for the root).
     pub name: String,
+    /// The enclosing module (`None` for the root).
     pub parent: Option<ModuleId>,
+    /// Its submodules, by name.
     pub children: BTreeMap<String, ModuleId>,
     /// The file its body is in (for an inline module, the file holding the block).
     pub file: PathBuf,
@@ -42,7 +44,9 @@ pub struct Module {
     pub test_only: bool,
     /// Names of the items it defines (not modules, not imports).
     pub items: BTreeSet<String>,
+    /// Its `use` declarations, one entry per path, outside `#[cfg(test)]`.
     pub imports: Vec<Import>,
+    /// The paths its code names outside `use`, outside `#[cfg(test)]`.
     pub references: Vec<Reference>,
 }
 
@@ -50,13 +54,16 @@ pub struct Module {
 pub struct Import {
     /// The path as written, without a trailing `self` (`use a::b::{self}` imports `a::b`).
     pub path: Vec<String>,
+    /// The name it brings in.
     pub binding: Binding,
+    /// Line of the `use` keyword, 1-based.
     pub line: usize,
 }
 
 /// The name a `use` path brings into its module.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Binding {
+    /// The last segment, or the `as` name (`use a::b as c` binds `c`).
     Name(String),
     /// `use a::*`.
     Glob,
@@ -66,12 +73,15 @@ pub enum Binding {
 
 /// A path of two or more segments in code (`crate::a::f()`, `super::B`, `event::Event`).
 pub struct Reference {
+    /// Its segments, in order (`["crate", "a", "f"]`).
     pub path: Vec<String>,
+    /// Line of its first segment, 1-based.
     pub line: usize,
 }
 
 /// A file read while building the tree.
 pub struct LoadedFile {
+    /// Where it was read from.
     pub path: PathBuf,
     /// The whole file is test code (declared by a `#[cfg(test)] mod name;`).
     pub test_only: bool,
@@ -84,14 +94,20 @@ pub struct LoadedFile {
 pub enum LoadError {
     /// A `mod name;` whose file is not there.
     MissingFile {
+        /// The file holding the declaration.
         declared_in: PathBuf,
+        /// The declared module's name.
         module: String,
+        /// The candidate paths, none of which could be read.
         tried: Vec<PathBuf>,
     },
     /// A file that does not parse.
     Parse {
+        /// The file.
         file: PathBuf,
+        /// Line of the first error, 1-based.
         line: usize,
+        /// `syn`'s message.
         message: String,
     },
 }

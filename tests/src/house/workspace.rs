@@ -20,9 +20,13 @@ pub struct CrateRoot {
 /// Why the workspace could not be read.
 #[derive(Debug)]
 pub enum WorkspaceError {
+    /// A manifest that cannot be read.
     Read(PathBuf),
+    /// A manifest that is not valid TOML, or a member's without a `[package]` name.
     Manifest {
+        /// The manifest.
         file: PathBuf,
+        /// The TOML parser's message, or what is missing.
         message: String,
     },
     /// A member with no library and no binary.
