@@ -57,14 +57,17 @@ pub trait Flow {
     fn handle_timeout(&mut self, _now: Instant) {}
 
     /// When the flow wants [`Flow::handle_timeout`]; `None` (the default) for never.
+    #[must_use = "without a timer at this instant the flow's own steps stall"]
     fn poll_timeout(&self) -> Option<Instant> {
         None
     }
 
     /// The next command for the session, oldest first; drain it after every input.
+    #[must_use = "a command dropped never reaches the session"]
     fn poll_command(&mut self) -> Option<Command>;
 
     /// The next output for the user, oldest first; drain it after every input.
+    #[must_use = "an output dropped never reaches the user"]
     fn poll_output(&mut self) -> Option<Self::Output>;
 }
 

@@ -13,6 +13,8 @@ pub(in crate::browser) trait ErasedFlow {
     fn handle_timeout(&self, driver: &Rc<Driver>, now: Instant);
     /// Applies the flow's commands to the session and delivers its outputs.
     fn pump(&self, driver: &Rc<Driver>, now: Instant);
+    /// When the flow wants `handle_timeout`.
+    #[must_use]
     fn poll_timeout(&self) -> Option<Instant>;
     fn detach(&self);
 }

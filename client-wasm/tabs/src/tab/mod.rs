@@ -235,12 +235,14 @@ impl Tab {
     }
 
     /// The next message to post to the other tabs.
+    #[must_use = "a message dropped never reaches the other tabs"]
     pub fn poll_post(&mut self) -> Option<TabMessage> {
         first(&mut self.posts)
     }
 
     /// The next event for this tab's page (a follower's, or a leader's call settled without
     /// the broker).
+    #[must_use = "an event dropped never reaches the page"]
     pub fn poll_event(&mut self) -> Option<Event> {
         first(&mut self.events)
     }
