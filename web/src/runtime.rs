@@ -5,6 +5,7 @@
 
 use client_wasm::browser::{BrowserConfig, Client, FlowHandle, TabRole as BrowserRole};
 use mqtt_core::{Options, QoS};
+use mqtt_flows::Flow;
 use yew::Callback;
 
 use crate::model::conn::TabRole;
@@ -201,14 +202,30 @@ impl<'a, A: 'static> Ops<'a, A> {
         self.runtime.open(purpose, &url, options, share)
     }
 
+    /// Opens a client for `purpose` (as [`Ops::open`]) and runs `flow` on it until the next
+    /// start or stop, each of its outputs reaching the page's reducer as `to_action` makes it.
+    pub fn run_flow<F: Flow + 'static>(
+        &mut self,
+        purpose: Page,
+        options: Options,
+        share: bool,
+        flow: F,
+        to_action: impl Fn(F::Output) -> A + 'static,
+    ) -> Result<(), String> {
+        let (generation, client) = self.open(purpose, options, share)?;
+        let out = self.output(generation);
+        self.keep(client.attach(flow, move |output| out.emit(to_action(output))));
+        Ok(())
+    }
+
     /// Keeps `flow` attached until the next start or stop.
-    pub fn keep(&mut self, flow: FlowHandle) {
+    fn keep(&mut self, flow: FlowHandle) {
         self.runtime.flow = Some(flow);
     }
 
     /// Where the flow of the client of `generation` sends its outputs: the page's reducer,
     /// while that client is the current one.
-    pub fn output(&self, generation: u64) -> Callback<A> {
+    fn output(&self, generation: u64) -> Callback<A> {
         self.output.reform(move |action| (generation, action))
     }
 

@@ -25,11 +25,7 @@ pub fn run(op: Op, state: &State, mut ops: Ops<'_, Action>) -> Result<(), String
                 .with_login(login)
                 .subscribing(state.subscribe || !current);
             let options = flow.session_options();
-            let (generation, client) = ops.open(PAGE, options, false)?;
-            let out = ops.output(generation);
-            ops.keep(client.attach(flow, move |outcome| {
-                out.emit(Action::Outcome(outcome));
-            }));
+            ops.run_flow(PAGE, options, false, flow, Action::Outcome)?;
         }
     }
     Ok(())

@@ -42,15 +42,10 @@ fn connect(mut ops: Ops<'_, Action>) -> Result<(), String> {
     let persistent = !options.client_id.is_empty();
     options.clean_session = !persistent;
     let flow = Console::new(identity, s.api);
-    let (generation, client) = ops.open(PAGE, options, persistent)?;
-    let out = ops.output(generation);
-    ops.keep(client.attach(flow, move |output| {
-        out.emit(Action::Output {
-            at_ms: wall_ms(),
-            output,
-        });
-    }));
-    Ok(())
+    ops.run_flow(PAGE, options, persistent, flow, |output| Action::Output {
+        at_ms: wall_ms(),
+        output,
+    })
 }
 
 fn publish(state: &State, ops: &Ops<'_, Action>) -> Result<(), String> {

@@ -21,11 +21,7 @@ pub fn run(op: Op, state: &State, mut ops: Ops<'_, Action>) -> Result<(), String
                 qos: QoS::AtMostOnce,
             };
             let options = ops.device_options(PAGE);
-            let (generation, client) = ops.open(PAGE, options, false)?;
-            let out = ops.output(generation);
-            ops.keep(client.attach(EchoHost::new(config), move |output| {
-                out.emit(Action::Output(output));
-            }));
+            ops.run_flow(PAGE, options, false, EchoHost::new(config), Action::Output)?;
         }
     }
     Ok(())
