@@ -5,6 +5,7 @@ pub mod app_page;
 pub mod bridge;
 pub mod certs;
 pub mod cli;
+pub mod edge;
 pub mod demo_proc;
 pub mod farm;
 pub mod haproxy;

@@ -1,0 +1,17 @@
+// The package in Deno (run with --allow-net, --allow-read and, for fileStore, --allow-write):
+// the edge wasm read with Deno.readFileSync at import (no init call), mqtt(s):// over
+// Deno.connect / Deno.connectTls / Deno.startTls, ws(s):// over Deno's global WebSocket.
+
+/* global Deno */
+import * as wasm from "./edge/client_wasm.js";
+import { connectFor } from "./lib/entry.js";
+import { openDenoSocket } from "./lib/transport/deno.js";
+
+export { fileStore } from "./lib/store/file.js";
+export { memoryStore } from "./lib/store/memory.js";
+export const { MqttClient } = wasm;
+
+wasm.initSync({ module: Deno.readFileSync(new URL("./edge/client_wasm_bg.wasm", import.meta.url)) });
+
+/** Connects to `url` (mqtt://, mqtts://, ws://, wss://); see index.d.ts. */
+export const connect = connectFor(wasm, openDenoSocket, () => globalThis.WebSocket);
