@@ -16,6 +16,7 @@
 //! ```
 
 mod project;
+pub mod workerd;
 
 use std::cell::Cell;
 use std::path::{Path, PathBuf};

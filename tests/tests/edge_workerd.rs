@@ -1,0 +1,296 @@
+//! The package in workerd (from the `workerd` npm package), through raw workerd with generated
+//! configs (tests/src/edge/workerd.rs): the Worker examples of client-wasm/examples/edge/worker
+//! over direct TLS to mosquitto (test CA in the config's network) and over the real ws-bridge,
+//! Murano activation (seed 000), the echo host (seed 003) in a Durable Object, a `clean: false`
+//! QoS 1/2 session on Durable Object storage across a workerd crash, and the TLS/network faults
+//! as typed errors within seconds.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use mqtt_flows::rotate::{rotate, Direction};
+use serde_json::Value;
+use tests::bridge::BridgeProcess;
+use tests::certs::TestPki;
+use tests::cli;
+use tests::edge::workerd::{WorkerSpec, Workerd};
+use tests::mosquitto::{Mosquitto, MosquittoOptions, BROKER_NAME, PLATFORM_PASSWORD, PLATFORM_USER};
+use tests::procs::free_port;
+use tests::responder::Responder;
+
+const LIMIT: Duration = Duration::from_secs(30);
+
+fn example(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../client-wasm/examples/edge/worker")
+        .join(name)
+}
+
+fn tls_url(port: u16) -> String {
+    format!("mqtts://127.0.0.1:{port}")
+}
+
+/// A subscriber on the broker's plain port, as the platform user, printing `topic payload`.
+fn subscriber(broker: &Mosquitto, filter: &str, extra: &[&str]) -> cli::Running {
+    let url = cli::plain_url(broker);
+    let mut args = vec![
+        "sub", "-d", "-v", "-q", "2", "-t", filter, "--url", &url, "-u", PLATFORM_USER, "-P",
+        PLATFORM_PASSWORD,
+    ];
+    args.extend_from_slice(extra);
+    let mut sub = cli::spawn(&args);
+    let ready = sub.wait_stderr(LIMIT, |l| l.contains("subscribed to"));
+    assert!(ready.is_some(), "subscriber not subscribed: {:?}", sub.seen_stderr());
+    sub
+}
+
+fn publish_worker(broker_url: &str, ca: &Path) -> Workerd {
+    Workerd::start(&WorkerSpec::new(
+        example("publish-worker.js"),
+        &[
+            ("MQTT_URL", broker_url),
+            ("MQTT_SERVERNAME", BROKER_NAME),
+            ("MQTT_USERNAME", "dev1"),
+            ("MQTT_PASSWORD", "secret"),
+        ],
+        ca,
+    ))
+}
+
+fn publish_round_trip(worker: &Workerd, broker: &Mosquitto, value: &str) {
+    let mut sub = subscriber(broker, "dev1/#", &[]);
+    let started = Instant::now();
+    let (status, body) = worker.get_json(&format!("/?topic=dev1/temperature&message={value}"), LIMIT);
+    assert_eq!(status, 200, "{body}\nworkerd log:\n{}", worker.log_text());
+    assert_eq!(body["published"], "dev1/temperature", "{body}");
+    let line = format!("dev1/temperature {value}");
+    assert!(sub.wait_line(LIMIT, |l| l == line).is_some(), "{:?}", sub.seen());
+    eprintln!("workerd publish (QoS 1, answered after PUBACK): {:?}", started.elapsed());
+}
+
+#[test]
+fn publish_worker_over_direct_tls_answers_after_the_puback() {
+    let (_pki, broker) = Mosquitto::with_user("dev1", "secret");
+    let worker = publish_worker(&tls_url(broker.tls_addr().port()), broker.ca_path());
+    publish_round_trip(&worker, &broker, "21.5");
+    // Plain mqtt:// too (secureTransport "off").
+    let plain = publish_worker(&cli::plain_url(&broker), broker.ca_path());
+    publish_round_trip(&plain, &broker, "22");
+}
+
+#[test]
+fn publish_worker_over_the_ws_bridge() {
+    let (_pki, broker) = Mosquitto::with_user("dev1", "secret");
+    let bridge = BridgeProcess::quick(&broker.tls_addr().to_string(), broker.ca_path(), &[]);
+    let worker = publish_worker(&bridge.url, broker.ca_path());
+    publish_round_trip(&worker, &broker, "23");
+}
+
+/// The publish worker against `url`: the error it answers with, and how long it took.
+fn fault(url: &str, ca: &Path) -> (Value, Duration, String) {
+    let worker = publish_worker(url, ca);
+    let started = Instant::now();
+    let (status, body) = worker.get_json("/?topic=dev1/x&message=1", LIMIT);
+    let took = started.elapsed();
+    assert_eq!(status, 502, "{body}");
+    (body, took, worker.log_text())
+}
+
+#[test]
+fn tls_and_network_faults_are_typed_errors_within_seconds() {
+    let pki = TestPki::generate();
+    let options = MosquittoOptions {
+        wrong_name_listener: true,
+        other_issuer_listener: true,
+        users: vec![("dev1".into(), "secret".into())],
+        ..MosquittoOptions::default()
+    };
+    let broker = Mosquitto::start(&pki, options);
+    let ports = broker.ports();
+
+    // A certificate from another CA: workerd's JavaScript sees "internal error; reference = ...";
+    // the reason is in its log.
+    let (error, took, log) = fault(&tls_url(ports.other_issuer), broker.ca_path());
+    eprintln!("other CA: {error} in {took:?}");
+    assert_eq!(error["code"], "tls", "{error}");
+    assert_eq!(error["tls"], "bad_certificate", "{error}");
+    assert!(took < Duration::from_secs(5), "{took:?}");
+    assert!(log.contains("UnknownIssuer"), "{log}");
+
+    // The wrong name (the listener presents wrong.test; we ask for broker.test).
+    let (error, took, log) = fault(&tls_url(ports.wrong_name), broker.ca_path());
+    eprintln!("wrong name: {error} in {took:?}");
+    assert_eq!(error["code"], "tls", "{error}");
+    assert_eq!(error["tls"], "bad_certificate", "{error}");
+    assert!(took < Duration::from_secs(5), "{took:?}");
+    assert!(log.contains("not valid for name \"broker.test\""), "{log}");
+
+    // Nobody listening: unreachable, a transport error, not TLS.
+    let (error, took, _) = fault(&tls_url(free_port()), broker.ca_path());
+    eprintln!("refused port: {error} in {took:?}");
+    assert_eq!(error["code"], "transport", "{error}");
+    assert!(error["tls"].is_null(), "{error}");
+    assert!(took < Duration::from_secs(5), "{took:?}");
+
+}
+
+#[test]
+fn client_certificates_and_skipped_verification_are_refused_in_workerd() {
+    let pki = TestPki::generate();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("edge/workerd/options.js");
+    let worker = Workerd::start(&WorkerSpec::new(script, &[], &pki.ca()));
+    let (status, body) = worker.get_json("/", LIMIT);
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["cert"], "invalid_options", "{body}");
+    assert_eq!(body["rejectUnauthorized"], "invalid_options", "{body}");
+    // A per-connection `ca` is accepted and ignored (the config's CA is what counts).
+    assert_eq!(body["ca"], "accepted", "{body}");
+}
+
+#[test]
+fn seed_000_activation_legacy_and_provision_from_a_worker() {
+    let pki = TestPki::generate();
+    let broker = Arc::new(Mutex::new(Mosquitto::start(&pki, MosquittoOptions::default())));
+    let responder = Responder::for_mosquitto(&broker);
+    let (port, ca) = {
+        let b = broker.lock().unwrap();
+        (b.tls_addr().port(), b.ca_path().to_path_buf())
+    };
+    let worker = Workerd::start(&WorkerSpec::new(
+        example("activate-worker.js"),
+        &[("MQTT_URL", &tls_url(port)), ("MQTT_SERVERNAME", BROKER_NAME)],
+        &ca,
+    ));
+    let (status, body) = worker.get_json("/activate?identity=007", LIMIT);
+    assert_eq!(status, 200, "{body}\n{}", worker.log_text());
+    assert_eq!(body["username"], "007");
+    let password = body["password"].as_str().unwrap().to_string();
+    assert_eq!(password.len(), 40, "{body}");
+    assert_eq!(responder.activated(), vec![("007".to_string(), password.clone())]);
+    assert!(broker.lock().unwrap().can_login("007", &password));
+
+    // Murano stays silent for an identity already activated.
+    let (status, body) = worker.get_json("/activate?identity=007", LIMIT);
+    assert_eq!(status, 504, "{body}");
+    assert_eq!(body["code"], "no_reply");
+
+    // The current API: $provision/<identity>.
+    let (status, body) = worker.get_json("/activate?identity=dev-42&provision=1", LIMIT);
+    assert_eq!(status, 200, "{body}\n{}", worker.log_text());
+    let token = body["password"].as_str().unwrap().to_string();
+    assert!(broker.lock().unwrap().can_login("dev-42", &token));
+}
+
+#[test]
+fn seed_003_echo_host_in_a_durable_object() {
+    let (_pki, broker) = Mosquitto::with_user("azuresphere", "sphere-secret");
+    let worker = Workerd::start(
+        &WorkerSpec::new(
+            example("echo-host-do.js"),
+            &[
+                ("MQTT_URL", &tls_url(broker.tls_addr().port())),
+                ("MQTT_SERVERNAME", BROKER_NAME),
+                ("MQTT_USERNAME", "azuresphere"),
+                ("MQTT_PASSWORD", "sphere-secret"),
+            ],
+            broker.ca_path(),
+        )
+        .with_durable_object("EchoHost", "ECHO_HOST"),
+    );
+    let (status, body) = worker.get_json("/start", LIMIT);
+    assert_eq!(status, 200, "{body}\n{}", worker.log_text());
+    assert_eq!(body["state"], "connected", "{body}");
+
+    let url = cli::plain_url(&broker);
+    let device = cli::run(
+        &[
+            "device", "-i", "device", "--interval-ms", "300", "--count", "6", "--url", &url, "-u",
+            "azuresphere", "-P", "sphere-secret",
+        ],
+        "",
+        LIMIT,
+    );
+    assert_eq!(device.code, Some(0), "{device:?}\n{}", worker.log_text());
+    let received: Vec<&str> = device
+        .lines()
+        .into_iter()
+        .filter_map(|l| l.strip_prefix("received: "))
+        .collect();
+    let mut text = b"Hello from Azure Sphere".to_vec();
+    let want: Vec<String> = (0..6)
+        .map(|_| {
+            text = rotate(&text, Direction::Left);
+            String::from_utf8(text.clone()).unwrap()
+        })
+        .collect();
+    assert_eq!(received, want, "{device:?}");
+    let (_, body) = worker.get_json("/start", LIMIT);
+    assert!(body["echoed"].as_u64() >= Some(6), "{body}");
+}
+
+/// Counts `topic payload` lines per payload.
+fn tally(lines: &[String]) -> BTreeMap<String, usize> {
+    let mut counts = BTreeMap::new();
+    for line in lines {
+        if let Some((_, payload)) = line.split_once(' ') {
+            *counts.entry(payload.to_string()).or_insert(0) += 1;
+        }
+    }
+    counts
+}
+
+#[test]
+fn clean_false_session_on_durable_object_storage_survives_a_workerd_crash() {
+    let (_pki, mut broker) = Mosquitto::with_user("dev1", "secret");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("edge/workerd/session-do.js");
+    let mut worker = Workerd::start(
+        &WorkerSpec::new(
+            script,
+            &[
+                ("MQTT_URL", &tls_url(broker.tls_addr().port())),
+                ("MQTT_SERVERNAME", BROKER_NAME),
+                ("MQTT_USERNAME", "dev1"),
+                ("MQTT_PASSWORD", "secret"),
+            ],
+            broker.ca_path(),
+        )
+        .with_durable_object("Session", "SESSION"),
+    );
+    // A persistent subscriber: its session keeps what arrives while it is away.
+    let keep = ["-i", "counter", "--no-clean"];
+    let mut sub = subscriber(&broker, "session/#", &keep);
+    sub.signal("KILL");
+
+    for (qos, tag, n) in [(2, "q2", 20), (1, "q1", 20)] {
+        // The broker is down: every publish waits in the session, on the Durable Object's disk.
+        broker.stop();
+        let (status, body) = worker.get_json(&format!("/publish?n={n}&qos={qos}&tag={tag}"), LIMIT);
+        assert_eq!(status, 200, "{body}\n{}", worker.log_text());
+        assert_eq!(body["pending"], n, "{body}");
+        assert!(body["saves"].as_u64() >= Some(1), "{body}");
+        // A crash: nothing flushed, no goodbye.
+        worker.restart();
+        broker.restart();
+        let (status, body) = worker.get_json("/drain", LIMIT);
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["pending"], 0, "{body}\n{}", worker.log_text());
+    }
+
+    let mut sub = subscriber(&broker, "session/#", &keep);
+    let deadline = Instant::now() + LIMIT;
+    while sub.seen().len() < 40 && Instant::now() < deadline {
+        let _ = sub.wait_line(Duration::from_millis(500), |_| false);
+    }
+    let _ = sub.wait_line(Duration::from_secs(1), |_| false); // and nothing more
+    let counts = tally(sub.seen());
+    for (tag, n) in [("q2", 20), ("q1", 20)] {
+        for i in 0..n {
+            let key = format!("{tag}-{i}");
+            assert_eq!(counts.get(&key), Some(&1), "{key}: {counts:?}");
+        }
+    }
+    assert_eq!(counts.values().sum::<usize>(), 40, "{counts:?}");
+}
