@@ -254,6 +254,7 @@ fn clean_false_session_on_durable_object_storage_survives_a_workerd_crash() {
                 ("MQTT_SERVERNAME", BROKER_NAME),
                 ("MQTT_USERNAME", "dev1"),
                 ("MQTT_PASSWORD", "secret"),
+                ("TOPIC_PREFIX", "dev1/session"),
             ],
             broker.ca_path(),
         )
@@ -261,7 +262,7 @@ fn clean_false_session_on_durable_object_storage_survives_a_workerd_crash() {
     );
     // A persistent subscriber: its session keeps what arrives while it is away.
     let keep = ["-i", "counter", "--no-clean"];
-    let mut sub = subscriber(&broker, "session/#", &keep);
+    let sub = subscriber(&broker, "dev1/session/#", &keep);
     sub.signal("KILL");
 
     for (qos, tag, n) in [(2, "q2", 20), (1, "q1", 20)] {
@@ -279,7 +280,7 @@ fn clean_false_session_on_durable_object_storage_survives_a_workerd_crash() {
         assert_eq!(body["pending"], 0, "{body}\n{}", worker.log_text());
     }
 
-    let mut sub = subscriber(&broker, "session/#", &keep);
+    let mut sub = subscriber(&broker, "dev1/session/#", &keep);
     let deadline = Instant::now() + LIMIT;
     while sub.seen().len() < 40 && Instant::now() < deadline {
         let _ = sub.wait_line(Duration::from_millis(500), |_| false);

@@ -1,10 +1,10 @@
 // A `clean: false` session in a Durable Object, on durableObjectStore (tests/tests/edge_workerd.rs):
-//   GET /publish?n=N&qos=Q&tag=T  publishes N messages session/T/<i> (payload "T-<i>") and
+//   GET /publish?n=N&qos=Q&tag=T  publishes N messages <TOPIC_PREFIX>/T/<i> (payload "T-<i>") and
 //                                 answers once every save the client started has resolved
 //   GET /drain                    connects (restoring the stored session) and answers once
 //                                 nothing is pending
 // Bindings: SESSION (this class's namespace), MQTT_URL, MQTT_SERVERNAME, MQTT_USERNAME,
-// MQTT_PASSWORD.
+// MQTT_PASSWORD, TOPIC_PREFIX.
 
 import { DurableObject } from "cloudflare:workers";
 import { connect, durableObjectStore } from "client-wasm";
@@ -63,7 +63,7 @@ export class Session extends DurableObject {
       const tag = url.searchParams.get("tag") ?? "a";
       const savesBefore = this.saves;
       for (let i = 0; i < n; i += 1) {
-        client.publish(`session/${tag}/${i}`, `${tag}-${i}`, { qos }).catch(() => {});
+        client.publish(`${this.env.TOPIC_PREFIX}/${tag}/${i}`, `${tag}-${i}`, { qos }).catch(() => {});
       }
       await this.settled();
       return Response.json({ accepted: n, pending: client.pendingCount, saves: this.saves - savesBefore, state: client.state.state });
