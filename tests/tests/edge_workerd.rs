@@ -17,7 +17,9 @@ use tests::bridge::BridgeProcess;
 use tests::certs::TestPki;
 use tests::cli;
 use tests::edge::workerd::{WorkerSpec, Workerd};
-use tests::mosquitto::{Mosquitto, MosquittoOptions, BROKER_NAME, PLATFORM_PASSWORD, PLATFORM_USER};
+use tests::mosquitto::{
+    Mosquitto, MosquittoOptions, BROKER_NAME, PLATFORM_PASSWORD, PLATFORM_USER,
+};
 use tests::procs::free_port;
 use tests::responder::Responder;
 
@@ -37,13 +39,28 @@ fn tls_url(port: u16) -> String {
 fn subscriber(broker: &Mosquitto, filter: &str, extra: &[&str]) -> cli::Running {
     let url = cli::plain_url(broker);
     let mut args = vec![
-        "sub", "-d", "-v", "-q", "2", "-t", filter, "--url", &url, "-u", PLATFORM_USER, "-P",
+        "sub",
+        "-d",
+        "-v",
+        "-q",
+        "2",
+        "-t",
+        filter,
+        "--url",
+        &url,
+        "-u",
+        PLATFORM_USER,
+        "-P",
         PLATFORM_PASSWORD,
     ];
     args.extend_from_slice(extra);
     let mut sub = cli::spawn(&args);
     let ready = sub.wait_stderr(LIMIT, |l| l.contains("subscribed to"));
-    assert!(ready.is_some(), "subscriber not subscribed: {:?}", sub.seen_stderr());
+    assert!(
+        ready.is_some(),
+        "subscriber not subscribed: {:?}",
+        sub.seen_stderr()
+    );
     sub
 }
 
@@ -63,12 +80,20 @@ fn publish_worker(broker_url: &str, ca: &Path) -> Workerd {
 fn publish_round_trip(worker: &Workerd, broker: &Mosquitto, value: &str) {
     let mut sub = subscriber(broker, "dev1/#", &[]);
     let started = Instant::now();
-    let (status, body) = worker.get_json(&format!("/?topic=dev1/temperature&message={value}"), LIMIT);
+    let (status, body) =
+        worker.get_json(&format!("/?topic=dev1/temperature&message={value}"), LIMIT);
     assert_eq!(status, 200, "{body}\nworkerd log:\n{}", worker.log_text());
     assert_eq!(body["published"], "dev1/temperature", "{body}");
     let line = format!("dev1/temperature {value}");
-    assert!(sub.wait_line(LIMIT, |l| l == line).is_some(), "{:?}", sub.seen());
-    eprintln!("workerd publish (QoS 1, answered after PUBACK): {:?}", started.elapsed());
+    assert!(
+        sub.wait_line(LIMIT, |l| l == line).is_some(),
+        "{:?}",
+        sub.seen()
+    );
+    eprintln!(
+        "workerd publish (QoS 1, answered after PUBACK): {:?}",
+        started.elapsed()
+    );
 }
 
 #[test]
@@ -134,7 +159,6 @@ fn tls_and_network_faults_are_typed_errors_within_seconds() {
     assert_eq!(error["code"], "transport", "{error}");
     assert!(error["tls"].is_null(), "{error}");
     assert!(took < Duration::from_secs(5), "{took:?}");
-
 }
 
 #[test]
@@ -153,7 +177,10 @@ fn client_certificates_and_skipped_verification_are_refused_in_workerd() {
 #[test]
 fn seed_000_activation_legacy_and_provision_from_a_worker() {
     let pki = TestPki::generate();
-    let broker = Arc::new(Mutex::new(Mosquitto::start(&pki, MosquittoOptions::default())));
+    let broker = Arc::new(Mutex::new(Mosquitto::start(
+        &pki,
+        MosquittoOptions::default(),
+    )));
     let responder = Responder::for_mosquitto(&broker);
     let (port, ca) = {
         let b = broker.lock().unwrap();
@@ -161,7 +188,10 @@ fn seed_000_activation_legacy_and_provision_from_a_worker() {
     };
     let worker = Workerd::start(&WorkerSpec::new(
         example("activate-worker.js"),
-        &[("MQTT_URL", &tls_url(port)), ("MQTT_SERVERNAME", BROKER_NAME)],
+        &[
+            ("MQTT_URL", &tls_url(port)),
+            ("MQTT_SERVERNAME", BROKER_NAME),
+        ],
         &ca,
     ));
     let (status, body) = worker.get_json("/activate?identity=007", LIMIT);
@@ -169,7 +199,10 @@ fn seed_000_activation_legacy_and_provision_from_a_worker() {
     assert_eq!(body["username"], "007");
     let password = body["password"].as_str().unwrap().to_string();
     assert_eq!(password.len(), 40, "{body}");
-    assert_eq!(responder.activated(), vec![("007".to_string(), password.clone())]);
+    assert_eq!(
+        responder.activated(),
+        vec![("007".to_string(), password.clone())]
+    );
     assert!(broker.lock().unwrap().can_login("007", &password));
 
     // Murano stays silent for an identity already activated.
@@ -207,8 +240,19 @@ fn seed_003_echo_host_in_a_durable_object() {
     let url = cli::plain_url(&broker);
     let device = cli::run(
         &[
-            "device", "-i", "device", "--interval-ms", "300", "--count", "6", "--url", &url, "-u",
-            "azuresphere", "-P", "sphere-secret",
+            "device",
+            "-i",
+            "device",
+            "--interval-ms",
+            "300",
+            "--count",
+            "6",
+            "--url",
+            &url,
+            "-u",
+            "azuresphere",
+            "-P",
+            "sphere-secret",
         ],
         "",
         LIMIT,
