@@ -174,24 +174,44 @@ fn client_certificates_and_skipped_verification_are_refused_in_workerd() {
     assert_eq!(body["ca"], "accepted", "{body}");
 }
 
-#[test]
-fn seed_000_activation_legacy_and_provision_from_a_worker() {
+/// The broker URL a Worker dials: mosquitto's TLS listener, or a ws-bridge in front of it.
+struct Upstream {
+    url: String,
+    _bridge: Option<BridgeProcess>,
+}
+
+fn upstream(broker: &Mosquitto, via_bridge: bool) -> Upstream {
+    let bridge = via_bridge
+        .then(|| BridgeProcess::quick(&broker.tls_addr().to_string(), broker.ca_path(), &[]));
+    let url = bridge
+        .as_ref()
+        .map_or_else(|| tls_url(broker.tls_addr().port()), |b| b.url.clone());
+    Upstream {
+        url,
+        _bridge: bridge,
+    }
+}
+
+/// Seed 000 from a Worker: activation (legacy, then silence, then `$provision`), then the
+/// console: the device's value echoed, and a value written on the platform side arriving.
+fn seed_000(via_bridge: bool) {
     let pki = TestPki::generate();
     let broker = Arc::new(Mutex::new(Mosquitto::start(
         &pki,
         MosquittoOptions::default(),
     )));
     let responder = Responder::for_mosquitto(&broker);
-    let (port, ca) = {
+    let (link, ca, plain) = {
         let b = broker.lock().unwrap();
-        (b.tls_addr().port(), b.ca_path().to_path_buf())
+        (
+            upstream(&b, via_bridge),
+            b.ca_path().to_path_buf(),
+            b.plain_addr(),
+        )
     };
     let worker = Workerd::start(&WorkerSpec::new(
         example("activate-worker.js"),
-        &[
-            ("MQTT_URL", &tls_url(port)),
-            ("MQTT_SERVERNAME", BROKER_NAME),
-        ],
+        &[("MQTT_URL", &link.url), ("MQTT_SERVERNAME", BROKER_NAME)],
         &ca,
     ));
     let (status, body) = worker.get_json("/activate?identity=007", LIMIT);
@@ -215,16 +235,55 @@ fn seed_000_activation_legacy_and_provision_from_a_worker() {
     assert_eq!(status, 200, "{body}\n{}", worker.log_text());
     let token = body["password"].as_str().unwrap().to_string();
     assert!(broker.lock().unwrap().can_login("dev-42", &token));
+
+    // The console: the platform writes 212 until the Worker has answered.
+    let answered = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writer = {
+        let answered = answered.clone();
+        std::thread::spawn(move || {
+            while !answered.load(std::sync::atomic::Ordering::SeqCst) {
+                std::thread::sleep(Duration::from_millis(300));
+                tests::responder::platform_write(plain, "007/temperature", "212");
+            }
+        })
+    };
+    let path = format!("/console?identity=007&password={password}&resource=temperature&value=32");
+    let (status, body) = worker.get_json(&path, LIMIT);
+    answered.store(true, std::sync::atomic::Ordering::SeqCst);
+    writer.join().unwrap();
+    assert_eq!(status, 200, "{body}\n{}", worker.log_text());
+    let received: Vec<(&str, &str)> = body["received"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| (m["topic"].as_str().unwrap(), m["payload"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        received,
+        [("007/temperature", "32"), ("007/temperature", "212")],
+        "{body}"
+    );
 }
 
 #[test]
-fn seed_003_echo_host_in_a_durable_object() {
+fn seed_000_activation_and_console_from_a_worker_over_direct_tls() {
+    seed_000(false);
+}
+
+#[test]
+fn seed_000_activation_and_console_from_a_worker_over_the_ws_bridge() {
+    seed_000(true);
+}
+
+/// Seed 003: the echo host in a Durable Object, the device loop (`mqttws device`) beside it.
+fn seed_003(via_bridge: bool) {
     let (_pki, broker) = Mosquitto::with_user("azuresphere", "sphere-secret");
+    let link = upstream(&broker, via_bridge);
     let worker = Workerd::start(
         &WorkerSpec::new(
             example("echo-host-do.js"),
             &[
-                ("MQTT_URL", &tls_url(broker.tls_addr().port())),
+                ("MQTT_URL", &link.url),
                 ("MQTT_SERVERNAME", BROKER_NAME),
                 ("MQTT_USERNAME", "azuresphere"),
                 ("MQTT_PASSWORD", "sphere-secret"),
@@ -273,6 +332,16 @@ fn seed_003_echo_host_in_a_durable_object() {
     assert_eq!(received, want, "{device:?}");
     let (_, body) = worker.get_json("/start", LIMIT);
     assert!(body["echoed"].as_u64() >= Some(6), "{body}");
+}
+
+#[test]
+fn seed_003_echo_host_in_a_durable_object_over_direct_tls() {
+    seed_003(false);
+}
+
+#[test]
+fn seed_003_echo_host_in_a_durable_object_over_the_ws_bridge() {
+    seed_003(true);
 }
 
 /// Counts `topic payload` lines per payload.

@@ -6,6 +6,10 @@
 // mqtts://<product>.m2.exosite.io:8883), optional MQTT_SERVERNAME.
 //
 //   GET /activate?identity=007[&provision=1]  -> 200 {"username": "007", "password": "..."}
+//   GET /console?identity=007&password=...&resource=temperature&value=32
+//       the console of seed 000: publishes <identity>/<resource>, answers with the messages
+//       that arrive on <identity>/# (the echo, then the first value written on the platform
+//       side) -> 200 {"received": [{"topic": ..., "payload": ...}, ...]}
 
 import { connect } from "client-wasm";
 
@@ -33,12 +37,44 @@ export async function activate(url, identity, { provision = false, servername } 
   }
 }
 
+/** Publishes one value as the device and collects what comes back: the echo, then a platform write. */
+export async function consoleRoundTrip(url, { identity, password, resource, value, servername }) {
+  const client = connect(url, { clientId: identity, username: identity, password, servername, reconnect: false, connectTimeoutMs: 5_000 });
+  try {
+    const received = [];
+    const done = new Promise((resolve) => {
+      client.onMessage((message) => {
+        received.push({ topic: message.topic, payload: new TextDecoder().decode(message.payload) });
+        if (received.length === 2) resolve();
+      });
+    });
+    await client.subscribe(`${identity}/#`, 1);
+    await client.publish(`${identity}/${resource}`, value, { qos: 1 });
+    let timer;
+    await Promise.race([done, new Promise((resolve) => (timer = setTimeout(resolve, REPLY_TIMEOUT_MS * 2)))]);
+    clearTimeout(timer);
+    return received;
+  } finally {
+    client.end();
+  }
+}
+
 export default {
   async fetch(request, env) {
     const params = new URL(request.url).searchParams;
     const identity = params.get("identity");
     if (!identity) return Response.json({ message: "identity is required" }, { status: 400 });
     try {
+      if (new URL(request.url).pathname === "/console") {
+        const received = await consoleRoundTrip(env.MQTT_URL, {
+          identity,
+          password: params.get("password") ?? "",
+          resource: params.get("resource") ?? "temperature",
+          value: params.get("value") ?? "",
+          servername: env.MQTT_SERVERNAME,
+        });
+        return Response.json({ received });
+      }
       const password = await activate(env.MQTT_URL, identity, { provision: params.get("provision") === "1", servername: env.MQTT_SERVERNAME });
       if (password === null) return Response.json({ code: "no_reply", message: `no activation reply for ${identity} (already activated?)` }, { status: 504 });
       return Response.json({ username: identity, password });
