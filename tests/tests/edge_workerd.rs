@@ -130,6 +130,8 @@ fn tls_and_network_faults_are_typed_errors_within_seconds() {
     let options = MosquittoOptions {
         wrong_name_listener: true,
         other_issuer_listener: true,
+        expired_listener: true,
+        mtls: true,
         users: vec![("dev1".into(), "secret".into())],
         ..MosquittoOptions::default()
     };
@@ -141,7 +143,7 @@ fn tls_and_network_faults_are_typed_errors_within_seconds() {
     let (error, took, log) = fault(&tls_url(ports.other_issuer), broker.ca_path());
     eprintln!("other CA: {error} in {took:?}");
     assert_eq!(error["code"], "tls", "{error}");
-    assert_eq!(error["tls"], "bad_certificate", "{error}");
+    assert_eq!(error["tls"], "unknown_issuer", "{error}");
     assert!(took < Duration::from_secs(5), "{took:?}");
     assert!(log.contains("UnknownIssuer"), "{log}");
 
@@ -149,9 +151,24 @@ fn tls_and_network_faults_are_typed_errors_within_seconds() {
     let (error, took, log) = fault(&tls_url(ports.wrong_name), broker.ca_path());
     eprintln!("wrong name: {error} in {took:?}");
     assert_eq!(error["code"], "tls", "{error}");
-    assert_eq!(error["tls"], "bad_certificate", "{error}");
+    assert_eq!(error["tls"], "name_mismatch", "{error}");
     assert!(took < Duration::from_secs(5), "{took:?}");
     assert!(log.contains("not valid for name \"broker.test\""), "{log}");
+
+    // An expired certificate (right CA, right name).
+    let (error, took, log) = fault(&tls_url(ports.expired), broker.ca_path());
+    eprintln!("expired: {error} in {took:?}");
+    assert_eq!(error["code"], "tls", "{error}");
+    assert_eq!(error["tls"], "expired", "{error}");
+    assert!(took < Duration::from_secs(5), "{took:?}");
+    assert!(log.contains("xpired"), "{log}");
+
+    // A broker that demands a client certificate (workerd has none to send).
+    let (error, took, _) = fault(&tls_url(ports.mtls), broker.ca_path());
+    eprintln!("client certificate required: {error} in {took:?}");
+    assert_eq!(error["code"], "tls", "{error}");
+    assert_eq!(error["tls"], "handshake_failed", "{error}");
+    assert!(took < Duration::from_secs(5), "{took:?}");
 
     // Nobody listening: unreachable, a transport error, not TLS.
     let (error, took, _) = fault(&tls_url(free_port()), broker.ca_path());

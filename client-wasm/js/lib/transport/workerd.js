@@ -9,7 +9,9 @@
 //   verified), whose failure is then a TLS failure.
 // - a TLS failure reaches JavaScript only as "internal error; reference = <id>": the reason
 //   (rustls' "invalid peer certificate: UnknownIssuer", "certificate not valid for name ...")
-//   is in workerd's own log, under that reference. The link reports `tls: "bad_certificate"`.
+//   is in workerd's own log, under that reference. workerd-tls-reason.js reads the reason from
+//   the certificate the server presents (name, dates; else the issuer); `bad_certificate` when
+//   the server does not show it.
 // - `startTls` on a socket whose TCP connect failed never settles: wait for `opened` first.
 // - `new WebSocket(url, "mqtt")` works too, but a refused port and a refused upgrade both end
 //   in close 1006 "Failed to establish websocket connection"; `fetch` tells them apart (it throws
@@ -17,6 +19,7 @@
 
 import { connect as connectSocket } from "cloudflare:sockets";
 import { codedError } from "../url.js";
+import { diagnoseRefusedCertificate } from "./workerd-tls-reason.js";
 
 const message = (err) => String(err?.message ?? err);
 
@@ -61,10 +64,12 @@ export function openWorkerdSocket(target, options = {}, sink) {
       try {
         await socket.opened;
       } catch (err) {
+        const name = options.servername ?? target.host;
+        const reason = state.ended ? undefined : await diagnoseRefusedCertificate(connectSocket, target, name);
         return finish({
           kind: "tls",
-          tls: "bad_certificate",
-          message: `TLS with ${options.servername ?? target.host} failed: ${message(err)} (workerd names the reason only in its log)`,
+          tls: reason ?? "bad_certificate",
+          message: `TLS with ${name} failed: ${message(err)} (${reason ? `${reason}, read from the certificate the server presents` : "no reason"}; workerd's log names it)`,
         });
       }
     }
@@ -73,11 +78,22 @@ export function openWorkerdSocket(target, options = {}, sink) {
     state.opened = true;
     sink.open();
     const reader = socket.readable.getReader();
-    for (;;) {
-      const { value, done } = await reader.read();
+    for (let received = 0; ; ) {
+      let chunk;
+      try {
+        chunk = await reader.read();
+      } catch (err) {
+        if (state.ended) return;
+        // TLS 1.3: a refused client certificate (workerd sends none) arrives as an alert after
+        // the handshake, so the first read fails, with "internal error" again. Ask the server.
+        const refused = target.tls && received === 0 && (await diagnoseRefusedCertificate(connectSocket, target, options.servername ?? target.host)) === "handshake_failed";
+        if (refused) return finish({ kind: "tls", tls: "handshake_failed", message: `the broker requires a client certificate, which workerd cannot send: ${message(err)}` });
+        return finish({ kind: "dropped", message: message(err) });
+      }
       if (state.ended) return;
-      if (done) return finish({ kind: "dropped", message: "the broker closed the connection" });
-      sink.bytes(value);
+      if (chunk.done) return finish({ kind: "dropped", message: "the broker closed the connection" });
+      received += chunk.value.length;
+      sink.bytes(chunk.value);
     }
   })().catch((err) => finish({ kind: state.opened ? "dropped" : "unreachable", message: message(err) }));
   return {
