@@ -114,6 +114,72 @@ fn publish_worker_over_the_ws_bridge() {
     publish_round_trip(&worker, &broker, "23");
 }
 
+#[test]
+fn publish_worker_over_wss_through_the_bridge() {
+    let (pki, broker) = Mosquitto::with_user("dev1", "secret");
+    let localhost = pki.localhost();
+    let bridge = BridgeProcess::quick(
+        &broker.tls_addr().to_string(),
+        broker.ca_path(),
+        &[
+            "--tls-cert".as_ref(),
+            localhost.cert.as_os_str(),
+            "--tls-key".as_ref(),
+            localhost.key.as_os_str(),
+        ],
+    );
+    assert!(bridge.url.starts_with("wss://"), "{}", bridge.url);
+    let worker = publish_worker(&bridge.url, broker.ca_path());
+    publish_round_trip(&worker, &broker, "24");
+}
+
+#[test]
+fn websocket_faults_are_typed_errors_within_seconds() {
+    let (_pki, broker) = Mosquitto::with_user("dev1", "secret");
+    // Nobody listening.
+    let (error, took, _) = fault(
+        &format!("ws://127.0.0.1:{}/mqtt", free_port()),
+        broker.ca_path(),
+    );
+    eprintln!("ws refused port: {error} in {took:?}");
+    assert_eq!(error["code"], "transport", "{error}");
+    assert!(took < Duration::from_secs(5), "{took:?}");
+    // A listener that is no WebSocket server (mosquitto's MQTT port): the upgrade fails.
+    let (error, took, _) = fault(
+        &format!("ws://127.0.0.1:{}/mqtt", broker.plain_addr().port()),
+        broker.ca_path(),
+    );
+    eprintln!("ws to a non-HTTP port: {error} in {took:?}");
+    assert_eq!(error["code"], "transport", "{error}");
+    assert!(took < Duration::from_secs(8), "{took:?}");
+    // wss:// to a bridge whose certificate the config does not trust.
+    let other = TestPki::generate();
+    let localhost = other.localhost();
+    let bridge = BridgeProcess::quick(
+        &broker.tls_addr().to_string(),
+        broker.ca_path(),
+        &[
+            "--tls-cert".as_ref(),
+            localhost.cert.as_os_str(),
+            "--tls-key".as_ref(),
+            localhost.key.as_os_str(),
+        ],
+    );
+    let (error, took, _) = fault(&bridge.url, broker.ca_path());
+    eprintln!("wss with an untrusted certificate: {error} in {took:?}");
+    assert_eq!(error["code"], "tls", "{error}");
+    assert_eq!(error["tls"], "unknown_issuer", "{error}");
+    let good = BridgeProcess::quick(&broker.tls_addr().to_string(), broker.ca_path(), &[]);
+    let (error, _, _) = fault(&good.url.replace("/mqtt", "/nope"), broker.ca_path());
+    eprintln!("ws to another path: {error}");
+    assert_eq!(error["code"], "transport", "{error}");
+    assert!(
+        error["message"].as_str().unwrap().contains("HTTP 404"),
+        "{error}"
+    );
+    assert!(took < Duration::from_secs(5), "{took:?}");
+}
+
 /// The publish worker against `url`: the error it answers with, and how long it took.
 fn fault(url: &str, ca: &Path) -> (Value, Duration, String) {
     let worker = publish_worker(url, ca);

@@ -129,7 +129,12 @@ export function openWorkerdWebSocket(href, sink) {
       response = await fetch(href.replace(/^ws/, "http"), { headers: { Upgrade: "websocket", "Sec-WebSocket-Protocol": "mqtt" } });
     } catch (err) {
       const text = message(err);
-      return finish(/certificate|tls|internal error/i.test(text) ? { kind: "tls", tls: "bad_certificate", message: text } : { kind: "unreachable", message: text });
+      if (!href.startsWith("wss:") || !/certificate|tls|internal error/i.test(text)) return finish({ kind: "unreachable", message: text });
+      // As for mqtts://: workerd names no reason; read it from the server's certificate.
+      const url = new URL(href);
+      const host = url.hostname.replace(/^\[(.*)\]$/, "$1");
+      const reason = state.ended ? undefined : await diagnoseRefusedCertificate(connectSocket, { host, port: Number(url.port || 443) }, host);
+      return finish({ kind: "tls", tls: reason ?? "bad_certificate", message: `TLS with ${host} failed: ${text}${reason ? ` (${reason}, read from the certificate the server presents)` : ""}` });
     }
     if (response.status !== 101 || !response.webSocket) {
       return finish({ kind: "handshake_refused", message: `the WebSocket upgrade was refused (HTTP ${response.status})` });
