@@ -516,3 +516,61 @@ fn durable_object_store_keeps_records_across_a_crash() {
     let (_, body) = worker.get_json("/load?key=a", LIMIT);
     assert!(body["length"].is_null(), "{body}");
 }
+
+fn signal(pid: u32, sig: &str) {
+    let ok = std::process::Command::new("kill")
+        .arg(format!("-{sig}"))
+        .arg(pid.to_string())
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(ok, "kill -{sig} {pid}");
+}
+
+#[test]
+fn qos2_in_flight_when_workerd_crashes_arrives_exactly_once() {
+    let (_pki, broker) = Mosquitto::with_user("dev1", "secret");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("edge/workerd/session-do.js");
+    let mut worker = Workerd::start(
+        &WorkerSpec::new(
+            script,
+            &[
+                ("MQTT_URL", &tls_url(broker.tls_addr().port())),
+                ("MQTT_SERVERNAME", BROKER_NAME),
+                ("MQTT_USERNAME", "dev1"),
+                ("MQTT_PASSWORD", "secret"),
+                ("TOPIC_PREFIX", "dev1/flight"),
+            ],
+            broker.ca_path(),
+        )
+        .with_durable_object("Session", "SESSION"),
+    );
+    let keep = ["-i", "flight-counter", "--no-clean"];
+    let sub = subscriber(&broker, "dev1/flight/#", &keep);
+    sub.signal("KILL");
+    let (_, body) = worker.get_json("/drain", LIMIT);
+    assert_eq!(body["connected"], true, "{body}");
+
+    // The broker freezes: the PUBLISHes go out on the connection, no PUBREC comes back.
+    signal(broker.pid(), "STOP");
+    let (status, body) = worker.get_json("/publish?n=20&qos=2&tag=f", LIMIT);
+    worker.restart();
+    signal(broker.pid(), "CONT");
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["pending"], 20, "{body}");
+    // The broker now reads what the dead connection carried; the restored session resends
+    // (DUP) what it has no PUBREC for, and the broker's session sees it once.
+    let (_, body) = worker.get_json("/drain", LIMIT);
+    assert_eq!(body["pending"], 0, "{body}\n{}", worker.log_text());
+
+    let mut sub = subscriber(&broker, "dev1/flight/#", &keep);
+    let deadline = Instant::now() + LIMIT;
+    while sub.seen().len() < 20 && Instant::now() < deadline {
+        let _ = sub.wait_line(Duration::from_millis(500), |_| false);
+    }
+    let _ = sub.wait_line(Duration::from_secs(1), |_| false);
+    let counts = tally(sub.seen());
+    for i in 0..20 {
+        assert_eq!(counts.get(&format!("f-{i}")), Some(&1), "f-{i}: {counts:?}");
+    }
+    assert_eq!(counts.len(), 20, "{counts:?}");
+}
