@@ -33,7 +33,13 @@ export function checkWorkerdOptions(options = {}) {
   }
   // `ca` is not refused: workerd trusts what its configuration lists (the network service's
   // tlsOptions.trustedCertificates); a per-connection CA is ignored (see docs/edge-workerd.md).
+  if (options.ca !== undefined && !warnedAboutCa) {
+    warnedAboutCa = true;
+    console.warn("client-wasm: workerd ignores the `ca` option; it trusts the CAs of its configuration (tlsOptions.trustedCertificates) or, on Cloudflare, the public roots");
+  }
 }
+
+let warnedAboutCa = false;
 
 /** Opens a TCP (mqtt://) or TLS (mqtts://) connection to `target`; returns the EdgeLink. */
 export function openWorkerdSocket(target, options = {}, sink) {
