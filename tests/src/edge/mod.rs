@@ -146,6 +146,9 @@ impl Scenario {
         let file = dir.path().join(source.file_name().expect("script file name"));
         std::fs::copy(&source, &file)
             .unwrap_or_else(|e| panic!("copy {}: {e}", source.display()));
+        // The scenarios' shared helpers (not part of the package).
+        let common = edge_dir().join("scenarios/common.mjs");
+        std::fs::copy(&common, dir.path().join("common.mjs")).expect("copy common.mjs");
         let mut command = runtime.command(&file);
         command
             .current_dir(project.path())

@@ -51,10 +51,9 @@ export function openDenoSocket(target, options = {}, sink) {
   });
   return {
     send(bytes) {
-      const copy = Uint8Array.prototype.slice.call(bytes);
       // Writes may be partial; chain them so they go out whole and in order.
       writing = writing.then(async () => {
-        for (let off = 0; off < copy.length && !state.ended;) off += await conn.write(copy.subarray(off));
+        for (let off = 0; off < bytes.length && !state.ended;) off += await conn.write(bytes.subarray(off));
       }).catch((err) => finish(linkFailure(err, state)));
     },
     close() {

@@ -1,0 +1,26 @@
+// Shared by the scenarios (not part of the package): connect options from the environment
+// and one JSON object per stdout line for tests/src/edge.
+import { readFileSync } from "node:fs";
+
+export const env = process.env;
+
+/** `{ ca, servername, username, password }` from MQTT_CA (a file), MQTT_SERVERNAME, MQTT_USERNAME, MQTT_PASSWORD. */
+export function optionsFromEnv() {
+  return {
+    ...(env.MQTT_CA && { ca: readFileSync(env.MQTT_CA, "utf8") }),
+    ...(env.MQTT_SERVERNAME && { servername: env.MQTT_SERVERNAME }),
+    ...(env.MQTT_USERNAME && { username: env.MQTT_USERNAME, password: env.MQTT_PASSWORD }),
+  };
+}
+
+export function say(event) {
+  console.log(JSON.stringify(event));
+}
+
+/** Reports an error (code, tls kind) and exits 1. */
+export function fail(error) {
+  say({ event: "error", code: error?.code, tls: error?.tls, closeCode: error?.closeCode, message: String(error?.message ?? error) });
+  process.exit(1);
+}
+
+export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
