@@ -305,24 +305,41 @@ impl Counter {
     }
 }
 
+/// A broker where the user `edge` may publish on `edge/#` (the ACL's `%u/#`; anonymous
+/// clients may only activate, and mosquitto drops their other publishes silently).
+fn publisher() -> MosquittoOptions {
+    MosquittoOptions {
+        users: vec![("edge".into(), "right".into())],
+        ..MosquittoOptions::default()
+    }
+}
+
+fn publisher_env(world: &World, port: u16) -> Vec<(String, String)> {
+    let mut env = world.tls_env(port);
+    env.push(("MQTT_USERNAME".into(), "edge".into()));
+    env.push(("MQTT_PASSWORD".into(), "right".into()));
+    env
+}
+
 fn tokio_runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap()
 }
 
-/// A link cut under a stream of QoS 1 publishes (clean: false), again and again, lands in the
-/// middle of packets: every message still arrives.
+/// A link cut under a stream of QoS 1 publishes (clean: false), twice, lands in the middle of
+/// packets: every message still arrives. (A third quick drop would read as another client
+/// taking the id over: the client then stops, state "elsewhere", as it should.)
 fn cut_mid_packet(runtime: Runtime) {
-    let world = World::start(MosquittoOptions::default());
+    let world = World::start(publisher());
     let tokio = tokio_runtime();
     let proxy = tokio.block_on(StallProxy::start(std::net::SocketAddr::from(([127, 0, 0, 1], world.tls_port))));
     let topic = format!("edge/cut/{}", runtime.name());
     let mut counter = Counter::start(&world, &format!("cut-counter-{}", runtime.name()), &topic);
-    let env = world.tls_env(proxy.addr().port());
+    let env = publisher_env(&world, proxy.addr().port());
     let count = 300;
     let mut stream = Scenario::spawn(runtime, Script::Scenario("stream.mjs"), &with(&env, &[("TOPIC", &topic), ("COUNT", "300"), ("CLIENT_ID", &format!("cut-{}", runtime.name()))]));
     assert!(stream.wait_event("started", LIMIT).is_some(), "{:?}", stream.events());
     let mut cuts = 0;
-    for _ in 0..4 {
+    for _ in 0..2 {
         let before = proxy.bytes().0;
         let deadline = Instant::now() + Duration::from_secs(5);
         while proxy.bytes().0 < before + 20_000 && Instant::now() < deadline {
@@ -335,7 +352,7 @@ fn cut_mid_packet(runtime: Runtime) {
     assert_eq!(done.code, Some(0), "{runtime:?}: {done:?}");
     let counts = counter.collect(count, LIMIT);
     let lost: Vec<u32> = (1..=count as u32).filter(|n| !counts.contains_key(n)).collect();
-    assert!(lost.is_empty(), "{runtime:?}: lost {lost:?} after {cuts} cuts");
+    assert!(lost.is_empty(), "{runtime:?}: lost {} ({lost:?}) after {cuts} cuts", lost.len());
     println!("{}: {count} QoS 1 publishes across {cuts} cuts, none lost ({} copies)", runtime.name(), counts.values().sum::<u32>());
 }
 
@@ -357,7 +374,7 @@ fn bun_loses_nothing_when_the_link_is_cut_mid_packet() {
 /// clean: false on fileStore: publish while the link is held (no ack can come), SIGKILL, start
 /// again on the same folder: QoS 2 exactly once, QoS 1 at least once, nothing lost.
 fn survives_sigkill(runtime: Runtime, qos: u8) {
-    let world = World::start(MosquittoOptions::default());
+    let world = World::start(publisher());
     let tokio = tokio_runtime();
     let proxy = tokio.block_on(StallProxy::start(std::net::SocketAddr::from(([127, 0, 0, 1], world.tls_port))));
     let topic = format!("edge/session/{}/q{qos}", runtime.name());
@@ -367,7 +384,7 @@ fn survives_sigkill(runtime: Runtime, qos: u8) {
     let go = dir.path().join("go");
     let go_file = go.display().to_string();
     let (qos_text, client_id) = (qos.to_string(), format!("session-{}-{qos}", runtime.name()));
-    let env = world.tls_env(proxy.addr().port());
+    let env = publisher_env(&world, proxy.addr().port());
     let common = [("TOPIC", topic.as_str()), ("QOS", qos_text.as_str()), ("STORE_DIR", store.as_str()), ("CLIENT_ID", client_id.as_str()), ("COUNT", "20")];
     let mut first = Scenario::spawn(runtime, Script::Scenario("session.mjs"), &with(&env, &[&common[..], &[("PHASE", "publish"), ("GO_FILE", go_file.as_str())]].concat()));
     let connected = first.wait_for(LIMIT, |e| e["event"] == "state" && e["state"] == "connected");

@@ -16,7 +16,7 @@ const client = connect(env.MQTT_URL, {
 let reconnects = 0;
 client.onState((s) => {
   if (s.state === "reconnecting") reconnects++;
-  if (s.state === "closed") fail(s.error);
+  if ((s.state === "closed" && s.error) || s.state === "elsewhere") fail(s.error);
 });
 const all = [];
 for (let n = 1; n <= count; n++) {
