@@ -9,92 +9,21 @@
 //! `cargo build -p ws-bridge` (the bridge binary).
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
-use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
-use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use mqtt_flows::rotate::{rotate, Direction};
 use serde_json::Value;
-use tests::bridge::BridgeProcess;
-use tests::certs::{TempDir, TestPki};
-use tests::edge::{Runtime, Scenario, Script};
-use tests::mosquitto::{Mosquitto, MosquittoOptions, BROKER_NAME, PLATFORM_PASSWORD, PLATFORM_USER};
-use tests::procs::{free_port, ChildGuard};
-use tests::responder::{platform_write, Responder};
+use tests::certs::TempDir;
+use tests::edge::world::{publisher, publisher_env, tokio_runtime, with, Counter, Path, World};
+use tests::edge::{Finished, Runtime, Scenario, Script};
+use tests::mosquitto::MosquittoOptions;
+use tests::procs::free_port;
+use tests::responder::platform_write;
 use tests::stall_proxy::StallProxy;
 
 const LIMIT: Duration = Duration::from_secs(30);
 
-/// How a scenario reaches the broker.
-#[derive(Debug, Clone, Copy)]
-enum Path {
-    /// `mqtts://127.0.0.1:<tls port>`, `ca` and `servername` = `broker.test`.
-    Tls,
-    /// `ws://` to the real ws-bridge, which dials the TLS listener.
-    Bridge,
-}
-
-/// mosquitto (TLS, Murano's ACL), the activation responder and a bridge in front of it.
-struct World {
-    broker: Arc<Mutex<Mosquitto>>,
-    _responder: Responder,
-    bridge: BridgeProcess,
-    pki: TestPki,
-    plain: std::net::SocketAddr,
-    tls_port: u16,
-    ca: String,
-}
-
-impl World {
-    fn start(options: MosquittoOptions) -> World {
-        let pki = TestPki::generate();
-        let broker = Mosquitto::start(&pki, options);
-        let (plain, tls_port) = (broker.plain_addr(), broker.tls_addr().port());
-        let ca = broker.ca_path().display().to_string();
-        let bridge = BridgeProcess::quick(&broker.tls_addr().to_string(), broker.ca_path(), &[]);
-        let broker = Arc::new(Mutex::new(broker));
-        let responder = Responder::for_mosquitto(&broker);
-        World {
-            broker,
-            _responder: responder,
-            bridge,
-            pki,
-            plain,
-            tls_port,
-            ca,
-        }
-    }
-
-    /// The environment that points a scenario at the broker along `path`.
-    fn env(&self, path: Path) -> Vec<(String, String)> {
-        match path {
-            Path::Tls => self.tls_env(self.tls_port),
-            Path::Bridge => vec![("MQTT_URL".into(), self.bridge.url.clone())],
-        }
-    }
-
-    fn tls_env(&self, port: u16) -> Vec<(String, String)> {
-        vec![
-            ("MQTT_URL".into(), format!("mqtts://127.0.0.1:{port}")),
-            ("MQTT_CA".into(), self.ca.clone()),
-            ("MQTT_SERVERNAME".into(), BROKER_NAME.into()),
-        ]
-    }
-
-    fn log(&self) -> String {
-        self.broker.lock().map(|b| b.log_text()).unwrap_or_default()
-    }
-}
-
-fn with<'a>(base: &'a [(String, String)], extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
-    let mut all: Vec<(&str, &str)> = base.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    all.extend_from_slice(extra);
-    all
-}
-
-fn run(runtime: Runtime, script: Script, env: &[(&str, &str)]) -> tests::edge::Finished {
+fn run(runtime: Runtime, script: Script, env: &[(&str, &str)]) -> Finished {
     Scenario::spawn(runtime, script, env).finish(LIMIT)
 }
 
@@ -108,11 +37,26 @@ fn activation_and_console(world: &World, runtime: Runtime, path: Path) -> usize 
     let mut password = String::new();
     for mode in ["legacy", "provision"] {
         let identity = format!("{}-{path:?}-{mode}", runtime.name()).to_lowercase();
-        let done = run(runtime, Script::Example("activate.mjs"), &with(&env, &[("IDENTITY", &identity), ("MODE", mode)]));
+        let done = run(
+            runtime,
+            Script::Example("activate.mjs"),
+            &with(&env, &[("IDENTITY", &identity), ("MODE", mode)]),
+        );
         let activated = done.named("activated");
-        assert_eq!(done.code, Some(0), "{runtime:?} {path:?} {mode}: {done:?}\nbroker:\n{}", world.log());
-        let token = activated[0]["password"].as_str().unwrap_or_default().to_string();
-        assert!(token.len() == 40 && token.chars().all(|c| c.is_ascii_hexdigit()), "{token}");
+        assert_eq!(
+            done.code,
+            Some(0),
+            "{runtime:?} {path:?} {mode}: {done:?}\nbroker:\n{}",
+            world.log()
+        );
+        let token = activated[0]["password"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        assert!(
+            token.len() == 40 && token.chars().all(|c| c.is_ascii_hexdigit()),
+            "{token}"
+        );
         if mode == "legacy" {
             password = token;
         }
@@ -122,13 +66,31 @@ fn activation_and_console(world: &World, runtime: Runtime, path: Path) -> usize 
     let mut console = Scenario::spawn(
         runtime,
         Script::Example("publish.mjs"),
-        &with(&env, &[("IDENTITY", &identity), ("PASSWORD", &password), ("VALUE", "32"), ("LISTEN", "2")]),
+        &with(
+            &env,
+            &[
+                ("IDENTITY", &identity),
+                ("PASSWORD", &password),
+                ("VALUE", "32"),
+                ("LISTEN", "2"),
+            ],
+        ),
     );
     let echo = console.wait_event("message", LIMIT);
-    assert_eq!(echo.as_ref().map(|m| m["payload"].clone()), Some("32".into()), "{runtime:?} {path:?}: {:?}", console.events());
+    assert_eq!(
+        echo.as_ref().map(|m| m["payload"].clone()),
+        Some("32".into()),
+        "{runtime:?} {path:?}: {:?}",
+        console.events()
+    );
     platform_write(world.plain, &format!("{identity}/temperature"), "212");
     let write = console.wait_event("message", LIMIT);
-    assert_eq!(write.map(|m| m["payload"].clone()), Some("212".into()), "{:?}", console.events());
+    assert_eq!(
+        write.map(|m| m["payload"].clone()),
+        Some("212".into()),
+        "{:?}",
+        console.events()
+    );
     let done = console.finish(LIMIT);
     assert_eq!(done.code, Some(0), "{done:?}");
     runs + 1
@@ -140,12 +102,40 @@ fn echo_host_and_device(world: &World, runtime: Runtime, path: Path) -> usize {
     env.push(("MQTT_USERNAME".into(), "azuresphere".into()));
     env.push(("MQTT_PASSWORD".into(), "sphere-secret".into()));
     let host_id = format!("echo-{}-{path:?}", runtime.name());
-    let mut host = Scenario::spawn(runtime, Script::Example("echo-host.mjs"), &with(&env, &[("CLIENT_ID", &host_id)]));
-    assert!(host.wait_event("subscribed", LIMIT).is_some(), "{runtime:?} {path:?}: {:?}", host.events());
+    let mut host = Scenario::spawn(
+        runtime,
+        Script::Example("echo-host.mjs"),
+        &with(&env, &[("CLIENT_ID", &host_id)]),
+    );
+    assert!(
+        host.wait_event("subscribed", LIMIT).is_some(),
+        "{runtime:?} {path:?}: {:?}",
+        host.events()
+    );
     let device_id = format!("device-{}-{path:?}", runtime.name());
-    let done = run(runtime, Script::Scenario("device.mjs"), &with(&env, &[("CLIENT_ID", &device_id), ("ROUNDS", "4"), ("INTERVAL_MS", "100")]));
-    assert_eq!(done.code, Some(0), "{runtime:?} {path:?}: {done:?}\nhost: {:?}", host.events());
-    let turned: Vec<String> = done.named("turned").iter().map(|e| e["payload"].as_str().unwrap_or_default().to_string()).collect();
+    let done = run(
+        runtime,
+        Script::Scenario("device.mjs"),
+        &with(
+            &env,
+            &[
+                ("CLIENT_ID", &device_id),
+                ("ROUNDS", "4"),
+                ("INTERVAL_MS", "100"),
+            ],
+        ),
+    );
+    assert_eq!(
+        done.code,
+        Some(0),
+        "{runtime:?} {path:?}: {done:?}\nhost: {:?}",
+        host.events()
+    );
+    let turned: Vec<String> = done
+        .named("turned")
+        .iter()
+        .map(|e| e["payload"].as_str().unwrap_or_default().to_string())
+        .collect();
     let mut text = b"Hello from Azure Sphere".to_vec();
     let expected: Vec<String> = (0..4)
         .map(|_| {
@@ -167,7 +157,10 @@ fn seed_flows(runtime: Runtime) {
         runs += activation_and_console(&world, runtime, path);
         runs += echo_host_and_device(&world, runtime, path);
     }
-    println!("{}: {runs} seed-flow runs passed (TLS and bridge)", runtime.name());
+    println!(
+        "{}: {runs} seed-flow runs passed (TLS and bridge)",
+        runtime.name()
+    );
 }
 
 #[test]
@@ -189,8 +182,19 @@ fn bun_runs_the_seed_flows_over_tls_and_the_bridge() {
 
 fn fault(runtime: Runtime, env: &[(&str, &str)]) -> Value {
     let done = run(runtime, Script::Scenario("fault.mjs"), env);
-    done.named("error").first().map(|e| (*e).clone()).unwrap_or_else(|| panic!("{runtime:?}: no error: {done:?}"))
+    done.named("error")
+        .first()
+        .map(|e| (*e).clone())
+        .unwrap_or_else(|| panic!("{runtime:?}: no error: {done:?}"))
 }
+
+/// A fault: its name, the environment that makes it, the error code and `tls` kind expected.
+struct FaultCase(
+    &'static str,
+    Vec<(String, String)>,
+    &'static str,
+    Option<&'static str>,
+);
 
 fn faults(runtime: Runtime) {
     let world = World::start(MosquittoOptions {
@@ -202,28 +206,77 @@ fn faults(runtime: Runtime) {
     let ports = world.broker.lock().unwrap().ports();
     let other_ca = world.pki.other_ca().display().to_string();
     let tls = world.tls_env(world.tls_port);
-    let cases: Vec<(&str, Vec<(String, String)>, &str, Option<&str>)> = vec![
-        ("wrong CA", replace(&tls, "MQTT_CA", &other_ca), "tls", Some("unknown_issuer")),
-        ("wrong name", world.tls_env(ports.wrong_name), "tls", Some("name_mismatch")),
-        ("wrong SNI", replace(&tls, "MQTT_SERVERNAME", "other.test"), "tls", Some("name_mismatch")),
-        ("expired", world.tls_env(ports.expired), "tls", Some("expired")),
-        ("refused credentials", [tls.clone(), vec![("MQTT_USERNAME".into(), "edge".into()), ("MQTT_PASSWORD".into(), "wrong".into())]].concat(), "not_authorized", None), // mosquitto 2.0 answers a wrong password with CONNACK 5
-        ("unreachable", world.tls_env(free_port()), "transport", None),
-        ("unreachable over ws", vec![("MQTT_URL".into(), format!("ws://127.0.0.1:{}/mqtt", free_port()))], "transport", None),
+    let cases: Vec<FaultCase> = vec![
+        FaultCase(
+            "wrong CA",
+            replace(&tls, "MQTT_CA", &other_ca),
+            "tls",
+            Some("unknown_issuer"),
+        ),
+        FaultCase(
+            "wrong name",
+            world.tls_env(ports.wrong_name),
+            "tls",
+            Some("name_mismatch"),
+        ),
+        FaultCase(
+            "wrong SNI",
+            replace(&tls, "MQTT_SERVERNAME", "other.test"),
+            "tls",
+            Some("name_mismatch"),
+        ),
+        FaultCase(
+            "expired",
+            world.tls_env(ports.expired),
+            "tls",
+            Some("expired"),
+        ),
+        FaultCase(
+            "refused credentials",
+            [
+                tls.clone(),
+                vec![
+                    ("MQTT_USERNAME".into(), "edge".into()),
+                    ("MQTT_PASSWORD".into(), "wrong".into()),
+                ],
+            ]
+            .concat(),
+            "not_authorized",
+            None,
+        ), // mosquitto 2.0 answers a wrong password with CONNACK 5
+        FaultCase("unreachable", world.tls_env(free_port()), "transport", None),
+        FaultCase(
+            "unreachable over ws",
+            vec![(
+                "MQTT_URL".into(),
+                format!("ws://127.0.0.1:{}/mqtt", free_port()),
+            )],
+            "transport",
+            None,
+        ),
     ];
-    for (name, env, code, tls_kind) in &cases {
+    for FaultCase(name, env, code, tls_kind) in &cases {
         let error = fault(runtime, &with(env, &[]));
         assert_eq!(error["code"], *code, "{runtime:?} {name}: {error}");
         if let Some(kind) = tls_kind {
             assert_eq!(error["tls"], *kind, "{runtime:?} {name}: {error}");
         }
-        assert!(error["ms"].as_u64().unwrap_or(u64::MAX) < 5_000, "{runtime:?} {name} took too long: {error}");
+        assert!(
+            error["ms"].as_u64().unwrap_or(u64::MAX) < 5_000,
+            "{runtime:?} {name} took too long: {error}"
+        );
     }
-    println!("{}: {} fault cases gave their typed error within 5 s", runtime.name(), cases.len());
+    println!(
+        "{}: {} fault cases gave their typed error within 5 s",
+        runtime.name(),
+        cases.len()
+    );
 }
 
 fn replace(env: &[(String, String)], key: &str, value: &str) -> Vec<(String, String)> {
-    env.iter().map(|(k, v)| (k.clone(), if k == key { value.into() } else { v.clone() })).collect()
+    env.iter()
+        .map(|(k, v)| (k.clone(), if k == key { value.into() } else { v.clone() }))
+        .collect()
 }
 
 #[test]
@@ -243,101 +296,37 @@ fn bun_reports_typed_faults_within_seconds() {
 
 // --- delivery across cuts and crashes -------------------------------------------------------
 
-/// `mosquitto_sub` as the platform user with a persistent QoS 2 session on `topic`: every
-/// payload it prints, collected.
-struct Counter {
-    _child: ChildGuard,
-    lines: mpsc::Receiver<String>,
-    seen: Vec<String>,
-}
-
-impl Counter {
-    fn start(world: &World, id: &str, topic: &str) -> Counter {
-        let mut child = ChildGuard::spawn(
-            "mosquitto_sub",
-            Command::new("mosquitto_sub")
-                .args(["-h", "127.0.0.1", "-p", &world.plain.port().to_string()])
-                .args(["-u", PLATFORM_USER, "-P", PLATFORM_PASSWORD, "-i", id, "-c", "-q", "2", "-t", topic])
-                .stdout(Stdio::piped())
-                .stderr(Stdio::null()),
-        );
-        let stdout = child.child_mut().and_then(|c| c.stdout.take()).expect("stdout");
-        let (tx, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        // Subscribed once the broker logged this client's connection.
-        let deadline = Instant::now() + LIMIT;
-        while !world.log().contains(&format!("as {id} ")) {
-            assert!(Instant::now() < deadline, "mosquitto_sub did not connect");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        std::thread::sleep(Duration::from_millis(300));
-        Counter { _child: child, lines, seen: Vec::new() }
-    }
-
-    /// Collects until `count` distinct ids arrived (or `limit`), then a little longer for copies.
-    fn collect(&mut self, count: usize, limit: Duration) -> BTreeMap<u32, u32> {
-        let deadline = Instant::now() + limit;
-        while self.counts().len() < count && Instant::now() < deadline {
-            if let Ok(line) = self.lines.recv_timeout(Duration::from_millis(100)) {
-                self.seen.push(line);
-            }
-        }
-        while let Ok(line) = self.lines.recv_timeout(Duration::from_millis(500)) {
-            self.seen.push(line);
-        }
-        self.counts()
-    }
-
-    fn counts(&self) -> BTreeMap<u32, u32> {
-        let mut counts = BTreeMap::new();
-        for line in &self.seen {
-            if let Some(n) = line.split(' ').nth(1).and_then(|n| n.parse().ok()) {
-                *counts.entry(n).or_insert(0) += 1;
-            }
-        }
-        counts
-    }
-}
-
-/// A broker where the user `edge` may publish on `edge/#` (the ACL's `%u/#`; anonymous
-/// clients may only activate, and mosquitto drops their other publishes silently).
-fn publisher() -> MosquittoOptions {
-    MosquittoOptions {
-        users: vec![("edge".into(), "right".into())],
-        ..MosquittoOptions::default()
-    }
-}
-
-fn publisher_env(world: &World, port: u16) -> Vec<(String, String)> {
-    let mut env = world.tls_env(port);
-    env.push(("MQTT_USERNAME".into(), "edge".into()));
-    env.push(("MQTT_PASSWORD".into(), "right".into()));
-    env
-}
-
-fn tokio_runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap()
-}
-
 /// A link cut under a stream of QoS 1 publishes (clean: false), twice, lands in the middle of
 /// packets: every message still arrives. (A third quick drop would read as another client
 /// taking the id over: the client then stops, state "elsewhere", as it should.)
 fn cut_mid_packet(runtime: Runtime) {
     let world = World::start(publisher());
     let tokio = tokio_runtime();
-    let proxy = tokio.block_on(StallProxy::start(std::net::SocketAddr::from(([127, 0, 0, 1], world.tls_port))));
+    let proxy = tokio.block_on(StallProxy::start(std::net::SocketAddr::from((
+        [127, 0, 0, 1],
+        world.tls_port,
+    ))));
     let topic = format!("edge/cut/{}", runtime.name());
     let mut counter = Counter::start(&world, &format!("cut-counter-{}", runtime.name()), &topic);
     let env = publisher_env(&world, proxy.addr().port());
     let count = 300;
-    let mut stream = Scenario::spawn(runtime, Script::Scenario("stream.mjs"), &with(&env, &[("TOPIC", &topic), ("COUNT", "300"), ("CLIENT_ID", &format!("cut-{}", runtime.name()))]));
-    assert!(stream.wait_event("started", LIMIT).is_some(), "{:?}", stream.events());
+    let mut stream = Scenario::spawn(
+        runtime,
+        Script::Scenario("stream.mjs"),
+        &with(
+            &env,
+            &[
+                ("TOPIC", &topic),
+                ("COUNT", "300"),
+                ("CLIENT_ID", &format!("cut-{}", runtime.name())),
+            ],
+        ),
+    );
+    assert!(
+        stream.wait_event("started", LIMIT).is_some(),
+        "{:?}",
+        stream.events()
+    );
     let mut cuts = 0;
     for _ in 0..2 {
         let before = proxy.bytes().0;
@@ -351,9 +340,19 @@ fn cut_mid_packet(runtime: Runtime) {
     let done = stream.finish(Duration::from_secs(60));
     assert_eq!(done.code, Some(0), "{runtime:?}: {done:?}");
     let counts = counter.collect(count, LIMIT);
-    let lost: Vec<u32> = (1..=count as u32).filter(|n| !counts.contains_key(n)).collect();
-    assert!(lost.is_empty(), "{runtime:?}: lost {} ({lost:?}) after {cuts} cuts", lost.len());
-    println!("{}: {count} QoS 1 publishes across {cuts} cuts, none lost ({} copies)", runtime.name(), counts.values().sum::<u32>());
+    let lost: Vec<u32> = (1..=count as u32)
+        .filter(|n| !counts.contains_key(n))
+        .collect();
+    assert!(
+        lost.is_empty(),
+        "{runtime:?}: lost {} ({lost:?}) after {cuts} cuts",
+        lost.len()
+    );
+    println!(
+        "{}: {count} QoS 1 publishes across {cuts} cuts, none lost ({} copies)",
+        runtime.name(),
+        counts.values().sum::<u32>()
+    );
 }
 
 #[test]
@@ -376,38 +375,95 @@ fn bun_loses_nothing_when_the_link_is_cut_mid_packet() {
 fn survives_sigkill(runtime: Runtime, qos: u8) {
     let world = World::start(publisher());
     let tokio = tokio_runtime();
-    let proxy = tokio.block_on(StallProxy::start(std::net::SocketAddr::from(([127, 0, 0, 1], world.tls_port))));
+    let proxy = tokio.block_on(StallProxy::start(std::net::SocketAddr::from((
+        [127, 0, 0, 1],
+        world.tls_port,
+    ))));
     let topic = format!("edge/session/{}/q{qos}", runtime.name());
-    let mut counter = Counter::start(&world, &format!("session-counter-{}-{qos}", runtime.name()), &topic);
+    let mut counter = Counter::start(
+        &world,
+        &format!("session-counter-{}-{qos}", runtime.name()),
+        &topic,
+    );
     let dir = TempDir::new("edge-file-store");
     let store = dir.path().join("store").display().to_string();
     let go = dir.path().join("go");
     let go_file = go.display().to_string();
     let (qos_text, client_id) = (qos.to_string(), format!("session-{}-{qos}", runtime.name()));
     let env = publisher_env(&world, proxy.addr().port());
-    let common = [("TOPIC", topic.as_str()), ("QOS", qos_text.as_str()), ("STORE_DIR", store.as_str()), ("CLIENT_ID", client_id.as_str()), ("COUNT", "20")];
-    let mut first = Scenario::spawn(runtime, Script::Scenario("session.mjs"), &with(&env, &[&common[..], &[("PHASE", "publish"), ("GO_FILE", go_file.as_str())]].concat()));
-    let connected = first.wait_for(LIMIT, |e| e["event"] == "state" && e["state"] == "connected");
-    assert!(connected.is_some(), "{runtime:?}: {:?}\n{}", first.events(), world.log());
+    let common = [
+        ("TOPIC", topic.as_str()),
+        ("QOS", qos_text.as_str()),
+        ("STORE_DIR", store.as_str()),
+        ("CLIENT_ID", client_id.as_str()),
+        ("COUNT", "20"),
+    ];
+    let mut first = Scenario::spawn(
+        runtime,
+        Script::Scenario("session.mjs"),
+        &with(
+            &env,
+            &[
+                &common[..],
+                &[("PHASE", "publish"), ("GO_FILE", go_file.as_str())],
+            ]
+            .concat(),
+        ),
+    );
+    let connected = first.wait_for(LIMIT, |e| {
+        e["event"] == "state" && e["state"] == "connected"
+    });
+    assert!(
+        connected.is_some(),
+        "{runtime:?}: {:?}\n{}",
+        first.events(),
+        world.log()
+    );
     proxy.stall();
     std::fs::write(&go, "").unwrap();
     let stored = first.wait_event("stored", LIMIT);
     assert!(stored.is_some(), "{runtime:?}: {:?}", first.events());
-    assert_eq!(first.events().iter().filter(|e| e["event"] == "acked").count(), 0, "acked while held");
+    assert_eq!(
+        first
+            .events()
+            .iter()
+            .filter(|e| e["event"] == "acked")
+            .count(),
+        0,
+        "acked while held"
+    );
     first.kill();
     let _ = first.finish(Duration::from_secs(5));
     proxy.cut();
     proxy.resume();
-    let second = Scenario::spawn(runtime, Script::Scenario("session.mjs"), &with(&env, &[&common[..], &[("PHASE", "resume")]].concat()));
+    let second = Scenario::spawn(
+        runtime,
+        Script::Scenario("session.mjs"),
+        &with(&env, &[&common[..], &[("PHASE", "resume")]].concat()),
+    );
     let done = second.finish(LIMIT);
-    assert_eq!(done.code, Some(0), "{runtime:?} q{qos}: {done:?}\nfirst: {stored:?}");
+    assert_eq!(
+        done.code,
+        Some(0),
+        "{runtime:?} q{qos}: {done:?}\nfirst: {stored:?}"
+    );
     let counts = counter.collect(20, LIMIT);
     let lost: Vec<u32> = (1..=20).filter(|n| !counts.contains_key(n)).collect();
-    assert!(lost.is_empty(), "{runtime:?} q{qos}: lost {lost:?} ({counts:?})");
+    assert!(
+        lost.is_empty(),
+        "{runtime:?} q{qos}: lost {lost:?} ({counts:?})"
+    );
     if qos == 2 {
-        assert!(counts.values().all(|&c| c == 1), "{runtime:?}: QoS 2 doubled: {counts:?}");
+        assert!(
+            counts.values().all(|&c| c == 1),
+            "{runtime:?}: QoS 2 doubled: {counts:?}"
+        );
     }
-    println!("{} q{qos}: 20 publishes survived SIGKILL on fileStore, {} deliveries", runtime.name(), counts.values().sum::<u32>());
+    println!(
+        "{} q{qos}: 20 publishes survived SIGKILL on fileStore, {} deliveries",
+        runtime.name(),
+        counts.values().sum::<u32>()
+    );
 }
 
 #[test]

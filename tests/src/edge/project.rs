@@ -52,9 +52,19 @@ impl EdgeProject {
         let file_name = tarball.file_name().expect("tarball name");
         std::fs::copy(&tarball, staging.join(file_name)).expect("copy tarball");
         let ws = edge_dir().join("node_modules/ws");
-        assert!(ws.is_dir(), "{} missing: run `bash scripts/setup.sh`", ws.display());
+        assert!(
+            ws.is_dir(),
+            "{} missing: run `bash scripts/setup.sh`",
+            ws.display()
+        );
         let out = Command::new("npm")
-            .args(["install", "--no-audit", "--no-fund", "--offline", "--loglevel=error"])
+            .args([
+                "install",
+                "--no-audit",
+                "--no-fund",
+                "--offline",
+                "--loglevel=error",
+            ])
             .arg(Path::new(".").join(file_name))
             .arg(&ws)
             .current_dir(&staging)
@@ -71,7 +81,10 @@ impl EdgeProject {
         if std::fs::rename(&staging, &dir).is_err() {
             let _ = std::fs::remove_dir_all(&staging);
         }
-        assert!(dir.join("node_modules/client-wasm/package.json").is_file(), "install failed");
+        assert!(
+            dir.join("node_modules/client-wasm/package.json").is_file(),
+            "install failed"
+        );
         EdgeProject { dir }
     }
 }
@@ -92,7 +105,11 @@ fn tarball() -> PathBuf {
         .and_then(|m| m.modified())
         .unwrap_or_else(|_| panic!("{} not found: {HINT}", tarball.display()));
     if let Some(newest) = newest_mtime(&root.join("client-wasm/js")) {
-        assert!(built >= newest, "{} is older than client-wasm/js: {HINT}", tarball.display());
+        assert!(
+            built >= newest,
+            "{} is older than client-wasm/js: {HINT}",
+            tarball.display()
+        );
     }
     tarball
 }
