@@ -4,10 +4,12 @@ import { readFileSync } from "node:fs";
 
 export const env = process.env;
 
-/** `{ ca, servername, username, password }` from MQTT_CA (a file), MQTT_SERVERNAME, MQTT_USERNAME, MQTT_PASSWORD. */
+/** `{ ca, cert, key, servername, username, password }` from MQTT_CA, MQTT_CERT, MQTT_KEY (files),
+ *  MQTT_SERVERNAME, MQTT_USERNAME, MQTT_PASSWORD. */
 export function optionsFromEnv() {
   return {
     ...(env.MQTT_CA && { ca: readFileSync(env.MQTT_CA, "utf8") }),
+    ...(env.MQTT_CERT && { cert: readFileSync(env.MQTT_CERT, "utf8"), key: readFileSync(env.MQTT_KEY, "utf8") }),
     ...(env.MQTT_SERVERNAME && { servername: env.MQTT_SERVERNAME }),
     ...(env.MQTT_USERNAME && { username: env.MQTT_USERNAME, password: env.MQTT_PASSWORD }),
   };

@@ -25,6 +25,9 @@ pub enum Path {
     Tls,
     /// `ws://` to the real ws-bridge, which dials the TLS listener.
     Bridge,
+    /// Like [`Path::Tls`] to the mutual-TLS listener, with the client certificate and key
+    /// (`MQTT_CERT`, `MQTT_KEY`), as seed 003's sample connects.
+    MutualTls,
 }
 
 /// mosquitto (TLS, Murano's ACL), the activation responder and a bridge in front of it.
@@ -70,6 +73,14 @@ impl World {
         match path {
             Path::Tls => self.tls_env(self.tls_port),
             Path::Bridge => vec![("MQTT_URL".into(), self.bridge.url.clone())],
+            Path::MutualTls => {
+                let port = self.broker.lock().map_or(0, |b| b.ports().mtls);
+                let client = self.pki.client();
+                let mut env = self.tls_env(port);
+                env.push(("MQTT_CERT".into(), client.cert.display().to_string()));
+                env.push(("MQTT_KEY".into(), client.key.display().to_string()));
+                env
+            }
         }
     }
 
