@@ -123,5 +123,5 @@ export declare function fileStore(dir: string | URL): SessionStore;
 /** Edge: a SessionStore in memory (survives reconnections, not the process). */
 export declare function memoryStore(): SessionStore;
 
-/** Browser entry: initialises the wasm (already done at import; a second call does nothing). */
+/** Browser entry: initialises the wasm (already done at import; a second call does nothing). Edge entries: does nothing (the wasm is initialised at import). */
 export declare function init(module_or_path?: { module_or_path: RequestInfo | URL | Response | BufferSource | WebAssembly.Module }): Promise<unknown>;
