@@ -11,6 +11,7 @@ use wasm_bindgen::JsCast;
 use web_sys::{BinaryType, CloseEvent, Event, MessageEvent, WebSocket};
 
 use crate::close;
+use crate::reflect::describe;
 use crate::runtime::{Link, LinkEvent};
 use mqtt_core::TransportFailure;
 
@@ -25,7 +26,8 @@ impl Socket {
     /// Opens `url` asking for subprotocol `mqtt`. `on_event` receives everything that happens;
     /// after [`Link::close`] or a drop it receives nothing more.
     pub(crate) fn open(url: &str, on_event: Box<dyn FnMut(LinkEvent)>) -> Result<Socket, String> {
-        let ws = WebSocket::new_with_str(url, "mqtt").map_err(|e| describe(&e))?;
+        let ws = WebSocket::new_with_str(url, "mqtt")
+            .map_err(|e| describe(&e, "the WebSocket could not be created"))?;
         ws.set_binary_type(BinaryType::Arraybuffer);
         let on_event = Rc::new(RefCell::new(on_event));
         let opened = Rc::new(Cell::new(false));
@@ -92,15 +94,4 @@ impl Drop for Socket {
             let _ = self.ws.close();
         }
     }
-}
-
-/// A JavaScript exception as text.
-fn describe(value: &JsValue) -> String {
-    if let Some(e) = value.dyn_ref::<js_sys::Error>() {
-        return String::from(e.message());
-    }
-    // Not `{value:?}`: JsValue's Debug pulls a large debug-string helper into the JS glue.
-    value
-        .as_string()
-        .unwrap_or_else(|| "the WebSocket could not be created".into())
 }

@@ -6,9 +6,9 @@ use std::rc::Rc;
 
 use js_sys::{Function, Object, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
 
 use crate::link_failure::LinkFailure;
+use crate::reflect::{describe, method};
 use crate::runtime::{Link, LinkEvent};
 
 const SINK_METHODS: [&str; 3] = ["open", "bytes", "closed"];
@@ -70,7 +70,7 @@ impl JsLink {
         let open = method(adapter, "open").ok_or("the adapter has no open()")?;
         let link = open
             .call2(adapter, &url.into(), &sink)
-            .map_err(|e| describe(&e))?;
+            .map_err(|e| describe(&e, "the adapter's open() threw"))?;
         let send = method(&link, "send").ok_or("the adapter's link has no send()")?;
         let close = method(&link, "close").ok_or("the adapter's link has no close()")?;
         Ok(JsLink {
@@ -107,13 +107,6 @@ impl Drop for JsLink {
     }
 }
 
-fn method(object: &JsValue, name: &str) -> Option<Function> {
-    Reflect::get(object, &name.into())
-        .ok()?
-        .dyn_into::<Function>()
-        .ok()
-}
-
 /// One shared do-nothing function (made once: runtimes such as workerd refuse `new Function`).
 fn noop() -> JsValue {
     thread_local! {
@@ -140,14 +133,4 @@ fn read_failure(value: &JsValue) -> LinkFailure {
         close: code.map(|code| (code, text("reason").unwrap_or_default())),
         tls: text("tls"),
     }
-}
-
-/// A JavaScript exception as text.
-fn describe(value: &JsValue) -> String {
-    if let Some(e) = value.dyn_ref::<js_sys::Error>() {
-        return String::from(e.message());
-    }
-    value
-        .as_string()
-        .unwrap_or_else(|| "the adapter's open() threw".into())
 }

@@ -13,8 +13,6 @@
 mod link;
 mod store;
 
-use core::convert::Infallible;
-
 use js_sys::Reflect;
 use wasm_bindgen::JsValue;
 
@@ -22,6 +20,8 @@ use crate::runtime::{LinkEvent, Runtime};
 use crate::timer::GlobalTimer;
 use link::JsLink;
 use mqtt_core::persist::Snapshot;
+use mqtt_core::{CommandError, Event, Instant, PublishId};
+use mqtt_tabs::{Connection, Request, Restored, TabRole};
 use store::JsStore;
 
 /// The adapter a runtime's entry passes to `connect`: `open` makes links, `store` (optional)
@@ -71,16 +71,76 @@ impl Runtime for Edge {
     }
 }
 
-/// Tabs share connections only in the browser. This type cannot be constructed (its `never`
-/// field has no value), so the driver's `Option<Sharing>` is always `None` here and the
-/// compiler drops every branch that would use it, with the tab protocol's code.
+/// Tabs share connections only in the browser. [`NoTab`] has no value, so neither has this type:
+/// the driver's `Option<Sharing>` is always `None` here, and its sharing branches call only
+/// [`NoTab`]'s empty methods, so no code of the tab protocol is linked into the edge build.
 pub(crate) struct Sharing {
-    pub(crate) tab: mqtt_tabs::Tab,
-    never: Infallible,
+    pub(crate) tab: NoTab,
 }
 
 impl Sharing {
     pub(crate) fn flush(&mut self) {
-        match self.never {}
+        match self.tab {}
+    }
+}
+
+/// The methods of [`mqtt_tabs::Tab`] the driver calls, on a type with no value.
+pub(crate) enum NoTab {}
+
+#[allow(
+    clippy::unused_self,
+    clippy::needless_pass_by_value,
+    clippy::trivially_copy_pass_by_ref
+)]
+impl NoTab {
+    pub(crate) fn route(&mut self, _event: Event) -> Option<Event> {
+        match *self {}
+    }
+    pub(crate) fn committed(&mut self, _id: PublishId) {
+        match *self {}
+    }
+    pub(crate) fn promote(
+        &mut self,
+        _conn: &mut impl Connection,
+        _now: Instant,
+        _restored: Vec<Restored>,
+    ) -> bool {
+        match *self {}
+    }
+    pub(crate) fn request(
+        &mut self,
+        _conn: &mut impl Connection,
+        _now: Instant,
+        _request: Request,
+        _max_queued: usize,
+    ) -> Result<u64, CommandError> {
+        match *self {}
+    }
+    pub(crate) fn poll_event(&mut self) -> Option<Event> {
+        match *self {}
+    }
+    pub(crate) fn role(&self) -> TabRole {
+        match *self {}
+    }
+    pub(crate) fn is_leader(&self) -> bool {
+        match *self {}
+    }
+    pub(crate) fn is_granted(&self) -> bool {
+        match *self {}
+    }
+    pub(crate) fn connected(&self) -> bool {
+        match *self {}
+    }
+    pub(crate) fn elsewhere(&self) -> bool {
+        match *self {}
+    }
+    pub(crate) fn pending_count(&self) -> usize {
+        match *self {}
+    }
+    pub(crate) fn take_over(&mut self) {
+        match *self {}
+    }
+    pub(crate) fn leave(&mut self) {
+        match *self {}
     }
 }

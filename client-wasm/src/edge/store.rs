@@ -6,12 +6,13 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use js_sys::{Function, Promise, Reflect};
+use js_sys::Promise;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
 use crate::console;
 use crate::record::{decode, record_of};
+use crate::reflect::method;
 use crate::runtime::Store;
 use mqtt_core::persist::{Snapshot, StoreError};
 
@@ -133,10 +134,7 @@ impl core::fmt::Display for StoreFailure {
 
 /// `object[name](...args)` as a promise (a throw or a missing method becomes a rejection).
 fn call(object: &JsValue, name: &str, args: &[JsValue]) -> Promise {
-    let function = Reflect::get(object, &name.into())
-        .ok()
-        .and_then(|f| f.dyn_into::<Function>().ok());
-    let Some(function) = function else {
+    let Some(function) = method(object, name) else {
         return Promise::reject(&js_sys::Error::new(&format!("the store has no {name}()")));
     };
     let result = match args {
@@ -166,10 +164,7 @@ fn settle(promise: Promise, done: Box<dyn FnOnce(Result<JsValue, StoreFailure>)>
     });
     // `then` through Reflect: js-sys's typed `then2` wants borrowed closures that would have to
     // outlive the promise; these free themselves when called.
-    let then = Reflect::get(&promise, &"then".into())
-        .ok()
-        .and_then(|f| f.dyn_into::<Function>().ok());
-    if let Some(then) = then {
+    if let Some(then) = method(&promise, "then") {
         let _ = then.call2(&promise, &on_resolve, &on_reject);
     }
 }
