@@ -37,9 +37,16 @@ impl EdgeProject {
             .ok()
             .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
             .map_or(0, |d| d.as_nanos());
-        let dir = target_dir().join("edge-project").join(stamp.to_string());
+        let root = target_dir().join("edge-project");
+        let dir = root.join(stamp.to_string());
         if dir.join("node_modules/client-wasm/package.json").is_file() {
             return EdgeProject { dir };
+        }
+        // Projects of older tarballs are of no further use.
+        for old in std::fs::read_dir(&root).into_iter().flatten().flatten() {
+            if !old.file_name().to_string_lossy().contains(".tmp") {
+                let _ = std::fs::remove_dir_all(old.path());
+            }
         }
         let staging = dir.with_extension(format!("{}.tmp", std::process::id()));
         let _ = std::fs::remove_dir_all(&staging);
