@@ -205,6 +205,24 @@ fn bun_runs_the_seed_flows_over_tls_and_the_bridge() {
     seed_flows(Runtime::Bun);
 }
 
+// --- the file store -------------------------------------------------------------------------
+
+/// fileStore (and memoryStore) keep the store contract in every runtime (see store.mjs).
+#[test]
+fn file_store_keeps_its_contract_in_every_runtime() {
+    for runtime in Runtime::ALL {
+        let dir = TempDir::new("edge-store-contract");
+        let store = dir.path().join("sessions").display().to_string();
+        let done = run(
+            runtime,
+            Script::Scenario("store.mjs"),
+            &[("STORE_DIR", store.as_str())],
+        );
+        assert_eq!(done.code, Some(0), "{runtime:?}: {done:?}");
+        assert_eq!(done.named("done").len(), 1, "{runtime:?}: {done:?}");
+    }
+}
+
 // --- faults ---------------------------------------------------------------------------------
 
 fn fault(runtime: Runtime, env: &[(&str, &str)]) -> Value {
