@@ -2,7 +2,7 @@
 // Bun, workerd). The browser entry also exports `init` (see below).
 
 /** TLS options (names as MQTT.js's). Node and Bun: all of them; Deno: `ca`, `servername`,
- *  `cert`/`key` (only without another `servername`), no `rejectUnauthorized: false`; workerd:
+ *  `cert`/`key`, no `rejectUnauthorized: false`; workerd:
  *  `servername` only (a custom CA goes in the runtime's config); browsers: none. */
 export interface TlsOptions {
   /** PEM text of the CA certificate(s) to trust instead of the system's. */

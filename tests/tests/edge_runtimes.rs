@@ -147,27 +147,6 @@ fn echo_host_and_device(world: &World, runtime: Runtime, path: Path) -> usize {
     2
 }
 
-/// Deno takes a client certificate only in `Deno.connectTls`, whose TLS name is the URL's host:
-/// with `servername` for a loopback address it is refused at once, with a clear error.
-fn deno_refuses_a_client_certificate_with_another_name(world: &World) {
-    let mut env = world.env(Path::MutualTls);
-    env.push(("MQTT_USERNAME".into(), "azuresphere".into()));
-    env.push(("MQTT_PASSWORD".into(), "sphere-secret".into()));
-    let done = run(
-        Runtime::Deno,
-        Script::Scenario("fault.mjs"),
-        &with(&env, &[]),
-    );
-    let error = done.named("error");
-    assert!(
-        error.first().is_some_and(|e| e["message"]
-            .as_str()
-            .unwrap_or_default()
-            .contains("client certificate")),
-        "{done:?}"
-    );
-}
-
 fn seed_flows(runtime: Runtime) {
     let world = World::start(MosquittoOptions {
         mtls: true,
@@ -179,13 +158,9 @@ fn seed_flows(runtime: Runtime) {
         runs += activation_and_console(&world, runtime, path);
         runs += echo_host_and_device(&world, runtime, path);
     }
-    if runtime == Runtime::Deno {
-        deno_refuses_a_client_certificate_with_another_name(&world);
-    } else {
-        runs += echo_host_and_device(&world, runtime, Path::MutualTls);
-    }
+    runs += echo_host_and_device(&world, runtime, Path::MutualTls);
     println!(
-        "{}: {runs} seed-flow runs passed (TLS, bridge; echo host over mutual TLS but in Deno, which refuses it clearly)",
+        "{}: {runs} seed-flow runs passed (TLS, bridge, mutual TLS)",
         runtime.name()
     );
 }
