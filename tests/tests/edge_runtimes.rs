@@ -198,6 +198,21 @@ fn file_store_keeps_its_contract_in_every_runtime() {
     }
 }
 
+/// A full store refuses a QoS 1 publish with "storage_full" (see quota.mjs).
+#[test]
+fn a_full_store_refuses_publishes_with_storage_full_in_every_runtime() {
+    let url = format!("mqtt://127.0.0.1:{}", free_port());
+    for runtime in Runtime::ALL {
+        let done = run(
+            runtime,
+            Script::Scenario("quota.mjs"),
+            &[("MQTT_URL", url.as_str())],
+        );
+        assert_eq!(done.code, Some(0), "{runtime:?}: {done:?}");
+        assert_eq!(done.named("done").len(), 1, "{runtime:?}: {done:?}");
+    }
+}
+
 // --- faults ---------------------------------------------------------------------------------
 
 fn fault(runtime: Runtime, env: &[(&str, &str)]) -> Value {
