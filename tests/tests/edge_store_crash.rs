@@ -63,7 +63,9 @@ fn crash_once(runtime: Runtime, seed: u64) -> Result<(), String> {
         .ok_or_else(|| format!("the reader printed nothing: {}", read.stderr))?;
     let n = loaded["n"].as_u64();
     if loaded["whole"] != true {
-        return Err(format!("torn or missing record {loaded} (acked {acked}, started {started})"));
+        return Err(format!(
+            "torn or missing record {loaded} (acked {acked}, started {started})"
+        ));
     }
     match n {
         Some(n) if n >= acked && n <= started => Ok(()),
