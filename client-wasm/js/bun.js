@@ -13,5 +13,9 @@ export const { MqttClient } = wasm;
 
 wasm.initSync({ module: readFileSync(new URL("./edge/client_wasm_bg.wasm", import.meta.url)) });
 
+/** Nothing to do: the wasm was initialised at import. Kept so that code written for the
+ *  browser entry (`await init()`) runs here unchanged. */
+export async function init() {}
+
 /** Connects to `url` (mqtt://, mqtts://, ws://, wss://); see index.d.ts. */
 export const connect = connectFor(wasm, openNodeSocket, () => globalThis.WebSocket);

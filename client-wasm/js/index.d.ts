@@ -2,7 +2,7 @@
 // Bun, workerd). The browser entry also exports `init` (see below).
 
 /** TLS options (names as MQTT.js's). Node and Bun: all of them; Deno: `ca`, `servername`,
- *  `cert`/`key` (only without another `servername`), no `rejectUnauthorized: false`; workerd:
+ *  `cert`/`key`, no `rejectUnauthorized: false`; workerd:
  *  `servername` only (a custom CA goes in the runtime's config); browsers: none. */
 export interface TlsOptions {
   /** PEM text of the CA certificate(s) to trust instead of the system's. */
@@ -123,5 +123,5 @@ export declare function fileStore(dir: string | URL): SessionStore;
 /** Edge: a SessionStore in memory (survives reconnections, not the process). */
 export declare function memoryStore(): SessionStore;
 
-/** Browser entry: initialises the wasm (already done at import; a second call does nothing). */
+/** Browser entry: initialises the wasm (already done at import; a second call does nothing). Edge entries: does nothing (the wasm is initialised at import). */
 export declare function init(module_or_path?: { module_or_path: RequestInfo | URL | Response | BufferSource | WebAssembly.Module }): Promise<unknown>;

@@ -27,5 +27,9 @@ function webSocket() {
   return webSocketClass;
 }
 
+/** Nothing to do: the wasm was initialised at import. Kept so that code written for the
+ *  browser entry (`await init()`) runs here unchanged. */
+export async function init() {}
+
 /** Connects to `url` (mqtt://, mqtts://, ws://, wss://); see index.d.ts. */
 export const connect = connectFor(wasm, openNodeSocket, webSocket);

@@ -29,14 +29,15 @@ const UNREACHABLE_CODES = new Set([
 /** Codes for a link that ended after it was up. */
 const DROPPED_CODES = new Set(["ECONNRESET", "EPIPE", "ECONNABORTED", "ERR_STREAM_PREMATURE_CLOSE"]);
 
-/** rustls' certificate errors (Deno) as they appear in messages -> `tls` kind. */
+/** rustls' certificate errors (Deno) as they appear in messages, by name (Debug) or in words
+ *  (Display: "invalid peer certificate: certificate not valid for name ...") -> `tls` kind. */
 const RUSTLS_REASONS = [
-  [/UnknownIssuer|UnknownCA|unknown ca|BadSignature|self.signed/i, "unknown_issuer"],
-  [/NotValidForName|CertNotValidForName|NotValidForNameContext|name mismatch/i, "name_mismatch"],
-  [/NotValidYet|CertNotValidYet/i, "not_yet_valid"],
-  [/Expired|CertExpired/i, "expired"],
+  [/UnknownIssuer|unknown issuer|UnknownCA|unknown ca\b|self.signed/i, "unknown_issuer"],
+  [/NotValidForName|not valid for name/i, "name_mismatch"],
+  [/NotValidYet|not valid yet/i, "not_yet_valid"],
+  [/Expired/i, "expired"],
   [/Revoked/i, "revoked"],
-  [/BadEncoding|UnhandledCriticalExtension|InvalidPurpose|BadCertificate|bad certificate/i, "bad_certificate"],
+  [/BadSignature|bad signature|BadEncoding|UnhandledCriticalExtension|InvalidPurpose|invalid purpose|BadCertificate|bad certificate/i, "bad_certificate"],
 ];
 
 const message = (err) => String(err?.message ?? err);

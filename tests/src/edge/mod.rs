@@ -17,6 +17,7 @@
 
 mod project;
 pub mod workerd;
+pub mod world;
 
 use std::cell::Cell;
 use std::path::{Path, PathBuf};
@@ -75,7 +76,12 @@ impl Runtime {
             Runtime::Node | Runtime::Bun => command.arg(script),
             Runtime::Deno => command
                 .args(["run", "--quiet", "--no-lock", "--no-prompt"])
-                .args(["--allow-net", "--allow-read", "--allow-write", "--allow-env"])
+                .args([
+                    "--allow-net",
+                    "--allow-read",
+                    "--allow-write",
+                    "--allow-env",
+                ])
                 .arg(script),
         };
         command
@@ -144,15 +150,22 @@ impl Scenario {
             .tempdir_in(project.path())
             .expect("scenario folder");
         let source = script.source();
-        let file = dir.path().join(source.file_name().expect("script file name"));
-        std::fs::copy(&source, &file)
-            .unwrap_or_else(|e| panic!("copy {}: {e}", source.display()));
+        let file = dir
+            .path()
+            .join(source.file_name().expect("script file name"));
+        std::fs::copy(&source, &file).unwrap_or_else(|e| panic!("copy {}: {e}", source.display()));
+        // The scenarios' shared helpers (not part of the package).
+        let common = edge_dir().join("scenarios/common.mjs");
+        std::fs::copy(&common, dir.path().join("common.mjs")).expect("copy common.mjs");
         let mut command = runtime.command(&file);
         command
             .current_dir(project.path())
             .env("NO_COLOR", "1")
             .envs(env.iter().copied());
-        let running = cli::spawn_command(&format!("{} {}", runtime.name(), file.display()), &mut command);
+        let running = cli::spawn_command(
+            &format!("{} {}", runtime.name(), file.display()),
+            &mut command,
+        );
         Scenario {
             running,
             runtime,
@@ -178,7 +191,11 @@ impl Scenario {
             .position(|line| parse(line).is_some_and(|e| pred(&e)));
         if let Some(at) = found {
             self.cursor += at + 1;
-            return self.running.seen().get(self.cursor - 1).and_then(|l| parse(l));
+            return self
+                .running
+                .seen()
+                .get(self.cursor - 1)
+                .and_then(|l| parse(l));
         }
         // `wait_line` looks at the lines seen before too: those were checked just above.
         let old = self.running.seen().len();
@@ -193,7 +210,11 @@ impl Scenario {
 
     /// Every event seen so far.
     pub fn events(&self) -> Vec<Value> {
-        self.running.seen().iter().filter_map(|l| parse(l)).collect()
+        self.running
+            .seen()
+            .iter()
+            .filter_map(|l| parse(l))
+            .collect()
     }
 
     /// SIGKILL now (a crash: nothing flushed, no DISCONNECT).
@@ -213,5 +234,7 @@ impl Scenario {
 }
 
 fn parse(line: &str) -> Option<Value> {
-    serde_json::from_str::<Value>(line).ok().filter(Value::is_object)
+    serde_json::from_str::<Value>(line)
+        .ok()
+        .filter(Value::is_object)
 }

@@ -37,9 +37,16 @@ impl EdgeProject {
             .ok()
             .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
             .map_or(0, |d| d.as_nanos());
-        let dir = target_dir().join("edge-project").join(stamp.to_string());
+        let root = target_dir().join("edge-project");
+        let dir = root.join(stamp.to_string());
         if dir.join("node_modules/client-wasm/package.json").is_file() {
             return EdgeProject { dir };
+        }
+        // Projects of older tarballs are of no further use.
+        for old in std::fs::read_dir(&root).into_iter().flatten().flatten() {
+            if !old.file_name().to_string_lossy().contains(".tmp") {
+                let _ = std::fs::remove_dir_all(old.path());
+            }
         }
         let staging = dir.with_extension(format!("{}.tmp", std::process::id()));
         let _ = std::fs::remove_dir_all(&staging);
@@ -52,9 +59,19 @@ impl EdgeProject {
         let file_name = tarball.file_name().expect("tarball name");
         std::fs::copy(&tarball, staging.join(file_name)).expect("copy tarball");
         let ws = edge_dir().join("node_modules/ws");
-        assert!(ws.is_dir(), "{} missing: run `bash scripts/setup.sh`", ws.display());
+        assert!(
+            ws.is_dir(),
+            "{} missing: run `bash scripts/setup.sh`",
+            ws.display()
+        );
         let out = Command::new("npm")
-            .args(["install", "--no-audit", "--no-fund", "--offline", "--loglevel=error"])
+            .args([
+                "install",
+                "--no-audit",
+                "--no-fund",
+                "--offline",
+                "--loglevel=error",
+            ])
             .arg(Path::new(".").join(file_name))
             .arg(&ws)
             .current_dir(&staging)
@@ -71,7 +88,10 @@ impl EdgeProject {
         if std::fs::rename(&staging, &dir).is_err() {
             let _ = std::fs::remove_dir_all(&staging);
         }
-        assert!(dir.join("node_modules/client-wasm/package.json").is_file(), "install failed");
+        assert!(
+            dir.join("node_modules/client-wasm/package.json").is_file(),
+            "install failed"
+        );
         EdgeProject { dir }
     }
 }
@@ -92,7 +112,11 @@ fn tarball() -> PathBuf {
         .and_then(|m| m.modified())
         .unwrap_or_else(|_| panic!("{} not found: {HINT}", tarball.display()));
     if let Some(newest) = newest_mtime(&root.join("client-wasm/js")) {
-        assert!(built >= newest, "{} is older than client-wasm/js: {HINT}", tarball.display());
+        assert!(
+            built >= newest,
+            "{} is older than client-wasm/js: {HINT}",
+            tarball.display()
+        );
     }
     tarball
 }

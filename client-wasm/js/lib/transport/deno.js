@@ -1,8 +1,8 @@
 // mqtts:// and mqtt:// over Deno's sockets. SNI is the name given to connectTls/startTls: for
 // another name than the URL's host (`servername`), connect in the clear and start TLS on it.
 // Deno has no per-connection "skip verification" (rejectUnauthorized: false is refused) and
-// takes a client certificate only in connectTls (so `cert`/`key` with another `servername`
-// is refused too).
+// takes a client certificate only in connectTls (deno.js sends `cert`/`key` with another
+// `servername` through node:tls instead; refused here too, should it arrive).
 
 /* global Deno */
 import { linkFailure } from "../failure.js";
@@ -51,10 +51,9 @@ export function openDenoSocket(target, options = {}, sink) {
   });
   return {
     send(bytes) {
-      const copy = Uint8Array.prototype.slice.call(bytes);
       // Writes may be partial; chain them so they go out whole and in order.
       writing = writing.then(async () => {
-        for (let off = 0; off < copy.length && !state.ended;) off += await conn.write(copy.subarray(off));
+        for (let off = 0; off < bytes.length && !state.ended;) off += await conn.write(bytes.subarray(off));
       }).catch((err) => finish(linkFailure(err, state)));
     },
     close() {

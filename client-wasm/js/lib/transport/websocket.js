@@ -37,7 +37,7 @@ export function openWebSocket(WebSocketClass, url, options, sink) {
   };
   return {
     send(bytes) {
-      if (!state.ended && socket.readyState === 1) socket.send(Uint8Array.prototype.slice.call(bytes));
+      if (!state.ended && socket.readyState === 1) socket.send(bytes);
     },
     close() {
       state.ended = true;
