@@ -31,7 +31,7 @@ wasm-bindgen --target web --out-dir "$out" --remove-name-section --remove-produc
 
 # wasm-opt -Oz (Debian's binaryen). Reference types are off for this build (see above), so
 # binaryen 108 handles wasm-bindgen's output.
-wasm-opt -Oz --strip-debug --strip-producers \
+wasm-opt -Oz --converge --low-memory-unused --one-caller-inline-max-function-size=15 --strip-debug --strip-producers \
     --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals \
     "$out/client_wasm_bg.wasm" -o "$out/client_wasm_bg.wasm.opt"
 mv "$out/client_wasm_bg.wasm.opt" "$out/client_wasm_bg.wasm"
