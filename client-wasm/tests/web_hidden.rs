@@ -15,7 +15,7 @@
 
 mod web_common;
 
-use client_wasm::browser::BrowserConfig;
+use client_wasm::ClientConfig;
 use js_sys::Function;
 use mqtt_core::Event;
 use wasm_bindgen_test::*;
@@ -61,9 +61,9 @@ async fn connect_hidden(worker_timer: bool) -> Recorded {
     let c = Recorded::connect_with(
         url,
         o,
-        BrowserConfig {
+        ClientConfig {
             worker_timer,
-            ..BrowserConfig::default()
+            ..ClientConfig::default()
         },
     );
     assert_eq!(c.client.timer_uses_worker(), worker_timer);

@@ -209,7 +209,7 @@ async fn an_unsubscribe_in_one_tab_keeps_the_filter_of_the_other() {
     a.end();
 }
 
-/// The leader keeps a follower's QoS 1/2 publish in its IndexedDB store (`BrowserConfig` as
+/// The leader keeps a follower's QoS 1/2 publish in its IndexedDB store (`ClientConfig` as
 /// the web app's console uses it, offline: the route's upstream is down): the leader accepts
 /// it once the transaction holding its row committed, and only then tells the follower it is
 /// stored; one the store cannot hold is refused in the follower with `storage_full`. When the
@@ -217,7 +217,8 @@ async fn an_unsubscribe_in_one_tab_keeps_the_filter_of_the_other() {
 /// own publish (one pending message, not two: it is not submitted again).
 #[wasm_bindgen_test]
 async fn a_followers_publish_is_stored_by_the_leader_and_adopted_by_the_next() {
-    use client_wasm::browser::{BrowserConfig, TabRole};
+    use client_wasm::browser::TabRole;
+    use client_wasm::ClientConfig;
     use mqtt_core::persist::StoreError;
     use mqtt_core::{Event, PublishFailure, QoS};
 
@@ -227,10 +228,10 @@ async fn a_followers_publish_is_stored_by_the_leader_and_adopted_by_the_next() {
     let id = unique();
     let client_id = format!("share-store-{id}");
     let topic = format!("{USER}/share-store-{id}");
-    let config = BrowserConfig {
+    let config = ClientConfig {
         share: true,
         store_quota: Some(300),
-        ..BrowserConfig::default()
+        ..ClientConfig::default()
     };
     let leader = Recorded::connect_with(down, persistent_options(&client_id), config.clone());
     wait_until(5_000, "the first client to lead", || {

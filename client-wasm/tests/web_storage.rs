@@ -7,8 +7,9 @@
 
 mod web_common;
 
-use client_wasm::browser::{storage_key, BrowserConfig};
+use client_wasm::browser::storage_key;
 use client_wasm::js::connect;
+use client_wasm::ClientConfig;
 use js_sys::{Object, Reflect};
 use mqtt_core::{Event, QoS};
 use wasm_bindgen::prelude::*;
@@ -62,7 +63,7 @@ fn is_storage_full(e: &Event) -> bool {
 /// With the store's quota exhausted, a QoS 2 publish ends in `PublishFailed` with code
 /// `storage_full` (the JS `publish` promise rejects with it) and is never sent; the message
 /// accepted before it is committed and goes out after a reload. The quota is the client's test
-/// hook (`BrowserConfig::store_quota`): headless Chromium's IndexedDB quota is a share of the
+/// hook (`ClientConfig::store_quota`): headless Chromium's IndexedDB quota is a share of the
 /// disk, too large to fill in a test; the hook refuses the write where a `QuotaExceededError`
 /// on the transaction would, and both become `StoreError::Full`.
 #[wasm_bindgen_test]
@@ -82,9 +83,9 @@ async fn a_full_store_refuses_the_publish_and_loses_nothing_accepted() {
 
     // Offline (the route's upstream is down): one message accepted, then the quota runs out.
     let o = persistent_options(&client_id);
-    let tight = BrowserConfig {
+    let tight = ClientConfig {
         store_quota: Some(300),
-        ..BrowserConfig::default()
+        ..ClientConfig::default()
     };
     let page1 = Recorded::connect_with(down, o.clone(), tight);
     page1

@@ -1,9 +1,10 @@
-//! The only module that touches `client_wasm::browser`. One tab holds at most one client: each
+//! The only module that touches `client_wasm`. One tab holds at most one client: each
 //! start opens a new one under a new generation number and reports it; the client's callbacks
 //! become [`Report`]s with the time attached. A page's command gets [`Ops`]: the runtime, the
 //! settings and a way back into the page's reducer.
 
-use client_wasm::browser::{BrowserConfig, Client, FlowHandle, TabRole as BrowserRole};
+use client_wasm::browser::TabRole as BrowserRole;
+use client_wasm::{Client, ClientConfig, FlowHandle};
 use mqtt_core::{Options, QoS};
 use mqtt_flows::Flow;
 use yew::Callback;
@@ -105,9 +106,9 @@ impl Runtime {
             purpose,
         });
         let events = self.reports.clone();
-        let config = BrowserConfig {
+        let config = ClientConfig {
             share,
-            ..BrowserConfig::default()
+            ..ClientConfig::default()
         };
         let client = Client::connect_with(url, seeded(options), config, move |event| {
             events.emit(Report::Event {

@@ -1,43 +1,59 @@
-//! The browser runtime adapter: the sans-IO [`Session`](mqtt_core::Session) on a
-//! `web_sys::WebSocket`, one timer and IndexedDB, cut as tungstenite cuts `WebSocketContext`
-//! from `WebSocket<Stream>`:
+//! The browser runtime (feature `browser`): a `web_sys::WebSocket` (subprotocol `mqtt`), a
+//! Worker-backed timer that keeps time in hidden tabs, IndexedDB for persistent sessions, and
+//! tab sharing (Web Locks + `BroadcastChannel`, [`mqtt_tabs`]) for tabs with the same client id.
 //!
 //! ```text
-//!  Client (client: the handle) ── Command ──▶ driver (the loop) ──▶ Session ──▶ events ──▶ on_event, flows
-//!                                               │  runner: a Request on the session (and its store)
-//!        socket (WebSocket "mqtt") ◀── bytes ───┤  timer (Worker, setTimeout fallback) · clock
-//!        storage + idb (IndexedDB) ◀── rows ────┤  online (reconnect when the network is back)
-//!        share (Web Lock + BroadcastChannel) ◀──┘  only when the connection is shared: mqtt_tabs
+//!  Client ── Command ──▶ driver (the loop, runtime-neutral) ──▶ Session ──▶ events ──▶ page, flows
+//!                          │
+//!   socket (WebSocket "mqtt") ◀── bytes ─┤  timer (Worker, setTimeout fallback)
+//!   storage + idb (IndexedDB) ◀── rows ──┤  share (Web Lock + BroadcastChannel), only when shared
 //! ```
-//!
-//! With a stored session, bytes and events wait for the commit of the state they depend on
-//! (`mqtt_core::persist`): a QoS 1/2 publish is accepted once its row is committed, and nothing
-//! goes to the WebSocket before the store holds what it implies.
-//!
-//! The runtime pieces are small structs with narrow APIs, each in its module: the transport
-//! (`socket`: open, send, close, one callback), the timer (`timer`: arm, cancel, one
-//! callback), the store (`storage`: open and read, write one snapshot) and the sharing
-//! (`share`: post a message, hold a lock). An edge runtime replaces these and keeps the
-//! driver's rules.
 
-mod client;
-mod clock;
-mod command;
-mod console;
-mod driver;
 mod idb;
-mod online;
-mod runner;
-mod share;
+pub(crate) mod share;
 mod socket;
 mod storage;
 mod timer;
 
-pub use client::{BrowserConfig, Client};
-pub use clock::now;
-pub use driver::flow::FlowHandle;
+use mqtt_core::persist::Snapshot;
+
+use crate::runtime::{LinkEvent, Runtime};
+use socket::Socket;
+use storage::SessionStore;
+use timer::WorkerTimer;
+
 pub use mqtt_tabs::TabRole;
+pub(crate) use share::share_name;
 pub use storage::storage_key;
 
-#[cfg(all(test, target_arch = "wasm32"))]
-wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
+/// The browser's pieces.
+pub(crate) struct Browser {
+    /// Run the timer in a Worker (see [`timer`]).
+    pub(crate) worker_timer: bool,
+}
+
+impl Runtime for Browser {
+    type Link = Socket;
+    type Timer = WorkerTimer;
+    type Store = SessionStore;
+
+    const SCHEMES: &'static [&'static str] = &["ws:", "wss:"];
+    const SCHEME_ERROR: &'static str = "the scheme must be ws:// or wss://";
+
+    fn open_link(&self, url: &str, on_event: Box<dyn FnMut(LinkEvent)>) -> Result<Socket, String> {
+        Socket::open(url, on_event)
+    }
+
+    fn timer(&self, on_fire: Box<dyn FnMut()>) -> WorkerTimer {
+        WorkerTimer::new(self.worker_timer, on_fire)
+    }
+
+    fn open_store(
+        &self,
+        client_id: &str,
+        quota: Option<usize>,
+        done: Box<dyn FnOnce(SessionStore, Snapshot)>,
+    ) {
+        SessionStore::open(client_id, quota, done);
+    }
+}

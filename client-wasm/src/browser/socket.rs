@@ -1,21 +1,19 @@
-//! One `web_sys::WebSocket` (subprotocol `mqtt`, binary frames only) and its callbacks.
+//! One `web_sys::WebSocket` (subprotocol `mqtt`, binary frames only) as the browser's
+//! [`Link`]: its events become [`LinkEvent`]s, a close event the session's
+//! [`TransportFailure`](mqtt_core::TransportFailure) (`crate::close`).
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
 
 use js_sys::{ArrayBuffer, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{BinaryType, CloseEvent, Event, MessageEvent, WebSocket};
 
-/// What a socket reports to its owner.
-pub(crate) enum SocketEvent {
-    Open,
-    Bytes(Vec<u8>),
-    /// A text frame: MQTT over WebSockets forbids them.
-    Text,
-    Close {
-        code: u16,
-        reason: String,
-    },
-}
+use crate::close;
+use crate::reflect::describe;
+use crate::runtime::{Link, LinkEvent};
+use mqtt_core::TransportFailure;
 
 pub(crate) struct Socket {
     ws: WebSocket,
@@ -26,34 +24,41 @@ pub(crate) struct Socket {
 
 impl Socket {
     /// Opens `url` asking for subprotocol `mqtt`. `on_event` receives everything that happens;
-    /// after [`Socket::close`] or a drop it receives nothing more.
-    pub(crate) fn open(
-        url: &str,
-        on_event: impl FnMut(SocketEvent) + 'static,
-    ) -> Result<Socket, String> {
-        let ws = WebSocket::new_with_str(url, "mqtt").map_err(|e| describe(&e))?;
+    /// after [`Link::close`] or a drop it receives nothing more.
+    pub(crate) fn open(url: &str, on_event: Box<dyn FnMut(LinkEvent)>) -> Result<Socket, String> {
+        let ws = WebSocket::new_with_str(url, "mqtt")
+            .map_err(|e| describe(&e, "the WebSocket could not be created"))?;
         ws.set_binary_type(BinaryType::Arraybuffer);
-        let on_event = std::rc::Rc::new(std::cell::RefCell::new(on_event));
+        let on_event = Rc::new(RefCell::new(on_event));
+        let opened = Rc::new(Cell::new(false));
         let emit = move |event| {
             if let Ok(mut f) = on_event.try_borrow_mut() {
                 (*f)(event);
             }
         };
         let (e1, e2, e3) = (emit.clone(), emit.clone(), emit);
-        let on_open = Closure::<dyn FnMut(Event)>::new(move |_: Event| e1(SocketEvent::Open));
+        let (o1, o2) = (opened.clone(), opened);
+        let on_open = Closure::<dyn FnMut(Event)>::new(move |_: Event| {
+            o1.set(true);
+            e1(LinkEvent::Open);
+        });
+        let text_ws = ws.clone();
         let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |m: MessageEvent| {
             let data = m.data();
             if let Some(buffer) = data.dyn_ref::<ArrayBuffer>() {
-                e2(SocketEvent::Bytes(Uint8Array::new(buffer).to_vec()));
+                e2(LinkEvent::Bytes(Uint8Array::new(buffer).to_vec()));
             } else if data.is_string() {
-                e2(SocketEvent::Text);
+                // MQTT over WebSockets forbids text frames: close, and report why.
+                let (code, reason) = close::TEXT_FRAME_REFUSED;
+                let _ = text_ws.close_with_code_and_reason(code, reason);
+                e2(LinkEvent::Closed(TransportFailure::WebSocketProtocol(
+                    "the server sent a text frame".into(),
+                )));
             }
         });
         let on_close = Closure::<dyn FnMut(CloseEvent)>::new(move |c: CloseEvent| {
-            e3(SocketEvent::Close {
-                code: c.code(),
-                reason: c.reason(),
-            });
+            let failure = close::failure(c.code(), &c.reason(), o2.get());
+            e3(LinkEvent::Closed(failure));
         });
         ws.set_onopen(Some(on_open.as_ref().unchecked_ref()));
         ws.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
@@ -65,14 +70,16 @@ impl Socket {
             _on_close: on_close,
         })
     }
+}
 
+impl Link for Socket {
     /// Queues `bytes` as one binary message. Errors (socket not open) surface as a close event.
-    pub(crate) fn send(&self, bytes: &[u8]) {
+    fn send(&self, bytes: &[u8]) {
         let _ = self.ws.send_with_u8_array(bytes);
     }
 
     /// Closes normally (after the queued messages) and detaches the callbacks.
-    pub(crate) fn close(self, code: u16, reason: &str) {
+    fn close(self, code: u16, reason: &str) {
         let _ = self.ws.close_with_code_and_reason(code, reason);
     }
 }
@@ -87,15 +94,4 @@ impl Drop for Socket {
             let _ = self.ws.close();
         }
     }
-}
-
-/// A JavaScript exception as text.
-pub(crate) fn describe(value: &JsValue) -> String {
-    if let Some(e) = value.dyn_ref::<js_sys::Error>() {
-        return String::from(e.message());
-    }
-    // Not `{value:?}`: JsValue's Debug pulls a large debug-string helper into the JS glue.
-    value
-        .as_string()
-        .unwrap_or_else(|| "the WebSocket could not be created".into())
 }

@@ -5,24 +5,19 @@
 //! that way, so the timer runs in a tiny Worker made from a Blob URL: the page posts the delay
 //! (or -1 to cancel) and the worker posts a tick back. Where workers are unavailable (a strict
 //! CSP without `worker-src blob:`, or a worker context without nested workers) it falls back to
-//! the global `setTimeout`.
+//! the global `setTimeout` (`crate::timer`).
 
-use js_sys::{Array, Function};
+use js_sys::Array;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{Blob, BlobPropertyBag, MessageEvent, Url, Worker};
 
+use crate::runtime::Timer;
+use crate::timer::GlobalTimer;
+
 /// The worker's whole program: one pending timeout at a time.
 const WORKER_JS: &str = "let t=null;onmessage=e=>{if(t!==null)clearTimeout(t);t=null;\
 if(e.data>=0)t=setTimeout(()=>{t=null;postMessage(0)},e.data)}";
-
-#[wasm_bindgen]
-extern "C" {
-    #[wasm_bindgen(js_name = setTimeout)]
-    fn set_timeout(callback: &Function, ms: f64) -> JsValue;
-    #[wasm_bindgen(js_name = clearTimeout)]
-    fn clear_timeout(id: &JsValue);
-}
 
 enum Kind {
     Worker {
@@ -30,21 +25,18 @@ enum Kind {
         url: String,
         _on_message: Closure<dyn FnMut(MessageEvent)>,
     },
-    Global {
-        callback: Closure<dyn FnMut()>,
-        pending: Option<JsValue>,
-    },
+    Global(GlobalTimer),
 }
 
 /// Calls `on_fire` once per `arm`, after the delay; `arm` again replaces the previous delay.
-pub(crate) struct Timer {
+pub(crate) struct WorkerTimer {
     kind: Kind,
 }
 
-impl Timer {
+impl WorkerTimer {
     /// A worker-backed timer, or a `setTimeout` one if `prefer_worker` is false or no worker can
     /// be created.
-    pub(crate) fn new(prefer_worker: bool, on_fire: impl FnMut() + 'static) -> Timer {
+    pub(crate) fn new(prefer_worker: bool, on_fire: Box<dyn FnMut()>) -> WorkerTimer {
         let on_fire = std::rc::Rc::new(std::cell::RefCell::new(on_fire));
         if prefer_worker {
             let fire = on_fire.clone();
@@ -53,70 +45,51 @@ impl Timer {
                     (*f)();
                 }
             }) {
-                return Timer { kind };
+                return WorkerTimer { kind };
             }
         }
-        let callback = Closure::<dyn FnMut()>::new(move || {
-            if let Ok(mut f) = on_fire.try_borrow_mut() {
-                (*f)();
-            }
-        });
-        Timer {
-            kind: Kind::Global {
-                callback,
-                pending: None,
-            },
-        }
-    }
-
-    /// Whether ticks come from a Worker (true) or from the page's `setTimeout`.
-    pub(crate) fn uses_worker(&self) -> bool {
-        matches!(self.kind, Kind::Worker { .. })
-    }
-
-    pub(crate) fn arm(&mut self, delay_ms: u64) {
-        // Browsers clamp delays above 2^31-1 ms to 0: cap at about 24 days.
-        let ms = delay_ms.min(i32::MAX as u64) as f64;
-        match &mut self.kind {
-            Kind::Worker { worker, .. } => {
-                let _ = worker.post_message(&JsValue::from_f64(ms));
-            }
-            Kind::Global { callback, pending } => {
-                if let Some(id) = pending.take() {
-                    clear_timeout(&id);
+        WorkerTimer {
+            kind: Kind::Global(GlobalTimer::new(Box::new(move || {
+                if let Ok(mut f) = on_fire.try_borrow_mut() {
+                    (*f)();
                 }
-                *pending = Some(set_timeout(callback.as_ref().unchecked_ref(), ms));
-            }
-        }
-    }
-
-    pub(crate) fn cancel(&mut self) {
-        match &mut self.kind {
-            Kind::Worker { worker, .. } => {
-                let _ = worker.post_message(&JsValue::from_f64(-1.0));
-            }
-            Kind::Global { pending, .. } => {
-                if let Some(id) = pending.take() {
-                    clear_timeout(&id);
-                }
-            }
+            }))),
         }
     }
 }
 
-impl Drop for Timer {
-    fn drop(&mut self) {
+impl Timer for WorkerTimer {
+    fn uses_worker(&self) -> bool {
+        matches!(self.kind, Kind::Worker { .. })
+    }
+
+    fn arm(&mut self, delay_ms: u64) {
         match &mut self.kind {
-            Kind::Worker { worker, url, .. } => {
-                worker.set_onmessage(None);
-                worker.terminate();
-                let _ = Url::revoke_object_url(url);
+            Kind::Worker { worker, .. } => {
+                // Browsers clamp delays above 2^31-1 ms to 0: cap at about 24 days.
+                let ms = delay_ms.min(i32::MAX as u64) as f64;
+                let _ = worker.post_message(&JsValue::from_f64(ms));
             }
-            Kind::Global { pending, .. } => {
-                if let Some(id) = pending.take() {
-                    clear_timeout(&id);
-                }
+            Kind::Global(timer) => timer.arm(delay_ms),
+        }
+    }
+
+    fn cancel(&mut self) {
+        match &mut self.kind {
+            Kind::Worker { worker, .. } => {
+                let _ = worker.post_message(&JsValue::from_f64(-1.0));
             }
+            Kind::Global(timer) => timer.cancel(),
+        }
+    }
+}
+
+impl Drop for WorkerTimer {
+    fn drop(&mut self) {
+        if let Kind::Worker { worker, url, .. } = &mut self.kind {
+            worker.set_onmessage(None);
+            worker.terminate();
+            let _ = Url::revoke_object_url(url);
         }
     }
 }

@@ -1,5 +1,5 @@
 //! The `Error`s the API throws and rejects with: a stable `code`, and `closeCode` when the
-//! server closed the connection with a close frame.
+//! server closed the connection with a close frame, `tls` (the failed check) for a TLS failure.
 
 use js_sys::{Promise, Reflect};
 use wasm_bindgen::JsValue;
@@ -18,6 +18,11 @@ pub(super) fn connection_error(error: &ConnectionError) -> JsValue {
     let value = js_error(error.code(), &error.message());
     if let Some(code) = error.close_code() {
         let _ = Reflect::set(&value, &"closeCode".into(), &JsValue::from(code));
+    }
+    if let ConnectionError::Transport(failure) = error {
+        if let Some(kind) = failure.tls_failure() {
+            let _ = Reflect::set(&value, &"tls".into(), &kind.code().into());
+        }
     }
     value
 }

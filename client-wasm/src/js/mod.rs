@@ -38,11 +38,13 @@ use js_sys::Function;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-use crate::browser::{BrowserConfig, Client};
+use crate::{Client, ClientConfig};
 use errors::{command_error, js_error, rejected};
 use events::{state_object, Shared};
-use mqtt_core::{qos_from_u8, CommandError, QoS};
-use options::{filter_list, get_bool, get_number, get_string, parse_options, payload_bytes};
+use mqtt_core::{qos_from_u8, CommandError, Event, Options, QoS};
+#[cfg(feature = "browser")]
+use options::get_string;
+use options::{filter_list, get_bool, get_number, parse_options, payload_bytes};
 use types::console_error;
 pub use types::{
     ConnectOptions, Filters, GrantedPromise, MessageCallback, Payload, PublishOptions, State,
@@ -59,21 +61,50 @@ pub struct MqttClient {
 /// Opens `url` (ws:// or wss://, subprotocol "mqtt") and connects. Throws an `Error` with code
 /// "invalid_options" when an option has the wrong type, "invalid_url" when the browser cannot
 /// open a WebSocket to `url`.
+#[cfg(feature = "browser")]
 #[wasm_bindgen]
 pub fn connect(url: &str, options: Option<ConnectOptions>) -> Result<MqttClient, JsValue> {
     let js = options.map(JsValue::from).unwrap_or(JsValue::UNDEFINED);
-    let options = parse_options(js.clone())?;
     // A random id is this tab's alone: there is nothing to share.
-    let config = BrowserConfig {
-        share: get_bool(&js, "share")?.unwrap_or(true) && get_string(&js, "clientId")?.is_some(),
-        ..BrowserConfig::default()
+    let share = get_bool(&js, "share")?.unwrap_or(true) && get_string(&js, "clientId")?.is_some();
+    let config = ClientConfig {
+        share,
+        ..ClientConfig::default()
     };
-    let shared = Rc::new(Shared::default());
-    *shared.state.borrow_mut() = state_object("connecting", &[("attempt", 0.into())]);
-    let handler = shared.clone();
-    let client = Client::connect_with(url, options, config, move |event| handler.handle(event))
-        .map_err(|e| command_error(&e))?;
-    Ok(MqttClient { client, shared })
+    MqttClient::open(&js, |options, on_event| {
+        Client::connect_with(url, options, config, on_event)
+    })
+}
+
+/// Opens `url` (mqtt://, mqtts://, ws:// or wss://) through `adapter`, the runtime's transport
+/// and store (the package's entry for each runtime makes it: see `EdgeAdapter` in
+/// `client-wasm/js/index.d.ts`), and connects. Throws an `Error` with code "invalid_options"
+/// when an option has the wrong type or `adapter` has no `open`, "invalid_url" for another
+/// scheme.
+#[cfg(not(feature = "browser"))]
+#[wasm_bindgen]
+pub fn connect(
+    url: &str,
+    options: Option<ConnectOptions>,
+    adapter: JsValue,
+) -> Result<MqttClient, JsValue> {
+    let js = options.map(JsValue::from).unwrap_or(JsValue::UNDEFINED);
+    let runtime = crate::edge::Edge::new(adapter).ok_or_else(|| {
+        js_error(
+            "invalid_options",
+            "the adapter must have an open() function",
+        )
+    })?;
+    MqttClient::open(&js, |options, on_event| {
+        Client::connect_on(
+            runtime,
+            url,
+            options,
+            &ClientConfig::default(),
+            None,
+            on_event,
+        )
+    })
 }
 
 #[wasm_bindgen(js_class = MqttClient)]
@@ -194,6 +225,21 @@ impl MqttClient {
             "ended",
             "end() was called before the acknowledgement",
         ));
+    }
+
+    /// Reads the options, then connects through `connect`, whose events settle this client's
+    /// promises and call its callbacks.
+    fn open(
+        js: &JsValue,
+        connect: impl FnOnce(Options, Box<dyn FnMut(Event)>) -> Result<Client, CommandError>,
+    ) -> Result<MqttClient, JsValue> {
+        let options = parse_options(js.clone())?;
+        let shared = Rc::new(Shared::default());
+        *shared.state.borrow_mut() = state_object("connecting", &[("attempt", 0.into())]);
+        let handler = shared.clone();
+        let client = connect(options, Box::new(move |event| handler.handle(event)))
+            .map_err(|e| command_error(&e))?;
+        Ok(MqttClient { client, shared })
     }
 
     fn call<T>(&self, f: impl FnOnce(&Client) -> Result<T, CommandError>) -> Result<T, JsValue> {

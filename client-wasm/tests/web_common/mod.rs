@@ -8,8 +8,8 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
 
-use client_wasm::browser::{BrowserConfig, Client};
 use client_wasm::js::{connect, MqttClient};
+use client_wasm::{Client, ClientConfig};
 use js_sys::{Function, Object, Promise, Reflect};
 use mqtt_core::{Event, Options, QoS};
 use wasm_bindgen::prelude::*;
@@ -159,10 +159,10 @@ pub(crate) struct Recorded {
 
 impl Recorded {
     pub(crate) fn connect(url: &str, options: Options) -> Recorded {
-        Self::connect_with(url, options, BrowserConfig::default())
+        Self::connect_with(url, options, ClientConfig::default())
     }
 
-    pub(crate) fn connect_with(url: &str, options: Options, config: BrowserConfig) -> Recorded {
+    pub(crate) fn connect_with(url: &str, options: Options, config: ClientConfig) -> Recorded {
         let events = Rc::new(RefCell::new(Vec::new()));
         let sink = events.clone();
         let client = Client::connect_with(url, options, config, move |e| sink.borrow_mut().push(e))

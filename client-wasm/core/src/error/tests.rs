@@ -20,6 +20,17 @@ fn codes_stay_what_the_javascript_api_documents() {
     let closed = ConnectionError::Transport(TransportFailure::closed(4001, ""));
     assert_eq!(closed.code(), "closed");
     assert_eq!(closed.close_code(), Some(4001));
+    let tls = TransportFailure::TlsVerification {
+        kind: TlsFailure::NameMismatch,
+        detail: "not valid for b.example".into(),
+    };
+    assert_eq!(tls.code(), "tls");
+    assert_eq!(tls.tls_failure(), Some(TlsFailure::NameMismatch));
+    assert_eq!(
+        TransportFailure::TlsHandshake("alert".into()).tls_failure(),
+        Some(TlsFailure::HandshakeFailed)
+    );
+    assert_eq!(TransportFailure::Dropped("x".into()).tls_failure(), None);
     assert_eq!(CommandError::QueueFull(3).code(), "queue_full");
     assert_eq!(CommandError::NoFilters.code(), "no_filters");
     assert_eq!(CommandError::Ended.code(), "ended");

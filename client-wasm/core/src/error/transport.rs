@@ -67,11 +67,22 @@ impl TransportFailure {
         }
     }
 
-    /// A short stable code for the JavaScript API: "closed" for a close frame, else "transport".
+    /// A short stable code for the JavaScript API: "closed" for a close frame, "tls" for a TLS
+    /// failure (its kind is [`TransportFailure::tls_failure`]), else "transport".
     pub fn code(&self) -> &'static str {
         match self {
             TransportFailure::Closed { .. } => "closed",
+            TransportFailure::TlsVerification { .. } | TransportFailure::TlsHandshake(_) => "tls",
             _ => "transport",
+        }
+    }
+
+    /// Which TLS check failed, for a TLS failure.
+    pub fn tls_failure(&self) -> Option<TlsFailure> {
+        match self {
+            TransportFailure::TlsVerification { kind, .. } => Some(*kind),
+            TransportFailure::TlsHandshake(_) => Some(TlsFailure::HandshakeFailed),
+            _ => None,
         }
     }
 

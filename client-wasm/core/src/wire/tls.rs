@@ -57,6 +57,25 @@ impl TlsFailure {
         self != TlsFailure::HandshakeFailed
     }
 
+    /// The stable name of the kind, as the JavaScript API's `tls` property and the edge
+    /// transports spell it.
+    pub fn code(self) -> &'static str {
+        match self {
+            TlsFailure::UnknownIssuer => "unknown_issuer",
+            TlsFailure::NameMismatch => "name_mismatch",
+            TlsFailure::Expired => "expired",
+            TlsFailure::NotYetValid => "not_yet_valid",
+            TlsFailure::Revoked => "revoked",
+            TlsFailure::BadCertificate => "bad_certificate",
+            TlsFailure::HandshakeFailed => "handshake_failed",
+        }
+    }
+
+    /// The kind [`TlsFailure::code`] names.
+    pub fn from_code(code: &str) -> Option<TlsFailure> {
+        TlsFailure::ALL.into_iter().find(|kind| kind.code() == code)
+    }
+
     /// A few words naming the failed check, for close reasons and messages.
     pub fn summary(self) -> &'static str {
         match self {
@@ -77,6 +96,15 @@ mod tests {
     use crate::wire::close::CloseClass;
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    #[test]
+    fn each_kind_has_a_stable_name_that_reads_back() {
+        for kind in TlsFailure::ALL {
+            assert_eq!(TlsFailure::from_code(kind.code()), Some(kind));
+        }
+        assert_eq!(TlsFailure::UnknownIssuer.code(), "unknown_issuer");
+        assert_eq!(TlsFailure::from_code("UnknownIssuer"), None);
+    }
 
     #[test]
     fn each_failure_has_its_own_code_of_the_matching_class() {

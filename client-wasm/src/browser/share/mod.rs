@@ -15,16 +15,16 @@ use wasm_bindgen::JsValue;
 use mqtt_tabs::msgs::{TabId, TabMessage};
 use mqtt_tabs::Tab;
 
-pub(super) use lock::request_lock;
+pub(crate) use lock::request_lock;
 
 /// The lock and channel name of a shared connection.
-pub(super) fn share_name(url: &str, client_id: &str) -> String {
+pub(crate) fn share_name(url: &str, client_id: &str) -> String {
     format!("client-wasm:{url} {client_id}")
 }
 
 /// This tab's part in a shared connection.
-pub(super) struct Sharing {
-    pub(super) tab: Tab,
+pub(crate) struct Sharing {
+    pub(crate) tab: Tab,
     channel: lock::Channel,
     /// Leader (and a tab granted the lock that is still reading the store): resolves the
     /// promise that holds the lock.
@@ -42,7 +42,7 @@ impl Drop for Sharing {
 
 impl Sharing {
     /// Opens the channel; `on_message` gets every message of the other tabs that decodes.
-    pub(super) fn open(
+    pub(crate) fn open(
         name: &str,
         id: TabId,
         mut on_message: impl FnMut(TabMessage) + 'static,
@@ -64,13 +64,13 @@ impl Sharing {
     }
 
     /// The lock is this tab's until `release` is called (or the tab ends).
-    pub(super) fn granted(&mut self, release: Function) {
+    pub(crate) fn granted(&mut self, release: Function) {
         self.release = Some(release);
         self.tab.lock_acquired();
     }
 
     /// Posts what the tab has to say.
-    pub(super) fn flush(&mut self) {
+    pub(crate) fn flush(&mut self) {
         while let Some(message) = self.tab.poll_post() {
             self.channel.post(&codec::to_js(&message));
         }

@@ -7,30 +7,33 @@ use mqtt_core::{CommandError, Event, Options, PublishId, QoS, RequestId};
 use mqtt_flows::Flow;
 use mqtt_tabs::{Request, TabRole};
 
-use super::clock::now;
-use super::command::Command;
-use super::driver::flow::{self, ErasedFlow, FlowHandle};
-use super::driver::Driver;
-use super::share::share_name;
+use crate::clock::now;
+use crate::command::Command;
+use crate::driver::flow::{self, ErasedFlow, FlowHandle};
+use crate::driver::Driver;
+use crate::platform::Active;
+use crate::runtime::Runtime;
 
 /// Adapter settings that are not MQTT options.
 #[derive(Debug, Clone)]
-pub struct BrowserConfig {
-    /// Keep unacknowledged QoS 1/2 publishes in IndexedDB when the session is not clean.
+pub struct ClientConfig {
+    /// Keep unacknowledged QoS 1/2 publishes in the store (IndexedDB in the browser) when the
+    /// session is not clean.
     pub persist: bool,
     /// Refuse stored records longer than this many bytes, as a full store would (tests; the
     /// browser's own quota applies anyway).
     pub store_quota: Option<usize>,
-    /// Run the timer in a Worker so that hidden tabs keep keepalive and reconnect timing.
+    /// Browser: run the timer in a Worker so that hidden tabs keep keepalive and reconnect
+    /// timing.
     pub worker_timer: bool,
-    /// Share one connection with the other tabs of the origin that connect to the same URL
+    /// Browser: share one connection with the other tabs of the origin that connect to the same URL
     /// with the same client id (see `mqtt_tabs`): one tab holds the WebSocket, the others go
     /// through it. Falls back to a connection of its own where the browser has no Web Locks
     /// API or BroadcastChannel.
     pub share: bool,
 }
 
-impl Default for BrowserConfig {
+impl Default for ClientConfig {
     fn default() -> Self {
         Self {
             persist: true,
@@ -41,7 +44,7 @@ impl Default for BrowserConfig {
     }
 }
 
-/// An MQTT client on a browser WebSocket. Clones share the same connection.
+/// An MQTT client on this runtime's transport. Clones share the same connection.
 #[derive(Clone)]
 pub struct Client {
     driver: Rc<Driver>,
@@ -54,33 +57,46 @@ impl Client {
     /// earlier page (same client id) are restored from IndexedDB and resent: the client connects
     /// once they are read. A URL the browser cannot open a WebSocket to is refused here
     /// ([`CommandError::InvalidUrl`]).
+    #[cfg(feature = "browser")]
     pub fn connect(
         url: &str,
         options: Options,
         on_event: impl FnMut(Event) + 'static,
     ) -> Result<Client, CommandError> {
-        Self::connect_with(url, options, BrowserConfig::default(), on_event)
+        Self::connect_with(url, options, ClientConfig::default(), on_event)
     }
 
     /// [`Client::connect`] with adapter settings.
+    #[cfg(feature = "browser")]
     pub fn connect_with(
         url: &str,
         options: Options,
-        config: BrowserConfig,
+        config: ClientConfig,
         on_event: impl FnMut(Event) + 'static,
+    ) -> Result<Client, CommandError> {
+        let runtime = crate::browser::Browser {
+            worker_timer: config.worker_timer,
+        };
+        let share = config
+            .share
+            .then(|| crate::browser::share_name(url, &options.client_id));
+        Self::connect_on(runtime, url, options, &config, share, Box::new(on_event))
+    }
+
+    /// Connects on `runtime`'s transport and store; `share` names the tabs' shared connection.
+    pub(crate) fn connect_on(
+        runtime: Active,
+        url: &str,
+        options: Options,
+        config: &ClientConfig,
+        share: Option<String>,
+        on_event: Box<dyn FnMut(Event)>,
     ) -> Result<Client, CommandError> {
         check_url(url)?;
         options.check()?;
         let persist = config.persist && !options.clean_session;
-        let share = config.share.then(|| share_name(url, &options.client_id));
-        let driver = Driver::new(
-            url,
-            options,
-            persist,
-            config.store_quota,
-            Box::new(on_event),
-        );
-        driver.start(config.worker_timer, share);
+        let driver = Driver::new(runtime, url, options, persist, config.store_quota, on_event);
+        driver.start(share);
         Ok(Client { driver })
     }
 
@@ -162,7 +178,7 @@ impl Client {
         state
             .timer
             .as_ref()
-            .is_some_and(super::timer::Timer::uses_worker)
+            .is_some_and(crate::runtime::Timer::uses_worker)
     }
 
     /// Change options for the next connection (e.g. credentials after activation).
@@ -219,16 +235,17 @@ impl Client {
     }
 }
 
-/// Refuses what `new WebSocket(url)` would throw on: not a URL, a scheme other than ws:// or
-/// wss://, a #fragment (WHATWG WebSockets, "establish a WebSocket connection").
+/// Refuses what this runtime cannot open: not a URL, a scheme it has no transport for (the
+/// browser: ws:// or wss://), a #fragment (WHATWG WebSockets, "establish a WebSocket
+/// connection", which the edge follows for every scheme).
 fn check_url(url: &str) -> Result<(), CommandError> {
     let invalid = |reason: &str| CommandError::InvalidUrl {
         url: url.to_string(),
         reason: reason.to_string(),
     };
     let parsed = web_sys::Url::new(url).map_err(|_| invalid("not an absolute URL"))?;
-    if !matches!(parsed.protocol().as_str(), "ws:" | "wss:") {
-        return Err(invalid("the scheme must be ws:// or wss://"));
+    if !Active::SCHEMES.contains(&parsed.protocol().as_str()) {
+        return Err(invalid(Active::SCHEME_ERROR));
     }
     if !parsed.hash().is_empty() {
         return Err(invalid("a WebSocket URL cannot have a #fragment"));

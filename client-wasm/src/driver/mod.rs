@@ -7,8 +7,9 @@
 //! (subscribe on `Connected`, publish from a message handler): events raised meanwhile are
 //! queued and delivered in order after the current callback returns.
 
-pub(super) mod flow;
+pub(crate) mod flow;
 mod link;
+#[cfg(feature = "browser")]
 mod sharing;
 mod store;
 mod stored;
@@ -22,35 +23,37 @@ use mqtt_core::time::earliest;
 use mqtt_core::{CommandError, Event, Instant, Options, Session};
 use mqtt_tabs::{Handle, TabRole};
 
-use super::clock::now;
-use super::command::Command;
-use super::online;
-use super::runner::Runner;
-use super::share::Sharing;
-use super::timer::Timer;
+use crate::clock::now;
+use crate::command::Command;
+use crate::online;
+use crate::platform::{Active, ActiveTimer, Sharing};
+use crate::runner::Runner;
+use crate::runtime::{Runtime, Timer as _};
 use flow::ErasedFlow;
 use link::Link;
 use stored::Stored;
 
-pub(super) type EventCallback = Box<dyn FnMut(Event)>;
-pub(super) type RoleCallback = Box<dyn FnMut(TabRole)>;
+pub(crate) type EventCallback = Box<dyn FnMut(Event)>;
+pub(crate) type RoleCallback = Box<dyn FnMut(TabRole)>;
 
-/// One client's loop and what it drives; the [`Client`](super::Client) handle holds it.
-pub(super) struct Driver {
-    pub(super) state: RefCell<State>,
-    pub(super) on_event: RefCell<Option<EventCallback>>,
-    pub(super) on_role: RefCell<Option<RoleCallback>>,
-    pub(super) flows: RefCell<Vec<Rc<dyn ErasedFlow>>>,
+/// One client's loop and what it drives; the [`Client`](crate::Client) handle holds it.
+pub(crate) struct Driver {
+    /// Opens links and stores, makes the timer.
+    runtime: Active,
+    pub(crate) state: RefCell<State>,
+    pub(crate) on_event: RefCell<Option<EventCallback>>,
+    pub(crate) on_role: RefCell<Option<RoleCallback>>,
+    pub(crate) flows: RefCell<Vec<Rc<dyn ErasedFlow>>>,
     /// Events for flows and `on_event`, each until the store holds its change.
     queue: RefCell<Held<Event>>,
     dispatching: Cell<bool>,
 }
 
 /// The session and the runtime pieces around it.
-pub(super) struct State {
-    pub(super) session: Session,
+pub(crate) struct State {
+    pub(crate) session: Session,
     link: Link,
-    pub(super) timer: Option<Timer>,
+    pub(crate) timer: Option<ActiveTimer>,
     armed: Option<Instant>,
     /// Persistent session: keep the session in a store (IndexedDB).
     persist: bool,
@@ -58,15 +61,17 @@ pub(super) struct State {
     /// The stored session (persistent sessions only; a follower tab has none: the leader's
     /// store is the connection's).
     stored: Option<Stored>,
-    pub(super) ended: bool,
+    pub(crate) ended: bool,
     /// The `online` listener on the global object (reconnects at once when the network is back).
     online: Option<online::Listener>,
-    /// The connection is shared with other tabs (`BrowserConfig::share`); `None` for a lone tab.
-    pub(super) share: Option<Sharing>,
+    /// The connection is shared with other tabs (`ClientConfig::share`); `None` for a lone tab
+    /// (always, outside the browser: there the type cannot be constructed).
+    pub(crate) share: Option<Sharing>,
 }
 
 impl Driver {
-    pub(super) fn new(
+    pub(crate) fn new(
+        runtime: Active,
         url: &str,
         options: Options,
         persist: bool,
@@ -74,6 +79,7 @@ impl Driver {
         on_event: EventCallback,
     ) -> Rc<Driver> {
         Rc::new(Driver {
+            runtime,
             state: RefCell::new(State {
                 session: Session::new(options),
                 link: Link::new(url),
@@ -96,13 +102,13 @@ impl Driver {
 
     /// Starts the timer, the `online` listener and the session: a lone tab (or one that cannot
     /// share) reads its store and connects, a shared one joins the other tabs.
-    pub(super) fn start(self: &Rc<Self>, worker_timer: bool, share_name: Option<String>) {
+    pub(crate) fn start(self: &Rc<Self>, share_name: Option<String>) {
         let weak = Rc::downgrade(self);
-        let timer = Timer::new(worker_timer, move || {
+        let timer = self.runtime.timer(Box::new(move || {
             if let Some(driver) = weak.upgrade() {
                 driver.on_timer();
             }
-        });
+        }));
         self.state.borrow_mut().timer = Some(timer);
         let weak = Rc::downgrade(self);
         self.state.borrow_mut().online = online::Listener::new("online", move || {
@@ -110,15 +116,28 @@ impl Driver {
                 driver.reconnect_now();
             }
         });
-        if !share_name.is_some_and(|name| self.join(&name)) {
+        if !self.join_tabs(share_name) {
             // Connects once the stored session is read (see `Driver::restore_store`).
             self.restore_store();
         }
         self.drive();
     }
 
+    /// Joins the other tabs of a shared connection; false when there is nothing to share.
+    #[cfg(feature = "browser")]
+    fn join_tabs(self: &Rc<Self>, share_name: Option<String>) -> bool {
+        share_name.is_some_and(|name| self.join(&name))
+    }
+
+    /// Outside the browser a client never shares its connection.
+    #[cfg(not(feature = "browser"))]
+    #[allow(clippy::unused_self, clippy::needless_pass_by_value)]
+    fn join_tabs(self: &Rc<Self>, _share_name: Option<String>) -> bool {
+        false
+    }
+
     /// Runs `f` on the state, unless the client was ended, then drives.
-    pub(super) fn with_state<T>(
+    pub(crate) fn with_state<T>(
         self: &Rc<Self>,
         f: impl FnOnce(&mut State, Instant) -> Result<T, CommandError>,
     ) -> Result<T, CommandError> {
@@ -136,7 +155,7 @@ impl Driver {
 
     /// Skips the remaining reconnect delay; no-op while connected, while the stored session
     /// is read, in a follower, and after "connected elsewhere".
-    pub(super) fn reconnect_now(self: &Rc<Self>) {
+    pub(crate) fn reconnect_now(self: &Rc<Self>) {
         let _ = self.with_state(|state, now| {
             if !state.loading() && !state.follows() && !state.session.is_connected_elsewhere() {
                 state.session.connect(now);
@@ -146,7 +165,7 @@ impl Driver {
     }
 
     /// Connects again taking the client id over; a follower asks the leader to.
-    pub(super) fn take_over(self: &Rc<Self>) {
+    pub(crate) fn take_over(self: &Rc<Self>) {
         let _ = self.with_state(|state, now| {
             let loading = state.loading();
             match state.share.as_mut().filter(|s| !s.tab.is_leader()) {
@@ -172,7 +191,7 @@ impl Driver {
 
     /// Drains the session, then (unless already inside a callback) delivers queued events to
     /// flows and `on_event` until nothing is left, then re-arms the timer.
-    pub(super) fn drive(self: &Rc<Self>) {
+    pub(crate) fn drive(self: &Rc<Self>) {
         self.drain_session();
         if self.dispatching.replace(true) {
             return;
@@ -299,7 +318,7 @@ impl Driver {
     }
 
     /// DISCONNECT (a follower only leaves), close, stop timers; the lock goes to the next tab.
-    pub(super) fn end(self: &Rc<Self>) {
+    pub(crate) fn end(self: &Rc<Self>) {
         {
             let mut state = self.state.borrow_mut();
             if state.ended {
@@ -335,7 +354,7 @@ impl Driver {
 
 impl State {
     /// A call of this tab's page or flows. Returns the id the caller's events will carry.
-    pub(super) fn command(&mut self, now: Instant, command: Command) -> Result<u64, CommandError> {
+    pub(crate) fn command(&mut self, now: Instant, command: Command) -> Result<u64, CommandError> {
         let request = match command {
             Command::Disconnect => {
                 if !self.follows() {
@@ -368,7 +387,7 @@ impl State {
     }
 
     /// Whether another tab holds the connection (this one only goes through it).
-    pub(super) fn follows(&self) -> bool {
+    pub(crate) fn follows(&self) -> bool {
         self.share.as_ref().is_some_and(|s| !s.tab.is_leader())
     }
 }

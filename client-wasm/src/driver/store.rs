@@ -10,10 +10,11 @@ use mqtt_tabs::{Restored, TabRole};
 
 use super::stored::Stored;
 use super::{Driver, State};
-use crate::browser::clock::now;
-use crate::browser::console;
-use crate::browser::runner::Runner;
-use crate::browser::storage::SessionStore;
+use crate::clock::now;
+use crate::console;
+use crate::platform::ActiveStore;
+use crate::runner::Runner;
+use crate::runtime::{Runtime, Store as _};
 
 impl Driver {
     /// Opens the store (persistent sessions) and reads it; then restores what it held and
@@ -40,16 +41,17 @@ impl Driver {
         };
         // No borrow held: without IndexedDB, `done` runs at once.
         let weak = Rc::downgrade(self);
-        SessionStore::open(&client_id, quota, move |store, snapshot| {
+        let done = Box::new(move |store, snapshot| {
             if let Some(driver) = weak.upgrade() {
                 driver.store_opened(Some(store), snapshot);
             }
         });
+        self.runtime.open_store(&client_id, quota, done);
     }
 
     /// The store is open and read: restore what it held, then connect (a tab granted the lock
     /// first becomes the leader, taking its own requests back from the follower role).
-    fn store_opened(self: &Rc<Self>, store: Option<SessionStore>, snapshot: Snapshot) {
+    fn store_opened(self: &Rc<Self>, store: Option<ActiveStore>, snapshot: Snapshot) {
         let promoted = {
             let mut state = self.state.borrow_mut();
             let restored = state.restore(snapshot);
@@ -89,11 +91,14 @@ impl Driver {
             return false;
         };
         let weak = Rc::downgrade(self);
-        let decided = store.clone().write(&snapshot, move |result| {
-            if let Some(driver) = weak.upgrade() {
-                driver.write_done(result);
-            }
-        });
+        let decided = store.write(
+            &snapshot,
+            Box::new(move |result| {
+                if let Some(driver) = weak.upgrade() {
+                    driver.write_done(result);
+                }
+            }),
+        );
         match decided {
             Some(result) => {
                 state.settle_write(result);

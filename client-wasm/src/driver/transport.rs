@@ -6,9 +6,8 @@ use std::rc::{Rc, Weak};
 use mqtt_core::{TransportAction, TransportFailure};
 
 use super::{Driver, State};
-use crate::browser::clock::now;
-use crate::browser::socket::{Socket, SocketEvent};
-use crate::close;
+use crate::clock::now;
+use crate::runtime::{LinkEvent, Runtime};
 
 impl Driver {
     /// Carries out what the session asks of the transport.
@@ -30,25 +29,25 @@ impl Driver {
 
     fn open_socket(self: &Rc<Self>, state: &mut State) {
         state.link.close("");
-        state.link.opened = false;
         let generation = state.link.generation;
         let weak: Weak<Driver> = Rc::downgrade(self);
-        match Socket::open(&state.link.url, move |event| {
+        let on_event = Box::new(move |event| {
             if let Some(driver) = weak.upgrade() {
-                driver.on_socket(generation, event);
+                driver.on_link(generation, event);
             }
-        }) {
+        });
+        match self.runtime.open_link(&state.link.url, on_event) {
             Ok(socket) => state.link.socket = Some(socket),
             Err(message) => {
                 // `connect` checked the URL; what is left (a SecurityError, say) is local set-up
                 // that retrying will not fix.
-                let failure = TransportFailure::Setup(format!("cannot open WebSocket: {message}"));
+                let failure = TransportFailure::Setup(format!("cannot connect: {message}"));
                 state.session.handle_transport_closed(now(), failure);
             }
         }
     }
 
-    fn on_socket(self: &Rc<Self>, generation: u64, event: SocketEvent) {
+    fn on_link(self: &Rc<Self>, generation: u64, event: LinkEvent) {
         {
             let mut state = self.state.borrow_mut();
             let State { session, link, .. } = &mut *state;
@@ -57,25 +56,11 @@ impl Driver {
             }
             let now = now();
             match event {
-                SocketEvent::Open => {
-                    link.opened = true;
-                    session.handle_transport_open(now);
-                }
-                SocketEvent::Bytes(bytes) => session.handle_bytes(now, &bytes),
-                SocketEvent::Text => {
-                    link.generation += 1;
-                    if let Some(socket) = link.socket.take() {
-                        let (code, reason) = close::TEXT_FRAME_REFUSED;
-                        socket.close(code, reason);
-                    }
-                    let failure =
-                        TransportFailure::WebSocketProtocol("the server sent a text frame".into());
-                    session.handle_transport_closed(now, failure);
-                }
-                SocketEvent::Close { code, reason } => {
+                LinkEvent::Open => session.handle_transport_open(now),
+                LinkEvent::Bytes(bytes) => session.handle_bytes(now, &bytes),
+                LinkEvent::Closed(failure) => {
                     link.generation += 1;
                     link.socket = None;
-                    let failure = close::failure(code, &reason, link.opened);
                     session.handle_transport_closed(now, failure);
                 }
             }

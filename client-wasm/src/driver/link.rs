@@ -3,7 +3,8 @@
 use mqtt_core::persist::Held;
 use mqtt_core::wire::close::NORMAL;
 
-use crate::browser::socket::Socket;
+use crate::platform::ActiveLink;
+use crate::runtime::Link as _;
 
 /// The largest WebSocket message that batches several packets (a larger packet goes alone):
 /// small enough for any broker's or bridge's frame limit.
@@ -12,14 +13,13 @@ const MAX_BATCH: usize = 16 * 1024;
 /// The current socket and what waits to go on it.
 pub(super) struct Link {
     pub(super) url: String,
-    pub(super) socket: Option<Socket>,
+    pub(super) socket: Option<ActiveLink>,
     /// Packets not yet handed to the socket, each until the store holds its change: what is
     /// ready goes out as one WebSocket message (MQTT over WebSockets lets a message carry
     /// several packets), or several of at most `MAX_BATCH` bytes.
     pub(super) outbox: Held<Vec<u8>>,
     /// Bumped for every socket; callbacks of older sockets are ignored.
     pub(super) generation: u64,
-    pub(super) opened: bool,
 }
 
 impl Link {
@@ -29,7 +29,6 @@ impl Link {
             socket: None,
             outbox: Held::default(),
             generation: 0,
-            opened: false,
         }
     }
 

@@ -1,4 +1,4 @@
-//! Flows attached to a browser [`Client`](crate::browser::Client), type-erased so one client can run
+//! Flows attached to a browser [`Client`](crate::Client), type-erased so one client can run
 //! several of them.
 
 use std::cell::{Cell, RefCell};
@@ -8,7 +8,7 @@ use super::Driver;
 use mqtt_core::{Event, Instant};
 use mqtt_flows::Flow;
 
-pub(in crate::browser) trait ErasedFlow {
+pub(crate) trait ErasedFlow {
     fn handle_event(&self, driver: &Rc<Driver>, now: Instant, event: &Event);
     fn handle_timeout(&self, driver: &Rc<Driver>, now: Instant);
     /// Applies the flow's commands to the session and delivers its outputs.
@@ -19,14 +19,14 @@ pub(in crate::browser) trait ErasedFlow {
     fn detach(&self);
 }
 
-pub(in crate::browser) struct Slot<F: Flow> {
+pub(crate) struct Slot<F: Flow> {
     alive: Cell<bool>,
     flow: RefCell<F>,
     on_output: RefCell<Box<dyn FnMut(F::Output)>>,
 }
 
 impl<F: Flow + 'static> Slot<F> {
-    pub(in crate::browser) fn new(flow: F, on_output: impl FnMut(F::Output) + 'static) -> Rc<Self> {
+    pub(crate) fn new(flow: F, on_output: impl FnMut(F::Output) + 'static) -> Rc<Self> {
         Rc::new(Slot {
             alive: Cell::new(true),
             flow: RefCell::new(flow),
@@ -101,7 +101,7 @@ impl<F: Flow> ErasedFlow for Slot<F> {
     }
 }
 
-/// A flow running on a [`Client`](crate::browser::Client). Dropping it or calling [`FlowHandle::stop`]
+/// A flow running on a [`Client`](crate::Client). Dropping it or calling [`FlowHandle::stop`]
 /// detaches the flow (its pending commands are not applied any more).
 pub struct FlowHandle {
     driver: Weak<Driver>,
@@ -109,7 +109,7 @@ pub struct FlowHandle {
 }
 
 impl FlowHandle {
-    pub(in crate::browser) fn new(driver: Weak<Driver>, flow: Rc<dyn ErasedFlow>) -> Self {
+    pub(crate) fn new(driver: Weak<Driver>, flow: Rc<dyn ErasedFlow>) -> Self {
         Self { driver, flow }
     }
 

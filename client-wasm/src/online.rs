@@ -1,26 +1,18 @@
 //! A listener on the global object (`window` or a worker's `self`), removed on drop. Used for the
 //! `online` event: when the network comes back, the client skips the rest of its reconnect delay.
 
-use js_sys::{Function, Reflect};
+use crate::reflect::method;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
 
 pub(crate) struct Listener {
     event: &'static str,
     callback: Closure<dyn FnMut()>,
 }
 
-fn method(name: &str) -> Option<Function> {
-    Reflect::get(&js_sys::global(), &name.into())
-        .ok()?
-        .dyn_into::<Function>()
-        .ok()
-}
-
 impl Listener {
     /// `None` where the global object has no `addEventListener`.
     pub(crate) fn new(event: &'static str, on_event: impl FnMut() + 'static) -> Option<Listener> {
-        let add = method("addEventListener")?;
+        let add = method(&js_sys::global(), "addEventListener")?;
         let callback = Closure::<dyn FnMut()>::new(on_event);
         add.call2(&js_sys::global(), &event.into(), callback.as_ref())
             .ok()?;
@@ -30,7 +22,7 @@ impl Listener {
 
 impl Drop for Listener {
     fn drop(&mut self) {
-        if let Some(remove) = method("removeEventListener") {
+        if let Some(remove) = method(&js_sys::global(), "removeEventListener") {
             let _ = remove.call2(
                 &js_sys::global(),
                 &self.event.into(),

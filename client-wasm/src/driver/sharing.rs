@@ -6,9 +6,9 @@ use std::rc::Rc;
 use mqtt_tabs::msgs::{TabId, TabMessage};
 
 use super::{Driver, State};
-use crate::browser::clock::{now, performance_now};
-use crate::browser::runner::Runner;
 use crate::browser::share::{request_lock, Sharing};
+use crate::clock::{now, performance_now};
+use crate::runner::Runner;
 
 impl Driver {
     /// Joins the tabs sharing `name`: a follower until the lock is granted. False when the
