@@ -310,3 +310,28 @@ fn every_text_reads_as_before_and_message_matches_display() {
         both(&failure, failure.message(), want);
     }
 }
+
+#[test]
+fn stored_row_texts_read_as_before() {
+    use crate::session::RowError;
+    use crate::topic::TopicError;
+    let rows = [
+        (
+            RowError::Topic(TopicError::Empty),
+            "invalid topic: topic must not be empty",
+        ),
+        (
+            RowError::DuplicatePacketId(5),
+            "packet identifier 5 is already used by another stored row",
+        ),
+        (
+            RowError::OverCapacity,
+            "more rows than the session holds (max_inflight + max_queued)",
+        ),
+    ];
+    for (row, want) in rows {
+        assert_eq!(row.message(), want);
+        assert_eq!(row.to_string(), want);
+    }
+    assert_eq!(crate::decimal(4_294_967_296), "4294967296");
+}

@@ -47,6 +47,13 @@ pub(crate) fn push_num(out: &mut String, mut n: u64) {
     }
 }
 
+/// `n` in decimal, for adapters that build their own texts without `core::fmt`.
+pub fn decimal(n: u64) -> String {
+    let mut out = String::new();
+    push_num(&mut out, n);
+    out
+}
+
 /// Appends `n` as `{n:#0Wb}` (`bits` 1) or `{n:#0Wx}` (`bits` 4) would: the `0b`/`0x` prefix,
 /// then the digits, zero-padded to `min_digits`.
 pub(crate) fn push_radix(out: &mut String, n: u8, bits: u32, min_digits: u32) {
