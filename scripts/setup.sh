@@ -75,4 +75,17 @@ if [ "$what" = all ]; then
     python3 -m pip install --quiet --disable-pip-version-check 'paho-mqtt==2.1.0'
   fi
 fi
+if [ "$what" = all ]; then
+  # Deno, Bun, workerd (their npm packages ship the binaries), ws, esbuild and MQTT.js at the
+  # versions tests/edge/package-lock.json pins. Their install scripts need not run: the bins
+  # in node_modules/.bin work without them.
+  edge=tests/edge
+  command -v npm >/dev/null || { echo "setup: npm missing (Node 20 or later with npm)" >&2; exit 1; }
+  if [ ! -f "$edge/node_modules/.package-lock.json" ] || [ "$edge/package-lock.json" -nt "$edge/node_modules/.package-lock.json" ]; then
+    log "installing the edge runtimes (npm ci in $edge)"
+    (cd "$edge" && npm ci --no-audit --no-fund --loglevel=error)
+  else
+    log "edge runtimes present ($edge/node_modules)"
+  fi
+fi
 log "ready"

@@ -6,6 +6,7 @@ pub mod bridge;
 pub mod certs;
 pub mod cli;
 pub mod demo_proc;
+pub mod edge;
 pub mod farm;
 pub mod haproxy;
 pub mod house;
