@@ -36,7 +36,7 @@ wasm-bindgen --target web --out-dir "$out" --remove-name-section --remove-produc
 # wasm-opt -Oz (Debian's binaryen). Reference types are off for these builds (see above), so
 # binaryen 108 handles wasm-bindgen's output.
 optimise() {
-    wasm-opt -Oz --strip-debug --strip-producers \
+    wasm-opt -Oz --converge --low-memory-unused --one-caller-inline-max-function-size=15 --strip-debug --strip-producers \
         --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals \
         "$1" -o "$1.opt"
     mv "$1.opt" "$1"

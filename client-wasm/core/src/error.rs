@@ -11,6 +11,7 @@ mod encode;
 mod options;
 mod refused;
 mod store;
+pub(crate) mod text;
 mod transport;
 mod violation;
 

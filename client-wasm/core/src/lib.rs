@@ -35,6 +35,8 @@ pub mod time;
 pub mod topic;
 pub mod wire;
 
+/// `n` in decimal without `core::fmt` (see `message()` on the error types).
+pub use error::text::decimal;
 pub use error::{
     CommandError, ConnectRefused, ConnectionError, OptionsError, ProtocolViolation,
     TransportFailure,

@@ -1,30 +1,53 @@
 //! Topic names and filters (MQTT 3.1.1 section 4.7): validation and matching.
 
+use crate::error::text::{display_from_text, push_num, Text};
+
 /// Why a topic name or filter was refused. The caller's fault: fix the string.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum TopicError {
     /// A topic name or filter must be at least one character long ([MQTT-4.7.3-1]).
-    #[error("topic must not be empty")]
     Empty,
     /// Longer than a UTF-8 string's two-byte length prefix allows (MQTT 3.1.1 §1.5.3).
     /// Holds the length in bytes.
-    #[error("topic is {0} bytes long; MQTT allows at most 65535")]
     TooLong(usize),
     /// Contains U+0000 ([MQTT-4.7.3-2]).
-    #[error("topic must not contain the NUL character")]
     ContainsNul,
     /// A topic name (as opposed to a filter) contains `+` or `#` ([MQTT-4.7.1-1]).
-    #[error("wildcards '+' and '#' are not allowed in a topic name")]
     WildcardInName,
     /// A filter has `#` other than as its whole last level, e.g. `a/b#` or `a/#/b`
     /// ([MQTT-4.7.1-2]).
-    #[error("'#' must be the last level of a filter, alone")]
     MisplacedMultiLevelWildcard,
     /// A filter has `+` sharing a level with other characters, e.g. `a/b+` ([MQTT-4.7.1-3]).
-    #[error("'+' must occupy a whole level of a filter")]
     MisplacedSingleLevelWildcard,
 }
+
+impl Text for TopicError {
+    fn write_text(&self, out: &mut String) {
+        match self {
+            TopicError::Empty => out.push_str("topic must not be empty"),
+            TopicError::TooLong(len) => {
+                out.push_str("topic is ");
+                push_num(out, *len as u64);
+                out.push_str(" bytes long; MQTT allows at most 65535");
+            }
+            TopicError::ContainsNul => out.push_str("topic must not contain the NUL character"),
+            TopicError::WildcardInName => {
+                out.push_str("wildcards '+' and '#' are not allowed in a topic name");
+            }
+            TopicError::MisplacedMultiLevelWildcard => {
+                out.push_str("'#' must be the last level of a filter, alone");
+            }
+            TopicError::MisplacedSingleLevelWildcard => {
+                out.push_str("'+' must occupy a whole level of a filter");
+            }
+        }
+    }
+}
+
+display_from_text!(TopicError);
+
+impl std::error::Error for TopicError {}
 
 const MAX_TOPIC_BYTES: usize = 65_535;
 

@@ -15,7 +15,7 @@ pub(super) fn js_error(code: &str, message: &str) -> JsValue {
 
 /// Why the connection died, with `closeCode` when the server closed it with a close frame.
 pub(super) fn connection_error(error: &ConnectionError) -> JsValue {
-    let value = js_error(error.code(), &error.to_string());
+    let value = js_error(error.code(), &error.message());
     if let Some(code) = error.close_code() {
         let _ = Reflect::set(&value, &"closeCode".into(), &JsValue::from(code));
     }
@@ -29,7 +29,7 @@ pub(super) fn connection_error(error: &ConnectionError) -> JsValue {
 
 /// Why a call was refused.
 pub(super) fn command_error(error: &CommandError) -> JsValue {
-    js_error(error.code(), &error.to_string())
+    js_error(error.code(), &error.message())
 }
 
 pub(super) fn rejected(error: JsValue) -> Promise {

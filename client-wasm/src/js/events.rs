@@ -163,7 +163,7 @@ impl Shared {
                 let js = connection_error(&error);
                 let mut fields = vec![
                     ("code", JsValue::from(error.code())),
-                    ("reason", JsValue::from(error.to_string())),
+                    ("reason", JsValue::from(error.message())),
                     ("error", js.clone()),
                 ];
                 if let Some(code) = error.close_code() {
@@ -209,11 +209,9 @@ impl Shared {
             }
             Event::Unsubscribed { request } => self.settle(true, request.0, Ok(JsValue::UNDEFINED)),
             Event::Published { id } => self.settle(false, id.0, Ok(JsValue::UNDEFINED)),
-            Event::PublishFailed { id, reason } => self.settle(
-                false,
-                id.0,
-                Err(js_error(reason.code(), &reason.to_string())),
-            ),
+            Event::PublishFailed { id, reason } => {
+                self.settle(false, id.0, Err(js_error(reason.code(), &reason.message())));
+            }
             // Events added to the core later are not part of the JS API yet.
             #[allow(unreachable_patterns)]
             _ => {}

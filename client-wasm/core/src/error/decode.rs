@@ -1,18 +1,17 @@
 //! Why bytes from the peer are not a packet: always the peer's fault.
 
+use super::text::{display_from_text, push_num, push_radix, Text};
 use crate::wire::frame::RemainingLengthTooLong;
 
 /// Why bytes from the peer are not an MQTT 3.1.1 packet. Always the peer's fault: the
 /// connection carrying them should be dropped.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum DecodeError {
     /// The remaining length's variable-length encoding continues past its fourth byte
     /// (MQTT 3.1.1 §2.2.3 Remaining Length).
-    #[error("remaining length uses more than four bytes")]
     RemainingLengthTooLong,
     /// The whole packet (fixed header included) is larger than the configured maximum.
-    #[error("packet of {size} bytes exceeds the maximum of {max}")]
     TooLarge {
         /// Size of the whole packet in bytes, fixed header included.
         size: usize,
@@ -20,11 +19,9 @@ pub enum DecodeError {
         max: usize,
     },
     /// The packet type nibble is 0 or 15, both reserved (MQTT 3.1.1 §2.2.1). Holds the nibble.
-    #[error("reserved packet type {0}")]
     ReservedPacketType(u8),
     /// The fixed header's flag bits are not the ones the packet type requires
     /// (MQTT 3.1.1 §2.2.2 Flags).
-    #[error("invalid fixed header flags {flags:#06b} for {packet}")]
     InvalidFlags {
         /// Name of the packet type, e.g. `"PUBREL"`.
         packet: &'static str,
@@ -33,7 +30,6 @@ pub enum DecodeError {
     },
     /// The remaining length is one a packet of this type cannot have (e.g. a PUBACK that is
     /// not 2 bytes long).
-    #[error("{packet} has remaining length {length}, which its type does not allow")]
     WrongLength {
         /// Name of the packet type.
         packet: &'static str,
@@ -41,7 +37,6 @@ pub enum DecodeError {
         length: usize,
     },
     /// A field is cut off: the remaining length ends before it does.
-    #[error("{packet}: {field} runs past the end of the packet")]
     Truncated {
         /// Name of the packet type.
         packet: &'static str,
@@ -49,20 +44,17 @@ pub enum DecodeError {
         field: &'static str,
     },
     /// The remaining length goes on after the packet's last field.
-    #[error("{packet} has bytes after its last field")]
     TrailingBytes {
         /// Name of the packet type.
         packet: &'static str,
     },
     /// A packet identifier is 0, which MQTT 3.1.1 §2.3.1 forbids.
-    #[error("{packet} carries packet identifier 0")]
     ZeroPacketId {
         /// Name of the packet type.
         packet: &'static str,
     },
     /// A byte that must be one of a fixed set of codes is not: a CONNACK return code, a
     /// SUBACK return code, a QoS, or CONNECT's flags.
-    #[error("{packet} carries invalid code {code:#04x}")]
     InvalidCode {
         /// Name of the packet type.
         packet: &'static str,
@@ -70,7 +62,6 @@ pub enum DecodeError {
         code: u8,
     },
     /// A string field is not well-formed UTF-8 (MQTT 3.1.1 §1.5.3 UTF-8 encoded strings).
-    #[error("{packet}: {field} is not UTF-8")]
     NotUtf8 {
         /// Name of the packet type.
         packet: &'static str,
@@ -79,13 +70,11 @@ pub enum DecodeError {
     },
     /// A CONNECT's protocol name and level are neither MQTT 3.1.1 (`MQTT`, 4) nor MQTT 3.1
     /// (`MQIsdp`, 3) (MQTT 3.1.1 §3.1.2.1 Protocol Name, §3.1.2.2 Protocol Level).
-    #[error("CONNECT asks for protocol level {level}, not MQTT 3.1.1 (or 3.1)")]
     UnknownProtocol {
         /// The protocol level byte as received.
         level: u8,
     },
     /// A server sent a packet only clients send [MQTT-3.1.0-2, 3.8, 3.10, 3.12, 3.14].
-    #[error("a server must not send {packet}")]
     ClientOnlyPacket {
         /// Name of the packet type.
         packet: &'static str,
@@ -97,3 +86,71 @@ impl From<RemainingLengthTooLong> for DecodeError {
         DecodeError::RemainingLengthTooLong
     }
 }
+
+impl Text for DecodeError {
+    fn write_text(&self, out: &mut String) {
+        match self {
+            DecodeError::RemainingLengthTooLong => {
+                out.push_str("remaining length uses more than four bytes");
+            }
+            DecodeError::TooLarge { size, max } => {
+                out.push_str("packet of ");
+                push_num(out, *size as u64);
+                out.push_str(" bytes exceeds the maximum of ");
+                push_num(out, *max as u64);
+            }
+            DecodeError::ReservedPacketType(nibble) => {
+                out.push_str("reserved packet type ");
+                push_num(out, u64::from(*nibble));
+            }
+            DecodeError::InvalidFlags { packet, flags } => {
+                out.push_str("invalid fixed header flags ");
+                push_radix(out, *flags, 1, 4);
+                out.push_str(" for ");
+                out.push_str(packet);
+            }
+            DecodeError::WrongLength { packet, length } => {
+                out.push_str(packet);
+                out.push_str(" has remaining length ");
+                push_num(out, *length as u64);
+                out.push_str(", which its type does not allow");
+            }
+            DecodeError::Truncated { packet, field } => {
+                for part in [packet, ": ", field, " runs past the end of the packet"] {
+                    out.push_str(part);
+                }
+            }
+            DecodeError::TrailingBytes { packet } => {
+                out.push_str(packet);
+                out.push_str(" has bytes after its last field");
+            }
+            DecodeError::ZeroPacketId { packet } => {
+                out.push_str(packet);
+                out.push_str(" carries packet identifier 0");
+            }
+            DecodeError::InvalidCode { packet, code } => {
+                out.push_str(packet);
+                out.push_str(" carries invalid code ");
+                push_radix(out, *code, 4, 2);
+            }
+            DecodeError::NotUtf8 { packet, field } => {
+                for part in [packet, ": ", field, " is not UTF-8"] {
+                    out.push_str(part);
+                }
+            }
+            DecodeError::UnknownProtocol { level } => {
+                out.push_str("CONNECT asks for protocol level ");
+                push_num(out, u64::from(*level));
+                out.push_str(", not MQTT 3.1.1 (or 3.1)");
+            }
+            DecodeError::ClientOnlyPacket { packet } => {
+                out.push_str("a server must not send ");
+                out.push_str(packet);
+            }
+        }
+    }
+}
+
+display_from_text!(DecodeError);
+
+impl std::error::Error for DecodeError {}

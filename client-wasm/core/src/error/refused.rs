@@ -1,23 +1,20 @@
 //! CONNACK refusals.
 
+use super::text::{display_from_text, Text};
+
 /// A CONNACK return code other than "accepted" (MQTT 3.1.1 table 3.1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ConnectRefused {
     /// Code 1. The broker does not speak MQTT 3.1.1. Permanent.
-    #[error("connection refused: unacceptable protocol version")]
     UnacceptableProtocolVersion,
     /// Code 2. The client identifier is not allowed. Permanent.
-    #[error("connection refused: identifier rejected")]
     IdentifierRejected,
     /// Code 3. The broker is up but MQTT is unavailable. Retried with backoff.
-    #[error("connection refused: server unavailable")]
     ServerUnavailable,
     /// Code 4. Wrong user name or password. Permanent: fix the credentials.
-    #[error("connection refused: bad user name or password")]
     BadUserNameOrPassword,
     /// Code 5. The credentials are valid but not authorised. Permanent.
-    #[error("connection refused: not authorized")]
     NotAuthorized,
 }
 
@@ -50,3 +47,23 @@ impl ConnectRefused {
         }
     }
 }
+
+impl Text for ConnectRefused {
+    fn write_text(&self, out: &mut String) {
+        out.push_str(match self {
+            ConnectRefused::UnacceptableProtocolVersion => {
+                "connection refused: unacceptable protocol version"
+            }
+            ConnectRefused::IdentifierRejected => "connection refused: identifier rejected",
+            ConnectRefused::ServerUnavailable => "connection refused: server unavailable",
+            ConnectRefused::BadUserNameOrPassword => {
+                "connection refused: bad user name or password"
+            }
+            ConnectRefused::NotAuthorized => "connection refused: not authorized",
+        });
+    }
+}
+
+display_from_text!(ConnectRefused);
+
+impl std::error::Error for ConnectRefused {}

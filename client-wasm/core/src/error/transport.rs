@@ -1,5 +1,6 @@
 //! Transport failures, as the runtime adapters report them to the session.
 
+use super::text::{display_from_text, push_num, Text};
 use crate::wire::close;
 use crate::wire::tls::TlsFailure;
 
@@ -7,16 +8,14 @@ use crate::wire::tls::TlsFailure;
 /// their typed TCP/TLS/WebSocket errors; browser: from the `CloseEvent`); the session decides
 /// from the variant alone whether to reconnect, and a close code's retry comes from
 /// [`close::is_retried`], never from the adapter. The strings are the adapter's words for people.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum TransportFailure {
     /// The connection ended without a close frame: WebSocket 1005/1006 after it opened, a TCP
     /// EOF or reset. Retried.
-    #[error("{0}")]
     Dropped(String),
     /// The peer closed the WebSocket with `code` and `reason` (from ws-bridge: see
     /// [`close`]). Retried when [`close::is_retried`] says so.
-    #[error("closed by the server ({code}): {reason}")]
     Closed {
         /// The WebSocket close code (RFC 6455 §7.4; 4000-4999 are ws-bridge's).
         code: u16,
@@ -26,17 +25,13 @@ pub enum TransportFailure {
     /// The WebSocket upgrade was refused (an HTTP status, no `mqtt` subprotocol) or, in a
     /// browser, which hides the status, failed before it opened. Retried: a bridge that is
     /// down looks the same.
-    #[error("{0}")]
     HandshakeRefused(String),
     /// The broker could not be reached: name resolution, connection refused, no route. Retried.
-    #[error("{0}")]
     Unreachable(String),
     /// The transport did not open within the connect timeout. Retried.
-    #[error("no connection within {0} ms")]
     Timeout(u64),
     /// The server's certificate failed verification (as ws-bridge's close 4010-4015). Not
     /// retried: it will not change by itself.
-    #[error("{detail}")]
     TlsVerification {
         /// Which check the certificate failed.
         kind: TlsFailure,
@@ -45,17 +40,13 @@ pub enum TransportFailure {
     },
     /// The TLS handshake failed otherwise, e.g. the server refused us with an alert (as
     /// ws-bridge's close 4016). Not retried.
-    #[error("{0}")]
     TlsHandshake(String),
     /// The peer broke the WebSocket protocol (a text frame, bad framing). Retried.
-    #[error("{0}")]
     WebSocketProtocol(String),
     /// Reading or writing failed on an open connection. Retried.
-    #[error("{0}")]
     Io(String),
     /// Local set-up the transport cannot use (a CA file, a server name, a WebSocket the browser
     /// refuses to create). Not retried: the caller must fix it.
-    #[error("{0}")]
     Setup(String),
 }
 
@@ -108,3 +99,33 @@ impl TransportFailure {
         }
     }
 }
+
+impl Text for TransportFailure {
+    fn write_text(&self, out: &mut String) {
+        match self {
+            TransportFailure::Closed { code, reason } => {
+                out.push_str("closed by the server (");
+                push_num(out, u64::from(*code));
+                out.push_str("): ");
+                out.push_str(reason);
+            }
+            TransportFailure::Timeout(ms) => {
+                out.push_str("no connection within ");
+                push_num(out, *ms);
+                out.push_str(" ms");
+            }
+            TransportFailure::TlsVerification { detail, .. } => out.push_str(detail),
+            TransportFailure::Dropped(words)
+            | TransportFailure::HandshakeRefused(words)
+            | TransportFailure::Unreachable(words)
+            | TransportFailure::TlsHandshake(words)
+            | TransportFailure::WebSocketProtocol(words)
+            | TransportFailure::Io(words)
+            | TransportFailure::Setup(words) => out.push_str(words),
+        }
+    }
+}
+
+display_from_text!(TransportFailure);
+
+impl std::error::Error for TransportFailure {}

@@ -2,6 +2,7 @@
 
 use core::time::Duration;
 
+use crate::error::text::{display_from_text, Text};
 use crate::error::{CommandError, ConnectionError, StoreError};
 use crate::QoS;
 
@@ -92,26 +93,22 @@ pub enum Event {
 }
 
 /// Why an accepted publish could not be completed.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum PublishFailure {
     /// QoS 2: PUBREC had arrived and PUBREL was sent, then the broker came back without the
     /// session (CONNACK session present 0, [MQTT-3.1.2-6]). It forwarded the message if the
     /// PUBREL reached it and discarded it otherwise; nothing the client can do tells which, and
     /// sending it again could deliver it twice.
-    #[error("the broker discarded the session before confirming this QoS 2 message (PUBCOMP): it may or may not have been delivered")]
     SessionLostBeforePubcomp,
     /// Its row could not be written to the store before acceptance (see [`crate::persist`]):
     /// the message was never accepted, is not sent, and nothing accepted before it is lost.
-    #[error("the publish was not accepted because it cannot be stored: {0}")]
     NotStored(StoreError),
     /// Refused when its row was committed (the queue filled meanwhile): never accepted.
-    #[error("the publish was not accepted: {0}")]
     Refused(CommandError),
     /// The browser tab holding a connection shared by several tabs refused the publish that
     /// this tab handed to it (its queue or its store was full); the code says which
     /// (`queue_full`, `storage_full`...). Nothing was accepted.
-    #[error("the tab holding the shared connection refused the publish ({0})")]
     RefusedBySharedConnection(&'static str),
 }
 
@@ -127,6 +124,34 @@ impl PublishFailure {
         }
     }
 }
+
+impl Text for PublishFailure {
+    fn write_text(&self, out: &mut String) {
+        match self {
+            PublishFailure::SessionLostBeforePubcomp => out.push_str(
+                "the broker discarded the session before confirming this QoS 2 message \
+                 (PUBCOMP): it may or may not have been delivered",
+            ),
+            PublishFailure::NotStored(e) => {
+                out.push_str("the publish was not accepted because it cannot be stored: ");
+                e.write_text(out);
+            }
+            PublishFailure::Refused(e) => {
+                out.push_str("the publish was not accepted: ");
+                e.write_text(out);
+            }
+            PublishFailure::RefusedBySharedConnection(code) => {
+                out.push_str("the tab holding the shared connection refused the publish (");
+                out.push_str(code);
+                out.push(')');
+            }
+        }
+    }
+}
+
+display_from_text!(PublishFailure);
+
+impl std::error::Error for PublishFailure {}
 
 /// What the session asks of the runtime adapter's transport.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -3,6 +3,7 @@
 
 use super::outgoing::{fits_one_packet, Awaiting, OutMessage, PendingPublish};
 use super::{PublishId, Session};
+use crate::error::text::{display_from_text, push_num, Text};
 use crate::topic::{self, TopicError};
 use crate::QoS;
 
@@ -35,30 +36,67 @@ impl Snapshot {
 }
 
 /// Why a stored row was refused at restore.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum RowError {
     /// The row's topic is not a valid topic name.
-    #[error("invalid topic: {0}")]
-    Topic(#[from] TopicError),
+    Topic(TopicError),
     /// Topic and payload do not fit in one PUBLISH (MQTT 3.1.1 §2.2.3 Remaining Length).
-    #[error("the message is larger than MQTT allows")]
     TooLarge,
     /// The row is a QoS 0 publish, which the session never stores.
-    #[error("QoS 0 messages are never stored")]
     QoS0,
     /// The row carries packet identifier 0 (MQTT 3.1.1 §2.3.1).
-    #[error("packet identifier 0 is not allowed [MQTT-2.3.1-1]")]
     ZeroPacketId,
     /// An earlier row already holds this packet identifier.
-    #[error("packet identifier {0} is already used by another stored row")]
     DuplicatePacketId(u16),
     /// `released` is set on a row that is not QoS 2 or has no packet identifier.
-    #[error("only a QoS 2 message sent with a packet identifier can be released")]
     ReleasedWithoutQos2Id,
     /// The row is past what the session can hold (`max_inflight + max_queued`).
-    #[error("more rows than the session holds (max_inflight + max_queued)")]
     OverCapacity,
+}
+
+impl Text for RowError {
+    fn write_text(&self, out: &mut String) {
+        match self {
+            RowError::Topic(e) => {
+                out.push_str("invalid topic: ");
+                e.write_text(out);
+            }
+            RowError::TooLarge => out.push_str("the message is larger than MQTT allows"),
+            RowError::QoS0 => out.push_str("QoS 0 messages are never stored"),
+            RowError::ZeroPacketId => {
+                out.push_str("packet identifier 0 is not allowed [MQTT-2.3.1-1]");
+            }
+            RowError::DuplicatePacketId(id) => {
+                out.push_str("packet identifier ");
+                push_num(out, u64::from(*id));
+                out.push_str(" is already used by another stored row");
+            }
+            RowError::ReleasedWithoutQos2Id => {
+                out.push_str("only a QoS 2 message sent with a packet identifier can be released");
+            }
+            RowError::OverCapacity => {
+                out.push_str("more rows than the session holds (max_inflight + max_queued)");
+            }
+        }
+    }
+}
+
+display_from_text!(RowError);
+
+impl std::error::Error for RowError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            RowError::Topic(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<TopicError> for RowError {
+    fn from(e: TopicError) -> Self {
+        RowError::Topic(e)
+    }
 }
 
 /// A stored row that was not restored.

@@ -103,8 +103,8 @@ impl Writer {
         };
         // A transport failure's own words (without the "connection closed: " of its error).
         let words = match error {
-            ConnectionError::Transport(failure) => failure.to_string(),
-            other => other.to_string(),
+            ConnectionError::Transport(failure) => failure.message(),
+            other => other.message(),
         };
         self.byte(tag).text(&words)
     }
