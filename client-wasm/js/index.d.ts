@@ -47,7 +47,7 @@ export interface ConnectOptions extends TlsOptions {
   connectTimeoutMs?: number;
   /** Browser only: share one connection between the tabs using the same URL and clientId (default true). */
   share?: boolean;
-  /** Edge only: where a clean: false session is kept (`fileStore(dir)`, `memoryStore()`, or your own). */
+  /** Edge only: where a clean: false session is kept (`fileStore(dir)`, `memoryStore()`, `durableObjectStore(ctx.storage)` in workerd, or your own). */
   store?: SessionStore;
 }
 
@@ -122,6 +122,12 @@ export declare function connect(url: string, options?: ConnectOptions): MqttClie
 export declare function fileStore(dir: string | URL): SessionStore;
 /** Edge: a SessionStore in memory (survives reconnections, not the process). */
 export declare function memoryStore(): SessionStore;
+/** workerd: a SessionStore on a Durable Object's storage (`ctx.storage`), one key per clientId
+ *  under `prefix` (default "client-wasm/session/"); a save resolves once `storage.sync()` did. */
+export declare function durableObjectStore(
+  storage: { get(key: string): Promise<unknown>; put(key: string, value: string): Promise<void>; delete(key: string): Promise<boolean>; sync?(): Promise<void> },
+  options?: { prefix?: string },
+): SessionStore;
 
 /** Browser entry: initialises the wasm (already done at import; a second call does nothing). Edge entries: does nothing (the wasm is initialised at import). */
 export declare function init(module_or_path?: { module_or_path: RequestInfo | URL | Response | BufferSource | WebAssembly.Module }): Promise<unknown>;
