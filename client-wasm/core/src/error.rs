@@ -11,7 +11,6 @@ mod encode;
 mod options;
 mod refused;
 mod store;
-pub(crate) mod text;
 mod transport;
 mod violation;
 

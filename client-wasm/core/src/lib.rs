@@ -31,12 +31,11 @@ pub mod reconnect;
 pub mod sent;
 pub mod session;
 pub mod takeover;
+mod text;
 pub mod time;
 pub mod topic;
 pub mod wire;
 
-/// `n` in decimal without `core::fmt` (see `message()` on the error types).
-pub use error::text::decimal;
 pub use error::{
     CommandError, ConnectRefused, ConnectionError, OptionsError, ProtocolViolation,
     TransportFailure,
@@ -46,6 +45,8 @@ pub use session::{
     Event, Message, Options, PendingPublish, PublishFailure, PublishId, RequestId, Session,
     TransportAction, Will,
 };
+/// `n` in decimal without `core::fmt` (see `message()` on the error types).
+pub use text::decimal;
 pub use time::Instant;
 
 // The unit tests also run in headless Chromium (`wasm-pack test --headless --chrome`).

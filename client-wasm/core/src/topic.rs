@@ -1,6 +1,6 @@
 //! Topic names and filters (MQTT 3.1.1 section 4.7): validation and matching.
 
-use crate::error::text::{display_from_text, push_num, Text};
+use crate::text::{display_from_text, push_num, Text};
 
 /// Why a topic name or filter was refused. The caller's fault: fix the string.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,8 +1,8 @@
 //! Why a call was refused. The caller's business: nothing was sent, the connection is unharmed.
 
-use super::text::{display_from_text, push_num, Text};
 use super::OptionsError;
 use super::StoreError;
+use crate::text::{display_from_text, push_num, Text};
 use crate::topic::TopicError;
 
 /// Why `subscribe`, `unsubscribe`, `publish` or an adapter's `connect` refused a call.

@@ -1,7 +1,7 @@
 //! Why a connection died.
 
-use super::text::{display_from_text, push_num, Text};
 use super::{ConnectRefused, DecodeError, OptionsError, ProtocolViolation, TransportFailure};
+use crate::text::{display_from_text, push_num, Text};
 
 /// Why the connection was lost, carried in `Event::ConnectionLost`. Each variant says whose
 /// fault it is; [`ConnectionError::is_retried`] says whether the session reconnects by itself.

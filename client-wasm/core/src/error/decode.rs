@@ -1,6 +1,6 @@
 //! Why bytes from the peer are not a packet: always the peer's fault.
 
-use super::text::{display_from_text, push_num, push_radix, Text};
+use crate::text::{display_from_text, push_num, push_radix, Text};
 use crate::wire::frame::RemainingLengthTooLong;
 
 /// Why bytes from the peer are not an MQTT 3.1.1 packet. Always the peer's fault: the

@@ -1,6 +1,6 @@
 //! Why a packet could not be encoded: the caller's fault.
 
-use super::text::{display_from_text, Text};
+use crate::text::{display_from_text, Text};
 
 /// Why a packet could not be encoded. The caller's fault (validated inputs never hit it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,7 +1,7 @@
 //! Why session options cannot be used: the caller's fault, found before anything is sent.
 
-use super::text::{display_from_text, Text};
 use super::EncodeError;
+use crate::text::{display_from_text, Text};
 use crate::topic::TopicError;
 
 /// An option breaks a rule of MQTT 3.1.1's CONNECT.

@@ -1,6 +1,6 @@
 //! CONNACK refusals.
 
-use super::text::{display_from_text, Text};
+use crate::text::{display_from_text, Text};
 
 /// A CONNACK return code other than "accepted" (MQTT 3.1.1 table 3.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,6 +1,6 @@
 //! Why a store could not keep a snapshot (see `crate::persist`).
 
-use super::text::{display_from_text, Text};
+use crate::text::{display_from_text, Text};
 
 /// Why a store could not keep a snapshot.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

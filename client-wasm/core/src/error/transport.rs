@@ -1,6 +1,6 @@
 //! Transport failures, as the runtime adapters report them to the session.
 
-use super::text::{display_from_text, push_num, Text};
+use crate::text::{display_from_text, push_num, Text};
 use crate::wire::close;
 use crate::wire::tls::TlsFailure;
 

@@ -1,6 +1,6 @@
 //! Valid MQTT at the wrong moment: what the session itself finds wrong with the broker.
 
-use super::text::{display_from_text, push_num, push_radix, Text};
+use crate::text::{display_from_text, push_num, push_radix, Text};
 use crate::topic::TopicError;
 
 /// A packet that decodes but that a server must not send at this point. The broker's fault;

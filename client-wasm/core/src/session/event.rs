@@ -2,8 +2,8 @@
 
 use core::time::Duration;
 
-use crate::error::text::{display_from_text, Text};
 use crate::error::{CommandError, ConnectionError, StoreError};
+use crate::text::{display_from_text, Text};
 use crate::QoS;
 
 /// Identifies one `publish` call until its `Published` event.

@@ -3,7 +3,7 @@
 
 use super::outgoing::{fits_one_packet, Awaiting, OutMessage, PendingPublish};
 use super::{PublishId, Session};
-use crate::error::text::{display_from_text, push_num, Text};
+use crate::text::{display_from_text, push_num, Text};
 use crate::topic::{self, TopicError};
 use crate::QoS;
 

@@ -22,7 +22,7 @@ macro_rules! display_from_text {
             /// The error's text for people, as `Display` writes it, built without `core::fmt`.
             pub fn message(&self) -> String {
                 let mut out = String::new();
-                $crate::error::text::Text::write_text(self, &mut out);
+                $crate::text::Text::write_text(self, &mut out);
                 out
             }
         }
