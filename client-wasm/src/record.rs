@@ -5,15 +5,55 @@
 //! credentials. Rows that cannot be read are skipped here, and rows that read but could not have
 //! come from a session are refused by `Session::restore`: a store is user-editable.
 
+use std::cell::RefCell;
+
 use js_sys::{Array, JsString, Reflect, JSON};
 use wasm_bindgen::{JsCast, JsValue};
 
-use mqtt_core::persist::Snapshot;
+use mqtt_core::persist::{Snapshot, StoreError};
 use mqtt_core::{qos_from_u8, qos_to_u8, PendingPublish};
 
 /// The record of `snapshot`; `None` for an empty one (nothing to keep: the record is deleted).
-pub(crate) fn record_of(snapshot: &Snapshot) -> Option<String> {
+fn record_of(snapshot: &Snapshot) -> Option<String> {
     (!snapshot.is_empty()).then(|| encode(snapshot))
+}
+
+/// What every store keeps of its record to decide a write before starting it: the text it holds
+/// (a write that changes nothing is skipped) and the test quota.
+pub(crate) struct LastRecord {
+    text: RefCell<Option<String>>,
+    /// For tests: a record longer than this is refused as a full store would refuse it.
+    quota: Option<usize>,
+}
+
+impl LastRecord {
+    pub(crate) fn new(quota: Option<usize>) -> LastRecord {
+        LastRecord {
+            text: RefCell::new(None),
+            quota,
+        }
+    }
+
+    /// The record `snapshot` needs written (`None`: delete it), or `Err(outcome)` when the write
+    /// is decided now: nothing changed (`Ok`) or over the test quota (`Full`).
+    pub(crate) fn next(
+        &self,
+        snapshot: &Snapshot,
+    ) -> Result<Option<String>, Result<(), StoreError>> {
+        let text = record_of(snapshot);
+        if *self.text.borrow() == text {
+            return Err(Ok(()));
+        }
+        match (self.quota, &text) {
+            (Some(quota), Some(text)) if text.len() > quota => Err(Err(StoreError::Full)),
+            _ => Ok(text),
+        }
+    }
+
+    /// The store now holds `text` (read at open, or written).
+    pub(crate) fn holds(&self, text: Option<String>) {
+        *self.text.borrow_mut() = text;
+    }
 }
 
 pub(crate) fn encode(snapshot: &Snapshot) -> String {

@@ -8,6 +8,7 @@
 //! exactly one `Closed` unless the driver closed it first; a store write reports its outcome only
 //! once what it wrote is durable, because bytes that depend on it wait for that.
 
+use std::cell::RefCell;
 use std::rc::Rc;
 
 use mqtt_core::persist::{Snapshot, StoreError};
@@ -21,6 +22,17 @@ pub(crate) enum LinkEvent {
     Bytes(Vec<u8>),
     /// The link ended by itself (not through [`Link::close`]); nothing follows.
     Closed(TransportFailure),
+}
+
+/// `on_event` as a function a link's several JavaScript callbacks share. An event raised while
+/// one is being handled (a callback re-entered from inside the driver) is dropped.
+pub(crate) fn shared_events(on_event: Box<dyn FnMut(LinkEvent)>) -> impl Fn(LinkEvent) + Clone {
+    let on_event = Rc::new(RefCell::new(on_event));
+    move |event| {
+        if let Ok(mut f) = on_event.try_borrow_mut() {
+            (*f)(event);
+        }
+    }
 }
 
 /// One runtime's pieces.

@@ -2,7 +2,7 @@
 //! [`Link`]: its events become [`LinkEvent`]s, a close event the session's
 //! [`TransportFailure`](mqtt_core::TransportFailure) (`crate::close`).
 
-use std::cell::{Cell, RefCell};
+use std::cell::Cell;
 use std::rc::Rc;
 
 use js_sys::{ArrayBuffer, Uint8Array};
@@ -12,7 +12,7 @@ use web_sys::{BinaryType, CloseEvent, Event, MessageEvent, WebSocket};
 
 use crate::close;
 use crate::reflect::describe;
-use crate::runtime::{Link, LinkEvent};
+use crate::runtime::{shared_events, Link, LinkEvent};
 use mqtt_core::TransportFailure;
 
 pub(crate) struct Socket {
@@ -29,13 +29,8 @@ impl Socket {
         let ws = WebSocket::new_with_str(url, "mqtt")
             .map_err(|e| describe(&e, "the WebSocket could not be created"))?;
         ws.set_binary_type(BinaryType::Arraybuffer);
-        let on_event = Rc::new(RefCell::new(on_event));
+        let emit = shared_events(on_event);
         let opened = Rc::new(Cell::new(false));
-        let emit = move |event| {
-            if let Ok(mut f) = on_event.try_borrow_mut() {
-                (*f)(event);
-            }
-        };
         let (e1, e2, e3) = (emit.clone(), emit.clone(), emit);
         let (o1, o2) = (opened.clone(), opened);
         let on_open = Closure::<dyn FnMut(Event)>::new(move |_: Event| {

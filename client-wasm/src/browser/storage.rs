@@ -17,7 +17,7 @@ use web_sys::IdbDatabase;
 
 use super::idb;
 use crate::console;
-use crate::record::{decode, record_of};
+use crate::record::{decode, LastRecord};
 use crate::runtime::Store;
 use mqtt_core::persist::{Snapshot, StoreError};
 
@@ -31,10 +31,7 @@ pub(crate) struct SessionStore {
     /// `None`: IndexedDB is unavailable here; the session is kept in memory only.
     database: Option<IdbDatabase>,
     key: String,
-    /// What the record holds, to skip writes that change nothing.
-    last: RefCell<Option<String>>,
-    /// For tests: a record longer than this is refused as a full store would refuse it.
-    quota: Option<usize>,
+    last: LastRecord,
 }
 
 impl SessionStore {
@@ -56,12 +53,11 @@ impl SessionStore {
             let store = SessionStore {
                 database,
                 key,
-                last: RefCell::new(None),
-                quota,
+                last: LastRecord::new(quota),
             };
             store.read(move |store, text| {
                 let snapshot = text.as_deref().map(decode).unwrap_or_default();
-                *store.last.borrow_mut() = text;
+                store.last.holds(text);
                 done(store, snapshot);
             });
         }));
@@ -133,17 +129,12 @@ impl Store for SessionStore {
         snapshot: &Snapshot,
         done: Box<dyn FnOnce(Result<(), StoreError>)>,
     ) -> Option<Result<(), StoreError>> {
-        let text = record_of(snapshot);
-        if *self.last.borrow() == text {
-            return Some(Ok(()));
-        }
-        if let (Some(quota), Some(text)) = (self.quota, &text) {
-            if text.len() > quota {
-                return Some(Err(StoreError::Full));
-            }
-        }
+        let text = match self.last.next(snapshot) {
+            Ok(text) => text,
+            Err(decided) => return Some(decided),
+        };
         let Some(database) = &self.database else {
-            *self.last.borrow_mut() = text;
+            self.last.holds(text);
             return Some(Ok(()));
         };
         let value = text.as_deref().map(JsValue::from_str);
@@ -154,7 +145,7 @@ impl Store for SessionStore {
             value.as_ref(),
             Box::new(move |result| {
                 if result.is_ok() {
-                    *store.last.borrow_mut() = text;
+                    store.last.holds(text);
                 }
                 done(result);
             }),

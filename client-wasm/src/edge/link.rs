@@ -1,7 +1,7 @@
 //! A link opened by the JavaScript adapter (`adapter.open(url, sink)`): the sink's three
 //! methods are closures into the driver, the link's `send` and `close` are called from here.
 
-use std::cell::{Cell, RefCell};
+use std::cell::Cell;
 use std::rc::Rc;
 
 use js_sys::{Function, Object, Reflect, Uint8Array};
@@ -9,7 +9,7 @@ use wasm_bindgen::prelude::*;
 
 use crate::link_failure::LinkFailure;
 use crate::reflect::{describe, method};
-use crate::runtime::{Link, LinkEvent};
+use crate::runtime::{shared_events, Link, LinkEvent};
 
 const SINK_METHODS: [&str; 3] = ["open", "bytes", "closed"];
 
@@ -34,13 +34,8 @@ impl JsLink {
         url: &str,
         on_event: Box<dyn FnMut(LinkEvent)>,
     ) -> Result<JsLink, String> {
-        let on_event = Rc::new(RefCell::new(on_event));
+        let emit = shared_events(on_event);
         let opened = Rc::new(Cell::new(false));
-        let emit = move |event| {
-            if let Ok(mut f) = on_event.try_borrow_mut() {
-                (*f)(event);
-            }
-        };
         let (e1, e2, e3) = (emit.clone(), emit.clone(), emit);
         let (o1, o2) = (opened.clone(), opened);
         let closures = SinkClosures {

@@ -11,7 +11,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
 use crate::console;
-use crate::record::{decode, record_of};
+use crate::record::{decode, LastRecord};
 use crate::reflect::method;
 use crate::runtime::Store;
 use mqtt_core::persist::{Snapshot, StoreError};
@@ -21,10 +21,7 @@ pub(crate) struct JsStore {
     /// `None`: no store was given; the session lives in memory.
     store: Option<JsValue>,
     key: String,
-    /// What the record holds, to skip writes that change nothing.
-    last: RefCell<Option<String>>,
-    /// For tests: a record longer than this is refused as a full store would refuse it.
-    quota: Option<usize>,
+    last: LastRecord,
 }
 
 impl JsStore {
@@ -39,8 +36,7 @@ impl JsStore {
         let opened = JsStore {
             store,
             key: client_id.to_string(),
-            last: RefCell::new(None),
-            quota,
+            last: LastRecord::new(quota),
         };
         let Some(store) = opened.store.clone() else {
             return done(opened, Snapshot::default());
@@ -64,7 +60,7 @@ impl JsStore {
                     }
                 };
                 let snapshot = text.as_deref().map(decode).unwrap_or_default();
-                *opened.last.borrow_mut() = text;
+                opened.last.holds(text);
                 done(opened, snapshot);
             }),
         );
@@ -79,17 +75,12 @@ impl Store for JsStore {
         snapshot: &Snapshot,
         done: Box<dyn FnOnce(Result<(), StoreError>)>,
     ) -> Option<Result<(), StoreError>> {
-        let text = record_of(snapshot);
-        if *self.last.borrow() == text {
-            return Some(Ok(()));
-        }
-        if let (Some(quota), Some(text)) = (self.quota, &text) {
-            if text.len() > quota {
-                return Some(Err(StoreError::Full));
-            }
-        }
+        let text = match self.last.next(snapshot) {
+            Ok(text) => text,
+            Err(decided) => return Some(decided),
+        };
         let Some(store) = &self.store else {
-            *self.last.borrow_mut() = text;
+            self.last.holds(text);
             return Some(Ok(()));
         };
         let value = text.as_deref().map_or(JsValue::NULL, JsValue::from_str);
@@ -100,7 +91,7 @@ impl Store for JsStore {
             Box::new(move |outcome| {
                 let result = match outcome {
                     Ok(_) => {
-                        *this.last.borrow_mut() = text;
+                        this.last.holds(text);
                         Ok(())
                     }
                     Err(StoreFailure::Quota) => Err(StoreError::Full),

@@ -26,3 +26,12 @@ export function fail(error) {
 }
 
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** store-crash-writer.mjs's record n: its pad's length and letter follow from n and the seed,
+ *  so store-crash-reader.mjs can tell a whole record from a torn one. Sizes run up to 48 KiB, so
+ *  some writes span several pages of the file. */
+export function recordOf(n, seed) {
+  const length = ((Math.imul(n, 2654435761) ^ seed) >>> 0) % 49152;
+  const pad = String.fromCharCode(97 + (n % 26)).repeat(length);
+  return JSON.stringify({ n, pad });
+}

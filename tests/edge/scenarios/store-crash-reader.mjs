@@ -2,17 +2,10 @@
 // exactly the text the writer saved for its `n`. Env: STORE_DIR, SEED.
 import { fileStore } from "client-wasm";
 
-import { say } from "./common.mjs";
+import { recordOf, say } from "./common.mjs";
 
 const store = fileStore(process.env.STORE_DIR);
 const seed = Number(process.env.SEED ?? "1");
-
-// The writer's record n (the same function: each script is copied alone into the project).
-function recordOf(n, seed) {
-  const length = ((Math.imul(n, 2654435761) ^ seed) >>> 0) % 49152;
-  const pad = String.fromCharCode(97 + (n % 26)).repeat(length);
-  return JSON.stringify({ n, pad });
-}
 
 const text = await store.load("crash/client");
 let n = null;

@@ -5,17 +5,10 @@
 // reader can tell a whole record from a torn one. Env: STORE_DIR, SEED.
 import { fileStore } from "client-wasm";
 
-import { say } from "./common.mjs";
+import { recordOf, say } from "./common.mjs";
 
 const store = fileStore(process.env.STORE_DIR);
 const seed = Number(process.env.SEED ?? "1");
-
-function recordOf(n, seed) {
-  // Sizes from a few bytes to 48 KiB, so some writes span several pages of the file.
-  const length = ((Math.imul(n, 2654435761) ^ seed) >>> 0) % 49152;
-  const pad = String.fromCharCode(97 + (n % 26)).repeat(length);
-  return JSON.stringify({ n, pad });
-}
 
 for (let n = 1; ; n++) {
   say({ event: "started", n });
