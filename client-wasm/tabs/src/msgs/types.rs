@@ -233,4 +233,18 @@ impl TabMessage {
             _ => None,
         }
     }
+
+    /// The tab that posted it, for the kinds only a follower posts (`None`: a leader's kind).
+    pub fn follower(&self) -> Option<TabId> {
+        match self {
+            TabMessage::Hi { from } | TabMessage::Bye { from } | TabMessage::TakeOver { from } => {
+                Some(*from)
+            }
+            TabMessage::Publish { request, .. }
+            | TabMessage::Adopt { request, .. }
+            | TabMessage::Subscribe { request, .. }
+            | TabMessage::Unsubscribe { request, .. } => Some(request.tab),
+            _ => None,
+        }
+    }
 }

@@ -69,9 +69,13 @@ impl Tab {
             return;
         }
         match message {
-            TabMessage::Hello { from: leader, .. } => {
+            TabMessage::Hello { from: leader, to } => {
                 self.leader = Some(leader);
                 self.connected = false;
+                // A new leader only posts deliveries to tabs it has heard from.
+                if to.is_none() && self.subs.is_empty() && self.mine.is_empty() {
+                    self.post(TabMessage::Hi { from: self.id });
+                }
                 if !self.subs.is_empty() {
                     self.post(TabMessage::Subscribe {
                         request: RequestKey {

@@ -36,7 +36,9 @@ impl Tab {
                 return Some(event);
             }
             Event::Message(ref m) => {
-                self.post(TabMessage::Delivery(m.clone()));
+                if !self.followers.is_empty() {
+                    self.post(TabMessage::Delivery(m.clone()));
+                }
                 return Some(event);
             }
             Event::Published { id } => (Handle::Publish(id), Ok(Vec::new())),
@@ -159,6 +161,9 @@ impl Tab {
 
     /// Leader: a message of another tab.
     pub(super) fn lead(&mut self, conn: &mut impl Connection, now: Instant, message: TabMessage) {
+        if let Some(tab) = message.follower() {
+            self.note_follower(tab, matches!(message, TabMessage::Bye { .. }));
+        }
         let (request, leader, call) = match message {
             TabMessage::Bye { from } => {
                 self.let_go(from, None);
@@ -302,6 +307,17 @@ impl Tab {
         let mut free = filters.unwrap_or_default().to_vec();
         free.retain(|f| !self.holders.iter().any(|(held, _)| held == f));
         free
+    }
+
+    /// Keeps the set of followers: `gone` for a `Bye`, else heard from.
+    fn note_follower(&mut self, tab: TabId, gone: bool) {
+        match self.followers.iter().position(|t| *t == tab) {
+            Some(index) if gone => {
+                self.followers.swap_remove(index);
+            }
+            None if !gone => self.followers.push(tab),
+            _ => {}
+        }
     }
 
     fn remember(&mut self, request: RequestKey) {

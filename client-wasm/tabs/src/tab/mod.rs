@@ -112,6 +112,9 @@ pub struct Tab {
     /// Leader: (filter, tab) pairs; an unsubscribe reaches the broker only for filters no
     /// other tab holds.
     holders: Vec<(String, TabId)>,
+    /// Leader: the tabs heard from and not gone (`Bye`). A lone tab posts no `Delivery`: a
+    /// follower always speaks first (`Hi` when it starts, and to every new leader's `Hello`).
+    followers: Vec<TabId>,
     posts: Vec<TabMessage>,
     events: Vec<Event>,
 }
@@ -134,6 +137,7 @@ impl Tab {
             storing: Vec::new(),
             last_state: None,
             holders: Vec::new(),
+            followers: Vec::new(),
             posts: Vec::new(),
             events: Vec::new(),
         };

@@ -571,3 +571,54 @@ fn answers_for_another_tab_are_ignored() {
         })
     );
 }
+
+fn delivered(topic: &str) -> Event {
+    Event::Message(Message {
+        topic: topic.into(),
+        payload: b"m".to_vec(),
+        qos: QoS::AtMostOnce,
+        retain: false,
+        dup: false,
+    })
+}
+
+fn drain_posts(peer: &mut Peer) -> Vec<TabMessage> {
+    std::iter::from_fn(|| peer.tab.poll_post()).collect()
+}
+
+/// A tab alone posts nothing per message (the bench's lone tab paid a channel post for each);
+/// a follower that says `Hi` gets every message, one that says `Bye` no longer does.
+#[test]
+fn a_leader_posts_deliveries_only_while_it_has_followers() {
+    let mut a = peer(1, false);
+    lead(&mut a, Vec::new());
+    drain_posts(&mut a);
+    assert!(route(&mut a, delivered("t/1")).is_some());
+    assert_eq!(drain_posts(&mut a), Vec::new());
+
+    let mut b = peer(2, false);
+    settle(&mut [&mut a, &mut b]);
+    assert!(route(&mut a, delivered("t/2")).is_some());
+    settle(&mut [&mut a, &mut b]);
+    assert_eq!(b.events.last(), Some(&delivered("t/2")));
+
+    b.tab.leave();
+    settle(&mut [&mut a, &mut b]);
+    assert!(route(&mut a, delivered("t/3")).is_some());
+    assert_eq!(drain_posts(&mut a), Vec::new());
+}
+
+/// A follower with no filters and no calls says nothing a new leader would hear, but still
+/// sees every message of the shared connection: it answers the new leader's `Hello`.
+#[test]
+fn a_silent_follower_sees_the_messages_of_a_new_leader() {
+    let (mut a, mut b, mut c) = (peer(1, false), peer(2, false), peer(3, false));
+    lead(&mut a, Vec::new());
+    settle(&mut [&mut a, &mut b, &mut c]);
+    // `a` is gone without a word (its tab crashed); `c` is granted the lock.
+    lead(&mut c, Vec::new());
+    settle(&mut [&mut b, &mut c]);
+    assert!(route(&mut c, delivered("t/after")).is_some());
+    settle(&mut [&mut b, &mut c]);
+    assert_eq!(b.events.last(), Some(&delivered("t/after")));
+}
