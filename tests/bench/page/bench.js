@@ -15,10 +15,12 @@
 //   window    outstanding messages
 //   warmup    ms after the first publish before counting starts
 //   duration  ms counted
+//   clean     "false": a persistent session (client-wasm keeps it in IndexedDB, MQTT.js in its
+//             in-memory store); default "true"
 //   url       the bridge's MQTT WebSocket URL (default ws://<this host>/mqtt)
 //   user, password
 //
-// Both clients get the same MQTT semantics: 3.1.1, clean session, keepalive 60 s, no reconnect,
+// Both clients get the same MQTT semantics: 3.1.1, clean session (unless clean=false), keepalive 60 s, no reconnect,
 // 10 s connect timeout, QoS 0 subscription. Only the client under test is loaded.
 
 const q = new URLSearchParams(location.search);
@@ -32,6 +34,7 @@ const cfg = {
   url: q.get("url") || `ws://${location.host}/mqtt`,
   username: q.get("user") || undefined,
   password: q.get("password") || undefined,
+  clean: q.get("clean") !== "false",
   keepalive: 60,
   connectTimeoutMs: 10000,
   autoGo: q.get("go") === "auto",
@@ -84,7 +87,7 @@ async function ours() {
     clientId,
     username: cfg.username,
     password: cfg.password,
-    clean: true,
+    clean: cfg.clean,
     keepalive: cfg.keepalive,
     reconnect: false,
     connectTimeoutMs: cfg.connectTimeoutMs,
@@ -140,7 +143,7 @@ async function mqttjs() {
     clientId,
     username: cfg.username,
     password: cfg.password,
-    clean: true,
+    clean: cfg.clean,
     keepalive: cfg.keepalive,
     reconnectPeriod: 0,
     connectTimeout: cfg.connectTimeoutMs,

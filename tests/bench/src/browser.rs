@@ -54,9 +54,9 @@ pub(crate) struct ClientRuns {
 #[derive(Debug)]
 pub(crate) struct BrowserRow {
     pub case: &'static str,
-    /// `qos0` or `qos1`.
-    pub mode: &'static str,
     pub size: usize,
+    /// Held to the targets.
+    pub gated: bool,
     pub ours: ClientRuns,
     pub other: ClientRuns,
 }
@@ -78,18 +78,41 @@ pub(crate) struct BrowserReport {
     pub failed: Option<String>,
 }
 
-impl BrowserReport {
-    /// The row of a case, if measured.
-    pub(crate) fn row(&self, mode: &str, size: usize) -> Option<&BrowserRow> {
-        self.rows.iter().find(|r| r.mode == mode && r.size == size)
+/// One row of the scenario.
+#[derive(Debug, Clone, Copy)]
+struct Case {
+    label: &'static str,
+    /// `qos0` or `qos1` (the page's `mode`).
+    mode: &'static str,
+    /// Payload bytes.
+    size: usize,
+    /// `false`: a persistent session (client-wasm keeps it in IndexedDB).
+    clean: bool,
+    /// Held to the targets (`report::browser_misses`); the others show a cost.
+    gated: bool,
+}
+
+const fn case(label: &'static str, mode: &'static str, size: usize) -> Case {
+    Case {
+        label,
+        mode,
+        size,
+        clean: true,
+        gated: true,
     }
 }
 
-/// (label, mode, payload bytes).
-const CASES: [(&str, &str, usize); 3] = [
-    ("QoS 0 round trips", "qos0", 64),
-    ("QoS 0 round trips", "qos0", 1024),
-    ("QoS 1 acknowledged publishes", "qos1", 1024),
+const CASES: [Case; 5] = [
+    case("QoS 0 round trips", "qos0", 64),
+    case("QoS 0 round trips", "qos0", 1024),
+    case("QoS 1 acknowledged publishes", "qos1", 64),
+    case("QoS 1 acknowledged publishes", "qos1", 1024),
+    Case {
+        label: "QoS 1 acknowledged publishes, clean: false (ours: IndexedDB)",
+        clean: false,
+        gated: false,
+        ..case("", "qos1", 1024)
+    },
 ];
 
 /// The page's source folder.
@@ -267,11 +290,18 @@ fn measure(
     // page-load timeout is 300 s).
     browser.set_timeouts(Duration::from_secs(30), Duration::from_secs(30))?;
 
-    for (case, mode, size) in CASES {
+    for Case {
+        label,
+        mode,
+        size,
+        clean,
+        gated,
+    } in CASES
+    {
         let mut row = BrowserRow {
-            case,
-            mode,
+            case: label,
             size,
+            gated,
             ours: ClientRuns::default(),
             other: ClientRuns::default(),
         };
@@ -296,6 +326,7 @@ fn measure(
                     ("client", client.to_string()),
                     ("mode", mode.to_string()),
                     ("size", size.to_string()),
+                    ("clean", clean.to_string()),
                     ("window", WINDOW.to_string()),
                     ("warmup", report.warmup.as_millis().to_string()),
                     ("duration", report.duration.as_millis().to_string()),
@@ -308,8 +339,9 @@ fn measure(
                 .collect::<Vec<_>>()
                 .join("&");
                 let limit = report.warmup + report.duration + Duration::from_secs(30);
-                let profile =
-                    profile_dir.map(|d| d.join(format!("{client}-{mode}-{size}-{run}.cpuprofile")));
+                let session = if clean { "" } else { "-persistent" };
+                let profile = profile_dir
+                    .map(|d| d.join(format!("{client}-{mode}-{size}{session}-{run}.cpuprofile")));
                 match one_run(
                     &browser,
                     &format!("{page}?{query}"),

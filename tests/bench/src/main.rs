@@ -17,7 +17,8 @@
 //!
 //! A measurement that failed (a session that never ran, lost its connection or got nothing
 //! back; missing latency samples; fewer idle sessions open than asked for) is reported as
-//! FAILED with its reason, never as a figure, and the run exits with status 3.
+//! FAILED with its reason, never as a figure, and the run exits with status 3; so does a run
+//! that misses a browser target (see `report::browser_goals`).
 #![forbid(unsafe_code)]
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a benchmark runner: a broken set-up should stop the run loudly
 
@@ -88,6 +89,13 @@ fn main() {
                     eprintln!("bench: cannot write {out}: {e}");
                     std::process::exit(1);
                 }
+            }
+            let misses = report::browser_misses(Some(&result));
+            for miss in &misses {
+                eprintln!("bench: {miss}");
+            }
+            if result.failed.is_some() || !misses.is_empty() {
+                std::process::exit(3);
             }
         }
         Some("idle") => {

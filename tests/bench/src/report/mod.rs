@@ -17,7 +17,7 @@ mod scripts;
 mod targets;
 mod throughput;
 
-pub(crate) use browser::{browser_section, browser_targets};
+pub(crate) use browser::{browser_misses, browser_section, browser_targets};
 pub(crate) use idle::idle_summary;
 pub(crate) use throughput::throughput_summary;
 
@@ -42,7 +42,7 @@ pub(crate) struct Report {
 }
 
 impl Report {
-    /// Every failed measurement of the relay scenarios, one line each.
+    /// Every failed measurement, and every browser target missed, one line each.
     pub(crate) fn failures(&self) -> Vec<String> {
         let mut out = Vec::new();
         for row in &self.throughput {
@@ -63,6 +63,10 @@ impl Report {
                 out.push(format!("idle sessions {}: {why}", run.relay));
             }
         }
+        if let Some(why) = self.browser.as_ref().and_then(|b| b.failed.as_ref()) {
+            out.push(format!("browser client: {why}"));
+        }
+        out.extend(browser_misses(self.browser.as_ref()));
         out
     }
 }
@@ -111,7 +115,7 @@ fn render(
     if failures.is_empty() {
         let _ = writeln!(md, "None: every run measured messages from every session, every latency run got its samples, and every idle session asked for was open when its memory was read.\n");
     } else {
-        let _ = writeln!(md, "These runs measured nothing and are left out of every figure below (the bench exits non-zero):\n");
+        let _ = writeln!(md, "These runs measured nothing and are left out of every figure below, or missed a browser target (the bench exits non-zero):\n");
         for f in &failures {
             let _ = writeln!(md, "- **FAILED** {}", cell(f));
         }

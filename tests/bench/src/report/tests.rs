@@ -141,15 +141,15 @@ pub(super) fn browser() -> BrowserReport {
         rows: vec![
             BrowserRow {
                 case: "QoS 0 round trips",
-                mode: "qos0",
                 size: 1024,
+                gated: true,
                 ours: runs(&[30_000.0, 31_000.0, 29_500.0], &[], &[20.0, 21.0, 19.0]),
                 other: runs(&[12_000.0, 12_500.0], &["page | crashed"], &[55.0, 54.0]),
             },
             BrowserRow {
                 case: "QoS 1 acknowledged publishes",
-                mode: "qos1",
                 size: 1024,
+                gated: true,
                 ours: runs(&[], &["timed out"], &[]),
                 other: runs(&[9_000.0], &[], &[]),
             },
@@ -229,4 +229,29 @@ pub(super) fn a_report_with_nothing_measured_says_so_without_figures() {
     )
     .expect("render");
     same_as_golden("BENCHMARKS-empty.md", &md);
+}
+
+/// A browser target missed is a failure of the run (the bench exits non-zero on it), as a
+/// FAILED measurement is; a row that is not gated only shows its cost.
+#[test]
+fn a_missed_browser_target_fails_the_run() {
+    let mut b = browser();
+    let misses = super::browser_misses(Some(&b));
+    assert_eq!(
+        misses,
+        [
+            "target missed: browser renderer CPU per message <= 1/3 of MQTT.js 5.16.0 (QoS 0 round trips, 1024 B): MQTT.js 5.16.0 / ours: 2.73x",
+            "target missed: browser renderer CPU per message <= 1/3 of MQTT.js 5.16.0 (QoS 1 acknowledged publishes, 1024 B): MQTT.js 5.16.0 / ours: not measured",
+            "target missed: browser msg/s >= MQTT.js 5.16.0 (QoS 1 acknowledged publishes, 1024 B): ours / MQTT.js 5.16.0: not measured",
+        ]
+    );
+    let report = Report {
+        browser: Some(browser()),
+        ..Report::default()
+    };
+    assert_eq!(report.failures(), misses);
+
+    b.rows[0].ours.cpu_us = vec![18.0];
+    b.rows[1].gated = false;
+    assert_eq!(super::browser_misses(Some(&b)), Vec::<String>::new());
 }
