@@ -41,7 +41,9 @@
 //! follower's `takeOver` is handed to the leader (`TakeOver`).
 //!
 //! Subscriptions are each tab's: every follower re-subscribes its filters to a new leader. Every
-//! tab sees every message of the shared connection.
+//! tab sees every message of the shared connection; a leader posts them only while it has heard
+//! from a follower (`Hi`, a request, or the answer to its `Hello`) that has not said `Bye`, so a
+//! tab alone posts nothing per message.
 //!
 //! The runtime adapter (the browser crate) owns the lock, the channel, the session and the store;
 //! a [`Tab`] only takes inputs (messages received, the lock granted, session events, commits) and
