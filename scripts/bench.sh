@@ -2,7 +2,8 @@
 # The bench command: builds in release mode, runs every scenario side by side on loopback
 # against a real mosquitto TLS listener, and writes BENCHMARKS.md plus SVG plots in docs/bench/.
 # Not part of the test command. Takes about 15 minutes on 2 cores (--quick: about 5).
-# Exits with status 3 when a measurement FAILED (listed at the top of BENCHMARKS.md); the report
+# Exits with status 3 when a measurement FAILED or the browser client missed a target (renderer CPU
+# per message <= 1/3 of MQTT.js, msg/s >= MQTT.js; both listed at the top of BENCHMARKS.md); the report
 # is written either way.
 # The browser-client scenario runs client-wasm/pkg (built below) and the npm-packed MQTT.js bundle
 # (also used for the size table) in headless Chromium; when either is missing its row says why.
