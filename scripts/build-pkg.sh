@@ -64,7 +64,8 @@ rm -f "$out/.gitignore" "$out"/client-wasm-*.tgz
 # comments and names (the browser glue: 7,772 -> about 5,300 B).
 esbuild=tests/edge/node_modules/.bin/esbuild
 [ -x "$esbuild" ] || { echo "esbuild missing: run bash scripts/setup.sh (npm ci in tests/edge)" >&2; exit 1; }
-for file in "$out"/browser.js "$out"/client_wasm.js "$out"/node.js "$out"/deno.js "$out"/bun.js "$out"/workerd.js "$out"/edge/client_wasm.js $(find "$out/lib" -name '*.js'); do
+# The glue's snippets (wasm-bindgen `inline_js`: the hot path's JavaScript) are modules too.
+for file in "$out"/browser.js "$out"/client_wasm.js "$out"/node.js "$out"/deno.js "$out"/bun.js "$out"/workerd.js "$out"/edge/client_wasm.js $(find "$out/lib" "$out/snippets" "$out/edge/snippets" -name '*.js' 2>/dev/null); do
     [ -f "$file" ] || continue
     "$esbuild" "$file" --minify --format=esm --legal-comments=none --log-level=warning --outfile="$file.min" --allow-overwrite
     mv "$file.min" "$file"

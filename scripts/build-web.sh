@@ -34,9 +34,10 @@ cp web/index.html web/style.css "$out.tmp/"
 rm -rf "$out" && mv "$out.tmp" "$out"
 
 raw=0; gz=0
-for f in index.html style.css web.js web_bg.wasm; do
+# Every file of the page, the glue's snippets (wasm-bindgen inline_js modules) included.
+for f in $(cd "$out" && find . -type f | sed 's|^\./||' | sort); do
   r=$(stat -c %s "$out/$f"); g=$(gzip -9 -c "$out/$f" | wc -c)
-  printf '  %-12s %8d B raw %8d B gzip\n' "$f" "$r" "$g"
+  printf '  %-48s %8d B raw %8d B gzip\n' "$f" "$r" "$g"
   raw=$((raw + r)); gz=$((gz + g))
 done
 printf 'web/dist: page transfer %d B raw (%d KiB), %d B gzip (%d KiB)\n' "$raw" $((raw / 1024)) "$gz" $((gz / 1024))

@@ -143,6 +143,13 @@ impl Client {
         .map(PublishId)
     }
 
+    /// Whether the publish `id` completed within the call that made it (a QoS 0 publish made
+    /// inside an event callback, handed to the socket there); its `Published` event is then
+    /// taken, not delivered.
+    pub fn take_published(&self, id: PublishId) -> bool {
+        self.driver.take_published(id)
+    }
+
     fn run(&self, request: Request) -> Result<u64, CommandError> {
         let command = Command::Request(request);
         self.driver

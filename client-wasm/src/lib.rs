@@ -34,6 +34,8 @@ mod edge;
 pub mod js;
 pub mod link_failure;
 #[cfg(target_arch = "wasm32")]
+mod microtask;
+#[cfg(target_arch = "wasm32")]
 mod online;
 #[cfg(target_arch = "wasm32")]
 mod platform;

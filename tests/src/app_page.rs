@@ -120,5 +120,24 @@ pub fn package_site(page: &str) -> crate::certs::TempDir {
     for file in ["client_wasm.js", "client_wasm_bg.wasm"] {
         std::fs::copy(pkg.join(file), site.path().join("pkg").join(file)).expect("copy pkg");
     }
+    // The glue imports its inline_js modules from snippets/<crate-hash>/.
+    copy_tree(&pkg.join("snippets"), &site.path().join("pkg/snippets"));
     site
+}
+
+/// Copies the folder `from` (if there is one) to `to`, recursively.
+fn copy_tree(from: &Path, to: &Path) {
+    let Ok(entries) = std::fs::read_dir(from) else {
+        return;
+    };
+    std::fs::create_dir_all(to).expect("create folder");
+    for entry in entries {
+        let entry = entry.expect("read folder");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("file type").is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy file");
+        }
+    }
 }

@@ -20,7 +20,9 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use thirtyfour::common::capabilities::chromium::ChromiumLikeCapabilities;
 use thirtyfour::prelude::{By, DesiredCapabilities, WebDriver, WebDriverResult, WebElement};
-use thirtyfour::{TimeoutConfiguration, WindowHandle};
+use thirtyfour::TimeoutConfiguration;
+/// A tab or window of the browser (`Browser::window`, `new_tab`, `new_window`).
+pub use thirtyfour::WindowHandle;
 
 use crate::certs::TempDir;
 use crate::procs::{free_port, loopback, wait_for_port, ChildGuard};

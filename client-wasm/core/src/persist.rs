@@ -265,6 +265,22 @@ impl<T> Held<T> {
         }
     }
 
+    /// Takes out the newest item that `wanted` picks, if it is ready (see [`Held::pop_ready`]);
+    /// the others keep their order. For an item whose only consumer asks for it out of turn
+    /// (a QoS 0 publish's completion, settled inside the call that made it).
+    pub fn take_ready(
+        &mut self,
+        stored_through: Option<u64>,
+        wanted: impl Fn(&T) -> bool,
+    ) -> Option<T> {
+        let through = stored_through?;
+        let index = self.items.iter().rposition(|(_, item)| wanted(item))?;
+        if self.items.get(index)?.0 > through {
+            return None;
+        }
+        self.items.remove(index).map(|(_, item)| item)
+    }
+
     /// Drops everything held (the page or the connection it was for is gone).
     pub fn clear(&mut self) {
         self.items.clear();
@@ -292,6 +308,30 @@ mod tests {
     use crate::{Event, Options};
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    #[test]
+    fn take_ready_takes_the_newest_ready_match_and_keeps_the_others_in_order() {
+        let mut held = Held::default();
+        for (change, item) in [(1, "a"), (2, "b"), (3, "b"), (5, "c")] {
+            held.push(change, item);
+        }
+        assert_eq!(
+            held.take_ready(Some(4), |x| *x == "c"),
+            None,
+            "not stored yet"
+        );
+        assert_eq!(
+            held.take_ready(None, |x| *x == "a"),
+            None,
+            "the store is being read"
+        );
+        assert_eq!(held.take_ready(Some(4), |x| *x == "d"), None);
+        assert_eq!(held.take_ready(Some(4), |x| *x == "b"), Some("b"));
+        assert_eq!(held.iter().copied().collect::<Vec<_>>(), ["a", "b", "c"]);
+        assert_eq!(held.pop_ready(Some(5)), Some("a"));
+        assert_eq!(held.pop_ready(Some(5)), Some("b"));
+        assert_eq!(held.pop_ready(Some(5)), Some("c"));
+    }
 
     /// A store with a quota in payload bytes.
     #[derive(Default)]

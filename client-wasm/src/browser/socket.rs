@@ -5,20 +5,40 @@
 use std::cell::Cell;
 use std::rc::Rc;
 
-use js_sys::{ArrayBuffer, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use web_sys::{BinaryType, CloseEvent, Event, MessageEvent, WebSocket};
+use web_sys::{BinaryType, CloseEvent, Event, WebSocket};
 
 use crate::close;
 use crate::reflect::describe;
 use crate::runtime::{shared_events, Link, LinkEvent};
 use mqtt_core::TransportFailure;
 
+#[wasm_bindgen(inline_js = r#"
+export function onMessages(ws, bytes, text) {
+  ws.onmessage = (event) => {
+    const data = event.data;
+    if (data instanceof ArrayBuffer) bytes(new Uint8Array(data));
+    else if (typeof data === "string") text();
+  };
+}
+"#)]
+extern "C" {
+    /// Sets `ws.onmessage`: a binary message's bytes go to `bytes` (one crossing into wasm per
+    /// message, the bytes copied once), a text message calls `text`.
+    #[wasm_bindgen(js_name = onMessages)]
+    fn on_messages(
+        ws: &WebSocket,
+        bytes: &Closure<dyn FnMut(Vec<u8>)>,
+        text: &Closure<dyn FnMut()>,
+    );
+}
+
 pub(crate) struct Socket {
     ws: WebSocket,
     _on_open: Closure<dyn FnMut(Event)>,
-    _on_message: Closure<dyn FnMut(MessageEvent)>,
+    _on_bytes: Closure<dyn FnMut(Vec<u8>)>,
+    _on_text: Closure<dyn FnMut()>,
     _on_close: Closure<dyn FnMut(CloseEvent)>,
 }
 
@@ -31,37 +51,36 @@ impl Socket {
         ws.set_binary_type(BinaryType::Arraybuffer);
         let emit = shared_events(on_event);
         let opened = Rc::new(Cell::new(false));
-        let (e1, e2, e3) = (emit.clone(), emit.clone(), emit);
+        let (e1, e2, e3, e4) = (emit.clone(), emit.clone(), emit.clone(), emit);
         let (o1, o2) = (opened.clone(), opened);
         let on_open = Closure::<dyn FnMut(Event)>::new(move |_: Event| {
             o1.set(true);
             e1(LinkEvent::Open);
         });
+        let on_bytes = Closure::<dyn FnMut(Vec<u8>)>::new(move |bytes: Vec<u8>| {
+            e2(LinkEvent::Bytes(bytes));
+        });
         let text_ws = ws.clone();
-        let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |m: MessageEvent| {
-            let data = m.data();
-            if let Some(buffer) = data.dyn_ref::<ArrayBuffer>() {
-                e2(LinkEvent::Bytes(Uint8Array::new(buffer).to_vec()));
-            } else if data.is_string() {
-                // MQTT over WebSockets forbids text frames: close, and report why.
-                let (code, reason) = close::TEXT_FRAME_REFUSED;
-                let _ = text_ws.close_with_code_and_reason(code, reason);
-                e2(LinkEvent::Closed(TransportFailure::WebSocketProtocol(
-                    "the server sent a text frame".into(),
-                )));
-            }
+        let on_text = Closure::<dyn FnMut()>::new(move || {
+            // MQTT over WebSockets forbids text frames: close, and report why.
+            let (code, reason) = close::TEXT_FRAME_REFUSED;
+            let _ = text_ws.close_with_code_and_reason(code, reason);
+            e4(LinkEvent::Closed(TransportFailure::WebSocketProtocol(
+                "the server sent a text frame".into(),
+            )));
         });
         let on_close = Closure::<dyn FnMut(CloseEvent)>::new(move |c: CloseEvent| {
             let failure = close::failure(c.code(), &c.reason(), o2.get());
             e3(LinkEvent::Closed(failure));
         });
         ws.set_onopen(Some(on_open.as_ref().unchecked_ref()));
-        ws.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        on_messages(&ws, &on_bytes, &on_text);
         ws.set_onclose(Some(on_close.as_ref().unchecked_ref()));
         Ok(Socket {
             ws,
             _on_open: on_open,
-            _on_message: on_message,
+            _on_bytes: on_bytes,
+            _on_text: on_text,
             _on_close: on_close,
         })
     }

@@ -15,16 +15,17 @@ mod store;
 mod stored;
 mod transport;
 
-use std::cell::{Cell, RefCell};
+use std::cell::{Cell, OnceCell, RefCell};
 use std::rc::Rc;
 
 use mqtt_core::persist::Held;
 use mqtt_core::time::earliest;
-use mqtt_core::{CommandError, Event, Instant, Options, Session};
+use mqtt_core::{CommandError, Event, Instant, Options, PublishId, Session};
 use mqtt_tabs::{Handle, TabRole};
 
-use crate::clock::now;
+use crate::clock::{self, now};
 use crate::command::Command;
+use crate::microtask::Microtask;
 use crate::online;
 use crate::platform::{Active, ActiveTimer, Sharing};
 use crate::runner::Runner;
@@ -47,6 +48,8 @@ pub(crate) struct Driver {
     /// Events for flows and `on_event`, each until the store holds its change.
     queue: RefCell<Held<Event>>,
     dispatching: Cell<bool>,
+    /// Hands the outbox to the socket at the end of the microtask checkpoint (made at start).
+    flush: OnceCell<Microtask>,
 }
 
 /// The session and the runtime pieces around it.
@@ -97,12 +100,19 @@ impl Driver {
             flows: RefCell::new(Vec::new()),
             queue: RefCell::new(Held::default()),
             dispatching: Cell::new(false),
+            flush: OnceCell::new(),
         })
     }
 
     /// Starts the timer, the `online` listener and the session: a lone tab (or one that cannot
     /// share) reads its store and connects, a shared one joins the other tabs.
     pub(crate) fn start(self: &Rc<Self>, share_name: Option<String>) {
+        let weak = Rc::downgrade(self);
+        let _ = self.flush.set(Microtask::new(move || {
+            if let Some(driver) = weak.upgrade() {
+                driver.flush_outbox();
+            }
+        }));
         let weak = Rc::downgrade(self);
         let timer = self.runtime.timer(Box::new(move || {
             if let Some(driver) = weak.upgrade() {
@@ -141,16 +151,18 @@ impl Driver {
         self: &Rc<Self>,
         f: impl FnOnce(&mut State, Instant) -> Result<T, CommandError>,
     ) -> Result<T, CommandError> {
-        let result = {
-            let mut state = self.state.borrow_mut();
-            if state.ended {
-                Err(CommandError::Ended)
-            } else {
-                f(&mut state, now())
-            }
-        };
-        self.drive();
-        result
+        clock::turn(|| {
+            let result = {
+                let mut state = self.state.borrow_mut();
+                if state.ended {
+                    Err(CommandError::Ended)
+                } else {
+                    f(&mut state, now())
+                }
+            };
+            self.drive();
+            result
+        })
     }
 
     /// Skips the remaining reconnect delay; no-op while connected, while the stored session
@@ -178,6 +190,21 @@ impl Driver {
             }
             Ok(())
         });
+    }
+
+    /// Takes the `Published` event of `id` out of the queue if it is there and may go: a
+    /// QoS 0 publish made inside a page callback was handed to the socket in the call, and its
+    /// promise can be settled at once instead of through the event (which nothing else reads:
+    /// flows have ids of their own).
+    pub(crate) fn take_published(&self, id: PublishId) -> bool {
+        let through = self.state.borrow().stored_through();
+        self.queue
+            .borrow_mut()
+            .take_ready(
+                through,
+                |event| matches!(event, Event::Published { id: done } if *done == id),
+            )
+            .is_some()
     }
 
     /// Queues events of the current session change.
@@ -218,11 +245,24 @@ impl Driver {
             self.drain_session();
         }
         self.dispatching.set(false);
-        let mut state = self.state.borrow_mut();
+        // Not now: publishes made one after another (each in its own promise callback, or in a
+        // loop) then share one WebSocket message, and a send costs the browser far more than
+        // the bytes in it.
+        match self.flush.get() {
+            Some(flush) => flush.queue(),
+            None => self.flush_outbox(),
+        }
+        self.rearm();
+    }
+
+    /// Sends what the store allows of the outbox.
+    fn flush_outbox(&self) {
+        let Ok(mut state) = self.state.try_borrow_mut() else {
+            // Inside a call into the client: its drive queues this again.
+            return;
+        };
         let through = state.stored_through();
         state.link.flush(through);
-        drop(state);
-        self.rearm();
     }
 
     /// Session outputs in the documented order: transmits, transport actions, events.
@@ -272,6 +312,10 @@ impl Driver {
     }
 
     fn on_timer(self: &Rc<Self>) {
+        clock::turn(|| self.timer_fired());
+    }
+
+    fn timer_fired(self: &Rc<Self>) {
         let now = now();
         {
             let mut state = self.state.borrow_mut();

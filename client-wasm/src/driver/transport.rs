@@ -6,7 +6,7 @@ use std::rc::{Rc, Weak};
 use mqtt_core::{TransportAction, TransportFailure};
 
 use super::{Driver, State};
-use crate::clock::now;
+use crate::clock::{self, now};
 use crate::runtime::{LinkEvent, Runtime};
 
 impl Driver {
@@ -48,6 +48,10 @@ impl Driver {
     }
 
     fn on_link(self: &Rc<Self>, generation: u64, event: LinkEvent) {
+        clock::turn(|| self.link_event(generation, event));
+    }
+
+    fn link_event(self: &Rc<Self>, generation: u64, event: LinkEvent) {
         {
             let mut state = self.state.borrow_mut();
             let State { session, link, .. } = &mut *state;

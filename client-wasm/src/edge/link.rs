@@ -23,7 +23,8 @@ pub(crate) struct JsLink {
 
 struct SinkClosures {
     _open: Closure<dyn FnMut()>,
-    _bytes: Closure<dyn FnMut(Uint8Array)>,
+    /// Takes the transport's Uint8Array as bytes copied into wasm in the same crossing.
+    _bytes: Closure<dyn FnMut(Vec<u8>)>,
     _closed: Closure<dyn FnMut(JsValue)>,
 }
 
@@ -44,8 +45,8 @@ impl JsLink {
                     e1(LinkEvent::Open);
                 }
             }),
-            _bytes: Closure::<dyn FnMut(Uint8Array)>::new(move |data: Uint8Array| {
-                e2(LinkEvent::Bytes(data.to_vec()));
+            _bytes: Closure::<dyn FnMut(Vec<u8>)>::new(move |data: Vec<u8>| {
+                e2(LinkEvent::Bytes(data));
             }),
             _closed: Closure::<dyn FnMut(JsValue)>::new(move |failure: JsValue| {
                 e3(LinkEvent::Closed(

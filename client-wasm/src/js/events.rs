@@ -3,32 +3,34 @@
 
 use std::cell::{Cell, OnceCell, RefCell};
 
-use js_sys::{Array, Function, Object, Promise, Reflect, Uint8Array};
+use js_sys::{Array, Function, Map, Object, Promise, Reflect};
 use wasm_bindgen::JsValue;
 
 use super::errors::{connection_error, js_error};
+use super::hot_path::{deliver_message, pending_promise, reject_pending, settle_pending};
 use super::types::console_error;
 use mqtt_core::{qos_to_u8, ConnectionError, Event, Message};
 
-pub(super) type Settle = (Function, Function);
 /// (is a subscribe/unsubscribe request, id, outcome)
 pub(super) type Early = (bool, u64, Result<JsValue, JsValue>);
 
 #[derive(Default)]
 pub(super) struct Shared {
-    pub(super) on_message: RefCell<Vec<Function>>,
+    /// The page's message callbacks, as the JS array `deliver_message` walks (unset until the
+    /// first `onMessage`: no message object is made for nobody). A callback may add another
+    /// while the array is walked, so it is only ever pushed to, never borrowed mutably.
+    pub(super) on_message: OnceCell<Array>,
     pub(super) on_state: RefCell<Vec<Function>>,
     pub(super) state: RefCell<JsValue>,
-    /// Unsettled promises by publish id and by request id (short lists: a Vec is smaller code
-    /// than another BTreeMap instantiation in the wasm binary).
-    pub(super) publishes: RefCell<Vec<(u64, Settle)>>,
-    pub(super) requests: RefCell<Vec<(u64, Settle)>>,
+    /// Unsettled promises by publish id and by request id: JS Maps of their settle functions,
+    /// kept on the JavaScript side (one call to add a promise, one to settle it).
+    publishes: Map,
+    requests: Map,
     /// While a `publish`/`subscribe` call runs, acknowledgements for ids not yet registered
     /// (QoS 0 completes inside the call) are kept here.
     pub(super) in_call: Cell<bool>,
     pub(super) early: RefCell<Vec<Early>>,
-    /// Message property names, and the last topic, as JS strings: made once, not per message.
-    pub(super) message_keys: OnceCell<[JsValue; 5]>,
+    /// The last topic as a JS string: made once per topic change, not per message.
     pub(super) last_topic: RefCell<Option<(String, JsValue)>>,
 }
 
@@ -45,61 +47,46 @@ impl Shared {
 
     /// Settles a publish (`request == false`) or subscribe/unsubscribe promise.
     pub(super) fn settle(&self, request: bool, id: u64, result: Result<JsValue, JsValue>) {
-        let map = if request {
+        let (ok, value) = match &result {
+            Ok(value) => (true, value),
+            Err(error) => (false, error),
+        };
+        if !settle_pending(self.pending(request), pending_key(id), ok, value) && self.in_call.get()
+        {
+            self.early.borrow_mut().push((request, id, result));
+        }
+    }
+
+    fn pending(&self, request: bool) -> &Map {
+        if request {
             &self.requests
         } else {
             &self.publishes
-        };
-        let entry = take(&mut map.borrow_mut(), id);
-        match entry {
-            Some((resolve, reject)) => {
-                let _ = match result {
-                    Ok(value) => resolve.call1(&JsValue::NULL, &value),
-                    Err(error) => reject.call1(&JsValue::NULL, &error),
-                };
-            }
-            None if self.in_call.get() => {
-                self.early.borrow_mut().push((request, id, result));
-            }
-            None => {}
         }
     }
 
-    /// `{topic, payload, qos, retain, dup}`; the payload is a copy the page owns.
-    pub(super) fn message_object(&self, message: &Message) -> JsValue {
-        let [topic, payload, qos, retain, dup] = self
-            .message_keys
-            .get_or_init(|| ["topic", "payload", "qos", "retain", "dup"].map(JsValue::from));
-        let topic_value = {
-            let mut last = self.last_topic.borrow_mut();
-            match &*last {
-                Some((text, value)) if *text == message.topic => value.clone(),
-                _ => {
-                    let value = JsValue::from(message.topic.as_str());
-                    *last = Some((message.topic.clone(), value.clone()));
-                    value
-                }
-            }
+    /// Calls the page's callbacks with `{topic, payload, qos, retain, dup}` (the payload a copy
+    /// the page owns), in one call into JavaScript.
+    fn deliver(&self, message: &Message) {
+        let Some(callbacks) = self.on_message.get() else {
+            return;
         };
-        let object = Object::new();
-        let _ = Reflect::set(&object, topic, &topic_value);
-        let _ = Reflect::set(
-            &object,
-            payload,
-            &Uint8Array::from(message.payload.as_slice()),
-        );
-        let _ = Reflect::set(&object, qos, &qos_to_u8(message.qos).into());
-        let _ = Reflect::set(&object, retain, &message.retain.into());
-        let _ = Reflect::set(&object, dup, &message.dup.into());
-        object.into()
+        // Held across the call: a callback cannot reach it (events raised inside one are
+        // queued, see `Driver::drive`), and a topic made afresh would do if one did.
+        let Ok(mut last) = self.last_topic.try_borrow_mut() else {
+            return deliver_to(callbacks, &message.topic.as_str().into(), message);
+        };
+        if !matches!(&*last, Some((text, _)) if *text == message.topic) {
+            *last = Some((message.topic.clone(), message.topic.as_str().into()));
+        }
+        if let Some((_, topic)) = &*last {
+            deliver_to(callbacks, topic, message);
+        }
     }
 
     pub(super) fn reject_all(&self, error: &JsValue) {
-        let publishes = std::mem::take(&mut *self.publishes.borrow_mut());
-        let requests = std::mem::take(&mut *self.requests.borrow_mut());
-        for (_, (_, reject)) in publishes.into_iter().chain(requests) {
-            let _ = reject.call1(&JsValue::NULL, error);
-        }
+        reject_pending(&self.publishes, error);
+        reject_pending(&self.requests, error);
     }
 
     /// A promise for `id`, settled already if its acknowledgement came during the call.
@@ -108,20 +95,11 @@ impl Shared {
             .into_iter()
             .find(|(r, i, _)| *r == request && *i == id)
             .map(|(_, _, result)| result);
-        if let Some(result) = early {
-            return match result {
-                Ok(value) => Promise::resolve(&value),
-                Err(error) => Promise::reject(&error),
-            };
+        match early {
+            Some(Ok(value)) => Promise::resolve(&value),
+            Some(Err(error)) => Promise::reject(&error),
+            None => pending_promise(self.pending(request), pending_key(id)),
         }
-        let map = if request {
-            &self.requests
-        } else {
-            &self.publishes
-        };
-        Promise::new(&mut |resolve, reject| {
-            map.borrow_mut().push((id, (resolve, reject)));
-        })
     }
 
     pub(super) fn handle(&self, event: Event) {
@@ -182,15 +160,7 @@ impl Shared {
                     ("reason", "end() was called".into()),
                 ],
             )),
-            Event::Message(message) => {
-                let value = self.message_object(&message);
-                let callbacks = self.on_message.borrow().clone();
-                for callback in callbacks {
-                    if let Err(e) = callback.call1(&JsValue::NULL, &value) {
-                        console_error("client-wasm: onMessage callback threw", &e);
-                    }
-                }
-            }
+            Event::Message(message) => self.deliver(&message),
             Event::Subscribed { request, granted } => {
                 let result = if granted.iter().all(Option::is_some) {
                     let list: Array = granted
@@ -219,9 +189,20 @@ impl Shared {
     }
 }
 
-pub(super) fn take(list: &mut Vec<(u64, Settle)>, id: u64) -> Option<Settle> {
-    let index = list.iter().position(|(i, _)| *i == id)?;
-    Some(list.remove(index).1)
+fn deliver_to(callbacks: &Array, topic: &JsValue, message: &Message) {
+    deliver_message(
+        callbacks,
+        topic,
+        &message.payload,
+        qos_to_u8(message.qos),
+        message.retain,
+        message.dup,
+    );
+}
+
+/// An id as the pending Maps' key: a JS number (exact: ids count up from 1, far below 2^53).
+fn pending_key(id: u64) -> f64 {
+    id as f64
 }
 
 pub(super) fn state_object(state: &str, fields: &[(&str, JsValue)]) -> JsValue {

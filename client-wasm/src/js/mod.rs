@@ -29,22 +29,24 @@
 
 mod errors;
 mod events;
+mod hot_path;
 mod options;
 mod types;
 
 use std::rc::Rc;
 
-use js_sys::Function;
+use js_sys::{Array, Function, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
 use crate::{Client, ClientConfig};
 use errors::{command_error, js_error, rejected};
 use events::{state_object, Shared};
+use hot_path::{payload_bytes, publish_options, PublishOptionsError};
 use mqtt_core::{qos_from_u8, CommandError, Event, Options, QoS};
+use options::{filter_list, parse_options};
 #[cfg(feature = "browser")]
-use options::get_string;
-use options::{filter_list, get_bool, get_number, parse_options, payload_bytes};
+use options::{get_bool, get_string};
 use types::console_error;
 pub use types::{
     ConnectOptions, Filters, GrantedPromise, MessageCallback, Payload, PublishOptions, State,
@@ -143,16 +145,32 @@ impl MqttClient {
         options: Option<PublishOptions>,
     ) -> VoidPromise {
         let promise = (|| {
-            let bytes = payload_bytes(&payload)?;
+            let bytes = payload_bytes(&payload).ok_or_else(|| {
+                js_error(
+                    "invalid_payload",
+                    "payload must be a string, Uint8Array or ArrayBuffer",
+                )
+            })?;
             let options = options.map(JsValue::from).unwrap_or(JsValue::UNDEFINED);
-            let qos = match get_number(&options, "qos")? {
-                None => QoS::AtMostOnce,
-                Some(n) => qos_from_u8(n as u8)
-                    .filter(|_| n.fract() == 0.0)
-                    .ok_or_else(|| js_error("invalid_qos", "QoS must be 0, 1 or 2"))?,
-            };
-            let retain = get_bool(&options, "retain")?.unwrap_or(false);
+            let flags = publish_options(&options).map_err(|e| match e {
+                PublishOptionsError::QosNotANumber => {
+                    js_error("invalid_options", "qos must be a non-negative number")
+                }
+                PublishOptionsError::QosOutOfRange => {
+                    js_error("invalid_qos", "QoS must be 0, 1 or 2")
+                }
+                PublishOptionsError::RetainNotABoolean => {
+                    js_error("invalid_options", "retain must be a boolean")
+                }
+            })?;
+            let (qos, retain) = (
+                qos_from_u8(flags.qos).unwrap_or(QoS::AtMostOnce),
+                flags.retain,
+            );
             let id = self.call(|c| c.publish(topic, &bytes, qos, retain))?;
+            if qos == QoS::AtMostOnce && self.client.take_published(id) {
+                return Ok(Promise::resolve(&JsValue::UNDEFINED));
+            }
             Ok(self.shared.promise(false, id.0))
         })();
         promise.unwrap_or_else(rejected).unchecked_into()
@@ -162,7 +180,7 @@ impl MqttClient {
     #[wasm_bindgen(js_name = onMessage)]
     pub fn on_message(&self, callback: MessageCallback) {
         if let Ok(f) = JsValue::from(callback).dyn_into::<Function>() {
-            self.shared.on_message.borrow_mut().push(f);
+            self.shared.on_message.get_or_init(Array::new).push(&f);
         }
     }
 

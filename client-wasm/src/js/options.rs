@@ -3,10 +3,11 @@
 
 use std::time::Duration;
 
-use js_sys::{Array, ArrayBuffer, Reflect, Uint8Array};
+use js_sys::{Array, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 
 use super::errors::js_error;
+use super::hot_path::payload_bytes;
 use super::types::math_random;
 use mqtt_core::Options;
 
@@ -27,25 +28,6 @@ pub(super) fn filter_list(value: &JsValue) -> Result<Vec<String>, JsValue> {
     Err(js_error(
         "invalid_topic",
         "expected a topic filter string or an array of them",
-    ))
-}
-
-pub(super) fn payload_bytes(value: &JsValue) -> Result<Vec<u8>, JsValue> {
-    if let Some(s) = value.as_string() {
-        return Ok(s.into_bytes());
-    }
-    if let Some(bytes) = value.dyn_ref::<Uint8Array>() {
-        return Ok(bytes.to_vec());
-    }
-    if let Some(buffer) = value.dyn_ref::<ArrayBuffer>() {
-        return Ok(Uint8Array::new(buffer).to_vec());
-    }
-    if value.is_undefined() || value.is_null() {
-        return Ok(Vec::new());
-    }
-    Err(js_error(
-        "invalid_payload",
-        "payload must be a string, Uint8Array or ArrayBuffer",
     ))
 }
 
@@ -123,7 +105,7 @@ pub(super) fn parse_options(js: JsValue) -> Result<Options, JsValue> {
     options.username = get_string(&js, "username")?;
     let password = get(&js, "password");
     if !(password.is_undefined() || password.is_null()) {
-        options.password = Some(payload_bytes(&password).map_err(|_| {
+        options.password = Some(payload_bytes(&password).ok_or_else(|| {
             js_error(
                 "invalid_options",
                 "password must be a string or a Uint8Array",

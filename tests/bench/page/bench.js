@@ -17,6 +17,11 @@
 //   duration  ms counted
 //   clean     "false": a persistent session (client-wasm keeps it in IndexedDB, MQTT.js in its
 //             in-memory store); default "true"
+//   share     a client id: two tabs, one connection. client-wasm connects with it and
+//             `share: true`, so the second page to load goes through the first one's connection;
+//             MQTT.js, which cannot share, gives each page a connection of its own
+//   hold      "true": this page only connects and holds the connection (the first tab of a
+//             `share` pair): no subscription, no publishing, status "holding"
 //   url       the bridge's MQTT WebSocket URL (default ws://<this host>/mqtt)
 //   user, password
 //
@@ -38,9 +43,15 @@ const cfg = {
   keepalive: 60,
   connectTimeoutMs: 10000,
   autoGo: q.get("go") === "auto",
+  share: q.get("share") || null,
+  hold: q.get("hold") === "true",
 };
 const tag = Math.random().toString(16).slice(2, 10);
-const clientId = `bench-${cfg.client}-${tag}`;
+// A shared connection is one client id; MQTT.js's second page needs an id of its own, or the
+// broker would drop the first connection (MQTT-3.1.4-2).
+const clientId = cfg.share
+  ? cfg.client === "ours" || cfg.hold ? cfg.share : `${cfg.share}-${tag}`
+  : `bench-${cfg.client}-${tag}`;
 const topic = `bench/browser/${cfg.client}-${tag}`;
 
 window.benchResult = null;
@@ -71,8 +82,9 @@ window.addEventListener("error", (e) => fail(`page error: ${e.message}`));
 window.addEventListener("unhandledrejection", (e) =>
   fail(`unhandled rejection: ${describe(e.reason)}`),
 );
-// The runner also has a deadline; this one names the state the page was stuck in.
-setTimeout(
+// The runner also has a deadline; this one names the state the page was stuck in. A holding
+// page lives as long as the runner keeps its tab.
+if (!cfg.hold) setTimeout(
   () => fail(`timed out in the page while: ${window.benchStatus}`),
   cfg.warmupMs + cfg.durationMs + 20000,
 );
@@ -91,6 +103,7 @@ async function ours() {
     keepalive: cfg.keepalive,
     reconnect: false,
     connectTimeoutMs: cfg.connectTimeoutMs,
+    share: cfg.share !== null,
   });
   let lost = () => {};
   await new Promise((resolve, reject) =>
@@ -104,6 +117,9 @@ async function ours() {
       }
     }),
   );
+  // The second page of a pair must go through the first one's connection.
+  const wanted = cfg.share === null ? "solo" : cfg.hold ? "leader" : "follower";
+  if (c.role !== wanted) throw new Error(`this tab is the ${c.role}, not the ${wanted}`);
   return {
     async subscribe(t) {
       await c.subscribe(t, 0);
@@ -196,6 +212,10 @@ async function main() {
   client.onLost((why) => {
     if (!stopping) fail(why);
   });
+  if (cfg.hold) {
+    status("holding");
+    return;
+  }
   const payload = new Uint8Array(cfg.size);
   for (let i = 0; i < payload.length; i++) payload[i] = (i * 7 + 3) & 0xff;
 

@@ -18,7 +18,7 @@ use serde_json::Value;
 use tests::bridge::{toml_for_broker, BridgeProcess};
 use tests::certs::{TempDir, TestPki};
 use tests::mosquitto::{Mosquitto, MosquittoOptions, PLATFORM_PASSWORD, PLATFORM_USER};
-use tests::webdriver::Browser;
+use tests::webdriver::{Browser, WindowHandle};
 
 /// Messages outstanding (QoS 0: published and not yet received back; QoS 1: not yet acked).
 pub(crate) const WINDOW: usize = 16;
@@ -88,6 +88,10 @@ struct Case {
     size: usize,
     /// `false`: a persistent session (client-wasm keeps it in IndexedDB).
     clean: bool,
+    /// Two tabs: a second window holds the connection first and the measured page goes through
+    /// it (client-wasm's tab sharing; MQTT.js gives each tab a connection). The CPU of both
+    /// tabs' renderers counts.
+    shared: bool,
     /// Held to the targets (`report::browser_misses`); the others show a cost.
     gated: bool,
 }
@@ -98,11 +102,12 @@ const fn case(label: &'static str, mode: &'static str, size: usize) -> Case {
         mode,
         size,
         clean: true,
+        shared: false,
         gated: true,
     }
 }
 
-const CASES: [Case; 5] = [
+const CASES: [Case; 6] = [
     case("QoS 0 round trips", "qos0", 64),
     case("QoS 0 round trips", "qos0", 1024),
     case("QoS 1 acknowledged publishes", "qos1", 64),
@@ -112,6 +117,12 @@ const CASES: [Case; 5] = [
         clean: false,
         gated: false,
         ..case("", "qos1", 1024)
+    },
+    Case {
+        label: "QoS 0 round trips, two tabs (ours: one shared connection; MQTT.js: one each)",
+        shared: true,
+        gated: false,
+        ..case("", "qos0", 64)
     },
 ];
 
@@ -295,6 +306,7 @@ fn measure(
         mode,
         size,
         clean,
+        shared,
         gated,
     } in CASES
     {
@@ -322,7 +334,7 @@ fn measure(
                     }
                     continue;
                 }
-                let query = [
+                let mut query = vec![
                     ("client", client.to_string()),
                     ("mode", mode.to_string()),
                     ("size", size.to_string()),
@@ -333,25 +345,39 @@ fn measure(
                     ("url", bridge.url.clone()),
                     ("user", PLATFORM_USER.to_string()),
                     ("password", PLATFORM_PASSWORD.to_string()),
-                ]
-                .iter()
-                .map(|(k, v)| format!("{k}={}", encode(v)))
-                .collect::<Vec<_>>()
-                .join("&");
+                ];
+                if shared {
+                    query.push(("share", format!("bench-share-{client}-{run}-{}", unique())));
+                }
+                let url = |extra: &[(&str, String)]| {
+                    let query = query
+                        .iter()
+                        .chain(extra)
+                        .map(|(k, v)| format!("{k}={}", encode(v)))
+                        .collect::<Vec<_>>()
+                        .join("&");
+                    format!("{page}?{query}")
+                };
+                let holder = shared.then(|| url(&[("hold", "true".to_string())]));
                 let limit = report.warmup + report.duration + Duration::from_secs(30);
-                let session = if clean { "" } else { "-persistent" };
+                let session = match (clean, shared) {
+                    (_, true) => "-shared",
+                    (false, _) => "-persistent",
+                    _ => "",
+                };
                 let profile = profile_dir
                     .map(|d| d.join(format!("{client}-{mode}-{size}{session}-{run}.cpuprofile")));
                 match one_run(
                     &browser,
-                    &format!("{page}?{query}"),
+                    &url(&[]),
+                    holder.as_deref(),
                     limit,
                     profile.as_deref(),
                 ) {
                     Ok(r) => {
                         eprintln!(
-                            "browser {client:<6} {mode} {size:>5} B: {:.0}/s, renderer CPU {:.1?} µs/msg, script {:.1?} µs/msg",
-                            r.rate, r.cpu_us, r.script_us
+                            "browser {client:<6} {mode} {size:>5} B: {:.0}/s, renderer CPU {:.1?} µs/msg, script {:.1?} µs/msg {}",
+                            r.rate, r.cpu_us, r.script_us, r.user_agent
                         );
                         runs.rates.push(r.rate);
                         runs.cpu_us.extend(r.cpu_us);
@@ -433,55 +459,131 @@ fn page_state(browser: &Browser) -> Result<(Option<Value>, String), String> {
     Ok((result, status))
 }
 
+/// A number no other run of this process has had (names a shared connection).
+fn unique() -> u128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos())
+}
+
+/// The reason a page gave for its failed run.
+fn failed(result: &Value) -> String {
+    result
+        .get("error")
+        .and_then(Value::as_str)
+        .unwrap_or("the page reported a failure without a reason")
+        .to_string()
+}
+
+/// Polls the current page until its status is `wanted`; `Err` on its failure or at `deadline`.
+fn wait_status(browser: &Browser, wanted: &str, deadline: Instant) -> Result<(), String> {
+    loop {
+        let (result, status) = page_state(browser)?;
+        if let Some(result) = result {
+            return Err(failed(&result));
+        }
+        if status == wanted {
+            return Ok(());
+        }
+        if Instant::now() >= deadline {
+            return Err(format!("not {wanted} in time (page status: {status})"));
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// The second window of a shared-connection run: its page holds the connection until dropped.
+struct Holder<'a> {
+    browser: &'a Browser,
+    window: WindowHandle,
+    measured: WindowHandle,
+}
+
+impl<'a> Holder<'a> {
+    /// Opens a window, loads `url` there and waits until it holds the connection; the current
+    /// window stays the measured one.
+    fn open(browser: &'a Browser, url: &str, deadline: Instant) -> Result<Holder<'a>, String> {
+        let measured = browser.window();
+        let window = browser.new_window();
+        browser.switch_to(&window);
+        let holder = Holder {
+            browser,
+            window,
+            measured,
+        };
+        browser.try_goto(url)?;
+        wait_status(browser, "holding", deadline)?;
+        let _ = cdp(browser, "Performance.enable");
+        browser.switch_to(&holder.measured);
+        Ok(holder)
+    }
+
+    /// Its renderer's counters (the measured window stays current).
+    fn metrics(&self) -> Option<Vec<(String, f64)>> {
+        self.browser.switch_to(&self.window);
+        let metrics = metrics(self.browser);
+        self.browser.switch_to(&self.measured);
+        metrics
+    }
+}
+
+impl Drop for Holder<'_> {
+    fn drop(&mut self) {
+        self.browser.switch_to(&self.window);
+        self.browser.close_current();
+        self.browser.switch_to(&self.measured);
+    }
+}
+
+/// `ProcessTime` of the measured page's renderer plus, when there is one, the holder's (its
+/// own renderer: Chromium gives each window's top-level page a process).
+fn renderer_time(browser: &Browser, holder: Option<&Holder<'_>>) -> Option<Vec<(String, f64)>> {
+    let mut metrics = metrics(browser)?;
+    if let Some(holder) = holder {
+        let other = holder.metrics()?;
+        for (name, value) in &mut metrics {
+            if let Some((_, more)) = other.iter().find(|(k, _)| k == name) {
+                *value += more;
+            }
+        }
+    }
+    Some(metrics)
+}
+
 /// One page load: waits for "ready", reads the CPU counters, starts the run, waits for its
-/// result, reads the counters again. `Err` says why it failed.
+/// result, reads the counters again. With `holder` (a page URL), a second window first loads
+/// that page, which holds the connection the measured page goes through. `Err` says why it
+/// failed.
 fn one_run(
     browser: &Browser,
     url: &str,
+    holder: Option<&str>,
     limit: Duration,
     profile: Option<&Path>,
 ) -> Result<RunResult, String> {
     let go = |to: &str| browser.try_goto(to);
     // Leave the previous page (closing its WebSocket) before loading the next.
     go("about:blank")?;
-    go(url)?;
     let deadline = Instant::now() + limit;
-    let failed = |result: &Value| {
-        result
-            .get("error")
-            .and_then(Value::as_str)
-            .unwrap_or("the page reported a failure without a reason")
-            .to_string()
-    };
+    let holder = holder
+        .map(|url| Holder::open(browser, url, deadline))
+        .transpose()?;
+    go(url)?;
     // Connected and subscribed?
-    loop {
-        let (result, status) = page_state(browser)?;
-        if let Some(result) = result {
-            return Err(failed(&result));
-        }
-        if status == "ready" {
-            break;
-        }
-        if Instant::now() >= deadline {
-            return Err(format!(
-                "not ready within {limit:?} (page status: {status})"
-            ));
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wait_status(browser, "ready", deadline)?;
     let _ = cdp(browser, "Performance.enable");
     if profile.is_some() {
         for cmd in ["Profiler.enable", "Profiler.start"] {
             cdp(browser, cmd)?;
         }
     }
-    let before = metrics(browser);
+    let before = renderer_time(browser, holder.as_ref());
     browser.try_eval("return window.benchGo();", Vec::new())?;
     loop {
         let (result, status) = page_state(browser)?;
         match result {
             Some(result) if result.get("ok").and_then(Value::as_bool) == Some(true) => {
-                let after = metrics(browser);
+                let after = renderer_time(browser, holder.as_ref());
                 if let Some(path) = profile {
                     let reply = cdp(browser, "Profiler.stop")?;
                     let text = reply
