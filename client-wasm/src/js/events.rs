@@ -30,6 +30,9 @@ pub(super) struct Shared {
     /// (QoS 0 completes inside the call) are kept here.
     pub(super) in_call: Cell<bool>,
     pub(super) early: RefCell<Vec<Early>>,
+    /// One promise resolved with `undefined`, for every QoS 0 publish that completes in its
+    /// call (settled promises are immutable, so they can be shared).
+    resolved: OnceCell<Promise>,
     /// The last topic as a JS string: made once per topic change, not per message.
     pub(super) last_topic: RefCell<Option<(String, JsValue)>>,
 }
@@ -82,6 +85,12 @@ impl Shared {
         if let Some((_, topic)) = &*last {
             deliver_to(callbacks, topic, message);
         }
+    }
+
+    pub(super) fn resolved(&self) -> Promise {
+        self.resolved
+            .get_or_init(|| Promise::resolve(&JsValue::UNDEFINED))
+            .clone()
     }
 
     pub(super) fn reject_all(&self, error: &JsValue) {

@@ -35,7 +35,7 @@ mod types;
 
 use std::rc::Rc;
 
-use js_sys::{Array, Function, Promise};
+use js_sys::{Array, Function};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -169,7 +169,7 @@ impl MqttClient {
             );
             let id = self.call(|c| c.publish(topic, &bytes, qos, retain))?;
             if qos == QoS::AtMostOnce && self.client.take_published(id) {
-                return Ok(Promise::resolve(&JsValue::UNDEFINED));
+                return Ok(self.shared.resolved());
             }
             Ok(self.shared.promise(false, id.0))
         })();
