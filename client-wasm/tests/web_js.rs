@@ -256,3 +256,49 @@ async fn packets_of_one_turn_share_a_websocket_message() {
     );
     client.end();
 }
+
+/// Publishes made one after another by the page (a loop; promise callbacks run the same way)
+/// leave as one WebSocket message at the end of the script, not one `send` each: a send costs
+/// the browser far more than the bytes in it.
+#[wasm_bindgen_test]
+async fn publishes_of_one_script_share_a_websocket_message() {
+    let Some(url) = stack_url(WS_URL) else { return };
+    let spy = Function::new_no_args(
+        "const send = WebSocket.prototype.send; const sizes = [];
+         WebSocket.prototype.send = function (data) { sizes.push(data.byteLength); return send.call(this, data); };
+         return { sizes, restore() { WebSocket.prototype.send = send; } };",
+    )
+    .call0(&JsValue::NULL)
+    .expect("spy");
+    let sizes = || -> Vec<u64> {
+        Array::from(&field(&spy, "sizes"))
+            .iter()
+            .filter_map(|v| v.as_f64())
+            .map(|n| n as u64)
+            .collect()
+    };
+    let id = unique();
+    let client = js_connect(url, &format!("js-loop-{id}"), &[]);
+    let topic = format!("{USER}/loop-{id}/t");
+    // Connected once a subscription is acknowledged.
+    settle(client.subscribe(JsValue::from(topic.clone()).unchecked_into(), Some(0)))
+        .await
+        .expect("suback");
+    let before = sizes().len();
+    let opts = || Some(object(&[("qos", 1.into())]).unchecked_into());
+    let promises: Vec<_> = (0..5)
+        .map(|_| client.publish(&topic, JsValue::from("x").unchecked_into(), opts()))
+        .collect();
+    for promise in promises {
+        settle(promise).await.expect("puback");
+    }
+    let sent = sizes()[before..].to_vec();
+    let _ = Reflect::get(&spy, &"restore".into())
+        .ok()
+        .and_then(|f| f.dyn_into::<Function>().ok())
+        .map(|f| f.call0(&spy));
+    // Five QoS 1 PUBLISHes of "x": 2 (fixed header) + 2 + topic + 2 (packet id) + 1 bytes each.
+    let five = 5 * (7 + topic.len()) as u64;
+    assert_eq!(sent, [five], "one message of five PUBLISHes expected");
+    client.end();
+}
