@@ -49,7 +49,7 @@ mod runtime;
 #[cfg(target_arch = "wasm32")]
 mod timer;
 #[cfg(all(target_arch = "wasm32", feature = "edge-tls"))]
-mod tls_session;
+pub mod tls_session;
 
 #[cfg(target_arch = "wasm32")]
 pub use client::{Client, ClientConfig};

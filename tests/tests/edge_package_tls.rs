@@ -17,9 +17,7 @@ use tests::certs::{CertFiles, TestPki};
 use tests::cli;
 use tests::edge::workerd::{WorkerSpec, Workerd};
 use tests::edge::{Runtime, Scenario, Script};
-use tests::mosquitto::{
-    Mosquitto, MosquittoOptions, BROKER_NAME, PLATFORM_PASSWORD, PLATFORM_USER,
-};
+use tests::mosquitto::{Mosquitto, BROKER_NAME, PLATFORM_PASSWORD, PLATFORM_USER};
 
 const LIMIT: Duration = Duration::from_secs(30);
 /// A refusal is reported within this.
@@ -32,15 +30,7 @@ struct Setup {
 }
 
 fn setup() -> Setup {
-    let pki = TestPki::generate();
-    let broker = Mosquitto::start(
-        &pki,
-        MosquittoOptions {
-            mtls: true,
-            users: vec![("dev1".into(), "secret".into())],
-            ..MosquittoOptions::default()
-        },
-    );
+    let (pki, broker) = Mosquitto::mutual_tls_with_user("dev1", "secret");
     let url = format!("mqtts://127.0.0.1:{}", broker.ports().mtls);
     Setup { pki, broker, url }
 }

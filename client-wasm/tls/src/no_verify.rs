@@ -13,6 +13,23 @@ use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
 #[derive(Debug)]
 pub(crate) struct NoVerification(pub(crate) Arc<CryptoProvider>);
 
+/// The handshake signature checks of a provider (also the test server's, for client
+/// certificates it takes whole).
+pub(crate) fn signature_valid(
+    provider: &CryptoProvider,
+    tls13: bool,
+    message: &[u8],
+    cert: &CertificateDer<'_>,
+    dss: &DigitallySignedStruct,
+) -> Result<HandshakeSignatureValid, rustls::Error> {
+    let algorithms = &provider.signature_verification_algorithms;
+    if tls13 {
+        verify_tls13_signature(message, cert, dss, algorithms)
+    } else {
+        verify_tls12_signature(message, cert, dss, algorithms)
+    }
+}
+
 impl ServerCertVerifier for NoVerification {
     fn verify_server_cert(
         &self,
@@ -31,7 +48,7 @@ impl ServerCertVerifier for NoVerification {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls12_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+        signature_valid(&self.0, false, message, cert, dss)
     }
 
     fn verify_tls13_signature(
@@ -40,7 +57,7 @@ impl ServerCertVerifier for NoVerification {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls13_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+        signature_valid(&self.0, true, message, cert, dss)
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {

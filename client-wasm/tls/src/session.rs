@@ -108,10 +108,8 @@ impl TlsSession {
         if let Some(failed) = &self.failed {
             return Err(failed.clone());
         }
-        self.conn
-            .writer()
-            .write_all(plaintext)
-            .map_err(|e| self.fail(&rustls::Error::General(e.to_string())))
+        let written = self.conn.writer().write_all(plaintext);
+        written.map_err(|e| self.fail(&rustls::Error::General(e.to_string())))
     }
 
     /// Plaintext from the server since the last call (empty when none).

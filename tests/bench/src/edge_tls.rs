@@ -11,9 +11,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use tests::certs::TestPki;
 use tests::edge::{Runtime, Scenario, Script};
-use tests::mosquitto::{Mosquitto, MosquittoOptions, BROKER_NAME};
+use tests::mosquitto::{Mosquitto, BROKER_NAME};
 
 /// One transport's figures, or why it failed.
 struct Row {
@@ -111,15 +110,7 @@ fn cell(value: &Result<f64, String>, digits: usize) -> String {
 
 /// Runs both transports and returns the section (Markdown) and whether every figure is in.
 pub(crate) fn run_alone(pkg: &Path) -> (String, bool) {
-    let pki = TestPki::generate();
-    let broker = Mosquitto::start(
-        &pki,
-        MosquittoOptions {
-            mtls: true,
-            users: vec![("dev1".into(), "secret".into())],
-            ..MosquittoOptions::default()
-        },
-    );
+    let (pki, broker) = Mosquitto::mutual_tls_with_user("dev1", "secret");
     let url = format!("mqtts://127.0.0.1:{}", broker.ports().mtls);
     let (ca, client) = (broker.ca_path().display().to_string(), pki.client());
     let (cert, key) = (client.cert.display().to_string(), client.key.display().to_string());

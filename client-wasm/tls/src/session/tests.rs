@@ -8,7 +8,7 @@ use rcgen::{
     BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
 };
 use rustls::client::danger::HandshakeSignatureValid;
-use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, CryptoProvider};
+use rustls::crypto::CryptoProvider;
 use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
 use rustls::server::WebPkiClientVerifier;
 use rustls::{
@@ -18,6 +18,7 @@ use rustls::{
 use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, UnixTime};
 
 use super::*;
+use crate::no_verify::signature_valid;
 use crate::pem_options::PemTlsOptions;
 use crate::test_pki::v1;
 
@@ -38,7 +39,7 @@ impl Leaf {
     }
 }
 
-fn ca(name: &str) -> Ca {
+fn make_ca(name: &str) -> Ca {
     let key = KeyPair::generate().unwrap();
     let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
     params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
@@ -84,7 +85,7 @@ enum ClientAuthMode {
     AnyRequired,
 }
 
-fn server(server_cert: &Leaf, auth: ClientAuthMode, tls12_only: bool) -> ServerConnection {
+fn broker_side(server_cert: &Leaf, auth: ClientAuthMode, tls12_only: bool) -> ServerConnection {
     let versions: &[&rustls::SupportedProtocolVersion] = if tls12_only {
         &[&rustls::version::TLS12]
     } else {
@@ -137,7 +138,7 @@ impl ClientCertVerifier for AnyClientCert {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls12_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+        signature_valid(&self.0, false, message, cert, dss)
     }
     fn verify_tls13_signature(
         &self,
@@ -145,14 +146,14 @@ impl ClientCertVerifier for AnyClientCert {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls13_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+        signature_valid(&self.0, true, message, cert, dss)
     }
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
         self.0.signature_verification_algorithms.supported_schemes()
     }
 }
 
-fn client(options: &PemTlsOptions, name: &str) -> TlsSession {
+fn session_for(options: &PemTlsOptions, name: &str) -> TlsSession {
     TlsSession::new(options.client_config().unwrap(), name).unwrap()
 }
 
@@ -215,12 +216,12 @@ fn round_trip(client: &mut TlsSession, server: &mut ServerConnection) -> Result<
 
 #[test]
 fn a_session_carries_bytes_both_ways_over_tls_1_3_and_1_2() {
-    let ca = ca("test CA");
+    let ca = make_ca("test CA");
     let broker = leaf(&ca, &["broker.test"], false, false);
     for tls12 in [false, true] {
-        let mut client = client(&options(&ca, None), "broker.test");
+        let mut client = session_for(&options(&ca, None), "broker.test");
         assert!(client.is_handshaking());
-        let mut server = server(&broker, ClientAuthMode::None, tls12);
+        let mut server = broker_side(&broker, ClientAuthMode::None, tls12);
         assert_eq!(round_trip(&mut client, &mut server), Ok(()), "tls12 {tls12}");
         assert_eq!(client.ended(), None);
         client.close();
@@ -230,15 +231,15 @@ fn a_session_carries_bytes_both_ways_over_tls_1_3_and_1_2() {
 
 #[test]
 fn a_v3_client_certificate_is_presented_and_accepted() {
-    let ca = ca("test CA");
+    let ca = make_ca("test CA");
     let broker = leaf(&ca, &["broker.test"], false, false);
     let device = leaf(&ca, &[], true, false);
     for tls12 in [false, true] {
-        let mut client = client(
+        let mut client = session_for(
             &options(&ca, Some((&device.pem, device.key.serialize_pem()))),
             "broker.test",
         );
-        let mut server = server(&broker, ClientAuthMode::Required(ca.pem.clone()), tls12);
+        let mut server = broker_side(&broker, ClientAuthMode::Required(ca.pem.clone()), tls12);
         assert_eq!(round_trip(&mut client, &mut server), Ok(()), "tls12 {tls12}");
         assert!(server.peer_certificates().is_some_and(|c| c[0] == device.cert));
     }
@@ -246,16 +247,16 @@ fn a_v3_client_certificate_is_presented_and_accepted() {
 
 #[test]
 fn an_x509_v1_client_certificate_is_presented_as_it_is() {
-    let ca = ca("test CA");
+    let ca = make_ca("test CA");
     let broker = leaf(&ca, &["broker.test"], false, false);
     let device = leaf(&ca, &[], true, false);
     let v1_der = v1(&device.cert);
     let pem = pem_of(&v1_der);
-    let mut client = client(
+    let mut client = session_for(
         &options(&ca, Some((&pem, device.key.serialize_pem()))),
         "broker.test",
     );
-    let mut server = server(&broker, ClientAuthMode::AnyRequired, false);
+    let mut server = broker_side(&broker, ClientAuthMode::AnyRequired, false);
     assert_eq!(round_trip(&mut client, &mut server), Ok(()));
     assert!(server.peer_certificates().is_some_and(|c| c[0] == v1_der));
 }
@@ -291,16 +292,16 @@ fn pem_of(der: &[u8]) -> String {
 /// comes after the client's side of the handshake) and 1.2 (during it).
 #[test]
 fn an_untrusted_client_certificate_is_client_cert_refused() {
-    let ca = ca("test CA");
-    let other = ca("other CA");
+    let ca = make_ca("test CA");
+    let other = make_ca("other CA");
     let broker = leaf(&ca, &["broker.test"], false, false);
     let stranger = leaf(&other, &[], true, false);
     for tls12 in [false, true] {
-        let mut client = client(
+        let mut client = session_for(
             &options(&ca, Some((&stranger.pem, stranger.key.serialize_pem()))),
             "broker.test",
         );
-        let mut server = server(&broker, ClientAuthMode::Required(ca.pem.clone()), tls12);
+        let mut server = broker_side(&broker, ClientAuthMode::Required(ca.pem.clone()), tls12);
         let error = round_trip(&mut client, &mut server).err();
         assert_eq!(
             error.as_ref().and_then(SessionError::kind),
@@ -313,10 +314,10 @@ fn an_untrusted_client_certificate_is_client_cert_refused() {
 
 #[test]
 fn no_client_certificate_for_a_server_that_requires_one_is_client_cert_refused() {
-    let ca = ca("test CA");
+    let ca = make_ca("test CA");
     let broker = leaf(&ca, &["broker.test"], false, false);
-    let mut client = client(&options(&ca, None), "broker.test");
-    let mut server = server(&broker, ClientAuthMode::Required(ca.pem.clone()), false);
+    let mut client = session_for(&options(&ca, None), "broker.test");
+    let mut server = broker_side(&broker, ClientAuthMode::Required(ca.pem.clone()), false);
     let error = round_trip(&mut client, &mut server).err();
     assert_eq!(
         error.as_ref().and_then(SessionError::kind),
@@ -327,41 +328,41 @@ fn no_client_certificate_for_a_server_that_requires_one_is_client_cert_refused()
 
 #[test]
 fn server_certificates_are_verified_against_the_ca_and_the_name() {
-    let ca = ca("test CA");
-    let other = ca("other CA");
+    let ca = make_ca("test CA");
+    let other = make_ca("other CA");
     let cases = [
         (leaf(&other, &["broker.test"], false, false), "broker.test", TlsFailure::UnknownIssuer),
         (leaf(&ca, &["wrong.test"], false, false), "broker.test", TlsFailure::NameMismatch),
         (leaf(&ca, &["broker.test"], false, true), "broker.test", TlsFailure::Expired),
     ];
     for (server_cert, name, kind) in cases {
-        let mut client = client(&options(&ca, None), name);
-        let mut server = server(&server_cert, ClientAuthMode::None, false);
+        let mut client = session_for(&options(&ca, None), name);
+        let mut server = broker_side(&server_cert, ClientAuthMode::None, false);
         let error = pump(&mut client, &mut server, b"").err();
         assert_eq!(error.as_ref().and_then(SessionError::kind), Some(kind), "{error:?}");
         // The client's alert for the server is ready to send.
         assert!(!client.take_ciphertext().is_empty(), "{kind:?}");
     }
     // rejectUnauthorized: false takes the unknown issuer.
-    let mut lax = client(
+    let mut lax = session_for(
         &PemTlsOptions {
             verify: false,
             ..PemTlsOptions::default()
         },
         "broker.test",
     );
-    let mut server = server(&leaf(&other, &["x.test"], false, false), ClientAuthMode::None, false);
+    let mut server = broker_side(&leaf(&other, &["x.test"], false, false), ClientAuthMode::None, false);
     assert_eq!(round_trip(&mut lax, &mut server), Ok(()));
 }
 
 #[test]
 fn a_connection_closed_during_the_handshake_is_a_handshake_failure_and_junk_is_refused() {
-    let ca = ca("test CA");
-    let mut client = client(&options(&ca, None), "broker.test");
+    let ca = make_ca("test CA");
+    let mut client = session_for(&options(&ca, None), "broker.test");
     assert!(!client.take_ciphertext().is_empty(), "the ClientHello");
     let ended = client.ended();
     assert_eq!(ended.as_ref().and_then(SessionError::kind), Some(TlsFailure::HandshakeFailed));
-    let mut junk = client(&options(&ca, None), "broker.test");
+    let mut junk = session_for(&options(&ca, None), "broker.test");
     let error = junk.receive(b"HTTP/1.1 400 Bad Request\r\n\r\n").err();
     assert_eq!(
         error.as_ref().and_then(SessionError::kind),
