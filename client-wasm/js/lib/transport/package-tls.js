@@ -55,10 +55,12 @@ export function packageTls(wasm, plain) {
         if (failure) return finish(failure);
         if (!state.opened && !session.handshaking) {
           state.opened = true;
-          sink.open();
+          sink.open(); // the MQTT session may write (CONNECT) or close from here
+          if (state.ended) return;
         }
         const plaintext = session.takePlaintext();
         if (plaintext.length > 0) sink.bytes(plaintext);
+        if (state.ended) return;
         if (session.peerClosed) finish({ kind: "dropped", message: "the broker ended the TLS session" });
       },
       closed(failure) {
