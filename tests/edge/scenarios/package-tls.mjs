@@ -5,6 +5,7 @@ import { connect } from "client-wasm/tls";
 import { env, optionsFromEnv, say } from "./common.mjs";
 
 const started = Date.now();
+let finished = false;
 const client = connect(env.MQTT_URL, {
   clientId: env.CLIENT_ID ?? `package-tls-${Math.random().toString(16).slice(2, 10)}`,
   reconnect: false,
@@ -15,7 +16,7 @@ const client = connect(env.MQTT_URL, {
 client.onState((s) => {
   const ms = Date.now() - started;
   if (s.state === "connected") say({ event: "connected", ms });
-  if (s.state === "closed" || s.state === "reconnecting") {
+  if (!finished && (s.state === "closed" || s.state === "reconnecting")) {
     const e = s.error ?? {};
     say({ event: "error", state: s.state, code: e.code, tls: e.tls, message: e.message, ms });
     process.exit(1);
@@ -27,6 +28,7 @@ try {
   await client.subscribe(topic, 1);
   await client.publish(topic, "over rustls in the wasm", { qos: 1 });
   const message = await arrived;
+  finished = true;
   say({ event: "round_trip", topic: message.topic, payload: new TextDecoder().decode(message.payload), qos: message.qos, ms: Date.now() - started });
   client.end();
   process.exit(0);
