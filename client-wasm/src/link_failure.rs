@@ -105,7 +105,10 @@ mod tests {
             ..failure("tls")
         }
         .into_transport_failure(true);
-        assert_eq!(refused, TransportFailure::TlsClientCertRefused("words".into()));
+        assert_eq!(
+            refused,
+            TransportFailure::TlsClientCertRefused("words".into())
+        );
         assert_eq!(refused.tls_failure(), Some(TlsFailure::ClientCertRefused));
         assert!(!refused.is_retried());
         let unnamed_tls = failure("tls").into_transport_failure(false);

@@ -123,8 +123,14 @@ fn subscriber(broker: &Mosquitto, filter: &str) -> cli::Running {
 fn worker(s: &Setup, case: &Case<'_>) -> Workerd {
     let (ca, cert, key) = (
         text(&case.ca),
-        case.client.as_ref().map(|c| text(&c.cert)).unwrap_or_default(),
-        case.client.as_ref().map(|c| text(&c.key)).unwrap_or_default(),
+        case.client
+            .as_ref()
+            .map(|c| text(&c.cert))
+            .unwrap_or_default(),
+        case.client
+            .as_ref()
+            .map(|c| text(&c.key))
+            .unwrap_or_default(),
     );
     let mut bindings = vec![
         ("MQTT_URL", s.url.as_str()),
@@ -151,7 +157,10 @@ fn workerd_speaks_mutual_tls_itself_and_names_each_refusal() {
     for (n, case) in cases(&s).iter().enumerate() {
         let worker = worker(&s, case);
         let value = format!("v{n}");
-        let mut sub = case.refused.is_none().then(|| subscriber(&s.broker, "dev1/#"));
+        let mut sub = case
+            .refused
+            .is_none()
+            .then(|| subscriber(&s.broker, "dev1/#"));
         let started = Instant::now();
         let (status, body) = worker.get_json(&format!("/?topic=dev1/mtls&message={value}"), LIMIT);
         let took = started.elapsed();
@@ -161,7 +170,11 @@ fn workerd_speaks_mutual_tls_itself_and_names_each_refusal() {
                 assert_eq!(status, 200, "{}: {body}\n{}", case.name, worker.log_text());
                 let line = format!("dev1/mtls {value}");
                 let sub = sub.as_mut().unwrap();
-                assert!(sub.wait_line(LIMIT, |l| l == line).is_some(), "{:?}", sub.seen());
+                assert!(
+                    sub.wait_line(LIMIT, |l| l == line).is_some(),
+                    "{:?}",
+                    sub.seen()
+                );
                 assert!(body["connectedMs"].as_u64().is_some(), "{body}");
             }
             Some(kind) => {
@@ -203,7 +216,13 @@ fn runtime_speaks_mutual_tls_itself(runtime: Runtime) {
         let named = |name: &str| events.iter().find(|e| e["event"] == name).cloned();
         match case.refused {
             None => {
-                assert_eq!(code, Some(0), "{}: {events:?}\n{}", case.name, s.broker.log_text());
+                assert_eq!(
+                    code,
+                    Some(0),
+                    "{}: {events:?}\n{}",
+                    case.name,
+                    s.broker.log_text()
+                );
                 let trip = named("round_trip").unwrap();
                 assert_eq!(trip["payload"], "over rustls in the wasm", "{trip}");
                 assert_eq!(trip["qos"], 1, "{trip}");
@@ -215,11 +234,7 @@ fn runtime_speaks_mutual_tls_itself(runtime: Runtime) {
                 assert_eq!(error["code"], "tls", "{}: {error}", case.name);
                 assert_eq!(error["tls"], kind, "{}: {error}", case.name);
                 let ms = error["ms"].as_u64().unwrap();
-                assert!(
-                    Duration::from_millis(ms) < QUICK,
-                    "{}: {ms} ms",
-                    case.name
-                );
+                assert!(Duration::from_millis(ms) < QUICK, "{}: {ms} ms", case.name);
             }
         }
     }

@@ -146,7 +146,9 @@ mod tests {
             rustls::Error::AlertReceived(rustls::AlertDescription::CertificateRequired),
         );
         assert_eq!(
-            classify_tls(alert, "x", ClientCertOffer::None).to_close().code,
+            classify_tls(alert, "x", ClientCertOffer::None)
+                .to_close()
+                .code,
             close::TLS_CLIENT_CERT_REFUSED
         );
         let unknown_ca = || {

@@ -139,8 +139,13 @@ mod tests {
     #[test]
     fn tls_errors_say_which_check_failed() {
         use rustls::CertificateError as C;
-        let classify =
-            |c| TransportError::from_rustls("broker.test", &rustls::Error::InvalidCertificate(c), ClientCertOffer::None);
+        let classify = |c| {
+            TransportError::from_rustls(
+                "broker.test",
+                &rustls::Error::InvalidCertificate(c),
+                ClientCertOffer::None,
+            )
+        };
         assert_eq!(
             classify(C::UnknownIssuer),
             TransportError::TlsVerify(TlsVerifyError::UnknownIssuer {
@@ -176,10 +181,13 @@ mod tests {
             "TLS refused by the server: client certificate refused (alert CertificateRequired)"
         );
         let io = io::Error::new(io::ErrorKind::InvalidData, alert);
-        assert_eq!(TransportError::from_tls_io("broker.test", &io, none), refused);
+        assert_eq!(
+            TransportError::from_tls_io("broker.test", &io, none),
+            refused
+        );
         assert_eq!(
             TransportFailure::from(refused).tls_failure(),
-            Some(mqtt_core::wire::tls::TlsFailure::ClientCertRefused)
+            Some(TlsFailure::ClientCertRefused)
         );
         // unknown_ca after a certificate was sent: that certificate is refused; without one
         // it is another refusal.

@@ -95,9 +95,7 @@ impl Failure {
             TransportFailure::Timeout(_) => Failure::Timeout,
             TransportFailure::TlsVerification { .. }
             | TransportFailure::TlsHandshake(_)
-            | TransportFailure::TlsClientCertRefused(_) => {
-                Failure::Tls
-            }
+            | TransportFailure::TlsClientCertRefused(_) => Failure::Tls,
             TransportFailure::WebSocketProtocol(_) => Failure::Protocol,
             TransportFailure::Setup(_) => Failure::Usage,
             _ => Failure::Network,
@@ -235,8 +233,13 @@ mod tests {
     fn transport_errors_map_to_classes() {
         use mqttws::TransportError;
         use rustls::CertificateError as C;
-        let classify =
-            |c| TransportError::from_rustls("broker.test", &rustls::Error::InvalidCertificate(c), mqtt_tls::ClientCertOffer::None);
+        let classify = |c| {
+            TransportError::from_rustls(
+                "broker.test",
+                &rustls::Error::InvalidCertificate(c),
+                mqtt_tls::ClientCertOffer::None,
+            )
+        };
         let of = |e: TransportError| Failure::of_connection(&ConnectionError::Transport(e.into()));
         for e in [
             classify(C::UnknownIssuer),

@@ -36,9 +36,9 @@ pub use classify::{
 pub use client_cert::{client_cert_resolver, ClientAuth};
 pub use config::{server_name, TlsOptions};
 pub use error::{ClientCertError, PemError, PemProblem, TlsSetupError};
+pub use mqtt_core::wire::tls::TlsFailure;
 pub use pem_options::PemTlsOptions;
 pub use session::{SessionError, TlsSession};
-pub use mqtt_core::wire::tls::TlsFailure;
 
 #[cfg(test)]
 mod test_pki;

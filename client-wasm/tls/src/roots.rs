@@ -36,8 +36,11 @@ pub fn from_pem_text(text: &[u8]) -> Result<RootCertStore, TlsSetupError> {
         problem,
     };
     let certs = pem::certificates_from_pem(text).map_err(|p| problem(p.to_string()))?;
-    from_certificates(certs)
-        .map_err(|(index, reason)| problem(format!("certificate {index} is not a usable CA certificate: {reason}")))
+    from_certificates(certs).map_err(|(index, reason)| {
+        problem(format!(
+            "certificate {index} is not a usable CA certificate: {reason}"
+        ))
+    })
 }
 
 fn from_certificates(

@@ -70,8 +70,8 @@ impl TlsSession {
         let name = ServerName::try_from(server_name.to_string())
             .map_err(|_| TlsSetupError::ServerName(server_name.into()))?;
         let offer = ClientCertOffer::of(&config);
-        let conn =
-            ClientConnection::new(config, name).map_err(|e| TlsSetupError::Provider(e.to_string()))?;
+        let conn = ClientConnection::new(config, name)
+            .map_err(|e| TlsSetupError::Provider(e.to_string()))?;
         Ok(TlsSession {
             conn,
             server: server_name.to_string(),
@@ -168,7 +168,8 @@ impl TlsSession {
                 }
                 Ok(n) => {
                     self.established = true;
-                    self.plaintext.extend_from_slice(chunk.get(..n).unwrap_or_default());
+                    self.plaintext
+                        .extend_from_slice(chunk.get(..n).unwrap_or_default());
                 }
                 Err(e) if e.kind() == ErrorKind::WouldBlock => break,
                 Err(_) => {

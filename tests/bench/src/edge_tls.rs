@@ -27,9 +27,10 @@ fn measure(name: &'static str, mode: &str, env: &[(&str, &str)]) -> Row {
     let done = Scenario::spawn(Runtime::Node, Script::Scenario("bench-tls.mjs"), &all)
         .finish(Duration::from_secs(120));
     let why = || {
-        done.named("error")
-            .first()
-            .map_or_else(|| format!("no figure (exit {:?}): {}", done.code, done.stderr), |e| e.to_string())
+        done.named("error").first().map_or_else(
+            || format!("no figure (exit {:?}): {}", done.code, done.stderr),
+            ToString::to_string,
+        )
     };
     let field = |event: &str, key: &str| -> Result<f64, String> {
         done.named(event)
@@ -113,7 +114,10 @@ pub(crate) fn run_alone(pkg: &Path) -> (String, bool) {
     let (pki, broker) = Mosquitto::mutual_tls_with_user("dev1", "secret");
     let url = format!("mqtts://127.0.0.1:{}", broker.ports().mtls);
     let (ca, client) = (broker.ca_path().display().to_string(), pki.client());
-    let (cert, key) = (client.cert.display().to_string(), client.key.display().to_string());
+    let (cert, key) = (
+        client.cert.display().to_string(),
+        client.key.display().to_string(),
+    );
     let env = [
         ("MQTT_URL", url.as_str()),
         ("MQTT_CA", ca.as_str()),
@@ -124,7 +128,11 @@ pub(crate) fn run_alone(pkg: &Path) -> (String, bool) {
         ("MQTT_PASSWORD", "secret"),
     ];
     let rows = [
-        measure("TLS inside the package (rustls/ring in the wasm, over node:net)", "package", &env),
+        measure(
+            "TLS inside the package (rustls/ring in the wasm, over node:net)",
+            "package",
+            &env,
+        ),
         measure("the runtime's TLS (node:tls)", "runtime", &env),
     ];
     let mut ok = true;

@@ -101,10 +101,9 @@ fn broker_side(server_cert: &Leaf, auth: ClientAuthMode, tls12_only: bool) -> Se
             for cert in crate::pem::certificates_from_pem(ca_pem.as_bytes()).unwrap() {
                 roots.add(cert).unwrap();
             }
-            let verifier =
-                WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider())
-                    .build()
-                    .unwrap();
+            let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider())
+                .build()
+                .unwrap();
             builder.with_client_cert_verifier(verifier)
         }
         ClientAuthMode::AnyRequired => {
@@ -222,7 +221,11 @@ fn a_session_carries_bytes_both_ways_over_tls_1_3_and_1_2() {
         let mut client = session_for(&options(&ca, None), "broker.test");
         assert!(client.is_handshaking());
         let mut server = broker_side(&broker, ClientAuthMode::None, tls12);
-        assert_eq!(round_trip(&mut client, &mut server), Ok(()), "tls12 {tls12}");
+        assert_eq!(
+            round_trip(&mut client, &mut server),
+            Ok(()),
+            "tls12 {tls12}"
+        );
         assert_eq!(client.ended(), None);
         client.close();
         assert!(!client.take_ciphertext().is_empty());
@@ -240,8 +243,14 @@ fn a_v3_client_certificate_is_presented_and_accepted() {
             "broker.test",
         );
         let mut server = broker_side(&broker, ClientAuthMode::Required(ca.pem.clone()), tls12);
-        assert_eq!(round_trip(&mut client, &mut server), Ok(()), "tls12 {tls12}");
-        assert!(server.peer_certificates().is_some_and(|c| c[0] == device.cert));
+        assert_eq!(
+            round_trip(&mut client, &mut server),
+            Ok(()),
+            "tls12 {tls12}"
+        );
+        assert!(server
+            .peer_certificates()
+            .is_some_and(|c| c[0] == device.cert));
     }
 }
 
@@ -331,15 +340,31 @@ fn server_certificates_are_verified_against_the_ca_and_the_name() {
     let ca = make_ca("test CA");
     let other = make_ca("other CA");
     let cases = [
-        (leaf(&other, &["broker.test"], false, false), "broker.test", TlsFailure::UnknownIssuer),
-        (leaf(&ca, &["wrong.test"], false, false), "broker.test", TlsFailure::NameMismatch),
-        (leaf(&ca, &["broker.test"], false, true), "broker.test", TlsFailure::Expired),
+        (
+            leaf(&other, &["broker.test"], false, false),
+            "broker.test",
+            TlsFailure::UnknownIssuer,
+        ),
+        (
+            leaf(&ca, &["wrong.test"], false, false),
+            "broker.test",
+            TlsFailure::NameMismatch,
+        ),
+        (
+            leaf(&ca, &["broker.test"], false, true),
+            "broker.test",
+            TlsFailure::Expired,
+        ),
     ];
     for (server_cert, name, kind) in cases {
         let mut client = session_for(&options(&ca, None), name);
         let mut server = broker_side(&server_cert, ClientAuthMode::None, false);
         let error = pump(&mut client, &mut server, b"").err();
-        assert_eq!(error.as_ref().and_then(SessionError::kind), Some(kind), "{error:?}");
+        assert_eq!(
+            error.as_ref().and_then(SessionError::kind),
+            Some(kind),
+            "{error:?}"
+        );
         // The client's alert for the server is ready to send.
         assert!(!client.take_ciphertext().is_empty(), "{kind:?}");
     }
@@ -351,7 +376,11 @@ fn server_certificates_are_verified_against_the_ca_and_the_name() {
         },
         "broker.test",
     );
-    let mut server = broker_side(&leaf(&other, &["x.test"], false, false), ClientAuthMode::None, false);
+    let mut server = broker_side(
+        &leaf(&other, &["x.test"], false, false),
+        ClientAuthMode::None,
+        false,
+    );
     assert_eq!(round_trip(&mut lax, &mut server), Ok(()));
 }
 
@@ -361,7 +390,10 @@ fn a_connection_closed_during_the_handshake_is_a_handshake_failure_and_junk_is_r
     let mut client = session_for(&options(&ca, None), "broker.test");
     assert!(!client.take_ciphertext().is_empty(), "the ClientHello");
     let ended = client.ended();
-    assert_eq!(ended.as_ref().and_then(SessionError::kind), Some(TlsFailure::HandshakeFailed));
+    assert_eq!(
+        ended.as_ref().and_then(SessionError::kind),
+        Some(TlsFailure::HandshakeFailed)
+    );
     let mut junk = session_for(&options(&ca, None), "broker.test");
     let error = junk.receive(b"HTTP/1.1 400 Bad Request\r\n\r\n").err();
     assert_eq!(
@@ -369,7 +401,11 @@ fn a_connection_closed_during_the_handshake_is_a_handshake_failure_and_junk_is_r
         Some(TlsFailure::HandshakeFailed),
         "{error:?}"
     );
-    assert_eq!(junk.write(b"x").err(), error, "a failed session stays failed");
+    assert_eq!(
+        junk.write(b"x").err(),
+        error,
+        "a failed session stays failed"
+    );
     assert!(matches!(
         TlsSession::new(options(&ca, None).client_config().unwrap(), "bad name"),
         Err(TlsSetupError::ServerName(_))
