@@ -50,7 +50,8 @@ fn modules_of(root: &Path, entry: &str) -> Vec<PathBuf> {
     let mut seen: Vec<PathBuf> = Vec::new();
     let mut todo = vec![root.join(entry)];
     while let Some(file) = todo.pop() {
-        if seen.contains(&file) {
+        // A quoted path that names no file (e.g. a glue's default URL) is no import.
+        if seen.contains(&file) || !file.is_file() {
             continue;
         }
         let text = std::fs::read_to_string(&file).unwrap_or_default();

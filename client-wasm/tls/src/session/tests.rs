@@ -411,3 +411,25 @@ fn a_connection_closed_during_the_handshake_is_a_handshake_failure_and_junk_is_r
         Err(TlsSetupError::ServerName(_))
     ));
 }
+
+/// The MQTT session may hand over more than rustls' default 64 KiB of plaintext at once (a
+/// window of QoS 1 publishes): all of it goes out, none is refused.
+#[test]
+fn a_write_larger_than_the_default_buffer_goes_out_whole() {
+    let ca = make_ca("test CA");
+    let broker = leaf(&ca, &["broker.test"], false, false);
+    let mut client = session_for(&options(&ca, None), "broker.test");
+    let mut server = broker_side(&broker, ClientAuthMode::None, false);
+    assert_eq!(pump(&mut client, &mut server, b""), Ok(()));
+    let big = vec![0x5a; 200 * 1024];
+    assert_eq!(client.write(&big), Ok(()));
+    let mut got = Vec::new();
+    let out = client.take_ciphertext();
+    let mut rd = &out[..];
+    while !rd.is_empty() {
+        server.read_tls(&mut rd).unwrap();
+        server.process_new_packets().unwrap();
+        let _ = server.reader().read_to_end(&mut got);
+    }
+    assert_eq!(got.len(), big.len());
+}
