@@ -70,8 +70,12 @@ impl TlsSession {
         let name = ServerName::try_from(server_name.to_string())
             .map_err(|_| TlsSetupError::ServerName(server_name.into()))?;
         let offer = ClientCertOffer::of(&config);
-        let conn = ClientConnection::new(config, name)
+        let mut conn = ClientConnection::new(config, name)
             .map_err(|e| TlsSetupError::Provider(e.to_string()))?;
+        // No cap on ciphertext waiting to be taken: the caller takes it after every write, and a
+        // write (a window of publishes) may be larger than rustls' default 64 KiB, which would
+        // otherwise refuse the rest ("failed to write whole buffer").
+        conn.set_buffer_limit(None);
         Ok(TlsSession {
             conn,
             server: server_name.to_string(),
