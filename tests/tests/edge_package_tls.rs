@@ -17,7 +17,7 @@ use tests::certs::{CertFiles, TestPki};
 use tests::cli;
 use tests::edge::workerd::{WorkerSpec, Workerd};
 use tests::edge::{Runtime, Scenario, Script};
-use tests::mosquitto::{Mosquitto, BROKER_NAME, PLATFORM_PASSWORD, PLATFORM_USER};
+use tests::mosquitto::{Mosquitto, BROKER_NAME};
 
 const LIMIT: Duration = Duration::from_secs(30);
 /// A refusal is reported within this.
@@ -97,29 +97,6 @@ fn cases(s: &Setup) -> Vec<Case<'_>> {
     ]
 }
 
-/// A subscriber on the broker's plain port, as the platform user, printing `topic payload`.
-fn subscriber(broker: &Mosquitto, filter: &str) -> cli::Running {
-    let url = cli::plain_url(broker);
-    let mut sub = cli::spawn(&[
-        "sub",
-        "-d",
-        "-v",
-        "-q",
-        "1",
-        "-t",
-        filter,
-        "--url",
-        &url,
-        "-u",
-        PLATFORM_USER,
-        "-P",
-        PLATFORM_PASSWORD,
-    ]);
-    let ready = sub.wait_stderr(LIMIT, |l| l.contains("subscribed to"));
-    assert!(ready.is_some(), "not subscribed: {:?}", sub.seen_stderr());
-    sub
-}
-
 fn worker(s: &Setup, case: &Case<'_>) -> Workerd {
     let (ca, cert, key) = (
         text(&case.ca),
@@ -160,7 +137,7 @@ fn workerd_speaks_mutual_tls_itself_and_names_each_refusal() {
         let mut sub = case
             .refused
             .is_none()
-            .then(|| subscriber(&s.broker, "dev1/#"));
+            .then(|| cli::platform_subscriber(&s.broker, "dev1/#", "1", &[]));
         let started = Instant::now();
         let (status, body) = worker.get_json(&format!("/?topic=dev1/mtls&message={value}"), LIMIT);
         let took = started.elapsed();
