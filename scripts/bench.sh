@@ -57,6 +57,9 @@ fi
 ( IFS=,; printf '{%s}\n' "${rows[*]}" ) > "$sizes"
 cat "$sizes"
 
+echo "== edge TLS: rustls inside the package vs node:tls, in Node (printed here, not in BENCHMARKS.md)"
+"${CARGO_TARGET_DIR:-$PWD/target}/release/bench" run --only edge-tls --pkg client-wasm/pkg || echo "bench: edge-TLS rows FAILED (above)" >&2
+
 echo "== paths: direct TLS, ws-bridge, websockify, mosquitto websockets; browser client vs MQTT.js"
 # 50,000 idle sessions need two descriptors each in the bridge: the bench raises RLIMIT_NOFILE
 # itself (to fs.nr_open when allowed, else to the hard limit) and spreads the sessions over as

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the npm package client-wasm/pkg: the browser wasm (ES module for `--target web`, .d.ts
-# included) and the edge wasm (`--features edge`, in pkg/edge/) with the size-first profile
+# included), the edge wasm (`--features edge`, in pkg/edge/) and the edge wasm with TLS inside
+# (`--features edge-tls`, rustls on ring, in pkg/edge-tls/: the `client-wasm/tls` entries) with the size-first profile
 # `wasm-release` (opt-level "z", LTO, panic=abort), runs binaryen's `wasm-opt -Oz` itself
 # (wasm-pack must not download anything), adds the JS entries of client-wasm/js (browser, Node,
 # Deno, Bun, workerd) and package.json, packs the tarball (npm pack) and prints each entry's
@@ -55,6 +56,19 @@ wasm-bindgen --target web --out-dir "$out/edge" --remove-name-section --remove-p
     "$CARGO_TARGET_DIR/wasm32-unknown-unknown/wasm-release/client_wasm.wasm"
 optimise "$out/edge/client_wasm_bg.wasm"
 
+# The edge wasm with TLS inside (`client-wasm/tls`): rustls on ring, whose C and assembly parts
+# clang builds for wasm32 (Debian's clang and llvm-ar; setup.sh installs them).
+export CC_wasm32_unknown_unknown="${CC_wasm32_unknown_unknown:-clang}"
+if [ -z "${AR_wasm32_unknown_unknown:-}" ]; then
+    AR_wasm32_unknown_unknown=$(command -v llvm-ar || command -v llvm-ar-14 || echo llvm-ar)
+    export AR_wasm32_unknown_unknown
+fi
+cargo build -p client-wasm --lib --target wasm32-unknown-unknown --profile wasm-release \
+    --no-default-features --features edge-tls
+wasm-bindgen --target web --out-dir "$out/edge-tls" --remove-name-section --remove-producers-section \
+    "$CARGO_TARGET_DIR/wasm32-unknown-unknown/wasm-release/client_wasm.wasm"
+optimise "$out/edge-tls/client_wasm_bg.wasm"
+
 # The package: the committed JS sources, package.json from its template (wasm-pack's own
 # package.json and its `*` .gitignore go), the tarball a user installs (npm pack).
 cp -r client-wasm/js/. "$out/"
@@ -65,7 +79,9 @@ rm -f "$out/.gitignore" "$out"/client-wasm-*.tgz
 esbuild=tests/edge/node_modules/.bin/esbuild
 [ -x "$esbuild" ] || { echo "esbuild missing: run bash scripts/setup.sh (npm ci in tests/edge)" >&2; exit 1; }
 # The glue's snippets (wasm-bindgen `inline_js`: the hot path's JavaScript) are modules too.
-for file in "$out"/browser.js "$out"/client_wasm.js "$out"/node.js "$out"/deno.js "$out"/bun.js "$out"/workerd.js "$out"/edge/client_wasm.js $(find "$out/lib" "$out/snippets" "$out/edge/snippets" -name '*.js' 2>/dev/null); do
+for file in "$out"/browser.js "$out"/client_wasm.js "$out"/node.js "$out"/deno.js "$out"/bun.js "$out"/workerd.js "$out"/edge/client_wasm.js \
+    "$out"/tls-*.js "$out"/edge-tls/client_wasm.js \
+    $(find "$out/lib" "$out/snippets" "$out/edge/snippets" "$out/edge-tls/snippets" -name '*.js' 2>/dev/null); do
     [ -f "$file" ] || continue
     "$esbuild" "$file" --minify --format=esm --legal-comments=none --log-level=warning --outfile="$file.min" --allow-overwrite
     mv "$file.min" "$file"
@@ -113,6 +129,9 @@ entry_size browser client_wasm_bg.wasm browser.js; browser_total=$total
 entry_size "edge (node)" edge/client_wasm_bg.wasm node.js; edge_total=$total
 # Deno, Bun and workerd load the same wasm and glue with their own entry and transport.
 entry_size "edge (workerd)" edge/client_wasm_bg.wasm workerd.js; workerd_total=$total
+# `client-wasm/tls` (rustls inside): no budget of its own; compare with MQTT.js's 105,039 B.
+entry_size "tls (node)" edge-tls/client_wasm_bg.wasm tls-node.js
+entry_size "tls (workerd)" edge-tls/client_wasm_bg.wasm tls-workerd.js
 browser_budget=63023 edge_budget=52520
 echo "budgets (gzip): browser entry $browser_budget B (60% of MQTT.js 5.16's 105,039 B), edge entry $edge_budget B (50%)"
 echo "tarball: $(size "$out/client-wasm-$version.tgz") B"

@@ -12,7 +12,8 @@ what=${1:-all}
 log() { printf '\033[1msetup:\033[0m %s\n' "$*"; }
 
 # --- Debian packages ------------------------------------------------------------------------
-debs=(binaryen)
+# clang and llvm (llvm-ar): ring's C and assembly for the edge-tls wasm (client-wasm/tls).
+debs=(binaryen clang llvm)
 if [ "$what" = all ]; then
   debs+=(mosquitto mosquitto-clients chromium chromium-driver openssl haproxy nginx-light)
 fi

@@ -23,6 +23,9 @@ step "clippy (native)" cargo clippy --workspace --all-targets --locked -- -D war
 step "clippy (wasm32)" cargo clippy -p mqtt-core -p client-wasm -p web --target wasm32-unknown-unknown --locked -- -D warnings
 # client-wasm's other runtime: the edge build (Node, Deno, Bun, workerd) has no browser pieces.
 step "clippy (wasm32, edge)" cargo clippy -p client-wasm --target wasm32-unknown-unknown --no-default-features --features edge --locked -- -D warnings
+# The edge build with TLS inside (`client-wasm/tls`): rustls on ring, built by clang for wasm32.
+step "clippy (wasm32, edge-tls)" env CC_wasm32_unknown_unknown=clang AR_wasm32_unknown_unknown="$(command -v llvm-ar || command -v llvm-ar-14)" \
+  cargo clippy -p client-wasm --target wasm32-unknown-unknown --no-default-features --features edge-tls --locked -- -D warnings
 step "core (wasm32)" cargo build -p mqtt-core --target wasm32-unknown-unknown --locked
 # The core's whole tree, all features, every target: no runtime, socket or browser crate; mqttrs is
 # its packet layer.

@@ -1,5 +1,6 @@
 // Types of the package "client-wasm", the same for every runtime's entry (browser, Node, Deno,
-// Bun, workerd). The browser entry also exports `init` (see below).
+// Bun, workerd) and for `client-wasm/tls` (TLS inside the package). The browser entry also
+// exports `init` (see below).
 
 /** TLS options (names as MQTT.js's). Node and Bun: all of them; Deno: `ca`, `servername`,
  *  `cert`/`key`, no `rejectUnauthorized: false`; workerd:
@@ -13,8 +14,13 @@ export interface TlsOptions {
   cert?: string;
   /** PEM private key of `cert`. */
   key?: string;
-  /** false: accept any certificate (Node and Bun only; never in production). */
+  /** false: accept any certificate (Node and Bun, and `client-wasm/tls` everywhere; never in production). */
   rejectUnauthorized?: boolean;
+  /** `client-wasm/tls` only: "package" (the default there) runs TLS inside the package (rustls in
+   *  the wasm over the runtime's plain socket: `ca` replaces the web roots, `cert`/`key`,
+   *  `servername` and `rejectUnauthorized` in every runtime, workerd included); "runtime" uses
+   *  the runtime's own TLS as the default entry does. */
+  tls?: "package" | "runtime";
 }
 
 /** Where a `clean: false` session is kept (the default at the edge: in memory only). */
@@ -68,7 +74,10 @@ export interface MqttMessage {
 /** Which check refused the server's certificate, or the handshake alert. */
 export type TlsFailure =
   | "unknown_issuer" | "name_mismatch" | "expired" | "not_yet_valid" | "revoked"
-  | "bad_certificate" | "handshake_failed";
+  | "bad_certificate" | "handshake_failed"
+  /** The server refused the client certificate presented (or wanted one): an alert such as
+   *  certificate_required, unknown_ca or bad_certificate. */
+  | "client_cert_refused";
 
 /** An `Error` with a stable `code` (e.g. "bad_credentials", "closed", "ended", "queue_full",
  *  "storage_full", "invalid_url", "transport", "tls"). */

@@ -7,6 +7,7 @@
 //!                                      │  runtime: Link · Timer · Store (runtime.rs)
 //!            browser (feature "browser"): WebSocket · Worker timer · IndexedDB · tab sharing
 //!            edge (feature "edge"): the package's JS transports (TLS, TCP, WebSocket) and stores
+//!            edge-tls (feature "edge-tls"): edge + TlsSession, rustls in the wasm (tls_session)
 //! ```
 //!
 //! One runtime is compiled in, by feature: `browser` (the default) or `edge` (build with
@@ -49,6 +50,8 @@ mod runner;
 mod runtime;
 #[cfg(target_arch = "wasm32")]
 mod timer;
+#[cfg(all(target_arch = "wasm32", feature = "edge-tls"))]
+pub mod tls_session;
 
 #[cfg(target_arch = "wasm32")]
 pub use client::{Client, ClientConfig};

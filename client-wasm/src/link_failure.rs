@@ -53,6 +53,9 @@ impl LinkFailure {
                     kind,
                     detail: or(kind.summary()),
                 },
+                Some(TlsFailure::ClientCertRefused) => TransportFailure::TlsClientCertRefused(or(
+                    TlsFailure::ClientCertRefused.summary(),
+                )),
                 _ => TransportFailure::TlsHandshake(or("the TLS handshake failed")),
             },
             // "dropped", and what a transport did not name.
@@ -97,6 +100,17 @@ mod tests {
             alert.into_transport_failure(false),
             TransportFailure::TlsHandshake(_)
         ));
+        let refused = LinkFailure {
+            tls: Some("client_cert_refused".into()),
+            ..failure("tls")
+        }
+        .into_transport_failure(true);
+        assert_eq!(
+            refused,
+            TransportFailure::TlsClientCertRefused("words".into())
+        );
+        assert_eq!(refused.tls_failure(), Some(TlsFailure::ClientCertRefused));
+        assert!(!refused.is_retried());
         let unnamed_tls = failure("tls").into_transport_failure(false);
         assert!(!unnamed_tls.is_retried());
         for kind in ["unreachable", "timeout", "handshake_refused"] {

@@ -10,8 +10,9 @@
 //! | `other-ca.pem` | an unrelated CA (trusting it must fail) |
 //! | `other.pem` / `other.key` | server certificate for `broker.test` signed by the unrelated CA |
 //! | `client.pem` / `client.key` | client certificate (CN `device-1`) signed by the test CA, for mutual TLS |
+//! | `other-client.pem` / `other-client.key` | client certificate signed by the unrelated CA (a broker refuses it) |
 //!
-//! All keys are ECDSA P-256 (rcgen with ring).
+//! All keys are ECDSA P-256 (rcgen with ring), but [`TestPki::openssl_v1_client`]'s (RSA 2048).
 
 use std::path::{Path, PathBuf};
 
@@ -82,6 +83,14 @@ fn server_params(names: &[&str], ips: &[std::net::IpAddr]) -> CertificateParams 
     p
 }
 
+fn client_params(cn: &str) -> CertificateParams {
+    let mut p = CertificateParams::new(Vec::<String>::new()).expect("client params");
+    p.distinguished_name.push(DnType::CommonName, cn);
+    p.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+    p.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+    p
+}
+
 impl TestPki {
     /// Generates every certificate and writes the files. Panics on failure (test harness).
     pub fn generate() -> TestPki {
@@ -117,13 +126,7 @@ impl TestPki {
         expired.not_after = date_time_ymd(2021, 1, 1);
         leaf("expired", expired, &ca);
 
-        let mut client = CertificateParams::new(Vec::<String>::new()).expect("client params");
-        client
-            .distinguished_name
-            .push(DnType::CommonName, "device-1");
-        client.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
-        client.key_usages = vec![KeyUsagePurpose::DigitalSignature];
-        leaf("client", client, &ca);
+        leaf("client", client_params("device-1"), &ca);
 
         let other_key = KeyPair::generate().expect("key");
         let other_p = ca_params("unrelated test CA");
@@ -131,6 +134,7 @@ impl TestPki {
         write("other-ca.pem", other_cert.pem());
         let other = Issuer::new(other_p, other_key);
         leaf("other", server_params(&["broker.test"], &[]), &other);
+        leaf("other-client", client_params("device-elsewhere"), &other);
 
         TestPki { dir }
     }
@@ -185,6 +189,10 @@ impl TestPki {
     /// Client certificate (CN `device-1`) for mutual TLS.
     pub fn client(&self) -> CertFiles {
         self.pair("client")
+    }
+    /// A client certificate from the unrelated CA: the broker does not trust it.
+    pub fn other_client(&self) -> CertFiles {
+        self.pair("other-client")
     }
 
     /// A client certificate made as seed 003 and most how-tos make one: `openssl genrsa`,

@@ -10,7 +10,7 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use crate::mosquitto::{Mosquitto, BROKER_NAME};
+use crate::mosquitto::{Mosquitto, BROKER_NAME, PLATFORM_PASSWORD, PLATFORM_USER};
 use crate::procs::ChildGuard;
 
 /// Path of the `mqttws` binary; panics with the command that builds it when it is missing.
@@ -218,6 +218,36 @@ fn wait_in(
 /// `mqtt://127.0.0.1:<plain port>`.
 pub fn plain_url(broker: &Mosquitto) -> String {
     format!("mqtt://{}", broker.plain_addr())
+}
+
+/// `mqttws sub` on the broker's plain port as the platform user (every topic), printing
+/// `topic payload` at `qos`, with `extra` flags; returns once it is subscribed (up to 30 s).
+pub fn platform_subscriber(broker: &Mosquitto, filter: &str, qos: &str, extra: &[&str]) -> Running {
+    let url = plain_url(broker);
+    let mut args = vec![
+        "sub",
+        "-d",
+        "-v",
+        "-q",
+        qos,
+        "-t",
+        filter,
+        "--url",
+        &url,
+        "-u",
+        PLATFORM_USER,
+        "-P",
+        PLATFORM_PASSWORD,
+    ];
+    args.extend_from_slice(extra);
+    let mut sub = spawn(&args);
+    let ready = sub.wait_stderr(Duration::from_secs(30), |l| l.contains("subscribed to"));
+    assert!(
+        ready.is_some(),
+        "subscriber not subscribed: {:?}",
+        sub.seen_stderr()
+    );
+    sub
 }
 
 /// `mqtts://broker.test:<tls port>` and the `--connect-to` value that dials loopback.

@@ -201,6 +201,19 @@ impl Mosquitto {
         (pki, broker)
     }
 
+    /// A fresh PKI and a broker with one password user and the mutual-TLS listener too
+    /// (`require_certificate true`, trusting the run's CA).
+    pub fn mutual_tls_with_user(user: &str, password: &str) -> (TestPki, Mosquitto) {
+        let pki = TestPki::generate();
+        let opts = MosquittoOptions {
+            mtls: true,
+            users: vec![(user.into(), password.into())],
+            ..MosquittoOptions::default()
+        };
+        let broker = Mosquitto::start(&pki, opts);
+        (pki, broker)
+    }
+
     /// Starts a broker with the given options; waits until every listener accepts. Retries
     /// with fresh ports (up to 3 times) if a port was taken between picking and binding.
     pub fn start(pki: &TestPki, opts: MosquittoOptions) -> Mosquitto {

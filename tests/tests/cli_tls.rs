@@ -114,6 +114,12 @@ fn mutual_tls_accepts_the_client_certificate_and_refuses_without() {
             .starts_with("mqttws: error: TLS refused by the server"),
         "{refused:?}"
     );
+    // mqtt-tls' one classification (shared with ws-bridge and the package's in-wasm TLS):
+    // certificate_required names the missing client certificate.
+    assert!(
+        refused.stderr.contains("client certificate refused"),
+        "{refused:?}"
+    );
     // A client certificate the server does not trust: the unrelated CA's server certificate.
     let other = s._pki.other_issuer();
     let (cert, key) = (
@@ -125,6 +131,10 @@ fn mutual_tls_accepts_the_client_certificate_and_refuses_without() {
         &["--cafile", &s.pki_ca, "--cert", &cert, "--key", &key],
     );
     assert_eq!(untrusted.code, Some(4), "{untrusted:?}");
+    assert!(
+        untrusted.stderr.contains("client certificate refused"),
+        "{untrusted:?}"
+    );
 }
 
 #[test]

@@ -17,9 +17,7 @@ use tests::bridge::BridgeProcess;
 use tests::certs::TestPki;
 use tests::cli;
 use tests::edge::workerd::{WorkerSpec, Workerd};
-use tests::mosquitto::{
-    Mosquitto, MosquittoOptions, BROKER_NAME, PLATFORM_PASSWORD, PLATFORM_USER,
-};
+use tests::mosquitto::{Mosquitto, MosquittoOptions, BROKER_NAME};
 use tests::procs::free_port;
 use tests::responder::Responder;
 
@@ -37,31 +35,7 @@ fn tls_url(port: u16) -> String {
 
 /// A subscriber on the broker's plain port, as the platform user, printing `topic payload`.
 fn subscriber(broker: &Mosquitto, filter: &str, extra: &[&str]) -> cli::Running {
-    let url = cli::plain_url(broker);
-    let mut args = vec![
-        "sub",
-        "-d",
-        "-v",
-        "-q",
-        "2",
-        "-t",
-        filter,
-        "--url",
-        &url,
-        "-u",
-        PLATFORM_USER,
-        "-P",
-        PLATFORM_PASSWORD,
-    ];
-    args.extend_from_slice(extra);
-    let mut sub = cli::spawn(&args);
-    let ready = sub.wait_stderr(LIMIT, |l| l.contains("subscribed to"));
-    assert!(
-        ready.is_some(),
-        "subscriber not subscribed: {:?}",
-        sub.seen_stderr()
-    );
-    sub
+    cli::platform_subscriber(broker, filter, "2", extra)
 }
 
 fn publish_worker(broker_url: &str, ca: &Path) -> Workerd {

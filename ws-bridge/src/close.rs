@@ -39,7 +39,8 @@
 //! | 4013 | [`TLS_NOT_YET_VALID`] | `"TLS verification failed: certificate not yet valid"` |
 //! | 4014 | [`TLS_REVOKED`] | `"TLS verification failed: certificate revoked"` |
 //! | 4015 | [`TLS_BAD_CERTIFICATE`] | `"TLS verification failed: ..."` (any other certificate problem) |
-//! | 4016 | [`TLS_HANDSHAKE_FAILED`] | `"TLS handshake failed: ..."` (alert from the broker, e.g. client certificate refused) |
+//! | 4016 | [`TLS_HANDSHAKE_FAILED`] | `"TLS handshake failed: ..."` (an alert from the broker, a protocol mismatch) |
+//! | 4017 | [`TLS_CLIENT_CERT_REFUSED`] | `"TLS client certificate refused: ..."` (the broker refused the route's certificate, or wants one) |
 //! | 4029 | [`RATE_LIMITED`] | `"rate limited: ..."`: too many CONNECTs from the address (see [`crate::rate_limit`]) |
 //! | 4401 | [`ADMISSION_REFUSED`] | `"admission refused: ..."`: the CONNECT's client id is not the token's (see [`crate::admission`]) |
 //! | 4502 | [`UPSTREAM_UNREACHABLE`] | `"upstream unreachable: ..."` (resolve, connect, timeout) |
@@ -51,8 +52,9 @@ pub use mqtt_core::wire::close::{
     truncate_reason, CloseClass, ADMISSION_REFUSED, GOING_AWAY,
     IDLE_TIMEOUT_REASON as IDLE_TIMEOUT, INTERNAL_ERROR, MAX_REASON_BYTES, MESSAGE_TOO_BIG, NORMAL,
     ORIGIN_NOT_ALLOWED, PING_TIMEOUT, PROTOCOL_ERROR, RATE_LIMITED, ROUTE_UNKNOWN,
-    TLS_BAD_CERTIFICATE, TLS_EXPIRED, TLS_HANDSHAKE_FAILED, TLS_NAME_MISMATCH, TLS_NOT_YET_VALID,
-    TLS_REVOKED, TLS_UNKNOWN_ISSUER, UNSUPPORTED_DATA, UPSTREAM_UNREACHABLE,
+    TLS_BAD_CERTIFICATE, TLS_CLIENT_CERT_REFUSED, TLS_EXPIRED, TLS_HANDSHAKE_FAILED,
+    TLS_NAME_MISMATCH, TLS_NOT_YET_VALID, TLS_REVOKED, TLS_UNKNOWN_ISSUER, UNSUPPORTED_DATA,
+    UPSTREAM_UNREACHABLE,
 };
 
 use crate::metrics::SessionEnd;
@@ -92,7 +94,7 @@ impl Close {
             ADMISSION_REFUSED => SessionEnd::AdmissionRefused,
             RATE_LIMITED => SessionEnd::RateLimited,
             TLS_UNKNOWN_ISSUER..=TLS_BAD_CERTIFICATE => SessionEnd::TlsVerification,
-            TLS_HANDSHAKE_FAILED => SessionEnd::TlsHandshake,
+            TLS_HANDSHAKE_FAILED | TLS_CLIENT_CERT_REFUSED => SessionEnd::TlsHandshake,
             _ => SessionEnd::Other,
         }
     }

@@ -96,7 +96,8 @@ pub enum SessionEnd {
     RateLimited,
     /// `tls_verification`: the broker's certificate was refused (4010..4015).
     TlsVerification,
-    /// `tls_handshake`: the TLS handshake failed otherwise (4016).
+    /// `tls_handshake`: the TLS handshake failed otherwise (4016), or the broker refused the
+    /// route's client certificate (4017).
     TlsHandshake,
     /// `other`: any other close code.
     Other,

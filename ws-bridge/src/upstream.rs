@@ -4,7 +4,7 @@
 use std::io;
 use std::time::{Duration, Instant};
 
-use mqtt_tls::{HandshakeError, TlsVerifyError};
+use mqtt_tls::{ClientCertOffer, HandshakeError, TlsVerifyError};
 use tokio::net::TcpStream;
 use tokio_rustls::client::TlsStream;
 use tokio_rustls::TlsConnector;
@@ -35,6 +35,9 @@ pub enum UpstreamError {
     /// The TLS handshake failed otherwise (alert, protocol mismatch, connection reset).
     #[error("TLS handshake failed: {0}")]
     Handshake(String),
+    /// The broker refused the route's client certificate, or wanted one (close 4017).
+    #[error("TLS client certificate refused: {0}")]
+    ClientCertRefused(String),
 }
 
 impl UpstreamError {
@@ -46,6 +49,7 @@ impl UpstreamError {
             }
             UpstreamError::Verification { code, .. } => *code,
             UpstreamError::Handshake(_) => close::TLS_HANDSHAKE_FAILED,
+            UpstreamError::ClientCertRefused(_) => close::TLS_CLIENT_CERT_REFUSED,
         };
         Close::new(code, self.to_string())
     }
@@ -53,8 +57,8 @@ impl UpstreamError {
 
 /// Sorts a TLS failure with mqtt_tls's one rustls classification; the reason is the bridge's own
 /// short text (a close reason holds at most 123 bytes).
-fn classify_tls(err: io::Error, sni: &str) -> UpstreamError {
-    match HandshakeError::from_io(sni, &err) {
+fn classify_tls(err: io::Error, sni: &str, offer: ClientCertOffer) -> UpstreamError {
+    match HandshakeError::from_io(sni, &err, offer) {
         None => UpstreamError::Handshake(err.to_string()),
         Some(HandshakeError::Verification(verify)) => UpstreamError::Verification {
             code: verify.kind().close_code(),
@@ -66,6 +70,9 @@ fn classify_tls(err: io::Error, sni: &str) -> UpstreamError {
         },
         Some(HandshakeError::Refused(alert)) => {
             UpstreamError::Handshake(format!("broker sent alert {alert:?}"))
+        }
+        Some(HandshakeError::ClientCertRefused(alert)) => {
+            UpstreamError::ClientCertRefused(format!("broker sent alert {alert:?}"))
         }
         Some(other) => UpstreamError::Handshake(other.to_string()),
     }
@@ -89,7 +96,10 @@ pub async fn dial(
         connector
             .connect(target.sni.clone(), ReadAhead::new(tcp))
             .await
-            .map_err(|e| classify_tls(e, target.sni.to_str().as_ref()))
+            .map_err(|e| {
+                let offer = ClientCertOffer::of(&target.route.tls);
+                classify_tls(e, target.sni.to_str().as_ref(), offer)
+            })
     };
     let stream = tokio::time::timeout(timeout, work)
         .await
@@ -110,7 +120,7 @@ mod tests {
             io::ErrorKind::InvalidData,
             rustls::Error::InvalidCertificate(e.clone()),
         );
-        let close = classify_tls(io, sni).to_close();
+        let close = classify_tls(io, sni, ClientCertOffer::None).to_close();
         (close.code, close.reason)
     }
 
@@ -136,7 +146,27 @@ mod tests {
             rustls::Error::AlertReceived(rustls::AlertDescription::CertificateRequired),
         );
         assert_eq!(
-            classify_tls(alert, "x").to_close().code,
+            classify_tls(alert, "x", ClientCertOffer::None)
+                .to_close()
+                .code,
+            close::TLS_CLIENT_CERT_REFUSED
+        );
+        let unknown_ca = || {
+            io::Error::new(
+                io::ErrorKind::InvalidData,
+                rustls::Error::AlertReceived(rustls::AlertDescription::UnknownCA),
+            )
+        };
+        let refused = classify_tls(unknown_ca(), "x", ClientCertOffer::Offered).to_close();
+        assert_eq!(refused.code, close::TLS_CLIENT_CERT_REFUSED);
+        assert_eq!(
+            refused.reason,
+            "TLS client certificate refused: broker sent alert UnknownCA"
+        );
+        assert_eq!(
+            classify_tls(unknown_ca(), "x", ClientCertOffer::None)
+                .to_close()
+                .code,
             close::TLS_HANDSHAKE_FAILED
         );
         let e = UpstreamError::Unreachable("127.0.0.1:1: refused".into()).to_close();

@@ -3,7 +3,7 @@
 use std::io;
 
 use mqtt_core::TransportFailure;
-use mqtt_tls::{HandshakeError, TlsSetupError};
+use mqtt_tls::{ClientCertOffer, HandshakeError, TlsSetupError};
 
 pub use mqtt_tls::TlsVerifyError;
 
@@ -49,6 +49,10 @@ pub enum TransportError {
     /// is missing or not trusted).
     #[error("TLS refused by the server: {0}")]
     TlsRefused(String),
+    /// The server refused the client certificate presented, or wanted one (an alert such as
+    /// `certificate_required` or `unknown_ca`; sorted by `mqtt_tls::classify_alert`).
+    #[error("TLS refused by the server: client certificate refused ({0})")]
+    TlsClientCertRefused(String),
     /// Any other TLS failure.
     #[error("TLS handshake failed: {0}")]
     Tls(String),
@@ -71,17 +75,17 @@ pub enum TransportError {
 
 impl TransportError {
     /// Classifies an error from the TLS layer (tokio-rustls reports rustls errors inside
-    /// `io::Error`).
-    pub fn from_tls_io(server: &str, error: &io::Error) -> Self {
-        match HandshakeError::from_io(server, error) {
+    /// `io::Error`) of a client that presented `offer`.
+    pub fn from_tls_io(server: &str, error: &io::Error, offer: ClientCertOffer) -> Self {
+        match HandshakeError::from_io(server, error, offer) {
             Some(handshake) => handshake.into(),
             None => TransportError::Tls(error.to_string()),
         }
     }
 
     /// Classifies a rustls error (the sorting itself is [`mqtt_tls::classify()`]'s).
-    pub fn from_rustls(server: &str, error: &rustls::Error) -> Self {
-        HandshakeError::from_rustls(server, error).into()
+    pub fn from_rustls(server: &str, error: &rustls::Error, offer: ClientCertOffer) -> Self {
+        HandshakeError::from_rustls(server, error, offer).into()
     }
 }
 
@@ -91,6 +95,9 @@ impl From<HandshakeError> for TransportError {
             HandshakeError::Verification(verify) => TransportError::TlsVerify(verify),
             HandshakeError::Refused(alert) => {
                 TransportError::TlsRefused(format!("alert {alert:?}"))
+            }
+            HandshakeError::ClientCertRefused(alert) => {
+                TransportError::TlsClientCertRefused(format!("alert {alert:?}"))
             }
             other => TransportError::Tls(other.to_string()),
         }
@@ -112,6 +119,9 @@ impl From<TransportError> for TransportFailure {
             TransportError::TlsRefused(_) | TransportError::Tls(_) => {
                 TransportFailure::TlsHandshake(words)
             }
+            TransportError::TlsClientCertRefused(_) => {
+                TransportFailure::TlsClientCertRefused(words)
+            }
             TransportError::WebSocketHandshake(_) => TransportFailure::HandshakeRefused(words),
             TransportError::WebSocket(_) => TransportFailure::WebSocketProtocol(words),
             TransportError::Timeout(ms) => TransportFailure::Timeout(ms),
@@ -129,8 +139,13 @@ mod tests {
     #[test]
     fn tls_errors_say_which_check_failed() {
         use rustls::CertificateError as C;
-        let classify =
-            |c| TransportError::from_rustls("broker.test", &rustls::Error::InvalidCertificate(c));
+        let classify = |c| {
+            TransportError::from_rustls(
+                "broker.test",
+                &rustls::Error::InvalidCertificate(c),
+                ClientCertOffer::None,
+            )
+        };
         assert_eq!(
             classify(C::UnknownIssuer),
             TransportError::TlsVerify(TlsVerifyError::UnknownIssuer {
@@ -149,7 +164,7 @@ mod tests {
             io::ErrorKind::InvalidData,
             rustls::Error::InvalidCertificate(C::UnknownIssuer),
         );
-        assert!(TransportError::from_tls_io("h", &io)
+        assert!(TransportError::from_tls_io("h", &io, ClientCertOffer::None)
             .to_string()
             .contains("unknown issuer"));
     }
@@ -158,20 +173,39 @@ mod tests {
     /// a refusal (a client certificate missing or not trusted), anything else a handshake error.
     #[test]
     fn a_server_alert_is_a_refusal_and_other_errors_a_handshake_failure() {
+        let none = ClientCertOffer::None;
         let alert = rustls::Error::AlertReceived(rustls::AlertDescription::CertificateRequired);
-        let refused = TransportError::from_rustls("broker.test", &alert);
+        let refused = TransportError::from_rustls("broker.test", &alert, none);
         assert_eq!(
             refused.to_string(),
-            "TLS refused by the server: alert CertificateRequired"
+            "TLS refused by the server: client certificate refused (alert CertificateRequired)"
         );
         let io = io::Error::new(io::ErrorKind::InvalidData, alert);
-        assert_eq!(TransportError::from_tls_io("broker.test", &io), refused);
         assert_eq!(
-            TransportError::from_rustls("broker.test", &rustls::Error::DecryptError),
+            TransportError::from_tls_io("broker.test", &io, none),
+            refused
+        );
+        assert_eq!(
+            TransportFailure::from(refused).tls_failure(),
+            Some(TlsFailure::ClientCertRefused)
+        );
+        // unknown_ca after a certificate was sent: that certificate is refused; without one
+        // it is another refusal.
+        let unknown_ca = rustls::Error::AlertReceived(rustls::AlertDescription::UnknownCA);
+        assert_eq!(
+            TransportError::from_rustls("b", &unknown_ca, ClientCertOffer::Offered),
+            TransportError::TlsClientCertRefused("alert UnknownCA".into())
+        );
+        assert_eq!(
+            TransportError::from_rustls("b", &unknown_ca, none),
+            TransportError::TlsRefused("alert UnknownCA".into())
+        );
+        assert_eq!(
+            TransportError::from_rustls("broker.test", &rustls::Error::DecryptError, none),
             TransportError::Tls(rustls::Error::DecryptError.to_string())
         );
         assert_eq!(
-            TransportError::from_tls_io("broker.test", &io::Error::other("reset")),
+            TransportError::from_tls_io("broker.test", &io::Error::other("reset"), none),
             TransportError::Tls("reset".into())
         );
     }

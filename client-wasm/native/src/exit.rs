@@ -56,7 +56,7 @@ impl Failure {
   3  network: DNS failure, connection refused or lost, WebSocket upgrade refused,
      ws-bridge's upstream unreachable (close 4502) or rate limit (close 4029)
   4  TLS: server certificate not trusted / wrong name / expired, or the server refused us
-     (also when ws-bridge reports it: close 4010-4016)
+     (also when ws-bridge reports it: close 4010-4017)
   5  bad user name or password, or not authorised (CONNACK 4/5, SUBACK 0x80, ws-bridge
      route unknown, Origin not allowed or admission refused: close 4001/4003/4401)
   6  protocol error: the broker sent malformed MQTT or broke the protocol
@@ -93,9 +93,9 @@ impl Failure {
             | TransportFailure::Unreachable(_)
             | TransportFailure::Io(_) => Failure::Network,
             TransportFailure::Timeout(_) => Failure::Timeout,
-            TransportFailure::TlsVerification { .. } | TransportFailure::TlsHandshake(_) => {
-                Failure::Tls
-            }
+            TransportFailure::TlsVerification { .. }
+            | TransportFailure::TlsHandshake(_)
+            | TransportFailure::TlsClientCertRefused(_) => Failure::Tls,
             TransportFailure::WebSocketProtocol(_) => Failure::Protocol,
             TransportFailure::Setup(_) => Failure::Usage,
             _ => Failure::Network,
@@ -233,8 +233,13 @@ mod tests {
     fn transport_errors_map_to_classes() {
         use mqttws::TransportError;
         use rustls::CertificateError as C;
-        let classify =
-            |c| TransportError::from_rustls("broker.test", &rustls::Error::InvalidCertificate(c));
+        let classify = |c| {
+            TransportError::from_rustls(
+                "broker.test",
+                &rustls::Error::InvalidCertificate(c),
+                mqtt_tls::ClientCertOffer::None,
+            )
+        };
         let of = |e: TransportError| Failure::of_connection(&ConnectionError::Transport(e.into()));
         for e in [
             classify(C::UnknownIssuer),

@@ -11,7 +11,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
-use mqtt_tls::{server_name, TlsOptions};
+use mqtt_tls::{server_name, ClientCertOffer, TlsOptions};
 use rustls::ClientConfig;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
@@ -104,6 +104,8 @@ pub enum Transport {
         stream: ByteStream,
         /// The URL's host, the TLS server name, for error messages.
         server: String,
+        /// Whether a client certificate was presented (sorts a refusal alert).
+        offer: ClientCertOffer,
         /// The read buffer, kept between reads.
         buf: Vec<u8>,
     },
@@ -113,6 +115,8 @@ pub enum Transport {
         ws: Box<WebSocketStream<ByteStream>>,
         /// The URL's host, the TLS server name, for error messages.
         server: String,
+        /// Whether a client certificate was presented (sorts a refusal alert).
+        offer: ClientCertOffer,
     },
 }
 
@@ -123,6 +127,7 @@ impl Transport {
             Transport::Stream {
                 stream,
                 server,
+                offer,
                 buf,
             } => {
                 if buf.len() < 16 * 1024 {
@@ -131,10 +136,10 @@ impl Transport {
                 match stream.read(buf).await {
                     Ok(0) => Ok(Incoming::Eof),
                     Ok(n) => Ok(Incoming::Bytes(buf.get(..n).unwrap_or_default().to_vec())),
-                    Err(e) => Err(io_error(server, &e)),
+                    Err(e) => Err(io_error(server, &e, *offer)),
                 }
             }
-            Transport::WebSocket { ws, server } => loop {
+            Transport::WebSocket { ws, server, offer } => loop {
                 match ws.next().await {
                     None => return Ok(Incoming::Eof),
                     Some(Ok(Message::Binary(bytes))) => return Ok(Incoming::Bytes(bytes.to_vec())),
@@ -151,7 +156,7 @@ impl Transport {
                         ))
                     }
                     Some(Ok(_)) => continue, // ping, pong (answered by tungstenite), raw frames
-                    Some(Err(e)) => return Err(ws_error(server, e)),
+                    Some(Err(e)) => return Err(ws_error(server, e, *offer)),
                 }
             },
         }
@@ -160,18 +165,23 @@ impl Transport {
     /// Writes bytes (one or more whole MQTT packets) and flushes them.
     pub async fn send(&mut self, bytes: &[u8]) -> Result<(), TransportError> {
         match self {
-            Transport::Stream { stream, server, .. } => {
+            Transport::Stream {
+                stream,
+                server,
+                offer,
+                ..
+            } => {
                 let result = async {
                     stream.write_all(bytes).await?;
                     stream.flush().await
                 }
                 .await;
-                result.map_err(|e| io_error(server, &e))
+                result.map_err(|e| io_error(server, &e, *offer))
             }
-            Transport::WebSocket { ws, server } => ws
+            Transport::WebSocket { ws, server, offer } => ws
                 .send(Message::binary(bytes.to_vec()))
                 .await
-                .map_err(|e| ws_error(server, e)),
+                .map_err(|e| ws_error(server, e, *offer)),
         }
     }
 
@@ -193,20 +203,20 @@ impl Transport {
     }
 }
 
-fn io_error(server: &str, error: &io::Error) -> TransportError {
+fn io_error(server: &str, error: &io::Error, offer: ClientCertOffer) -> TransportError {
     let from_tls = error
         .get_ref()
         .is_some_and(<dyn std::error::Error + Send + Sync + 'static>::is::<rustls::Error>);
     if from_tls {
-        TransportError::from_tls_io(server, error)
+        TransportError::from_tls_io(server, error, offer)
     } else {
         TransportError::Io(error.to_string())
     }
 }
 
-fn ws_error(server: &str, error: tungstenite::Error) -> TransportError {
+fn ws_error(server: &str, error: tungstenite::Error, offer: ClientCertOffer) -> TransportError {
     match error {
-        tungstenite::Error::Io(e) => io_error(server, &e),
+        tungstenite::Error::Io(e) => io_error(server, &e, offer),
         tungstenite::Error::ConnectionClosed | tungstenite::Error::AlreadyClosed => {
             TransportError::Io("connection closed".into())
         }
@@ -277,6 +287,10 @@ impl Connector {
         let tcp = dial(host, port).await?;
         let _ = tcp.set_nodelay(true);
         let server = self.url.host.clone();
+        let offer = self
+            .tls
+            .as_deref()
+            .map_or(ClientCertOffer::None, ClientCertOffer::of);
         let stream = match &self.tls {
             None => ByteStream::Tcp(tcp),
             Some(config) => {
@@ -284,7 +298,7 @@ impl Connector {
                 let tls = TlsConnector::from(config.clone())
                     .connect(name, tcp)
                     .await
-                    .map_err(|e| TransportError::from_tls_io(&server, &e))?;
+                    .map_err(|e| TransportError::from_tls_io(&server, &e, offer))?;
                 ByteStream::Tls(Box::new(tls))
             }
         };
@@ -292,6 +306,7 @@ impl Connector {
             return Ok(Transport::Stream {
                 stream,
                 server,
+                offer,
                 buf: Vec::new(),
             });
         }
@@ -308,7 +323,7 @@ impl Connector {
         let (ws, response) =
             tokio_tungstenite::client_async_with_config(request, stream, Some(config))
                 .await
-                .map_err(|e| match ws_error(&server, e) {
+                .map_err(|e| match ws_error(&server, e, offer) {
                     TransportError::WebSocket(m) => TransportError::WebSocketHandshake(m),
                     other => other,
                 })?;
@@ -325,6 +340,7 @@ impl Connector {
         Ok(Transport::WebSocket {
             ws: Box::new(ws),
             server,
+            offer,
         })
     }
 }

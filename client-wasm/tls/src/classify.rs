@@ -1,7 +1,14 @@
 //! The one place a rustls error is sorted: which check of the server's certificate failed
-//! ([`TlsFailure`], [`TlsVerifyError`]), or whether the server refused the session
-//! ([`HandshakeError`]). The CLI turns the result into an error and an exit code, ws-bridge into
-//! a close code.
+//! ([`TlsFailure`], [`TlsVerifyError`]), whether the server refused the client certificate
+//! ([`TlsFailure::ClientCertRefused`]), or refused the session otherwise ([`HandshakeError`]).
+//! The CLI turns the result into an error and an exit code, ws-bridge into a close code, the
+//! package's in-wasm TLS ([`crate::session`]) into the JavaScript error's `tls` kind.
+//!
+//! A refused client certificate is told apart by the alert and by whether a certificate was
+//! presented ([`ClientCertOffer`]): `certificate_required` always names it (the server says it
+//! wants one); `bad_certificate`, `unknown_ca`, `handshake_failure`, `access_denied` and the other
+//! certificate alerts name it only when this client sent a certificate. Over TLS 1.3 such an
+//! alert arrives after the client's side of the handshake is done, with the first read.
 
 use std::io;
 
@@ -103,6 +110,47 @@ impl TlsVerifyError {
     }
 }
 
+/// Whether this client presents a certificate when the server asks for one (mutual TLS).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ClientCertOffer {
+    /// No client certificate is configured.
+    #[default]
+    None,
+    /// A certificate and key are configured and sent when asked.
+    Offered,
+}
+
+impl ClientCertOffer {
+    /// What `config` presents.
+    pub fn of(config: &rustls::ClientConfig) -> Self {
+        if config.client_auth_cert_resolver.has_certs() {
+            ClientCertOffer::Offered
+        } else {
+            ClientCertOffer::None
+        }
+    }
+}
+
+/// Which failure an alert from the server names, given what this client presented.
+pub fn classify_alert(alert: AlertDescription, offer: ClientCertOffer) -> TlsFailure {
+    use AlertDescription as A;
+    match (alert, offer) {
+        (A::CertificateRequired, _) => TlsFailure::ClientCertRefused,
+        (
+            A::BadCertificate
+            | A::UnsupportedCertificate
+            | A::CertificateRevoked
+            | A::CertificateExpired
+            | A::CertificateUnknown
+            | A::UnknownCA
+            | A::AccessDenied
+            | A::HandshakeFailure,
+            ClientCertOffer::Offered,
+        ) => TlsFailure::ClientCertRefused,
+        _ => TlsFailure::HandshakeFailed,
+    }
+}
+
 /// Why a TLS handshake with the server failed, sorted by what the person can do about it.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
@@ -114,33 +162,43 @@ pub enum HandshakeError {
     /// requires is missing, or one it does not trust was presented.
     #[error("the server sent alert {0:?}")]
     Refused(AlertDescription),
+    /// The server answered the client certificate (or its absence) with this alert: the
+    /// certificate is not one it accepts, or it requires one.
+    #[error("the server refused the client certificate (alert {0:?})")]
+    ClientCertRefused(AlertDescription),
     /// Anything else (no common protocol version or cipher suite, a malformed message...).
     #[error("{0}")]
     Other(rustls::Error),
 }
 
 impl HandshakeError {
-    /// Sorts the rustls error of a handshake with `server` (the name verified).
-    pub fn from_rustls(server: &str, error: &rustls::Error) -> Self {
+    /// Sorts the rustls error of a handshake with `server` (the name verified), by a client
+    /// that presented `offer`.
+    pub fn from_rustls(server: &str, error: &rustls::Error, offer: ClientCertOffer) -> Self {
         if let Some(verify) = TlsVerifyError::from_rustls(server, error) {
             return HandshakeError::Verification(verify);
         }
         match error {
-            rustls::Error::AlertReceived(alert) => HandshakeError::Refused(*alert),
+            rustls::Error::AlertReceived(alert) => match classify_alert(*alert, offer) {
+                TlsFailure::ClientCertRefused => HandshakeError::ClientCertRefused(*alert),
+                _ => HandshakeError::Refused(*alert),
+            },
             other => HandshakeError::Other(other.clone()),
         }
     }
 
     /// Sorts the error tokio-rustls returned; `None` when it carries no rustls error (the
     /// connection failed underneath: reset, closed, timed out).
-    pub fn from_io(server: &str, error: &io::Error) -> Option<Self> {
-        rustls_error(error).map(|tls| Self::from_rustls(server, tls))
+    pub fn from_io(server: &str, error: &io::Error, offer: ClientCertOffer) -> Option<Self> {
+        rustls_error(error).map(|tls| Self::from_rustls(server, tls, offer))
     }
 
-    /// The library-independent kind: the failed check, or [`TlsFailure::HandshakeFailed`].
+    /// The library-independent kind: the failed check, [`TlsFailure::ClientCertRefused`], or
+    /// [`TlsFailure::HandshakeFailed`].
     pub fn kind(&self) -> TlsFailure {
         match self {
             HandshakeError::Verification(verify) => verify.kind(),
+            HandshakeError::ClientCertRefused(_) => TlsFailure::ClientCertRefused,
             HandshakeError::Refused(_) | HandshakeError::Other(_) => TlsFailure::HandshakeFailed,
         }
     }
@@ -153,10 +211,12 @@ pub fn rustls_error(error: &io::Error) -> Option<&rustls::Error> {
         .and_then(|inner| inner.downcast_ref::<rustls::Error>())
 }
 
-/// Which check failed: a certificate check, or [`TlsFailure::HandshakeFailed`] for anything else.
-pub fn classify(error: &rustls::Error) -> TlsFailure {
+/// Which check failed: a certificate check, a refused client certificate (see
+/// [`classify_alert`]), or [`TlsFailure::HandshakeFailed`] for anything else.
+pub fn classify(error: &rustls::Error, offer: ClientCertOffer) -> TlsFailure {
     match error {
         rustls::Error::InvalidCertificate(cert) => classify_certificate(cert),
+        rustls::Error::AlertReceived(alert) => classify_alert(*alert, offer),
         _ => TlsFailure::HandshakeFailed,
     }
 }
@@ -190,12 +250,12 @@ mod tests {
             (C::BadSignature, TlsFailure::BadCertificate, 4015),
         ] {
             let error = rustls::Error::InvalidCertificate(cert);
-            assert_eq!(classify(&error), failure);
+            assert_eq!(classify(&error, ClientCertOffer::None), failure);
             assert_eq!(failure.close_code(), code);
             let verify = TlsVerifyError::from_rustls("broker.test", &error);
             assert_eq!(verify.map(|v| v.kind()), Some(failure));
             assert_eq!(
-                HandshakeError::from_rustls("broker.test", &error).kind(),
+                HandshakeError::from_rustls("broker.test", &error, ClientCertOffer::None).kind(),
                 failure
             );
         }
@@ -203,15 +263,61 @@ mod tests {
 
     #[test]
     fn other_errors_are_handshake_failures() {
-        let alert = rustls::Error::AlertReceived(AlertDescription::CertificateRequired);
-        assert_eq!(classify(&alert), TlsFailure::HandshakeFailed);
+        let alert = rustls::Error::AlertReceived(AlertDescription::ProtocolVersion);
+        assert_eq!(
+            classify(&alert, ClientCertOffer::Offered),
+            TlsFailure::HandshakeFailed
+        );
         assert_eq!(TlsVerifyError::from_rustls("b", &alert), None);
         let io = io::Error::new(io::ErrorKind::InvalidData, alert);
         assert_eq!(
-            rustls_error(&io).map(classify),
+            rustls_error(&io).map(|e| classify(e, ClientCertOffer::None)),
             Some(TlsFailure::HandshakeFailed)
         );
         assert_eq!(rustls_error(&io::Error::other("reset")), None);
+        assert_eq!(
+            classify(&rustls::Error::DecryptError, ClientCertOffer::Offered),
+            TlsFailure::HandshakeFailed
+        );
+    }
+
+    /// The alerts a server answers a client certificate with name a refused certificate when
+    /// one was sent; `certificate_required` names it always; other alerts stay handshake
+    /// failures.
+    #[test]
+    fn certificate_alerts_after_a_client_certificate_are_a_refused_certificate() {
+        use AlertDescription as A;
+        let refusals = [
+            A::BadCertificate,
+            A::UnsupportedCertificate,
+            A::CertificateRevoked,
+            A::CertificateExpired,
+            A::CertificateUnknown,
+            A::UnknownCA,
+            A::AccessDenied,
+            A::HandshakeFailure,
+        ];
+        for alert in refusals {
+            assert_eq!(
+                classify_alert(alert, ClientCertOffer::Offered),
+                TlsFailure::ClientCertRefused,
+                "{alert:?}"
+            );
+            assert_eq!(
+                classify_alert(alert, ClientCertOffer::None),
+                TlsFailure::HandshakeFailed,
+                "{alert:?}"
+            );
+        }
+        for offer in [ClientCertOffer::None, ClientCertOffer::Offered] {
+            assert_eq!(
+                classify_alert(A::CertificateRequired, offer),
+                TlsFailure::ClientCertRefused
+            );
+            for alert in [A::ProtocolVersion, A::InternalError, A::DecodeError] {
+                assert_eq!(classify_alert(alert, offer), TlsFailure::HandshakeFailed);
+            }
+        }
     }
 
     /// A refused or missing client certificate comes back as an alert from the server.
@@ -221,19 +327,36 @@ mod tests {
             io::ErrorKind::InvalidData,
             rustls::Error::AlertReceived(AlertDescription::CertificateRequired),
         );
-        let refused = HandshakeError::from_io("broker.test", &io);
+        let refused = HandshakeError::from_io("broker.test", &io, ClientCertOffer::None);
         assert_eq!(
             refused,
-            Some(HandshakeError::Refused(
+            Some(HandshakeError::ClientCertRefused(
                 AlertDescription::CertificateRequired
             ))
         );
-        assert_eq!(refused.map(|r| r.kind()), Some(TlsFailure::HandshakeFailed));
-        let other = HandshakeError::from_rustls("b", &rustls::Error::DecryptError);
+        assert_eq!(
+            refused.map(|r| r.kind()),
+            Some(TlsFailure::ClientCertRefused)
+        );
+        let unknown_ca = rustls::Error::AlertReceived(AlertDescription::UnknownCA);
+        let untrusted = HandshakeError::from_rustls("b", &unknown_ca, ClientCertOffer::Offered);
+        assert_eq!(
+            untrusted,
+            HandshakeError::ClientCertRefused(AlertDescription::UnknownCA)
+        );
+        assert_eq!(
+            untrusted.to_string(),
+            "the server refused the client certificate (alert UnknownCA)"
+        );
+        let plain = HandshakeError::from_rustls("b", &unknown_ca, ClientCertOffer::None);
+        assert_eq!(plain, HandshakeError::Refused(AlertDescription::UnknownCA));
+        assert_eq!(plain.kind(), TlsFailure::HandshakeFailed);
+        let other =
+            HandshakeError::from_rustls("b", &rustls::Error::DecryptError, ClientCertOffer::None);
         assert_eq!(other, HandshakeError::Other(rustls::Error::DecryptError));
         assert_eq!(other.kind(), TlsFailure::HandshakeFailed);
         assert_eq!(
-            HandshakeError::from_io("b", &io::Error::other("reset")),
+            HandshakeError::from_io("b", &io::Error::other("reset"), ClientCertOffer::None),
             None
         );
     }
@@ -246,7 +369,7 @@ mod tests {
                 .to_owned(),
             presented: vec!["DnsName(\"wrong.test\")".into()],
         });
-        let verify = HandshakeError::from_rustls("broker.test", &error);
+        let verify = HandshakeError::from_rustls("broker.test", &error, ClientCertOffer::None);
         assert_eq!(
             verify.to_string(),
             "certificate is not valid for the name broker.test (it is for DnsName(\"wrong.test\"))"

@@ -96,6 +96,14 @@ pub enum TlsSetupError {
     /// The host is neither a DNS name nor an IP address, so it cannot be sent as SNI.
     #[error("'{0}' is not a valid TLS server name")]
     ServerName(String),
+    /// A PEM option given as text (the package's `ca`, `cert`, `key`) cannot be used.
+    #[error("the `{option}` option: {problem}")]
+    PemText {
+        /// The option's name.
+        option: &'static str,
+        /// What is wrong with it (as [`PemProblem`] or rustls words it).
+        problem: String,
+    },
     /// The crypto provider offers no safe protocol version (a build problem, not a file).
     #[error("TLS set-up failed: {0}")]
     Provider(String),
@@ -174,5 +182,14 @@ mod tests {
         );
         assert_eq!(TlsSetupError::ServerName("bad name".into()).pem(), None);
         assert_eq!(TlsSetupError::from(ClientCertError::NotX509).pem(), None);
+        let text = TlsSetupError::PemText {
+            option: "ca",
+            problem: PemProblem::NoCertificate.to_string(),
+        };
+        assert_eq!(text.pem(), None);
+        assert_eq!(
+            text.to_string(),
+            "the `ca` option: no CERTIFICATE section found"
+        );
     }
 }

@@ -29,6 +29,20 @@ pub fn from_pem_file(path: &Path) -> Result<RootCertStore, TlsSetupError> {
 }
 
 /// The store of `certs`, or the first one (counted from 1) rustls refuses, with its reason.
+/// The CA certificates of PEM text (the package's `ca` option): every one usable, at least one.
+pub fn from_pem_text(text: &[u8]) -> Result<RootCertStore, TlsSetupError> {
+    let problem = |problem: String| TlsSetupError::PemText {
+        option: "ca",
+        problem,
+    };
+    let certs = pem::certificates_from_pem(text).map_err(|p| problem(p.to_string()))?;
+    from_certificates(certs).map_err(|(index, reason)| {
+        problem(format!(
+            "certificate {index} is not a usable CA certificate: {reason}"
+        ))
+    })
+}
+
 fn from_certificates(
     certs: Vec<CertificateDer<'static>>,
 ) -> Result<RootCertStore, (usize, String)> {
@@ -54,6 +68,18 @@ mod tests {
     #[test]
     fn the_web_roots_are_not_empty() {
         assert!(web_roots().len() > 100);
+    }
+
+    #[test]
+    fn ca_text_is_taken_whole_or_refused() {
+        assert_eq!(
+            from_pem_text(format!("{}{}", ca_pem(), ca_pem()).as_bytes()).map(|r| r.len()),
+            Ok(2)
+        );
+        assert!(matches!(
+            from_pem_text(b"not a certificate"),
+            Err(TlsSetupError::PemText { option: "ca", .. })
+        ));
     }
 
     #[test]

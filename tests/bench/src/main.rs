@@ -10,6 +10,9 @@
 //! `bench run --only browser` runs it alone; `--browser-profile DIR` saves a Chromium CPU profile
 //! of every run there (`.cpuprofile`, for DevTools).
 //!
+//! `bench run --only edge-tls` prints the edge-TLS rows (TLS inside the package vs node:tls, in
+//! Node; see `edge_tls.rs`).
+//!
 //! `bench run --out BENCHMARKS.md --plots docs/bench [--quick]`; `bench run --only throughput|latency|idle`
 //! runs one scenario on a subset of paths and prints it (see `scenarios::run_only`);
 //! `bench idle --urls U[,U...] --count N --sources N` is the separate process holding idle
@@ -24,6 +27,7 @@
 
 mod browser;
 mod cpu;
+mod edge_tls;
 mod figures;
 mod holder;
 mod idle;
@@ -95,6 +99,16 @@ fn main() {
                 eprintln!("bench: {miss}");
             }
             if result.failed.is_some() || !misses.is_empty() {
+                std::process::exit(3);
+            }
+        }
+        // `bench run --only edge-tls [--pkg DIR]`: TLS inside the package vs node:tls, in Node
+        // (edge_tls.rs); prints its section.
+        Some("run") if value("--only").as_deref() == Some("edge-tls") => {
+            let pkg = value("--pkg").map_or_else(browser::default_pkg, PathBuf::from);
+            let (section, complete) = edge_tls::run_alone(&pkg);
+            println!("{section}");
+            if !complete {
                 std::process::exit(3);
             }
         }

@@ -49,6 +49,9 @@ pub struct WorkerSpec {
     pub trusted_ca: Option<PathBuf>,
     /// A Durable Object class, stored on local disk.
     pub durable_object: Option<DurableObjectClass>,
+    /// The Worker imports `client-wasm/tls` (TLS inside the package): its wasm module is
+    /// `edge-tls/client_wasm_bg.wasm` instead of `edge/...`.
+    pub package_tls: bool,
 }
 
 impl WorkerSpec {
@@ -62,6 +65,22 @@ impl WorkerSpec {
                 .collect(),
             trusted_ca: Some(ca.to_path_buf()),
             durable_object: None,
+            package_tls: false,
+        }
+    }
+
+    /// The same, for a Worker that imports `client-wasm/tls` (see [`WorkerSpec::package_tls`]).
+    pub fn with_package_tls(mut self) -> WorkerSpec {
+        self.package_tls = true;
+        self
+    }
+
+    /// The folder of the wasm module the Worker imports, inside the package.
+    fn wasm_dir(&self) -> &'static str {
+        if self.package_tls {
+            "edge-tls"
+        } else {
+            "edge"
         }
     }
 
@@ -133,13 +152,14 @@ pub fn config_text(spec: &WorkerSpec, port: u16, storage_dir: &Path) -> String {
          using Workerd = import \"/workerd/workerd.capnp\";\n\
          const config :Workerd.Config = (\n  services = [\n    (name = \"main\", worker = (\n      \
          modules = [\n        (name = \"worker.js\", esModule = embed \"worker.js\"),\n        \
-         (name = \"edge/client_wasm_bg.wasm\", wasm = embed \"edge/client_wasm_bg.wasm\"),\n      ],\n      \
+         (name = \"{wasm}/client_wasm_bg.wasm\", wasm = embed \"{wasm}/client_wasm_bg.wasm\"),\n      ],\n      \
          compatibilityDate = \"{COMPATIBILITY_DATE}\",\n      \
          bindings = [{bindings}],\n      \
          globalOutbound = \"loopback\"{durable})),\n    \
          (name = \"loopback\", network = (allow = [\"local\"]{trust})){services}\n  ],\n  \
          sockets = [(name = \"http\", address = \"127.0.0.1:{port}\", http = (), service = \"main\")],\n);\n",
         bindings = bindings.join(", "),
+        wasm = spec.wasm_dir(),
     )
 }
 
@@ -196,11 +216,14 @@ impl Workerd {
         let dir = TempDir::new("workerd");
         let d = dir.path();
         bundle(&spec.script, &d.join("worker.js"));
-        std::fs::create_dir_all(d.join("edge")).expect("edge folder");
+        let wasm_dir = spec.wasm_dir();
+        std::fs::create_dir_all(d.join(wasm_dir)).expect("wasm folder");
         let wasm = EdgeProject::shared()
             .path()
-            .join("node_modules/client-wasm/edge/client_wasm_bg.wasm");
-        std::fs::copy(&wasm, d.join("edge/client_wasm_bg.wasm"))
+            .join("node_modules/client-wasm")
+            .join(wasm_dir)
+            .join("client_wasm_bg.wasm");
+        std::fs::copy(&wasm, d.join(wasm_dir).join("client_wasm_bg.wasm"))
             .unwrap_or_else(|e| panic!("copy {}: {e}", wasm.display()));
         if let Some(ca) = &spec.trusted_ca {
             std::fs::copy(ca, d.join("ca.pem")).expect("copy CA");
@@ -341,5 +364,9 @@ mod tests {
             Path::new("/x"),
         );
         assert!(!plain.contains("durableObject") && !plain.contains("tlsOptions"));
+        let package_tls = config_text(&spec.with_package_tls(), 1, Path::new("/x"));
+        assert!(package_tls.contains(
+            "(name = \"edge-tls/client_wasm_bg.wasm\", wasm = embed \"edge-tls/client_wasm_bg.wasm\")"
+        ));
     }
 }

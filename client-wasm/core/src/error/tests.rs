@@ -30,6 +30,11 @@ fn codes_stay_what_the_javascript_api_documents() {
         TransportFailure::TlsHandshake("alert".into()).tls_failure(),
         Some(TlsFailure::HandshakeFailed)
     );
+    let refused = TransportFailure::TlsClientCertRefused("alert UnknownCA".into());
+    assert_eq!(refused.code(), "tls");
+    assert_eq!(refused.tls_failure(), Some(TlsFailure::ClientCertRefused));
+    assert!(!refused.is_retried());
+    assert_eq!(refused.to_string(), "alert UnknownCA");
     assert_eq!(TransportFailure::Dropped("x".into()).tls_failure(), None);
     assert_eq!(CommandError::QueueFull(3).code(), "queue_full");
     assert_eq!(CommandError::NoFilters.code(), "no_filters");

@@ -41,6 +41,9 @@ pub enum TransportFailure {
     /// The TLS handshake failed otherwise, e.g. the server refused us with an alert (as
     /// ws-bridge's close 4016). Not retried.
     TlsHandshake(String),
+    /// The server refused the client certificate presented, or wanted one and got none (as
+    /// ws-bridge's close 4017). Not retried: the certificate or the broker's CA list must change.
+    TlsClientCertRefused(String),
     /// The peer broke the WebSocket protocol (a text frame, bad framing). Retried.
     WebSocketProtocol(String),
     /// Reading or writing failed on an open connection. Retried.
@@ -57,6 +60,7 @@ impl TransportFailure {
             TransportFailure::Closed { code, .. } => close::is_retried(*code),
             TransportFailure::TlsVerification { .. }
             | TransportFailure::TlsHandshake(_)
+            | TransportFailure::TlsClientCertRefused(_)
             | TransportFailure::Setup(_) => false,
             TransportFailure::Dropped(_)
             | TransportFailure::HandshakeRefused(_)
@@ -72,7 +76,9 @@ impl TransportFailure {
     pub fn code(&self) -> &'static str {
         match self {
             TransportFailure::Closed { .. } => "closed",
-            TransportFailure::TlsVerification { .. } | TransportFailure::TlsHandshake(_) => "tls",
+            TransportFailure::TlsVerification { .. }
+            | TransportFailure::TlsHandshake(_)
+            | TransportFailure::TlsClientCertRefused(_) => "tls",
             _ => "transport",
         }
     }
@@ -82,6 +88,7 @@ impl TransportFailure {
         match self {
             TransportFailure::TlsVerification { kind, .. } => Some(*kind),
             TransportFailure::TlsHandshake(_) => Some(TlsFailure::HandshakeFailed),
+            TransportFailure::TlsClientCertRefused(_) => Some(TlsFailure::ClientCertRefused),
             _ => None,
         }
     }
@@ -119,6 +126,7 @@ impl Text for TransportFailure {
             | TransportFailure::HandshakeRefused(words)
             | TransportFailure::Unreachable(words)
             | TransportFailure::TlsHandshake(words)
+            | TransportFailure::TlsClientCertRefused(words)
             | TransportFailure::WebSocketProtocol(words)
             | TransportFailure::Io(words)
             | TransportFailure::Setup(words) => out.push_str(words),

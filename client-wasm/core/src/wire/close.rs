@@ -20,6 +20,7 @@
 //! | 4003 | [`ORIGIN_NOT_ALLOWED`] | Origin not in the route's allow-list | no |
 //! | 4010-4015 | [`TLS_UNKNOWN_ISSUER`]..[`TLS_BAD_CERTIFICATE`] | the broker's certificate failed verification | no |
 //! | 4016 | [`TLS_HANDSHAKE_FAILED`] | TLS handshake with the broker failed (alert) | no |
+//! | 4017 | [`TLS_CLIENT_CERT_REFUSED`] | the broker refused the route's client certificate (or wanted one) | no |
 //! | 4029 | [`RATE_LIMITED`] | too many MQTT CONNECTs from the client's address | yes, with backoff |
 //! | 4401 | [`ADMISSION_REFUSED`] | the route's admission token does not admit this CONNECT | no |
 //! | 4400-4499 | [`REFUSALS_FIRST`]..[`REFUSALS_LAST`] | refusals, by analogy with HTTP 4xx | no |
@@ -93,6 +94,9 @@ pub const TLS_BAD_CERTIFICATE: u16 = 4015;
 /// The TLS handshake with the upstream failed for a reason other than certificate verification
 /// (an alert from the broker, e.g. it refused or required a client certificate).
 pub const TLS_HANDSHAKE_FAILED: u16 = 4016;
+/// The broker answered the client certificate (or its absence) with an alert such as
+/// `certificate_required`, `unknown_ca` or `bad_certificate`: the route's certificate is refused.
+pub const TLS_CLIENT_CERT_REFUSED: u16 = 4017;
 /// Too many MQTT CONNECTs from the client's address (the bridge's per-address rate limit):
 /// come back later, with backoff.
 pub const RATE_LIMITED: u16 = 4029;
@@ -142,7 +146,8 @@ pub enum CloseClass {
     NotAllowed,
     /// 4010-4015: the broker's certificate failed verification.
     TlsVerification,
-    /// 4016: the TLS handshake with the broker failed.
+    /// 4016, 4017: the TLS handshake with the broker failed (4017: its client certificate
+    /// was refused).
     TlsHandshake,
     /// 4502, 1014: the broker could not be reached.
     UpstreamUnreachable,
@@ -168,7 +173,7 @@ impl CloseClass {
             ORIGIN_NOT_ALLOWED | ADMISSION_REFUSED | POLICY_VIOLATION => CloseClass::NotAllowed,
             REFUSALS_FIRST..=REFUSALS_LAST => CloseClass::NotAllowed,
             TLS_UNKNOWN_ISSUER..=TLS_BAD_CERTIFICATE => CloseClass::TlsVerification,
-            TLS_HANDSHAKE_FAILED => CloseClass::TlsHandshake,
+            TLS_HANDSHAKE_FAILED | TLS_CLIENT_CERT_REFUSED => CloseClass::TlsHandshake,
             UPSTREAM_UNREACHABLE | BAD_GATEWAY => CloseClass::UpstreamUnreachable,
             _ => CloseClass::Other,
         }
@@ -233,6 +238,7 @@ pub fn default_reason(code: u16) -> &'static str {
         ADMISSION_REFUSED => "admission refused",
         TLS_UNKNOWN_ISSUER..=TLS_BAD_CERTIFICATE => "TLS verification failed",
         TLS_HANDSHAKE_FAILED => "TLS handshake failed",
+        TLS_CLIENT_CERT_REFUSED => "TLS client certificate refused",
         UPSTREAM_UNREACHABLE => "upstream unreachable",
         _ => "closed",
     }
@@ -260,7 +266,7 @@ mod tests {
     #[test]
     fn refusals_are_permanent_and_outages_are_retried() {
         for code in [
-            1002, 1003, 1007, 1008, 1009, 1010, 4001, 4003, 4010, 4016, 4400, 4401, 4499,
+            1002, 1003, 1007, 1008, 1009, 1010, 4001, 4003, 4010, 4016, 4017, 4400, 4401, 4499,
         ] {
             assert!(!is_retried(code), "{code}");
         }
@@ -278,6 +284,10 @@ mod tests {
         }
         assert_eq!(
             CloseClass::of(TLS_HANDSHAKE_FAILED),
+            CloseClass::TlsHandshake
+        );
+        assert_eq!(
+            CloseClass::of(TLS_CLIENT_CERT_REFUSED),
             CloseClass::TlsHandshake
         );
     }

@@ -39,6 +39,11 @@ pub const TABLE: &[(u16, CloseClass, bool)] = &[
         false,
     ),
     (close::TLS_HANDSHAKE_FAILED, CloseClass::TlsHandshake, false),
+    (
+        close::TLS_CLIENT_CERT_REFUSED,
+        CloseClass::TlsHandshake,
+        false,
+    ),
     (close::RATE_LIMITED, CloseClass::RateLimited, true),
     (close::ADMISSION_REFUSED, CloseClass::NotAllowed, false),
     (4400, CloseClass::NotAllowed, false),

@@ -24,11 +24,15 @@ pub enum TlsFailure {
     /// The handshake failed for a reason other than the server's certificate (an alert from the
     /// server, e.g. a refused or missing client certificate; a protocol mismatch).
     HandshakeFailed,
+    /// The server refused the client certificate presented, or required one and got none: it
+    /// answered the client's certificate with an alert (`certificate_required`, `unknown_ca`,
+    /// `bad_certificate`, `handshake_failure`...). Fix the certificate or the broker's CA list.
+    ClientCertRefused,
 }
 
 impl TlsFailure {
     /// Every kind, verification failures first.
-    pub const ALL: [TlsFailure; 7] = [
+    pub const ALL: [TlsFailure; 8] = [
         TlsFailure::UnknownIssuer,
         TlsFailure::NameMismatch,
         TlsFailure::Expired,
@@ -36,9 +40,10 @@ impl TlsFailure {
         TlsFailure::Revoked,
         TlsFailure::BadCertificate,
         TlsFailure::HandshakeFailed,
+        TlsFailure::ClientCertRefused,
     ];
 
-    /// The close code the bridge sends for it (4010-4016, see [`close`]).
+    /// The close code the bridge sends for it (4010-4017, see [`close`]).
     pub fn close_code(self) -> u16 {
         match self {
             TlsFailure::UnknownIssuer => close::TLS_UNKNOWN_ISSUER,
@@ -48,13 +53,18 @@ impl TlsFailure {
             TlsFailure::Revoked => close::TLS_REVOKED,
             TlsFailure::BadCertificate => close::TLS_BAD_CERTIFICATE,
             TlsFailure::HandshakeFailed => close::TLS_HANDSHAKE_FAILED,
+            TlsFailure::ClientCertRefused => close::TLS_CLIENT_CERT_REFUSED,
         }
     }
 
     /// True when the server's certificate failed verification (everything but
-    /// [`TlsFailure::HandshakeFailed`]).
+    /// [`TlsFailure::HandshakeFailed`] and [`TlsFailure::ClientCertRefused`], which the server
+    /// decided).
     pub fn is_verification(self) -> bool {
-        self != TlsFailure::HandshakeFailed
+        !matches!(
+            self,
+            TlsFailure::HandshakeFailed | TlsFailure::ClientCertRefused
+        )
     }
 
     /// The stable name of the kind, as the JavaScript API's `tls` property and the edge
@@ -68,6 +78,7 @@ impl TlsFailure {
             TlsFailure::Revoked => "revoked",
             TlsFailure::BadCertificate => "bad_certificate",
             TlsFailure::HandshakeFailed => "handshake_failed",
+            TlsFailure::ClientCertRefused => "client_cert_refused",
         }
     }
 
@@ -86,6 +97,7 @@ impl TlsFailure {
             TlsFailure::Revoked => "certificate revoked",
             TlsFailure::BadCertificate => "bad certificate",
             TlsFailure::HandshakeFailed => "handshake failed",
+            TlsFailure::ClientCertRefused => "client certificate refused",
         }
     }
 }
@@ -104,13 +116,18 @@ mod tests {
         }
         assert_eq!(TlsFailure::UnknownIssuer.code(), "unknown_issuer");
         assert_eq!(TlsFailure::from_code("UnknownIssuer"), None);
+        assert_eq!(
+            TlsFailure::from_code("client_cert_refused"),
+            Some(TlsFailure::ClientCertRefused)
+        );
+        assert!(!TlsFailure::ClientCertRefused.is_verification());
     }
 
     #[test]
     fn each_failure_has_its_own_code_of_the_matching_class() {
         let mut codes: Vec<u16> = TlsFailure::ALL.iter().map(|f| f.close_code()).collect();
         codes.dedup();
-        assert_eq!(codes, (4010..=4016).collect::<Vec<u16>>());
+        assert_eq!(codes, (4010..=4017).collect::<Vec<u16>>());
         for failure in TlsFailure::ALL {
             let class = CloseClass::of(failure.close_code());
             let expected = if failure.is_verification() {
