@@ -13,7 +13,8 @@ extern "C" {
 
 /// One callback that can be queued any number of times, at most once at a time.
 pub(crate) struct Microtask {
-    callback: Closure<dyn FnMut()>,
+    /// `None` only while dropping.
+    callback: Option<Closure<dyn FnMut()>>,
     queued: std::rc::Rc<std::cell::Cell<bool>>,
 }
 
@@ -25,13 +26,30 @@ impl Microtask {
             flag.set(false);
             run();
         });
-        Microtask { callback, queued }
+        Microtask {
+            callback: Some(callback),
+            queued,
+        }
     }
 
     /// Queues the callback unless it is queued already.
     pub(crate) fn queue(&self) {
-        if !self.queued.replace(true) {
-            queue_microtask(self.callback.as_ref().unchecked_ref());
+        if let Some(callback) = &self.callback {
+            if !self.queued.replace(true) {
+                queue_microtask(callback.as_ref().unchecked_ref());
+            }
+        }
+    }
+}
+
+impl Drop for Microtask {
+    /// Dropped while queued (a client dropped right after a call), the callback is still called
+    /// once: it must outlive its owner, or the runtime calls a freed closure ("closure invoked
+    /// after being dropped"). It is left to JavaScript then; what it captured must not need
+    /// its owner (the driver's holds a `Weak`, which finds nothing).
+    fn drop(&mut self) {
+        if let (true, Some(callback)) = (self.queued.get(), self.callback.take()) {
+            callback.forget();
         }
     }
 }

@@ -1,7 +1,9 @@
 // The seed 003 device loop next to the echo host: publish FIRST on azuresphere/sample/host,
 // republish what comes back on azuresphere/sample/device every INTERVAL_MS, ROUNDS times.
-import { connect } from "client-wasm";
 import { env, fail, optionsFromEnv, say, sleep } from "./common.mjs";
+
+// CLIENT_WASM_ENTRY picks the package entry: "client-wasm/tls" runs TLS inside the package.
+const { connect } = await import(env.CLIENT_WASM_ENTRY ?? "client-wasm");
 
 const rounds = Number(env.ROUNDS ?? 4);
 const interval = Number(env.INTERVAL_MS ?? 200);

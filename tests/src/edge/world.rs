@@ -19,7 +19,7 @@ use crate::responder::Responder;
 const LIMIT: Duration = Duration::from_secs(30);
 
 /// How a scenario reaches the broker.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Path {
     /// `mqtts://127.0.0.1:<tls port>`, `ca` and `servername` = `broker.test`.
     Tls,
@@ -28,6 +28,9 @@ pub enum Path {
     /// Like [`Path::Tls`] to the mutual-TLS listener, with the client certificate and key
     /// (`MQTT_CERT`, `MQTT_KEY`), as seed 003's sample connects.
     MutualTls,
+    /// [`Path::MutualTls`] with TLS inside the package: scenarios that honour
+    /// `CLIENT_WASM_ENTRY` load `client-wasm/tls` (rustls in the wasm over a plain socket).
+    PackageTls,
 }
 
 /// mosquitto (TLS, Murano's ACL), the activation responder and a bridge in front of it.
@@ -73,12 +76,15 @@ impl World {
         match path {
             Path::Tls => self.tls_env(self.tls_port),
             Path::Bridge => vec![("MQTT_URL".into(), self.bridge.url.clone())],
-            Path::MutualTls => {
+            Path::MutualTls | Path::PackageTls => {
                 let port = self.broker.lock().map_or(0, |b| b.ports().mtls);
                 let client = self.pki.client();
                 let mut env = self.tls_env(port);
                 env.push(("MQTT_CERT".into(), client.cert.display().to_string()));
                 env.push(("MQTT_KEY".into(), client.key.display().to_string()));
+                if path == Path::PackageTls {
+                    env.push(("CLIENT_WASM_ENTRY".into(), "client-wasm/tls".into()));
+                }
                 env
             }
         }
