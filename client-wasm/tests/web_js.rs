@@ -186,25 +186,47 @@ async fn js_api_reports_bad_credentials_and_rejects_pending_on_end() {
     assert_eq!(code(&e), "ended");
 }
 
+/// Records the size of every WebSocket message the page sends, until dropped.
+struct SendSpy(JsValue);
+
+impl SendSpy {
+    fn install() -> SendSpy {
+        let spy = Function::new_no_args(
+            "const send = WebSocket.prototype.send; const sizes = [];
+             WebSocket.prototype.send = function (data) { sizes.push(data.byteLength); return send.call(this, data); };
+             return { sizes, restore() { WebSocket.prototype.send = send; } };",
+        )
+        .call0(&JsValue::NULL)
+        .expect("spy");
+        SendSpy(spy)
+    }
+
+    /// The sizes so far, in bytes.
+    fn sizes(&self) -> Vec<u64> {
+        Array::from(&field(&self.0, "sizes"))
+            .iter()
+            .filter_map(|v| v.as_f64())
+            .map(|n| n as u64)
+            .collect()
+    }
+}
+
+impl Drop for SendSpy {
+    fn drop(&mut self) {
+        let restore = Reflect::get(&self.0, &"restore".into()).ok();
+        if let Some(restore) = restore.and_then(|f| f.dyn_into::<Function>().ok()) {
+            let _ = restore.call0(&self.0);
+        }
+    }
+}
+
 /// Packets produced while one incoming message is handled (its PUBACK and what the message
 /// callback publishes) leave as one WebSocket message, not one `send` each.
 #[wasm_bindgen_test]
 async fn packets_of_one_turn_share_a_websocket_message() {
     let Some(url) = stack_url(WS_URL) else { return };
-    // Record the size of every WebSocket message the page sends; restored at the end.
-    let spy = Function::new_no_args(
-        "const send = WebSocket.prototype.send; const sizes = [];
-         WebSocket.prototype.send = function (data) { sizes.push(data.byteLength); return send.call(this, data); };
-         return { sizes, restore() { WebSocket.prototype.send = send; } };",
-    )
-    .call0(&JsValue::NULL)
-    .expect("spy");
-    let sizes = || -> Vec<f64> {
-        Array::from(&field(&spy, "sizes"))
-            .iter()
-            .filter_map(|v| v.as_f64())
-            .collect()
-    };
+    let spy = SendSpy::install();
+    let sizes = || spy.sizes();
 
     let id = unique();
     let client = Rc::new(js_connect(url, &format!("js-batch-{id}"), &[]));
@@ -245,11 +267,8 @@ async fn packets_of_one_turn_share_a_websocket_message() {
     .await;
     // PUBACK (4 bytes) and three QoS 0 PUBLISHes of "x" (2 + 2 + topic + 1 bytes each).
     let batch = 4 + 3 * (5 + echo.len()) as u64;
-    let sent: Vec<u64> = sizes()[before..].iter().map(|&n| n as u64).collect();
-    let _ = Reflect::get(&spy, &"restore".into())
-        .ok()
-        .and_then(|f| f.dyn_into::<Function>().ok())
-        .map(|f| f.call0(&spy));
+    let sent: Vec<u64> = sizes()[before..].to_vec();
+    drop(spy);
     assert!(
         sent.contains(&batch),
         "one message of {batch} bytes expected: {sent:?}"
@@ -263,20 +282,8 @@ async fn packets_of_one_turn_share_a_websocket_message() {
 #[wasm_bindgen_test]
 async fn publishes_of_one_script_share_a_websocket_message() {
     let Some(url) = stack_url(WS_URL) else { return };
-    let spy = Function::new_no_args(
-        "const send = WebSocket.prototype.send; const sizes = [];
-         WebSocket.prototype.send = function (data) { sizes.push(data.byteLength); return send.call(this, data); };
-         return { sizes, restore() { WebSocket.prototype.send = send; } };",
-    )
-    .call0(&JsValue::NULL)
-    .expect("spy");
-    let sizes = || -> Vec<u64> {
-        Array::from(&field(&spy, "sizes"))
-            .iter()
-            .filter_map(|v| v.as_f64())
-            .map(|n| n as u64)
-            .collect()
-    };
+    let spy = SendSpy::install();
+    let sizes = || spy.sizes();
     let id = unique();
     let client = js_connect(url, &format!("js-loop-{id}"), &[]);
     let topic = format!("{USER}/loop-{id}/t");
@@ -293,10 +300,7 @@ async fn publishes_of_one_script_share_a_websocket_message() {
         settle(promise).await.expect("puback");
     }
     let sent = sizes()[before..].to_vec();
-    let _ = Reflect::get(&spy, &"restore".into())
-        .ok()
-        .and_then(|f| f.dyn_into::<Function>().ok())
-        .map(|f| f.call0(&spy));
+    drop(spy);
     // Five QoS 1 PUBLISHes of "x": 2 (fixed header) + 2 + topic + 2 (packet id) + 1 bytes each.
     let five = 5 * (7 + topic.len()) as u64;
     assert_eq!(sent, [five], "one message of five PUBLISHes expected");
