@@ -107,8 +107,27 @@ pub fn rss_kib(pid: u32) -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
-/// A currently free TCP port on 127.0.0.1 (bind to port 0, read it, release it).
+/// Ports handed out by [`free_port`]: below Linux's default ephemeral range (32768-60999), from
+/// which every outgoing connection takes its source port.
+const TEST_PORTS: std::ops::Range<u16> = 20_000..32_000;
+
+/// A currently free TCP port on 127.0.0.1, for a server a test starts later (and may restart on
+/// it). Not from the ephemeral range: a port from there (`bind` to port 0) can be taken as the
+/// source port of any outgoing connection before the server binds it (seen: a bridge restarted
+/// behind haproxy found its port in use). Each port is offered once per process, from a start
+/// that differs per process.
 pub fn free_port() -> u16 {
+    use std::sync::atomic::{AtomicU16, Ordering};
+    static NEXT: AtomicU16 = AtomicU16::new(0);
+    let span = TEST_PORTS.end - TEST_PORTS.start;
+    let start = (std::process::id() % u32::from(span)) as u16;
+    for _ in 0..span {
+        let offset = (start + NEXT.fetch_add(1, Ordering::Relaxed) % span) % span;
+        let port = TEST_PORTS.start + offset;
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
