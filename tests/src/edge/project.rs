@@ -134,10 +134,12 @@ fn newest_mtime(dir: &Path) -> Option<SystemTime> {
     newest
 }
 
-/// `<target>` of the running test binary (`<target>/<profile>/deps/<test>`).
+/// `<target>` of the running test binary or bench (the cargo target folder it was built in).
 fn target_dir() -> PathBuf {
     let exe = std::env::current_exe().expect("current exe");
+    // Cargo marks its target folder with CACHEDIR.TAG; a test binary sits three levels below it
+    // (target/debug/deps), the bench two (target/release).
     exe.ancestors()
-        .nth(3)
+        .find(|dir| dir.join("CACHEDIR.TAG").is_file())
         .map_or_else(std::env::temp_dir, Path::to_path_buf)
 }
