@@ -5,6 +5,8 @@
 use js_sys::{Array, Map, Promise};
 use wasm_bindgen::prelude::*;
 
+use mqtt_core::{qos_from_u8, QoS};
+
 #[wasm_bindgen(inline_js = r#"
 const encoder = new TextEncoder();
 const empty = new Uint8Array(0);
@@ -102,7 +104,7 @@ extern "C" {
 /// What `publish`'s options ask for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct PublishFlags {
-    pub(super) qos: u8,
+    pub(super) qos: QoS,
     pub(super) retain: bool,
 }
 
@@ -133,7 +135,8 @@ fn decode_flags(flags: i32) -> Result<PublishFlags, PublishOptionsError> {
         -2 => Err(PublishOptionsError::QosOutOfRange),
         -3 => Err(PublishOptionsError::RetainNotABoolean),
         flags => Ok(PublishFlags {
-            qos: (flags & 3) as u8,
+            // publishFlags returns 0, 1 or 2 in the low bits.
+            qos: qos_from_u8((flags & 3) as u8).unwrap_or(QoS::AtMostOnce),
             retain: flags & 4 != 0,
         }),
     }

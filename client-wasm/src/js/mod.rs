@@ -163,12 +163,8 @@ impl MqttClient {
                     js_error("invalid_options", "retain must be a boolean")
                 }
             })?;
-            let (qos, retain) = (
-                qos_from_u8(flags.qos).unwrap_or(QoS::AtMostOnce),
-                flags.retain,
-            );
-            let id = self.call(|c| c.publish(topic, &bytes, qos, retain))?;
-            if qos == QoS::AtMostOnce && self.client.take_published(id) {
+            let id = self.call(|c| c.publish(topic, &bytes, flags.qos, flags.retain))?;
+            if flags.qos == QoS::AtMostOnce && self.client.take_published(id) {
                 return Ok(self.shared.resolved());
             }
             Ok(self.shared.promise(false, id.0))
